@@ -1,0 +1,85 @@
+// FFmpeg includes, RAII owners and error text shared by the native core.
+// Every FFmpeg object lives in a unique_ptr whose deleter is FFmpeg's own free function.
+#pragma once
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavfilter/avfilter.h>
+#include <libavfilter/buffersink.h>
+#include <libavfilter/buffersrc.h>
+#include <libavformat/avformat.h>
+#include <libavutil/avutil.h>
+#include <libavutil/hwcontext.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+}
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace abrcast {
+
+struct FrameDeleter {
+  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
+};
+struct PacketDeleter {
+  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
+};
+struct CodecContextDeleter {
+  void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
+};
+struct FilterGraphDeleter {
+  void operator()(AVFilterGraph* graph) const { avfilter_graph_free(&graph); }
+};
+struct BufferRefDeleter {
+  void operator()(AVBufferRef* ref) const { av_buffer_unref(&ref); }
+};
+struct BufferPoolDeleter {
+  void operator()(AVBufferPool* pool) const { av_buffer_pool_uninit(&pool); }
+};
+struct FilterInOutDeleter {
+  void operator()(AVFilterInOut* inout) const { avfilter_inout_free(&inout); }
+};
+
+using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
+using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
+using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextDeleter>;
+using FilterGraphPtr = std::unique_ptr<AVFilterGraph, FilterGraphDeleter>;
+using BufferRefPtr = std::unique_ptr<AVBufferRef, BufferRefDeleter>;
+using BufferPoolPtr = std::unique_ptr<AVBufferPool, BufferPoolDeleter>;
+using FilterInOutPtr = std::unique_ptr<AVFilterInOut, FilterInOutDeleter>;
+
+inline FramePtr allocFrame() {
+  FramePtr frame(av_frame_alloc());
+  if (!frame) throw std::bad_alloc();
+  return frame;
+}
+
+inline PacketPtr allocPacket() {
+  PacketPtr packet(av_packet_alloc());
+  if (!packet) throw std::bad_alloc();
+  return packet;
+}
+
+// av_err2str is a C compound-literal macro that C++ cannot use.
+inline std::string errorText(int code) {
+  char buffer[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(code, buffer, sizeof buffer);
+  return buffer;
+}
+
+// The one exception type of the core; its message reaches JS unchanged.
+class FFmpegError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws "<what>: <FFmpeg's reason>" when code is negative; returns code otherwise.
+inline int check(int code, const std::string& what) {
+  if (code < 0) throw FFmpegError(what + ": " + errorText(code));
+  return code;
+}
+
+}  // namespace abrcast

@@ -1,0 +1,267 @@
+#include "ladder-encoder-binding.h"
+
+#include <cstring>
+
+namespace abrcast {
+
+// One event on its way from a worker thread to JS.
+struct LadderEncoderBinding::Event {
+  enum class Kind { Segment, Warning, Drain, Error, Finished } kind;
+  std::string message;
+  SegmentOutput segment;
+  size_t queued = 0;
+  PipelineSummary summary;
+  bool failed = false;
+  const EncoderConfig* config = nullptr;
+};
+
+namespace {
+
+std::string requireString(const Napi::Object& object, const char* key) {
+  Napi::Value value = object.Get(key);
+  if (!value.IsString()) throw Napi::TypeError::New(object.Env(), std::string("Expected string for native option ") + key);
+  return value.As<Napi::String>().Utf8Value();
+}
+
+int requireInt(const Napi::Object& object, const char* key) {
+  Napi::Value value = object.Get(key);
+  if (!value.IsNumber()) throw Napi::TypeError::New(object.Env(), std::string("Expected number for native option ") + key);
+  return value.As<Napi::Number>().Int32Value();
+}
+
+AVPixelFormat pixelFormatNamed(Napi::Env env, const std::string& name) {
+  if (name == "rgb24") return AV_PIX_FMT_RGB24;
+  if (name == "rgba") return AV_PIX_FMT_RGBA;
+  if (name == "bgra") return AV_PIX_FMT_BGRA;
+  throw Napi::TypeError::New(env, "Expected one of rgb24, rgba, bgra for pixelFormat but received " + name);
+}
+
+// Copies the JS options into the plain struct the threads read (validated in TS first).
+EncoderConfig readConfig(const Napi::Object& options) {
+  Napi::Env env = options.Env();
+  EncoderConfig config;
+  config.width = requireInt(options, "width");
+  config.height = requireInt(options, "height");
+  config.frameRate = AVRational{requireInt(options, "fpsNum"), requireInt(options, "fpsDen")};
+  config.inputFormat = pixelFormatNamed(env, requireString(options, "pixelFormat"));
+  config.framesPerSegment = requireInt(options, "framesPerSegment");
+  config.encoder = requireString(options, "encoder") == "nvenc" ? EncoderKind::Nvenc : EncoderKind::X264;
+  config.x264Preset = requireString(options, "x264Preset");
+  config.nvencPreset = requireString(options, "nvencPreset");
+  config.nvencTune = requireString(options, "nvencTune");
+  config.scaleFlags = requireString(options, "scaleFlags");
+  config.maxFramesInFlight = requireInt(options, "maxFramesInFlight");
+  config.outputDir = requireString(options, "outputDir");
+  Napi::Value list = options.Get("renditions");
+  if (!list.IsArray()) throw Napi::TypeError::New(env, "Expected array for native option renditions");
+  Napi::Array renditions = list.As<Napi::Array>();
+  for (uint32_t i = 0; i < renditions.Length(); ++i) {
+    Napi::Object item = renditions.Get(i).As<Napi::Object>();
+    config.renditions.push_back(RenditionConfig{requireString(item, "name"), requireInt(item, "width"),
+                                                requireInt(item, "height"), requireInt(item, "bitrate")});
+  }
+  return config;
+}
+
+int bytesPerPixel(AVPixelFormat format) { return format == AV_PIX_FMT_RGB24 ? 3 : 4; }
+
+}  // namespace
+
+Napi::Function LadderEncoderBinding::Define(Napi::Env env) {
+  return DefineClass(env, "NativeLadderEncoder",
+                     {
+                         InstanceMethod<&LadderEncoderBinding::Write>("write"),
+                         InstanceMethod<&LadderEncoderBinding::End>("end"),
+                         InstanceMethod<&LadderEncoderBinding::Abort>("abort"),
+                         InstanceMethod<&LadderEncoderBinding::Dispose>("dispose"),
+                         InstanceMethod<&LadderEncoderBinding::Ref>("ref"),
+                         InstanceMethod<&LadderEncoderBinding::Unref>("unref"),
+                     });
+}
+
+LadderEncoderBinding::LadderEncoderBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LadderEncoderBinding>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+    throw Napi::TypeError::New(env, "NativeLadderEncoder(config, onEvent) needs an object and a function");
+  }
+  config_ = readConfig(info[0].As<Napi::Object>());
+  frameStride_ = size_t(config_.width) * bytesPerPixel(config_.inputFormat);
+  frameBytes_ = frameStride_ * size_t(config_.height);
+
+  events_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "abrcast-encoder-events", 0, 1);
+  // The wrapper refs the event function only while it waits for us, so an
+  // idle encoder never keeps the process alive.
+  events_.Unref(env);
+  cleanupHook_ = env.AddCleanupHook(&LadderEncoderBinding::onEnvironmentTeardown, this);
+  try {
+    pipeline_ = std::make_unique<LadderPipeline>(config_, this);
+  } catch (const std::exception& error) {
+    shutdown();
+    throw Napi::Error::New(env, error.what());
+  }
+}
+
+LadderEncoderBinding::~LadderEncoderBinding() {
+  shutdown();
+  if (!cleanupHook_.IsEmpty()) cleanupHook_.Remove(Env());
+}
+
+void LadderEncoderBinding::onEnvironmentTeardown(LadderEncoderBinding* self) {
+  // The process is exiting, maybe without close(): stop the threads before
+  // the environment they report to is gone.
+  self->shutdown();
+  self->cleanupHook_ = CleanupHook();
+}
+
+void LadderEncoderBinding::shutdown() {
+  if (pipeline_) {
+    pipeline_->abort();
+    pipeline_->join();
+    pipeline_.reset();
+  }
+  if (!eventsReleased_) {
+    eventsReleased_ = true;
+    events_.Release();
+  }
+}
+
+Napi::Value LadderEncoderBinding::Write(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!pipeline_) return Napi::Number::New(env, -1);
+  if (info.Length() < 1 || !info[0].IsTypedArray()) throw Napi::TypeError::New(env, "Expected a Buffer or Uint8Array frame");
+  Napi::TypedArray array = info[0].As<Napi::TypedArray>();
+  if (array.ByteLength() != frameBytes_) {
+    throw Napi::RangeError::New(env, "Expected frame of " + std::to_string(frameBytes_) + " bytes but received " +
+                                         std::to_string(array.ByteLength()));
+  }
+  const auto* pixels = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+  try {
+    return Napi::Number::New(env, double(pipeline_->submit(pixels, frameStride_)));
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(env, error.what());
+  }
+}
+
+void LadderEncoderBinding::End(const Napi::CallbackInfo&) {
+  if (pipeline_) pipeline_->endInput();
+}
+
+void LadderEncoderBinding::Abort(const Napi::CallbackInfo&) {
+  if (pipeline_) pipeline_->abort();
+}
+
+void LadderEncoderBinding::Dispose(const Napi::CallbackInfo&) {
+  shutdown();
+  if (!cleanupHook_.IsEmpty()) {
+    cleanupHook_.Remove(Env());
+    cleanupHook_ = CleanupHook();
+  }
+}
+
+void LadderEncoderBinding::Ref(const Napi::CallbackInfo& info) {
+  if (!eventsReleased_) events_.Ref(info.Env());
+}
+
+void LadderEncoderBinding::Unref(const Napi::CallbackInfo& info) {
+  if (!eventsReleased_) events_.Unref(info.Env());
+}
+
+void LadderEncoderBinding::post(std::unique_ptr<Event> event) {
+  event->config = &config_;
+  Event* raw = event.release();
+  if (events_.NonBlockingCall(raw, &LadderEncoderBinding::deliver) != napi_ok) delete raw;  // environment closing
+}
+
+void LadderEncoderBinding::onSegment(SegmentOutput&& segment) {
+  auto event = std::make_unique<Event>();
+  event->kind = Event::Kind::Segment;
+  event->segment = std::move(segment);
+  post(std::move(event));
+}
+
+void LadderEncoderBinding::onWarning(std::string message) {
+  auto event = std::make_unique<Event>();
+  event->kind = Event::Kind::Warning;
+  event->message = std::move(message);
+  post(std::move(event));
+}
+
+void LadderEncoderBinding::onDrain(size_t queuedFrames) {
+  auto event = std::make_unique<Event>();
+  event->kind = Event::Kind::Drain;
+  event->queued = queuedFrames;
+  post(std::move(event));
+}
+
+void LadderEncoderBinding::onError(std::string message) {
+  auto event = std::make_unique<Event>();
+  event->kind = Event::Kind::Error;
+  event->message = std::move(message);
+  post(std::move(event));
+}
+
+void LadderEncoderBinding::onFinished(PipelineSummary summary, bool failed) {
+  auto event = std::make_unique<Event>();
+  event->kind = Event::Kind::Finished;
+  event->summary = std::move(summary);
+  event->failed = failed;
+  post(std::move(event));
+}
+
+void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event* raw) {
+  std::unique_ptr<Event> event(raw);
+  if (!env || !callback) return;
+  Napi::Object payload = Napi::Object::New(env);
+  switch (event->kind) {
+    case Event::Kind::Segment: {
+      SegmentOutput& s = event->segment;
+      payload.Set("type", "segment");
+      payload.Set("rendition", event->config->renditions[s.rendition].name);
+      payload.Set("index", s.index);
+      payload.Set("startFrame", double(s.startFrame));
+      payload.Set("durationFrames", double(s.durationFrames));
+      payload.Set("codecs", s.codecs);
+      if (!s.path.empty()) payload.Set("path", s.path);
+      // Hand the bytes to JS without copying them again.
+      auto* bytes = new std::vector<uint8_t>(std::move(s.data));
+      payload.Set("data", Napi::Buffer<uint8_t>::NewOrCopy(
+                              env, bytes->data(), bytes->size(),
+                              [](Napi::Env, uint8_t*, std::vector<uint8_t>* owned) { delete owned; }, bytes));
+      break;
+    }
+    case Event::Kind::Warning:
+      payload.Set("type", "warning");
+      payload.Set("message", event->message);
+      break;
+    case Event::Kind::Drain:
+      payload.Set("type", "drain");
+      payload.Set("queued", double(event->queued));
+      break;
+    case Event::Kind::Error:
+      payload.Set("type", "error");
+      payload.Set("message", event->message);
+      break;
+    case Event::Kind::Finished: {
+      payload.Set("type", "finished");
+      payload.Set("frames", double(event->summary.frames));
+      payload.Set("failed", event->failed);
+      Napi::Array renditions = Napi::Array::New(env, event->summary.renditions.size());
+      for (size_t i = 0; i < event->summary.renditions.size(); ++i) {
+        Napi::Object item = Napi::Object::New(env);
+        item.Set("segments", event->summary.renditions[i].segments);
+        item.Set("bytes", double(event->summary.renditions[i].bytes));
+        renditions.Set(uint32_t(i), item);
+      }
+      payload.Set("renditions", renditions);
+      break;
+    }
+  }
+  try {
+    callback.Call({payload});
+  } catch (const Napi::Error& error) {
+    // A listener threw: let it surface as an uncaught exception, as an EventEmitter would.
+    error.ThrowAsJavaScriptException();
+  }
+}
+
+}  // namespace abrcast

@@ -1,0 +1,55 @@
+// The JS face of LadderPipeline. Everything Napi lives here and runs on the JS
+// thread; worker threads reach JS only through the ThreadSafeFunction.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "ladder-pipeline.h"
+#include "pipeline-events.h"
+
+namespace abrcast {
+
+class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, public PipelineEvents {
+ public:
+  static Napi::Function Define(Napi::Env env);
+
+  // new NativeLadderEncoder(config, onEvent)
+  explicit LadderEncoderBinding(const Napi::CallbackInfo& info);
+  ~LadderEncoderBinding() override;
+
+  // PipelineEvents: called from worker threads.
+  void onSegment(SegmentOutput&& segment) override;
+  void onWarning(std::string message) override;
+  void onDrain(size_t queuedFrames) override;
+  void onError(std::string message) override;
+  void onFinished(PipelineSummary summary, bool failed) override;
+
+ private:
+  struct Event;
+  using CleanupHook = Napi::Env::CleanupHook<void (*)(LadderEncoderBinding*), LadderEncoderBinding>;
+
+  Napi::Value Write(const Napi::CallbackInfo& info);
+  void End(const Napi::CallbackInfo& info);
+  void Abort(const Napi::CallbackInfo& info);
+  void Dispose(const Napi::CallbackInfo& info);
+  void Ref(const Napi::CallbackInfo& info);
+  void Unref(const Napi::CallbackInfo& info);
+
+  void post(std::unique_ptr<Event> event);
+  static void deliver(Napi::Env env, Napi::Function callback, Event* event);
+  static void onEnvironmentTeardown(LadderEncoderBinding* self);
+  // Stops the threads (aborting unless they already finished) and lets go of the ThreadSafeFunction.
+  void shutdown();
+
+  EncoderConfig config_;
+  size_t frameBytes_ = 0;
+  size_t frameStride_ = 0;
+  std::unique_ptr<LadderPipeline> pipeline_;
+  Napi::ThreadSafeFunction events_;
+  bool eventsReleased_ = false;
+  CleanupHook cleanupHook_;
+};
+
+}  // namespace abrcast

@@ -1,0 +1,111 @@
+#include "ladder-filter-graph.h"
+
+#include <cstring>
+#include <sstream>
+
+namespace abrcast {
+
+namespace {
+
+// RGB->YUV once, at source size. BT.709 limited range is what HLS players
+// assume for HD; the encoders are tagged to match.
+constexpr const char* kToYuv = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p";
+
+std::string describeGraph(const EncoderConfig& config, bool cuda) {
+  const size_t count = config.renditions.size();
+  std::ostringstream spec;
+  spec << "[in]" << kToYuv;
+  if (cuda) spec << ",hwupload_cuda";
+  spec << ",split=" << count;
+  for (size_t i = 0; i < count; ++i) spec << "[s" << i << "]";
+  for (size_t i = 0; i < count; ++i) {
+    const RenditionConfig& r = config.renditions[i];
+    spec << ";[s" << i << "]";
+    if (cuda) {
+      spec << "scale_cuda=w=" << r.width << ":h=" << r.height;
+    } else {
+      spec << "scale=w=" << r.width << ":h=" << r.height << ":flags=" << config.scaleFlags;
+    }
+    spec << "[out" << i << "]";
+  }
+  return spec.str();
+}
+
+}  // namespace
+
+LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, AVBufferRef* cudaDevice)
+    : graph_(avfilter_graph_alloc()) {
+  if (!graph_) throw std::bad_alloc();
+  const bool cuda = cudaDevice != nullptr;
+  // The RGB->YUV scaler uses these flags too; per-rendition scalers name theirs.
+  const std::string swsFlags = "flags=" + config.scaleFlags;
+  av_opt_set(graph_.get(), "scale_sws_opts", swsFlags.c_str(), 0);
+
+  std::ostringstream sourceArgs;
+  sourceArgs << "video_size=" << config.width << "x" << config.height << ":pix_fmt=" << int(config.inputFormat)
+             << ":time_base=" << config.timeBase().num << "/" << config.timeBase().den
+             << ":frame_rate=" << config.frameRate.num << "/" << config.frameRate.den << ":pixel_aspect=1/1";
+  check(avfilter_graph_create_filter(&source_, avfilter_get_by_name("buffer"), "in", sourceArgs.str().c_str(), nullptr,
+                                     graph_.get()),
+        "Cannot create the filter graph's frame source");
+
+  const size_t count = config.renditions.size();
+  sinks_.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    const std::string name = "out_" + config.renditions[i].name;
+    check(avfilter_graph_create_filter(&sinks_[i], avfilter_get_by_name("buffersink"), name.c_str(), nullptr, nullptr,
+                                       graph_.get()),
+          "Cannot create the filter graph's sink for rendition " + config.renditions[i].name);
+  }
+
+  // Link our source and sinks to the labels of the textual graph.
+  AVFilterInOut* outputs = avfilter_inout_alloc();
+  outputs->name = av_strdup("in");
+  outputs->filter_ctx = source_;
+  outputs->pad_idx = 0;
+  outputs->next = nullptr;
+  AVFilterInOut* inputs = nullptr;
+  for (size_t i = count; i-- > 0;) {
+    AVFilterInOut* input = avfilter_inout_alloc();
+    input->name = av_strdup(("out" + std::to_string(i)).c_str());
+    input->filter_ctx = sinks_[i];
+    input->pad_idx = 0;
+    input->next = inputs;
+    inputs = input;
+  }
+  const std::string spec = describeGraph(config, cuda);
+  const int parsed = avfilter_graph_parse_ptr(graph_.get(), spec.c_str(), &inputs, &outputs, nullptr);
+  FilterInOutPtr leftoverInputs(inputs);
+  FilterInOutPtr leftoverOutputs(outputs);
+  check(parsed, "Cannot build the filter graph \"" + spec + "\"");
+
+  if (cuda) {
+    // hwupload_cuda uploads into frames of the one shared CUDA device.
+    for (unsigned i = 0; i < graph_->nb_filters; ++i) {
+      AVFilterContext* filter = graph_->filters[i];
+      if (std::strcmp(filter->filter->name, "hwupload_cuda") == 0) {
+        filter->hw_device_ctx = av_buffer_ref(cudaDevice);
+        if (!filter->hw_device_ctx) throw std::bad_alloc();
+      }
+    }
+  }
+  check(avfilter_graph_config(graph_.get(), nullptr), "Cannot configure the filter graph \"" + spec + "\"");
+}
+
+void LadderFilterGraph::push(AVFrame* frame) {
+  check(av_buffersrc_add_frame_flags(source_, frame, 0), "Cannot feed a frame to the filter graph");
+}
+
+void LadderFilterGraph::pushEnd() {
+  check(av_buffersrc_add_frame_flags(source_, nullptr, 0), "Cannot flush the filter graph");
+}
+
+int LadderFilterGraph::pull(size_t index, AVFrame* frame) {
+  const int result = av_buffersink_get_frame(sinks_[index], frame);
+  if (result == AVERROR(EAGAIN)) return 0;
+  if (result == AVERROR_EOF) return -1;
+  check(result, "Cannot take a scaled frame from the filter graph");
+  return 1;
+}
+
+}  // namespace abrcast

@@ -1,0 +1,128 @@
+#include "ladder-pipeline.h"
+
+#include "hardware-probe.h"
+#include "log-router.h"
+
+namespace abrcast {
+
+namespace {
+
+int bytesPerPixel(AVPixelFormat format) {
+  return av_get_padded_bits_per_pixel(av_pix_fmt_desc_get(format)) / 8;
+}
+
+}  // namespace
+
+LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
+    : config_(std::move(config)), events_(events), scaled_(allocFrame()) {
+  installLogRouter();
+  // Warnings raised while opening go to this pipeline too.
+  ScopedLogTarget logTarget(events_, "");
+
+  if (config_.encoder == EncoderKind::Nvenc) {
+    cudaDevice_ = sharedCudaDevice();
+  }
+
+  // Rows aligned for SIMD; one pooled buffer per frame in flight.
+  frameLinesize_ = FFALIGN(config_.width * bytesPerPixel(config_.inputFormat), 64);
+  framePool_.reset(av_buffer_pool_init(size_t(frameLinesize_) * config_.height, nullptr));
+  if (!framePool_) throw std::bad_alloc();
+
+  graph_ = std::make_unique<LadderFilterGraph>(config_, cudaDevice_.get());
+  for (size_t i = 0; i < config_.renditions.size(); ++i) {
+    renditions_.push_back(std::make_unique<RenditionEncoder>(int(i), config_, graph_->sink(i), events_,
+                                                             [this](const std::string& message) { fail(message); }));
+  }
+  for (auto& rendition : renditions_) rendition->start();
+  graphThread_ = std::thread([this] { runGraph(); });
+}
+
+LadderPipeline::~LadderPipeline() {
+  abort();
+  join();
+}
+
+long LadderPipeline::submit(const uint8_t* pixels, size_t stride) {
+  if (failed_ || inputEnded_) return -1;
+  FramePtr frame = allocFrame();
+  frame->buf[0] = av_buffer_pool_get(framePool_.get());
+  if (!frame->buf[0]) throw std::bad_alloc();
+  frame->data[0] = frame->buf[0]->data;
+  frame->linesize[0] = frameLinesize_;
+  frame->width = config_.width;
+  frame->height = config_.height;
+  frame->format = config_.inputFormat;
+  frame->color_range = AVCOL_RANGE_JPEG;
+  // The one copy of the frame: from the JS buffer into the pooled AVFrame.
+  av_image_copy_plane(frame->data[0], frame->linesize[0], pixels, int(stride), int(stride), config_.height);
+  if (!input_.push(frame)) return -1;
+  return long(input_.size());
+}
+
+void LadderPipeline::endInput() {
+  inputEnded_ = true;
+  input_.close();
+}
+
+void LadderPipeline::abort() {
+  inputEnded_ = true;
+  failed_ = true;
+  input_.discard();
+  for (auto& rendition : renditions_) rendition->abort();
+}
+
+void LadderPipeline::join() {
+  if (graphThread_.joinable()) graphThread_.join();
+}
+
+void LadderPipeline::fail(const std::string& message) {
+  std::call_once(failOnce_, [&] {
+    failed_ = true;
+    events_->onError(message);
+    input_.discard();
+    for (auto& rendition : renditions_) rendition->abort();
+  });
+}
+
+void LadderPipeline::drainGraph() {
+  for (size_t i = 0; i < renditions_.size(); ++i) {
+    for (;;) {
+      const int pulled = graph_->pull(i, scaled_.get());
+      if (pulled <= 0) break;
+      FramePtr frame(av_frame_alloc());
+      if (!frame) throw std::bad_alloc();
+      av_frame_move_ref(frame.get(), scaled_.get());
+      if (!renditions_[i]->push(frame)) return;  // that encoder stopped: a failure is on its way
+    }
+  }
+}
+
+void LadderPipeline::runGraph() {
+  ScopedLogTarget logTarget(events_, "[filter graph] ");
+  try {
+    size_t queuedAfter = 0;
+    while (auto frame = input_.pop(&queuedAfter)) {
+      if (failed_) break;
+      if (queuedAfter == size_t(config_.maxFramesInFlight)) events_->onDrain(queuedAfter);
+      (*frame)->pts = framesIn_++;
+      graph_->push(frame->get());
+      drainGraph();
+    }
+    if (!failed_) {
+      graph_->pushEnd();
+      drainGraph();
+    }
+  } catch (const std::exception& error) {
+    fail(error.what());
+  }
+  for (auto& rendition : renditions_) rendition->endInput();
+  PipelineSummary summary;
+  summary.frames = framesIn_;
+  for (auto& rendition : renditions_) {
+    rendition->join();
+    summary.renditions.push_back(rendition->totals());
+  }
+  events_->onFinished(std::move(summary), failed_);
+}
+
+}  // namespace abrcast

@@ -1,0 +1,64 @@
+// The parent of the native core: it owns the frame pool, the filter graph, one
+// RenditionEncoder per rendition and the graph thread, and closes them in order.
+// It knows nothing of Napi: events leave through PipelineEvents.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bounded-queue.h"
+#include "config.h"
+#include "ffmpeg.h"
+#include "ladder-filter-graph.h"
+#include "pipeline-events.h"
+#include "rendition-encoder.h"
+
+namespace abrcast {
+
+class LadderPipeline {
+ public:
+  // Builds the graph and opens every encoder; throws FFmpegError naming what failed.
+  LadderPipeline(EncoderConfig config, PipelineEvents* events);
+  ~LadderPipeline();
+  LadderPipeline(const LadderPipeline&) = delete;
+  LadderPipeline& operator=(const LadderPipeline&) = delete;
+
+  // Copies one packed RGB frame (`stride` bytes per row) into a pooled AVFrame
+  // and queues it. Returns the number of frames now waiting, or -1 when the
+  // pipeline no longer takes frames (ended or failed).
+  long submit(const uint8_t* pixels, size_t stride);
+
+  // No more frames: flush everything, emit the last segments, then onFinished.
+  void endInput();
+  // Stop at once, dropping queued work; onFinished still follows.
+  void abort();
+  // Waits for the graph thread (and through it every encoder thread).
+  void join();
+
+ private:
+  void runGraph();
+  void drainGraph();
+  void fail(const std::string& message);
+
+  EncoderConfig config_;
+  PipelineEvents* events_;
+  BufferRefPtr cudaDevice_;
+  BufferPoolPtr framePool_;
+  int frameLinesize_ = 0;
+  std::unique_ptr<LadderFilterGraph> graph_;
+  std::vector<std::unique_ptr<RenditionEncoder>> renditions_;
+  BoundedQueue<FramePtr> input_;  // unbounded: backpressure is the caller's, through onDrain
+  std::thread graphThread_;
+
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> inputEnded_{false};
+  std::once_flag failOnce_;
+  int64_t framesIn_ = 0;
+  FramePtr scaled_;
+};
+
+}  // namespace abrcast

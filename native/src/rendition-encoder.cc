@@ -1,0 +1,183 @@
+#include "rendition-encoder.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "codec-string.h"
+#include "log-router.h"
+
+namespace abrcast {
+
+namespace {
+
+// Frames waiting between the filter graph and one encoder.
+constexpr size_t kScaledFrameQueue = 3;
+
+void setOption(AVDictionary** options, const char* key, const std::string& value) {
+  av_dict_set(options, key, value.c_str(), 0);
+}
+
+}  // namespace
+
+RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFilterContext* sink,
+                                   PipelineEvents* events, FailureHandler onFailure)
+    : index_(index),
+      config_(config),
+      rendition_(config.renditions[index]),
+      events_(events),
+      onFailure_(std::move(onFailure)),
+      packet_(allocPacket()),
+      queue_(kScaledFrameQueue) {
+  const bool nvenc = config.encoder == EncoderKind::Nvenc;
+  const char* codecName = nvenc ? "h264_nvenc" : "libx264";
+  const std::string where = " for rendition " + rendition_.name;
+  const AVCodec* codec = avcodec_find_encoder_by_name(codecName);
+  if (!codec) throw FFmpegError(std::string("Cannot find encoder ") + codecName + where + ": this FFmpeg was built without it");
+
+  codec_.reset(avcodec_alloc_context3(codec));
+  if (!codec_) throw std::bad_alloc();
+  AVCodecContext* c = codec_.get();
+  c->width = av_buffersink_get_w(sink);
+  c->height = av_buffersink_get_h(sink);
+  c->pix_fmt = static_cast<AVPixelFormat>(av_buffersink_get_format(sink));
+  c->sample_aspect_ratio = AVRational{1, 1};
+  c->time_base = config.timeBase();
+  c->framerate = config.frameRate;
+  // The Python original's rate control: maxrate 1.5x and a 2x buffer.
+  c->bit_rate = int64_t(rendition_.bitrateKbps) * 1000;
+  c->rc_max_rate = c->bit_rate * 3 / 2;
+  c->rc_buffer_size = int(c->bit_rate * 2);
+  // Keyframes come only where we force them, on the same frame in every rendition.
+  c->gop_size = config.framesPerSegment;
+  c->keyint_min = config.framesPerSegment;
+  c->color_primaries = AVCOL_PRI_BT709;
+  c->color_trc = AVCOL_TRC_BT709;
+  c->colorspace = AVCOL_SPC_BT709;
+  c->color_range = AVCOL_RANGE_MPEG;
+
+  AVDictionary* options = nullptr;
+  setOption(&options, "forced-idr", "1");
+  if (nvenc) {
+    if (AVBufferRef* frames = av_buffersink_get_hw_frames_ctx(sink)) {
+      c->hw_frames_ctx = av_buffer_ref(frames);
+      if (!c->hw_frames_ctx) throw std::bad_alloc();
+    }
+    setOption(&options, "preset", config.nvencPreset);
+    setOption(&options, "tune", config.nvencTune);
+    setOption(&options, "profile", "high");
+    setOption(&options, "rc", "vbr");
+    setOption(&options, "no-scenecut", "1");
+    setOption(&options, "strict_gop", "1");
+    // No B-frames: packets leave in presentation order, as on the CPU path's cut logic expects nothing else.
+    c->max_b_frames = 0;
+  } else {
+    setOption(&options, "preset", config.x264Preset);
+    setOption(&options, "profile", "high");
+    setOption(&options, "x264-params", "scenecut=0:open-gop=0");
+  }
+  const int opened = avcodec_open2(c, codec, &options);
+  av_dict_free(&options);
+  if (opened < 0) {
+    std::string message = std::string("Cannot open ") + (nvenc ? "NVENC" : "x264") + " encoder" + where + ": " + errorText(opened);
+    if (nvenc && index > 0) {
+      message += " (encoder session " + std::to_string(index + 1) +
+                 " of this run; consumer GPUs cap concurrent NVENC sessions, often at 3 to 8)";
+    }
+    throw FFmpegError(message);
+  }
+  segmenter_ = std::make_unique<TsSegmenter>(rendition_.name, c);
+}
+
+RenditionEncoder::~RenditionEncoder() {
+  abort();
+  join();
+}
+
+void RenditionEncoder::start() {
+  worker_ = std::thread([this] { run(); });
+}
+
+void RenditionEncoder::abort() {
+  aborted_ = true;
+  queue_.discard();
+}
+
+void RenditionEncoder::join() {
+  if (worker_.joinable()) worker_.join();
+}
+
+void RenditionEncoder::run() {
+  ScopedLogTarget logTarget(events_, "[" + rendition_.name + "] ");
+  try {
+    while (auto frame = queue_.pop()) {
+      if (aborted_) return;
+      encode(frame->get());
+    }
+    if (aborted_) return;
+    encode(nullptr);  // flush the encoder's delayed frames
+    std::vector<uint8_t> last = segmenter_->finish();
+    if (segmentHasPackets_) emitSegment(std::move(last), endPts_ - segmentStart_);
+  } catch (const std::exception& error) {
+    onFailure_(error.what());
+  }
+}
+
+void RenditionEncoder::encode(AVFrame* frame) {
+  if (frame) {
+    // Force an IDR at every segment boundary; forced-idr=1 turns this I into an IDR.
+    const bool boundary = frame->pts % config_.framesPerSegment == 0;
+    frame->pict_type = boundary ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+  }
+  int sent = avcodec_send_frame(codec_.get(), frame);
+  check(sent, "Cannot encode frame for rendition " + rendition_.name);
+  for (;;) {
+    int received = avcodec_receive_packet(codec_.get(), packet_.get());
+    if (received == AVERROR(EAGAIN) || received == AVERROR_EOF) return;
+    check(received, "Cannot encode frame for rendition " + rendition_.name);
+    handlePacket(packet_.get());
+    av_packet_unref(packet_.get());
+  }
+}
+
+void RenditionEncoder::handlePacket(AVPacket* packet) {
+  const bool keyframe = packet->flags & AV_PKT_FLAG_KEY;
+  if (keyframe && codecs_.empty()) codecs_ = avcCodecString(packet->data, packet->size);
+  // Close the running segment at the next forced IDR. In decode order, every
+  // frame shown before this IDR has already been written.
+  const bool boundary = keyframe && packet->pts % config_.framesPerSegment == 0 && packet->pts > segmentStart_;
+  if (boundary && segmentHasPackets_) {
+    const int64_t duration = packet->pts - segmentStart_;
+    emitSegment(segmenter_->cutSegment(), duration);
+    segmentStart_ = packet->pts;
+    segmentHasPackets_ = false;
+  }
+  endPts_ = std::max(endPts_, packet->pts + 1);
+  segmenter_->write(packet, codec_->time_base);
+  segmentHasPackets_ = true;
+}
+
+void RenditionEncoder::emitSegment(std::vector<uint8_t> data, int64_t durationFrames) {
+  SegmentOutput segment;
+  segment.rendition = index_;
+  segment.index = segmentIndex_++;
+  segment.startFrame = segmentStart_;
+  segment.durationFrames = durationFrames;
+  segment.codecs = codecs_;
+  segment.data = std::move(data);
+  if (!config_.outputDir.empty()) {
+    char fileName[32];
+    std::snprintf(fileName, sizeof fileName, "segment_%05d.ts", segment.index);
+    segment.path = config_.outputDir + "/" + rendition_.name + "/" + fileName;
+    FILE* file = std::fopen(segment.path.c_str(), "wb");
+    const bool written = file && std::fwrite(segment.data.data(), 1, segment.data.size(), file) == segment.data.size();
+    const int writeErrno = errno;
+    if (file && std::fclose(file) != 0 && written) throw FFmpegError("Cannot write segment " + segment.path + ": " + std::strerror(errno));
+    if (!written) throw FFmpegError("Cannot write segment " + segment.path + ": " + std::strerror(writeErrno));
+  }
+  totals_.segments += 1;
+  totals_.bytes += int64_t(segment.data.size());
+  events_->onSegment(std::move(segment));
+}
+
+}  // namespace abrcast

@@ -1,0 +1,69 @@
+// The owner of everything one rendition needs: its encoder, its segmenter, the
+// queue of scaled frames that feeds it, and the worker thread that drains it.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "bounded-queue.h"
+#include "config.h"
+#include "ffmpeg.h"
+#include "pipeline-events.h"
+#include "ts-segmenter.h"
+
+namespace abrcast {
+
+class RenditionEncoder {
+ public:
+  using FailureHandler = std::function<void(const std::string&)>;
+
+  // Opens the encoder for frames shaped like `sink`'s output.
+  RenditionEncoder(int index, const EncoderConfig& config, AVFilterContext* sink, PipelineEvents* events,
+                   FailureHandler onFailure);
+  ~RenditionEncoder();
+  RenditionEncoder(const RenditionEncoder&) = delete;
+  RenditionEncoder& operator=(const RenditionEncoder&) = delete;
+
+  void start();
+  // Blocks while the queue is full (backpressure towards the filter graph).
+  // False when the encoder has stopped taking frames.
+  bool push(FramePtr& frame) { return queue_.push(frame); }
+  // No more frames: the worker flushes the encoder and emits the last segment.
+  void endInput() { queue_.close(); }
+  // Stop without flushing; queued frames are dropped.
+  void abort();
+  void join();
+
+  const std::string& name() const { return rendition_.name; }
+  RenditionTotals totals() const { return totals_; }
+
+ private:
+  void run();
+  void encode(AVFrame* frame);
+  void handlePacket(AVPacket* packet);
+  void emitSegment(std::vector<uint8_t> data, int64_t durationFrames);
+
+  int index_;
+  const EncoderConfig& config_;
+  RenditionConfig rendition_;
+  PipelineEvents* events_;
+  FailureHandler onFailure_;
+
+  CodecContextPtr codec_;
+  std::unique_ptr<TsSegmenter> segmenter_;
+  PacketPtr packet_;
+  BoundedQueue<FramePtr> queue_;
+  std::thread worker_;
+  std::atomic<bool> aborted_{false};
+
+  std::string codecs_;
+  int segmentIndex_ = 0;
+  int64_t segmentStart_ = 0;
+  int64_t endPts_ = 0;  // pts just past the last frame written
+  bool segmentHasPackets_ = false;
+  RenditionTotals totals_;
+};
+
+}  // namespace abrcast

@@ -1,0 +1,78 @@
+#include "ts-segmenter.h"
+
+namespace abrcast {
+
+namespace {
+constexpr int kIoBufferSize = 64 * 1024;
+}
+
+int TsSegmenter::onWrite(void* opaque, const uint8_t* data, int size) {
+  auto* self = static_cast<TsSegmenter*>(opaque);
+  self->pending_.insert(self->pending_.end(), data, data + size);
+  return size;
+}
+
+TsSegmenter::TsSegmenter(const std::string& renditionName, const AVCodecContext* encoder)
+    : renditionName_(renditionName) {
+  const std::string where = " for rendition " + renditionName;
+  check(avformat_alloc_output_context2(&format_, nullptr, "mpegts", nullptr), "Cannot create MPEG-TS muxer" + where);
+
+  auto* ioBuffer = static_cast<unsigned char*>(av_malloc(kIoBufferSize));
+  if (!ioBuffer) throw std::bad_alloc();
+#if LIBAVFORMAT_VERSION_MAJOR < 61
+  format_->pb = avio_alloc_context(ioBuffer, kIoBufferSize, 1, this, nullptr, &TsSegmenter::onWriteNonConst, nullptr);
+#else
+  format_->pb = avio_alloc_context(ioBuffer, kIoBufferSize, 1, this, nullptr, &TsSegmenter::onWrite, nullptr);
+#endif
+  if (!format_->pb) {
+    av_free(ioBuffer);
+    throw std::bad_alloc();
+  }
+  format_->flags |= AVFMT_FLAG_CUSTOM_IO;
+
+  stream_ = avformat_new_stream(format_, nullptr);
+  if (!stream_) throw FFmpegError("Cannot add video stream" + where);
+  check(avcodec_parameters_from_context(stream_->codecpar, encoder), "Cannot copy encoder parameters" + where);
+  stream_->time_base = encoder->time_base;
+  check(avformat_write_header(format_, nullptr), "Cannot write MPEG-TS header" + where);
+}
+
+TsSegmenter::~TsSegmenter() {
+  if (!format_) return;
+  if (format_->pb) {
+    av_freep(&format_->pb->buffer);
+    avio_context_free(&format_->pb);
+  }
+  avformat_free_context(format_);
+}
+
+void TsSegmenter::write(AVPacket* packet, AVRational encoderTimeBase) {
+  av_packet_rescale_ts(packet, encoderTimeBase, stream_->time_base);
+  packet->stream_index = stream_->index;
+  check(av_interleaved_write_frame(format_, packet), "Cannot write packet for rendition " + renditionName_);
+}
+
+std::vector<uint8_t> TsSegmenter::cutSegment() {
+  // A null packet makes the muxer write out what it buffers (AVFMT_ALLOW_FLUSH).
+  check(av_write_frame(format_, nullptr), "Cannot flush MPEG-TS muxer for rendition " + renditionName_);
+  avio_flush(format_->pb);
+  // mpegts also re-sends PAT/PMT before a video keyframe; asking for it makes
+  // every segment decodable on its own whatever the muxer's version does.
+  av_opt_set(format_->priv_data, "mpegts_flags", "+resend_headers", 0);
+  std::vector<uint8_t> segment;
+  segment.swap(pending_);
+  return segment;
+}
+
+std::vector<uint8_t> TsSegmenter::finish() {
+  if (!trailerWritten_) {
+    trailerWritten_ = true;
+    check(av_write_trailer(format_), "Cannot finish MPEG-TS muxer for rendition " + renditionName_);
+    avio_flush(format_->pb);
+  }
+  std::vector<uint8_t> segment;
+  segment.swap(pending_);
+  return segment;
+}
+
+}  // namespace abrcast

@@ -1,0 +1,223 @@
+// LadderEncoder: the TS face of the native core. One frame in, every
+// rendition out, as MPEG-TS segments that start on the same IDR everywhere.
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { AbrcastError, describeValue, withCallSiteStack } from '../errors.js';
+import { loadNativeAddon, type NativeEvent, type NativeLadderEncoder } from '../native/binding.js';
+import { selectEncoder } from './hardware.js';
+import { normalizeEncoderOptions, type NormalizedEncoderOptions } from './options.js';
+import type { ActiveEncoder, EncodeSummary, LadderEncoderOptions, Rendition, SegmentEvent } from './types.js';
+
+type State = 'open' | 'closing' | 'closed';
+
+interface Waiter<T> {
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+  callSite: Error;
+}
+
+export interface LadderEncoderEvents {
+  segment: [SegmentEvent];
+  warning: [string];
+  error: [Error];
+}
+
+export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
+  /** The resolved ladder. */
+  readonly renditions: readonly Rendition[];
+  /** The encoder that runs: `auto` resolves to one of these. */
+  readonly encoder: ActiveEncoder;
+  /** Why `auto` fell back to x264, when it did. */
+  readonly fallbackReason?: string;
+  readonly options: Readonly<NormalizedEncoderOptions>;
+
+  #native: NativeLadderEncoder;
+  #state: State = 'open';
+  #failure?: Error;
+  #drainWaiters: Waiter<void>[] = [];
+  #closeWaiter?: Waiter<EncodeSummary>;
+  #closePromise?: Promise<EncodeSummary>;
+  #framesWritten = 0;
+
+  constructor(options: LadderEncoderOptions) {
+    super();
+    const normalized = normalizeEncoderOptions(options);
+    this.options = normalized;
+    this.renditions = normalized.renditions;
+    const smallest = normalized.renditions.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));
+    const selection = selectEncoder(normalized.encoder, smallest);
+    this.encoder = selection.encoder;
+    this.fallbackReason = selection.fallbackReason;
+    if (normalized.outputDir) {
+      for (const r of normalized.renditions) mkdirSync(join(normalized.outputDir, r.name), { recursive: true });
+    }
+    const addon = loadNativeAddon();
+    try {
+      this.#native = new addon.NativeLadderEncoder(
+        {
+          width: normalized.width,
+          height: normalized.height,
+          fpsNum: normalized.fpsNum,
+          fpsDen: normalized.fpsDen,
+          pixelFormat: normalized.pixelFormat,
+          framesPerSegment: normalized.framesPerSegment,
+          encoder: selection.encoder,
+          x264Preset: normalized.x264Preset,
+          nvencPreset: normalized.nvencPreset,
+          nvencTune: normalized.nvencTune,
+          scaleFlags: normalized.scaleAlgorithm,
+          maxFramesInFlight: normalized.maxFramesInFlight,
+          outputDir: normalized.outputDir ?? '',
+          renditions: normalized.renditions.map((r) => ({ ...r })),
+        },
+        (event) => this.#onNativeEvent(event),
+      );
+    } catch (cause) {
+      throw new AbrcastError(cause instanceof Error ? cause.message : String(cause), { cause });
+    }
+  }
+
+  /** Frames accepted so far. */
+  get framesWritten(): number {
+    return this.#framesWritten;
+  }
+
+  /**
+   * Copies the frame into the pipeline. Resolves once the frame is accepted:
+   * at most `maxFramesInFlight` frames wait, so a fast renderer is held back
+   * and memory stays flat. The buffer may be reused as soon as this returns.
+   */
+  write(frame: Uint8Array | Uint8ClampedArray): Promise<void> {
+    const callSite = new Error();
+    try {
+      this.#checkWritable(frame);
+    } catch (error) {
+      return Promise.reject(withCallSiteStack(error as Error, callSite));
+    }
+    const queued = this.#native.write(frame);
+    if (queued < 0) return Promise.reject(withCallSiteStack(this.#stoppedError(), callSite));
+    this.#framesWritten += 1;
+    if (queued <= this.options.maxFramesInFlight) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#drainWaiters.push({ resolve, reject, callSite });
+      this.#updateRef();
+    });
+  }
+
+  /** Flushes every encoder, emits the last (short) segments, and resolves with the totals. */
+  close(): Promise<EncodeSummary> {
+    if (this.#closePromise) return this.#closePromise;
+    const callSite = new Error();
+    this.#state = 'closing';
+    this.#closePromise = new Promise<EncodeSummary>((resolve, reject) => {
+      this.#closeWaiter = { resolve, reject, callSite };
+    });
+    this.#updateRef();
+    this.#native.end();
+    return this.#closePromise;
+  }
+
+  /** Stops at once without flushing. Pending writes and close() reject. */
+  abort(reason = 'Encoder aborted'): void {
+    if (this.#state === 'closed') return;
+    this.#failure ??= new AbrcastError(reason);
+    this.#native.abort();
+    if (!this.#closePromise) void this.close().catch(() => {});
+  }
+
+  #checkWritable(frame: unknown): void {
+    if (this.#state !== 'open') throw new AbrcastError('Cannot write a frame after close() was called');
+    if (this.#failure) throw this.#failure;
+    if (!(frame instanceof Uint8Array || frame instanceof Uint8ClampedArray)) {
+      throw new TypeError(`Expected Buffer or Uint8Array for frame but received ${describeValue(frame)}`);
+    }
+    const { frameBytes, width, height, pixelFormat } = this.options;
+    if (frame.byteLength !== frameBytes) {
+      throw new RangeError(
+        `Expected frame of ${frameBytes} bytes (${width}x${height} ${pixelFormat}) but received ${frame.byteLength}`,
+      );
+    }
+  }
+
+  #stoppedError(): Error {
+    return this.#failure ?? new AbrcastError('The encoder stopped taking frames');
+  }
+
+  // The native event function keeps the process alive only while a caller awaits us.
+  #updateRef(): void {
+    if (this.#state === 'closed') return;
+    if (this.#drainWaiters.length > 0 || this.#state === 'closing') this.#native.ref();
+    else this.#native.unref();
+  }
+
+  #onNativeEvent(event: NativeEvent): void {
+    switch (event.type) {
+      case 'segment': {
+        const tick = this.options.fpsDen / this.options.fpsNum;
+        const segment: SegmentEvent = {
+          rendition: event.rendition,
+          index: event.index,
+          startPts: event.startFrame * tick,
+          duration: event.durationFrames * tick,
+          bytes: event.data.length,
+          data: event.data,
+          codecs: event.codecs,
+        };
+        if (event.path) segment.path = event.path;
+        this.emit('segment', segment);
+        return;
+      }
+      case 'warning':
+        this.emit('warning', event.message);
+        return;
+      case 'drain': {
+        const waiters = this.#drainWaiters.splice(0);
+        for (const waiter of waiters) waiter.resolve();
+        this.#updateRef();
+        return;
+      }
+      case 'error': {
+        this.#failure ??= new AbrcastError(event.message);
+        const waiters = this.#drainWaiters.splice(0);
+        for (const waiter of waiters) waiter.reject(withCallSiteStack(this.#failure, waiter.callSite));
+        // Only when someone listens: an unheard 'error' event would crash the process.
+        if (this.listenerCount('error') > 0) this.emit('error', this.#failure);
+        return;
+      }
+      case 'finished':
+        this.#finish(event);
+        return;
+    }
+  }
+
+  #finish(event: Extract<NativeEvent, { type: 'finished' }>): void {
+    this.#state = 'closed';
+    this.#native.dispose();
+    const waiters = this.#drainWaiters.splice(0);
+    const failure = event.failed ? this.#stoppedError() : undefined;
+    for (const waiter of waiters) {
+      if (failure) waiter.reject(withCallSiteStack(failure, waiter.callSite));
+      else waiter.resolve();
+    }
+    const closeWaiter = this.#closeWaiter;
+    if (!closeWaiter) return;
+    if (failure) {
+      closeWaiter.reject(withCallSiteStack(failure, closeWaiter.callSite));
+      return;
+    }
+    closeWaiter.resolve({
+      frames: event.frames,
+      encoder: this.encoder,
+      ...(this.fallbackReason ? { fallbackReason: this.fallbackReason } : {}),
+      renditions: this.renditions.map((r, i) => ({
+        name: r.name,
+        width: r.width,
+        height: r.height,
+        segments: event.renditions[i]?.segments ?? 0,
+        bytes: event.renditions[i]?.bytes ?? 0,
+      })),
+    });
+  }
+}

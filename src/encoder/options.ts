@@ -1,0 +1,104 @@
+// Validates LadderEncoder options in TS, before anything crosses into C++.
+import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
+import { defaultLadder, validateLadder } from './ladder.js';
+import type { EncoderChoice, LadderEncoderOptions, PixelFormat, Rendition, ScaleAlgorithm } from './types.js';
+
+export const PIXEL_FORMATS: readonly PixelFormat[] = ['rgb24', 'rgba', 'bgra'];
+export const ENCODER_CHOICES: readonly EncoderChoice[] = ['auto', 'x264', 'nvenc'];
+export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'] as const;
+export const SCALE_ALGORITHMS: readonly ScaleAlgorithm[] = ['fast_bilinear', 'bilinear', 'bicubic', 'lanczos', 'spline', 'area'];
+export const NVENC_PRESETS = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'] as const;
+export const NVENC_TUNES = ['hq', 'll', 'ull', 'lossless'] as const;
+
+const MAX_DIMENSION = 8192;
+
+export interface NormalizedEncoderOptions {
+  width: number;
+  height: number;
+  fps: number;
+  fpsNum: number;
+  fpsDen: number;
+  pixelFormat: PixelFormat;
+  segmentDuration: number;
+  framesPerSegment: number;
+  renditions: Rendition[];
+  encoder: EncoderChoice;
+  x264Preset: string;
+  nvencPreset: string;
+  nvencTune: string;
+  scaleAlgorithm: ScaleAlgorithm;
+  maxFramesInFlight: number;
+  outputDir?: string;
+  frameBytes: number;
+}
+
+/** fps as an exact rational: integers, NTSC rates (x/1.001) and two-decimal rates. */
+export function frameRateRational(fps: number): { num: number; den: number } {
+  for (const den of [1, 1001, 100, 1000]) {
+    const num = fps * den;
+    if (Math.abs(num - Math.round(num)) < 1e-6 * den) return { num: Math.round(num), den };
+  }
+  return { num: Math.round(fps * 1000), den: 1000 };
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    throw invalidParameterError(name, `one of ${allowed.join(', ')}`, value);
+  }
+  return value as T;
+}
+
+export function bytesPerPixel(format: PixelFormat): number {
+  return format === 'rgb24' ? 3 : 4;
+}
+
+export function normalizeEncoderOptions(options: LadderEncoderOptions): NormalizedEncoderOptions {
+  if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
+  const { width, height, fps } = options;
+  for (const [name, value] of [['width', width], ['height', height]] as const) {
+    if (!isInteger(value) || value < 16 || value > MAX_DIMENSION || value % 2 !== 0) {
+      throw invalidParameterError(name, `even integer between 16 and ${MAX_DIMENSION}`, value);
+    }
+  }
+  if (!isPositiveFinite(fps) || fps > 240) throw invalidParameterError('fps', 'number greater than 0 and at most 240', fps);
+  const { num: fpsNum, den: fpsDen } = frameRateRational(fps);
+
+  const segmentDuration = options.segmentDuration ?? 4;
+  if (!isPositiveFinite(segmentDuration) || segmentDuration > 60) {
+    throw invalidParameterError('segmentDuration', 'number of seconds greater than 0 and at most 60', segmentDuration);
+  }
+  const frames = (segmentDuration * fpsNum) / fpsDen;
+  const framesPerSegment = Math.round(frames);
+  if (Math.abs(frames - framesPerSegment) > 1e-6 || framesPerSegment < 1) {
+    throw invalidParameterError(
+      'segmentDuration',
+      `a whole number of frames at ${fps} fps (e.g. ${(Math.max(1, framesPerSegment) * fpsDen) / fpsNum})`,
+      segmentDuration,
+    );
+  }
+
+  const pixelFormat = oneOf('pixelFormat', options.pixelFormat, PIXEL_FORMATS, 'rgb24');
+  const renditions =
+    options.renditions === undefined ? defaultLadder(width, height) : validateLadder(options.renditions, width, height);
+  const encoder = oneOf('encoder', options.encoder, ENCODER_CHOICES, 'auto');
+  const x264Preset = oneOf('x264Preset', options.x264Preset, X264_PRESETS, 'veryfast');
+  const nvencPreset = oneOf('nvencPreset', (options as { nvencPreset?: unknown }).nvencPreset, NVENC_PRESETS, 'p4');
+  const nvencTune = oneOf('nvencTune', (options as { nvencTune?: unknown }).nvencTune, NVENC_TUNES, 'hq');
+  const scaleAlgorithm = oneOf('scaleAlgorithm', options.scaleAlgorithm, SCALE_ALGORITHMS, 'bicubic');
+
+  const maxFramesInFlight = options.maxFramesInFlight ?? 4;
+  if (!isInteger(maxFramesInFlight) || maxFramesInFlight < 1 || maxFramesInFlight > 64) {
+    throw invalidParameterError('maxFramesInFlight', 'integer between 1 and 64', maxFramesInFlight);
+  }
+  const outputDir = options.outputDir;
+  if (outputDir !== undefined && (typeof outputDir !== 'string' || outputDir.length === 0)) {
+    throw invalidParameterError('outputDir', 'non-empty string path', outputDir);
+  }
+
+  return {
+    width, height, fps, fpsNum, fpsDen, pixelFormat, segmentDuration, framesPerSegment, renditions, encoder,
+    x264Preset, nvencPreset, nvencTune, scaleAlgorithm, maxFramesInFlight, outputDir,
+    frameBytes: width * height * bytesPerPixel(pixelFormat),
+  };
+}

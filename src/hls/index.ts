@@ -1,0 +1,21 @@
+export type { MasterPlaylist, MediaPlaylist, MediaSegment, Resolution, VariantStream } from './types.js';
+export {
+  EXTINF_DECIMALS,
+  formatExtinfDuration,
+  mediaPlaylistVersion,
+  serializeMediaPlaylist,
+  targetDurationFor,
+} from './media-playlist.js';
+export { MASTER_PLAYLIST_VERSION, serializeMasterPlaylist } from './master-playlist.js';
+export {
+  averageBandwidth,
+  MAXRATE_FACTOR,
+  maxrateBandwidth,
+  peakBandwidth,
+  variantBandwidth,
+} from './bandwidth.js';
+export type { SegmentSize } from './bandwidth.js';
+export { cidUrlResolver, DEFAULT_GATEWAY, DEFAULT_URL_TEMPLATE } from './segment-url.js';
+export type { CidUrl, CidUrlOptions } from './segment-url.js';
+export { commonListedCount, ContiguousSegments } from './contiguous-segments.js';
+export type { UploadedSegment } from './contiguous-segments.js';

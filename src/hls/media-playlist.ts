@@ -1,0 +1,84 @@
+// Media Playlist serializer (RFC 8216 4.3.3). Pure: model in, text out.
+import { invalidParameterError, isPositiveFinite } from '../errors.js';
+import { checkUri, decimalInteger } from './playlist-text.js';
+import type { MediaPlaylist } from './types.js';
+
+/** EXTINF durations are written with this many decimals (decimal-floating-point). */
+export const EXTINF_DECIMALS = 5;
+
+/**
+ * Slack for timestamp arithmetic: a segment measured from PTS may come out a hair
+ * longer than the configured duration. Far below one frame at any real frame rate.
+ */
+const DURATION_TOLERANCE_S = 1e-3;
+
+/**
+ * The EXT-X-TARGETDURATION for a run whose segments are at most `segmentDuration`
+ * seconds (plus floating error). The same for every rendition, and never below any
+ * segment's EXTINF rounded to the nearest integer (RFC 8216 4.3.3.1).
+ */
+export function targetDurationFor(segmentDuration: number): number {
+  if (!isPositiveFinite(segmentDuration)) {
+    throw invalidParameterError('segmentDuration', 'positive number of seconds', segmentDuration);
+  }
+  // Rounding is monotonic, so the longest possible segment bounds every rounded EXTINF.
+  return Math.max(1, Math.round(segmentDuration + DURATION_TOLERANCE_S));
+}
+
+/**
+ * Lowest EXT-X-VERSION covering what the playlist uses (RFC 8216 7): decimal
+ * EXTINF durations need 3; the other tags written here need no particular version.
+ */
+export function mediaPlaylistVersion(playlist: Pick<MediaPlaylist, 'segments'>): number {
+  return playlist.segments.length > 0 ? 3 : 1;
+}
+
+export function formatExtinfDuration(duration: number): string {
+  return duration.toFixed(EXTINF_DECIMALS);
+}
+
+/**
+ * Writes the playlist. Throws a RangeError when a segment's written duration,
+ * rounded to the nearest integer, exceeds the target duration.
+ */
+export function serializeMediaPlaylist(playlist: MediaPlaylist): string {
+  const targetDuration = decimalInteger('targetDuration', playlist.targetDuration, 1);
+  const lines = [
+    '#EXTM3U',
+    `#EXT-X-VERSION:${mediaPlaylistVersion(playlist)}`,
+    `#EXT-X-TARGETDURATION:${targetDuration}`,
+    `#EXT-X-MEDIA-SEQUENCE:${decimalInteger('mediaSequence', playlist.mediaSequence)}`,
+  ];
+  if (playlist.playlistType !== undefined) {
+    if (playlist.playlistType !== 'EVENT' && playlist.playlistType !== 'VOD') {
+      throw invalidParameterError('playlistType', 'one of EVENT, VOD', playlist.playlistType);
+    }
+    lines.push(`#EXT-X-PLAYLIST-TYPE:${playlist.playlistType}`);
+  }
+  if (playlist.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+
+  playlist.segments.forEach((segment, position) => {
+    const sequence = playlist.mediaSequence + position;
+    if (!isPositiveFinite(segment.duration)) {
+      throw invalidParameterError(`duration of segment ${sequence}`, 'positive number of seconds', segment.duration);
+    }
+    const written = formatExtinfDuration(segment.duration);
+    // Check what a client will read, not the unrounded double.
+    if (Math.round(Number(written)) > playlist.targetDuration) {
+      throw new RangeError(
+        `Segment ${sequence} has #EXTINF:${written}, which rounds above #EXT-X-TARGETDURATION:${targetDuration} (RFC 8216 4.3.3.1)`,
+      );
+    }
+    if (segment.programDateTime !== undefined) {
+      const time = segment.programDateTime;
+      if (!(time instanceof Date) || Number.isNaN(time.getTime())) {
+        throw invalidParameterError(`programDateTime of segment ${sequence}`, 'valid Date', time);
+      }
+      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${time.toISOString()}`);
+    }
+    lines.push(`#EXTINF:${written},`, checkUri(`uri of segment ${sequence}`, segment.uri));
+  });
+
+  if (playlist.endList) lines.push('#EXT-X-ENDLIST');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,100 @@
+// URLs for content by CID (segments, media playlists), from a gateway template or a
+// user function. Checked once when built, so a bad option fails at startup, not mid-run.
+import { invalidParameterError } from '../errors.js';
+
+export type CidUrl = (cid: string) => string;
+
+export const DEFAULT_GATEWAY = 'https://ipfs.io';
+export const DEFAULT_URL_TEMPLATE = '{gateway}/ipfs/{cid}';
+
+export interface CidUrlOptions {
+  /** Gateway origin (optionally with a path prefix) put in for `{gateway}`; default https://ipfs.io. */
+  gateway?: string;
+  /**
+   * A template with `{cid}` and optionally `{gateway}`: absolute
+   * (`https://gw.example/ipfs-ts/{cid}`) or relative (`/ipfs/{cid}`); or a function of the CID.
+   */
+  template?: string | CidUrl;
+  /** The option name that error messages use for `template` (default 'urlTemplate'). */
+  optionName?: string;
+}
+
+const PLACEHOLDER = /\{([^{}]*)\}/g;
+const KNOWN_PLACEHOLDERS = new Set(['cid', 'gateway']);
+const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+// Multibase CIDs (base32, base36, base58btc) are letters and digits only, so they need no escaping.
+const CID_SHAPE = /^[A-Za-z0-9]+$/;
+const SAMPLE_CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
+
+function checkGateway(gateway: unknown): string {
+  const expected = 'http(s) URL such as https://ipfs.io';
+  if (typeof gateway !== 'string') throw invalidParameterError('gateway', expected, gateway);
+  const trimmed = gateway.replace(/\/+$/, '');
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw invalidParameterError('gateway', expected, gateway);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || /\s/.test(trimmed)) {
+    throw invalidParameterError('gateway', expected, gateway);
+  }
+  // The Python original took 'https://ipfs.io/ipfs'; here the template adds the path.
+  if (/\/ipfs(-ts)?$/i.test(url.pathname)) {
+    throw invalidParameterError('gateway', 'gateway origin without the /ipfs path, such as https://ipfs.io', gateway);
+  }
+  return trimmed;
+}
+
+/** An expanded URL is an absolute http(s) URL or a relative reference, without whitespace. */
+function isUsableUrl(url: string): boolean {
+  if (url.length === 0 || /\s/.test(url)) return false;
+  try {
+    if (SCHEME.test(url)) {
+      const protocol = new URL(url).protocol;
+      return protocol === 'http:' || protocol === 'https:';
+    }
+    new URL(url, 'http://base.invalid/');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function checkCid(cid: unknown): string {
+  if (typeof cid !== 'string' || !CID_SHAPE.test(cid)) {
+    throw invalidParameterError('cid', 'CID string of letters and digits', cid);
+  }
+  return cid;
+}
+
+/** Builds the function that turns a CID into the URL written in playlists. */
+export function cidUrlResolver(options: CidUrlOptions = {}): CidUrl {
+  const { template = DEFAULT_URL_TEMPLATE, optionName = 'urlTemplate' } = options;
+  const gateway = options.gateway === undefined ? undefined : checkGateway(options.gateway);
+
+  if (typeof template === 'function') {
+    return (cid) => {
+      const url = template(checkCid(cid));
+      if (typeof url !== 'string' || !isUsableUrl(url)) {
+        throw invalidParameterError(optionName, 'function returning an http(s) or relative URL without whitespace', url);
+      }
+      return url;
+    };
+  }
+
+  const expectedTemplate = 'string containing {cid} (and optionally {gateway}) or a function of the CID';
+  if (typeof template !== 'string' || !template.includes('{cid}')) {
+    throw invalidParameterError(optionName, expectedTemplate, template);
+  }
+  const placeholders = [...template.matchAll(PLACEHOLDER)].map((match) => match[1]);
+  if (placeholders.some((name) => !KNOWN_PLACEHOLDERS.has(name)) || /[{}]/.test(template.replace(PLACEHOLDER, ''))) {
+    throw invalidParameterError(optionName, `${expectedTemplate}, with no other {placeholders}`, template);
+  }
+  const gatewayValue = placeholders.includes('gateway') ? (gateway ?? DEFAULT_GATEWAY) : '';
+  const expand = (cid: string) => template.replace(PLACEHOLDER, (_, name: string) => (name === 'cid' ? cid : gatewayValue));
+  if (!isUsableUrl(expand(SAMPLE_CID))) {
+    throw invalidParameterError(optionName, `${expectedTemplate} that expands to an http(s) or relative URL`, template);
+  }
+  return (cid) => expand(checkCid(cid));
+}

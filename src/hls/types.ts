@@ -1,0 +1,58 @@
+// Typed models of the two HLS playlist kinds abrcast writes (RFC 8216).
+// Field names follow the tags they become; the serializers own the text format.
+
+/** One entry of a Media Playlist: EXTINF duration, optional PROGRAM-DATE-TIME, and the URI. */
+export interface MediaSegment {
+  /** Exact duration in seconds (from presentation timestamps), written with 5 decimals. */
+  duration: number;
+  uri: string;
+  /** Wall-clock time of the segment's first sample; written as EXT-X-PROGRAM-DATE-TIME. */
+  programDateTime?: Date;
+}
+
+/** A Media Playlist (RFC 8216 4.3.3): the segments of one rendition. */
+export interface MediaPlaylist {
+  /** EXT-X-TARGETDURATION in whole seconds; fixed for the whole run. */
+  targetDuration: number;
+  /** EXT-X-MEDIA-SEQUENCE: the media sequence number of the first listed segment. */
+  mediaSequence: number;
+  /** EXT-X-PLAYLIST-TYPE; omitted for a sliding live playlist. */
+  playlistType?: 'EVENT' | 'VOD';
+  /** Writes EXT-X-INDEPENDENT-SEGMENTS (every segment starts with an IDR frame). */
+  independentSegments: boolean;
+  segments: readonly MediaSegment[];
+  /** Writes EXT-X-ENDLIST: no more segments will be added. */
+  endList: boolean;
+}
+
+export interface Resolution {
+  width: number;
+  height: number;
+}
+
+/** One EXT-X-STREAM-INF entry of a Master Playlist (RFC 8216 4.3.4.2). */
+export interface VariantStream {
+  /** URI of the variant's Media Playlist. */
+  uri: string;
+  /** BANDWIDTH: peak segment bit rate in bits/s. */
+  bandwidth: number;
+  /** AVERAGE-BANDWIDTH: average segment bit rate in bits/s; omitted when unknown. */
+  averageBandwidth?: number;
+  /** CODECS: RFC 6381 codec string(s), e.g. `avc1.640028`. */
+  codecs: string;
+  resolution: Resolution;
+  /** FRAME-RATE: frames per second, written with 3 decimals. */
+  frameRate: number;
+  /**
+   * NAME: the rendition's label. Not an RFC 8216 STREAM-INF attribute; clients
+   * must ignore it (RFC 8216 6.3.1) but hls.js shows it as the level name.
+   */
+  name: string;
+}
+
+/** A Master Playlist (RFC 8216 4.3.4): the variants of one stream. */
+export interface MasterPlaylist {
+  /** Writes EXT-X-INDEPENDENT-SEGMENTS, which then applies to every variant. */
+  independentSegments: boolean;
+  variants: readonly VariantStream[];
+}

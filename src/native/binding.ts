@@ -1,0 +1,79 @@
+// Loads the C++ addon: a prebuild from prebuilds/ or a local build/Release,
+// found by node-gyp-build. When neither loads, the error says what to do.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Options object the native constructor reads; TS has validated every field. */
+export interface NativeEncoderConfig {
+  width: number;
+  height: number;
+  fpsNum: number;
+  fpsDen: number;
+  pixelFormat: string;
+  framesPerSegment: number;
+  encoder: 'x264' | 'nvenc';
+  x264Preset: string;
+  nvencPreset: string;
+  nvencTune: string;
+  scaleFlags: string;
+  maxFramesInFlight: number;
+  outputDir: string;
+  renditions: Array<{ name: string; width: number; height: number; bitrate: number }>;
+}
+
+export type NativeEvent =
+  | { type: 'segment'; rendition: string; index: number; startFrame: number; durationFrames: number; codecs: string; path?: string; data: Buffer }
+  | { type: 'warning'; message: string }
+  | { type: 'drain'; queued: number }
+  | { type: 'error'; message: string }
+  | { type: 'finished'; frames: number; failed: boolean; renditions: Array<{ segments: number; bytes: number }> };
+
+export interface NativeLadderEncoder {
+  /** Copies the frame; returns frames now queued, or -1 once the pipeline takes no more. */
+  write(frame: Uint8Array): number;
+  end(): void;
+  abort(): void;
+  dispose(): void;
+  ref(): void;
+  unref(): void;
+}
+
+export interface NativeHardwareReport {
+  cuda: boolean;
+  nvenc: boolean;
+  device?: string;
+  reason?: string;
+}
+
+export interface NativeAddon {
+  NativeLadderEncoder: new (config: NativeEncoderConfig, onEvent: (event: NativeEvent) => void) => NativeLadderEncoder;
+  probeHardware(width: number, height: number): NativeHardwareReport;
+  ffmpegVersions(): Record<string, string>;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let cached: NativeAddon | undefined;
+
+export function loadNativeAddon(): NativeAddon {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
+  try {
+    cached = nodeGypBuild(packageRoot);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new Error(
+      [
+        `Could not load the abrcast native module: ${reason}`,
+        'Possible solutions:',
+        '- Build it against the system FFmpeg: install cmake, a C++17 compiler and the FFmpeg dev packages',
+        '  (Debian/Ubuntu: apt-get install cmake g++ pkg-config libavcodec-dev libavformat-dev libavfilter-dev',
+        '   libswscale-dev libavutil-dev libswresample-dev libx264-dev libffmpeg-nvenc-dev), then run `npm rebuild abrcast`.',
+        `- Use a platform with a prebuilt binary (linux-x64, glibc). This one is ${process.platform}-${process.arch}.`,
+      ].join('\n'),
+      { cause },
+    );
+  }
+  return cached;
+}

@@ -1,0 +1,436 @@
+// Uploads segment bytes to the content store with bounded concurrency, retrying with
+// backoff for as long as the queue is open: a live stream must not lose a segment
+// because the store was briefly down. Bytes over the memory budget wait on disk.
+import { AbrcastError, describeValue, invalidParameterError, isInteger } from '../errors.js';
+import type { ContentStore } from '../store/content-store.js';
+import { Spool } from './spool.js';
+
+/** The part of a content store the queue uses. */
+export type UploadStore = Pick<ContentStore, 'add'>;
+
+export interface RetryOptions {
+  /** Delay ceiling after the first failure (default 250 ms). */
+  initialDelayMs?: number;
+  /** Largest delay ceiling (default 10 s). */
+  maxDelayMs?: number;
+  /** Growth of the ceiling per failure (default 2). */
+  factor?: number;
+  /** 'full': a uniform delay in [0, ceiling), so retries of many jobs spread out; 'none': the ceiling. */
+  jitter?: 'full' | 'none';
+}
+
+/** What callbacks see of a job. */
+export interface UploadJob<M> {
+  readonly key: string;
+  readonly meta: M;
+  readonly byteLength: number;
+  /** Attempts made so far, including the one just finished. */
+  readonly attempts: number;
+}
+
+export interface UploadQueueOptions<M> {
+  store: UploadStore;
+  /** Uploads running at once (default 4). */
+  concurrency?: number;
+  retry?: RetryOptions;
+  /** Bytes of queued jobs kept in memory; jobs beyond it are written to spoolDir (default 256 MiB). */
+  memoryLimitBytes?: number;
+  /** Where spooled bytes are kept; created when first needed. */
+  spoolDir: string;
+  /** Called once per job, after its upload succeeded. A returned promise is awaited by close(). */
+  onUploaded: (job: UploadJob<M>, cid: string) => void | Promise<void>;
+  /** Called after each failed attempt, before the retry delay. */
+  onRetry?: (job: UploadJob<M>, attempt: number, error: unknown) => void;
+}
+
+export interface UploadQueueStats {
+  /** Accepted, not uploaded, not uploading now (queued or waiting to retry). */
+  pending: number;
+  inFlight: number;
+  uploaded: number;
+  /** Failed attempts that were (or are to be) retried. */
+  retries: number;
+  /** Bytes of unfinished jobs kept in memory. */
+  heldBytes: number;
+  /** Bytes of unfinished jobs kept (or being written) in spool files. */
+  spooledBytes: number;
+}
+
+/** One job that close() gave up on. */
+export interface UploadFailure {
+  key: string;
+  /** The last attempt's error, or why there was none. */
+  error: unknown;
+  attempts: number;
+  byteLength: number;
+  /** True when an attempt was still running at the deadline (its outcome is ignored). */
+  inFlight: boolean;
+  /** The file that holds the job's bytes. */
+  spoolPath?: string;
+  /** Set when the bytes could not be written to disk; they are then in `bytes`. */
+  spoolError?: unknown;
+  bytes?: Uint8Array;
+}
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : describeValue(error));
+
+/** close() reached its deadline with uploads unfinished; every one is listed with where its bytes are. */
+export class UploadIncompleteError extends AbrcastError {
+  readonly failures: readonly UploadFailure[];
+
+  constructor(failures: readonly UploadFailure[]) {
+    const lines = failures.map((failure) => {
+      const kept = failure.spoolPath
+        ? `bytes kept at ${failure.spoolPath}`
+        : `bytes NOT on disk (${errorMessage(failure.spoolError)}), kept in memory on this error`;
+      return `  ${failure.key}: ${errorMessage(failure.error)} after ${failure.attempts} attempt(s); ${kept}`;
+    });
+    super(`${failures.length} upload(s) did not finish before the close deadline:\n${lines.join('\n')}`);
+    this.name = 'UploadIncompleteError';
+    this.failures = failures;
+  }
+}
+
+const DEFAULT_RETRY: Required<RetryOptions> = { initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 'full' };
+
+/** Delay before retry number `attempt` (1 after the first failure): exponential, capped, jittered. */
+export function retryDelayMs(attempt: number, retry: Required<RetryOptions>, random: () => number = Math.random): number {
+  const ceiling = Math.min(retry.maxDelayMs, retry.initialDelayMs * retry.factor ** (attempt - 1));
+  return retry.jitter === 'full' ? Math.floor(random() * ceiling) : ceiling;
+}
+
+function checkRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
+  if (retry !== undefined && (typeof retry !== 'object' || retry === null)) {
+    throw invalidParameterError('retry', 'object', retry);
+  }
+  const merged = { ...DEFAULT_RETRY, ...retry };
+  for (const name of ['initialDelayMs', 'maxDelayMs'] as const) {
+    const value = merged[name];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw invalidParameterError(`retry.${name}`, 'number of at least 0', value);
+    }
+  }
+  if (typeof merged.factor !== 'number' || !Number.isFinite(merged.factor) || merged.factor < 1) {
+    throw invalidParameterError('retry.factor', 'number of at least 1', merged.factor);
+  }
+  if (merged.jitter !== 'full' && merged.jitter !== 'none') {
+    throw invalidParameterError('retry.jitter', 'one of full, none', merged.jitter);
+  }
+  return merged;
+}
+
+interface Job<M> {
+  /** Enqueue order: retries go back in line by it, so older segments go first. */
+  readonly seq: number;
+  readonly key: string;
+  readonly meta: M;
+  readonly byteLength: number;
+  attempts: number;
+  /** In memory until its spool file is complete. */
+  bytes?: Uint8Array;
+  /** Which stats counter holds the job's bytes. */
+  where: 'memory' | 'disk';
+  spoolPath?: string;
+  spooling?: Promise<void>;
+  spoolError?: unknown;
+  lastError?: unknown;
+  uploading: boolean;
+  retryTimer?: NodeJS.Timeout;
+}
+
+interface SideError {
+  key: string;
+  stage: 'onUploaded' | 'onRetry' | 'spool cleanup';
+  error: unknown;
+}
+
+const view = <M>(job: Job<M>): UploadJob<M> =>
+  Object.freeze({ key: job.key, meta: job.meta, byteLength: job.byteLength, attempts: job.attempts });
+
+export class UploadQueue<M = undefined> {
+  readonly #store: UploadStore;
+  readonly #concurrency: number;
+  readonly #retry: Required<RetryOptions>;
+  readonly #memoryLimitBytes: number;
+  readonly #spool: Spool;
+  readonly #onUploaded: UploadQueueOptions<M>['onUploaded'];
+  readonly #onRetry: UploadQueueOptions<M>['onRetry'];
+
+  /** Jobs ready to upload, in seq order. */
+  readonly #ready: Job<M>[] = [];
+  /** Every accepted job not yet uploaded, by key. */
+  readonly #outstanding = new Map<string, Job<M>>();
+  /** Callback and cleanup work after uploads; close() waits for it. */
+  readonly #settling = new Set<Promise<void>>();
+  readonly #sideErrors: SideError[] = [];
+  #idleWaiters: (() => void)[] = [];
+  #nextSeq = 0;
+  #inFlight = 0;
+  #uploaded = 0;
+  #retries = 0;
+  #heldBytes = 0;
+  #spooledBytes = 0;
+  #closing: Promise<void> | undefined;
+  /** Set at the close deadline: nothing more starts, late outcomes are ignored. */
+  #halted = false;
+
+  constructor(options: UploadQueueOptions<M>) {
+    if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
+    const { store, concurrency = 4, memoryLimitBytes = 256 * 1024 * 1024, spoolDir, onUploaded, onRetry } = options;
+    if (typeof store !== 'object' || store === null || typeof store.add !== 'function') {
+      throw invalidParameterError('store', 'object with an add(bytes) method', store);
+    }
+    if (!isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
+      throw invalidParameterError('concurrency', 'integer between 1 and 1024', concurrency);
+    }
+    if (!isInteger(memoryLimitBytes) || memoryLimitBytes < 0) {
+      throw invalidParameterError('memoryLimitBytes', 'integer of at least 0', memoryLimitBytes);
+    }
+    if (typeof spoolDir !== 'string' || spoolDir.length === 0) {
+      throw invalidParameterError('spoolDir', 'non-empty string', spoolDir);
+    }
+    if (typeof onUploaded !== 'function') throw invalidParameterError('onUploaded', 'function', onUploaded);
+    if (onRetry !== undefined && typeof onRetry !== 'function') throw invalidParameterError('onRetry', 'function', onRetry);
+    this.#store = store;
+    this.#concurrency = concurrency;
+    this.#retry = checkRetry(options.retry);
+    this.#memoryLimitBytes = memoryLimitBytes;
+    this.#spool = new Spool(spoolDir);
+    this.#onUploaded = onUploaded;
+    this.#onRetry = onRetry;
+  }
+
+  /**
+   * Accepts `bytes` for upload under `key` (unique among unfinished jobs). The bytes
+   * are kept by reference, not copied: do not change them afterwards.
+   */
+  enqueue(key: string, bytes: Uint8Array, meta: M): void {
+    if (this.#closing) throw new AbrcastError(`UploadQueue is closed; cannot enqueue ${key}`);
+    if (typeof key !== 'string' || key.length === 0) throw invalidParameterError('key', 'non-empty string', key);
+    if (!(bytes instanceof Uint8Array)) throw invalidParameterError('bytes', 'Uint8Array', bytes);
+    if (this.#outstanding.has(key)) throw new AbrcastError(`Upload ${key} is already queued`);
+
+    const job: Job<M> = {
+      seq: this.#nextSeq++,
+      key,
+      meta,
+      byteLength: bytes.byteLength,
+      attempts: 0,
+      bytes,
+      where: 'memory',
+      uploading: false,
+    };
+    this.#outstanding.set(key, job);
+    if (this.#heldBytes + job.byteLength > this.#memoryLimitBytes) this.#spoolOut(job);
+    else this.#heldBytes += job.byteLength;
+    this.#ready.push(job);
+    this.#pump();
+  }
+
+  stats(): UploadQueueStats {
+    return {
+      pending: this.#outstanding.size - this.#inFlight,
+      inFlight: this.#inFlight,
+      uploaded: this.#uploaded,
+      retries: this.#retries,
+      heldBytes: this.#heldBytes,
+      spooledBytes: this.#spooledBytes,
+    };
+  }
+
+  /**
+   * Stops accepting jobs and waits, retrying meanwhile, until every upload and its
+   * onUploaded callback finished, or `deadlineMs` passed. At the deadline, writes
+   * every unfinished job's bytes to the spool and rejects with UploadIncompleteError.
+   * Rejects with an AggregateError when callbacks or spool cleanup failed. Idempotent.
+   */
+  close({ deadlineMs = 30_000 }: { deadlineMs?: number } = {}): Promise<void> {
+    if (!this.#closing) {
+      if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs < 0) {
+        throw invalidParameterError('deadlineMs', 'number of at least 0', deadlineMs);
+      }
+      this.#closing = this.#drain(deadlineMs);
+    }
+    return this.#closing;
+  }
+
+  async #drain(deadlineMs: number): Promise<void> {
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    const allUploaded = await Promise.race([
+      this.#whenIdle().then(() => true),
+      new Promise<false>((resolve) => {
+        deadlineTimer = setTimeout(() => resolve(false), deadlineMs);
+      }),
+    ]);
+    clearTimeout(deadlineTimer);
+    if (!allUploaded) {
+      const failures = await this.#halt();
+      await this.#settled();
+      throw new UploadIncompleteError(failures);
+    }
+    await this.#settled();
+    if (this.#sideErrors.length > 0) {
+      const list = this.#sideErrors.map((side) => `${side.key} (${side.stage}): ${errorMessage(side.error)}`);
+      throw new AggregateError(
+        this.#sideErrors.map((side) => side.error),
+        `${this.#sideErrors.length} upload callback(s) or cleanup(s) failed: ${list.join('; ')}`,
+      );
+    }
+  }
+
+  #pump(): void {
+    while (!this.#halted && this.#inFlight < this.#concurrency && this.#ready.length > 0) {
+      const job = this.#ready.shift()!;
+      this.#inFlight += 1;
+      job.uploading = true;
+      void this.#attempt(job);
+    }
+  }
+
+  async #attempt(job: Job<M>): Promise<void> {
+    job.attempts += 1;
+    let cid: string;
+    try {
+      // bytes is only dropped once the spool file is complete, so one of the two is there.
+      const bytes = job.bytes ?? (await this.#spool.read(job.spoolPath!));
+      cid = await this.#store.add(bytes);
+      if (typeof cid !== 'string' || cid.length === 0) {
+        throw new AbrcastError(`store.add returned ${describeValue(cid)} instead of a CID string`);
+      }
+    } catch (error) {
+      if (this.#halted) return; // close() has reported this job already
+      job.uploading = false;
+      this.#inFlight -= 1;
+      job.lastError = error;
+      this.#scheduleRetry(job, error);
+      this.#pump();
+      return;
+    }
+    if (this.#halted) return;
+    job.uploading = false;
+    this.#inFlight -= 1;
+    this.#complete(job, cid);
+    this.#pump();
+  }
+
+  #scheduleRetry(job: Job<M>, error: unknown): void {
+    this.#retries += 1;
+    try {
+      this.#onRetry?.(view(job), job.attempts, error);
+    } catch (callbackError) {
+      this.#sideErrors.push({ key: job.key, stage: 'onRetry', error: callbackError });
+    }
+    job.retryTimer = setTimeout(() => {
+      job.retryTimer = undefined;
+      if (this.#halted) return;
+      this.#insertReady(job);
+      this.#pump();
+    }, retryDelayMs(job.attempts, this.#retry));
+  }
+
+  #insertReady(job: Job<M>): void {
+    let low = 0;
+    let high = this.#ready.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.#ready[middle].seq < job.seq) low = middle + 1;
+      else high = middle;
+    }
+    this.#ready.splice(low, 0, job);
+  }
+
+  #complete(job: Job<M>, cid: string): void {
+    this.#outstanding.delete(job.key);
+    if (job.where === 'disk') this.#spooledBytes -= job.byteLength;
+    else this.#heldBytes -= job.byteLength;
+    this.#uploaded += 1;
+    const uploadedJob = view(job);
+    job.bytes = undefined;
+
+    const settle = (async () => {
+      try {
+        await this.#onUploaded(uploadedJob, cid);
+      } catch (error) {
+        this.#sideErrors.push({ key: job.key, stage: 'onUploaded', error });
+      }
+      await job.spooling;
+      if (job.spoolPath) {
+        await this.#spool.remove(job.spoolPath).catch((error: unknown) => {
+          this.#sideErrors.push({ key: job.key, stage: 'spool cleanup', error });
+        });
+      }
+    })();
+    this.#settling.add(settle);
+    void settle.finally(() => this.#settling.delete(settle));
+
+    if (this.#outstanding.size === 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Moves a job's bytes to a spool file; they stay in memory until the file is complete. */
+  #spoolOut(job: Job<M>): Promise<void> {
+    const bytes = job.bytes!;
+    job.where = 'disk';
+    this.#spooledBytes += job.byteLength;
+    job.spooling = this.#spool.write(job.key, bytes).then(
+      (path) => {
+        job.spoolPath = path;
+        job.bytes = undefined;
+      },
+      (error: unknown) => {
+        // Keep the bytes in memory rather than lose them; close() reports the spool error.
+        job.spoolError = error;
+        if (this.#outstanding.get(job.key) === job) {
+          this.#spooledBytes -= job.byteLength;
+          this.#heldBytes += job.byteLength;
+        }
+        job.where = 'memory';
+      },
+    );
+    return job.spooling;
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#outstanding.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async #settled(): Promise<void> {
+    while (this.#settling.size > 0) await Promise.all(this.#settling);
+  }
+
+  /** Stops all work and makes sure every unfinished job's bytes are on disk. */
+  async #halt(): Promise<UploadFailure[]> {
+    this.#halted = true;
+    this.#ready.length = 0;
+    const jobs = [...this.#outstanding.values()];
+    for (const job of jobs) clearTimeout(job.retryTimer);
+    return Promise.all(
+      jobs.map(async (job): Promise<UploadFailure> => {
+        await job.spooling;
+        if (!job.spoolPath) {
+          job.spoolError = undefined;
+          await this.#spoolOut(job);
+        }
+        const failure: UploadFailure = {
+          key: job.key,
+          error:
+            job.lastError ??
+            new AbrcastError(job.attempts === 0 ? 'never attempted: every upload slot stayed busy' : 'first attempt still running'),
+          attempts: job.attempts,
+          byteLength: job.byteLength,
+          inFlight: job.uploading,
+        };
+        if (job.spoolPath) failure.spoolPath = job.spoolPath;
+        else {
+          failure.spoolError = job.spoolError;
+          failure.bytes = job.bytes;
+        }
+        return failure;
+      }),
+    );
+  }
+}

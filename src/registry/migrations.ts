@@ -1,0 +1,85 @@
+// Versioned schema changes, recorded in `schema_migrations`. Each version is
+// applied once, all pending ones in one transaction, so reopening a database is
+// a no-op and a failed upgrade leaves the old schema intact.
+import { AbrcastError } from '../errors.js';
+import type { SqlClient } from './sql-client.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** Single statements (PGlite's extended protocol runs one per query). */
+  statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs and segments',
+    statements: [
+      `CREATE TABLE runs (
+        id text PRIMARY KEY,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        status text NOT NULL DEFAULT 'live' CHECK (status IN ('live', 'ended', 'failed')),
+        width integer NOT NULL,
+        height integer NOT NULL,
+        fps double precision NOT NULL,
+        segment_duration double precision NOT NULL,
+        master_cid text,
+        quality_playlists jsonb NOT NULL DEFAULT '{}'::jsonb,
+        playlist_seq bigint NOT NULL DEFAULT 0,
+        error text
+      )`,
+      `CREATE INDEX runs_created_at_idx ON runs (created_at DESC, id DESC)`,
+      `CREATE TABLE segments (
+        run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        rendition text NOT NULL,
+        idx integer NOT NULL CHECK (idx >= 0),
+        cid text NOT NULL,
+        duration double precision NOT NULL,
+        bytes integer NOT NULL CHECK (bytes >= 0),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (run_id, rendition, idx)
+      )`,
+    ],
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+// Serializes concurrent migrators (two servers starting on one PostgreSQL);
+// the lock is released at COMMIT. An arbitrary constant owned by abrcast.
+const MIGRATION_LOCK_KEY = '7261726361737431';
+
+/** Applies every pending migration; returns the versions it applied (empty when up to date). */
+export async function migrate(client: SqlClient): Promise<number[]> {
+  return client.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    );
+    const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const done = new Set(rows.map((row) => Number(row.version)));
+    const newest = Math.max(0, ...done);
+    if (newest > LATEST_SCHEMA_VERSION) {
+      throw new AbrcastError(
+        `Registry schema version ${newest} is newer than this abrcast supports (${LATEST_SCHEMA_VERSION}); upgrade abrcast`,
+      );
+    }
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.version)) continue;
+      for (const statement of migration.statements) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
+      applied.push(migration.version);
+    }
+    return applied;
+  });
+}

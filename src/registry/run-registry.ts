@@ -1,0 +1,411 @@
+// The runs a publisher has started and the newest playlist CIDs of each, so a
+// server can answer /runs/{id}/quality/{name}/playlist.m3u8 with the current
+// playlist (immutable IPFS URLs never change under a live viewer).
+import { randomBytes } from 'node:crypto';
+import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
+import { RunExistsError, RunNotFoundError, RunStatusError } from './registry-errors.js';
+import type { SqlClient } from './sql-client.js';
+import { isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN } from './validation.js';
+
+export type RunStatus = 'live' | 'ended' | 'failed';
+
+/** What the master playlist says about one quality, plus the CID of its newest media playlist. */
+export interface QualityPlaylistInfo {
+  cid: string;
+  width: number;
+  height: number;
+  /** Target bitrate of the rendition in kbit/s. */
+  bitrate: number;
+  /** Peak bits per second, as in EXT-X-STREAM-INF BANDWIDTH. */
+  bandwidth: number;
+  /** Mean bits per second, as in AVERAGE-BANDWIDTH. */
+  averageBandwidth: number;
+  /** RFC 6381 codec string, e.g. `avc1.640028`. */
+  codecs: string;
+  frameRate: number;
+}
+
+export type QualityPlaylists = Record<string, QualityPlaylistInfo>;
+
+export interface RunRecord {
+  id: string;
+  createdAt: Date;
+  updatedAt: Date;
+  status: RunStatus;
+  width: number;
+  height: number;
+  fps: number;
+  segmentDuration: number;
+  masterCid: string | null;
+  qualityPlaylists: QualityPlaylists;
+  /** Sequence of the stored playlists; 0 until the first publish. Only ever grows. */
+  playlistSequence: number;
+  error: string | null;
+}
+
+export interface NewRun {
+  /** Generated ('r' + 12 base32 characters) when absent; otherwise must match RUN_ID_PATTERN. */
+  id?: string;
+  width: number;
+  height: number;
+  fps: number;
+  segmentDuration: number;
+}
+
+export interface SegmentInput {
+  rendition: string;
+  index: number;
+  cid: string;
+  duration: number;
+  bytes: number;
+}
+
+export interface SegmentRecord extends SegmentInput {
+  runId: string;
+  createdAt: Date;
+}
+
+export interface PublishOptions {
+  /**
+   * Ordering of this publish (e.g. the number of segments it covers). The
+   * stored playlists change only when `sequence` is greater than the stored
+   * one, so a slow, older publish cannot replace a newer one. Without it the
+   * stored sequence is incremented and the publish always applies.
+   */
+  sequence?: number;
+}
+
+export interface PublishResult {
+  /** False when a publish with an equal or greater sequence was already stored. */
+  applied: boolean;
+  /** The sequence stored after this call. */
+  sequence: number;
+}
+
+export interface ListRunsOptions {
+  /** At most this many runs, newest first (1 to 1000, default 50). */
+  limit?: number;
+}
+
+const MAX_INT32 = 2_147_483_647;
+const MAX_LIST_LIMIT = 1000;
+const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+const UNIQUE_VIOLATION = '23505';
+const FOREIGN_KEY_VIOLATION = '23503';
+
+const RUN_COLUMNS = `id, created_at, updated_at, status, width, height, fps, segment_duration,
+  master_cid, quality_playlists, playlist_seq, error`;
+const SEGMENT_COLUMNS = 'run_id, rendition, idx, cid, duration, bytes, created_at';
+
+interface RunRow {
+  id: string;
+  created_at: Date | string;
+  updated_at: Date | string;
+  status: RunStatus;
+  width: number;
+  height: number;
+  fps: number;
+  segment_duration: number;
+  master_cid: string | null;
+  quality_playlists: QualityPlaylists | string;
+  // pg returns bigint as a string, PGlite as a number.
+  playlist_seq: number | string | bigint;
+  error: string | null;
+}
+
+interface SegmentRow {
+  run_id: string;
+  rendition: string;
+  idx: number;
+  cid: string;
+  duration: number;
+  bytes: number;
+  created_at: Date | string;
+}
+
+/** A short, URL-safe, lowercase id: 'r' and 12 base32 characters (60 random bits). */
+export function generateRunId(): string {
+  // 256 is a multiple of 32, so masking each byte keeps the characters uniform.
+  const chars = Array.from(randomBytes(12), (byte) => BASE32_ALPHABET[byte & 31]);
+  return `r${chars.join('')}`;
+}
+
+function toDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(value);
+}
+
+function toRunRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+    status: row.status,
+    width: row.width,
+    height: row.height,
+    fps: Number(row.fps),
+    segmentDuration: Number(row.segment_duration),
+    masterCid: row.master_cid,
+    qualityPlaylists:
+      typeof row.quality_playlists === 'string' ? JSON.parse(row.quality_playlists) : row.quality_playlists,
+    playlistSequence: Number(row.playlist_seq),
+    error: row.error,
+  };
+}
+
+function toSegmentRecord(row: SegmentRow): SegmentRecord {
+  return {
+    runId: row.run_id,
+    rendition: row.rendition,
+    index: row.idx,
+    cid: row.cid,
+    duration: Number(row.duration),
+    bytes: row.bytes,
+    createdAt: toDate(row.created_at),
+  };
+}
+
+function errorCode(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code;
+}
+
+function requirePositiveInteger(name: string, value: unknown, max = MAX_INT32): void {
+  if (!isInteger(value) || value < 1 || value > max) throw invalidParameterError(name, `integer between 1 and ${max}`, value);
+}
+
+function requireNonNegativeInteger(name: string, value: unknown, max = MAX_INT32): void {
+  if (!isInteger(value) || value < 0 || value > max) throw invalidParameterError(name, `integer between 0 and ${max}`, value);
+}
+
+function requirePositiveNumber(name: string, value: unknown): void {
+  if (!isPositiveFinite(value)) throw invalidParameterError(name, 'positive finite number', value);
+}
+
+function requireNonNegativeNumber(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalidParameterError(name, 'non-negative finite number', value);
+  }
+}
+
+function requireNonEmptyString(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length === 0) throw invalidParameterError(name, 'non-empty string', value);
+}
+
+function requireQualityName(name: string, value: unknown): void {
+  if (!isValidQualityName(value)) throw invalidParameterError(name, `string matching ${QUALITY_NAME_PATTERN}`, value);
+}
+
+/** Copies only the known fields, so stray properties never reach the database. */
+function checkedQualityPlaylists(value: unknown): QualityPlaylists {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidParameterError('qualityPlaylists', 'object keyed by quality name', value);
+  }
+  const checked: QualityPlaylists = {};
+  for (const [name, info] of Object.entries(value as Record<string, unknown>)) {
+    requireQualityName('qualityPlaylists key', name);
+    const prefix = `qualityPlaylists.${name}`;
+    if (typeof info !== 'object' || info === null) throw invalidParameterError(prefix, 'object', info);
+    const entry = info as Record<string, unknown>;
+    requireNonEmptyString(`${prefix}.cid`, entry.cid);
+    requirePositiveInteger(`${prefix}.width`, entry.width);
+    requirePositiveInteger(`${prefix}.height`, entry.height);
+    requireNonNegativeNumber(`${prefix}.bitrate`, entry.bitrate);
+    requireNonNegativeNumber(`${prefix}.bandwidth`, entry.bandwidth);
+    requireNonNegativeNumber(`${prefix}.averageBandwidth`, entry.averageBandwidth);
+    if (typeof entry.codecs !== 'string') throw invalidParameterError(`${prefix}.codecs`, 'string', entry.codecs);
+    requirePositiveNumber(`${prefix}.frameRate`, entry.frameRate);
+    checked[name] = {
+      cid: entry.cid as string,
+      width: entry.width as number,
+      height: entry.height as number,
+      bitrate: entry.bitrate as number,
+      bandwidth: entry.bandwidth as number,
+      averageBandwidth: entry.averageBandwidth as number,
+      codecs: entry.codecs,
+      frameRate: entry.frameRate as number,
+    };
+  }
+  return checked;
+}
+
+export class RunRegistry {
+  readonly #sql: SqlClient;
+
+  constructor(sql: SqlClient) {
+    this.#sql = sql;
+  }
+
+  /** The backend in use, for logs ('postgres' or 'pglite'). */
+  get dialect(): SqlClient['dialect'] {
+    return this.#sql.dialect;
+  }
+
+  async createRun(run: NewRun): Promise<RunRecord> {
+    if (typeof run !== 'object' || run === null) throw invalidParameterError('run', 'object', run);
+    if (run.id !== undefined && !isValidRunId(run.id)) {
+      throw invalidParameterError('id', `string matching ${RUN_ID_PATTERN}`, run.id);
+    }
+    requirePositiveInteger('width', run.width);
+    requirePositiveInteger('height', run.height);
+    requirePositiveNumber('fps', run.fps);
+    requirePositiveNumber('segmentDuration', run.segmentDuration);
+
+    // A generated id colliding is astronomically unlikely, but retrying is cheap.
+    for (let attempt = 0; ; attempt++) {
+      const id = run.id ?? generateRunId();
+      try {
+        const { rows } = await this.#sql.query<RunRow>(
+          `INSERT INTO runs (id, width, height, fps, segment_duration)
+           VALUES ($1, $2, $3, $4, $5)
+           RETURNING ${RUN_COLUMNS}`,
+          [id, run.width, run.height, run.fps, run.segmentDuration],
+        );
+        return toRunRecord(rows[0]);
+      } catch (error) {
+        if (errorCode(error) !== UNIQUE_VIOLATION) throw error;
+        if (run.id !== undefined || attempt >= 2) throw new RunExistsError(id);
+      }
+    }
+  }
+
+  /** Stores one segment; recording the same (rendition, index) again replaces it. */
+  async recordSegment(runId: string, segment: SegmentInput): Promise<void> {
+    if (typeof segment !== 'object' || segment === null) throw invalidParameterError('segment', 'object', segment);
+    requireQualityName('rendition', segment.rendition);
+    requireNonNegativeInteger('index', segment.index);
+    requireNonEmptyString('cid', segment.cid);
+    requireNonNegativeNumber('duration', segment.duration);
+    requireNonNegativeInteger('bytes', segment.bytes);
+    try {
+      await this.#sql.query(
+        `INSERT INTO segments (run_id, rendition, idx, cid, duration, bytes)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (run_id, rendition, idx)
+         DO UPDATE SET cid = EXCLUDED.cid, duration = EXCLUDED.duration, bytes = EXCLUDED.bytes`,
+        [runId, segment.rendition, segment.index, segment.cid, segment.duration, segment.bytes],
+      );
+    } catch (error) {
+      if (errorCode(error) === FOREIGN_KEY_VIOLATION) throw new RunNotFoundError(runId);
+      throw error;
+    }
+  }
+
+  /**
+   * Replaces the run's master CID and per-quality playlists in one statement.
+   * With `options.sequence`, an older publish arriving late is ignored
+   * (`applied: false`) instead of rolling back the newest CIDs.
+   */
+  async publishPlaylists(
+    runId: string,
+    masterCid: string,
+    qualityPlaylists: QualityPlaylists,
+    options: PublishOptions = {},
+  ): Promise<PublishResult> {
+    requireNonEmptyString('masterCid', masterCid);
+    const playlistsJson = JSON.stringify(checkedQualityPlaylists(qualityPlaylists));
+    const { sequence } = options;
+    if (sequence !== undefined) requirePositiveInteger('sequence', sequence, Number.MAX_SAFE_INTEGER);
+
+    // The WHERE is re-checked on the locked row, so racing publishes serialize
+    // and only a strictly newer sequence wins.
+    const { rows } =
+      sequence === undefined
+        ? await this.#sql.query<{ playlist_seq: number | string }>(
+            `UPDATE runs
+             SET master_cid = $2, quality_playlists = $3::jsonb, playlist_seq = playlist_seq + 1, updated_at = now()
+             WHERE id = $1
+             RETURNING playlist_seq`,
+            [runId, masterCid, playlistsJson],
+          )
+        : await this.#sql.query<{ playlist_seq: number | string }>(
+            `UPDATE runs
+             SET master_cid = $2, quality_playlists = $3::jsonb, playlist_seq = $4::bigint, updated_at = now()
+             WHERE id = $1 AND playlist_seq < $4::bigint
+             RETURNING playlist_seq`,
+            [runId, masterCid, playlistsJson, sequence],
+          );
+    if (rows.length > 0) return { applied: true, sequence: Number(rows[0].playlist_seq) };
+
+    const current = await this.#sql.query<{ playlist_seq: number | string }>(
+      'SELECT playlist_seq FROM runs WHERE id = $1',
+      [runId],
+    );
+    if (current.rows.length === 0) throw new RunNotFoundError(runId);
+    return { applied: false, sequence: Number(current.rows[0].playlist_seq) };
+  }
+
+  /** live -> ended. Marking an ended run ended again does nothing; a failed run stays failed. */
+  async markEnded(runId: string): Promise<void> {
+    await this.#finish(runId, 'ended', null);
+  }
+
+  /** live -> failed, keeping `error`. Marking a failed run failed again keeps the first error. */
+  async markFailed(runId: string, error: string): Promise<void> {
+    if (typeof error !== 'string') throw invalidParameterError('error', 'string', error);
+    await this.#finish(runId, 'failed', error);
+  }
+
+  async #finish(runId: string, status: 'ended' | 'failed', error: string | null): Promise<void> {
+    const { rows } = await this.#sql.query(
+      `UPDATE runs SET status = $2, error = $3, updated_at = now()
+       WHERE id = $1 AND status = 'live'
+       RETURNING id`,
+      [runId, status, error],
+    );
+    if (rows.length > 0) return;
+    const current = await this.#sql.query<{ status: RunStatus }>('SELECT status FROM runs WHERE id = $1', [runId]);
+    if (current.rows.length === 0) throw new RunNotFoundError(runId);
+    if (current.rows[0].status !== status) throw new RunStatusError(runId, current.rows[0].status, status);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const { rows } = await this.#sql.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1`, [id]);
+    return rows.length > 0 ? toRunRecord(rows[0]) : undefined;
+  }
+
+  /** Newest first. */
+  async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
+    const limit = options.limit ?? 50;
+    requirePositiveInteger('limit', limit, MAX_LIST_LIMIT);
+    const { rows } = await this.#sql.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs ORDER BY created_at DESC, id DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toRunRecord);
+  }
+
+  /** The stored entry of one quality, read from the JSONB column by key. */
+  async getQualityPlaylist(runId: string, name: string): Promise<QualityPlaylistInfo | undefined> {
+    const { rows } = await this.#sql.query<{ playlist: QualityPlaylistInfo | string | null }>(
+      'SELECT quality_playlists -> $2::text AS playlist FROM runs WHERE id = $1',
+      [runId, name],
+    );
+    const playlist = rows[0]?.playlist;
+    if (playlist === undefined || playlist === null) return undefined;
+    return typeof playlist === 'string' ? JSON.parse(playlist) : playlist;
+  }
+
+  /** Ordered by rendition (byte order, the same on every server collation), then index. */
+  async listSegments(runId: string, rendition?: string): Promise<SegmentRecord[]> {
+    const { rows } =
+      rendition === undefined
+        ? await this.#sql.query<SegmentRow>(
+            `SELECT ${SEGMENT_COLUMNS} FROM segments WHERE run_id = $1 ORDER BY rendition COLLATE "C", idx`,
+            [runId],
+          )
+        : await this.#sql.query<SegmentRow>(
+            `SELECT ${SEGMENT_COLUMNS} FROM segments WHERE run_id = $1 AND rendition = $2 ORDER BY idx`,
+            [runId, rendition],
+          );
+    return rows.map(toSegmentRecord);
+  }
+
+  /** Removes the run and (by cascade) its segments; false when there was no such run. */
+  async deleteRun(runId: string): Promise<boolean> {
+    const { rows } = await this.#sql.query('DELETE FROM runs WHERE id = $1 RETURNING id', [runId]);
+    return rows.length > 0;
+  }
+
+  async close(): Promise<void> {
+    await this.#sql.close();
+  }
+}

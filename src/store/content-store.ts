@@ -1,0 +1,57 @@
+// The one interface the publisher, server and CLI see, whichever IPFS store backs it.
+import { AbrcastError } from '../errors.js';
+
+/** A byte range of a file, both ends inclusive like HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  /** First byte, from 0. */
+  start: number;
+  /** Last byte, inclusive; omitted means to the end of the file. Clamped to the file's last byte. */
+  end?: number;
+}
+
+export interface ContentStore {
+  readonly kind: 'kubo' | 'helia';
+  /** Imports `bytes` as one UnixFS file under the unixfs-v1-2025 profile, keeps it (pinned), returns its base32 CIDv1. */
+  add(bytes: Uint8Array): Promise<string>;
+  /** The whole file. */
+  cat(cid: string): Promise<Uint8Array>;
+  /** The file, or the inclusive `range` of it, as it is read (for HTTP Range answers). */
+  catStream(cid: string, range?: ByteRange): AsyncIterable<Uint8Array>;
+  /** File size in bytes (for Content-Length and Range checks). */
+  size(cid: string): Promise<number>;
+  /** Whether the file's root block is held locally (no network lookup). */
+  has(cid: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface StoreUnavailableInit {
+  store: 'kubo' | 'helia';
+  /** The RPC URL or blockstore directory that failed. */
+  location: string;
+  /** Short cause, e.g. "connect ECONNREFUSED 127.0.0.1:5001". */
+  reason: string;
+  /** What the user can do about it. */
+  fix: string;
+  cause?: unknown;
+}
+
+/**
+ * The store itself cannot be reached or opened (as opposed to a bad CID or missing
+ * content): the message names the place and the cause, `fix` says what to do.
+ */
+export class StoreUnavailableError extends AbrcastError {
+  readonly store: 'kubo' | 'helia';
+  readonly location: string;
+  readonly reason: string;
+  readonly fix: string;
+
+  constructor(init: StoreUnavailableInit) {
+    const what = init.store === 'kubo' ? 'Kubo RPC not reachable at' : 'IPFS blockstore not usable at';
+    super(`${what} ${init.location}: ${init.reason}`, { cause: init.cause });
+    this.name = 'StoreUnavailableError';
+    this.store = init.store;
+    this.location = init.location;
+    this.reason = init.reason;
+    this.fix = init.fix;
+  }
+}

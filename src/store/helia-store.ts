@@ -1,0 +1,192 @@
+// The embedded default store: UnixFS over a plain directory of blocks, no daemon
+// and no libp2p. Blocks are never garbage-collected, so whatever was added stays
+// until the directory is removed: that is this store's "pin".
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { unixfs, type AddOptions, type UnixFS } from '@helia/unixfs';
+import { FsBlockstore } from 'blockstore-fs';
+import { AbrcastError, invalidParameterError } from '../errors.js';
+import { StoreUnavailableError, type ByteRange, type ContentStore } from './content-store.js';
+import { assertBytes, collectBytes, parseCid, toOffsetLength } from './store-arguments.js';
+import { UNIXFS_V1_2025, validateProfile, type UnixfsProfile } from './unixfs-profile.js';
+
+export interface HeliaStoreOptions {
+  /** Blockstore directory, created when missing. Default: defaultHeliaDir(). */
+  dir?: string;
+  /** Import settings; only tests change this. Default: UNIXFS_V1_2025. */
+  profile?: UnixfsProfile;
+}
+
+/** ~/.abrcast/ipfs */
+export function defaultHeliaDir(): string {
+  return join(homedir(), '.abrcast', 'ipfs');
+}
+
+type Chunker = NonNullable<AddOptions['chunker']>;
+type FileLayout = NonNullable<AddOptions['layout']>;
+
+/** Splits the input into `chunkSize` pieces (the last may be shorter); empty input is one empty chunk, as in Kubo. */
+function fixedSizeChunker(chunkSize: number): Chunker {
+  return async function* chunk(source) {
+    let pending: Uint8Array[] = [];
+    let pendingLength = 0;
+    let emitted = false;
+    const takePending = (): Uint8Array => {
+      const out = pending.length === 1 ? pending[0] : new Uint8Array(pendingLength);
+      if (pending.length !== 1) {
+        let at = 0;
+        for (const piece of pending) {
+          out.set(piece, at);
+          at += piece.byteLength;
+        }
+      }
+      pending = [];
+      pendingLength = 0;
+      return out;
+    };
+    for await (let buffer of source) {
+      while (pendingLength + buffer.byteLength >= chunkSize) {
+        const take = chunkSize - pendingLength;
+        pending.push(buffer.subarray(0, take));
+        pendingLength += take;
+        buffer = buffer.subarray(take);
+        emitted = true;
+        yield takePending();
+      }
+      if (buffer.byteLength > 0) {
+        pending.push(buffer);
+        pendingLength += buffer.byteLength;
+      }
+    }
+    if (!emitted || pendingLength > 0) yield takePending();
+  };
+}
+
+/** Kubo's balanced layout: group up to `maxChildren` nodes under a parent, level by level, until one root is left. */
+function balancedLayout(maxChildren: number): FileLayout {
+  return async function layout(source, reduce) {
+    let level: Awaited<ReturnType<typeof reduce>>[] = [];
+    let group: Awaited<ReturnType<typeof reduce>>[] = [];
+    for await (const leaf of source) {
+      group.push(leaf);
+      if (group.length === maxChildren) {
+        level.push(await reduce(group));
+        group = [];
+      }
+    }
+    if (group.length > 0) level.push(await reduce(group));
+    while (level.length > 1) {
+      const parents = [];
+      for (let i = 0; i < level.length; i += maxChildren) parents.push(await reduce(level.slice(i, i + maxChildren)));
+      level = parents;
+    }
+    return level[0];
+  };
+}
+
+/** Importer options that give Kubo's CIDs for `profile` (checked against Kubo by test/store/golden-cid.test.ts). */
+export function heliaImporterOptions(profile: UnixfsProfile): AddOptions {
+  return {
+    cidVersion: profile.cidVersion,
+    rawLeaves: profile.rawLeaves,
+    // A file of one chunk is that raw leaf itself, as in Kubo.
+    reduceSingleLeafToSelf: true,
+    fieldOrder: 'links-first',
+    chunker: fixedSizeChunker(profile.chunkSize),
+    layout: balancedLayout(profile.maxLinksPerNode),
+    wrapWithDirectory: false,
+  };
+}
+
+interface OpenStore {
+  blockstore: FsBlockstore;
+  fs: UnixFS;
+}
+
+export class HeliaStore implements ContentStore {
+  readonly kind = 'helia' as const;
+  readonly dir: string;
+  readonly profile: UnixfsProfile;
+  private opening: Promise<OpenStore> | undefined;
+  private closed = false;
+
+  constructor(options: HeliaStoreOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
+    const dir = options.dir ?? defaultHeliaDir();
+    if (typeof dir !== 'string' || dir.length === 0) throw invalidParameterError('dir', 'non-empty string', dir);
+    this.dir = resolve(dir);
+    this.profile = validateProfile(options.profile ?? UNIXFS_V1_2025);
+  }
+
+  /** Creates/opens the directory; every method does this on first use. */
+  async open(): Promise<void> {
+    await this.ready();
+  }
+
+  private ready(): Promise<OpenStore> {
+    if (this.closed) return Promise.reject(new AbrcastError(`HeliaStore at ${this.dir} is closed`));
+    this.opening ??= (async () => {
+      const blockstore = new FsBlockstore(this.dir);
+      try {
+        await blockstore.open();
+      } catch (error) {
+        this.opening = undefined;
+        throw new StoreUnavailableError({
+          store: 'helia',
+          location: this.dir,
+          reason: error instanceof Error ? error.message : String(error),
+          fix: 'Make sure the directory can be created and written, or choose another IPFS directory.',
+          cause: error,
+        });
+      }
+      return { blockstore, fs: unixfs({ blockstore }) };
+    })();
+    return this.opening;
+  }
+
+  async add(bytes: Uint8Array): Promise<string> {
+    assertBytes(bytes);
+    const { fs } = await this.ready();
+    const cid = await fs.addBytes(bytes, heliaImporterOptions(this.profile));
+    return cid.toString();
+  }
+
+  async cat(cid: string): Promise<Uint8Array> {
+    return collectBytes(this.catStream(cid));
+  }
+
+  async *catStream(cid: string, range?: ByteRange): AsyncIterable<Uint8Array> {
+    const parsed = parseCid(cid);
+    const { offset, length } = toOffsetLength(range);
+    const { fs } = await this.ready();
+    if (offset !== undefined && offset > 0) {
+      // The exporter rejects an offset past the end; a range there is simply empty.
+      const size = await this.size(cid);
+      if (offset >= size) return;
+    }
+    yield* fs.cat(parsed, { offset, length });
+  }
+
+  async size(cid: string): Promise<number> {
+    const parsed = parseCid(cid);
+    const { fs } = await this.ready();
+    const stats = await fs.stat(parsed);
+    return Number(stats.size);
+  }
+
+  async has(cid: string): Promise<boolean> {
+    const parsed = parseCid(cid);
+    const { blockstore } = await this.ready();
+    return blockstore.has(parsed);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const opening = this.opening;
+    this.opening = undefined;
+    if (!opening) return;
+    const { blockstore } = await opening.catch(() => ({ blockstore: undefined }));
+    await blockstore?.close();
+  }
+}

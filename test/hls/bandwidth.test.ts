@@ -1,0 +1,79 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  averageBandwidth,
+  maxrateBandwidth,
+  peakBandwidth,
+  serializeMasterPlaylist,
+  variantBandwidth,
+} from '../../src/hls/index.js';
+import { parsePlaylist } from './parse-playlist.js';
+
+// 2-second segments at 1, 2 and 1.2 Mbit/s.
+const steady = [
+  { bytes: 250_000, duration: 2 },
+  { bytes: 500_000, duration: 2 },
+  { bytes: 300_000, duration: 2 },
+];
+
+describe('peakBandwidth', () => {
+  test('is the largest segment bit rate in bits/s', () => {
+    assert.equal(peakBandwidth(steady, 2), 2_000_000);
+  });
+
+  test('a short tail segment counts together with its neighbour (0.5 to 1.5 x target duration)', () => {
+    // Alone the 0.2 s tail runs at 4 Mbit/s; with the segment before it, 2.2 s at 350 kB.
+    const withTail = [...steady.slice(0, 1), { bytes: 250_000, duration: 2 }, { bytes: 100_000, duration: 0.2 }];
+    const peak = peakBandwidth(withTail, 2)!;
+    assert.equal(peak, Math.ceil((350_000 * 8) / 2.2));
+    assert.ok(peak < (100_000 * 8) / 0.2);
+  });
+
+  test('with too little listed for any qualifying run, the largest single-segment rate', () => {
+    assert.equal(peakBandwidth([{ bytes: 30_000, duration: 0.3 }], 2), 800_000);
+  });
+
+  test('results are whole bits/s, rounded up', () => {
+    const peak = peakBandwidth([{ bytes: 1001, duration: 3 }], 2)!;
+    assert.ok(Number.isInteger(peak));
+    assert.ok(peak >= (1001 * 8) / 3 && peak - (1001 * 8) / 3 < 1);
+    assert.equal(peakBandwidth([{ bytes: 1000, duration: 2 }], 2), 4000);
+  });
+
+  test('no segments: undefined; bad input: option errors', () => {
+    assert.equal(peakBandwidth([], 2), undefined);
+    assert.throws(() => peakBandwidth(steady, 0), /positive number of seconds for targetDuration but received 0/);
+    assert.throws(() => peakBandwidth([{ bytes: -1, duration: 2 }], 2), /bytes of segment 0 but received -1/);
+    assert.throws(() => peakBandwidth([{ bytes: 1, duration: 0 }], 2), /duration of segment 0 but received 0/);
+  });
+});
+
+describe('averageBandwidth', () => {
+  test('is all listed bits over all listed seconds', () => {
+    assert.equal(averageBandwidth(steady), (1_050_000 * 8) / 6);
+    assert.equal(averageBandwidth([]), undefined);
+  });
+});
+
+describe('variantBandwidth', () => {
+  test('before the first segment: the configured maxrate (1.5 x bitrate) and no average', () => {
+    assert.equal(maxrateBandwidth(3000), 4_500_000);
+    assert.equal(maxrateBandwidth(800), 1_200_000);
+    assert.deepEqual(variantBandwidth([], 2, 3000), { bandwidth: 4_500_000 });
+    assert.throws(() => maxrateBandwidth(0), /positive number of kbit\/s for bitrate but received 0/);
+  });
+
+  test('once segments are listed: measured values, which a master playlist carries', () => {
+    const measured = variantBandwidth(steady, 2, 3000);
+    assert.deepEqual(measured, { bandwidth: 2_000_000, averageBandwidth: 1_400_000 });
+    const text = serializeMasterPlaylist({
+      independentSegments: true,
+      variants: [
+        { uri: 'v.m3u8', ...measured, codecs: 'avc1.64001f', resolution: { width: 1280, height: 720 }, frameRate: 30, name: '720p' },
+      ],
+    });
+    const [variant] = parsePlaylist(text).manifest.playlists!;
+    assert.equal(variant.attributes.BANDWIDTH, 2_000_000);
+    assert.equal(Number(variant.attributes['AVERAGE-BANDWIDTH']), 1_400_000);
+  });
+});
