@@ -10,11 +10,13 @@ set -euo pipefail
 version=v0.43.1
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest="$root/.tools/bin/ipfs"
+# Built once per machine, outside the checkout, so fresh clones reuse it.
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/abrcast/kubo-${version}/ipfs"
 
 if [ -x "$dest" ] && "$dest" version 2>/dev/null | grep -q "${version#v}"; then
   echo "kubo ${version} already at $dest"; exit 0
 fi
-for candidate in "$(command -v ipfs || true)" "$HOME/go/bin/ipfs"; do
+for candidate in "$cache" "$(command -v ipfs || true)" "$HOME/go/bin/ipfs"; do
   if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" version 2>/dev/null | grep -q "${version#v}"; then
     mkdir -p "$(dirname "$dest")"; cp "$candidate" "$dest"; echo "kubo ${version} copied from $candidate"; exit 0
   fi
@@ -23,6 +25,7 @@ command -v go >/dev/null || { echo "Go is needed to build Kubo (apt-get install 
 mkdir -p "$(dirname "$dest")"
 
 if GOBIN="$(dirname "$dest")" go install "github.com/ipfs/kubo/cmd/ipfs@${version}" 2>/dev/null; then
+  mkdir -p "$(dirname "$cache")" && cp "$dest" "$cache"
   echo "kubo ${version} installed with go install"; exit 0
 fi
 
@@ -35,4 +38,5 @@ cd "$work/kubo"
 sed -i '/^replace github.com\/libp2p\/go-libp2p =>/d' go.mod
 sed -i -E 's#(github.com/quic-go/quic-go) v[0-9.]+#\1 v0.60.0#; s#(github.com/quic-go/webtransport-go) v[0-9.]+#\1 v0.11.1#' go.mod
 GOFLAGS=-mod=mod go build -trimpath -o "$dest" ./cmd/ipfs
+mkdir -p "$(dirname "$cache")" && cp "$dest" "$cache"
 "$dest" version

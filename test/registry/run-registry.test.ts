@@ -101,7 +101,7 @@ function registrySuite(name: string, createBackend: () => Promise<Backend>): voi
     });
 
     test('createRun generates a short URL-safe id and getRun returns the stored record', async () => {
-      const before = Date.now();
+      const startedAt = Date.now();
       const created = await registry.createRun({ width: 1280, height: 720, fps: 29.97, segmentDuration: 1.5 });
       assert.match(created.id, /^r[a-z2-7]{12}$/);
       assert.ok(isValidRunId(created.id));
@@ -119,7 +119,7 @@ function registrySuite(name: string, createBackend: () => Promise<Backend>): voi
       assert.equal(fetched.playlistSequence, 0);
       assert.equal(fetched.error, null);
       assert.ok(fetched.createdAt instanceof Date && fetched.updatedAt instanceof Date);
-      assert.ok(Math.abs(fetched.createdAt.getTime() - before) < 60_000, 'createdAt is the current time');
+      assert.ok(Math.abs(fetched.createdAt.getTime() - startedAt) < 60_000, 'createdAt is the current time');
 
       const other = await registry.createRun(RUN_SIZE);
       assert.notEqual(other.id, created.id);
@@ -342,7 +342,7 @@ function registrySuite(name: string, createBackend: () => Promise<Backend>): voi
       const victim = await registry.createRun({ id: 'victim', ...RUN_SIZE });
       await registry.publishPlaylists(victim.id, 'bafy-master-v', playlists('v'));
       await registry.recordSegment(victim.id, { rendition: '360p', index: 0, cid: 'v0', duration: 2, bytes: 1 });
-      const before = (await registry.listRuns({ limit: 1000 })).length;
+      const runCount = (await registry.listRuns({ limit: 1000 })).length;
 
       for (const attack of ["victim' OR '1'='1", "victim'; DROP TABLE segments; --", "x'); DELETE FROM runs; --"]) {
         assert.equal(await registry.getRun(attack), undefined);
@@ -355,7 +355,7 @@ function registrySuite(name: string, createBackend: () => Promise<Backend>): voi
       assert.deepEqual(await registry.listSegments(victim.id, "360p' OR '1'='1"), []);
       await assert.rejects(registry.createRun({ id: "a'; DROP TABLE runs; --", ...RUN_SIZE }), RangeError);
 
-      assert.equal((await registry.listRuns({ limit: 1000 })).length, before);
+      assert.equal((await registry.listRuns({ limit: 1000 })).length, runCount);
       assert.equal((await registry.getRun(victim.id))?.status, 'live');
       assert.equal((await registry.listSegments(victim.id)).length, 1);
       assert.equal((await registry.getQualityPlaylist(victim.id, '360p'))?.cid, 'bafy-360-v');

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what abrcast needs on a fresh Debian/Ubuntu machine, then builds it.
+#   bash scripts/bootstrap.sh          # to run abrcast (FFmpeg libraries, npm packages, the addon)
+#   bash scripts/bootstrap.sh --test   # also what the tests use: ffmpeg/ffprobe, PostgreSQL 15, Chromium, Kubo
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_tests=0
+[ "${1:-}" = "--test" ] && with_tests=1
+
+packages=(cmake g++ make pkg-config
+  libavcodec-dev libavformat-dev libavfilter-dev libswscale-dev libavutil-dev libswresample-dev
+  libx264-dev libffmpeg-nvenc-dev)
+if [ "$with_tests" = 1 ]; then
+  packages+=(ffmpeg postgresql-15 chromium golang-go)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Go may come from elsewhere (e.g. /usr/local/go); only ask apt for it when there is none.
+if command -v go >/dev/null 2>&1; then
+  missing=("${missing[@]/golang-go}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | sed '/^$/d'))
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> apt-get install ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+echo "==> npm ci"
+npm ci --no-audit --no-fund
+
+echo "==> build (native addon + TypeScript)"
+npm run build
+
+if [ "$with_tests" = 1 ]; then
+  echo "==> Kubo for the IPFS tests"
+  bash scripts/install-kubo.sh
+fi
+echo "==> ready"
