@@ -96,7 +96,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     } catch (error) {
       return Promise.reject(withCallSiteStack(error as Error, callSite));
     }
-    const queued = this.#native.write(frame);
+    const queued = this.#native.write(frame as Uint8Array);
     if (queued < 0) return Promise.reject(withCallSiteStack(this.#stoppedError(), callSite));
     this.#framesWritten += 1;
     if (queued <= this.options.maxFramesInFlight) return Promise.resolve();

@@ -140,7 +140,8 @@ describe('serializeMediaPlaylist', () => {
 });
 
 describe('targetDurationFor', () => {
-  const configured = [0.4, 0.5, 1, 1001 / 1000, 2, 2 * 1.001, 2.4, 2.5, 2.6, 3.5, 4, 6, 10];
+  // 2.4999999 is written as EXTINF 2.50000, which a client rounds to 3.
+  const configured = [0.4, 0.5, 1, 1001 / 1000, 2, 2 * 1.001, 2.4, 2.4999999, 2.5, 2.6, 3.5, 4, 6, 10];
 
   test('covers every segment no longer than the configured duration, allowing floating error', () => {
     for (const segmentDuration of configured) {
