@@ -14,7 +14,7 @@ import type { ContentStore } from '../store/content-store.js';
 import { HeliaStore } from '../store/helia-store.js';
 import { PlaylistPublisher } from './playlist-publisher.js';
 import type { PublishedVersion, QualityMap, RunRecorder } from './types.js';
-import { UploadIncompleteError, UploadQueue, type UploadQueueStats } from './upload-queue.js';
+import { UploadIncompleteError, UploadQueue, type RetryOptions, type UploadQueueStats } from './upload-queue.js';
 
 export interface MultiResolutionHlsOutputOptions {
   sourceSize: [number, number];
@@ -45,6 +45,8 @@ export interface MultiResolutionHlsOutputOptions {
   runId?: string;
   /** Segment uploads at once (default 4). */
   uploadConcurrency?: number;
+  /** Backoff between upload attempts (default: 250 ms doubling to 10 s, full jitter). */
+  uploadRetry?: RetryOptions;
   /** How long close() keeps retrying uploads before it reports what failed (default 60 s). */
   closeDeadlineMs?: number;
 }
@@ -133,6 +135,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     this.#queue = new UploadQueue<SegmentMeta>({
       store: this.store,
       concurrency: options.uploadConcurrency,
+      retry: options.uploadRetry,
       spoolDir,
       onUploaded: (job, cid) => this.#onUploaded(job.meta, cid, job.byteLength),
       onRetry: (job, attempt, error) => this.emit('retry', { what: job.key, attempt, error }),

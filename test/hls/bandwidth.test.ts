@@ -7,7 +7,7 @@ import {
   serializeMasterPlaylist,
   variantBandwidth,
 } from '../../src/hls/index.js';
-import { parsePlaylist } from './parse-playlist.js';
+import { parsePlaylist } from '../support/parse-playlist.js';
 
 // 2-second segments at 1, 2 and 1.2 Mbit/s.
 const steady = [

@@ -6,7 +6,7 @@ import {
   serializeMediaPlaylist,
   type UploadedSegment,
 } from '../../src/hls/index.js';
-import { parsePlaylist } from './parse-playlist.js';
+import { parsePlaylist } from '../support/parse-playlist.js';
 
 const segment = (index: number): UploadedSegment => ({ index, cid: `bafkrei${index}x`, duration: 2 + index / 1000, bytes: 1000 + index });
 

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MASTER_PLAYLIST_VERSION, serializeMasterPlaylist, type VariantStream } from '../../src/hls/index.js';
-import { parsePlaylist } from './parse-playlist.js';
+import { parsePlaylist } from '../support/parse-playlist.js';
 
 const variants: VariantStream[] = [
   {

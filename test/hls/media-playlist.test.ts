@@ -7,7 +7,7 @@ import {
   type MediaPlaylist,
   type MediaSegment,
 } from '../../src/hls/index.js';
-import { parsePlaylist } from './parse-playlist.js';
+import { parsePlaylist } from '../support/parse-playlist.js';
 
 // 29.97 fps: 60 frames last 60 * 1001 / 30000 s; the last segment of a run is shorter.
 const frame = 1001 / 30000;
