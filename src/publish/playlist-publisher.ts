@@ -4,12 +4,12 @@
 // rendition, the changed media playlists go to the store, then the master.
 import type { Rendition } from '../encoder/types.js';
 import { commonListedCount, ContiguousSegments, type UploadedSegment } from '../hls/contiguous-segments.js';
-import { variantBandwidth } from '../hls/bandwidth.js';
 import { serializeMasterPlaylist } from '../hls/master-playlist.js';
 import { serializeMediaPlaylist, targetDurationFor } from '../hls/media-playlist.js';
 import type { CidUrl } from '../hls/segment-url.js';
 import type { MediaPlaylist } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
+import { eventMediaPlaylist, qualityEntry } from './playlist-entries.js';
 import { addWithRetry } from './store-retry.js';
 import type { PublishedVersion, QualityMap } from './types.js';
 
@@ -124,17 +124,14 @@ export class PlaylistPublisher {
         state.publishedCount = listed.length;
       }
       const { rendition } = state;
-      const { bandwidth, averageBandwidth } = variantBandwidth(listed, this.targetDuration, rendition.bitrate);
       const cid = state.publishedCid!;
       media[rendition.name] = { cid, text: state.publishedText!, segmentCount: state.publishedCount };
-      qualities[rendition.name] = {
-        cid, width: rendition.width, height: rendition.height, bitrate: rendition.bitrate,
-        bandwidth, averageBandwidth: averageBandwidth ?? bandwidth, codecs: state.codecs, frameRate: this.#options.fps,
-      };
-      variants.push({
-        uri: this.#options.playlistUrl(cid), bandwidth, averageBandwidth, codecs: state.codecs,
-        resolution: { width: rendition.width, height: rendition.height }, frameRate: this.#options.fps, name: rendition.name,
+      const entry = qualityEntry({
+        rendition, listed, targetDuration: this.targetDuration, codecs: state.codecs, fps: this.#options.fps,
+        cid, uri: this.#options.playlistUrl(cid),
       });
+      qualities[rendition.name] = entry.quality;
+      variants.push(entry.variant);
     }
     const masterText = serializeMasterPlaylist({ independentSegments: true, variants });
     const masterCid = await this.#add(masterText, 'master playlist');
@@ -146,19 +143,10 @@ export class PlaylistPublisher {
   }
 
   #mediaPlaylist(listed: readonly UploadedSegment[], final: boolean): MediaPlaylist {
-    return {
-      targetDuration: this.targetDuration,
-      mediaSequence: 0,
-      // EVENT stays after the end too: RFC 8216 lets a live playlist only grow and gain ENDLIST.
-      playlistType: 'EVENT',
-      independentSegments: true,
-      endList: final,
-      segments: listed.map((segment) => ({
-        duration: segment.duration,
-        uri: this.#options.segmentUrl(segment.cid),
-        ...(segment.index === 0 && this.#startTime ? { programDateTime: this.#startTime } : {}),
-      })),
-    };
+    return eventMediaPlaylist({
+      targetDuration: this.targetDuration, segments: listed, segmentUrl: this.#options.segmentUrl,
+      endList: final, startTime: this.#startTime,
+    });
   }
 
   #add(text: string, what: string): Promise<string> {

@@ -1,0 +1,129 @@
+// The abrcast HTTP server. Built on node:http rather than a framework: a dozen
+// read-only GET routes, hand-written Range/caching headers and streaming from the
+// store need nothing a framework adds, and it keeps the dependency tree small.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { invalidParameterError, isInteger } from '../errors.js';
+import type { RunRegistry } from '../registry/run-registry.js';
+import { StoreUnavailableError, type ContentStore } from '../store/content-store.js';
+import { ServerMetrics } from './metrics.js';
+import { PlaylistCache } from './playlist-cache.js';
+import { sendError, setCors } from './responses.js';
+import { BadPathError, Router, type ServerContext } from './router.js';
+import { gatewayRoutes } from './routes/gateway.js';
+import { healthRoutes } from './routes/health.js';
+import { pageRoutes } from './routes/pages.js';
+import { playlistRoutes } from './routes/playlists.js';
+import { runRoutes } from './routes/runs.js';
+
+export interface ServerOptions {
+  registry: RunRegistry;
+  store: ContentStore;
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Port (default 8787; 0 picks a free one). */
+  port?: number;
+  metrics?: ServerMetrics;
+}
+
+export interface RunningServer {
+  /** http://host:port, without a trailing slash. */
+  url: string;
+  port: number;
+  metrics: ServerMetrics;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8787;
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+const router = new Router([...playlistRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes]);
+
+/** `label.route` is set as soon as the path is matched, so the metrics see it even if the handler fails. */
+async function handle(context: ServerContext, req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {
+  setCors(res);
+  const url = new URL(req.url ?? '/', 'http://server.invalid');
+  let match;
+  try {
+    match = router.match(url.pathname);
+  } catch (error) {
+    if (!(error instanceof BadPathError)) throw error;
+    label.route = 'bad-path';
+    sendError(res, 400, error.message);
+    return;
+  }
+  if (!match) {
+    sendError(res, 404, `Nothing at ${url.pathname}`);
+    return;
+  }
+  label.route = match.route.pattern;
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, { 'Content-Length': '0' });
+    res.end();
+    return;
+  }
+  // Read-only server: no write endpoints at all.
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    sendError(res, 405, `${req.method} is not allowed`, { Allow: 'GET, HEAD, OPTIONS' });
+    return;
+  }
+  await match.route.handler({ req, res, params: match.params, url, server: context });
+}
+
+function answerFailure(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) {
+    res.destroy(error as Error);
+    return;
+  }
+  if (error instanceof StoreUnavailableError) sendError(res, 503, error.message);
+  else sendError(res, 500, 'Internal server error');
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
+  const { registry, store, host = DEFAULT_HOST, port = DEFAULT_PORT } = options;
+  if (typeof registry !== 'object' || registry === null || typeof registry.getRun !== 'function') {
+    throw invalidParameterError('registry', 'RunRegistry', registry);
+  }
+  if (typeof store !== 'object' || store === null || typeof store.catStream !== 'function') {
+    throw invalidParameterError('store', 'ContentStore', store);
+  }
+  if (typeof host !== 'string' || host.length === 0) throw invalidParameterError('host', 'non-empty string', host);
+  if (!isInteger(port) || port < 0 || port > 65535) throw invalidParameterError('port', 'integer between 0 and 65535', port);
+  const metrics = options.metrics ?? new ServerMetrics();
+  const context: ServerContext = { registry, store, metrics, playlists: new PlaylistCache(store) };
+
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    const label = { route: 'unmatched' };
+    // Only known methods become label values, so clients cannot grow the metric without bound.
+    const method = KNOWN_METHODS.has(req.method ?? '') ? req.method! : 'OTHER';
+    res.once('close', () => metrics.countRequest(label.route, method, res.statusCode, (performance.now() - started) / 1000));
+    handle(context, req, res, label).catch((error: unknown) => answerFailure(res, error));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    port: address.port,
+    metrics,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Players keep connections alive; without this close() would wait for them.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

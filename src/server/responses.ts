@@ -1,0 +1,43 @@
+// Small helpers every route answers with, so headers (CORS above all) are the same everywhere.
+import type { ServerResponse } from 'node:http';
+
+export const MPEGURL = 'application/vnd.apple.mpegurl';
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** Read-only CORS: any origin may GET (players on other sites), and read the headers a Range answer needs. */
+export function setCors(res: ServerResponse): void {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
+  res.setHeader('Access-Control-Allow-Headers', 'Range, If-None-Match');
+  res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges, ETag');
+  res.setHeader('Access-Control-Max-Age', '600');
+}
+
+/** Sends a whole body; Node drops the body itself for HEAD requests but keeps Content-Length. */
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Uint8Array,
+  headers: Record<string, string> = {},
+): void {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  res.writeHead(status, { ...headers, 'Content-Length': String(bytes.byteLength) });
+  res.end(bytes);
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, cacheControl = 'no-cache'): void {
+  send(res, status, `${JSON.stringify(value, null, 2)}\n`, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': cacheControl,
+  });
+}
+
+/** An error answer: JSON `{ error }`, never cached. */
+export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  sendJson(res, status, { error: message }, 'no-store');
+}
+
+export function sendText(res: ServerResponse, status: number, text: string, contentType: string, cacheControl: string): void {
+  send(res, status, text, { 'Content-Type': contentType, 'Cache-Control': cacheControl });
+}

@@ -1,0 +1,73 @@
+// A tiny path router: patterns such as /runs/:id/master.m3u8, matched segment by
+// segment. The pattern doubles as the route's metrics label, so labels stay few
+// no matter which ids clients ask for.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ContentStore } from '../store/content-store.js';
+import type { RunRegistry } from '../registry/run-registry.js';
+import type { ServerMetrics } from './metrics.js';
+import type { PlaylistCache } from './playlist-cache.js';
+
+export interface ServerContext {
+  registry: RunRegistry;
+  store: ContentStore;
+  metrics: ServerMetrics;
+  playlists: PlaylistCache;
+}
+
+export interface RouteRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Decoded path parameters, unchecked: handlers validate them. */
+  params: Record<string, string>;
+  url: URL;
+  server: ServerContext;
+}
+
+export type RouteHandler = (request: RouteRequest) => Promise<void> | void;
+
+export interface Route {
+  pattern: string;
+  handler: RouteHandler;
+}
+
+export interface RouteMatch {
+  route: Route;
+  params: Record<string, string>;
+}
+
+/** Thrown for a path parameter that is not valid percent-encoding. */
+export class BadPathError extends Error {}
+
+export class Router {
+  readonly #routes: { route: Route; parts: string[] }[];
+
+  constructor(routes: Route[]) {
+    this.#routes = routes.map((route) => ({ route, parts: route.pattern.split('/').slice(1) }));
+  }
+
+  match(pathname: string): RouteMatch | undefined {
+    const parts = pathname.split('/').slice(1);
+    for (const { route, parts: expected } of this.#routes) {
+      if (expected.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      const matches = expected.every((part, i) => {
+        if (part.startsWith(':')) {
+          if (parts[i].length === 0) return false;
+          params[part.slice(1)] = parts[i];
+          return true;
+        }
+        return part === parts[i];
+      });
+      if (!matches) continue;
+      for (const [name, raw] of Object.entries(params)) {
+        try {
+          params[name] = decodeURIComponent(raw);
+        } catch {
+          throw new BadPathError(`Path parameter ${name} is not valid percent-encoding`);
+        }
+      }
+      return { route, params };
+    }
+    return undefined;
+  }
+}

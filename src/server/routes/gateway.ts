@@ -1,0 +1,101 @@
+// A local read-only gateway over the store, so segments play from this server
+// (segmentUrl '/ipfs/{cid}') without a public gateway. Content under a CID never
+// changes, hence immutable caching and ETag = CID; Range is what players and
+// seeking need.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ByteRange, ContentStore } from '../../store/content-store.js';
+import { IMMUTABLE, MPEGURL, sendError } from '../responses.js';
+import type { Route, RouteRequest } from '../router.js';
+import { cidParam } from '../validation.js';
+
+export type RangeAnswer = Required<ByteRange> | 'unsatisfiable' | undefined;
+
+/**
+ * One `bytes=` range against a file of `size` bytes (RFC 9110 14.1.2). Undefined
+ * means serve the whole file: no header, another unit, several ranges, or bad syntax.
+ */
+export function parseRange(header: string | undefined, size: number): RangeAnswer {
+  if (header === undefined) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(match[1]);
+  const lastAsked = match[2] === '' ? Infinity : Number(match[2]);
+  if (lastAsked < start) return undefined;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: Math.min(lastAsked, size - 1) };
+}
+
+const TS_SYNC_BYTE = 0x47;
+const EXTM3U = new TextEncoder().encode('#EXTM3U');
+
+/** Content types by CID: the bytes behind a CID never change, so one sniff per CID is enough. */
+const sniffed = new Map<string, string>();
+const MAX_SNIFFED = 4096;
+
+async function contentType(store: ContentStore, cid: string, size: number): Promise<string> {
+  const known = sniffed.get(cid);
+  if (known) return known;
+  let head = new Uint8Array(0);
+  if (size > 0) {
+    for await (const chunk of store.catStream(cid, { start: 0, end: Math.min(size, EXTM3U.length) - 1 })) {
+      const joined = new Uint8Array(head.length + chunk.length);
+      joined.set(head);
+      joined.set(chunk, head.length);
+      head = joined;
+    }
+  }
+  const type = EXTM3U.every((byte, i) => head[i] === byte)
+    ? MPEGURL
+    : head[0] === TS_SYNC_BYTE
+      ? 'video/mp2t'
+      : 'application/octet-stream';
+  if (sniffed.size >= MAX_SNIFFED) sniffed.delete(sniffed.keys().next().value!);
+  sniffed.set(cid, type);
+  return type;
+}
+
+async function serveCid(request: RouteRequest): Promise<void> {
+  const cid = cidParam(request);
+  if (cid === undefined) return;
+  const { req, res } = request;
+  const { store } = request.server;
+  if (!(await store.has(cid))) return sendError(res, 404, `${cid} is not in this server's store`);
+  const size = await store.size(cid);
+  const etag = `"${cid}"`;
+  const headers: Record<string, string> = {
+    'Content-Type': await contentType(store, cid, size),
+    'Cache-Control': IMMUTABLE,
+    ETag: etag,
+    'Accept-Ranges': 'bytes',
+  };
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  const range = parseRange(req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    return sendError(res, 416, `Range not satisfiable for ${size} bytes`, { 'Content-Range': `bytes */${size}` });
+  }
+  const length = range ? range.end - range.start + 1 : size;
+  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
+  headers['Content-Length'] = String(length);
+  res.writeHead(range ? 206 : 200, headers);
+  if (req.method === 'HEAD' || length === 0) {
+    res.end();
+    return;
+  }
+  // pipeline stops reading the store when the client goes away.
+  await pipeline(Readable.from(store.catStream(cid, range)), res);
+}
+
+export const gatewayRoutes: Route[] = [
+  { pattern: '/ipfs/:cid', handler: serveCid },
+  { pattern: '/ipfs-ts/:cid', handler: serveCid },
+];

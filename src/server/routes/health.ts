@@ -1,0 +1,24 @@
+// Liveness with a real registry round trip, and the Prometheus scrape target.
+import { send, sendJson } from '../responses.js';
+import type { Route, RouteRequest } from '../router.js';
+
+async function healthz({ res, server }: RouteRequest): Promise<void> {
+  try {
+    await server.registry.listRuns({ limit: 1 });
+  } catch (error) {
+    return sendJson(res, 503, { status: 'unavailable', error: (error as Error).message }, 'no-store');
+  }
+  sendJson(res, 200, { status: 'ok', registry: server.registry.dialect, store: server.store.kind }, 'no-store');
+}
+
+function metrics({ res, server }: RouteRequest): void {
+  send(res, 200, server.metrics.render(), {
+    'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+    'Cache-Control': 'no-store',
+  });
+}
+
+export const healthRoutes: Route[] = [
+  { pattern: '/healthz', handler: healthz },
+  { pattern: '/metrics', handler: metrics },
+];

@@ -1,0 +1,46 @@
+// HTML pages and the player script they load.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { runListHtml } from '../run-list-page.js';
+import { sendError, sendText } from '../responses.js';
+import type { Route, RouteRequest } from '../router.js';
+import { runIdParam } from '../validation.js';
+import { watchPageHtml } from '../watch-page.js';
+
+const HTML = 'text/html; charset=utf-8';
+
+// hls.js comes from the installed package, so the page works offline and the
+// version is the one package-lock pins, not whatever a CDN serves.
+const hlsScriptPath = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
+let hlsScript: Promise<Buffer> | undefined;
+
+async function hlsAsset({ res }: RouteRequest): Promise<void> {
+  hlsScript ??= readFile(hlsScriptPath).catch((error: unknown) => {
+    hlsScript = undefined;
+    throw error;
+  });
+  const body = await hlsScript;
+  res.writeHead(200, {
+    'Content-Type': 'text/javascript; charset=utf-8',
+    'Cache-Control': 'public, max-age=3600',
+    'Content-Length': String(body.byteLength),
+  });
+  res.end(body);
+}
+
+async function home({ res, server }: RouteRequest): Promise<void> {
+  sendText(res, 200, runListHtml(await server.registry.listRuns({ limit: 100 })), HTML, 'no-cache');
+}
+
+async function watch(request: RouteRequest): Promise<void> {
+  const runId = runIdParam(request);
+  if (runId === undefined) return;
+  if (!(await request.server.registry.getRun(runId))) return sendError(request.res, 404, `No run ${runId}`);
+  sendText(request.res, 200, watchPageHtml(runId), HTML, 'no-cache');
+}
+
+export const pageRoutes: Route[] = [
+  { pattern: '/', handler: home },
+  { pattern: '/runs/:id/watch', handler: watch },
+  { pattern: '/assets/hls.min.js', handler: hlsAsset },
+];

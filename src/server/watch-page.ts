@@ -1,0 +1,145 @@
+// The watch page: hls.js (served from node_modules, no CDN) on the server's own
+// master playlist, a quality switcher, and live stats. The player state is also
+// kept on window.abrcast so tests (and curious users) can read it.
+import { escapeHtml, PAGE_STYLE } from './page-style.js';
+
+export function watchPageHtml(runId: string): string {
+  const id = escapeHtml(runId);
+  // runId matches the registry's pattern ([a-z0-9_-]); JSON.stringify keeps it a plain string literal anyway.
+  const runIdLiteral = JSON.stringify(runId).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${id} · abrcast</title>
+<style>${PAGE_STYLE}
+  .player { position: relative; background: #000; border-radius: 10px; overflow: hidden; aspect-ratio: 16 / 9; }
+  .player video { width: 100%; height: 100%; display: block; background: #000; }
+  .notice { position: absolute; inset: auto 12px 12px 12px; color: #fff; background: rgba(0,0,0,.65);
+    padding: 6px 10px; border-radius: 6px; font-size: .9rem; }
+  .notice:empty { display: none; }
+  .controls { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; margin: 12px 0; }
+  .controls label { font-weight: 600; }
+  .controls select { font: inherit; padding: 6px 10px; border-radius: 8px; border: 1px solid var(--line);
+    background: var(--card); color: var(--text); min-width: 190px; }
+  .stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); gap: 8px; margin: 0; }
+  .stats div { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 8px 12px; }
+  .stats dt { font-size: .75rem; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); }
+  .stats dd { margin: 2px 0 0; font-size: 1.05rem; font-weight: 600; font-variant-numeric: tabular-nums; }
+  .links { margin-top: 12px; font-size: .9rem; display: flex; gap: 16px; flex-wrap: wrap; }
+</style>
+</head>
+<body>
+<main>
+  <header>
+    <a class="brand" href="/">abrcast</a>
+    <h1 class="mono">${id}</h1>
+    <span id="status" class="badge">…</span>
+  </header>
+  <div class="player">
+    <video id="video" muted autoplay playsinline controls></video>
+    <div id="notice" class="notice">Loading…</div>
+  </div>
+  <div class="controls">
+    <label for="quality">Quality</label>
+    <select id="quality"><option value="-1">Auto</option></select>
+  </div>
+  <dl class="stats">
+    <div><dt>Level</dt><dd id="stat-level">–</dd></div>
+    <div><dt>Buffer</dt><dd id="stat-buffer">–</dd></div>
+    <div><dt>Behind live edge</dt><dd id="stat-latency">–</dd></div>
+    <div><dt>Segments</dt><dd id="stat-segments">–</dd></div>
+    <div><dt>Bandwidth est.</dt><dd id="stat-bandwidth">–</dd></div>
+    <div><dt>Position</dt><dd id="stat-position">–</dd></div>
+  </dl>
+  <div class="links">
+    <a href="/runs/${id}/master.m3u8">Master playlist</a>
+    <a href="/runs/${id}">Run status (JSON)</a>
+    <a href="/">All runs</a>
+  </div>
+</main>
+<script src="/assets/hls.min.js"></script>
+<script>
+(() => {
+  const runId = ${runIdLiteral};
+  const source = '/runs/' + runId + '/master.m3u8';
+  const $ = (id) => document.getElementById(id);
+  const video = $('video');
+  const select = $('quality');
+  const notice = (text) => { $('notice').textContent = text; };
+  const state = window.abrcast = {
+    hls: null, levelUpdates: 0, lastFragmentCount: 0, live: null, endList: false, ended: false,
+    loadedLevels: [], bufferedByLevel: {}, errors: [],
+  };
+  const seconds = (value) => (Number.isFinite(value) ? value.toFixed(1) + ' s' : '–');
+  const levelLabel = (level) => (level.name ? level.name + ' · ' : '') + level.height + 'p · ' + Math.round(level.bitrate / 1000) + ' kbit/s';
+
+  video.addEventListener('ended', () => { state.ended = true; render(); });
+  video.addEventListener('playing', () => notice(''));
+
+  function setStatus(text, kind) { const badge = $('status'); badge.textContent = text; badge.className = 'badge ' + kind; }
+
+  function render() {
+    const hls = state.hls;
+    if (state.ended) setStatus('ended', 'ended');
+    else if (state.live === true) setStatus('live', 'live');
+    else if (state.live === false) setStatus('vod', 'ended');
+    if (!hls) return;
+    const level = hls.levels[hls.currentLevel];
+    $('stat-level').textContent = level ? (hls.autoLevelEnabled ? 'Auto → ' : '') + level.width + '×' + level.height : '–';
+    let buffer = 0;
+    for (let i = 0; i < video.buffered.length; i++) {
+      if (video.buffered.start(i) <= video.currentTime + 0.1 && video.buffered.end(i) > video.currentTime) buffer = video.buffered.end(i) - video.currentTime;
+    }
+    $('stat-buffer').textContent = seconds(buffer);
+    $('stat-latency').textContent = state.live ? seconds(hls.latency) : '–';
+    $('stat-segments').textContent = state.lastFragmentCount ? String(state.lastFragmentCount) : '–';
+    $('stat-bandwidth').textContent = Number.isFinite(hls.bandwidthEstimate) ? Math.round(hls.bandwidthEstimate / 1000) + ' kbit/s' : '–';
+    $('stat-position').textContent = seconds(video.currentTime) + (Number.isFinite(video.duration) ? ' / ' + seconds(video.duration) : '');
+  }
+
+  if (!window.Hls || !Hls.isSupported()) {
+    if (video.canPlayType('application/vnd.apple.mpegurl')) { video.src = source; notice(''); }
+    else notice('This browser cannot play HLS (no Media Source Extensions).');
+    return;
+  }
+
+  const hls = new Hls({ enableWorker: true, lowLatencyMode: false });
+  state.hls = hls;
+  hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
+    select.length = 1;
+    data.levels.forEach((level, index) => select.add(new Option(levelLabel(level), String(index))));
+    notice('');
+    video.play().catch(() => notice('Press play to start.'));
+  });
+  hls.on(Hls.Events.LEVEL_LOADED, (_, data) => { if (!state.loadedLevels.includes(data.level)) state.loadedLevels.push(data.level); });
+  hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
+    state.levelUpdates += 1;
+    state.lastFragmentCount = data.details.fragments.length;
+    state.live = data.details.live;
+    state.endList = !data.details.live;
+    render();
+  });
+  hls.on(Hls.Events.FRAG_BUFFERED, (_, data) => {
+    const level = data.frag.level;
+    state.bufferedByLevel[level] = (state.bufferedByLevel[level] || 0) + 1;
+  });
+  hls.on(Hls.Events.ERROR, (_, data) => {
+    state.errors.push(data.details);
+    if (!data.fatal) return;
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR) { hls.recoverMediaError(); return; }
+    // A run that has not published yet answers 404 for its master: try again shortly.
+    notice('Waiting for the stream…');
+    setTimeout(() => (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR ? hls.loadSource(source) : hls.startLoad()), 2000);
+  });
+  select.addEventListener('change', () => { hls.currentLevel = Number(select.value); render(); });
+  hls.loadSource(source);
+  hls.attachMedia(video);
+  setInterval(render, 500);
+})();
+</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,268 @@
+// The server's answers on a finished run and an unpublished one: validation
+// (400, 404, never 500), playlist headers (no-cache, no redirect, CORS), the
+// local gateway (immutable, Range, HEAD), and the status and metrics routes.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { CID } from 'multiformats/cid';
+import * as raw from 'multiformats/codecs/raw';
+import { create as createDigest } from 'multiformats/hashes/digest';
+
+import { MultiResolutionHlsOutput } from '../../src/publish/multi-resolution-hls-output.js';
+import { openRegistry } from '../../src/registry/open-registry.js';
+import type { RunRecord, RunRegistry } from '../../src/registry/run-registry.js';
+import { startServer, type RunningServer } from '../../src/server/index.js';
+import { HeliaStore } from '../../src/store/helia-store.js';
+import { FrameGenerator } from '../support/frames.js';
+import { LIVE_LADDER } from '../support/live-run.js';
+import { parsePlaylist } from '../support/parse-playlist.js';
+
+const MPEGURL = 'application/vnd.apple.mpegurl';
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** A valid CIDv1 (raw, sha2-256) of bytes that were never stored. */
+function absentCid(): string {
+  const digest = createHash('sha256').update(randomBytes(32)).digest();
+  return CID.createV1(raw.code, createDigest(0x12, digest)).toString();
+}
+
+describe('server routes', () => {
+  let dir: string;
+  let store: HeliaStore;
+  let registry: RunRegistry;
+  let server: RunningServer;
+  let run: RunRecord;
+  let unpublishedRunId: string;
+  let segmentCid: string;
+  let segmentBytes: Uint8Array;
+  const get = (path: string, init?: RequestInit) => fetch(server.url + path, { redirect: 'manual', ...init });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'abrcast-routes-'));
+    store = new HeliaStore({ dir: join(dir, 'ipfs') });
+    registry = await openRegistry({ databaseUrl: '', dataDir: join(dir, 'db') });
+    const output = new MultiResolutionHlsOutput({
+      sourceSize: [640, 360], fps: 30, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264',
+      x264Preset: 'ultrafast', store, registry, segmentUrl: '/ipfs/{cid}',
+    });
+    const frames = new FrameGenerator(640, 360);
+    for (let i = 0; i < 45; i++) await output.write(frames.frame(i));
+    const summary = await output.close();
+    run = (await registry.getRun(summary.runId!))!;
+    segmentCid = summary.segmentCids['360p'][0];
+    segmentBytes = await store.cat(segmentCid);
+    unpublishedRunId = (await registry.createRun({ width: 640, height: 360, fps: 30, segmentDuration: 1 })).id;
+    server = await startServer({ registry, store, port: 0 });
+  });
+
+  after(async () => {
+    await server?.close();
+    await store?.close();
+    await registry?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('bad run ids, quality names, CIDs and percent-encoding are 400 with a JSON error', async () => {
+    const paths = [
+      '/runs/Bad-Id/master.m3u8',
+      `/runs/${'a'.repeat(65)}/master.m3u8`,
+      '/runs/-x/quality/360p/playlist.m3u8',
+      `/runs/${run.id}/quality/Bad.Name/playlist.m3u8`,
+      `/runs/${run.id}/quality/${'q'.repeat(33)}/playlist.m3u8`,
+      '/runs/x%27%3B%20DROP%20TABLE%20runs/master.m3u8',
+      '/runs/%E0%A4%A/master.m3u8',
+      '/runs/UPPER',
+      '/runs/UPPER/watch',
+      '/ipfs/not-a-cid',
+      '/ipfs/bafkreiTOOSHORT',
+      `/ipfs-ts/${segmentCid}x`,
+      '/runs?limit=0',
+    ];
+    for (const path of paths) {
+      const response = await get(path);
+      assert.equal(response.status, 400, path);
+      assert.match(response.headers.get('content-type') ?? '', /^application\/json/, path);
+      assert.equal(typeof (await response.json()).error, 'string', path);
+    }
+  });
+
+  test('unknown runs, qualities, CIDs and paths are 404, never 500', async () => {
+    const paths = [
+      '/runs/nosuchrun/master.m3u8',
+      '/runs/nosuchrun/quality/360p/playlist.m3u8',
+      '/runs/nosuchrun',
+      '/runs/nosuchrun/watch',
+      `/runs/${run.id}/quality/1080p/playlist.m3u8`,
+      `/runs/${unpublishedRunId}/master.m3u8`,
+      `/runs/${unpublishedRunId}/quality/360p/playlist.m3u8`,
+      `/ipfs/${absentCid()}`,
+      `/ipfs-ts/${absentCid()}`,
+      '/nothing/here',
+      `/runs/${run.id}/quality/360p`,
+    ];
+    for (const path of paths) {
+      const response = await get(path);
+      assert.equal(response.status, 404, path);
+      assert.equal(typeof (await response.json()).error, 'string', path);
+    }
+  });
+
+  test('the quality route answers the newest playlist itself: no-cache, mpegurl, CORS, no redirect', async () => {
+    for (const [name, info] of Object.entries(run.qualityPlaylists)) {
+      const response = await get(`/runs/${run.id}/quality/${name}/playlist.m3u8`);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('location'), null);
+      assert.equal(response.headers.get('cache-control'), 'no-cache');
+      assert.equal(response.headers.get('content-type'), MPEGURL);
+      assert.equal(response.headers.get('access-control-allow-origin'), '*');
+      const text = await response.text();
+      assert.equal(text, new TextDecoder().decode(await store.cat(info.cid)));
+      assert.match(text, /#EXT-X-ENDLIST/);
+      // Revalidation by ETag costs no body.
+      const again = await get(`/runs/${run.id}/quality/${name}/playlist.m3u8`, {
+        headers: { 'if-none-match': response.headers.get('etag')! },
+      });
+      assert.equal(again.status, 304);
+    }
+  });
+
+  test('the master lists every quality with the IPFS master attributes and server variant URIs', async () => {
+    const response = await get(`/runs/${run.id}/master.m3u8`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('cache-control'), 'no-cache');
+    assert.equal(response.headers.get('content-type'), MPEGURL);
+    const served = parsePlaylist(await response.text());
+    assert.deepEqual(served.warnings, []);
+    const ipfs = parsePlaylist(new TextDecoder().decode(await store.cat(run.masterCid!)));
+    const servedVariants = served.manifest.playlists ?? [];
+    assert.deepEqual(
+      servedVariants.map((v) => v.uri),
+      ['360p', '180p'].map((name) => `/runs/${run.id}/quality/${name}/playlist.m3u8`),
+    );
+    const byName = new Map((ipfs.manifest.playlists ?? []).map((v) => [v.attributes.NAME, v.attributes]));
+    for (const variant of servedVariants) assert.deepEqual(variant.attributes, byName.get(variant.attributes.NAME));
+  });
+
+  test('OPTIONS preflight and write methods', async () => {
+    const preflight = await get(`/runs/${run.id}/quality/360p/playlist.m3u8`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://player.example', 'access-control-request-method': 'GET' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
+    assert.match(preflight.headers.get('access-control-allow-methods')!, /\bGET\b/);
+    assert.match(preflight.headers.get('access-control-allow-headers')!, /Range/);
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      const response = await get(`/runs/${run.id}`, { method });
+      assert.equal(response.status, 405, method);
+      assert.equal(response.headers.get('allow'), 'GET, HEAD, OPTIONS');
+    }
+    assert.equal((await registry.getRun(run.id))?.status, 'ended');
+  });
+
+  test('the gateway serves segments immutable, as video/mp2t, with Range and HEAD', async () => {
+    for (const prefix of ['/ipfs/', '/ipfs-ts/']) {
+      const full = await get(prefix + segmentCid);
+      assert.equal(full.status, 200);
+      assert.equal(full.headers.get('content-type'), 'video/mp2t');
+      assert.equal(full.headers.get('cache-control'), IMMUTABLE);
+      assert.equal(full.headers.get('etag'), `"${segmentCid}"`);
+      assert.equal(full.headers.get('accept-ranges'), 'bytes');
+      assert.equal(full.headers.get('access-control-allow-origin'), '*');
+      assert.deepEqual(new Uint8Array(await full.arrayBuffer()), segmentBytes);
+    }
+    const size = segmentBytes.byteLength;
+
+    const part = await get(`/ipfs/${segmentCid}`, { headers: { range: 'bytes=188-375' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), `bytes 188-375/${size}`);
+    assert.equal(part.headers.get('content-length'), '188');
+    assert.deepEqual(new Uint8Array(await part.arrayBuffer()), segmentBytes.subarray(188, 376));
+
+    const suffix = await get(`/ipfs/${segmentCid}`, { headers: { range: 'bytes=-100' } });
+    assert.equal(suffix.status, 206);
+    assert.equal(suffix.headers.get('content-range'), `bytes ${size - 100}-${size - 1}/${size}`);
+    assert.deepEqual(new Uint8Array(await suffix.arrayBuffer()), segmentBytes.subarray(size - 100));
+
+    const open = await get(`/ipfs/${segmentCid}`, { headers: { range: `bytes=${size - 10}-` } });
+    assert.equal(open.status, 206);
+    assert.deepEqual(new Uint8Array(await open.arrayBuffer()), segmentBytes.subarray(size - 10));
+
+    const beyond = await get(`/ipfs/${segmentCid}`, { headers: { range: `bytes=${size}-` } });
+    assert.equal(beyond.status, 416);
+    assert.equal(beyond.headers.get('content-range'), `bytes */${size}`);
+    await beyond.arrayBuffer();
+
+    const head = await get(`/ipfs/${segmentCid}`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), String(size));
+    assert.equal(head.headers.get('content-type'), 'video/mp2t');
+    assert.equal((await head.arrayBuffer()).byteLength, 0);
+
+    const cached = await get(`/ipfs/${segmentCid}`, { headers: { 'if-none-match': `"${segmentCid}"` } });
+    assert.equal(cached.status, 304);
+  });
+
+  test('the gateway sniffs playlists as mpegurl', async () => {
+    const response = await get(`/ipfs/${run.masterCid}`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), MPEGURL);
+    assert.match(await response.text(), /^#EXTM3U\n/);
+  });
+
+  test('run status: list and detail with segment counts from the registry', async () => {
+    const list = await (await get('/runs')).json();
+    assert.deepEqual(list.runs.map((r: { id: string }) => r.id).sort(), [run.id, unpublishedRunId].sort());
+    const detail = await (await get(`/runs/${run.id}`)).json();
+    assert.equal(detail.status, 'ended');
+    assert.equal(detail.masterCid, run.masterCid);
+    const recorded = await registry.listSegments(run.id);
+    assert.ok(recorded.length >= 4);
+    assert.equal(detail.segments.total, recorded.length);
+    for (const quality of detail.qualities) {
+      const count = recorded.filter((s) => s.rendition === quality.name).length;
+      assert.deepEqual(quality.segments, { recorded: count, contiguous: count });
+      assert.equal(quality.playlist, `/runs/${run.id}/quality/${quality.name}/playlist.m3u8`);
+    }
+  });
+
+  test('pages and the player script come from this server', async () => {
+    const home = await get('/');
+    assert.equal(home.status, 200);
+    assert.match(await home.text(), new RegExp(`href="/runs/${run.id}/watch"`));
+    const watch = await get(`/runs/${run.id}/watch`);
+    assert.equal(watch.status, 200);
+    const html = await watch.text();
+    assert.match(html, /<script src="\/assets\/hls.min.js"><\/script>/);
+    assert.doesNotMatch(html, /https?:\/\/(?!www\.w3)/, 'no external URL (CDN) on the page');
+    const script = await get('/assets/hls.min.js');
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('content-type')!, /javascript/);
+    assert.ok((await script.text()).length > 100_000);
+  });
+
+  test('/healthz checks the registry; /metrics counts requests by route and status', async () => {
+    const health = await get('/healthz');
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok', registry: 'pglite', store: 'helia' });
+    await (await get('/runs/nosuchrun')).arrayBuffer();
+    await (await get(`/ipfs/${segmentCid}`, { headers: { range: 'bytes=0-0' } })).arrayBuffer();
+    const response = await get('/metrics');
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type')!, /^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const count = (route: string, status: number) => {
+      const line = text.split('\n').find((l) => l.startsWith(`abrcast_http_requests_total{route="${route}",method="GET",status="${status}"} `));
+      return line ? Number(line.split(' ')[1]) : 0;
+    };
+    assert.ok(count('/runs/:id', 404) >= 1);
+    assert.ok(count('/ipfs/:cid', 206) >= 1);
+    assert.ok(count('/runs/:id/master.m3u8', 400) >= 1);
+    assert.ok(count('/healthz', 200) >= 1);
+    assert.match(text, /# TYPE abrcast_publish_latency_seconds histogram/);
+    assert.match(text, /^abrcast_upload_retries_total 0$/m);
+  });
+});
