@@ -4,26 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
 import { RunExistsError, RunNotFoundError, RunStatusError } from './registry-errors.js';
+import type { QualityInfo } from '../publish/types.js';
 import type { SqlClient } from './sql-client.js';
 import { isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN } from './validation.js';
 
 export type RunStatus = 'live' | 'ended' | 'failed';
 
-/** What the master playlist says about one quality, plus the CID of its newest media playlist. */
-export interface QualityPlaylistInfo {
-  cid: string;
-  width: number;
-  height: number;
-  /** Target bitrate of the rendition in kbit/s. */
-  bitrate: number;
-  /** Peak bits per second, as in EXT-X-STREAM-INF BANDWIDTH. */
-  bandwidth: number;
-  /** Mean bits per second, as in AVERAGE-BANDWIDTH. */
-  averageBandwidth: number;
-  /** RFC 6381 codec string, e.g. `avc1.640028`. */
-  codecs: string;
-  frameRate: number;
-}
+/** What the master playlist says about one quality, plus the CID of its newest media playlist (the publisher's shape). */
+export type QualityPlaylistInfo = QualityInfo;
 
 export type QualityPlaylists = Record<string, QualityPlaylistInfo>;
 

@@ -3,10 +3,10 @@
 // small watchdog), so no daemon outlives the run.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.js';
 
 export interface KuboHandle {
   /** RPC base, e.g. http://127.0.0.1:41234 (kubo-rpc-client adds /api/v0). */
@@ -57,18 +57,6 @@ export function findKuboBinary(): string {
   );
 }
 
-/** A port the OS just handed out on 127.0.0.1 (free a moment ago). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // Everything still running, so an exiting process can clean up synchronously.
 const liveDaemons = new Set<ChildProcess>();
