@@ -21,6 +21,22 @@ struct RenditionConfig {
   int bitrateKbps = 0;
 };
 
+enum class AudioSourceKind { None, File, Pcm };
+
+// Audio is encoded once (AAC-LC, 48 kHz stereo) and muxed into every rendition.
+struct AudioConfig {
+  AudioSourceKind kind = AudioSourceKind::None;
+  std::string source;        // File: a path or URL libavformat opens
+  int pcmSampleRate = 0;     // Pcm: interleaved float32 written from JS
+  int pcmChannels = 0;
+  int maxQueuedSamples = 0;  // Pcm: sample frames that may wait before writeAudio() is held back
+  int bitrateKbps = 128;
+  // End with the shorter of audio and video; otherwise pad or cut audio to the video's length.
+  bool shortest = true;
+
+  bool enabled() const { return kind != AudioSourceKind::None; }
+};
+
 struct EncoderConfig {
   int width = 0;
   int height = 0;
@@ -35,6 +51,7 @@ struct EncoderConfig {
   int maxFramesInFlight = 4;
   std::string outputDir;  // empty: segments stay in memory only
   std::vector<RenditionConfig> renditions;
+  AudioConfig audio;
 
   // Encoder time base: one tick per frame.
   AVRational timeBase() const { return av_inv_q(frameRate); }

@@ -6,7 +6,7 @@ namespace abrcast {
 
 // One event on its way from a worker thread to JS.
 struct LadderEncoderBinding::Event {
-  enum class Kind { Segment, Warning, Drain, Error, Finished } kind;
+  enum class Kind { Segment, Warning, Drain, AudioDrain, Error, Finished } kind;
   std::string message;
   SegmentOutput segment;
   size_t queued = 0;
@@ -36,6 +36,35 @@ AVPixelFormat pixelFormatNamed(Napi::Env env, const std::string& name) {
   throw Napi::TypeError::New(env, "Expected one of rgb24, rgba, bgra for pixelFormat but received " + name);
 }
 
+bool requireBool(const Napi::Object& object, const char* key) {
+  Napi::Value value = object.Get(key);
+  if (!value.IsBoolean()) throw Napi::TypeError::New(object.Env(), std::string("Expected boolean for native option ") + key);
+  return value.As<Napi::Boolean>().Value();
+}
+
+AudioConfig readAudioConfig(const Napi::Object& options) {
+  AudioConfig audio;
+  Napi::Value value = options.Get("audio");
+  if (value.IsUndefined()) return audio;
+  if (!value.IsObject()) throw Napi::TypeError::New(options.Env(), "Expected object for native option audio");
+  Napi::Object object = value.As<Napi::Object>();
+  const std::string kind = requireString(object, "kind");
+  if (kind == "file") {
+    audio.kind = AudioSourceKind::File;
+    audio.source = requireString(object, "source");
+  } else if (kind == "pcm") {
+    audio.kind = AudioSourceKind::Pcm;
+    audio.pcmSampleRate = requireInt(object, "sampleRate");
+    audio.pcmChannels = requireInt(object, "channels");
+    audio.maxQueuedSamples = requireInt(object, "maxQueuedSamples");
+  } else {
+    throw Napi::TypeError::New(options.Env(), "Expected file or pcm for native option audio.kind but received " + kind);
+  }
+  audio.bitrateKbps = requireInt(object, "bitrate");
+  audio.shortest = requireBool(object, "shortest");
+  return audio;
+}
+
 // Copies the JS options into the plain struct the threads read (validated in TS first).
 EncoderConfig readConfig(const Napi::Object& options) {
   Napi::Env env = options.Env();
@@ -52,6 +81,7 @@ EncoderConfig readConfig(const Napi::Object& options) {
   config.scaleFlags = requireString(options, "scaleFlags");
   config.maxFramesInFlight = requireInt(options, "maxFramesInFlight");
   config.outputDir = requireString(options, "outputDir");
+  config.audio = readAudioConfig(options);
   Napi::Value list = options.Get("renditions");
   if (!list.IsArray()) throw Napi::TypeError::New(env, "Expected array for native option renditions");
   Napi::Array renditions = list.As<Napi::Array>();
@@ -71,6 +101,7 @@ Napi::Function LadderEncoderBinding::Define(Napi::Env env) {
   return DefineClass(env, "NativeLadderEncoder",
                      {
                          InstanceMethod<&LadderEncoderBinding::Write>("write"),
+                         InstanceMethod<&LadderEncoderBinding::WriteAudio>("writeAudio"),
                          InstanceMethod<&LadderEncoderBinding::End>("end"),
                          InstanceMethod<&LadderEncoderBinding::Abort>("abort"),
                          InstanceMethod<&LadderEncoderBinding::Dispose>("dispose"),
@@ -142,6 +173,27 @@ Napi::Value LadderEncoderBinding::Write(const Napi::CallbackInfo& info) {
   }
 }
 
+Napi::Value LadderEncoderBinding::WriteAudio(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (config_.audio.kind != AudioSourceKind::Pcm) throw Napi::Error::New(env, "writeAudio() needs audio: { pcm } options");
+  if (!pipeline_) return Napi::Number::New(env, -1);
+  if (info.Length() < 1 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(env, "Expected a Float32Array of interleaved samples");
+  }
+  Napi::Float32Array array = info[0].As<Napi::Float32Array>();
+  const size_t channels = size_t(config_.audio.pcmChannels);
+  if (array.ElementLength() % channels != 0) {
+    throw Napi::RangeError::New(env, "Expected a multiple of " + std::to_string(channels) + " samples but received " +
+                                         std::to_string(array.ElementLength()));
+  }
+  try {
+    return Napi::Number::New(env, double(pipeline_->submitAudio(array.Data(), array.ElementLength() / channels)));
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(env, error.what());
+  }
+}
+
 void LadderEncoderBinding::End(const Napi::CallbackInfo&) {
   if (pipeline_) pipeline_->endInput();
 }
@@ -193,6 +245,13 @@ void LadderEncoderBinding::onDrain(size_t queuedFrames) {
   post(std::move(event));
 }
 
+void LadderEncoderBinding::onAudioDrain(size_t queuedSamples) {
+  auto event = std::make_unique<Event>();
+  event->kind = Event::Kind::AudioDrain;
+  event->queued = queuedSamples;
+  post(std::move(event));
+}
+
 void LadderEncoderBinding::onError(std::string message) {
   auto event = std::make_unique<Event>();
   event->kind = Event::Kind::Error;
@@ -237,6 +296,10 @@ void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event
       payload.Set("type", "drain");
       payload.Set("queued", double(event->queued));
       break;
+    case Event::Kind::AudioDrain:
+      payload.Set("type", "audioDrain");
+      payload.Set("queued", double(event->queued));
+      break;
     case Event::Kind::Error:
       payload.Set("type", "error");
       payload.Set("message", event->message);
@@ -245,6 +308,7 @@ void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event
       payload.Set("type", "finished");
       payload.Set("frames", double(event->summary.frames));
       payload.Set("failed", event->failed);
+      if (event->summary.audioSamples >= 0) payload.Set("audioSamples", double(event->summary.audioSamples));
       Napi::Array renditions = Napi::Array::New(env, event->summary.renditions.size());
       for (size_t i = 0; i < event->summary.renditions.size(); ++i) {
         Napi::Object item = Napi::Object::New(env);

@@ -23,6 +23,7 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   void onSegment(SegmentOutput&& segment) override;
   void onWarning(std::string message) override;
   void onDrain(size_t queuedFrames) override;
+  void onAudioDrain(size_t queuedSamples) override;
   void onError(std::string message) override;
   void onFinished(PipelineSummary summary, bool failed) override;
 
@@ -31,6 +32,7 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   using CleanupHook = Napi::Env::CleanupHook<void (*)(LadderEncoderBinding*), LadderEncoderBinding>;
 
   Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value WriteAudio(const Napi::CallbackInfo& info);
   void End(const Napi::CallbackInfo& info);
   void Abort(const Napi::CallbackInfo& info);
   void Dispose(const Napi::CallbackInfo& info);

@@ -1,5 +1,7 @@
 #include "ladder-pipeline.h"
 
+#include <algorithm>
+
 #include "hardware-probe.h"
 #include "log-router.h"
 
@@ -28,12 +30,17 @@ LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
   framePool_.reset(av_buffer_pool_init(size_t(frameLinesize_) * config_.height, nullptr));
   if (!framePool_) throw std::bad_alloc();
 
+  // The audio source opens first: a bad path is the likeliest mistake and the cheapest to find.
+  if (config_.audio.enabled()) {
+    audio_ = std::make_unique<AudioPipeline>(config_, events_, [this](const std::string& message) { fail(message); });
+  }
   graph_ = std::make_unique<LadderFilterGraph>(config_, cudaDevice_.get());
   for (size_t i = 0; i < config_.renditions.size(); ++i) {
-    renditions_.push_back(std::make_unique<RenditionEncoder>(int(i), config_, graph_->sink(i), events_,
+    renditions_.push_back(std::make_unique<RenditionEncoder>(int(i), config_, graph_->sink(i), audio_.get(), events_,
                                                              [this](const std::string& message) { fail(message); }));
   }
   for (auto& rendition : renditions_) rendition->start();
+  if (audio_) audio_->start();
   graphThread_ = std::thread([this] { runGraph(); });
 }
 
@@ -59,15 +66,22 @@ long LadderPipeline::submit(const uint8_t* pixels, size_t stride) {
   return long(input_.size());
 }
 
+long LadderPipeline::submitAudio(const float* samples, size_t frames) {
+  if (failed_ || inputEnded_ || !audio_) return -1;
+  return audio_->submitPcm(samples, frames);
+}
+
 void LadderPipeline::endInput() {
   inputEnded_ = true;
   input_.close();
+  if (audio_) audio_->endInput();
 }
 
 void LadderPipeline::abort() {
   inputEnded_ = true;
   failed_ = true;
   input_.discard();
+  if (audio_) audio_->abort();
   for (auto& rendition : renditions_) rendition->abort();
 }
 
@@ -80,6 +94,7 @@ void LadderPipeline::fail(const std::string& message) {
     failed_ = true;
     events_->onError(message);
     input_.discard();
+    if (audio_) audio_->abort();
     for (auto& rendition : renditions_) rendition->abort();
   });
 }
@@ -97,6 +112,15 @@ void LadderPipeline::drainGraph() {
   }
 }
 
+void LadderPipeline::warnShortestOnce() {
+  if (warnedShortest_) return;
+  warnedShortest_ = true;
+  const int64_t limit = audio_->videoFrameLimit();
+  events_->onWarning("The audio ended after " + std::to_string(limit) + " video frames (" +
+                     std::to_string(av_q2d(config_.timeBase()) * double(limit)) +
+                     " s); later frames are dropped (audio.shortest)");
+}
+
 void LadderPipeline::runGraph() {
   ScopedLogTarget logTarget(events_, "[filter graph] ");
   try {
@@ -105,6 +129,13 @@ void LadderPipeline::runGraph() {
       if (failed_) break;
       if (queuedAfter == size_t(config_.maxFramesInFlight)) events_->onDrain(queuedAfter);
       (*frame)->pts = framesIn_++;
+      if (audio_) {
+        audio_->onVideoProgress(framesIn_);
+        if ((*frame)->pts >= audio_->videoFrameLimit()) {
+          warnShortestOnce();
+          continue;  // shortest: the audio has ended, so has the output
+        }
+      }
       graph_->push(frame->get());
       drainGraph();
     }
@@ -115,12 +146,18 @@ void LadderPipeline::runGraph() {
   } catch (const std::exception& error) {
     fail(error.what());
   }
+  if (audio_) audio_->setVideoEnd(framesIn_);
   for (auto& rendition : renditions_) rendition->endInput();
   PipelineSummary summary;
   summary.frames = framesIn_;
   for (auto& rendition : renditions_) {
     rendition->join();
     summary.renditions.push_back(rendition->totals());
+  }
+  if (audio_) {
+    audio_->join();
+    summary.frames = std::min(framesIn_, audio_->videoFrameLimit());
+    summary.audioSamples = audio_->outputSamples();
   }
   events_->onFinished(std::move(summary), failed_);
 }

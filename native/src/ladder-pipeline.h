@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "audio-pipeline.h"
 #include "bounded-queue.h"
 #include "config.h"
 #include "ffmpeg.h"
@@ -31,6 +32,9 @@ class LadderPipeline {
   // and queues it. Returns the number of frames now waiting, or -1 when the
   // pipeline no longer takes frames (ended or failed).
   long submit(const uint8_t* pixels, size_t stride);
+  // Copies interleaved float32 PCM (audio.kind == Pcm). Returns the sample
+  // frames now waiting, or -1 when the pipeline no longer takes audio.
+  long submitAudio(const float* samples, size_t frames);
 
   // No more frames: flush everything, emit the last segments, then onFinished.
   void endInput();
@@ -43,6 +47,7 @@ class LadderPipeline {
   void runGraph();
   void drainGraph();
   void fail(const std::string& message);
+  void warnShortestOnce();
 
   EncoderConfig config_;
   PipelineEvents* events_;
@@ -50,6 +55,7 @@ class LadderPipeline {
   BufferPoolPtr framePool_;
   int frameLinesize_ = 0;
   std::unique_ptr<LadderFilterGraph> graph_;
+  std::unique_ptr<AudioPipeline> audio_;  // before renditions_, which read from it
   std::vector<std::unique_ptr<RenditionEncoder>> renditions_;
   BoundedQueue<FramePtr> input_;  // unbounded: backpressure is the caller's, through onDrain
   std::thread graphThread_;
@@ -58,6 +64,7 @@ class LadderPipeline {
   std::atomic<bool> inputEnded_{false};
   std::once_flag failOnce_;
   int64_t framesIn_ = 0;
+  bool warnedShortest_ = false;
   FramePtr scaled_;
 };
 

@@ -24,7 +24,8 @@ struct RenditionTotals {
 };
 
 struct PipelineSummary {
-  int64_t frames = 0;
+  int64_t frames = 0;        // frames in the output (after `shortest` cut the video)
+  int64_t audioSamples = -1; // 48 kHz samples per channel in the output; -1 without audio
   std::vector<RenditionTotals> renditions;
 };
 
@@ -40,6 +41,8 @@ class PipelineEvents : public WarningSink {
   virtual void onSegment(SegmentOutput&& segment) = 0;
   // The input queue went from above maxFramesInFlight to at most it.
   virtual void onDrain(size_t queuedFrames) = 0;
+  // The PCM queue went from above AudioConfig::maxQueuedSamples to at most it.
+  virtual void onAudioDrain(size_t queuedSamples) = 0;
   virtual void onError(std::string message) = 0;
   // Always the last event, after every thread has stopped.
   virtual void onFinished(PipelineSummary summary, bool failed) = 0;

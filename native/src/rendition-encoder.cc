@@ -1,5 +1,6 @@
 #include "rendition-encoder.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -20,11 +21,12 @@ void setOption(AVDictionary** options, const char* key, const std::string& value
 
 }  // namespace
 
-RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFilterContext* sink,
+RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFilterContext* sink, AudioPipeline* audio,
                                    PipelineEvents* events, FailureHandler onFailure)
     : index_(index),
       config_(config),
       rendition_(config.renditions[index]),
+      audio_(audio),
       events_(events),
       onFailure_(std::move(onFailure)),
       packet_(allocPacket()),
@@ -86,7 +88,7 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
     }
     throw FFmpegError(message);
   }
-  segmenter_ = std::make_unique<TsSegmenter>(rendition_.name, c);
+  segmenter_ = std::make_unique<TsSegmenter>(rendition_.name, c, audio ? audio->encoderContext() : nullptr);
 }
 
 RenditionEncoder::~RenditionEncoder() {
@@ -116,6 +118,11 @@ void RenditionEncoder::run() {
     }
     if (aborted_) return;
     encode(nullptr);  // flush the encoder's delayed frames
+    if (audio_) {
+      if (!audio_->track().waitFinished()) return;  // aborted
+      drainPending(true);
+      writeAudioBefore(endPts_);
+    }
     std::vector<uint8_t> last = segmenter_->finish();
     if (segmentHasPackets_) emitSegment(std::move(last), endPts_ - segmentStart_);
   } catch (const std::exception& error) {
@@ -143,10 +150,63 @@ void RenditionEncoder::encode(AVFrame* frame) {
 void RenditionEncoder::handlePacket(AVPacket* packet) {
   const bool keyframe = packet->flags & AV_PKT_FLAG_KEY;
   if (keyframe && codecs_.empty()) codecs_ = avcCodecString(packet->data, packet->size);
+  if (!audio_) {
+    writeVideo(packet);
+    return;
+  }
+  PacketPtr owned = allocPacket();
+  av_packet_move_ref(owned.get(), packet);
+  pending_.push_back(std::move(owned));
+  drainPending(false);
+}
+
+bool RenditionEncoder::isBoundary(const AVPacket* packet) const {
+  return (packet->flags & AV_PKT_FLAG_KEY) && packet->pts % config_.framesPerSegment == 0 && packet->pts > segmentStart_;
+}
+
+// Interleaving rule: an audio packet belongs to the segment whose video
+// presentation span [IDR pts, next IDR pts) holds its pts. So before a video
+// packet is muxed, every audio packet with pts before its dts goes first, and
+// before a segment is cut at an IDR, every audio packet with pts before the
+// IDR's pts. A video packet waits (in pending_) until that audio exists.
+void RenditionEncoder::drainPending(bool final) {
+  const int64_t limit = audio_->videoFrameLimit();
+  const auto shownBeforeLimit = [&](const PacketPtr& p) { return p->pts < limit; };
+  if (final) {
+    // shortest: keep the decode-order prefix up to the last packet shown before
+    // the limit; a frame past it stays only when an earlier-shown one references it.
+    while (!pending_.empty() && !shownBeforeLimit(pending_.back())) pending_.pop_back();
+  }
+  while (!pending_.empty()) {
+    AVPacket* packet = pending_.front().get();
+    if (!final && !shownBeforeLimit(pending_.front()) &&
+        std::none_of(pending_.begin() + 1, pending_.end(), shownBeforeLimit)) {
+      break;  // maybe past the end: wait for what follows
+    }
+    const int64_t until = isBoundary(packet) ? packet->pts : packet->dts;
+    if (!final && !audio_->track().covers(until, codec_->time_base)) break;
+    writeAudioBefore(until);
+    writeVideo(packet);
+    pending_.pop_front();
+  }
+  if (!final && !warnedAudioLag_ && pending_.size() > size_t(2 * config_.framesPerSegment)) {
+    warnedAudioLag_ = true;
+    const bool pcm = config_.audio.kind == AudioSourceKind::Pcm;
+    events_->onWarning("[" + rendition_.name + "] video is " + std::to_string(pending_.size()) +
+                       " frames ahead of the audio; segments wait for it" + (pcm ? " (writeAudio())" : ""));
+  }
+}
+
+void RenditionEncoder::writeAudioBefore(int64_t videoPts) {
+  audio_->track().takeBefore(index_, videoPts, codec_->time_base, [this](AVPacket* packet) {
+    segmenter_->writeAudio(packet, audio_->track().timeBase());
+  });
+}
+
+void RenditionEncoder::writeVideo(AVPacket* packet) {
   // Close the running segment at the next forced IDR. In decode order, every
   // frame shown before this IDR has already been written.
-  const bool boundary = keyframe && packet->pts % config_.framesPerSegment == 0 && packet->pts > segmentStart_;
-  if (boundary && segmentHasPackets_) {
+  if (isBoundary(packet) && segmentHasPackets_) {
     const int64_t duration = packet->pts - segmentStart_;
     emitSegment(segmenter_->cutSegment(), duration);
     segmentStart_ = packet->pts;
@@ -163,7 +223,7 @@ void RenditionEncoder::emitSegment(std::vector<uint8_t> data, int64_t durationFr
   segment.index = segmentIndex_++;
   segment.startFrame = segmentStart_;
   segment.durationFrames = durationFrames;
-  segment.codecs = codecs_;
+  segment.codecs = audio_ ? codecs_ + "," + AacEncoder::kCodecString : codecs_;
   segment.data = std::move(data);
   if (!config_.outputDir.empty()) {
     char fileName[32];

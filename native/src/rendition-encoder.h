@@ -3,10 +3,12 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <string>
 #include <thread>
 
+#include "audio-pipeline.h"
 #include "bounded-queue.h"
 #include "config.h"
 #include "ffmpeg.h"
@@ -19,9 +21,10 @@ class RenditionEncoder {
  public:
   using FailureHandler = std::function<void(const std::string&)>;
 
-  // Opens the encoder for frames shaped like `sink`'s output.
-  RenditionEncoder(int index, const EncoderConfig& config, AVFilterContext* sink, PipelineEvents* events,
-                   FailureHandler onFailure);
+  // Opens the encoder for frames shaped like `sink`'s output. `audio` (may be
+  // null) supplies the AAC packets muxed next to the video.
+  RenditionEncoder(int index, const EncoderConfig& config, AVFilterContext* sink, AudioPipeline* audio,
+                   PipelineEvents* events, FailureHandler onFailure);
   ~RenditionEncoder();
   RenditionEncoder(const RenditionEncoder&) = delete;
   RenditionEncoder& operator=(const RenditionEncoder&) = delete;
@@ -43,11 +46,16 @@ class RenditionEncoder {
   void run();
   void encode(AVFrame* frame);
   void handlePacket(AVPacket* packet);
+  bool isBoundary(const AVPacket* packet) const;
+  void writeVideo(AVPacket* packet);
+  void writeAudioBefore(int64_t videoPts);
+  void drainPending(bool final);
   void emitSegment(std::vector<uint8_t> data, int64_t durationFrames);
 
   int index_;
   const EncoderConfig& config_;
   RenditionConfig rendition_;
+  AudioPipeline* audio_;
   PipelineEvents* events_;
   FailureHandler onFailure_;
 
@@ -63,6 +71,9 @@ class RenditionEncoder {
   int64_t segmentStart_ = 0;
   int64_t endPts_ = 0;  // pts just past the last frame written
   bool segmentHasPackets_ = false;
+  // With audio: video packets (decode order) waiting for the audio that precedes them.
+  std::deque<PacketPtr> pending_;
+  bool warnedAudioLag_ = false;
   RenditionTotals totals_;
 };
 

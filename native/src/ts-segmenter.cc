@@ -12,7 +12,7 @@ int TsSegmenter::onWrite(void* opaque, const uint8_t* data, int size) {
   return size;
 }
 
-TsSegmenter::TsSegmenter(const std::string& renditionName, const AVCodecContext* encoder)
+TsSegmenter::TsSegmenter(const std::string& renditionName, const AVCodecContext* encoder, const AVCodecContext* audioEncoder)
     : renditionName_(renditionName) {
   const std::string where = " for rendition " + renditionName;
   check(avformat_alloc_output_context2(&format_, nullptr, "mpegts", nullptr), "Cannot create MPEG-TS muxer" + where);
@@ -34,6 +34,12 @@ TsSegmenter::TsSegmenter(const std::string& renditionName, const AVCodecContext*
   if (!stream_) throw FFmpegError("Cannot add video stream" + where);
   check(avcodec_parameters_from_context(stream_->codecpar, encoder), "Cannot copy encoder parameters" + where);
   stream_->time_base = encoder->time_base;
+  if (audioEncoder) {
+    audioStream_ = avformat_new_stream(format_, nullptr);
+    if (!audioStream_) throw FFmpegError("Cannot add audio stream" + where);
+    check(avcodec_parameters_from_context(audioStream_->codecpar, audioEncoder), "Cannot copy audio encoder parameters" + where);
+    audioStream_->time_base = audioEncoder->time_base;
+  }
   check(avformat_write_header(format_, nullptr), "Cannot write MPEG-TS header" + where);
 }
 
@@ -46,10 +52,12 @@ TsSegmenter::~TsSegmenter() {
   avformat_free_context(format_);
 }
 
-void TsSegmenter::write(AVPacket* packet, AVRational encoderTimeBase) {
-  av_packet_rescale_ts(packet, encoderTimeBase, stream_->time_base);
-  packet->stream_index = stream_->index;
-  check(av_interleaved_write_frame(format_, packet), "Cannot write packet for rendition " + renditionName_);
+void TsSegmenter::writeTo(AVStream* stream, AVPacket* packet, AVRational encoderTimeBase) {
+  av_packet_rescale_ts(packet, encoderTimeBase, stream->time_base);
+  packet->stream_index = stream->index;
+  // Not av_interleaved_write_frame: the caller interleaves by segment, and what
+  // is written must be in the muxer, not in its queue, when a segment is cut.
+  check(av_write_frame(format_, packet), "Cannot write packet for rendition " + renditionName_);
 }
 
 std::vector<uint8_t> TsSegmenter::cutSegment() {

@@ -14,13 +14,16 @@ namespace abrcast {
 
 class TsSegmenter {
  public:
-  TsSegmenter(const std::string& renditionName, const AVCodecContext* encoder);
+  // `audioEncoder` (may be null) adds an audio stream next to the video.
+  TsSegmenter(const std::string& renditionName, const AVCodecContext* encoder, const AVCodecContext* audioEncoder);
   ~TsSegmenter();
   TsSegmenter(const TsSegmenter&) = delete;
   TsSegmenter& operator=(const TsSegmenter&) = delete;
 
-  // Takes the packet's payload; its timestamps are in `encoderTimeBase`.
-  void write(AVPacket* packet, AVRational encoderTimeBase);
+  // Muxes a video packet whose timestamps are in `encoderTimeBase`. The caller
+  // keeps the packet (its timestamps are rewritten) and writes in dts order.
+  void write(AVPacket* packet, AVRational encoderTimeBase) { writeTo(stream_, packet, encoderTimeBase); }
+  void writeAudio(AVPacket* packet, AVRational encoderTimeBase) { writeTo(audioStream_, packet, encoderTimeBase); }
 
   // Flushes the muxer and returns everything written since the previous cut.
   // The next write starts a segment that carries PAT/PMT again.
@@ -30,6 +33,7 @@ class TsSegmenter {
   std::vector<uint8_t> finish();
 
  private:
+  void writeTo(AVStream* stream, AVPacket* packet, AVRational encoderTimeBase);
   static int onWrite(void* opaque, const uint8_t* data, int size);
 #if LIBAVFORMAT_VERSION_MAJOR < 61
   static int onWriteNonConst(void* opaque, uint8_t* data, int size) { return onWrite(opaque, data, size); }
@@ -38,6 +42,7 @@ class TsSegmenter {
   std::string renditionName_;
   AVFormatContext* format_ = nullptr;  // owned; freed in the destructor with its AVIOContext
   AVStream* stream_ = nullptr;
+  AVStream* audioStream_ = nullptr;
   std::vector<uint8_t> pending_;
   bool trailerWritten_ = false;
 };

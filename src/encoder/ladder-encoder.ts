@@ -4,13 +4,16 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { AbrcastError, describeValue, withCallSiteStack } from '../errors.js';
+import { AbrcastError, describeValue, invalidParameterError, withCallSiteStack } from '../errors.js';
 import { loadNativeAddon, type NativeEvent, type NativeLadderEncoder } from '../native/binding.js';
 import { selectEncoder } from './hardware.js';
 import { normalizeEncoderOptions, type NormalizedEncoderOptions } from './options.js';
 import type { ActiveEncoder, EncodeSummary, LadderEncoderOptions, Rendition, SegmentEvent } from './types.js';
 
 type State = 'open' | 'closing' | 'closed';
+
+/** Every rendition's audio is AAC at this rate, whatever the source's. */
+const AAC_SAMPLE_RATE = 48_000;
 
 interface Waiter<T> {
   resolve: (value: T) => void;
@@ -37,9 +40,12 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
   #state: State = 'open';
   #failure?: Error;
   #drainWaiters: Waiter<void>[] = [];
+  #audioDrainWaiters: Waiter<void>[] = [];
+  #refusedWaiters: Waiter<void>[] = [];
   #closeWaiter?: Waiter<EncodeSummary>;
   #closePromise?: Promise<EncodeSummary>;
   #framesWritten = 0;
+  #audioSamplesWritten = 0;
 
   constructor(options: LadderEncoderOptions) {
     super();
@@ -71,6 +77,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
           maxFramesInFlight: normalized.maxFramesInFlight,
           outputDir: normalized.outputDir ?? '',
           renditions: normalized.renditions.map((r) => ({ ...r })),
+          ...(normalized.audio ? { audio: { ...normalized.audio } } : {}),
         },
         (event) => this.#onNativeEvent(event),
       );
@@ -97,11 +104,43 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
       return Promise.reject(withCallSiteStack(error as Error, callSite));
     }
     const queued = this.#native.write(frame as Uint8Array);
-    if (queued < 0) return Promise.reject(withCallSiteStack(this.#stoppedError(), callSite));
+    if (queued < 0) return this.#refused(callSite);
     this.#framesWritten += 1;
     if (queued <= this.options.maxFramesInFlight) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#drainWaiters.push({ resolve, reject, callSite });
+      this.#updateRef();
+    });
+  }
+
+  /** Sample frames (one sample per channel) accepted by writeAudio() so far. */
+  get audioSamplesWritten(): number {
+    return this.#audioSamplesWritten;
+  }
+
+  /**
+   * Copies interleaved float32 PCM (needs `audio: { pcm }`) into the pipeline; it is
+   * resampled to 48 kHz stereo and encoded once for every rendition. Timestamps follow
+   * the sample count, so write silence too: a gap in the audio is a gap in time.
+   * Resolves once accepted: about half a second of samples may wait to be encoded.
+   * Segments are cut only once the audio up to their end has been written, so write
+   * audio alongside video rather than all video first.
+   */
+  writeAudio(samples: Float32Array): Promise<void> {
+    const callSite = new Error();
+    try {
+      this.#checkAudioWritable(samples);
+    } catch (error) {
+      return Promise.reject(withCallSiteStack(error as Error, callSite));
+    }
+    if (samples.length === 0) return Promise.resolve();
+    const queued = this.#native.writeAudio(samples);
+    if (queued < 0) return this.#refused(callSite);
+    const audio = this.options.audio as Extract<NormalizedEncoderOptions['audio'], { kind: 'pcm' }>;
+    this.#audioSamplesWritten += samples.length / audio.channels;
+    if (queued <= audio.maxQueuedSamples) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#audioDrainWaiters.push({ resolve, reject, callSite });
       this.#updateRef();
     });
   }
@@ -141,6 +180,33 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     }
   }
 
+  #checkAudioWritable(samples: unknown): void {
+    const audio = this.options.audio;
+    if (audio?.kind !== 'pcm') {
+      throw new AbrcastError('writeAudio() needs the option audio: { pcm: { sampleRate, channels } }');
+    }
+    if (this.#state !== 'open') throw new AbrcastError('Cannot write audio after close() was called');
+    if (this.#failure) throw this.#failure;
+    if (!(samples instanceof Float32Array)) {
+      throw invalidParameterError('samples', 'Float32Array of interleaved samples', samples);
+    }
+    if (samples.length % audio.channels !== 0) {
+      throw invalidParameterError(
+        'samples.length', `integer multiple of ${audio.channels} (interleaved channels)`, samples.length,
+      );
+    }
+  }
+
+  // The pipeline failed, but its error event may still be on its way: reject
+  // with that error once it arrives rather than with a vaguer one now.
+  #refused(callSite: Error): Promise<void> {
+    if (this.#failure || this.#state === 'closed') return Promise.reject(withCallSiteStack(this.#stoppedError(), callSite));
+    return new Promise<void>((_resolve, reject) => {
+      this.#refusedWaiters.push({ resolve: () => {}, reject, callSite });
+      this.#updateRef();
+    });
+  }
+
   #stoppedError(): Error {
     return this.#failure ?? new AbrcastError('The encoder stopped taking frames');
   }
@@ -148,7 +214,8 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
   // The native event function keeps the process alive only while a caller awaits us.
   #updateRef(): void {
     if (this.#state === 'closed') return;
-    if (this.#drainWaiters.length > 0 || this.#state === 'closing') this.#native.ref();
+    const waiting = this.#drainWaiters.length + this.#audioDrainWaiters.length + this.#refusedWaiters.length > 0;
+    if (waiting || this.#state === 'closing') this.#native.ref();
     else this.#native.unref();
   }
 
@@ -178,9 +245,15 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
         this.#updateRef();
         return;
       }
+      case 'audioDrain': {
+        const waiters = this.#audioDrainWaiters.splice(0);
+        for (const waiter of waiters) waiter.resolve();
+        this.#updateRef();
+        return;
+      }
       case 'error': {
         this.#failure ??= new AbrcastError(event.message);
-        const waiters = this.#drainWaiters.splice(0);
+        const waiters = [...this.#drainWaiters.splice(0), ...this.#audioDrainWaiters.splice(0), ...this.#refusedWaiters.splice(0)];
         for (const waiter of waiters) waiter.reject(withCallSiteStack(this.#failure, waiter.callSite));
         // Only when someone listens: an unheard 'error' event would crash the process.
         if (this.listenerCount('error') > 0) this.emit('error', this.#failure);
@@ -195,8 +268,9 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
   #finish(event: Extract<NativeEvent, { type: 'finished' }>): void {
     this.#state = 'closed';
     this.#native.dispose();
-    const waiters = this.#drainWaiters.splice(0);
+    const waiters = [...this.#drainWaiters.splice(0), ...this.#audioDrainWaiters.splice(0)];
     const failure = event.failed ? this.#stoppedError() : undefined;
+    for (const waiter of this.#refusedWaiters.splice(0)) waiter.reject(withCallSiteStack(this.#stoppedError(), waiter.callSite));
     for (const waiter of waiters) {
       if (failure) waiter.reject(withCallSiteStack(failure, waiter.callSite));
       else waiter.resolve();
@@ -218,6 +292,9 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
         segments: event.renditions[i]?.segments ?? 0,
         bytes: event.renditions[i]?.bytes ?? 0,
       })),
+      ...(event.audioSamples !== undefined
+        ? { audio: { samples: event.audioSamples, sampleRate: AAC_SAMPLE_RATE, durationSeconds: event.audioSamples / AAC_SAMPLE_RATE } }
+        : {}),
     });
   }
 }

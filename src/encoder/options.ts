@@ -1,7 +1,7 @@
 // Validates LadderEncoder options in TS, before anything crosses into C++.
 import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
 import { defaultLadder, validateLadder } from './ladder.js';
-import type { EncoderChoice, LadderEncoderOptions, PixelFormat, Rendition, ScaleAlgorithm } from './types.js';
+import type { AudioOptions, EncoderChoice, LadderEncoderOptions, PixelFormat, Rendition, ScaleAlgorithm } from './types.js';
 
 export const PIXEL_FORMATS: readonly PixelFormat[] = ['rgb24', 'rgba', 'bgra'];
 export const ENCODER_CHOICES: readonly EncoderChoice[] = ['auto', 'x264', 'nvenc'];
@@ -30,6 +30,46 @@ export interface NormalizedEncoderOptions {
   maxFramesInFlight: number;
   outputDir?: string;
   frameBytes: number;
+  audio?: NormalizedAudioOptions;
+}
+
+export type NormalizedAudioOptions =
+  | { kind: 'file'; source: string; bitrate: number; shortest: boolean }
+  | { kind: 'pcm'; sampleRate: number; channels: number; maxQueuedSamples: number; bitrate: number; shortest: boolean };
+
+/** Seconds of PCM that may wait to be encoded before writeAudio() holds the caller back. */
+const PCM_SECONDS_IN_FLIGHT = 0.5;
+
+export function normalizeAudioOptions(audio: AudioOptions): NormalizedAudioOptions {
+  if (typeof audio !== 'object' || audio === null || Array.isArray(audio)) {
+    throw invalidParameterError('audio', 'object with source or pcm', audio);
+  }
+  const { source, pcm } = audio as { source?: unknown; pcm?: unknown };
+  if ((source === undefined) === (pcm === undefined)) {
+    throw invalidParameterError('audio', 'object with either source or pcm', audio);
+  }
+  const bitrate = audio.bitrate ?? 128;
+  if (!isInteger(bitrate) || bitrate < 16 || bitrate > 512) {
+    throw invalidParameterError('audio.bitrate', 'integer between 16 and 512 (kbit/s)', bitrate);
+  }
+  const shortest = audio.shortest ?? true;
+  if (typeof shortest !== 'boolean') throw invalidParameterError('audio.shortest', 'boolean', shortest);
+  if (source !== undefined) {
+    if (typeof source !== 'string' || source.length === 0) {
+      throw invalidParameterError('audio.source', 'non-empty string path or URL', source);
+    }
+    return { kind: 'file', source, bitrate, shortest };
+  }
+  if (typeof pcm !== 'object' || pcm === null) throw invalidParameterError('audio.pcm', 'object with sampleRate and channels', pcm);
+  const { sampleRate, channels } = pcm as { sampleRate?: unknown; channels?: unknown };
+  if (!isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 192000) {
+    throw invalidParameterError('audio.pcm.sampleRate', 'integer between 8000 and 192000', sampleRate);
+  }
+  if (!isInteger(channels) || channels < 1 || channels > 8) {
+    throw invalidParameterError('audio.pcm.channels', 'integer between 1 and 8', channels);
+  }
+  const maxQueuedSamples = Math.ceil(sampleRate * PCM_SECONDS_IN_FLIGHT);
+  return { kind: 'pcm', sampleRate, channels, maxQueuedSamples, bitrate, shortest };
 }
 
 /** fps as an exact rational: integers, NTSC rates (x/1.001) and two-decimal rates. */
@@ -96,9 +136,12 @@ export function normalizeEncoderOptions(options: LadderEncoderOptions): Normaliz
     throw invalidParameterError('outputDir', 'non-empty string path', outputDir);
   }
 
+  const audio = options.audio === undefined ? undefined : normalizeAudioOptions(options.audio);
+
   return {
     width, height, fps, fpsNum, fpsDen, pixelFormat, segmentDuration, framesPerSegment, renditions, encoder,
     x264Preset, nvencPreset, nvencTune, scaleAlgorithm, maxFramesInFlight, outputDir,
     frameBytes: width * height * bytesPerPixel(pixelFormat),
+    ...(audio ? { audio } : {}),
   };
 }

@@ -30,7 +30,32 @@ export interface LadderEncoderOptions {
   maxFramesInFlight?: number;
   /** When set, each segment is also written to `outputDir/<rendition>/segment_00000.ts` before its event. */
   outputDir?: string;
+  /** Sound for every rendition, encoded once as AAC-LC 48 kHz stereo. */
+  audio?: AudioOptions;
 }
+
+interface AudioCommonOptions {
+  /** AAC bitrate in kbit/s (default 128). */
+  bitrate?: number;
+  /**
+   * End with the shorter input (default true, like ffmpeg's -shortest): when the audio ends first, video
+   * frames from there on are dropped; when the video ends first, the audio is cut at its end. With false,
+   * the video alone sets the length: audio is cut at its end or padded with silence up to it.
+   */
+  shortest?: boolean;
+}
+
+/** Decode a file or URL (anything libavformat opens) in-process. */
+export interface AudioFileOptions extends AudioCommonOptions {
+  source: string;
+}
+
+/** PCM pushed with `writeAudio()`: interleaved float32 samples. */
+export interface AudioPcmOptions extends AudioCommonOptions {
+  pcm: { sampleRate: number; channels: number };
+}
+
+export type AudioOptions = AudioFileOptions | AudioPcmOptions;
 
 /** Emitted once per finished segment of one rendition. */
 export interface SegmentEvent {
@@ -42,7 +67,7 @@ export interface SegmentEvent {
   duration: number;
   bytes: number;
   data: Buffer;
-  /** RFC 6381 codec string read from the stream's SPS, e.g. `avc1.640028`. */
+  /** RFC 6381 codec string read from the stream's SPS, e.g. `avc1.640028`; with audio `avc1.640028,mp4a.40.2`. */
   codecs: string;
   /** Set when `outputDir` was given: where the segment was written. */
   path?: string;
@@ -57,9 +82,19 @@ export interface RenditionSummary {
 }
 
 export interface EncodeSummary {
+  /** Video frames in the output: those written, less any dropped because the audio ended first. */
   frames: number;
   encoder: ActiveEncoder;
   /** Why `auto` did not pick NVENC, when it did not. */
   fallbackReason?: string;
   renditions: RenditionSummary[];
+  /** Audio in the output (every rendition carries the same), when audio was configured. */
+  audio?: AudioSummary;
+}
+
+export interface AudioSummary {
+  /** Samples per channel at `sampleRate`. */
+  samples: number;
+  sampleRate: number;
+  durationSeconds: number;
 }

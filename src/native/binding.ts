@@ -20,18 +20,27 @@ export interface NativeEncoderConfig {
   maxFramesInFlight: number;
   outputDir: string;
   renditions: Array<{ name: string; width: number; height: number; bitrate: number }>;
+  audio?: NativeAudioConfig;
 }
+
+/** Audio encoded once (AAC-LC, 48 kHz stereo) into every rendition; `bitrate` in kbit/s. */
+export type NativeAudioConfig =
+  | { kind: 'file'; source: string; bitrate: number; shortest: boolean }
+  | { kind: 'pcm'; sampleRate: number; channels: number; maxQueuedSamples: number; bitrate: number; shortest: boolean };
 
 export type NativeEvent =
   | { type: 'segment'; rendition: string; index: number; startFrame: number; durationFrames: number; codecs: string; path?: string; data: Buffer }
   | { type: 'warning'; message: string }
   | { type: 'drain'; queued: number }
+  | { type: 'audioDrain'; queued: number }
   | { type: 'error'; message: string }
-  | { type: 'finished'; frames: number; failed: boolean; renditions: Array<{ segments: number; bytes: number }> };
+  | { type: 'finished'; frames: number; failed: boolean; audioSamples?: number; renditions: Array<{ segments: number; bytes: number }> };
 
 export interface NativeLadderEncoder {
   /** Copies the frame; returns frames now queued, or -1 once the pipeline takes no more. */
   write(frame: Uint8Array): number;
+  /** Copies interleaved float32 PCM; returns sample frames now queued, or -1 once the pipeline takes no more. */
+  writeAudio(samples: Float32Array): number;
   end(): void;
   abort(): void;
   dispose(): void;

@@ -33,7 +33,7 @@ export interface MultiResolutionHlsOutputOptions {
   playlistUrl?: string | CidUrl;
   /** Called after every publish with the master CID and the per-quality info, as in the Python original. */
   onPlaylistUpdate?: (masterCid: string, qualities: QualityMap) => void | Promise<void>;
-  /** Not supported yet (audio is a separate issue); passing it is an error rather than silence. */
+  /** Audio file or URL, decoded in-process and muxed as AAC into every rendition (the run ends with the shorter input). */
   audioSource?: string;
   encoder?: EncoderChoice;
   renditions?: Rendition[];
@@ -96,9 +96,6 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     if (!Array.isArray(sourceSize) || sourceSize.length !== 2) {
       throw invalidParameterError('sourceSize', '[width, height] array', sourceSize);
     }
-    if (options.audioSource !== undefined) {
-      throw new AbrcastError('audioSource is not supported yet: abrcast encodes video only for now');
-    }
     const closeDeadlineMs = options.closeDeadlineMs ?? 60_000;
     if (typeof closeDeadlineMs !== 'number' || !(closeDeadlineMs >= 0)) {
       throw invalidParameterError('closeDeadlineMs', 'number of at least 0', closeDeadlineMs);
@@ -112,6 +109,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       width: sourceSize[0], height: sourceSize[1], fps: options.fps, segmentDuration,
       renditions: options.renditions, encoder: options.encoder, pixelFormat: options.pixelFormat,
       x264Preset: options.x264Preset, outputDir: options.outputDir,
+      ...(options.audioSource !== undefined ? { audio: { source: options.audioSource } } : {}),
     });
     this.#ownsStore = options.store === undefined;
     this.store = options.store ?? new HeliaStore();

@@ -1,0 +1,94 @@
+// The audio half of the encoder: one thread that decodes a file (or takes the
+// PCM written from JS), resamples, encodes AAC once and appends the packets to
+// the AudioTrack every rendition muxes from.
+//
+// Length rule (AudioConfig::shortest, default true): the output lasts as long
+// as the shorter input, in whole video frames. When the audio ends first, video
+// frames from floor(audioSeconds * fps) on are dropped and the audio is cut at
+// the end of the last frame kept; when the video ends first (close()), the
+// audio is cut at the end of the last video frame. With shortest=false the
+// video decides alone: audio is cut at its end, or padded with silence up to
+// it (the silence follows the video as it is written, so segments keep coming).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "aac-encoder.h"
+#include "audio-file-decoder.h"
+#include "audio-track.h"
+#include "bounded-queue.h"
+#include "config.h"
+#include "pipeline-events.h"
+
+namespace abrcast {
+
+class AudioPipeline {
+ public:
+  using FailureHandler = std::function<void(const std::string&)>;
+  static constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
+
+  // Opens the source (a file: up to its first decoded frame) and the encoder;
+  // throws FFmpegError naming the source when either fails.
+  AudioPipeline(const EncoderConfig& config, PipelineEvents* events, FailureHandler onFailure);
+  ~AudioPipeline();
+  AudioPipeline(const AudioPipeline&) = delete;
+  AudioPipeline& operator=(const AudioPipeline&) = delete;
+
+  const AVCodecContext* encoderContext() const { return encoder_.context(); }
+  AudioTrack& track() { return track_; }
+
+  void start();
+  // JS thread: copies interleaved float32 PCM; returns the sample frames now
+  // queued, or -1 when no more audio is taken.
+  long submitPcm(const float* samples, size_t frames);
+  // No more PCM (close()).
+  void endInput();
+  // Graph thread: `frames` video frames have been taken in so far / in all.
+  void onVideoProgress(int64_t frames);
+  void setVideoEnd(int64_t frames);
+  // Video frames with pts at or past this are dropped (shortest); kNoLimit until the audio has ended.
+  int64_t videoFrameLimit() const { return frameLimit_.load(); }
+  void abort();
+  void join();
+  // Samples per channel (48 kHz) the output carries; valid after join().
+  int64_t outputSamples() const { return outputSamples_; }
+
+ private:
+  void run();
+  void readFile();
+  void readPcm();
+  int64_t samplesForFrames(int64_t frames) const;
+  int64_t framesForSamples(int64_t samples) const;
+  bool videoEndKnown() const { return videoEnd_.load() >= 0; }
+
+  const EncoderConfig& config_;
+  PipelineEvents* events_;
+  FailureHandler onFailure_;
+  std::atomic<bool> aborted_{false};
+  std::unique_ptr<AudioFileDecoder> file_;
+  AVChannelLayout pcmLayout_{};
+  AacEncoder encoder_;
+  AudioTrack track_;
+  BoundedQueue<std::vector<float>> pcm_;  // unbounded: backpressure is the caller's, through onAudioDrain
+  std::atomic<int64_t> pcmQueued_{0};
+  std::atomic<bool> pcmEnded_{false};
+
+  std::mutex videoMutex_;
+  std::condition_variable videoChanged_;
+  std::atomic<int64_t> videoFrames_{0};
+  std::atomic<int64_t> videoEnd_{-1};
+  std::atomic<int64_t> frameLimit_{kNoLimit};
+  int64_t outputSamples_ = 0;
+  std::thread worker_;
+};
+
+}  // namespace abrcast
