@@ -2,6 +2,8 @@
 
 #include <ffnvcodec/dynlink_loader.h>
 
+#include <dlfcn.h>
+
 #include <mutex>
 #include <vector>
 
@@ -20,6 +22,15 @@ class LogCollector : public WarningSink {
   void onWarning(std::string message) override { lines.push_back(std::move(message)); }
   std::vector<std::string> lines;
 };
+
+// FFmpeg answers "Operation not permitted" both when the driver is missing and
+// when it has no device; tell the two apart for the user.
+std::string cudaFailureDetail(int code) {
+  void* driver = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+  if (!driver) return "the NVIDIA driver library libcuda.so.1 is not installed";
+  dlclose(driver);
+  return "the NVIDIA driver is installed but no usable GPU was found: " + errorText(code);
+}
 
 std::string gpuName() {
   CudaFunctions* cuda = nullptr;
@@ -63,7 +74,7 @@ BufferRefPtr sharedCudaDevice() {
   if (!cudaDevice) {
     AVBufferRef* device = nullptr;
     const int created = av_hwdevice_ctx_create(&device, AV_HWDEVICE_TYPE_CUDA, nullptr, nullptr, 0);
-    if (created < 0) throw FFmpegError("no CUDA device (" + errorText(created) + ")");
+    if (created < 0) throw FFmpegError("no CUDA device (" + cudaFailureDetail(created) + ")");
     cudaDevice.reset(device);
   }
   BufferRefPtr ref(av_buffer_ref(cudaDevice.get()));

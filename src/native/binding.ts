@@ -68,8 +68,10 @@ export function loadNativeAddon(): NativeAddon {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
+  // ABRCAST_NATIVE_PATH loads one specific build, e.g. the AddressSanitizer one.
+  const override = process.env.ABRCAST_NATIVE_PATH;
   try {
-    cached = nodeGypBuild(packageRoot);
+    cached = override ? (require(override) as NativeAddon) : nodeGypBuild(packageRoot);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new Error(

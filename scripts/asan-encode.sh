@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the addon with AddressSanitizer into build-asan/ and runs a short
+# encode (video and audio, every rendition, plus an abort) under it. Fails on
+# any ASan report. Leak checking is off: Node itself holds memory until exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npx cmake-js compile --out build-asan --CDABRCAST_ASAN=ON >/dev/null
+libasan=$(g++ -print-file-name=libasan.so)
+export ABRCAST_NATIVE_PATH="$PWD/build-asan/Release/abrcast.node"
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1"
+LD_PRELOAD="$libasan" node --import tsx --input-type=module -e "
+  import { LadderEncoder } from './src/index.ts';
+  const run = async (options, frames, abort = false) => {
+    const encoder = new LadderEncoder({ width: 640, height: 360, fps: 30, segmentDuration: 1, x264Preset: 'ultrafast', encoder: 'x264', ...options });
+    let segments = 0;
+    encoder.on('segment', () => segments++);
+    const frame = Buffer.alloc(640 * 360 * 3);
+    for (let i = 0; i < frames; i++) {
+      frame.fill(i & 255);
+      if (options.audio?.pcm) await encoder.writeAudio(new Float32Array(1600 * 2).fill(0.1));
+      await encoder.write(frame);
+    }
+    if (abort) { encoder.abort(); await encoder.close().catch(() => {}); return 0; }
+    await encoder.close();
+    return segments;
+  };
+  const video = await run({}, 45);
+  const audio = await run({ audio: { pcm: { sampleRate: 48000, channels: 2 } } }, 45);
+  await run({}, 20, true);
+  if (video < 2 || audio < 2) throw new Error('expected segments, got ' + video + ' and ' + audio);
+  console.log('asan: ' + video + ' video-only and ' + audio + ' audio segments, no ASan report');
+"
