@@ -1,0 +1,201 @@
+// `abrcast demo`: a live generative animation, encoded in real time into every
+// rendition, published to IPFS, recorded in the registry and served locally.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
+import { startServer } from '../../server/index.js';
+import type { DemoConfig } from '../config.js';
+import { DemoRenderer } from '../demo-renderer.js';
+import { EXIT_CODES, type ExitCode } from '../errors.js';
+import { handleInterrupts } from '../interrupts.js';
+import { databaseDir, heliaDir, openServices } from '../open-services.js';
+import type { Reporter } from '../reporter.js';
+import { formatDemoProgress } from '../status-line.js';
+
+/** Segments and playlists point at the local gateway, so the served run plays with no outside gateway. */
+const LOCAL_CID_URL = '/ipfs/{cid}';
+
+function describeServices(config: DemoConfig, dialect: string): string {
+  const store = config.store === 'kubo' ? `Kubo at ${config.kuboUrl}` : `embedded IPFS in ${heliaDir(config)}`;
+  const database = dialect === 'postgres' ? 'PostgreSQL' : `PGlite in ${databaseDir(config)}`;
+  return `Publishing to ${store}; runs recorded in ${database}`;
+}
+
+export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<ExitCode> {
+  let runId: string | undefined;
+  const interrupts = handleInterrupts({
+    first: (signal) => {
+      reporter.clearStatus();
+      reporter.info(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: finishing the run (press Ctrl-C again to abort)`);
+    },
+    secondMessage: () => [
+      'error: interrupted again: stopped without finalizing the run',
+      ...(runId ? [`fix: end it later with \`abrcast finalize ${runId}\``] : []),
+    ],
+  });
+  try {
+    const services = await openServices(config);
+    let server: Awaited<ReturnType<typeof startServer>> | undefined;
+    let output: MultiResolutionHlsOutput | undefined;
+    try {
+      // Stopped while the services opened: there is no run to finish yet.
+      if (interrupts.requested) return EXIT_CODES.interrupted;
+      server = await startServer({ registry: services.registry, store: services.store, host: config.host, port: config.port });
+      output = new MultiResolutionHlsOutput({
+        sourceSize: [config.width, config.height],
+        fps: config.fps,
+        segmentDuration: config.segmentSeconds,
+        store: services.store,
+        registry: services.registry,
+        segmentUrl: LOCAL_CID_URL,
+        playlistUrl: LOCAL_CID_URL,
+        pixelFormat: 'rgba',
+        encoder: config.encoder,
+        x264Preset: config.preset,
+      });
+      server.metrics.attach(output);
+      await output.start();
+      runId = output.runId!;
+      return await streamRun(config, reporter, output, server.url.replace(/\/+$/, ''), services.registry.dialect, interrupts);
+    } finally {
+      // close() again is harmless; it matters when setup failed after the output was made.
+      if (output) await output.close().catch(() => {});
+      await server?.close().catch(() => {});
+      await services.close();
+    }
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function streamRun(
+  config: DemoConfig,
+  reporter: Reporter,
+  output: MultiResolutionHlsOutput,
+  serverUrl: string,
+  dialect: string,
+  interrupts: ReturnType<typeof handleInterrupts>,
+): Promise<ExitCode> {
+  const runId = output.runId!;
+  const watchUrl = `${serverUrl}/runs/${runId}/watch`;
+  const ladder = output.renditions.map((r) => `${r.name} ${r.width}x${r.height}`).join(', ');
+  reporter.info(
+    `Demo ${config.width}x${config.height} at ${config.fps} fps, ${config.segmentSeconds} s segments, ` +
+      `${output.encoder.encoder} (${config.preset}); renditions: ${ladder}`,
+  );
+  if (output.encoder.fallbackReason) reporter.debug(`NVENC not used: ${output.encoder.fallbackReason}`);
+  reporter.info(describeServices(config, dialect));
+  reporter.essential(`Watch: ${watchUrl}`);
+  reporter.info(config.durationSeconds > 0 ? `Stops after ${config.durationSeconds} s of video; Ctrl-C ends it sooner.` : 'Ctrl-C ends the run.');
+  reporter.event('start', {
+    runId,
+    watchUrl,
+    masterUrl: `${serverUrl}/runs/${runId}/master.m3u8`,
+    serverUrl,
+    width: config.width,
+    height: config.height,
+    fps: config.fps,
+    segmentDuration: config.segmentSeconds,
+    renditions: output.renditions,
+    encoder: output.encoder.encoder,
+    store: output.store.kind,
+    database: dialect,
+    dataDir: config.dataDir,
+  });
+
+  let segmentsUploaded = 0;
+  let firstMasterCid: string | undefined;
+  const segmentInfo = new Map<string, { duration: number; bytes: number }>();
+  output.on('segment', (segment) => {
+    segmentInfo.set(`${segment.rendition}/${segment.index}`, { duration: segment.duration, bytes: segment.bytes });
+  });
+  output.on('uploaded', ({ rendition, index, cid }) => {
+    segmentsUploaded += 1;
+    const info = segmentInfo.get(`${rendition}/${index}`);
+    segmentInfo.delete(`${rendition}/${index}`);
+    reporter.event('segment', { runId, rendition, index, cid, ...info });
+  });
+  output.on('publish', (version) => {
+    if (!firstMasterCid) {
+      firstMasterCid = version.masterCid;
+      reporter.info(`Master playlist: ${version.masterCid} (${serverUrl}/ipfs/${version.masterCid})`);
+    }
+    reporter.event('publish', { runId, masterCid: version.masterCid, sequence: version.sequence, final: version.final });
+  });
+  output.on('warning', (message) => reporter.warn(message));
+  output.on('retry', ({ what, attempt, error }) =>
+    reporter.debug(`retrying ${what} (attempt ${attempt}): ${(error as Error)?.message ?? String(error)}`),
+  );
+
+  const renderer = new DemoRenderer(config.width, config.height, config.fps);
+  const maxFrames = config.durationSeconds > 0 ? Math.round(config.durationSeconds * config.fps) : Infinity;
+  const frameMs = 1000 / config.fps;
+  const startedAt = performance.now();
+  let frames = 0;
+  let renderMs = 0;
+  let failure: unknown;
+
+  // fps over the last second (four 250 ms ticks), steadier than tick to tick.
+  const samples = [{ at: startedAt, frames: 0 }];
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    samples.push({ at: now, frames });
+    if (samples.length > 5) samples.shift();
+    const oldest = samples[0];
+    const fps = ((frames - oldest.frames) * 1000) / Math.max(1, now - oldest.at);
+    const uploads = output.uploads;
+    reporter.status(
+      formatDemoProgress({
+        frames,
+        fps,
+        segments: segmentsUploaded,
+        queue: uploads.pending + uploads.inFlight,
+        lagSeconds: Math.max(0, (now - (startedAt + frames * frameMs)) / 1000),
+      }),
+    );
+  }, 250);
+  ticker.unref();
+
+  try {
+    while (!interrupts.requested && frames < maxFrames) {
+      // Frame n is due n/fps after the start: real time, whatever the machine's speed.
+      const wait = startedAt + frames * frameMs - performance.now();
+      if (wait > 1) await sleep(wait, undefined, { signal: interrupts.signal }).catch(() => {});
+      if (interrupts.requested) break;
+      const before = performance.now();
+      const frame = renderer.render(frames, new Date());
+      renderMs += performance.now() - before;
+      await output.write(frame);
+      frames += 1;
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    clearInterval(ticker);
+    reporter.clearStatus();
+  }
+
+  reporter.info(`Finishing run ${runId}: last segments, final playlists...`);
+  let masterCid: string | undefined;
+  try {
+    const summary = await output.close();
+    masterCid = summary.masterCid;
+  } catch (error) {
+    failure ??= error;
+  }
+  const elapsed = (performance.now() - startedAt) / 1000;
+  reporter.debug(`render cost ${(renderMs / Math.max(1, frames)).toFixed(2)} ms/frame over ${frames} frames`);
+  reporter.event('end', {
+    runId,
+    status: failure ? 'failed' : 'ended',
+    interrupted: interrupts.requested !== undefined,
+    frames,
+    seconds: Number(elapsed.toFixed(3)),
+    segments: segmentsUploaded,
+    masterCid: masterCid ?? null,
+    renderMsPerFrame: Number((renderMs / Math.max(1, frames)).toFixed(3)),
+  });
+  if (failure) return reporter.error(failure, 'abrcast demo');
+  reporter.info(`Run ${runId} ended: ${frames} frames, ${segmentsUploaded} segments uploaded.`);
+  if (masterCid) reporter.essential(`Master playlist: ${masterCid}`);
+  return EXIT_CODES.ok;
+}

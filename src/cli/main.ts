@@ -1,0 +1,208 @@
+// The abrcast command line: commander wiring only. Each command lives in
+// commands/ and is loaded when used, so `abrcast runs` never loads the encoder.
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import {
+  DEFAULTS,
+  checkRunId,
+  defaultDataDir,
+  parseGateway,
+  parseLimit,
+  resolveDemoConfig,
+  resolveServerConfig,
+  resolveServiceConfig,
+} from './config.js';
+import { CliError, EXIT_CODES, EXIT_CODES_HELP, type ExitCode } from './errors.js';
+import { Reporter, type GlobalFlags } from './reporter.js';
+
+function packageVersion(): string {
+  try {
+    // src/cli/main.ts and dist/cli/main.js both sit two levels below the package root.
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    return (JSON.parse(text) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const ENVIRONMENT_HELP = `Environment (a flag wins over its variable):
+  ABRCAST_PORT      --port
+  ABRCAST_DATA_DIR  --data-dir (default ${defaultDataDir()})
+  ABRCAST_STORE     --store
+  DATABASE_URL      --database-url
+  KUBO_URL          --kubo-url`;
+
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
+}
+
+function addServiceOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--store <kind>', `where segments go: embedded (Helia, under the data dir) or kubo (default: ${DEFAULTS.store}, env ABRCAST_STORE)`))
+    .option('--kubo-url <url>', `Kubo RPC address (default: ${DEFAULTS.kuboUrl}, env KUBO_URL)`)
+    .option('--database-url <url>', 'PostgreSQL URL for the run registry (default: embedded PGlite under the data dir, env DATABASE_URL)')
+    .option('--data-dir <dir>', `where the embedded store and database live (default: ~/.abrcast, env ABRCAST_DATA_DIR)`);
+}
+
+function addServerOptions(command: Command): Command {
+  return command
+    .option('--port <port>', `HTTP port, 0 for any free one (default: ${DEFAULTS.port}, env ABRCAST_PORT)`)
+    .option('--host <host>', `address to listen on (default: ${DEFAULTS.host})`);
+}
+
+/** Commander's own parse errors ("unknown option ...") as usage errors that point at the command's help. */
+function commanderFailure(error: CommanderError, commandPath: string): CliError | undefined {
+  if (error.exitCode === 0 || error.code === 'commander.help' || error.code === 'commander.helpDisplayed') return undefined;
+  const message = error.message.replace(/^error:\s*/, '');
+  return new CliError(message, { fix: `See \`${commandPath} --help\``, exitCode: EXIT_CODES.usage });
+}
+
+export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
+  const program = new Command('abrcast');
+  program
+    .description('Live adaptive-bitrate HLS on IPFS from frames rendered in Node.')
+    .version(packageVersion(), '-V, --version')
+    .option('--json', 'machine-readable output: one JSON object per line')
+    .option('-q, --quiet', 'only essential output (URLs, results) and errors')
+    .option('--verbose', 'more detail, and stack traces on errors')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureOutput({ outputError: () => {} })
+    .addHelpText('after', `\n${EXIT_CODES_HELP}\n\n${ENVIRONMENT_HELP}\n${examples(
+      'abrcast demo',
+      'abrcast demo --size 640x360 --duration 10 --port 0',
+      'abrcast serve',
+      'abrcast runs --json',
+    )}`);
+
+  const reporterFor = (command: Command) => new Reporter(command.optsWithGlobals<GlobalFlags>());
+
+  const demo = program
+    .command('demo')
+    .description('render a live animation (clock, frame number, moving shapes), encode every rendition in real time, publish and serve it')
+    .option('--size <WxH>', `frame size (default: ${DEFAULTS.size})`)
+    .option('--fps <n>', `frames per second (default: ${DEFAULTS.fps})`)
+    .option('--duration <seconds>', 'seconds of video, then finish; 0 runs until Ctrl-C (default: 0)')
+    .option('--segment <seconds>', `segment duration (default: ${DEFAULTS.segmentSeconds})`)
+    .option('--preset <name>', `x264 preset (default: ${DEFAULTS.preset})`)
+    .option('--encoder <kind>', `auto, x264 or nvenc (default: ${DEFAULTS.encoder})`);
+  addServerOptions(addServiceOptions(demo))
+    .addHelpText('after', `
+Ctrl-C finishes the run (last segments, playlists with EXT-X-ENDLIST, run marked ended)
+and exits 0; a second Ctrl-C aborts with exit code 130.
+${examples(
+  'abrcast demo',
+  'abrcast demo --size 1920x1080 --fps 30 --segment 4',
+  'abrcast demo --duration 30 --port 0 --json > events.jsonl',
+  'abrcast demo --store kubo --kubo-url http://127.0.0.1:5001',
+)}`)
+    .action(async (_options, command: Command) => {
+      // Flags are checked before the command's module (encoder, stores) is loaded: bad input fails fast.
+      const config = resolveDemoConfig(command.opts(), process.env);
+      const { runDemo } = await import('./commands/demo.js');
+      setExitCode(await runDemo(config, reporterFor(command)));
+    });
+
+  const encode = program
+    .command('encode')
+    .description('encode a video file or stream into the ladder (not available yet)')
+    .argument('[input]', 'file or URL to encode')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .addHelpText('after', `
+Not available yet: it needs demuxing and decoding inside the native addon.
+Planned flags: --live, --ladder 1080,720,360 | --renditions <json>, --segment, --encoder, --out, --store, --serve, --preset.
+It exits with code 2 until then.
+${examples('abrcast encode input.mp4 --ladder 1080,720,360')}`)
+    .action(async () => {
+      const { runEncode } = await import('./commands/encode.js');
+      runEncode();
+    });
+
+  const serve = program.command('serve').description('serve the watch page, playlists and local gateway for every run');
+  addServerOptions(addServiceOptions(serve))
+    .addHelpText('after', examples('abrcast serve', 'abrcast serve --port 9000 --data-dir ./abrcast-data', 'DATABASE_URL=postgres://me@db/abrcast abrcast serve --host 0.0.0.0'))
+    .action(async (_options, command: Command) => {
+      const service = resolveServiceConfig(command.opts(), process.env, 'serve');
+      const listen = resolveServerConfig(command.opts(), process.env, 'serve');
+      const { runServe } = await import('./commands/serve.js');
+      setExitCode(await runServe(service, listen, reporterFor(command)));
+    });
+
+  const runs = program
+    .command('runs')
+    .description('list the newest runs in the registry')
+    .option('--limit <n>', 'at most this many runs (default: 50)');
+  addServiceOptions(runs)
+    .addHelpText('after', examples('abrcast runs', 'abrcast runs --json | jq -r \'.[] | select(.status == "live") | .id\''))
+    .action(async (_options, command: Command) => {
+      const config = resolveServiceConfig(command.opts(), process.env, 'runs');
+      const limit = parseLimit(command.opts<{ limit?: string }>().limit);
+      const { runRuns } = await import('./commands/runs.js');
+      setExitCode(await runRuns(config, limit, reporterFor(command)));
+    });
+
+  const finalize = program
+    .command('finalize')
+    .description('end a live run whose publisher stopped: final playlists with EXT-X-ENDLIST, run marked ended')
+    .argument('<id>', 'run id (see `abrcast runs`)')
+    .option('--gateway <url>', 'write https://gateway/ipfs/<cid> URLs instead of the local /ipfs/<cid>');
+  addServiceOptions(finalize)
+    .addHelpText('after', examples('abrcast finalize rabc234def567', 'abrcast finalize rabc234def567 --gateway https://ipfs.io'))
+    .action(async (id: string, _options, command: Command) => {
+      const runId = checkRunId(id);
+      const config = resolveServiceConfig(command.opts(), process.env, 'finalize');
+      const gateway = parseGateway(command.opts<{ gateway?: string }>().gateway);
+      const { runFinalize } = await import('./commands/finalize.js');
+      setExitCode(await runFinalize(runId, config, gateway, reporterFor(command)));
+    });
+
+  // Set per command (not inherited) so a parse error can name the help to read.
+  program.exitOverride((error) => {
+    throw commanderFailure(error, 'abrcast') ?? error;
+  });
+  for (const command of program.commands) {
+    command.exitOverride((error) => {
+      throw commanderFailure(error, `abrcast ${command.name()}`) ?? error;
+    });
+  }
+  return program;
+}
+
+/** Runs the CLI on `argv` (process.argv form) and resolves with the exit code. */
+export async function run(argv: string[] = process.argv): Promise<ExitCode> {
+  let exitCode: ExitCode = EXIT_CODES.ok;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help, version, or help shown because no command was given (already printed).
+      return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+    }
+    const commandName = program.args[0];
+    const known = program.commands.some((command) => command.name() === commandName);
+    return new Reporter(program.opts<GlobalFlags>()).error(error, known ? `abrcast ${commandName}` : 'abrcast');
+  }
+}
+
+/** Entry point for bin/abrcast.js: runs, then exits with the code even if a handle stays open. */
+export async function main(argv: string[] = process.argv): Promise<never> {
+  const code = await run(argv);
+  process.exit(code);
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) void main();

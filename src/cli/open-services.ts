@@ -1,0 +1,64 @@
+// The store and the registry a command works with, opened from its settings
+// and checked up front, so an unreachable Kubo or database fails before any
+// work starts (exit code 3 with a fix, see errors.ts).
+import { join } from 'node:path';
+import { openRegistry } from '../registry/open-registry.js';
+import type { RunRegistry } from '../registry/run-registry.js';
+import type { ContentStore } from '../store/content-store.js';
+import { HeliaStore } from '../store/helia-store.js';
+import { KuboStore } from '../store/kubo-store.js';
+import type { ServiceConfig } from './config.js';
+
+export interface Services {
+  store: ContentStore;
+  registry: RunRegistry;
+  /** Closes both, ignoring errors (used on the way out). */
+  close(): Promise<void>;
+}
+
+export function heliaDir(config: ServiceConfig): string {
+  return join(config.dataDir, 'ipfs');
+}
+
+export function databaseDir(config: ServiceConfig): string {
+  return join(config.dataDir, 'db');
+}
+
+export async function openStore(config: ServiceConfig): Promise<ContentStore> {
+  if (config.store === 'kubo') {
+    const store = new KuboStore({ url: config.kuboUrl });
+    try {
+      await store.ping();
+    } catch (error) {
+      await store.close().catch(() => {});
+      throw error;
+    }
+    return store;
+  }
+  const store = new HeliaStore({ dir: heliaDir(config) });
+  await store.open();
+  return store;
+}
+
+export function openConfiguredRegistry(config: ServiceConfig): Promise<RunRegistry> {
+  // '' (not undefined) keeps openRegistry from reading DATABASE_URL again: config already applied it.
+  return openRegistry({ databaseUrl: config.databaseUrl ?? '', dataDir: databaseDir(config) });
+}
+
+export async function openServices(config: ServiceConfig): Promise<Services> {
+  const store = await openStore(config);
+  let registry: RunRegistry;
+  try {
+    registry = await openConfiguredRegistry(config);
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+  return {
+    store,
+    registry,
+    async close() {
+      await Promise.allSettled([registry.close(), store.close()]);
+    },
+  };
+}

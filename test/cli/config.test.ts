@@ -1,0 +1,130 @@
+// Settings precedence (flag, then environment, then default) and the checks
+// on every flag value, in process: the messages are what the CLI prints.
+import assert from 'node:assert/strict';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, test } from 'node:test';
+import { DEFAULTS, resolveDemoConfig, resolveServerConfig, resolveServiceConfig } from '../../src/cli/config.js';
+import { CliError, EXIT_CODES, describeError } from '../../src/cli/errors.js';
+import { RegistryUnavailableError } from '../../src/registry/registry-errors.js';
+import { StoreUnavailableError } from '../../src/store/content-store.js';
+
+function usageMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof CliError, `CliError expected, got ${String(error)}`);
+    assert.equal(error.exitCode, EXIT_CODES.usage);
+    assert.match(error.fix ?? '', /--help/);
+    return error.message;
+  }
+  assert.fail('expected a usage error');
+}
+
+describe('resolveDemoConfig', () => {
+  test('defaults', () => {
+    const config = resolveDemoConfig({}, {});
+    assert.equal(config.width, 1280);
+    assert.equal(config.height, 720);
+    assert.equal(config.fps, 30);
+    assert.equal(config.durationSeconds, 0);
+    assert.equal(config.segmentSeconds, 2);
+    assert.equal(config.preset, 'veryfast');
+    assert.equal(config.port, DEFAULTS.port);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.store, 'embedded');
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.dataDir, join(homedir(), '.abrcast'));
+  });
+
+  test('flags over environment over defaults', () => {
+    const env = { ABRCAST_PORT: '9000', ABRCAST_STORE: 'kubo', KUBO_URL: 'http://127.0.0.1:5002', ABRCAST_DATA_DIR: '/tmp/x', DATABASE_URL: 'postgres://u@h/db' };
+    const fromEnv = resolveDemoConfig({}, env);
+    assert.equal(fromEnv.port, 9000);
+    assert.equal(fromEnv.store, 'kubo');
+    assert.equal(fromEnv.kuboUrl, 'http://127.0.0.1:5002');
+    assert.equal(fromEnv.dataDir, '/tmp/x');
+    assert.equal(fromEnv.databaseUrl, 'postgres://u@h/db');
+    const fromFlags = resolveDemoConfig(
+      { port: '0', store: 'embedded', kuboUrl: 'http://10.0.0.1:5001/', dataDir: 'rel', databaseUrl: 'postgresql://v@k/db2' },
+      env,
+    );
+    assert.equal(fromFlags.port, 0);
+    assert.equal(fromFlags.store, 'embedded');
+    assert.equal(fromFlags.kuboUrl, 'http://10.0.0.1:5001');
+    assert.equal(fromFlags.dataDir, resolve('rel'));
+    assert.equal(fromFlags.databaseUrl, 'postgresql://v@k/db2');
+  });
+
+  test('an empty environment variable counts as unset', () => {
+    assert.equal(resolveServerConfig({}, { ABRCAST_PORT: '' }, 'serve').port, DEFAULTS.port);
+  });
+
+  test('~ in --data-dir is the home directory', () => {
+    assert.equal(resolveServiceConfig({ dataDir: '~/streams' }, {}, 'serve').dataDir, join(homedir(), 'streams'));
+  });
+
+  test('numbers and sizes', () => {
+    const config = resolveDemoConfig({ size: '640x360', fps: '25', duration: '2.5', segment: '4', preset: 'ultrafast', encoder: 'x264' }, {});
+    assert.deepEqual(
+      [config.width, config.height, config.fps, config.durationSeconds, config.segmentSeconds, config.preset, config.encoder],
+      [640, 360, 25, 2.5, 4, 'ultrafast', 'x264'],
+    );
+  });
+
+  const bad: Array<[Record<string, string>, Record<string, string>, string]> = [
+    [{ size: '12x' }, {}, 'Expected WIDTHxHEIGHT of even integers from 64x64 to 7680x4320, such as 1280x720 for --size but received "12x"'],
+    [{ size: '641x360' }, {}, 'Expected WIDTHxHEIGHT of even integers from 64x64 to 7680x4320, such as 1280x720 for --size but received "641x360"'],
+    [{ size: '32x32' }, {}, 'Expected WIDTHxHEIGHT of even integers from 64x64 to 7680x4320, such as 1280x720 for --size but received "32x32"'],
+    [{ fps: '0' }, {}, 'Expected number between 1 and 120 for --fps but received 0'],
+    [{ fps: 'fast' }, {}, 'Expected number between 1 and 120 for --fps but received "fast"'],
+    [{ duration: '-1' }, {}, 'Expected number between 0 and 31536000 for --duration but received -1'],
+    [{ segment: '0.55' }, {}, 'Expected number of seconds that is a whole number of frames at 30 fps for --segment but received 0.55'],
+    [{ port: '70000' }, {}, 'Expected integer between 0 and 65535 for --port but received 70000'],
+    [{ port: '80.5' }, {}, 'Expected integer between 0 and 65535 for --port but received 80.5'],
+    [{}, { ABRCAST_PORT: 'http' }, 'Expected integer between 0 and 65535 for ABRCAST_PORT but received "http"'],
+    [{ preset: 'warp' }, {}, 'Expected one of ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow, placebo for --preset but received "warp"'],
+    [{ encoder: 'gpu' }, {}, 'Expected one of auto, x264, nvenc for --encoder but received "gpu"'],
+    [{ store: 'disk' }, {}, 'Expected one of embedded, kubo for --store but received "disk"'],
+    [{}, { KUBO_URL: 'localhost:5001' }, 'Expected http(s) URL such as http://127.0.0.1:5001 for KUBO_URL but received "localhost:5001"'],
+    [{ host: 'a b' }, {}, 'Expected host name or IP address such as 127.0.0.1 for --host but received "a b"'],
+    [{ dataDir: ' ' }, {}, 'Expected non-empty directory path for --data-dir but received ""'],
+  ];
+  for (const [flags, env, message] of bad) {
+    test(`rejects ${JSON.stringify({ ...flags, ...env })}`, () => {
+      assert.equal(usageMessage(() => resolveDemoConfig(flags, env)), message);
+    });
+  }
+
+  test('a bad database URL is named without its password', () => {
+    const message = usageMessage(() => resolveDemoConfig({ databaseUrl: 'mysql://me:hunter2@db/x' }, {}));
+    assert.match(message, /^Expected postgres:\/\/ or postgresql:\/\/ URL for --database-url but received "mysql:\/\/me@db\/x"$/);
+  });
+});
+
+describe('describeError', () => {
+  test('store and database outages are exit 3 with a fix', () => {
+    const kubo = describeError(
+      new StoreUnavailableError({ store: 'kubo', location: 'http://127.0.0.1:1', reason: 'connect ECONNREFUSED', fix: 'x' }),
+    );
+    assert.deepEqual(
+      [kubo.exitCode, kubo.cause],
+      [3, 'Kubo RPC not reachable at http://127.0.0.1:1: connect ECONNREFUSED'],
+    );
+    assert.match(kubo.fix!, /ipfs daemon.*--store embedded/);
+    const pg = describeError(new RegistryUnavailableError('PostgreSQL not reachable at postgres://x@h/x: ECONNREFUSED'));
+    assert.equal(pg.exitCode, 3);
+    assert.match(pg.fix!, /--database-url/);
+  });
+
+  test('library option errors are usage errors; others are runtime failures on one line', () => {
+    assert.equal(describeError(new RangeError('Expected integer between 1 and 3 for x but received 9')).exitCode, 2);
+    const other = describeError(new Error('Publishing reported errors:\n  a\n  b'));
+    assert.deepEqual([other.exitCode, other.cause, other.fix], [1, 'Publishing reported errors:; a; b', undefined]);
+  });
+
+  test('a port in use suggests another port', () => {
+    const error = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8787'), { code: 'EADDRINUSE' });
+    assert.match(describeError(error).fix!, /--port/);
+  });
+});
