@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Builds the minimal static FFmpeg (+ static x264) that the prebuilt addon links in,
+# from Debian bookworm's source packages, into .tools/ffmpeg-static/prefix.
+#   bash scripts/build-ffmpeg.sh           # skips when the prefix is already complete
+#   bash scripts/build-ffmpeg.sh --force   # rebuilds from scratch
+# Then: ABRCAST_FFMPEG_PREFIX=.tools/ffmpeg-static/prefix bash scripts/prebuild.sh
+#
+# Why Debian's FFmpeg 5.1 source (apt-get source ffmpeg): the native core is written and
+# tested against the system FFmpeg 5.1 (libavcodec59) of Debian 12; building the bundled
+# copy from the same source package (Debian patches included) keeps one API/ABI and one
+# behaviour for both the source build and the prebuild.
+# Why x264 from source: Debian's libx264.a is not position independent (R_X86_64_PC32
+# against stderr in base.o), so it cannot be linked into a shared .node.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+started=$(date +%s)
+
+force=0
+[ "${1:-}" = "--force" ] && force=1
+
+base="$root/.tools/ffmpeg-static"
+src="$base/src"
+prefix="$base/prefix"
+jobs=$(nproc)
+
+if [ "$force" = 0 ] && [ -f "$prefix/.complete" ]; then
+  echo "==> $prefix is complete; nothing to do (use --force to rebuild)"
+  exit 0
+fi
+rm -rf "$src" "$prefix"
+mkdir -p "$src" "$prefix"
+
+sudo_cmd=""
+[ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
+# apt-get source needs deb-src entries; add them for the same mirrors and suites as the
+# existing deb entries (deb822 .sources files or one-line sources.list).
+has_deb_src() {
+  grep -Eqs '^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list ||
+    grep -Eqs '^Types:.*deb-src' /etc/apt/sources.list.d/*.sources
+}
+if ! has_deb_src; then
+  echo "==> adding deb-src entries (/etc/apt/sources.list.d/abrcast-deb-src.*)"
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] && grep -q 'debian' "$f" || continue
+    sed -E 's/^Types:.*$/Types: deb-src/' "$f"
+    echo
+  done | $sudo_cmd tee /etc/apt/sources.list.d/abrcast-deb-src.sources >/dev/null
+  if [ -f /etc/apt/sources.list ]; then
+    grep -E '^deb .*debian' /etc/apt/sources.list | sed 's/^deb /deb-src /' |
+      $sudo_cmd tee /etc/apt/sources.list.d/abrcast-deb-src.list >/dev/null || true
+  fi
+fi
+
+echo "==> apt-get install build tools"
+$sudo_cmd apt-get update -qq
+# nasm: x86 SIMD for x264 and FFmpeg. clang: compiles scale_cuda's kernels to PTX
+# (--enable-cuda-llvm), which needs no CUDA toolkit. libffmpeg-nvenc-dev: ffnvcodec headers.
+$sudo_cmd apt-get install -y -qq --no-install-recommends \
+  dpkg-dev nasm clang pkg-config make gcc libffmpeg-nvenc-dev >/dev/null
+
+# Versions may be pinned for a reproducible rebuild (e.g. FFMPEG_DEB_VERSION=7:5.1.9-0+deb12u1);
+# by default the newest bookworm/bookworm-security source is used and recorded in VERSIONS.
+ffmpeg_spec="ffmpeg${FFMPEG_DEB_VERSION:+=$FFMPEG_DEB_VERSION}"
+x264_spec="x264${X264_DEB_VERSION:+=$X264_DEB_VERSION}"
+echo "==> apt-get source $ffmpeg_spec $x264_spec"
+(cd "$src" && apt-get source -q "$ffmpeg_spec" "$x264_spec" 2>&1 | grep -vE '^(dpkg-source: info|Get:|Need to get|Fetched)' || true)
+ffmpeg_dir=$(find "$src" -maxdepth 1 -type d -name 'ffmpeg-*' | head -1)
+x264_dir=$(find "$src" -maxdepth 1 -type d -name 'x264-*' | head -1)
+if [ -z "$ffmpeg_dir" ] || [ -z "$x264_dir" ]; then
+  echo "apt-get source did not unpack ffmpeg and x264 into $src" >&2
+  exit 1
+fi
+ffmpeg_deb=$(dpkg-parsechangelog -l "$ffmpeg_dir/debian/changelog" -S Version)
+x264_deb=$(dpkg-parsechangelog -l "$x264_dir/debian/changelog" -S Version)
+
+echo "==> x264 $x264_deb (static, PIC, 8-bit only, no CLI)"
+# 8-bit only: the core encodes yuv420p; 10-bit would double x264's size for nothing.
+x264_flags=(--prefix="$prefix" --enable-static --enable-pic --disable-cli --bit-depth=8
+  --disable-opencl --disable-avs --disable-swscale --disable-lavf --disable-ffms
+  --disable-gpac --disable-lsmash)
+(cd "$x264_dir" && ./configure "${x264_flags[@]}" >"$base/x264-build.log" 2>&1 &&
+  make -j"$jobs" >>"$base/x264-build.log" 2>&1 && make install-lib-static >>"$base/x264-build.log" 2>&1) ||
+  { tail -40 "$base/x264-build.log"; exit 1; }
+
+echo "==> FFmpeg $ffmpeg_deb (minimal, static, PIC)"
+ffmpeg_flags=(
+  --prefix="$prefix" --pkg-config-flags=--static
+  --extra-cflags="-I$prefix/include" --extra-ldflags="-L$prefix/lib"
+  --enable-gpl --enable-static --disable-shared --enable-pic
+  --disable-programs --disable-doc --disable-debug --disable-avdevice --disable-postproc
+  # Nothing found on the build machine gets in by accident (xlib, zlib, lzma, vaapi, ...).
+  --disable-autodetect
+  # No network: the core reads frames from JS and writes segments in memory or to files;
+  # http(s) would need TLS (openssl/gnutls) to be useful, which is a large, security-sensitive dependency.
+  --disable-network
+  --disable-everything
+  --enable-libx264
+  # GPU path: CUDA/NVENC are dlopen'ed at run time by ffnvcodec, so nothing CUDA is linked.
+  --enable-ffnvcodec --enable-cuda --enable-nvenc
+  --enable-encoder=libx264,aac,h264_nvenc
+  # Audio sources (the audio track's file input): the common containers and codecs, PCM for wav.
+  --enable-decoder=h264,hevc,vp9,aac,mp3,opus,vorbis,flac,pcm_s16le,pcm_s24le,pcm_s32le,pcm_f32le,pcm_u8
+  --enable-demuxer=mov,matroska,mpegts,mp3,aac,wav,flac,ogg
+  --enable-muxer=mpegts,adts
+  # mpegaudio: the mp3 demuxer reads raw chunks and relies on the parser to cut frames.
+  --enable-parser=h264,hevc,aac,opus,vp9,mpegaudio,flac,vorbis
+  --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb,aac_adtstoasc
+  --enable-protocol=file,pipe
+  --enable-filter=buffer,buffersink,abuffer,abuffersink,format,aformat,split,asplit,scale,fps,aresample,anull,null,hwupload_cuda
+  --enable-swscale --enable-swresample
+)
+# scale_cuda's kernels are compiled to PTX by clang (cuda-llvm); without clang the GPU
+# path cannot scale on the device, so fail loudly rather than ship a half GPU path.
+if command -v clang >/dev/null 2>&1; then
+  ffmpeg_flags+=(--enable-cuda-llvm --enable-filter=scale_cuda)
+else
+  echo "clang not found: scale_cuda needs it (apt-get install clang)" >&2
+  exit 1
+fi
+(cd "$ffmpeg_dir" &&
+  PKG_CONFIG_PATH="$prefix/lib/pkgconfig" ./configure "${ffmpeg_flags[@]}" >"$base/ffmpeg-configure.log" 2>&1 ||
+  { tail -30 "$base/ffmpeg-configure.log"; tail -40 "$ffmpeg_dir/ffbuild/config.log"; exit 1; })
+(cd "$ffmpeg_dir" && make -j"$jobs" >"$base/ffmpeg-make.log" 2>&1 && make install >>"$base/ffmpeg-make.log" 2>&1) ||
+  { tail -40 "$base/ffmpeg-make.log"; exit 1; }
+
+# What prebuild.sh copies into BUILD-INFO.txt.
+{
+  echo "ffmpeg_deb_source=ffmpeg $ffmpeg_deb"
+  echo "x264_deb_source=x264 $x264_deb"
+  echo "x264_build=$(grep -m1 '#define X264_BUILD' "$prefix/include/x264.h" | awk '{print $3}')"
+  echo "x264_configure=${x264_flags[*]/--prefix=$prefix/--prefix=PREFIX}"
+  printf 'ffmpeg_configure=%s\n' "$(printf '%s ' "${ffmpeg_flags[@]}" | sed "s#$prefix#PREFIX#g")"
+} >"$prefix/VERSIONS"
+touch "$prefix/.complete"
+echo "==> done in $(( $(date +%s) - started ))s: $prefix"
+cat "$prefix/VERSIONS"

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds the N-API prebuild prebuilds/linux-x64/abrcast.glibc.node with the static FFmpeg
+# from scripts/build-ffmpeg.sh linked in, checks it needs no libav*/x264, and writes
+# prebuilds/linux-x64/BUILD-INFO.txt.
+#   bash scripts/prebuild.sh                 # FFmpeg prefix: .tools/ffmpeg-static/prefix
+#   ABRCAST_FFMPEG_PREFIX=/x bash scripts/prebuild.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+started=$(date +%s)
+
+export ABRCAST_FFMPEG_PREFIX="${ABRCAST_FFMPEG_PREFIX:-$root/.tools/ffmpeg-static/prefix}"
+if [ ! -f "$ABRCAST_FFMPEG_PREFIX/.complete" ]; then
+  echo "No static FFmpeg at $ABRCAST_FFMPEG_PREFIX: run scripts/build-ffmpeg.sh first" >&2
+  exit 1
+fi
+
+platform_dir="$root/prebuilds/linux-x64"
+output="$platform_dir/abrcast.glibc.node"
+# prebuildify builds in its --cwd (a scratch folder) so build/ of the source build stays as it is.
+stage="$root/.tools/prebuild-stage"
+rm -rf "$stage" && mkdir -p "$stage"
+
+# N-API: one binary for every Node version >= the napi version in package.json.
+# --tag-libc names it *.glibc.node, which node-gyp-build skips on musl (Alpine).
+"$root/node_modules/.bin/prebuildify" --napi --strip --tag-libc --name abrcast \
+  --cwd "$stage" --out "$root" --node-gyp "$root/scripts/prebuild-node-gyp.js"
+test -f "$output"
+
+# The whole point: nothing from FFmpeg or x264 may be needed at load time.
+deps=$(ldd "$output")
+echo "$deps"
+if echo "$deps" | grep -Eq 'libav(codec|format|filter|util)|libsw(scale|resample)|libx264|not found'; then
+  echo "prebuild depends on a shared FFmpeg/x264 library (or misses one)" >&2
+  exit 1
+fi
+exported=$(nm -D --defined-only "$output" | awk '{print $3}' | grep -Ev '^(napi_register_module_v1|node_api_module_get_api_version_v1)$' || true)
+if [ -n "$exported" ] || ! nm -D --defined-only "$output" | grep -q ' napi_register_module_v1$'; then
+  echo "expected only the Node-API entry points as exports, also got: $exported" >&2
+  exit 1
+fi
+
+size=$(stat -c %s "$output")
+if [ "$size" -ge $((30 * 1024 * 1024)) ]; then
+  echo "prebuild is $size bytes, over the 30 MB limit" >&2
+  exit 1
+fi
+glibc_floor=$(objdump -T "$output" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
+glibcxx_floor=$(objdump -T "$output" | grep -o 'GLIBCXX_[0-9.]*' | sort -uV | tail -1)
+cxxabi_floor=$(objdump -T "$output" | grep -o 'CXXABI_[0-9.]*' | sort -uV | tail -1)
+napi_version=$(node -p "require('./package.json').binary.napi_versions.join(',')")
+
+recorded() { sed -n "s/^$1=//p" "$ABRCAST_FFMPEG_PREFIX/VERSIONS"; }
+ffmpeg_deb_source=$(recorded ffmpeg_deb_source)
+x264_deb_source=$(recorded x264_deb_source)
+x264_build=$(recorded x264_build)
+ffmpeg_configure=$(recorded ffmpeg_configure)
+x264_configure=$(recorded x264_configure)
+cat >"$platform_dir/BUILD-INFO.txt" <<EOF
+abrcast $(node -p "require('./package.json').version") prebuild for linux-x64 (glibc), N-API ${napi_version}
+built: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(. /etc/os-release && echo "$PRETTY_NAME"), $(gcc --version | head -1), node $(node --version)
+size: ${size} bytes (stripped)
+glibc floor: ${glibc_floor} (libstdc++: ${glibcxx_floor}, ${cxxabi_floor}) - needs a system at least this new
+license: GPL-2.0-or-later (libx264 is GPL; FFmpeg configured with --enable-gpl)
+dynamic dependencies:
+$(echo "$deps" | awk '{print "  " $1}')
+
+FFmpeg: Debian source package ${ffmpeg_deb_source}, statically linked, symbols hidden
+  configure: ${ffmpeg_configure}
+x264: Debian source package ${x264_deb_source} (X264_BUILD ${x264_build}), statically linked
+  configure: ${x264_configure}
+GPU: h264_nvenc, hwupload_cuda and scale_cuda (PTX built by clang, cuda-llvm); CUDA and NVENC
+  are loaded from the NVIDIA driver at run time (dlopen), nothing CUDA is linked.
+Left out: network protocols (http/https/tls), hls demuxer, AV1 decoding (FFmpeg 5.1 has only a
+  hwaccel AV1 decoder), 10-bit x264, zlib/lzma/iconv/xlib/vaapi/vdpau (--disable-autodetect).
+Source code: https://sources.debian.org/src/ffmpeg/ and https://sources.debian.org/src/x264/
+  (exact versions above); rebuild with scripts/build-ffmpeg.sh and scripts/prebuild.sh.
+EOF
+rm -rf "$stage"
+echo "==> $output (${size} bytes, ${glibc_floor}) in $(( $(date +%s) - started ))s"
+cat "$platform_dir/BUILD-INFO.txt"
