@@ -1,0 +1,48 @@
+// Pipeline A: abrcast's LadderEncoder in this process: one copy of each frame,
+// one filter graph, every rendition.
+import { LadderEncoder } from '../../src/index.js';
+import { countSegmentFiles } from '../segment-files.js';
+import type { Pipeline, PipelineContext, PipelineOutcome } from './types.js';
+
+async function run({ config, ring, outputDir }: PipelineContext): Promise<PipelineOutcome> {
+  const encoder = new LadderEncoder({
+    width: config.width,
+    height: config.height,
+    fps: config.fps,
+    pixelFormat: 'rgb24',
+    segmentDuration: config.segmentSeconds,
+    renditions: config.renditions,
+    encoder: config.encoder,
+    x264Preset: config.preset,
+    scaleAlgorithm: config.scaleAlgorithm,
+    // Segments go to disk, as the ffmpeg pipelines' do, so every pipeline pays for the same writes.
+    outputDir,
+  });
+  // closedAt[k]: when we called write() with the frame that ends segment k (or close() for the last).
+  const closedAt: number[] = [];
+  const latencies: number[] = [];
+  let events = 0;
+  encoder.on('segment', (segment) => {
+    const now = performance.now();
+    events += 1;
+    const start = closedAt[segment.index];
+    if (start !== undefined) latencies.push(now - start);
+  });
+  const perSegment = config.framesPerSegment;
+  for (let i = 0; i < config.frames; i++) {
+    if (i > 0 && i % perSegment === 0) closedAt[i / perSegment - 1] = performance.now();
+    await encoder.write(ring.frame(i));
+  }
+  closedAt[Math.floor((config.frames - 1) / perSegment)] = performance.now();
+  await encoder.close();
+  const files = await countSegmentFiles(outputDir);
+  if (files !== events) throw new Error(`abrcast announced ${events} segments but wrote ${files} files`);
+  return { childCpuSeconds: 0, segments: events, segmentLatenciesMs: latencies };
+}
+
+export const abrcastPipeline: Pipeline = {
+  id: 'abrcast',
+  label: 'abrcast',
+  description: 'LadderEncoder in-process: rgb24 in, one filter graph (to YUV once, split, scale), one encoder thread per rendition',
+  run,
+};

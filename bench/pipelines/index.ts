@@ -1,0 +1,16 @@
+// The pipelines in A B C D order.
+import type { PipelineId } from '../config.js';
+import { abrcastPipeline } from './abrcast.js';
+import { floorPipeline } from './floor.js';
+import { oneFfmpegPipeline } from './one-ffmpeg.js';
+import { originalShapePipeline } from './original-shape.js';
+import type { Pipeline } from './types.js';
+
+export const PIPELINES: Record<PipelineId, Pipeline> = {
+  abrcast: abrcastPipeline,
+  original: originalShapePipeline,
+  'one-ffmpeg': oneFfmpegPipeline,
+  floor: floorPipeline,
+};
+
+export type { Pipeline, PipelineContext, PipelineOutcome } from './types.js';

@@ -1,0 +1,30 @@
+// Order statistics for the bench: medians and ranges over rounds, percentiles over latencies.
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function sorted(values: readonly number[]): number[] {
+  if (values.length === 0) throw new RangeError('Expected at least one value');
+  return [...values].sort((a, b) => a - b);
+}
+
+export function median(values: readonly number[]): number {
+  const s = sorted(values);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Nearest-rank percentile (p in 0..100): always one of the measured values. */
+export function percentile(values: readonly number[], p: number): number {
+  const s = sorted(values);
+  const rank = Math.ceil((p / 100) * s.length);
+  return s[Math.min(s.length, Math.max(1, rank)) - 1]!;
+}
+
+export function spread(values: readonly number[]): Spread {
+  const s = sorted(values);
+  return { median: median(s), min: s[0]!, max: s[s.length - 1]! };
+}
