@@ -1,9 +1,10 @@
-// Module entry: the encoder class, the hardware probe and FFmpeg's versions.
+// Module entry: the encoder class, the hardware and media probes and FFmpeg's versions.
 #include <napi.h>
 
 #include "hardware-probe.h"
 #include "ladder-encoder-binding.h"
 #include "log-router.h"
+#include "media-probe-binding.h"
 
 namespace abrcast {
 namespace {
@@ -38,6 +39,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   installLogRouter();
   exports.Set("NativeLadderEncoder", LadderEncoderBinding::Define(env));
   exports.Set("probeHardware", Napi::Function::New(env, ProbeHardware, "probeHardware"));
+  exports.Set("probeMedia", Napi::Function::New(env, ProbeMedia, "probeMedia"));
   exports.Set("ffmpegVersions", Napi::Function::New(env, FFmpegVersions, "ffmpegVersions"));
   return exports;
 }

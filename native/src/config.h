@@ -37,11 +37,17 @@ struct AudioConfig {
   bool enabled() const { return kind != AudioSourceKind::None; }
 };
 
+// Frames decoded from a file or URL inside the addon instead of written from JS.
+struct FileInputConfig {
+  std::string source;  // empty: frames come from write()
+  bool live = false;   // pace at the frame rate (wall clock) instead of as fast as possible
+};
+
 struct EncoderConfig {
   int width = 0;
   int height = 0;
   AVRational frameRate{30, 1};
-  AVPixelFormat inputFormat = AV_PIX_FMT_RGB24;
+  AVPixelFormat inputFormat = AV_PIX_FMT_RGB24;  // of write(); a file's frames keep their own
   int framesPerSegment = 60;
   EncoderKind encoder = EncoderKind::X264;
   std::string x264Preset = "veryfast";
@@ -52,6 +58,9 @@ struct EncoderConfig {
   std::string outputDir;  // empty: segments stay in memory only
   std::vector<RenditionConfig> renditions;
   AudioConfig audio;
+  FileInputConfig input;
+
+  bool fromFile() const { return !input.source.empty(); }
 
   // Encoder time base: one tick per frame.
   AVRational timeBase() const { return av_inv_q(frameRate); }

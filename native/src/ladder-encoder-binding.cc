@@ -6,10 +6,11 @@ namespace abrcast {
 
 // One event on its way from a worker thread to JS.
 struct LadderEncoderBinding::Event {
-  enum class Kind { Segment, Warning, Drain, AudioDrain, Error, Finished } kind;
+  enum class Kind { Segment, Warning, Drain, AudioDrain, Progress, Error, Finished } kind;
   std::string message;
   SegmentOutput segment;
   size_t queued = 0;
+  int64_t frames = 0;
   PipelineSummary summary;
   bool failed = false;
   const EncoderConfig* config = nullptr;
@@ -65,6 +66,19 @@ AudioConfig readAudioConfig(const Napi::Object& options) {
   return audio;
 }
 
+// input: { file, live }: frames decoded from a file or URL instead of written from JS.
+FileInputConfig readInputConfig(const Napi::Object& options) {
+  FileInputConfig input;
+  Napi::Value value = options.Get("input");
+  if (value.IsUndefined()) return input;
+  if (!value.IsObject()) throw Napi::TypeError::New(options.Env(), "Expected object for native option input");
+  Napi::Object object = value.As<Napi::Object>();
+  input.source = requireString(object, "file");
+  input.live = requireBool(object, "live");
+  if (input.source.empty()) throw Napi::TypeError::New(options.Env(), "Expected non-empty string for native option input.file");
+  return input;
+}
+
 // Copies the JS options into the plain struct the threads read (validated in TS first).
 EncoderConfig readConfig(const Napi::Object& options) {
   Napi::Env env = options.Env();
@@ -82,6 +96,7 @@ EncoderConfig readConfig(const Napi::Object& options) {
   config.maxFramesInFlight = requireInt(options, "maxFramesInFlight");
   config.outputDir = requireString(options, "outputDir");
   config.audio = readAudioConfig(options);
+  config.input = readInputConfig(options);
   Napi::Value list = options.Get("renditions");
   if (!list.IsArray()) throw Napi::TypeError::New(env, "Expected array for native option renditions");
   Napi::Array renditions = list.As<Napi::Array>();
@@ -102,6 +117,7 @@ Napi::Function LadderEncoderBinding::Define(Napi::Env env) {
                      {
                          InstanceMethod<&LadderEncoderBinding::Write>("write"),
                          InstanceMethod<&LadderEncoderBinding::WriteAudio>("writeAudio"),
+                         InstanceMethod<&LadderEncoderBinding::Start>("start"),
                          InstanceMethod<&LadderEncoderBinding::End>("end"),
                          InstanceMethod<&LadderEncoderBinding::Abort>("abort"),
                          InstanceMethod<&LadderEncoderBinding::Dispose>("dispose"),
@@ -128,6 +144,9 @@ LadderEncoderBinding::LadderEncoderBinding(const Napi::CallbackInfo& info) : Nap
     pipeline_ = std::make_unique<LadderPipeline>(config_, this);
   } catch (const std::exception& error) {
     shutdown();
+    // The wrapper is freed when its constructor throws: no hook may point at it at teardown.
+    cleanupHook_.Remove(env);
+    cleanupHook_ = CleanupHook();
     throw Napi::Error::New(env, error.what());
   }
 }
@@ -158,6 +177,7 @@ void LadderEncoderBinding::shutdown() {
 
 Napi::Value LadderEncoderBinding::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (config_.fromFile()) throw Napi::Error::New(env, "write() is not available: frames are decoded from " + config_.input.source);
   if (!pipeline_) return Napi::Number::New(env, -1);
   if (info.Length() < 1 || !info[0].IsTypedArray()) throw Napi::TypeError::New(env, "Expected a Buffer or Uint8Array frame");
   Napi::TypedArray array = info[0].As<Napi::TypedArray>();
@@ -192,6 +212,10 @@ Napi::Value LadderEncoderBinding::WriteAudio(const Napi::CallbackInfo& info) {
   } catch (const std::exception& error) {
     throw Napi::Error::New(env, error.what());
   }
+}
+
+void LadderEncoderBinding::Start(const Napi::CallbackInfo&) {
+  if (pipeline_) pipeline_->startInput();
 }
 
 void LadderEncoderBinding::End(const Napi::CallbackInfo&) {
@@ -252,6 +276,13 @@ void LadderEncoderBinding::onAudioDrain(size_t queuedSamples) {
   post(std::move(event));
 }
 
+void LadderEncoderBinding::onProgress(int64_t frames) {
+  auto event = std::make_unique<Event>();
+  event->kind = Event::Kind::Progress;
+  event->frames = frames;
+  post(std::move(event));
+}
+
 void LadderEncoderBinding::onError(std::string message) {
   auto event = std::make_unique<Event>();
   event->kind = Event::Kind::Error;
@@ -299,6 +330,10 @@ void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event
     case Event::Kind::AudioDrain:
       payload.Set("type", "audioDrain");
       payload.Set("queued", double(event->queued));
+      break;
+    case Event::Kind::Progress:
+      payload.Set("type", "progress");
+      payload.Set("frames", double(event->frames));
       break;
     case Event::Kind::Error:
       payload.Set("type", "error");

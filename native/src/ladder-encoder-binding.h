@@ -24,6 +24,7 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   void onWarning(std::string message) override;
   void onDrain(size_t queuedFrames) override;
   void onAudioDrain(size_t queuedSamples) override;
+  void onProgress(int64_t frames) override;
   void onError(std::string message) override;
   void onFinished(PipelineSummary summary, bool failed) override;
 
@@ -33,6 +34,7 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
 
   Napi::Value Write(const Napi::CallbackInfo& info);
   Napi::Value WriteAudio(const Napi::CallbackInfo& info);
+  void Start(const Napi::CallbackInfo& info);
   void End(const Napi::CallbackInfo& info);
   void Abort(const Napi::CallbackInfo& info);
   void Dispose(const Napi::CallbackInfo& info);

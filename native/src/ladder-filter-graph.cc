@@ -7,14 +7,26 @@ namespace abrcast {
 
 namespace {
 
-// RGB->YUV once, at source size. BT.709 limited range is what HLS players
-// assume for HD; the encoders are tagged to match.
+// To YUV once, at source size. BT.709 limited range is what HLS players
+// assume for HD; the encoders are tagged to match. The input's matrix and
+// range come from each frame (RGB, or a decoder's BT.601/709, full or limited).
 constexpr const char* kToYuv = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p";
 
-std::string describeGraph(const EncoderConfig& config, bool cuda) {
+std::string describeGraph(const EncoderConfig& config, const VideoFrameFormat& source, bool cuda) {
   const size_t count = config.renditions.size();
   std::ostringstream spec;
-  spec << "[in]" << kToYuv;
+  spec << "[in]";
+  const int extraWidth = source.width - config.width;
+  const int extraHeight = source.height - config.height;
+  if (extraWidth != 0 || extraHeight != 0) {
+    // An odd-sized source loses its last column/row; anything else is scaled to the ladder's size.
+    if (extraWidth >= 0 && extraWidth <= 1 && extraHeight >= 0 && extraHeight <= 1) {
+      spec << "crop=w=" << config.width << ":h=" << config.height << ":x=0:y=0,";
+    } else {
+      spec << "scale=w=" << config.width << ":h=" << config.height << ",";
+    }
+  }
+  spec << kToYuv;
   if (cuda) spec << ",hwupload_cuda";
   spec << ",split=" << count;
   for (size_t i = 0; i < count; ++i) spec << "[s" << i << "]";
@@ -31,9 +43,15 @@ std::string describeGraph(const EncoderConfig& config, bool cuda) {
   return spec.str();
 }
 
+// Whether this libavfilter's `filter` has the option (found at run time, not by version number).
+bool hasOption(const AVFilter* filter, const char* name) {
+  const AVClass* filterClass = filter->priv_class;
+  return filterClass && av_opt_find(&filterClass, name, nullptr, 0, AV_OPT_SEARCH_FAKE_OBJ) != nullptr;
+}
+
 }  // namespace
 
-LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, AVBufferRef* cudaDevice)
+LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, const VideoFrameFormat& source, AVBufferRef* cudaDevice)
     : graph_(avfilter_graph_alloc()) {
   if (!graph_) throw std::bad_alloc();
   const bool cuda = cudaDevice != nullptr;
@@ -41,12 +59,16 @@ LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, AVBufferRef* c
   const std::string swsFlags = "flags=" + config.scaleFlags;
   av_opt_set(graph_.get(), "scale_sws_opts", swsFlags.c_str(), 0);
 
+  // Time base: one tick per frame, as the graph thread numbers the frames.
+  const AVFilter* buffer = avfilter_get_by_name("buffer");
   std::ostringstream sourceArgs;
-  sourceArgs << "video_size=" << config.width << "x" << config.height << ":pix_fmt=" << int(config.inputFormat)
+  sourceArgs << "video_size=" << source.width << "x" << source.height << ":pix_fmt=" << int(source.pixelFormat)
              << ":time_base=" << config.timeBase().num << "/" << config.timeBase().den
              << ":frame_rate=" << config.frameRate.num << "/" << config.frameRate.den << ":pixel_aspect=1/1";
-  check(avfilter_graph_create_filter(&source_, avfilter_get_by_name("buffer"), "in", sourceArgs.str().c_str(), nullptr,
-                                     graph_.get()),
+  // FFmpeg 7.1+ compares each frame's colour properties with the source's, so declare them where it can.
+  if (hasOption(buffer, "colorspace")) sourceArgs << ":colorspace=" << int(source.colorspace);
+  if (hasOption(buffer, "range")) sourceArgs << ":range=" << int(source.colorRange);
+  check(avfilter_graph_create_filter(&source_, buffer, "in", sourceArgs.str().c_str(), nullptr, graph_.get()),
         "Cannot create the filter graph's frame source");
 
   const size_t count = config.renditions.size();
@@ -73,7 +95,7 @@ LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, AVBufferRef* c
     input->next = inputs;
     inputs = input;
   }
-  const std::string spec = describeGraph(config, cuda);
+  const std::string spec = describeGraph(config, source, cuda);
   const int parsed = avfilter_graph_parse_ptr(graph_.get(), spec.c_str(), &inputs, &outputs, nullptr);
   FilterInOutPtr leftoverInputs(inputs);
   FilterInOutPtr leftoverOutputs(outputs);

@@ -1,6 +1,6 @@
 // One libavfilter graph per encoder instance:
-//   CPU:  buffer -> scale (RGB->YUV once, at source size) -> split=N -> scale per rendition -> buffersink x N
-//   CUDA: buffer -> scale (RGB->YUV once) -> hwupload_cuda -> split=N -> scale_cuda per rendition -> buffersink x N
+//   CPU:  buffer -> [crop/scale to the ladder's source size] -> scale (to BT.709 YUV 4:2:0 once) -> split=N -> scale per rendition -> buffersink x N
+//   CUDA: buffer -> [crop/scale] -> scale (to YUV once) -> hwupload_cuda -> split=N -> scale_cuda per rendition -> buffersink x N
 // A graph is not thread-safe, so a single thread feeds and drains it.
 #pragma once
 
@@ -8,13 +8,16 @@
 
 #include "config.h"
 #include "ffmpeg.h"
+#include "video-file-decoder.h"
 
 namespace abrcast {
 
 class LadderFilterGraph {
  public:
+  // `source`: the frames pushed in (write()'s packed RGB, or a decoder's native format); a source one
+  // pixel larger than config's size (odd sizes) is cropped, any other difference scaled.
   // cudaDevice: null for the CPU graph; otherwise the shared CUDA device (referenced, not taken).
-  LadderFilterGraph(const EncoderConfig& config, AVBufferRef* cudaDevice);
+  LadderFilterGraph(const EncoderConfig& config, const VideoFrameFormat& source, AVBufferRef* cudaDevice);
 
   // Takes the frame's reference.
   void push(AVFrame* frame);

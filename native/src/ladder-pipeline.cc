@@ -16,7 +16,10 @@ int bytesPerPixel(AVPixelFormat format) {
 }  // namespace
 
 LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
-    : config_(std::move(config)), events_(events), scaled_(allocFrame()) {
+    : config_(std::move(config)),
+      events_(events),
+      input_(config_.fromFile() ? size_t(config_.maxFramesInFlight) : 0),
+      scaled_(allocFrame()) {
   installLogRouter();
   // Warnings raised while opening go to this pipeline too.
   ScopedLogTarget logTarget(events_, "");
@@ -25,16 +28,24 @@ LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
     cudaDevice_ = sharedCudaDevice();
   }
 
-  // Rows aligned for SIMD; one pooled buffer per frame in flight.
-  frameLinesize_ = FFALIGN(config_.width * bytesPerPixel(config_.inputFormat), 64);
-  framePool_.reset(av_buffer_pool_init(size_t(frameLinesize_) * config_.height, nullptr));
-  if (!framePool_) throw std::bad_alloc();
+  VideoFrameFormat source;
+  if (config_.fromFile()) {
+    // Opens the input and decodes its first frame: a bad path fails here, named.
+    file_ = std::make_unique<VideoFileSource>(config_, events_);
+    source = file_->frameFormat();
+  } else {
+    // Rows aligned for SIMD; one pooled buffer per frame in flight.
+    frameLinesize_ = FFALIGN(config_.width * bytesPerPixel(config_.inputFormat), 64);
+    framePool_.reset(av_buffer_pool_init(size_t(frameLinesize_) * config_.height, nullptr));
+    if (!framePool_) throw std::bad_alloc();
+    source = VideoFrameFormat{config_.width, config_.height, config_.inputFormat, AVCOL_SPC_UNSPECIFIED, AVCOL_RANGE_JPEG};
+  }
 
-  // The audio source opens first: a bad path is the likeliest mistake and the cheapest to find.
+  // The audio source opens before the encoders: a bad path is a likely mistake and cheap to find.
   if (config_.audio.enabled()) {
     audio_ = std::make_unique<AudioPipeline>(config_, events_, [this](const std::string& message) { fail(message); });
   }
-  graph_ = std::make_unique<LadderFilterGraph>(config_, cudaDevice_.get());
+  graph_ = std::make_unique<LadderFilterGraph>(config_, source, cudaDevice_.get());
   for (size_t i = 0; i < config_.renditions.size(); ++i) {
     renditions_.push_back(std::make_unique<RenditionEncoder>(int(i), config_, graph_->sink(i), audio_.get(), events_,
                                                              [this](const std::string& message) { fail(message); }));
@@ -50,7 +61,7 @@ LadderPipeline::~LadderPipeline() {
 }
 
 long LadderPipeline::submit(const uint8_t* pixels, size_t stride) {
-  if (failed_ || inputEnded_) return -1;
+  if (failed_ || inputEnded_ || file_) return -1;
   FramePtr frame = allocFrame();
   frame->buf[0] = av_buffer_pool_get(framePool_.get());
   if (!frame->buf[0]) throw std::bad_alloc();
@@ -71,8 +82,16 @@ long LadderPipeline::submitAudio(const float* samples, size_t frames) {
   return audio_->submitPcm(samples, frames);
 }
 
+void LadderPipeline::startInput() {
+  if (!file_ || inputEnded_) return;
+  file_->start([this](FramePtr& frame) { return input_.push(frame); },
+               [this](const std::string& message) { fail(message); },
+               [this] { input_.close(); });
+}
+
 void LadderPipeline::endInput() {
   inputEnded_ = true;
+  if (file_) file_->stop();
   input_.close();
   if (audio_) audio_->endInput();
 }
@@ -80,12 +99,14 @@ void LadderPipeline::endInput() {
 void LadderPipeline::abort() {
   inputEnded_ = true;
   failed_ = true;
+  if (file_) file_->stop();
   input_.discard();
   if (audio_) audio_->abort();
   for (auto& rendition : renditions_) rendition->abort();
 }
 
 void LadderPipeline::join() {
+  if (file_) file_->join();
   if (graphThread_.joinable()) graphThread_.join();
 }
 
@@ -93,6 +114,7 @@ void LadderPipeline::fail(const std::string& message) {
   std::call_once(failOnce_, [&] {
     failed_ = true;
     events_->onError(message);
+    if (file_) file_->stop();
     input_.discard();
     if (audio_) audio_->abort();
     for (auto& rendition : renditions_) rendition->abort();
@@ -121,23 +143,33 @@ void LadderPipeline::warnShortestOnce() {
                      " s); later frames are dropped (audio.shortest)");
 }
 
+void LadderPipeline::reportProgress() {
+  // A few times a second is plenty for a progress bar, and cheap for the JS thread.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - lastProgress_ < std::chrono::milliseconds(200)) return;
+  lastProgress_ = now;
+  events_->onProgress(framesIn_);
+}
+
 void LadderPipeline::runGraph() {
   ScopedLogTarget logTarget(events_, "[filter graph] ");
   try {
     size_t queuedAfter = 0;
     while (auto frame = input_.pop(&queuedAfter)) {
       if (failed_) break;
-      if (queuedAfter == size_t(config_.maxFramesInFlight)) events_->onDrain(queuedAfter);
+      if (!file_ && queuedAfter == size_t(config_.maxFramesInFlight)) events_->onDrain(queuedAfter);
       (*frame)->pts = framesIn_++;
       if (audio_) {
         audio_->onVideoProgress(framesIn_);
         if ((*frame)->pts >= audio_->videoFrameLimit()) {
           warnShortestOnce();
+          if (file_) file_->stop();  // no need to decode what would be dropped
           continue;  // shortest: the audio has ended, so has the output
         }
       }
       graph_->push(frame->get());
       drainGraph();
+      if (file_) reportProgress();
     }
     if (!failed_) {
       graph_->pushEnd();

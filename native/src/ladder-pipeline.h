@@ -1,9 +1,13 @@
 // The parent of the native core: it owns the frame pool, the filter graph, one
 // RenditionEncoder per rendition and the graph thread, and closes them in order.
-// It knows nothing of Napi: events leave through PipelineEvents.
+// Frames come from submit() (JS), or with config.input from a VideoFileSource
+// thread that decodes a file into the same input queue (bounded then, so the
+// decoder waits for the encoders). It knows nothing of Napi: events leave
+// through PipelineEvents.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +21,7 @@
 #include "ladder-filter-graph.h"
 #include "pipeline-events.h"
 #include "rendition-encoder.h"
+#include "video-file-source.h"
 
 namespace abrcast {
 
@@ -36,7 +41,10 @@ class LadderPipeline {
   // frames now waiting, or -1 when the pipeline no longer takes audio.
   long submitAudio(const float* samples, size_t frames);
 
+  // File input: start decoding (the pipeline is built and opened before, so errors come first).
+  void startInput();
   // No more frames: flush everything, emit the last segments, then onFinished.
+  // File input: stop reading it; what was read is still encoded.
   void endInput();
   // Stop at once, dropping queued work; onFinished still follows.
   void abort();
@@ -48,16 +56,19 @@ class LadderPipeline {
   void drainGraph();
   void fail(const std::string& message);
   void warnShortestOnce();
+  void reportProgress();
 
   EncoderConfig config_;
   PipelineEvents* events_;
   BufferRefPtr cudaDevice_;
   BufferPoolPtr framePool_;
   int frameLinesize_ = 0;
+  std::unique_ptr<VideoFileSource> file_;  // file input only
   std::unique_ptr<LadderFilterGraph> graph_;
   std::unique_ptr<AudioPipeline> audio_;  // before renditions_, which read from it
   std::vector<std::unique_ptr<RenditionEncoder>> renditions_;
-  BoundedQueue<FramePtr> input_;  // unbounded: backpressure is the caller's, through onDrain
+  // From JS: unbounded (backpressure is the caller's, through onDrain); from a file: maxFramesInFlight.
+  BoundedQueue<FramePtr> input_;
   std::thread graphThread_;
 
   std::atomic<bool> failed_{false};
@@ -65,6 +76,7 @@ class LadderPipeline {
   std::once_flag failOnce_;
   int64_t framesIn_ = 0;
   bool warnedShortest_ = false;
+  std::chrono::steady_clock::time_point lastProgress_;
   FramePtr scaled_;
 };
 

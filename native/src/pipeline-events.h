@@ -43,6 +43,8 @@ class PipelineEvents : public WarningSink {
   virtual void onDrain(size_t queuedFrames) = 0;
   // The PCM queue went from above AudioConfig::maxQueuedSamples to at most it.
   virtual void onAudioDrain(size_t queuedSamples) = 0;
+  // File input: `frames` frames have entered the filter graph so far (sent a few times a second).
+  virtual void onProgress(int64_t frames) {}
   virtual void onError(std::string message) = 0;
   // Always the last event, after every thread has stopped.
   virtual void onFinished(PipelineSummary summary, bool failed) = 0;

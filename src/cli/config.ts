@@ -218,3 +218,103 @@ export function checkRunId(id: string): string {
 export function parseGateway(value: string | undefined): string | undefined {
   return value === undefined ? undefined : parseHttpUrl({ value, source: '--gateway' }, 'finalize');
 }
+
+export interface EncodeFlags extends ServiceFlags, ServerFlags {
+  live?: boolean;
+  audio?: string;
+  ladder?: string;
+  renditions?: string;
+  segment?: string;
+  encoder?: string;
+  preset?: string;
+  out?: string;
+  gateway?: string;
+  serve?: boolean;
+}
+
+export interface EncodeConfig extends ServiceConfig, ServerConfig {
+  /** Path or URL, as given (libavformat opens it). */
+  input: string;
+  live: boolean;
+  /** Replaces the input's own audio track. */
+  audio?: string;
+  /** --ladder: target heights, checked against the input once it is probed. */
+  ladderHeights?: number[];
+  /** --renditions: a ladder as JSON (inline or a file), checked against the input once it is probed. */
+  renditions?: unknown;
+  segmentSeconds: number;
+  encoder: EncoderChoice;
+  preset: string;
+  outDir?: string;
+  /** Origin for absolute playlist URLs and the printed gateway URL; undefined: root-relative /ipfs/<cid>. */
+  gateway?: string;
+  serve: boolean;
+}
+
+export const ENCODE_DEFAULTS = { segmentSeconds: 4, gateway: 'https://ipfs.io' } as const;
+
+/** "1080,720,360" -> [1080, 720, 360]: even heights, each at least 16. */
+export function parseLadderHeights(value: string, command = 'encode'): number[] {
+  const parts = value.split(',').map((part) => part.trim());
+  const heights = parts.map(Number);
+  const ok = parts.length > 0 && parts.length <= 16 && heights.every((h, i) => parts[i] !== '' && Number.isInteger(h) && h >= 16 && h % 2 === 0);
+  if (!ok) invalid({ value, source: '--ladder' }, 'comma-separated even heights such as 1080,720,360', value, command);
+  if (new Set(heights).size !== heights.length) invalid({ value, source: '--ladder' }, 'heights without repeats', value, command);
+  return heights;
+}
+
+/** --renditions: inline JSON (starting with `[`) or the path of a JSON file. */
+export function parseRenditionsJson(value: string, readText: (path: string) => string, command = 'encode'): unknown {
+  const picked = { value, source: '--renditions' };
+  let text = value.trim();
+  if (!text.startsWith('[')) {
+    try {
+      text = readText(value);
+    } catch (error) {
+      throw usageError(`Cannot read --renditions file ${value}: ${(error as Error).message}`, 'Pass a JSON array inline or the path of a JSON file');
+    }
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return invalid(picked, 'JSON array such as [{"name":"720p","width":1280,"height":720,"bitrate":2500}]', value, command);
+  }
+}
+
+export function resolveEncodeConfig(input: string, flags: EncodeFlags, env: Env, readText: (path: string) => string): EncodeConfig {
+  const command = 'encode';
+  if (typeof input !== 'string' || input.trim() === '') {
+    throw usageError('Missing <input>: the file or URL to encode', 'Run `abrcast encode <file-or-url>`, see `abrcast encode --help`');
+  }
+  const service = resolveServiceConfig(flags, env, command);
+  const server = resolveServerConfig(flags, env, command);
+  if (flags.ladder !== undefined && flags.renditions !== undefined) {
+    throw usageError('--ladder and --renditions cannot be used together', 'Give target heights with --ladder or the whole ladder with --renditions');
+  }
+  const ladderHeights = flags.ladder !== undefined ? parseLadderHeights(flags.ladder, command) : undefined;
+  const renditions = flags.renditions !== undefined ? parseRenditionsJson(flags.renditions, readText, command) : undefined;
+  const segmentPicked = pick(flags.segment, '--segment', env);
+  const segmentSeconds = segmentPicked ? parseNumber(segmentPicked, 0.5, 60, command) : ENCODE_DEFAULTS.segmentSeconds;
+  const encoderPicked = pick(flags.encoder, '--encoder', env);
+  const encoder = encoderPicked ? parseChoice(encoderPicked, ENCODER_CHOICES, command) : DEFAULTS.encoder;
+  const presetPicked = pick(flags.preset, '--preset', env);
+  const preset = presetPicked ? parseChoice(presetPicked, X264_PRESETS, command) : DEFAULTS.preset;
+  if (flags.out !== undefined && flags.out.trim() === '') invalid({ value: flags.out, source: '--out' }, 'non-empty directory path', '', command);
+  if (flags.audio !== undefined && flags.audio.trim() === '') invalid({ value: flags.audio, source: '--audio' }, 'non-empty path or URL', '', command);
+  const gateway = flags.gateway !== undefined ? parseHttpUrl({ value: flags.gateway, source: '--gateway' }, command) : undefined;
+  return {
+    ...service,
+    ...server,
+    input,
+    live: flags.live === true,
+    ...(flags.audio !== undefined ? { audio: flags.audio } : {}),
+    ...(ladderHeights ? { ladderHeights } : {}),
+    ...(renditions !== undefined ? { renditions } : {}),
+    segmentSeconds,
+    encoder,
+    preset,
+    ...(flags.out !== undefined ? { outDir: resolve(expandHome(flags.out)) } : {}),
+    ...(gateway ? { gateway } : {}),
+    serve: flags.serve === true,
+  };
+}

@@ -5,11 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import {
   DEFAULTS,
+  ENCODE_DEFAULTS,
   checkRunId,
   defaultDataDir,
   parseGateway,
   parseLimit,
   resolveDemoConfig,
+  resolveEncodeConfig,
   resolveServerConfig,
   resolveServiceConfig,
 } from './config.js';
@@ -71,6 +73,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n\n${ENVIRONMENT_HELP}\n${examples(
       'abrcast demo',
       'abrcast demo --size 640x360 --duration 10 --port 0',
+      'abrcast encode input.mp4 --ladder 720,360 --serve',
       'abrcast serve',
       'abrcast runs --json',
     )}`);
@@ -105,18 +108,34 @@ ${examples(
 
   const encode = program
     .command('encode')
-    .description('encode a video file or stream into the ladder (not available yet)')
-    .argument('[input]', 'file or URL to encode')
-    .allowUnknownOption()
-    .allowExcessArguments()
+    .description('decode a video file or stream in-process, encode every rendition, publish and record it')
+    .argument('<input>', 'file or URL to encode (anything ffmpeg reads)')
+    .option('--live', 'pace the input at real time, to stream a file as live (default: as fast as possible)')
+    .option('--audio <file>', "audio file or URL to use instead of the input's own audio track")
+    .option('--ladder <heights>', 'rendition heights, e.g. 1080,720,360 (default: source, 720p and 360p as fit)')
+    .option('--renditions <json>', 'the whole ladder as a JSON array (inline or a file): [{"name","width","height","bitrate"}]')
+    .option('--segment <seconds>', `segment duration, rounded to whole frames (default: ${ENCODE_DEFAULTS.segmentSeconds})`)
+    .option('--encoder <kind>', `auto, x264 or nvenc (default: ${DEFAULTS.encoder})`)
+    .option('--preset <name>', `x264 preset (default: ${DEFAULTS.preset})`)
+    .option('--out <dir>', 'also write every segment under this directory')
+    .option('--gateway <url>', 'absolute playlist URLs and printed gateway URL on this gateway (default: root-relative /ipfs/<cid>, printed on https://ipfs.io)')
+    .option('--serve', 'serve the run (watch page, playlists, local gateway) while encoding and after, until Ctrl-C');
+  addServerOptions(addServiceOptions(encode))
     .addHelpText('after', `
-Not available yet: it needs demuxing and decoding inside the native addon.
-Planned flags: --live, --ladder 1080,720,360 | --renditions <json>, --segment, --encoder, --out, --store, --serve, --preset.
-It exits with code 2 until then.
-${examples('abrcast encode input.mp4 --ladder 1080,720,360')}`)
-    .action(async () => {
+Prints the master playlist CID, its gateway URL and, with --serve, the run's watch URL.
+A progress bar shows on a terminal; --json prints one JSON object per event instead.
+Ctrl-C stops reading the input and finishes the run (exit 0); a second Ctrl-C aborts (130).
+${examples(
+  'abrcast encode input.mp4',
+  'abrcast encode input.mp4 --ladder 1080,720,360 --segment 4 --serve',
+  'abrcast encode talk.mkv --live --audio music.m4a --port 0 --serve',
+  'abrcast encode https://example.com/stream.m3u8 --ladder 720,360 --json > events.jsonl',
+  'abrcast encode input.mp4 --out ./segments --store kubo',
+)}`)
+    .action(async (input: string, _options, command: Command) => {
+      const config = resolveEncodeConfig(input, command.opts(), process.env, (path) => readFileSync(path, 'utf8'));
       const { runEncode } = await import('./commands/encode.js');
-      runEncode();
+      setExitCode(await runEncode(config, reporterFor(command)));
     });
 
   const serve = program.command('serve').description('serve the watch page, playlists and local gateway for every run');

@@ -7,8 +7,11 @@ import { join } from 'node:path';
 import { AbrcastError, describeValue, invalidParameterError, withCallSiteStack } from '../errors.js';
 import { loadNativeAddon, type NativeEvent, type NativeLadderEncoder } from '../native/binding.js';
 import { selectEncoder } from './hardware.js';
+import { fileEncoderOptions, probeMediaFile } from './media-file.js';
 import { normalizeEncoderOptions, type NormalizedEncoderOptions } from './options.js';
-import type { ActiveEncoder, EncodeSummary, LadderEncoderOptions, Rendition, SegmentEvent } from './types.js';
+import type {
+  ActiveEncoder, EncodeProgress, EncodeSummary, FileEncoderOptions, LadderEncoderOptions, MediaInfo, Rendition, SegmentEvent,
+} from './types.js';
 
 type State = 'open' | 'closing' | 'closed';
 
@@ -23,6 +26,8 @@ interface Waiter<T> {
 
 export interface LadderEncoderEvents {
   segment: [SegmentEvent];
+  /** File input only, a few times a second. */
+  progress: [EncodeProgress];
   warning: [string];
   error: [Error];
 }
@@ -46,6 +51,20 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
   #closePromise?: Promise<EncodeSummary>;
   #framesWritten = 0;
   #audioSamplesWritten = 0;
+  #inputStarted = false;
+  #outcome?: { summary: EncodeSummary } | { failure: Error };
+
+  /**
+   * An encoder that decodes `source` (a path or URL) inside the addon: probes it, takes its size and
+   * frame rate, and its audio unless `options.audio` is given (or false). Call start() to begin and
+   * close() to wait for the end; `media` is what the probe read.
+   */
+  static async fromFile(source: string, options: FileEncoderOptions = {}): Promise<LadderEncoder & { media: MediaInfo }> {
+    const media = await probeMediaFile(source);
+    const encoder = new LadderEncoder(fileEncoderOptions(source, media, options)) as LadderEncoder & { media: MediaInfo };
+    Object.defineProperty(encoder, 'media', { value: media, enumerable: true });
+    return encoder;
+  }
 
   constructor(options: LadderEncoderOptions) {
     super();
@@ -78,6 +97,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
           outputDir: normalized.outputDir ?? '',
           renditions: normalized.renditions.map((r) => ({ ...r })),
           ...(normalized.audio ? { audio: { ...normalized.audio } } : {}),
+          ...(normalized.input ? { input: { ...normalized.input } } : {}),
         },
         (event) => this.#onNativeEvent(event),
       );
@@ -86,9 +106,31 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     }
   }
 
-  /** Frames accepted so far. */
+  /** Frames accepted so far (file input: frames decoded into the ladder, as of the last 'progress'). */
   get framesWritten(): number {
     return this.#framesWritten;
+  }
+
+  /** Whether frames come from `options.input` rather than write(). */
+  get fromFile(): boolean {
+    return this.options.input !== undefined;
+  }
+
+  /**
+   * File input: begins decoding (once; later calls do nothing). Until closed, the encoder then keeps
+   * the process alive. Set up listeners first: segments follow at once.
+   */
+  start(): void {
+    if (!this.options.input) throw new AbrcastError('start() needs file input (options.input); write() frames instead');
+    if (this.#inputStarted || this.#state !== 'open') return;
+    this.#inputStarted = true;
+    this.#native.start();
+    this.#updateRef();
+  }
+
+  /** File input: stops reading the input; what was read is still encoded. close() then resolves as usual. */
+  stopInput(): void {
+    if (this.options.input && this.#state !== 'closed') this.#native.end();
   }
 
   /**
@@ -145,16 +187,25 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     });
   }
 
-  /** Flushes every encoder, emits the last (short) segments, and resolves with the totals. */
+  /**
+   * Flushes every encoder, emits the last (short) segments, and resolves with the totals.
+   * File input: waits for the input to end (or stopInput()); never started, it closes empty.
+   */
   close(): Promise<EncodeSummary> {
     if (this.#closePromise) return this.#closePromise;
     const callSite = new Error();
+    if (this.#outcome) {
+      const outcome = this.#outcome;
+      this.#closePromise =
+        'summary' in outcome ? Promise.resolve(outcome.summary) : Promise.reject(withCallSiteStack(outcome.failure, callSite));
+      return this.#closePromise;
+    }
     this.#state = 'closing';
     this.#closePromise = new Promise<EncodeSummary>((resolve, reject) => {
       this.#closeWaiter = { resolve, reject, callSite };
     });
     this.#updateRef();
-    this.#native.end();
+    if (!this.options.input || !this.#inputStarted) this.#native.end();
     return this.#closePromise;
   }
 
@@ -167,6 +218,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
   }
 
   #checkWritable(frame: unknown): void {
+    if (this.options.input) throw new AbrcastError(`write() is not available: frames are decoded from ${this.options.input.file}`);
     if (this.#state !== 'open') throw new AbrcastError('Cannot write a frame after close() was called');
     if (this.#failure) throw this.#failure;
     if (!(frame instanceof Uint8Array || frame instanceof Uint8ClampedArray)) {
@@ -215,7 +267,8 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
   #updateRef(): void {
     if (this.#state === 'closed') return;
     const waiting = this.#drainWaiters.length + this.#audioDrainWaiters.length + this.#refusedWaiters.length > 0;
-    if (waiting || this.#state === 'closing') this.#native.ref();
+    const decoding = this.#inputStarted && this.#state === 'open';
+    if (waiting || decoding || this.#state === 'closing') this.#native.ref();
     else this.#native.unref();
   }
 
@@ -245,6 +298,10 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
         this.#updateRef();
         return;
       }
+      case 'progress':
+        this.#framesWritten = event.frames;
+        this.emit('progress', { frames: event.frames, seconds: (event.frames * this.options.fpsDen) / this.options.fpsNum });
+        return;
       case 'audioDrain': {
         const waiters = this.#audioDrainWaiters.splice(0);
         for (const waiter of waiters) waiter.resolve();
@@ -267,6 +324,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
 
   #finish(event: Extract<NativeEvent, { type: 'finished' }>): void {
     this.#state = 'closed';
+    if (this.options.input) this.#framesWritten = event.frames;
     this.#native.dispose();
     const waiters = [...this.#drainWaiters.splice(0), ...this.#audioDrainWaiters.splice(0)];
     const failure = event.failed ? this.#stoppedError() : undefined;
@@ -275,13 +333,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
       if (failure) waiter.reject(withCallSiteStack(failure, waiter.callSite));
       else waiter.resolve();
     }
-    const closeWaiter = this.#closeWaiter;
-    if (!closeWaiter) return;
-    if (failure) {
-      closeWaiter.reject(withCallSiteStack(failure, closeWaiter.callSite));
-      return;
-    }
-    closeWaiter.resolve({
+    const summary: EncodeSummary = {
       frames: event.frames,
       encoder: this.encoder,
       ...(this.fallbackReason ? { fallbackReason: this.fallbackReason } : {}),
@@ -295,6 +347,12 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
       ...(event.audioSamples !== undefined
         ? { audio: { samples: event.audioSamples, sampleRate: AAC_SAMPLE_RATE, durationSeconds: event.audioSamples / AAC_SAMPLE_RATE } }
         : {}),
-    });
+    };
+    // A file can end (or any pipeline fail) before close(): close() then settles with this.
+    this.#outcome = failure ? { failure } : { summary };
+    const closeWaiter = this.#closeWaiter;
+    if (!closeWaiter) return;
+    if (failure) closeWaiter.reject(withCallSiteStack(failure, closeWaiter.callSite));
+    else closeWaiter.resolve(summary);
   }
 }

@@ -1,7 +1,9 @@
 // Validates LadderEncoder options in TS, before anything crosses into C++.
 import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
 import { defaultLadder, validateLadder } from './ladder.js';
-import type { AudioOptions, EncoderChoice, LadderEncoderOptions, PixelFormat, Rendition, ScaleAlgorithm } from './types.js';
+import type {
+  AudioOptions, EncoderChoice, FileInputOptions, LadderEncoderOptions, PixelFormat, Rendition, ScaleAlgorithm,
+} from './types.js';
 
 export const PIXEL_FORMATS: readonly PixelFormat[] = ['rgb24', 'rgba', 'bgra'];
 export const ENCODER_CHOICES: readonly EncoderChoice[] = ['auto', 'x264', 'nvenc'];
@@ -31,6 +33,7 @@ export interface NormalizedEncoderOptions {
   outputDir?: string;
   frameBytes: number;
   audio?: NormalizedAudioOptions;
+  input?: { file: string; live: boolean };
 }
 
 export type NormalizedAudioOptions =
@@ -70,6 +73,18 @@ export function normalizeAudioOptions(audio: AudioOptions): NormalizedAudioOptio
   }
   const maxQueuedSamples = Math.ceil(sampleRate * PCM_SECONDS_IN_FLIGHT);
   return { kind: 'pcm', sampleRate, channels, maxQueuedSamples, bitrate, shortest };
+}
+
+export function normalizeInputOptions(input: FileInputOptions): { file: string; live: boolean } {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw invalidParameterError('input', 'object with file', input);
+  }
+  if (typeof input.file !== 'string' || input.file.length === 0) {
+    throw invalidParameterError('input.file', 'non-empty string path or URL', input.file);
+  }
+  const live = input.live ?? false;
+  if (typeof live !== 'boolean') throw invalidParameterError('input.live', 'boolean', live);
+  return { file: input.file, live };
 }
 
 /** fps as an exact rational: integers, NTSC rates (x/1.001) and two-decimal rates. */
@@ -137,11 +152,16 @@ export function normalizeEncoderOptions(options: LadderEncoderOptions): Normaliz
   }
 
   const audio = options.audio === undefined ? undefined : normalizeAudioOptions(options.audio);
+  const input = options.input === undefined ? undefined : normalizeInputOptions(options.input);
+  if (input && audio?.kind === 'pcm') {
+    throw invalidParameterError('audio', 'audio: { source } with file input (writeAudio() needs written frames)', audio);
+  }
 
   return {
     width, height, fps, fpsNum, fpsDen, pixelFormat, segmentDuration, framesPerSegment, renditions, encoder,
     x264Preset, nvencPreset, nvencTune, scaleAlgorithm, maxFramesInFlight, outputDir,
     frameBytes: width * height * bytesPerPixel(pixelFormat),
     ...(audio ? { audio } : {}),
+    ...(input ? { input } : {}),
   };
 }

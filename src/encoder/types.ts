@@ -32,6 +32,57 @@ export interface LadderEncoderOptions {
   outputDir?: string;
   /** Sound for every rendition, encoded once as AAC-LC 48 kHz stereo. */
   audio?: AudioOptions;
+  /**
+   * Decode the video of this file or URL inside the addon instead of taking write(). width, height
+   * and fps must describe it (LadderEncoder.fromFile() fills them in from probeMediaFile()); frames
+   * keep their pixel format up to the scaler and are retimed to exactly `fps`. Decoding begins with start().
+   */
+  input?: FileInputOptions;
+}
+
+export interface FileInputOptions {
+  /** Path or URL (anything libavformat opens). */
+  file: string;
+  /** Pace frames at `fps` on the wall clock, to stream a file as live (default false: as fast as possible). */
+  live?: boolean;
+}
+
+/** LadderEncoder.fromFile(): the ladder options, with size and rate taken from the file. */
+export interface FileEncoderOptions extends Omit<LadderEncoderOptions, 'width' | 'height' | 'fps' | 'pixelFormat' | 'input' | 'audio'> {
+  /** Output frame rate (default: the file's, snapped to a standard rate; 30 when it has none). */
+  fps?: number;
+  live?: boolean;
+  /** Default: the file's own audio track when it has one. `false`: no audio. */
+  audio?: AudioOptions | false;
+}
+
+/** What probeMediaFile() reads from a file or URL without decoding it. */
+export interface MediaInfo {
+  width: number;
+  height: number;
+  /** Average frame rate; 0 when the container does not say. */
+  fps: number;
+  fpsNum: number;
+  fpsDen: number;
+  /** Unknown for live streams and some raw formats. */
+  durationSeconds?: number;
+  /** Frame count, when the container records one. */
+  frames?: number;
+  /** FFmpeg's name, e.g. yuv420p. */
+  pixelFormat: string;
+  /** e.g. h264 */
+  videoCodec: string;
+  hasAudio: boolean;
+  audioCodec?: string;
+  /** libavformat's demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2". */
+  formatName: string;
+}
+
+/** File input: frames that have entered the filter graph so far. */
+export interface EncodeProgress {
+  frames: number;
+  /** Media time of those frames. */
+  seconds: number;
 }
 
 interface AudioCommonOptions {

@@ -21,6 +21,8 @@ export interface NativeEncoderConfig {
   outputDir: string;
   renditions: Array<{ name: string; width: number; height: number; bitrate: number }>;
   audio?: NativeAudioConfig;
+  /** Frames decoded from this file or URL inside the addon; write() is then refused. */
+  input?: { file: string; live: boolean };
 }
 
 /** Audio encoded once (AAC-LC, 48 kHz stereo) into every rendition; `bitrate` in kbit/s. */
@@ -33,6 +35,7 @@ export type NativeEvent =
   | { type: 'warning'; message: string }
   | { type: 'drain'; queued: number }
   | { type: 'audioDrain'; queued: number }
+  | { type: 'progress'; frames: number }
   | { type: 'error'; message: string }
   | { type: 'finished'; frames: number; failed: boolean; audioSamples?: number; renditions: Array<{ segments: number; bytes: number }> };
 
@@ -41,6 +44,9 @@ export interface NativeLadderEncoder {
   write(frame: Uint8Array): number;
   /** Copies interleaved float32 PCM; returns sample frames now queued, or -1 once the pipeline takes no more. */
   writeAudio(samples: Float32Array): number;
+  /** File input: start decoding. */
+  start(): void;
+  /** No more frames; with file input: stop reading it. */
   end(): void;
   abort(): void;
   dispose(): void;
@@ -55,9 +61,25 @@ export interface NativeHardwareReport {
   reason?: string;
 }
 
+/** What probeMedia() reads from a file or URL; fpsNum/fpsDen are 0/1 when unknown. */
+export interface NativeMediaInfo {
+  width: number;
+  height: number;
+  fpsNum: number;
+  fpsDen: number;
+  durationSeconds?: number;
+  frames?: number;
+  pixelFormat: string;
+  videoCodec: string;
+  audioCodec?: string;
+  formatName: string;
+}
+
 export interface NativeAddon {
   NativeLadderEncoder: new (config: NativeEncoderConfig, onEvent: (event: NativeEvent) => void) => NativeLadderEncoder;
   probeHardware(width: number, height: number): NativeHardwareReport;
+  /** Rejects with "Cannot open input <source>: <reason>" or "No video stream in <source>". */
+  probeMedia(source: string): Promise<NativeMediaInfo>;
   ffmpegVersions(): Record<string, string>;
 }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { LadderEncoder } from '../encoder/ladder-encoder.js';
-import type { EncodeSummary, EncoderChoice, PixelFormat, Rendition, SegmentEvent } from '../encoder/types.js';
+import type { EncodeSummary, EncoderChoice, FileInputOptions, PixelFormat, Rendition, SegmentEvent } from '../encoder/types.js';
 import { AbrcastError, invalidParameterError, withCallSiteStack } from '../errors.js';
 import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
 import type { ContentStore } from '../store/content-store.js';
@@ -35,6 +35,12 @@ export interface MultiResolutionHlsOutputOptions {
   onPlaylistUpdate?: (masterCid: string, qualities: QualityMap) => void | Promise<void>;
   /** Audio file or URL, decoded in-process and muxed as AAC into every rendition (the run ends with the shorter input). */
   audioSource?: string;
+  /**
+   * Encode this file or URL (decoded in the addon) instead of frames from write(); sourceSize and fps
+   * must describe it (see probeMediaFile() and fileEncoderOptions()). start() creates the run and
+   * begins decoding; close() waits for the end of the input (encoder.stopInput() ends it sooner).
+   */
+  input?: FileInputOptions;
   encoder?: EncoderChoice;
   renditions?: Rendition[];
   pixelFormat?: PixelFormat;
@@ -109,6 +115,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       width: sourceSize[0], height: sourceSize[1], fps: options.fps, segmentDuration,
       renditions: options.renditions, encoder: options.encoder, pixelFormat: options.pixelFormat,
       x264Preset: options.x264Preset, outputDir: options.outputDir,
+      ...(options.input !== undefined ? { input: options.input } : {}),
       ...(options.audioSource !== undefined ? { audio: { source: options.audioSource } } : {}),
     });
     this.#ownsStore = options.store === undefined;
@@ -177,9 +184,13 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     return this.#queue.stats();
   }
 
-  /** Creates the run in the registry (if any). write() does this on first use. */
+  /** Creates the run in the registry (if any). write() does this on first use. File input: then starts decoding. */
   start(): Promise<void> {
-    this.#started ??= this.#createRun();
+    this.#started ??= this.#createRun().then(() => {
+      if (!this.encoder.fromFile) return;
+      this.#publisher.setStartTime(new Date());
+      this.encoder.start();
+    });
     return this.#started;
   }
 

@@ -110,9 +110,14 @@ describe('abrcast errors', () => {
     assertCauseAndFix(result, 2, /for <id> but received "Not\/AnId"$/, /abrcast runs/);
   });
 
-  test('encode says it is not available yet, exit 2', async () => {
+  test('encode with an input that does not exist: usage error naming it', async () => {
     const result = await runCli(['encode', 'input.mp4', '--ladder', '1080,720'], env, 30_000);
-    assertCauseAndFix(result, 2, /not available yet/, /abrcast demo/);
+    assertCauseAndFix(result, 2, /^error: Cannot open input input\.mp4: No such file or directory$/, /input path or URL/);
+  });
+
+  test('encode with a malformed --ladder: usage error before the input is opened', async () => {
+    const result = await runCli(['encode', 'input.mp4', '--ladder', '1080,71'], env, 30_000);
+    assertCauseAndFix(result, 2, /for --ladder but received "1080,71"$/, /abrcast encode --help/);
   });
 
   test('unknown command: usage error', async () => {

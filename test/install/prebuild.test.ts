@@ -113,7 +113,9 @@ describe('prebuilt addon with static FFmpeg', { skip }, () => {
           .map((line) => line.split(/\\s+/)[5]).filter((p) => p && p.startsWith('/')))];
         console.log(JSON.stringify({ addonPath, segments, frames: summary.frames, mapped }));
       `);
-      const { stdout } = await run(process.execPath, [script], { cwd: dirname(script), timeout: 120_000 });
+      // Without ABRCAST_NATIVE_PATH, so the installed package finds its addon the way users' do.
+      const { ABRCAST_NATIVE_PATH: _override, ...env } = process.env;
+      const { stdout } = await run(process.execPath, [script], { cwd: dirname(script), timeout: 120_000, env });
       const result = JSON.parse(stdout) as {
         addonPath: string; frames: number; mapped: string[];
         segments: Array<{ rendition: string; index: number; bytes: number; path: string }>;

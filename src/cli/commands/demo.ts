@@ -7,18 +7,13 @@ import type { DemoConfig } from '../config.js';
 import { DemoRenderer } from '../demo-renderer.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
 import { handleInterrupts } from '../interrupts.js';
-import { databaseDir, heliaDir, openServices } from '../open-services.js';
+import { openServices } from '../open-services.js';
+import { describeServices, reportPublishing } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
 import { formatDemoProgress } from '../status-line.js';
 
 /** Segments and playlists point at the local gateway, so the served run plays with no outside gateway. */
 const LOCAL_CID_URL = '/ipfs/{cid}';
-
-function describeServices(config: DemoConfig, dialect: string): string {
-  const store = config.store === 'kubo' ? `Kubo at ${config.kuboUrl}` : `embedded IPFS in ${heliaDir(config)}`;
-  const database = dialect === 'postgres' ? 'PostgreSQL' : `PGlite in ${databaseDir(config)}`;
-  return `Publishing to ${store}; runs recorded in ${database}`;
-}
 
 export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<ExitCode> {
   let runId: string | undefined;
@@ -102,29 +97,7 @@ async function streamRun(
     dataDir: config.dataDir,
   });
 
-  let segmentsUploaded = 0;
-  let firstMasterCid: string | undefined;
-  const segmentInfo = new Map<string, { duration: number; bytes: number }>();
-  output.on('segment', (segment) => {
-    segmentInfo.set(`${segment.rendition}/${segment.index}`, { duration: segment.duration, bytes: segment.bytes });
-  });
-  output.on('uploaded', ({ rendition, index, cid }) => {
-    segmentsUploaded += 1;
-    const info = segmentInfo.get(`${rendition}/${index}`);
-    segmentInfo.delete(`${rendition}/${index}`);
-    reporter.event('segment', { runId, rendition, index, cid, ...info });
-  });
-  output.on('publish', (version) => {
-    if (!firstMasterCid) {
-      firstMasterCid = version.masterCid;
-      reporter.info(`Master playlist: ${version.masterCid} (${serverUrl}/ipfs/${version.masterCid})`);
-    }
-    reporter.event('publish', { runId, masterCid: version.masterCid, sequence: version.sequence, final: version.final });
-  });
-  output.on('warning', (message) => reporter.warn(message));
-  output.on('retry', ({ what, attempt, error }) =>
-    reporter.debug(`retrying ${what} (attempt ${attempt}): ${(error as Error)?.message ?? String(error)}`),
-  );
+  const tally = reportPublishing(output, reporter, runId, (cid) => `${serverUrl}/ipfs/${cid}`);
 
   const renderer = new DemoRenderer(config.width, config.height, config.fps);
   const maxFrames = config.durationSeconds > 0 ? Math.round(config.durationSeconds * config.fps) : Infinity;
@@ -147,7 +120,7 @@ async function streamRun(
       formatDemoProgress({
         frames,
         fps,
-        segments: segmentsUploaded,
+        segments: tally.segmentsUploaded,
         queue: uploads.pending + uploads.inFlight,
         lagSeconds: Math.max(0, (now - (startedAt + frames * frameMs)) / 1000),
       }),
@@ -190,12 +163,12 @@ async function streamRun(
     interrupted: interrupts.requested !== undefined,
     frames,
     seconds: Number(elapsed.toFixed(3)),
-    segments: segmentsUploaded,
+    segments: tally.segmentsUploaded,
     masterCid: masterCid ?? null,
     renderMsPerFrame: Number((renderMs / Math.max(1, frames)).toFixed(3)),
   });
   if (failure) return reporter.error(failure, 'abrcast demo');
-  reporter.info(`Run ${runId} ended: ${frames} frames, ${segmentsUploaded} segments uploaded.`);
+  reporter.info(`Run ${runId} ended: ${frames} frames, ${tally.segmentsUploaded} segments uploaded.`);
   if (masterCid) reporter.essential(`Master playlist: ${masterCid}`);
   return EXIT_CODES.ok;
 }

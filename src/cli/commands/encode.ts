@@ -1,11 +1,249 @@
-// `abrcast encode`: files and streams in, the same ladder out. It needs demuxing
-// and decoding inside the native addon, which is not written yet, so for now the
-// command says so plainly (exit code 2) instead of pretending.
-import { CliError, EXIT_CODES } from '../errors.js';
+// `abrcast encode <input>`: a file or URL decoded inside the addon (no pipes,
+// no RGB round trip), encoded into every rendition, published to IPFS and
+// recorded in the registry; as fast as it goes, or at real time with --live.
+import { once } from 'node:events';
+import { fileEncoderOptions, probeMediaFile } from '../../encoder/media-file.js';
+import { ladderFromHeights, validateLadder } from '../../encoder/ladder.js';
+import type { MediaInfo, Rendition } from '../../encoder/types.js';
+import { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
+import { startServer } from '../../server/index.js';
+import { ENCODE_DEFAULTS, type EncodeConfig } from '../config.js';
+import { formatEncodeProgress } from '../encode-progress.js';
+import { CliError, EXIT_CODES, usageError, type ExitCode } from '../errors.js';
+import { handleInterrupts } from '../interrupts.js';
+import { openServices } from '../open-services.js';
+import { describeServices, reportPublishing } from '../publish-reporting.js';
+import type { Reporter } from '../reporter.js';
 
-export function runEncode(): never {
-  throw new CliError('abrcast encode is not available yet: decoding input files in the native addon is still to be written', {
-    fix: 'Render frames in Node and write them to MultiResolutionHlsOutput, or try `abrcast demo`',
-    exitCode: EXIT_CODES.usage,
+/** Root-relative, so playlists play through the local server and through any path gateway alike. */
+const ROOT_CID_URL = '/ipfs/{cid}';
+/** --json progress lines at most this often; the terminal status line redraws faster. */
+const JSON_PROGRESS_MS = 1000;
+const STATUS_MS = 250;
+
+async function probeInput(input: string, what: string): Promise<MediaInfo> {
+  try {
+    return await probeMediaFile(input);
+  } catch (error) {
+    throw new CliError((error as Error).message, {
+      fix: `Check the ${what} path or URL: any file or stream ffmpeg can read works (try \`ffprobe ${input}\`)`,
+      exitCode: EXIT_CODES.usage,
+      cause: error,
+    });
+  }
+}
+
+/** The ladder the flags ask for, checked against the input's (even) size. */
+function chooseLadder(config: EncodeConfig, width: number, height: number): Rendition[] | undefined {
+  const fix = `The input is ${width}x${height}: renditions cannot be larger; see \`abrcast encode --help\``;
+  try {
+    if (config.ladderHeights) return ladderFromHeights(width, height, config.ladderHeights);
+    if (config.renditions !== undefined) return validateLadder(config.renditions, width, height);
+  } catch (error) {
+    const flag = config.ladderHeights ? '--ladder' : '--renditions';
+    throw usageError(`${flag}: ${(error as Error).message}`, fix);
+  }
+  return undefined;
+}
+
+export async function runEncode(config: EncodeConfig, reporter: Reporter): Promise<ExitCode> {
+  // Everything about the input is checked before any service opens: a typo fails in milliseconds.
+  const media = await probeInput(config.input, 'input');
+  if (config.audio !== undefined) await probeAudio(config.audio);
+  const options = fileEncoderOptions(config.input, media, {
+    segmentDuration: config.segmentSeconds,
+    live: config.live,
+    audio: config.audio !== undefined ? { source: config.audio } : undefined,
   });
+  const renditions = chooseLadder(config, options.width, options.height);
+  const audioSource = options.audio && 'source' in options.audio ? options.audio.source : undefined;
+
+  let runId: string | undefined;
+  let encoding = true;
+  const interrupts = handleInterrupts({
+    first: (signal) => {
+      reporter.clearStatus();
+      const name = signal === 'SIGINT' ? 'Ctrl-C' : signal;
+      reporter.info(encoding ? `${name}: stopping the input and finishing the run (press Ctrl-C again to abort)` : `${name}: stopping the server`);
+    },
+    secondMessage: () => [
+      'error: interrupted again: stopped without finalizing the run',
+      ...(runId ? [`fix: end it later with \`abrcast finalize ${runId}\``] : []),
+    ],
+  });
+  try {
+    const services = await openServices(config);
+    let server: Awaited<ReturnType<typeof startServer>> | undefined;
+    let output: MultiResolutionHlsOutput | undefined;
+    try {
+      if (interrupts.requested) return EXIT_CODES.interrupted;
+      if (config.serve) {
+        server = await startServer({ registry: services.registry, store: services.store, host: config.host, port: config.port });
+      }
+      const cidUrl = config.gateway ? `${config.gateway}/ipfs/{cid}` : ROOT_CID_URL;
+      output = new MultiResolutionHlsOutput({
+        sourceSize: [options.width, options.height],
+        fps: options.fps,
+        segmentDuration: options.segmentDuration,
+        input: options.input,
+        ...(audioSource !== undefined ? { audioSource } : {}),
+        ...(renditions ? { renditions } : {}),
+        store: services.store,
+        registry: services.registry,
+        segmentUrl: cidUrl,
+        playlistUrl: cidUrl,
+        encoder: config.encoder,
+        x264Preset: config.preset,
+        ...(config.outDir ? { outputDir: config.outDir } : {}),
+      });
+      server?.metrics.attach(output);
+      const serverUrl = server?.url.replace(/\/+$/, '');
+      const exitCode = await encodeRun(config, reporter, output, media, serverUrl, services.registry.dialect, interrupts, (id) => {
+        runId = id;
+      });
+      encoding = false;
+      if (exitCode === EXIT_CODES.ok && server && !interrupts.requested) {
+        reporter.info('Encode finished; still serving. Ctrl-C stops the server.');
+        await once(interrupts.signal, 'abort');
+      }
+      return exitCode;
+    } finally {
+      // close() again is harmless; it matters when setup failed after the output was made.
+      if (output) await output.close().catch(() => {});
+      await server?.close().catch(() => {});
+      await services.close();
+    }
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function probeAudio(source: string): Promise<void> {
+  try {
+    await probeMediaFile(source);
+  } catch (error) {
+    // Audio-only files have no video stream, which is exactly what --audio expects.
+    if (/^No video stream in /.test((error as Error).message)) return;
+    throw new CliError((error as Error).message, {
+      fix: 'Check the --audio path or URL: any file or stream with an audio track that ffmpeg can read works',
+      exitCode: EXIT_CODES.usage,
+      cause: error,
+    });
+  }
+}
+
+async function encodeRun(
+  config: EncodeConfig,
+  reporter: Reporter,
+  output: MultiResolutionHlsOutput,
+  media: MediaInfo,
+  serverUrl: string | undefined,
+  dialect: string,
+  interrupts: ReturnType<typeof handleInterrupts>,
+  onRunId: (id: string) => void,
+): Promise<ExitCode> {
+  const { encoder } = output;
+  const { fps, segmentDuration, width, height } = encoder.options;
+  const totalFrames = media.frames ?? (media.durationSeconds !== undefined ? Math.round(media.durationSeconds * fps) : undefined);
+  const gateway = config.gateway ?? ENCODE_DEFAULTS.gateway;
+  const ladder = output.renditions.map((r) => `${r.name} ${r.width}x${r.height}`).join(', ');
+  const audio = encoder.options.audio?.kind === 'file' ? encoder.options.audio.source : undefined;
+
+  // The tally listens before start(): the first segments can be uploaded at once.
+  let runId = '';
+  const tally = reportPublishing(output, reporter, () => runId, (cid) => (serverUrl ? `${serverUrl}/ipfs/${cid}` : `${gateway}/ipfs/${cid}`));
+  const startedAt = performance.now();
+  await output.start();
+  runId = output.runId!;
+  onRunId(runId);
+  const runUrl = serverUrl ? `${serverUrl}/runs/${runId}/watch` : undefined;
+
+  reporter.info(
+    `Encoding ${config.input}: ${media.width}x${media.height} ${media.videoCodec} at ${Number(fps.toFixed(3))} fps` +
+      `${config.live ? ' (live, real time)' : ''}, ${Number(segmentDuration.toFixed(3))} s segments, ${encoder.encoder} (${config.preset}); ` +
+      `renditions: ${ladder}; audio: ${audio ?? 'none'}`,
+  );
+  if (encoder.fallbackReason) reporter.debug(`NVENC not used: ${encoder.fallbackReason}`);
+  reporter.info(describeServices(config, dialect));
+  if (runUrl) reporter.essential(`Watch: ${runUrl}`);
+  reporter.event('start', {
+    runId,
+    input: config.input,
+    live: config.live,
+    audio: audio ?? null,
+    width,
+    height,
+    fps,
+    segmentDuration,
+    totalFrames: totalFrames ?? null,
+    renditions: output.renditions,
+    encoder: encoder.encoder,
+    store: output.store.kind,
+    database: dialect,
+    dataDir: config.dataDir,
+    ...(serverUrl ? { serverUrl, runUrl, masterUrl: `${serverUrl}/runs/${runId}/master.m3u8` } : {}),
+  });
+
+  // fps and speed over the last second (four 250 ms ticks), steadier than tick to tick.
+  const samples = [{ at: startedAt, frames: 0 }];
+  let lastJson = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    const frames = encoder.framesWritten;
+    samples.push({ at: now, frames });
+    if (samples.length > 5) samples.shift();
+    const oldest = samples[0];
+    const rate = ((frames - oldest.frames) * 1000) / Math.max(1, now - oldest.at);
+    const uploads = output.uploads;
+    const state = { frames, fps: rate, speed: rate / fps, segments: tally.segmentsUploaded, queue: uploads.pending + uploads.inFlight };
+    reporter.status(formatEncodeProgress({ ...state, ...(totalFrames !== undefined ? { totalFrames } : {}) }));
+    if (reporter.json && now - lastJson >= JSON_PROGRESS_MS) {
+      lastJson = now;
+      reporter.event('progress', { runId, ...state, fps: Number(rate.toFixed(2)), speed: Number(state.speed.toFixed(3)), totalFrames: totalFrames ?? null });
+    }
+  }, STATUS_MS);
+  ticker.unref();
+  const stopOnInterrupt = () => encoder.stopInput();
+  interrupts.signal.addEventListener('abort', stopOnInterrupt);
+
+  let failure: unknown;
+  let masterCid: string | undefined;
+  let frames = 0;
+  try {
+    const summary = await output.close();
+    masterCid = summary.masterCid;
+    frames = summary.frames;
+  } catch (error) {
+    failure = error;
+    frames = encoder.framesWritten;
+  } finally {
+    clearInterval(ticker);
+    interrupts.signal.removeEventListener('abort', stopOnInterrupt);
+    reporter.clearStatus();
+  }
+  const seconds = (performance.now() - startedAt) / 1000;
+  const gatewayUrl = masterCid ? `${gateway}/ipfs/${masterCid}` : undefined;
+  reporter.event('end', {
+    runId,
+    status: failure ? 'failed' : 'ended',
+    interrupted: interrupts.requested !== undefined,
+    frames,
+    seconds: Number(seconds.toFixed(3)),
+    speed: Number((frames / fps / Math.max(seconds, 1e-3)).toFixed(3)),
+    segments: tally.segmentsUploaded,
+    masterCid: masterCid ?? null,
+    gatewayUrl: gatewayUrl ?? null,
+    runUrl: runUrl ?? null,
+  });
+  if (failure) return reporter.error(failure, 'abrcast encode');
+  reporter.info(
+    `Run ${runId} ended: ${frames} frames (${(frames / fps).toFixed(2)} s) in ${seconds.toFixed(1)} s, ` +
+      `${tally.segmentsUploaded} segments uploaded.`,
+  );
+  if (masterCid) {
+    reporter.essential(`Master playlist: ${masterCid}`);
+    reporter.essential(`Gateway: ${gatewayUrl}`);
+  }
+  if (runUrl) reporter.essential(`Run: ${runUrl}`);
+  return EXIT_CODES.ok;
 }

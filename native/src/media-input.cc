@@ -1,0 +1,60 @@
+#include "media-input.h"
+
+namespace abrcast {
+
+InputFormatPtr openMediaInput(const std::string& source, const AVIOInterruptCB* interrupt) {
+  AVFormatContext* raw = avformat_alloc_context();
+  if (!raw) throw std::bad_alloc();
+  if (interrupt) raw->interrupt_callback = *interrupt;
+  // On failure avformat_open_input frees the context itself.
+  check(avformat_open_input(&raw, source.c_str(), nullptr, nullptr), "Cannot open input " + source);
+  InputFormatPtr format(raw);
+  check(avformat_find_stream_info(format.get(), nullptr), "Cannot read input " + source);
+  return format;
+}
+
+int findVideoStream(AVFormatContext* format, const std::string& source, const AVCodec** codec) {
+  const int found = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, codec, 0);
+  if (found == AVERROR_STREAM_NOT_FOUND) throw FFmpegError("No video stream in " + source);
+  if (found == AVERROR_DECODER_NOT_FOUND) {
+    throw FFmpegError("Cannot decode the video of " + source + ": this FFmpeg has no decoder for its codec");
+  }
+  return check(found, "Cannot find a video stream in " + source);
+}
+
+AVRational guessFrameRate(AVFormatContext* format, int streamIndex) {
+  AVStream* stream = format->streams[streamIndex];
+  AVRational rate = stream->avg_frame_rate;
+  if (rate.num <= 0 || rate.den <= 0) rate = av_guess_frame_rate(format, stream, nullptr);
+  if (rate.num <= 0 || rate.den <= 0) return AVRational{0, 1};
+  av_reduce(&rate.num, &rate.den, rate.num, rate.den, 1 << 30);
+  return rate;
+}
+
+MediaInfo probeMedia(const std::string& source) {
+  InputFormatPtr format = openMediaInput(source, nullptr);
+  const AVCodec* codec = nullptr;
+  const int video = findVideoStream(format.get(), source, &codec);
+  const AVStream* stream = format->streams[video];
+  const AVCodecParameters* params = stream->codecpar;
+
+  MediaInfo info;
+  info.width = params->width;
+  info.height = params->height;
+  info.frameRate = guessFrameRate(format.get(), video);
+  info.videoCodec = avcodec_get_name(params->codec_id);
+  info.formatName = format->iformat->name;
+  if (const char* name = av_get_pix_fmt_name(AVPixelFormat(params->format))) info.pixelFormat = name;
+  if (stream->duration > 0 && stream->duration != AV_NOPTS_VALUE) {
+    info.durationSeconds = double(stream->duration) * av_q2d(stream->time_base);
+  } else if (format->duration > 0 && format->duration != AV_NOPTS_VALUE) {
+    info.durationSeconds = double(format->duration) / AV_TIME_BASE;
+  }
+  if (stream->nb_frames > 0) info.frames = stream->nb_frames;
+  const int audio = av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, video, nullptr, 0);
+  if (audio >= 0) info.audioCodec = avcodec_get_name(format->streams[audio]->codecpar->codec_id);
+  if (info.width <= 0 || info.height <= 0) throw FFmpegError("Cannot read the video size of " + source);
+  return info;
+}
+
+}  // namespace abrcast

@@ -1,0 +1,38 @@
+// Opening a file or URL with libavformat, and what the CLI and TS need to
+// know about it before an encode starts (size, frame rate, length, audio).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ffmpeg.h"
+
+namespace abrcast {
+
+// Opens `source` and reads its stream info. Errors name the source:
+// "Cannot open input /x.mp4: No such file or directory".
+// `interrupt` (may be null) lets blocking network reads give up.
+InputFormatPtr openMediaInput(const std::string& source, const AVIOInterruptCB* interrupt);
+
+// Index of the best video stream; throws "No video stream in <source>" when there is none.
+int findVideoStream(AVFormatContext* format, const std::string& source, const AVCodec** codec);
+
+// The rate frames are shown at: the container's average, else the codec's guess. {0, 1} when unknown.
+AVRational guessFrameRate(AVFormatContext* format, int streamIndex);
+
+struct MediaInfo {
+  int width = 0;
+  int height = 0;
+  AVRational frameRate{0, 1};
+  double durationSeconds = -1;  // -1: unknown (live streams, some raw formats)
+  int64_t frames = -1;          // -1: the container does not say
+  std::string pixelFormat;      // e.g. yuv420p; empty when not yet known
+  std::string videoCodec;
+  std::string audioCodec;       // empty: no audio stream
+  std::string formatName;
+};
+
+// Throws FFmpegError with the source named when it cannot be opened or has no video.
+MediaInfo probeMedia(const std::string& source);
+
+}  // namespace abrcast
