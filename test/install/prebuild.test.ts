@@ -89,6 +89,22 @@ describe('prebuilt addon with static FFmpeg', { skip }, () => {
       await run(process.execPath, [join(installed, '..', 'node-gyp-build', 'build-test.js')], { cwd: installed });
     });
 
+    test("the installed package's `abrcast demo` runs to the end on the prebuild", { timeout: 180_000 }, async () => {
+      const { ABRCAST_NATIVE_PATH: _override, ...env } = process.env;
+      const bin = join(installed, 'bin', 'abrcast.js');
+      const { stdout } = await run(
+        process.execPath,
+        [bin, 'demo', '--duration', '3', '--size', '640x360', '--segment', '1', '--port', '0', '--json', '--data-dir', join(work, 'demo-data')],
+        { cwd: join(installed, '..', '..'), timeout: 150_000, env: { ...env, HOME: work }, maxBuffer: 16 * 1024 * 1024 },
+      );
+      const events = stdout.trim().split('\n').map((line) => JSON.parse(line) as { event?: string; type?: string; frames?: number });
+      const kinds = events.map((e) => e.event ?? e.type);
+      assert.ok(kinds.includes('segment'), `segments published: ${kinds.join(',')}`);
+      const end = events.find((e) => (e.event ?? e.type) === 'end');
+      assert.ok(end, 'an end event');
+      assert.equal(end.frames, 90);
+    });
+
     test('encodes 30 frames of 320x180 with the prebuild, with no libav* mapped in the process', async () => {
       const outputDir = join(work, 'segments');
       const script = join(installed, '..', '..', 'encode.mjs');
