@@ -1,11 +1,20 @@
-// The settings of one bench invocation, shared by every pipeline of it.
+// The settings of one bench invocation: the encode pipelines (the default case),
+// or one of the service cases (publish latency, quality endpoint under load).
 import type { Rendition, ScaleAlgorithm } from '../src/index.js';
+
+export const BENCH_CASES = ['pipelines', 'publish', 'endpoint'] as const;
+export type BenchCase = (typeof BENCH_CASES)[number];
+
+/** Store + registry behind the server: embedded (HeliaStore + PGlite), Kubo + PGlite, Kubo + PostgreSQL. */
+export const SETUP_IDS = ['embedded', 'kubo', 'kubo-postgres'] as const;
+export type SetupId = (typeof SETUP_IDS)[number];
 
 export const PIPELINE_IDS = ['abrcast', 'original', 'one-ffmpeg', 'floor'] as const;
 export type PipelineId = (typeof PIPELINE_IDS)[number];
 export type BenchEncoder = 'x264' | 'nvenc';
 
 export interface BenchConfig {
+  case: 'pipelines';
   width: number;
   height: number;
   fps: number;
@@ -30,3 +39,39 @@ export interface BenchConfig {
   /** Appended to the result file names, so runs of one day do not overwrite each other. */
   tag?: string;
 }
+
+/** What both service cases share: the stream they publish, and the setups they run on. */
+interface ServiceBenchConfig {
+  width: number;
+  height: number;
+  fps: number;
+  segmentSeconds: number;
+  framesPerSegment: number;
+  preset: string;
+  renditions: Rendition[];
+  /** In this order; one that cannot start here (no Kubo, no PostgreSQL) is skipped with its reason. */
+  setups: SetupId[];
+  quick: boolean;
+  json: boolean;
+  outDir: string;
+  tag?: string;
+}
+
+export interface PublishBenchConfig extends ServiceBenchConfig {
+  case: 'publish';
+  /** Seconds of frames fed at wall-clock pace per setup. */
+  seconds: number;
+  /** How often the served media playlists are fetched. */
+  pollMs: number;
+}
+
+export interface EndpointBenchConfig extends ServiceBenchConfig {
+  case: 'endpoint';
+  /** Seconds of stream in the finished run that is served. */
+  runSeconds: number;
+  /** autocannon: connections and seconds per route. */
+  connections: number;
+  seconds: number;
+}
+
+export type AnyBenchConfig = BenchConfig | PublishBenchConfig | EndpointBenchConfig;

@@ -6,9 +6,17 @@ import { parseArgs } from 'node:util';
 import { frameRateRational, normalizeEncoderOptions, SCALE_ALGORITHMS, X264_PRESETS } from '../src/encoder/options.js';
 import { invalidParameterError, isInteger } from '../src/errors.js';
 import { defaultLadder, ladderFromHeights, type ScaleAlgorithm } from '../src/index.js';
-import { PIPELINE_IDS, type BenchConfig, type BenchEncoder, type PipelineId } from './config.js';
+import {
+  BENCH_CASES, PIPELINE_IDS, SETUP_IDS,
+  type AnyBenchConfig, type BenchCase, type BenchConfig, type BenchEncoder, type PipelineId, type SetupId,
+} from './config.js';
 
-export const USAGE = `Usage: npm run bench -- [options]
+export const USAGE = `Usage: npm run bench -- [--case C] [options]
+  --case C           pipelines (default): the encode pipelines side by side;
+                     publish: segment ready -> listed in the playlist the server serves (p50/p99);
+                     endpoint: autocannon against the served playlists of a finished run
+
+--case pipelines (the default):
   --quick            small CI smoke run: 640x360, ladder 360,180, 60 frames, 1 s segments, 2 rounds
   --size WxH         source size (default 1920x1080)
   --frames N         frames per run (default 240)
@@ -21,8 +29,22 @@ export const USAGE = `Usage: npm run bench -- [options]
   --ladder L         "default" (source, 720p, 360p below it) or heights, e.g. 1080,720,360
   --scale A          scaler of every pipeline (default lanczos, as the original)
   --ring N           distinct precomputed frames, cycled (default 60)
+
+--case publish and --case endpoint (real server, registry and store on 127.0.0.1):
+  --setups a,b       ${SETUP_IDS.join(', ')} (default all; --quick: embedded);
+                     embedded = HeliaStore + PGlite, kubo = Kubo + PGlite, kubo-postgres = Kubo + PostgreSQL;
+                     a setup that cannot start here (no Kubo: bash scripts/install-kubo.sh) is skipped
+  --size, --fps, --segment, --preset, --ladder as above, defaults 640x360, 30, 1, ultrafast, 360,180
+  --seconds N        publish: seconds of frames fed at wall-clock pace (default 20, --quick 4);
+                     endpoint: seconds of load per route (default 10, --quick 2)
+  --poll-ms N        publish: how often the served playlists are fetched (default 20)
+  --connections N    endpoint: autocannon connections (default 10, --quick 2)
+  --run-seconds N    endpoint: length of the finished run that is served (default 10, --quick 3)
+
+Every case:
   --out-dir DIR      where results go (default bench/results)
   --tag T            suffix for the result file names, e.g. ultrafast
+                     (publish and endpoint results are named <date>-<host>-<case>[-quick][-T].json)
   --json             print the JSON report to stdout (the table goes to stderr);
                      through npm use \`npm run -s bench -- --json\` so npm's banner stays out of stdout
   --help             this text`;
@@ -61,7 +83,22 @@ function pipelineList(text: string): PipelineId[] {
   return PIPELINE_IDS.filter((id) => chosen.has(id)); // always the A B C D order
 }
 
-export type ParsedCommandLine = { help: true } | { help: false; config: BenchConfig };
+function setupList(text: string): SetupId[] {
+  const ids = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (ids.length === 0) throw invalidParameterError('--setups', `comma-separated list of ${SETUP_IDS.join(', ')}`, text);
+  const chosen = new Set(ids.map((id) => oneOf('--setups', id, SETUP_IDS)));
+  return SETUP_IDS.filter((id) => chosen.has(id));
+}
+
+// Flags that only one kind of case reads: passing one to another case is a mistake, not a no-op.
+const PIPELINE_ONLY = ['frames', 'rounds', 'encoder', 'only', 'scale', 'ring'] as const;
+const CASE_ONLY: Record<Exclude<BenchCase, 'pipelines'>, readonly string[]> = {
+  publish: ['setups', 'seconds', 'poll-ms'],
+  endpoint: ['setups', 'seconds', 'connections', 'run-seconds'],
+};
+const SERVICE_ONLY = ['setups', 'seconds', 'poll-ms', 'connections', 'run-seconds'] as const;
+
+export type ParsedCommandLine = { help: true } | { help: false; config: AnyBenchConfig };
 
 export function parseBenchOptions(argv: string[]): ParsedCommandLine {
   const { values } = parseArgs({
@@ -84,24 +121,40 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
       'out-dir': { type: 'string' },
       tag: { type: 'string' },
       json: { type: 'boolean' },
+      case: { type: 'string' },
+      setups: { type: 'string' },
+      seconds: { type: 'string' },
+      'poll-ms': { type: 'string' },
+      connections: { type: 'string' },
+      'run-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return { help: true };
 
+  const benchCase = oneOf('--case', values.case ?? 'pipelines', BENCH_CASES);
+  const given = (names: readonly string[]) => names.filter((name) => values[name as keyof typeof values] !== undefined);
+  const misplaced = benchCase === 'pipelines'
+    ? given(SERVICE_ONLY)
+    : [...given(PIPELINE_ONLY), ...given(SERVICE_ONLY).filter((name) => !CASE_ONLY[benchCase].includes(name))];
+  if (misplaced.length > 0) {
+    throw new Error(`--${misplaced[0]} does not apply to --case ${benchCase} (see --help for the options of each case)`);
+  }
+
   const quick = values.quick ?? false;
-  const { width, height } = size(values.size ?? (quick ? '640x360' : '1920x1080'));
+  const service = benchCase !== 'pipelines';
+  const { width, height } = size(values.size ?? (quick || service ? '640x360' : '1920x1080'));
   const fps = positiveNumber('--fps', values.fps ?? '30');
-  const segmentSeconds = positiveNumber('--segment', values.segment ?? (quick ? '1' : '2'));
+  const segmentSeconds = positiveNumber('--segment', values.segment ?? (quick || service ? '1' : '2'));
   const frames = integer('--frames', values.frames ?? (quick ? '60' : '240'), 1, 100_000);
   const rounds = integer('--rounds', values.rounds ?? (quick ? '2' : '3'), 1, 100);
   const ringFrames = integer('--ring', values.ring ?? (quick ? '30' : '60'), 1, 1000);
   const encoder = oneOf<BenchEncoder>('--encoder', values.encoder ?? 'x264', ['x264', 'nvenc']);
-  const preset = oneOf('--preset', values.preset ?? 'veryfast', X264_PRESETS);
+  const preset = oneOf('--preset', values.preset ?? (service ? 'ultrafast' : 'veryfast'), X264_PRESETS);
   const scaleAlgorithm = oneOf<ScaleAlgorithm>('--scale', values.scale ?? 'lanczos', SCALE_ALGORITHMS);
   const pipelines = values.only === undefined ? [...PIPELINE_IDS] : pipelineList(values.only);
 
-  const ladderText = values.ladder ?? (quick ? '360,180' : 'default');
+  const ladderText = values.ladder ?? (quick || service ? '360,180' : 'default');
   let renditions;
   if (ladderText === 'default') {
     renditions = defaultLadder(width, height);
@@ -123,16 +176,46 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
     (error as Error).message = (error as Error).message.replace(/ for (width|height|fps|segmentDuration) /, (_, name: string) => ` for ${flag[name]} `);
     throw error;
   }
-  const { num, den } = frameRateRational(fps);
+  const outDir = resolve(values['out-dir'] ?? DEFAULT_OUT_DIR);
+  const json = values.json ?? false;
 
+  if (service) {
+    const shared = {
+      width, height, fps, segmentSeconds, framesPerSegment: normalized.framesPerSegment, preset,
+      renditions: normalized.renditions,
+      setups: values.setups === undefined ? (quick ? ['embedded' as const] : [...SETUP_IDS]) : setupList(values.setups),
+      quick, json, outDir, ...(tag ? { tag } : {}),
+    };
+    if (benchCase === 'publish') {
+      return {
+        help: false,
+        config: {
+          case: 'publish', ...shared,
+          seconds: integer('--seconds', values.seconds ?? (quick ? '4' : '20'), 1, 3600),
+          pollMs: integer('--poll-ms', values['poll-ms'] ?? '20', 1, 10_000),
+        },
+      };
+    }
+    return {
+      help: false,
+      config: {
+        case: 'endpoint', ...shared,
+        runSeconds: integer('--run-seconds', values['run-seconds'] ?? (quick ? '3' : '10'), 1, 3600),
+        connections: integer('--connections', values.connections ?? (quick ? '2' : '10'), 1, 1000),
+        seconds: integer('--seconds', values.seconds ?? (quick ? '2' : '10'), 1, 600),
+      },
+    };
+  }
+
+  const { num, den } = frameRateRational(fps);
   return {
     help: false,
     config: {
+      case: 'pipelines',
       width, height, fps, frameRate: `${num}/${den}`, segmentSeconds,
       framesPerSegment: normalized.framesPerSegment,
       frames, rounds, encoder, preset, scaleAlgorithm, ringFrames: Math.min(ringFrames, frames),
-      renditions: normalized.renditions, pipelines, quick, json: values.json ?? false,
-      outDir: resolve(values['out-dir'] ?? DEFAULT_OUT_DIR),
+      renditions: normalized.renditions, pipelines, quick, json, outDir,
       ...(tag ? { tag } : {}),
     },
   };

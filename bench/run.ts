@@ -1,5 +1,6 @@
 // `npm run bench`: runs the pipelines in turn (A B C D A B C D ...) on the same
 // precomputed frames, prints the tables and writes the JSON and the chart.
+// `--case publish|endpoint` runs a service case instead (run-service-case.ts).
 import { rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,13 +9,14 @@ import { join } from 'node:path';
 import { probeHardware } from '../src/index.js';
 import { loadNativeAddon } from '../src/native/binding.js';
 import { renderChart } from './chart.js';
-import type { BenchConfig } from './config.js';
+import type { AnyBenchConfig, BenchConfig } from './config.js';
 import { makeFrameRing } from './frames.js';
 import { describeMachine } from './machine.js';
 import { parseBenchOptions, USAGE } from './options.js';
 import { PIPELINES } from './pipelines/index.js';
 import { buildReport, describeSetup, formatTables, type BenchReport } from './report.js';
 import { runPipeline, type RunRecord } from './run-pipeline.js';
+import { benchServiceCase } from './run-service-case.js';
 
 class UsageError extends Error {}
 
@@ -105,7 +107,7 @@ async function bench(config: BenchConfig): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  let config: BenchConfig;
+  let config: AnyBenchConfig;
   try {
     const parsed = parseBenchOptions(process.argv.slice(2));
     if (parsed.help) {
@@ -116,7 +118,8 @@ async function main(): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  await bench(config);
+  if (config.case === 'pipelines') await bench(config);
+  else await benchServiceCase(config);
   return 0;
 }
 

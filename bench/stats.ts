@@ -28,3 +28,25 @@ export function spread(values: readonly number[]): Spread {
   const s = sorted(values);
   return { median: median(s), min: s[0]!, max: s[s.length - 1]! };
 }
+
+/** Latencies of one kind: nearest-rank p50 and p99, with the extremes and the count. */
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p99: number;
+  min: number;
+  max: number;
+  mean: number;
+}
+
+export function percentiles(values: readonly number[]): Percentiles {
+  const s = sorted(values);
+  return {
+    count: s.length,
+    p50: percentile(s, 50),
+    p99: percentile(s, 99),
+    min: s[0]!,
+    max: s[s.length - 1]!,
+    mean: s.reduce((sum, v) => sum + v, 0) / s.length,
+  };
+}

@@ -29,6 +29,8 @@ export interface LiveRunOptions {
   fps?: number;
   /** Feeding stops by itself after this long, so a forgotten stop() cannot run forever (default 60 s). */
   maxSeconds?: number;
+  /** An audio file muxed into every rendition (cut where the video ends). */
+  audioSource?: string;
 }
 
 export interface LiveRun {
@@ -88,7 +90,7 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
 
     const output = new MultiResolutionHlsOutput({
       sourceSize: [640, 360], fps, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
-      store, registry, segmentUrl: '/ipfs/{cid}', closeDeadlineMs: 15_000,
+      store, registry, segmentUrl: '/ipfs/{cid}', closeDeadlineMs: 15_000, audioSource: options.audioSource,
     });
     server.metrics.attach(output);
     const versions: PublishedVersion[] = [];
