@@ -19,7 +19,7 @@ AudioPipeline::AudioPipeline(const EncoderConfig& config, PipelineEvents* events
       encoder_(config.audio.bitrateKbps, [this](PacketPtr packet) { track_.append(std::move(packet)); }),
       track_(int(config.renditions.size()), encoder_.timeBase(), encoder_.firstPts()) {
   if (config.audio.kind == AudioSourceKind::File) {
-    file_ = std::make_unique<AudioFileDecoder>(config.audio.source, &aborted_);
+    file_ = std::make_unique<StreamDecoder>(config.audio.source, AVMEDIA_TYPE_AUDIO, &aborted_);
   } else {
     av_channel_layout_default(&pcmLayout_, config.audio.pcmChannels);
   }

@@ -23,11 +23,11 @@
 #include <vector>
 
 #include "aac-encoder.h"
-#include "audio-file-decoder.h"
 #include "audio-track.h"
 #include "bounded-queue.h"
 #include "config.h"
 #include "pipeline-events.h"
+#include "stream-decoder.h"
 
 namespace abrcast {
 
@@ -74,7 +74,7 @@ class AudioPipeline {
   PipelineEvents* events_;
   FailureHandler onFailure_;
   std::atomic<bool> aborted_{false};
-  std::unique_ptr<AudioFileDecoder> file_;
+  std::unique_ptr<StreamDecoder> file_;
   AVChannelLayout pcmLayout_{};
   AacEncoder encoder_;
   AudioTrack track_;

@@ -8,9 +8,17 @@
 
 #include "config.h"
 #include "ffmpeg.h"
-#include "video-file-decoder.h"
 
 namespace abrcast {
+
+// What the filter graph's source needs to know about the decoded frames.
+struct VideoFrameFormat {
+  int width = 0;
+  int height = 0;
+  AVPixelFormat pixelFormat = AV_PIX_FMT_NONE;
+  AVColorSpace colorspace = AVCOL_SPC_UNSPECIFIED;
+  AVColorRange colorRange = AVCOL_RANGE_UNSPECIFIED;
+};
 
 class LadderFilterGraph {
  public:

@@ -2,24 +2,26 @@
 
 namespace abrcast {
 
-InputFormatPtr openMediaInput(const std::string& source, const AVIOInterruptCB* interrupt) {
+InputFormatPtr openMediaInput(const std::string& source, const AVIOInterruptCB* interrupt, const char* label) {
+  const std::string named = std::string(label) + " " + source;
   AVFormatContext* raw = avformat_alloc_context();
   if (!raw) throw std::bad_alloc();
   if (interrupt) raw->interrupt_callback = *interrupt;
   // On failure avformat_open_input frees the context itself.
-  check(avformat_open_input(&raw, source.c_str(), nullptr, nullptr), "Cannot open input " + source);
+  check(avformat_open_input(&raw, source.c_str(), nullptr, nullptr), "Cannot open " + named);
   InputFormatPtr format(raw);
-  check(avformat_find_stream_info(format.get(), nullptr), "Cannot read input " + source);
+  check(avformat_find_stream_info(format.get(), nullptr), "Cannot read " + named);
   return format;
 }
 
-int findVideoStream(AVFormatContext* format, const std::string& source, const AVCodec** codec) {
-  const int found = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, codec, 0);
-  if (found == AVERROR_STREAM_NOT_FOUND) throw FFmpegError("No video stream in " + source);
+int findBestStream(AVFormatContext* format, AVMediaType type, const std::string& source, const AVCodec** codec) {
+  const std::string kind = type == AVMEDIA_TYPE_AUDIO ? "audio" : "video";
+  const int found = av_find_best_stream(format, type, -1, -1, codec, 0);
+  if (found == AVERROR_STREAM_NOT_FOUND) throw FFmpegError("No " + kind + " stream in " + source);
   if (found == AVERROR_DECODER_NOT_FOUND) {
-    throw FFmpegError("Cannot decode the video of " + source + ": this FFmpeg has no decoder for its codec");
+    throw FFmpegError("Cannot decode the " + kind + " of " + source + ": this FFmpeg has no decoder for its codec");
   }
-  return check(found, "Cannot find a video stream in " + source);
+  return check(found, "Cannot find a " + kind + " stream in " + source);
 }
 
 AVRational guessFrameRate(AVFormatContext* format, int streamIndex) {
@@ -34,7 +36,7 @@ AVRational guessFrameRate(AVFormatContext* format, int streamIndex) {
 MediaInfo probeMedia(const std::string& source) {
   InputFormatPtr format = openMediaInput(source, nullptr);
   const AVCodec* codec = nullptr;
-  const int video = findVideoStream(format.get(), source, &codec);
+  const int video = findBestStream(format.get(), AVMEDIA_TYPE_VIDEO, source, &codec);
   const AVStream* stream = format->streams[video];
   const AVCodecParameters* params = stream->codecpar;
 

@@ -9,13 +9,14 @@
 
 namespace abrcast {
 
-// Opens `source` and reads its stream info. Errors name the source:
-// "Cannot open input /x.mp4: No such file or directory".
+// Opens `source` and reads its stream info. Errors name the source, as `label`
+// says: "Cannot open input /x.mp4: No such file or directory".
 // `interrupt` (may be null) lets blocking network reads give up.
-InputFormatPtr openMediaInput(const std::string& source, const AVIOInterruptCB* interrupt);
+InputFormatPtr openMediaInput(const std::string& source, const AVIOInterruptCB* interrupt, const char* label = "input");
 
-// Index of the best video stream; throws "No video stream in <source>" when there is none.
-int findVideoStream(AVFormatContext* format, const std::string& source, const AVCodec** codec);
+// Index of the best stream of `type` (audio or video), with its decoder;
+// throws "No video stream in <source>" when there is none.
+int findBestStream(AVFormatContext* format, AVMediaType type, const std::string& source, const AVCodec** codec);
 
 // The rate frames are shown at: the container's average, else the codec's guess. {0, 1} when unknown.
 AVRational guessFrameRate(AVFormatContext* format, int streamIndex);

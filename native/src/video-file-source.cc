@@ -17,7 +17,12 @@ std::string describeFormat(int width, int height, int format) {
 }  // namespace
 
 VideoFileSource::VideoFileSource(const EncoderConfig& config, PipelineEvents* events)
-    : config_(config), events_(events), decoder_(std::make_unique<VideoFileDecoder>(config.input.source, &stopped_)) {}
+    : config_(config),
+      events_(events),
+      decoder_(std::make_unique<StreamDecoder>(config.input.source, AVMEDIA_TYPE_VIDEO, &stopped_)) {
+  const AVFrame& first = decoder_->firstFrame();
+  frameFormat_ = VideoFrameFormat{first.width, first.height, AVPixelFormat(first.format), first.colorspace, first.color_range};
+}
 
 VideoFileSource::~VideoFileSource() {
   stop();
@@ -69,7 +74,7 @@ bool VideoFileSource::emit(FramePtr& frame) {
 void VideoFileSource::run() {
   ScopedLogTarget logTarget(events_, "[input] ");
   try {
-    const VideoFrameFormat& expected = decoder_->frameFormat();
+    const VideoFrameFormat& expected = frameFormat_;
     const AVRational sourceBase = decoder_->timeBase();
     const AVRational tickBase = config_.timeBase();
     const int64_t maxGapTicks = int64_t(kMaxGapSeconds / av_q2d(tickBase));

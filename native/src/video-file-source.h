@@ -1,5 +1,5 @@
 // The thread that feeds a file's video into the ladder: it decodes (through
-// VideoFileDecoder), turns the source's timestamps into one frame per tick of
+// StreamDecoder), turns the source's timestamps into one frame per tick of
 // the output rate, and hands each frame to `deliver` in its native pixel
 // format. With `live`, frame n is handed over n ticks after the first (wall
 // clock), so a file streams as if it were live; otherwise as fast as the
@@ -25,7 +25,8 @@
 #include "config.h"
 #include "ffmpeg.h"
 #include "pipeline-events.h"
-#include "video-file-decoder.h"
+#include "ladder-filter-graph.h"
+#include "stream-decoder.h"
 
 namespace abrcast {
 
@@ -44,7 +45,7 @@ class VideoFileSource {
   VideoFileSource(const VideoFileSource&) = delete;
   VideoFileSource& operator=(const VideoFileSource&) = delete;
 
-  const VideoFrameFormat& frameFormat() const { return decoder_->frameFormat(); }
+  const VideoFrameFormat& frameFormat() const { return frameFormat_; }
 
   // Starts the thread. `onEnd` follows the last delivered frame, also after stop() or a failure.
   void start(Deliver deliver, FailureHandler onFailure, EndHandler onEnd);
@@ -60,7 +61,8 @@ class VideoFileSource {
   const EncoderConfig& config_;
   PipelineEvents* events_;
   std::atomic<bool> stopped_{false};
-  std::unique_ptr<VideoFileDecoder> decoder_;
+  std::unique_ptr<StreamDecoder> decoder_;
+  VideoFrameFormat frameFormat_;  // of the first decoded frame; later frames must match
   Deliver deliver_;
   FailureHandler onFailure_;
   EndHandler onEnd_;

@@ -1,20 +1,25 @@
-#include "video-file-decoder.h"
+#include "stream-decoder.h"
 
 #include "media-input.h"
 
 namespace abrcast {
 
-int VideoFileDecoder::onInterrupt(void* opaque) {
-  const auto* self = static_cast<const VideoFileDecoder*>(opaque);
+int StreamDecoder::onInterrupt(void* opaque) {
+  const auto* self = static_cast<const StreamDecoder*>(opaque);
   return self->interrupted_ && self->interrupted_->load() ? 1 : 0;
 }
 
-VideoFileDecoder::VideoFileDecoder(const std::string& source, const std::atomic<bool>* interrupted)
+StreamDecoder::StreamDecoder(const std::string& source, AVMediaType type, const std::atomic<bool>* interrupted)
     : source_(source), interrupted_(interrupted), packet_(allocPacket()) {
-  const AVIOInterruptCB interrupt{&VideoFileDecoder::onInterrupt, this};
-  format_ = openMediaInput(source, &interrupt);
+  const bool audio = type == AVMEDIA_TYPE_AUDIO;
+  // An audio source is named as such (it may be a second file); a video stream is the input's.
+  label_ = (audio ? "audio source " : "input ") + source;
+  const std::string decodeWhat = audio ? "Cannot decode audio source " + source : "Cannot decode the video of " + source;
+
+  const AVIOInterruptCB interrupt{&StreamDecoder::onInterrupt, this};
+  format_ = openMediaInput(source, &interrupt, audio ? "audio source" : "input");
   const AVCodec* codec = nullptr;
-  streamIndex_ = findVideoStream(format_.get(), source, &codec);
+  streamIndex_ = findBestStream(format_.get(), type, source, &codec);
   for (unsigned i = 0; i < format_->nb_streams; ++i) {
     if (int(i) != streamIndex_) format_->streams[i]->discard = AVDISCARD_ALL;
   }
@@ -23,21 +28,18 @@ VideoFileDecoder::VideoFileDecoder(const std::string& source, const std::atomic<
 
   decoder_.reset(avcodec_alloc_context3(codec));
   if (!decoder_) throw std::bad_alloc();
-  check(avcodec_parameters_to_context(decoder_.get(), stream->codecpar), "Cannot read the video parameters of " + source);
+  check(avcodec_parameters_to_context(decoder_.get(), stream->codecpar), "Cannot read the parameters of " + label_);
   decoder_->pkt_timebase = stream->time_base;
   decoder_->thread_count = 0;  // as many as FFmpeg sees fit
-  check(avcodec_open2(decoder_.get(), codec, nullptr), "Cannot open the video decoder for " + source);
+  check(avcodec_open2(decoder_.get(), codec, nullptr), "Cannot open the decoder for " + label_);
 
   first_ = allocFrame();
-  if (!decodeNext(first_.get())) throw FFmpegError("Cannot decode the video of " + source + ": it holds no frames");
-  frameFormat_.width = first_->width;
-  frameFormat_.height = first_->height;
-  frameFormat_.pixelFormat = AVPixelFormat(first_->format);
-  frameFormat_.colorspace = first_->colorspace;
-  frameFormat_.colorRange = first_->color_range;
+  if (!decodeNext(first_.get())) {
+    throw FFmpegError(decodeWhat + (audio ? ": it holds no audio samples" : ": it holds no frames"));
+  }
 }
 
-bool VideoFileDecoder::next(AVFrame* frame) {
+bool StreamDecoder::next(AVFrame* frame) {
   av_frame_unref(frame);
   if (first_) {
     av_frame_move_ref(frame, first_.get());
@@ -47,8 +49,9 @@ bool VideoFileDecoder::next(AVFrame* frame) {
   return decodeNext(frame);
 }
 
-bool VideoFileDecoder::decodeNext(AVFrame* frame) {
-  const std::string what = "Cannot decode the video of " + source_;
+bool StreamDecoder::decodeNext(AVFrame* frame) {
+  const bool audio = decoder_->codec_type == AVMEDIA_TYPE_AUDIO;
+  const std::string what = audio ? "Cannot decode audio source " + source_ : "Cannot decode the video of " + source_;
   for (;;) {
     const int received = avcodec_receive_frame(decoder_.get(), frame);
     if (received == 0) return true;
@@ -63,10 +66,10 @@ bool VideoFileDecoder::decodeNext(AVFrame* frame) {
       continue;
     }
     if (read == AVERROR_EXIT && interrupted_ && interrupted_->load()) return false;
-    check(read, "Cannot read input " + source_);
+    check(read, "Cannot read " + label_);
     if (packet_->stream_index == streamIndex_) {
       const int sent = avcodec_send_packet(decoder_.get(), packet_.get());
-      // A damaged packet costs a frame or a few, not the stream: the decoder logs it.
+      // A damaged packet costs a frame or a few ms of sound, not the stream: the decoder logs it.
       if (sent < 0 && sent != AVERROR_INVALIDDATA) check(sent, what);
     }
     av_packet_unref(packet_.get());
