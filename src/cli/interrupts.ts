@@ -17,6 +17,14 @@ export interface Interrupts {
   dispose(): void;
 }
 
+/** What the second Ctrl-C says when it leaves a run live: how to end it later. */
+export function unfinishedRunMessage(runId: string | undefined): string[] {
+  return [
+    'error: interrupted again: stopped without finalizing the run',
+    ...(runId ? [`fix: end it later with \`abrcast finalize ${runId}\``] : []),
+  ];
+}
+
 export function handleInterrupts(handlers: InterruptHandlers): Interrupts {
   const controller = new AbortController();
   let requested: NodeJS.Signals | undefined;

@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { openRegistry } from '../../src/registry/open-registry.js';
+import type { RunRecord, SegmentRecord } from '../../src/registry/run-registry.js';
+
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
@@ -122,4 +125,20 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs =
 /** Lines of a playlist that are URIs (not tags or blanks). */
 export function playlistUris(text: string): string[] {
   return text.split('\n').map((line) => line.trim()).filter((line) => line.length > 0 && !line.startsWith('#'));
+}
+
+/** A CLI run's JSON lines, and the run and segments its start event names, read back from the embedded registry. */
+export async function readJsonRun<E extends { event?: unknown; runId?: unknown }>(
+  stdout: string,
+  dataDir: string,
+): Promise<{ events: E[]; run?: RunRecord; segments: SegmentRecord[] }> {
+  const events = stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as E);
+  const start = events.find((event) => event.event === 'start');
+  if (!start) return { events, segments: [] };
+  const registry = await openRegistry({ databaseUrl: '', dataDir: join(dataDir, 'db') });
+  try {
+    return { events, run: await registry.getRun(String(start.runId)), segments: await registry.listSegments(String(start.runId)) };
+  } finally {
+    await registry.close();
+  }
 }

@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
-import { openRegistry } from '../../src/registry/open-registry.js';
 import type { RunRecord, SegmentRecord } from '../../src/registry/run-registry.js';
-import { CliProcess, cliEnv, makeTempDir, playlistUris, runCli, type CliResult } from './cli-process.js';
+import { CliProcess, cliEnv, makeTempDir, playlistUris, readJsonRun, runCli, type CliResult } from './cli-process.js';
 
 interface Event {
   event: string;
@@ -29,17 +28,7 @@ describe('abrcast demo --duration 4 --json', () => {
       cliEnv(temp.path),
       90_000,
     );
-    events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Event);
-    const start = events.find((event) => event.event === 'start');
-    if (start) {
-      const registry = await openRegistry({ databaseUrl: '', dataDir: join(temp.path, 'data', 'db') });
-      try {
-        run = await registry.getRun(String(start.runId));
-        segments = await registry.listSegments(String(start.runId));
-      } finally {
-        await registry.close();
-      }
-    }
+    ({ events, run, segments } = await readJsonRun<Event>(result.stdout, join(temp.path, 'data')));
   });
 
   after(async () => {

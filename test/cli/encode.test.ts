@@ -8,9 +8,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { openRegistry } from '../../src/registry/open-registry.js';
 import type { RunRecord, SegmentRecord } from '../../src/registry/run-registry.js';
-import { CliProcess, cliEnv, makeTempDir, playlistUris, runCli, type CliResult } from './cli-process.js';
+import { CliProcess, cliEnv, makeTempDir, playlistUris, readJsonRun, runCli, type CliResult } from './cli-process.js';
 
 const run = promisify(execFile);
 
@@ -38,17 +37,7 @@ describe('abrcast encode clip.mp4 --ladder 360,180 --segment 1 --json', () => {
       cliEnv(temp.path),
       90_000,
     );
-    events = result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Event);
-    const start = events.find((event) => event.event === 'start');
-    if (start) {
-      const registry = await openRegistry({ databaseUrl: '', dataDir: join(temp.path, 'data', 'db') });
-      try {
-        run_ = await registry.getRun(String(start.runId));
-        segments = await registry.listSegments(String(start.runId));
-      } finally {
-        await registry.close();
-      }
-    }
+    ({ events, run: run_, segments } = await readJsonRun<Event>(result.stdout, join(temp.path, 'data')));
   });
 
   after(async () => {

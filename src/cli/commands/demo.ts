@@ -6,7 +6,7 @@ import { startServer } from '../../server/index.js';
 import type { DemoConfig } from '../config.js';
 import { DemoRenderer } from '../demo-renderer.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
-import { handleInterrupts } from '../interrupts.js';
+import { handleInterrupts, unfinishedRunMessage } from '../interrupts.js';
 import { openServices } from '../open-services.js';
 import { describeServices, reportPublishing } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
@@ -22,10 +22,7 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
       reporter.clearStatus();
       reporter.info(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: finishing the run (press Ctrl-C again to abort)`);
     },
-    secondMessage: () => [
-      'error: interrupted again: stopped without finalizing the run',
-      ...(runId ? [`fix: end it later with \`abrcast finalize ${runId}\``] : []),
-    ],
+    secondMessage: () => unfinishedRunMessage(runId),
   });
   try {
     const services = await openServices(config);

@@ -10,7 +10,7 @@ import { startServer } from '../../server/index.js';
 import { ENCODE_DEFAULTS, type EncodeConfig } from '../config.js';
 import { formatEncodeProgress } from '../encode-progress.js';
 import { CliError, EXIT_CODES, usageError, type ExitCode } from '../errors.js';
-import { handleInterrupts } from '../interrupts.js';
+import { handleInterrupts, unfinishedRunMessage } from '../interrupts.js';
 import { openServices } from '../open-services.js';
 import { describeServices, reportPublishing } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
@@ -66,10 +66,7 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
       const name = signal === 'SIGINT' ? 'Ctrl-C' : signal;
       reporter.info(encoding ? `${name}: stopping the input and finishing the run (press Ctrl-C again to abort)` : `${name}: stopping the server`);
     },
-    secondMessage: () => [
-      'error: interrupted again: stopped without finalizing the run',
-      ...(runId ? [`fix: end it later with \`abrcast finalize ${runId}\``] : []),
-    ],
+    secondMessage: () => unfinishedRunMessage(runId),
   });
   try {
     const services = await openServices(config);
