@@ -3,6 +3,7 @@
 
 #include "hardware-probe.h"
 #include "ladder-encoder-binding.h"
+#include "ladder-preview-binding.h"
 #include "log-router.h"
 #include "media-probe-binding.h"
 
@@ -40,6 +41,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeLadderEncoder", LadderEncoderBinding::Define(env));
   exports.Set("probeHardware", Napi::Function::New(env, ProbeHardware, "probeHardware"));
   exports.Set("probeMedia", Napi::Function::New(env, ProbeMedia, "probeMedia"));
+  exports.Set("scaleLadderFrame", Napi::Function::New(env, ScaleLadderFrame, "scaleLadderFrame"));
   exports.Set("ffmpegVersions", Napi::Function::New(env, FFmpegVersions, "ffmpegVersions"));
   return exports;
 }

@@ -8,6 +8,7 @@ import { AbrcastError, describeValue, invalidParameterError, withCallSiteStack }
 import { loadNativeAddon, type NativeEvent, type NativeLadderEncoder } from '../native/binding.js';
 import { selectEncoder } from './hardware.js';
 import { fileEncoderOptions, probeMediaFile } from './media-file.js';
+import { toNativeConfig } from './native-config.js';
 import { normalizeEncoderOptions, type NormalizedEncoderOptions } from './options.js';
 import type {
   ActiveEncoder, EncodeProgress, EncodeSummary, FileEncoderOptions, LadderEncoderOptions, MediaInfo, Rendition, SegmentEvent,
@@ -81,24 +82,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     const addon = loadNativeAddon();
     try {
       this.#native = new addon.NativeLadderEncoder(
-        {
-          width: normalized.width,
-          height: normalized.height,
-          fpsNum: normalized.fpsNum,
-          fpsDen: normalized.fpsDen,
-          pixelFormat: normalized.pixelFormat,
-          framesPerSegment: normalized.framesPerSegment,
-          encoder: selection.encoder,
-          x264Preset: normalized.x264Preset,
-          nvencPreset: normalized.nvencPreset,
-          nvencTune: normalized.nvencTune,
-          scaleFlags: normalized.scaleAlgorithm,
-          maxFramesInFlight: normalized.maxFramesInFlight,
-          outputDir: normalized.outputDir ?? '',
-          renditions: normalized.renditions.map((r) => ({ ...r })),
-          ...(normalized.audio ? { audio: { ...normalized.audio } } : {}),
-          ...(normalized.input ? { input: { ...normalized.input } } : {}),
-        },
+        toNativeConfig(normalized, selection.encoder),
         (event) => this.#onNativeEvent(event),
       );
     } catch (cause) {

@@ -80,6 +80,12 @@ export interface NativeAddon {
   probeHardware(width: number, height: number): NativeHardwareReport;
   /** Rejects with "Cannot open input <source>: <reason>" or "No video stream in <source>". */
   probeMedia(source: string): Promise<NativeMediaInfo>;
+  /** One frame through the ladder's filter graph (CPU or CUDA); the scaled frames as packed yuv420p. */
+  scaleLadderFrame(
+    config: NativeEncoderConfig,
+    frame: Uint8Array,
+    useCuda: boolean,
+  ): Array<{ name: string; width: number; height: number; pixelFormat: string; onGpu: boolean; data: Buffer }>;
   ffmpegVersions(): Record<string, string>;
 }
 

@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { LadderEncoder, probeHardware, type SegmentEvent } from '../../src/index.js';
+import { LadderEncoder, previewLadderFrame, probeHardware, type SegmentEvent } from '../../src/index.js';
 import { FrameGenerator } from '../support/frames.js';
 import { probeBytes } from '../support/media.js';
+import { psnr } from '../support/psnr.js';
 
 const report = await probeHardware();
 const noCuda = !report.cuda && `no CUDA device here: ${report.reason}`;
@@ -24,6 +25,23 @@ describe('hardware probe on a CUDA machine', () => {
     assert.equal(encoder.fallbackReason, report.reason);
     await encoder.close();
     assert.throws(() => new LadderEncoder({ width: 640, height: 360, fps: 30, encoder: 'nvenc' }), /Cannot use encoder nvenc: /);
+  });
+});
+
+describe('CUDA scaling', () => {
+  // The GPU path's one upload and scale_cuda per rendition, downloaded and
+  // compared with the CPU path's swscale output. Runs on any CUDA GPU, NVENC or not.
+  test('scale_cuda gives every rendition the CPU picture (PSNR > 40 dB)', { skip: noCuda }, async () => {
+    const frame = Buffer.from(new FrameGenerator(1920, 1080).frame(42));
+    const options = { width: 1920, height: 1080, fps: 30 };
+    const cpu = await previewLadderFrame(options, frame, { device: 'cpu' });
+    const gpu = await previewLadderFrame(options, frame, { device: 'cuda' });
+    assert.deepEqual(gpu.map((f) => [f.name, f.width, f.height, f.onGpu]), cpu.map((f) => [f.name, f.width, f.height, true]));
+    for (const [i, scaled] of gpu.entries()) {
+      const db = psnr(scaled.data, cpu[i]!.data);
+      console.log(`# ${scaled.name}: scale_cuda vs swscale ${db.toFixed(2)} dB`);
+      assert.ok(db > 40, `${scaled.name}: ${db.toFixed(2)} dB`);
+    }
   });
 });
 

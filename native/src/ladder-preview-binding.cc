@@ -1,0 +1,87 @@
+#include "ladder-preview-binding.h"
+
+#include "config-reader.h"
+#include "hardware-probe.h"
+#include "ladder-filter-graph.h"
+#include "log-router.h"
+
+namespace abrcast {
+
+namespace {
+
+// Packs a yuv420p frame's planes (Y, then U, then V) without row padding.
+Napi::Buffer<uint8_t> packPlanes(Napi::Env env, const AVFrame* frame) {
+  const int size = av_image_get_buffer_size(AVPixelFormat(frame->format), frame->width, frame->height, 1);
+  check(size, "Cannot size a scaled frame");
+  Napi::Buffer<uint8_t> buffer = Napi::Buffer<uint8_t>::New(env, size_t(size));
+  check(av_image_copy_to_buffer(buffer.Data(), size, frame->data, frame->linesize, AVPixelFormat(frame->format),
+                                frame->width, frame->height, 1),
+        "Cannot copy a scaled frame");
+  return buffer;
+}
+
+}  // namespace
+
+Napi::Value ScaleLadderFrame(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsObject() || !info[1].IsTypedArray() || !info[2].IsBoolean()) {
+    throw Napi::TypeError::New(env, "scaleLadderFrame(config, frame, useCuda) needs an object, a typed array and a boolean");
+  }
+  const EncoderConfig config = readConfig(info[0].As<Napi::Object>());
+  Napi::TypedArray pixels = info[1].As<Napi::TypedArray>();
+  const bool useCuda = info[2].As<Napi::Boolean>().Value();
+  const int bytesPerPixel = config.inputFormat == AV_PIX_FMT_RGB24 ? 3 : 4;
+  const size_t stride = size_t(config.width) * bytesPerPixel;
+  if (pixels.ByteLength() != stride * size_t(config.height)) {
+    throw Napi::RangeError::New(env, "Expected frame of " + std::to_string(stride * size_t(config.height)) +
+                                         " bytes but received " + std::to_string(pixels.ByteLength()));
+  }
+
+  try {
+    installLogRouter();
+    BufferRefPtr device = useCuda ? sharedCudaDevice() : BufferRefPtr();
+    const VideoFrameFormat source{config.width, config.height, config.inputFormat, AVCOL_SPC_UNSPECIFIED, AVCOL_RANGE_JPEG};
+    LadderFilterGraph graph(config, source, device.get());
+
+    FramePtr input = allocFrame();
+    input->width = config.width;
+    input->height = config.height;
+    input->format = config.inputFormat;
+    input->color_range = AVCOL_RANGE_JPEG;
+    input->pts = 0;
+    check(av_frame_get_buffer(input.get(), 0), "Cannot allocate the input frame");
+    const auto* data = static_cast<const uint8_t*>(pixels.ArrayBuffer().Data()) + pixels.ByteOffset();
+    av_image_copy_plane(input->data[0], input->linesize[0], data, int(stride), int(stride), config.height);
+    graph.push(input.get());
+    graph.pushEnd();
+
+    Napi::Array result = Napi::Array::New(env, graph.renditionCount());
+    FramePtr scaled = allocFrame();
+    FramePtr downloaded = allocFrame();
+    for (size_t i = 0; i < graph.renditionCount(); ++i) {
+      if (graph.pull(i, scaled.get()) != 1) throw FFmpegError("The filter graph gave no frame for rendition " + config.renditions[i].name);
+      const AVFrame* frame = scaled.get();
+      if (scaled->format == AV_PIX_FMT_CUDA) {
+        // The GPU's frame comes back to system memory in its software format (yuv420p).
+        check(av_hwframe_transfer_data(downloaded.get(), scaled.get(), 0),
+              "Cannot download the CUDA frame of rendition " + config.renditions[i].name);
+        frame = downloaded.get();
+      }
+      Napi::Object item = Napi::Object::New(env);
+      item.Set("name", config.renditions[i].name);
+      item.Set("width", frame->width);
+      item.Set("height", frame->height);
+      item.Set("pixelFormat", av_get_pix_fmt_name(AVPixelFormat(frame->format)));
+      item.Set("onGpu", scaled->format == AV_PIX_FMT_CUDA);
+      item.Set("data", packPlanes(env, frame));
+      result.Set(uint32_t(i), item);
+      av_frame_unref(scaled.get());
+      av_frame_unref(downloaded.get());
+    }
+    return result;
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(env, error.what());
+  }
+}
+
+}  // namespace abrcast

@@ -1,0 +1,41 @@
+// One frame through the ladder's scalers, without encoding: the YUV picture
+// each rendition's encoder would get. On 'cuda' the frame is uploaded, scaled
+// with scale_cuda and downloaded, so the GPU path can be checked against the
+// CPU path on any CUDA machine, NVENC or not.
+import { AbrcastError, describeValue, invalidParameterError } from '../errors.js';
+import { loadNativeAddon } from '../native/binding.js';
+import { toNativeConfig } from './native-config.js';
+import { normalizeEncoderOptions } from './options.js';
+import type { LadderEncoderOptions } from './types.js';
+
+export interface ScaledRenditionFrame {
+  name: string;
+  width: number;
+  height: number;
+  /** yuv420p: the Y, U and V planes one after another, without row padding. */
+  pixelFormat: string;
+  /** Whether the frame was scaled on the GPU (then downloaded). */
+  onGpu: boolean;
+  data: Buffer;
+}
+
+export async function previewLadderFrame(
+  options: Omit<LadderEncoderOptions, 'audio' | 'input' | 'outputDir'>,
+  frame: Uint8Array | Uint8ClampedArray,
+  { device = 'cpu' }: { device?: 'cpu' | 'cuda' } = {},
+): Promise<ScaledRenditionFrame[]> {
+  const normalized = normalizeEncoderOptions({ ...options, encoder: 'x264' });
+  if (device !== 'cpu' && device !== 'cuda') throw invalidParameterError('device', 'one of cpu, cuda', device);
+  if (!(frame instanceof Uint8Array || frame instanceof Uint8ClampedArray)) {
+    throw new TypeError(`Expected Buffer or Uint8Array for frame but received ${describeValue(frame)}`);
+  }
+  if (frame.byteLength !== normalized.frameBytes) {
+    const { width, height, pixelFormat } = normalized;
+    throw new RangeError(`Expected frame of ${normalized.frameBytes} bytes (${width}x${height} ${pixelFormat}) but received ${frame.byteLength}`);
+  }
+  try {
+    return loadNativeAddon().scaleLadderFrame(toNativeConfig(normalized, 'x264'), frame as Uint8Array, device === 'cuda');
+  } catch (cause) {
+    throw new AbrcastError(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
