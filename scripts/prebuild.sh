@@ -60,6 +60,7 @@ cat >"$platform_dir/BUILD-INFO.txt" <<EOF
 abrcast $(node -p "require('./package.json').version") prebuild for linux-x64 (glibc), N-API ${napi_version}
 built: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(. /etc/os-release && echo "$PRETTY_NAME"), $(gcc --version | head -1), node $(node --version)
 size: ${size} bytes (stripped)
+native sources: $(bash scripts/native-sources-hash.sh) (scripts/native-sources-hash.sh)
 glibc floor: ${glibc_floor} (libstdc++: ${glibcxx_floor}, ${cxxabi_floor}) - needs a system at least this new
 license: GPL-2.0-or-later (libx264 is GPL; FFmpeg configured with --enable-gpl)
 dynamic dependencies:

@@ -52,6 +52,13 @@ describe('prebuilt addon with static FFmpeg', { skip }, () => {
     assert.ok(size > 0 && size < 30 * 1024 * 1024, `size ${size}`);
   });
 
+  test('the committed prebuild was built from the native sources as they are now', async () => {
+    const info = await readFile(join(root, 'prebuilds/linux-x64/BUILD-INFO.txt'), 'utf8');
+    const recorded = /native sources: ([0-9a-f]{64})/.exec(info)?.[1];
+    const { stdout } = await run('bash', [join(root, 'scripts/native-sources-hash.sh')]);
+    assert.equal(recorded, stdout.trim(), 'native/ or CMakeLists.txt changed since the prebuild: run `npm run prebuild:linux-x64` and commit it');
+  });
+
   describe('npm pack, then npm install --ignore-scripts into an empty project', () => {
     let work: string;
     let installed: string;
