@@ -43,6 +43,16 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'runs in creation order',
+    statements: [
+      // created_at ties when two runs start within the clock's resolution
+      // (PGlite's is coarse); an insertion sequence never does.
+      `ALTER TABLE runs ADD COLUMN created_seq bigserial`,
+      `CREATE INDEX runs_created_seq_idx ON runs (created_seq DESC)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

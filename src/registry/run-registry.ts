@@ -355,7 +355,7 @@ export class RunRegistry {
     const limit = options.limit ?? 50;
     requirePositiveInteger('limit', limit, MAX_LIST_LIMIT);
     const { rows } = await this.#sql.query<RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs ORDER BY created_at DESC, id DESC LIMIT $1`,
+      `SELECT ${RUN_COLUMNS} FROM runs ORDER BY created_seq DESC LIMIT $1`,
       [limit],
     );
     return rows.map(toRunRecord);
