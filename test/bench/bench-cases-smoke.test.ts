@@ -3,14 +3,12 @@
 // limits: only that every segment was measured at every stage, in a sensible
 // order, and that the loaded endpoint answered every request with a 2xx.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { bench } from './bench-process.js';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
 interface Percentiles { count: number; p50: number; p99: number; min: number; max: number; mean: number }
 interface Timeline { rendition: string; index: number; readyMs: number; uploadedMs: number; publishedMs: number; servedMs: number }
@@ -41,29 +39,7 @@ interface EndpointReport {
   }[];
 }
 
-const running = new Set<ReturnType<typeof spawn>>();
 
-function bench(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      running.delete(child);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
-
-after(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 async function onlyResultFile(outDir: string, name: string): Promise<unknown> {
   assert.deepEqual(await readdir(outDir), [name]);

@@ -2,16 +2,14 @@
 // makes the same segments, and reports positive measurements. No speed limits:
 // the numbers depend on the machine; only their presence and sense are checked.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { probeHardware } from '../../src/index.js';
+import { bench } from './bench-process.js';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const PIPELINES = ['abrcast', 'original', 'one-ffmpeg', 'floor'];
 
 interface Spread { median: number; min: number; max: number }
@@ -28,29 +26,7 @@ interface Report {
   runs: Run[];
 }
 
-const running = new Set<ReturnType<typeof spawn>>();
 
-function bench(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      running.delete(child);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
-
-after(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 describe('npm run bench -- --quick --json', () => {
   let outDir: string;
