@@ -50,6 +50,8 @@ describe('abrcast demo --duration 4 --json', () => {
     const start = events[0];
     assert.match(String(start.watchUrl), /^http:\/\/127\.0\.0\.1:(\d+)\/runs\/[a-z0-9_-]+\/watch$/);
     assert.notEqual(String(start.watchUrl).match(/:(\d+)\//)![1], '0', 'port 0 is replaced by the real port');
+    // auto picks NVENC only where it can open a session; otherwise the start event says why not.
+    if (start.encoder === 'x264') assert.match(String(start.fallbackReason), /\S/);
     const end = events.at(-1)!;
     assert.equal(end.status, 'ended');
     assert.equal(end.frames, 120, '4 s at 30 fps');

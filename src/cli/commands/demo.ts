@@ -89,6 +89,7 @@ async function streamRun(
     segmentDuration: config.segmentSeconds,
     renditions: output.renditions,
     encoder: output.encoder.encoder,
+    ...(output.encoder.fallbackReason ? { fallbackReason: output.encoder.fallbackReason } : {}),
     store: output.store.kind,
     database: dialect,
     dataDir: config.dataDir,

@@ -175,6 +175,7 @@ async function encodeRun(
     totalFrames: totalFrames ?? null,
     renditions: output.renditions,
     encoder: encoder.encoder,
+    ...(encoder.fallbackReason ? { fallbackReason: encoder.fallbackReason } : {}),
     store: output.store.kind,
     database: dialect,
     dataDir: config.dataDir,
