@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what abrcast needs on a fresh Debian/Ubuntu machine, then builds it.
 #   bash scripts/bootstrap.sh          # to run abrcast (FFmpeg libraries, npm packages, the addon)
-#   bash scripts/bootstrap.sh --test   # also what the tests use: ffmpeg/ffprobe, PostgreSQL 15, Chromium, Kubo
+#   bash scripts/bootstrap.sh --test   # also what the tests use: ffmpeg/ffprobe, PostgreSQL 15, Chromium, Kubo, clang (CUDA kernel check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +12,7 @@ packages=(cmake g++ make pkg-config
   libavcodec-dev libavformat-dev libavfilter-dev libswscale-dev libavutil-dev libswresample-dev
   libx264-dev libffmpeg-nvenc-dev)
 if [ "$with_tests" = 1 ]; then
-  packages+=(ffmpeg postgresql-15 chromium golang-go)
+  packages+=(ffmpeg postgresql-15 chromium golang-go clang)
 fi
 
 missing=()

@@ -30,7 +30,7 @@ failed=0
 for source in native/src/*.cc; do
   g++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -Wno-unused-parameter \
     -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED \
-    -I"$prefix/include" -I"$node_api" -I"$napi" "$source" || failed=1
+    -I"$prefix/include" -Inative/cuda -I"$node_api" -I"$napi" "$source" || failed=1
 done
 [ "$failed" = 0 ] || { echo "native sources do not compile cleanly against FFmpeg from $suite (libavcodec $version)" >&2; exit 1; }
 echo "native sources compile cleanly against FFmpeg from $suite (libavcodec $version)"

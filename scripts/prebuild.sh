@@ -71,7 +71,8 @@ FFmpeg: Debian source package ${ffmpeg_deb_source}, statically linked, symbols h
 x264: Debian source package ${x264_deb_source} (X264_BUILD ${x264_build}), statically linked
   configure: ${x264_configure}
 GPU: h264_nvenc, hwupload_cuda and scale_cuda (PTX built by clang, cuda-llvm); CUDA and NVENC
-  are loaded from the NVIDIA driver at run time (dlopen), nothing CUDA is linked.
+  are loaded from the NVIDIA driver at run time (dlopen), nothing CUDA is linked. The device-frame
+  RGB-to-YUV kernel is embedded as PTX (native/cuda/rgb-to-yuv420-ptx.h, sm_52) for the driver to compile.
 Left out: network protocols (http/https/tls), hls demuxer, AV1 decoding (FFmpeg 5.1 has only a
   hwaccel AV1 decoder), 10-bit x264, zlib/lzma/iconv/xlib/vaapi/vdpau (--disable-autodetect).
 Source code: https://sources.debian.org/src/ffmpeg/ and https://sources.debian.org/src/x264/

@@ -6,13 +6,14 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
   if (Buffer.isBuffer(value)) return `Buffer of ${value.length} bytes`;
   if (ArrayBuffer.isView(value)) return `${value.constructor.name} of ${value.byteLength} bytes`;
   if (Array.isArray(value)) return `array of length ${value.length}`;
   if (typeof value === 'function') return 'function';
   try {
-    const json = JSON.stringify(value);
+    const json = JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? `${item}n` : item));
     return json.length > 80 ? `${json.slice(0, 77)}...` : json;
   } catch {
     return typeof value;

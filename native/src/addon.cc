@@ -1,6 +1,7 @@
 // Module entry: the encoder class, the hardware and media probes and FFmpeg's versions.
 #include <napi.h>
 
+#include "cuda-frame-import.h"
 #include "hardware-probe.h"
 #include "ladder-encoder-binding.h"
 #include "ladder-preview-binding.h"
@@ -23,6 +24,38 @@ Napi::Value ProbeHardware(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// Test support: device memory for tests and examples that have no CUDA bindings of their own.
+Napi::Value UploadToCuda(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    throw Napi::TypeError::New(env, "uploadToCuda(data, rowBytes, pitch) needs a typed array and two numbers");
+  }
+  Napi::TypedArray data = info[0].As<Napi::TypedArray>();
+  const size_t rowBytes = size_t(info[1].As<Napi::Number>().Int64Value());
+  const size_t pitch = size_t(info[2].As<Napi::Number>().Int64Value());
+  if (rowBytes == 0 || pitch < rowBytes || data.ByteLength() % rowBytes != 0) {
+    throw Napi::RangeError::New(env, "Expected rowBytes dividing the data's length and pitch >= rowBytes");
+  }
+  try {
+    const auto* bytes = static_cast<const uint8_t*>(data.ArrayBuffer().Data()) + data.ByteOffset();
+    return Napi::BigInt::New(env, uploadToCudaMemory(bytes, rowBytes, data.ByteLength() / rowBytes, pitch));
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(env, error.what());
+  }
+}
+
+void FreeCuda(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool lossless = false;
+  if (info.Length() < 1 || !info[0].IsBigInt()) throw Napi::TypeError::New(env, "freeCuda(pointer) needs a bigint");
+  const uint64_t pointer = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
+  try {
+    freeCudaMemory(pointer);
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(env, error.what());
+  }
+}
+
 Napi::Value FFmpegVersions(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object versions = Napi::Object::New(env);
@@ -42,6 +75,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeHardware", Napi::Function::New(env, ProbeHardware, "probeHardware"));
   exports.Set("probeMedia", Napi::Function::New(env, ProbeMedia, "probeMedia"));
   exports.Set("scaleLadderFrame", Napi::Function::New(env, ScaleLadderFrame, "scaleLadderFrame"));
+  exports.Set("uploadToCuda", Napi::Function::New(env, UploadToCuda, "uploadToCuda"));
+  exports.Set("freeCuda", Napi::Function::New(env, FreeCuda, "freeCuda"));
   exports.Set("ffmpegVersions", Napi::Function::New(env, FFmpegVersions, "ffmpegVersions"));
   return exports;
 }

@@ -85,6 +85,7 @@ EncoderConfig readConfig(const Napi::Object& options) {
   config.outputDir = requireString(options, "outputDir");
   config.audio = readAudioConfig(options);
   config.input = readInputConfig(options);
+  config.cudaFrames = requireBool(options, "cudaFrames");
   Napi::Value list = options.Get("renditions");
   if (!list.IsArray()) throw Napi::TypeError::New(env, "Expected array for native option renditions");
   Napi::Array renditions = list.As<Napi::Array>();
@@ -94,6 +95,23 @@ EncoderConfig readConfig(const Napi::Object& options) {
                                                 requireInt(item, "height"), requireInt(item, "bitrate")});
   }
   return config;
+}
+
+DeviceFrame readDeviceFrame(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject()) throw Napi::TypeError::New(env, "Expected { cudaDevicePtr, pitch } for frame");
+  Napi::Object object = value.As<Napi::Object>();
+  Napi::Value pointer = object.Get("cudaDevicePtr");
+  Napi::Value pitch = object.Get("pitch");
+  if (!pointer.IsBigInt() || !pitch.IsNumber()) {
+    throw Napi::TypeError::New(env, "Expected bigint cudaDevicePtr and number pitch for the native device frame");
+  }
+  DeviceFrame frame;
+  bool lossless = false;
+  frame.pointer = pointer.As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless || frame.pointer == 0) throw Napi::RangeError::New(env, "Expected a non-zero 64-bit cudaDevicePtr");
+  frame.pitch = size_t(pitch.As<Napi::Number>().Int64Value());
+  return frame;
 }
 
 }  // namespace abrcast

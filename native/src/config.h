@@ -59,6 +59,8 @@ struct EncoderConfig {
   std::vector<RenditionConfig> renditions;
   AudioConfig audio;
   FileInputConfig input;
+  // write() takes CUDA device pointers instead of host memory (see cuda-frame-import.h).
+  bool cudaFrames = false;
 
   bool fromFile() const { return !input.source.empty(); }
 

@@ -1,6 +1,9 @@
 #include "hardware-probe.h"
 
 #include <ffnvcodec/dynlink_loader.h>
+extern "C" {
+#include <libavutil/hwcontext_cuda.h>
+}
 
 #include <dlfcn.h>
 
@@ -73,7 +76,10 @@ BufferRefPtr sharedCudaDevice() {
   std::lock_guard<std::mutex> lock(deviceMutex);
   if (!cudaDevice) {
     AVBufferRef* device = nullptr;
-    const int created = av_hwdevice_ctx_create(&device, AV_HWDEVICE_TYPE_CUDA, nullptr, nullptr, 0);
+    // The primary context is the CUDA runtime's (cudaMalloc's), so a renderer's device frames
+    // are valid in it without peer mappings.
+    const int created =
+        av_hwdevice_ctx_create(&device, AV_HWDEVICE_TYPE_CUDA, nullptr, nullptr, AV_CUDA_USE_PRIMARY_CONTEXT);
     if (created < 0) throw FFmpegError("no CUDA device (" + cudaFailureDetail(created) + ")");
     cudaDevice.reset(device);
   }

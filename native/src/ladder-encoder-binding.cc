@@ -28,6 +28,7 @@ Napi::Function LadderEncoderBinding::Define(Napi::Env env) {
   return DefineClass(env, "NativeLadderEncoder",
                      {
                          InstanceMethod<&LadderEncoderBinding::Write>("write"),
+                         InstanceMethod<&LadderEncoderBinding::WriteCuda>("writeCuda"),
                          InstanceMethod<&LadderEncoderBinding::WriteAudio>("writeAudio"),
                          InstanceMethod<&LadderEncoderBinding::Start>("start"),
                          InstanceMethod<&LadderEncoderBinding::End>("end"),
@@ -91,6 +92,7 @@ Napi::Value LadderEncoderBinding::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (config_.fromFile()) throw Napi::Error::New(env, "write() is not available: frames are decoded from " + config_.input.source);
   if (!pipeline_) return Napi::Number::New(env, -1);
+  if (config_.cudaFrames) throw Napi::TypeError::New(env, "Expected { cudaDevicePtr, pitch } for frame (cudaFrames: true)");
   if (info.Length() < 1 || !info[0].IsTypedArray()) throw Napi::TypeError::New(env, "Expected a Buffer or Uint8Array frame");
   Napi::TypedArray array = info[0].As<Napi::TypedArray>();
   if (array.ByteLength() != frameBytes_) {
@@ -100,6 +102,19 @@ Napi::Value LadderEncoderBinding::Write(const Napi::CallbackInfo& info) {
   const auto* pixels = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
   try {
     return Napi::Number::New(env, double(pipeline_->submit(pixels, frameStride_)));
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(env, error.what());
+  }
+}
+
+Napi::Value LadderEncoderBinding::WriteCuda(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!config_.cudaFrames) throw Napi::Error::New(env, "writeCuda() needs the option cudaFrames: true");
+  if (!pipeline_) return Napi::Number::New(env, -1);
+  if (info.Length() < 1) throw Napi::TypeError::New(env, "Expected { cudaDevicePtr, pitch } for frame");
+  const DeviceFrame frame = readDeviceFrame(info[0]);
+  try {
+    return Napi::Number::New(env, double(pipeline_->submitCuda(frame.pointer, frame.pitch)));
   } catch (const std::exception& error) {
     throw Napi::Error::New(env, error.what());
   }

@@ -33,6 +33,7 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   using CleanupHook = Napi::Env::CleanupHook<void (*)(LadderEncoderBinding*), LadderEncoderBinding>;
 
   Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value WriteCuda(const Napi::CallbackInfo& info);
   Napi::Value WriteAudio(const Napi::CallbackInfo& info);
   void Start(const Napi::CallbackInfo& info);
   void End(const Napi::CallbackInfo& info);

@@ -10,25 +10,33 @@ namespace {
 // To YUV once, at source size. BT.709 limited range is what HLS players
 // assume for HD; the encoders are tagged to match. The input's matrix and
 // range come from each frame (RGB, or a decoder's BT.601/709, full or limited).
-constexpr const char* kToYuv = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p";
+// `area` makes each 4:2:0 chroma sample the mean of its 2x2 block, whatever the
+// per-rendition scaler: no ringing at colour edges, and the same picture as the
+// GPU path's kernel for device frames (native/cuda/rgb-to-yuv420.h).
+constexpr const char* kToYuv = "scale=out_color_matrix=bt709:out_range=tv:flags=area,format=yuv420p";
 
 std::string describeGraph(const EncoderConfig& config, const VideoFrameFormat& source, bool cuda) {
   const size_t count = config.renditions.size();
   std::ostringstream spec;
   spec << "[in]";
-  const int extraWidth = source.width - config.width;
-  const int extraHeight = source.height - config.height;
-  if (extraWidth != 0 || extraHeight != 0) {
-    // An odd-sized source loses its last column/row; anything else is scaled to the ladder's size.
-    if (extraWidth >= 0 && extraWidth <= 1 && extraHeight >= 0 && extraHeight <= 1) {
-      spec << "crop=w=" << config.width << ":h=" << config.height << ":x=0:y=0,";
-    } else {
-      spec << "scale=w=" << config.width << ":h=" << config.height << ",";
+  if (source.pixelFormat == AV_PIX_FMT_CUDA) {
+    // Device-frame input arrives on the GPU, converted at the ladder's size (cuda-frame-import.h).
+    spec << "split=" << count;
+  } else {
+    const int extraWidth = source.width - config.width;
+    const int extraHeight = source.height - config.height;
+    if (extraWidth != 0 || extraHeight != 0) {
+      // An odd-sized source loses its last column/row; anything else is scaled to the ladder's size.
+      if (extraWidth >= 0 && extraWidth <= 1 && extraHeight >= 0 && extraHeight <= 1) {
+        spec << "crop=w=" << config.width << ":h=" << config.height << ":x=0:y=0,";
+      } else {
+        spec << "scale=w=" << config.width << ":h=" << config.height << ",";
+      }
     }
+    spec << kToYuv;
+    if (cuda) spec << ",hwupload_cuda";
+    spec << ",split=" << count;
   }
-  spec << kToYuv;
-  if (cuda) spec << ",hwupload_cuda";
-  spec << ",split=" << count;
   for (size_t i = 0; i < count; ++i) spec << "[s" << i << "]";
   for (size_t i = 0; i < count; ++i) {
     const RenditionConfig& r = config.renditions[i];
@@ -70,6 +78,13 @@ LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, const VideoFra
   if (hasOption(buffer, "range")) sourceArgs << ":range=" << int(source.colorRange);
   check(avfilter_graph_create_filter(&source_, buffer, "in", sourceArgs.str().c_str(), nullptr, graph_.get()),
         "Cannot create the filter graph's frame source");
+  if (source.hwFrames) {
+    // GPU frames in: the source must know their pool, as scale_cuda takes its device from it.
+    std::unique_ptr<AVBufferSrcParameters, decltype(&av_free)> parameters(av_buffersrc_parameters_alloc(), &av_free);
+    if (!parameters) throw std::bad_alloc();
+    parameters->hw_frames_ctx = source.hwFrames;  // av_buffersrc_parameters_set takes its own reference
+    check(av_buffersrc_parameters_set(source_, parameters.get()), "Cannot give the filter graph's source its CUDA frames");
+  }
 
   const size_t count = config.renditions.size();
   sinks_.resize(count);

@@ -1,6 +1,7 @@
 // One libavfilter graph per encoder instance:
 //   CPU:  buffer -> [crop/scale to the ladder's source size] -> scale (to BT.709 YUV 4:2:0 once) -> split=N -> scale per rendition -> buffersink x N
 //   CUDA: buffer -> [crop/scale] -> scale (to YUV once) -> hwupload_cuda -> split=N -> scale_cuda per rendition -> buffersink x N
+//   CUDA frames in (device-frame input, already YUV on the GPU): buffer -> split=N -> scale_cuda per rendition -> buffersink x N
 // A graph is not thread-safe, so a single thread feeds and drains it.
 #pragma once
 
@@ -18,6 +19,8 @@ struct VideoFrameFormat {
   AVPixelFormat pixelFormat = AV_PIX_FMT_NONE;
   AVColorSpace colorspace = AVCOL_SPC_UNSPECIFIED;
   AVColorRange colorRange = AVCOL_RANGE_UNSPECIFIED;
+  // AV_PIX_FMT_CUDA sources: the pool their frames come from (referenced, not taken).
+  AVBufferRef* hwFrames = nullptr;
 };
 
 class LadderFilterGraph {

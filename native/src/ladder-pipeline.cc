@@ -33,7 +33,16 @@ LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
     // Opens the input and decodes its first frame: a bad path fails here, named.
     file_ = std::make_unique<VideoFileSource>(config_, events_);
     source = file_->frameFormat();
+  } else if (config_.cudaFrames && config_.encoder == EncoderKind::Nvenc) {
+    // Converted on the GPU into pooled CUDA frames: nothing of the picture in host memory.
+    cudaFrames_ = std::make_unique<CudaFrameImporter>(config_.width, config_.height, config_.inputFormat);
+    source = VideoFrameFormat{config_.width, config_.height, AV_PIX_FMT_CUDA, AVCOL_SPC_BT709, AVCOL_RANGE_MPEG,
+                              cudaFrames_->framesContext()};
   } else {
+    // Device frames for x264 are copied into the same pooled frames as Buffers.
+    if (config_.cudaFrames) {
+      cudaFrames_ = std::make_unique<CudaFrameImporter>(config_.width, config_.height, config_.inputFormat);
+    }
     // Rows aligned for SIMD; one pooled buffer per frame in flight.
     frameLinesize_ = FFALIGN(config_.width * bytesPerPixel(config_.inputFormat), 64);
     framePool_.reset(av_buffer_pool_init(size_t(frameLinesize_) * config_.height, nullptr));
@@ -60,8 +69,7 @@ LadderPipeline::~LadderPipeline() {
   join();
 }
 
-long LadderPipeline::submit(const uint8_t* pixels, size_t stride) {
-  if (failed_ || inputEnded_ || file_) return -1;
+FramePtr LadderPipeline::pooledRgbFrame() {
   FramePtr frame = allocFrame();
   frame->buf[0] = av_buffer_pool_get(framePool_.get());
   if (!frame->buf[0]) throw std::bad_alloc();
@@ -71,10 +79,31 @@ long LadderPipeline::submit(const uint8_t* pixels, size_t stride) {
   frame->height = config_.height;
   frame->format = config_.inputFormat;
   frame->color_range = AVCOL_RANGE_JPEG;
-  // The one copy of the frame: from the JS buffer into the pooled AVFrame.
-  av_image_copy_plane(frame->data[0], frame->linesize[0], pixels, int(stride), int(stride), config_.height);
+  return frame;
+}
+
+long LadderPipeline::queue(FramePtr& frame) {
   if (!input_.push(frame)) return -1;
   return long(input_.size());
+}
+
+long LadderPipeline::submit(const uint8_t* pixels, size_t stride) {
+  if (failed_ || inputEnded_ || file_ || !framePool_) return -1;
+  FramePtr frame = pooledRgbFrame();
+  // The one copy of the frame: from the JS buffer into the pooled AVFrame.
+  av_image_copy_plane(frame->data[0], frame->linesize[0], pixels, int(stride), int(stride), config_.height);
+  return queue(frame);
+}
+
+long LadderPipeline::submitCuda(uint64_t devicePtr, size_t pitch) {
+  if (failed_ || inputEnded_ || !cudaFrames_) return -1;
+  if (!framePool_) {
+    FramePtr frame = cudaFrames_->convert(devicePtr, pitch);
+    return queue(frame);
+  }
+  FramePtr frame = pooledRgbFrame();
+  cudaFrames_->download(devicePtr, pitch, frame->data[0], frame->linesize[0]);
+  return queue(frame);
 }
 
 long LadderPipeline::submitAudio(const float* samples, size_t frames) {

@@ -17,6 +17,7 @@
 #include "audio-pipeline.h"
 #include "bounded-queue.h"
 #include "config.h"
+#include "cuda-frame-import.h"
 #include "ffmpeg.h"
 #include "ladder-filter-graph.h"
 #include "pipeline-events.h"
@@ -37,6 +38,9 @@ class LadderPipeline {
   // and queues it. Returns the number of frames now waiting, or -1 when the
   // pipeline no longer takes frames (ended or failed).
   long submit(const uint8_t* pixels, size_t stride);
+  // config.cudaFrames: the same from a CUDA device pointer (`pitch` bytes per row), converted on
+  // the GPU for NVENC or copied to host memory for x264 (cuda-frame-import.h).
+  long submitCuda(uint64_t devicePtr, size_t pitch);
   // Copies interleaved float32 PCM (audio.kind == Pcm). Returns the sample
   // frames now waiting, or -1 when the pipeline no longer takes audio.
   long submitAudio(const float* samples, size_t frames);
@@ -57,6 +61,8 @@ class LadderPipeline {
   void fail(const std::string& message);
   void warnShortestOnce();
   void reportProgress();
+  FramePtr pooledRgbFrame();
+  long queue(FramePtr& frame);
 
   EncoderConfig config_;
   PipelineEvents* events_;
@@ -64,6 +70,7 @@ class LadderPipeline {
   BufferPoolPtr framePool_;
   int frameLinesize_ = 0;
   std::unique_ptr<VideoFileSource> file_;  // file input only
+  std::unique_ptr<CudaFrameImporter> cudaFrames_;  // device-frame input only
   std::unique_ptr<LadderFilterGraph> graph_;
   std::unique_ptr<AudioPipeline> audio_;  // before renditions_, which read from it
   std::vector<std::unique_ptr<RenditionEncoder>> renditions_;

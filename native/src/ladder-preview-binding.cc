@@ -1,6 +1,7 @@
 #include "ladder-preview-binding.h"
 
 #include "config-reader.h"
+#include "cuda-frame-import.h"
 #include "hardware-probe.h"
 #include "ladder-filter-graph.h"
 #include "log-router.h"
@@ -24,34 +25,56 @@ Napi::Buffer<uint8_t> packPlanes(Napi::Env env, const AVFrame* frame) {
 
 Napi::Value ScaleLadderFrame(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsObject() || !info[1].IsTypedArray() || !info[2].IsBoolean()) {
-    throw Napi::TypeError::New(env, "scaleLadderFrame(config, frame, useCuda) needs an object, a typed array and a boolean");
+  if (info.Length() < 3 || !info[0].IsObject() || !info[1].IsObject() || !info[2].IsBoolean()) {
+    throw Napi::TypeError::New(env, "scaleLadderFrame(config, frame, useCuda) needs an object, a frame and a boolean");
   }
   const EncoderConfig config = readConfig(info[0].As<Napi::Object>());
-  Napi::TypedArray pixels = info[1].As<Napi::TypedArray>();
   const bool useCuda = info[2].As<Napi::Boolean>().Value();
   const int bytesPerPixel = config.inputFormat == AV_PIX_FMT_RGB24 ? 3 : 4;
   const size_t stride = size_t(config.width) * bytesPerPixel;
-  if (pixels.ByteLength() != stride * size_t(config.height)) {
-    throw Napi::RangeError::New(env, "Expected frame of " + std::to_string(stride * size_t(config.height)) +
-                                         " bytes but received " + std::to_string(pixels.ByteLength()));
+  const bool onDevice = !info[1].IsTypedArray();
+  Napi::TypedArray pixels;
+  DeviceFrame deviceFrame;
+  if (onDevice) {
+    deviceFrame = readDeviceFrame(info[1]);
+  } else {
+    pixels = info[1].As<Napi::TypedArray>();
+    if (pixels.ByteLength() != stride * size_t(config.height)) {
+      throw Napi::RangeError::New(env, "Expected frame of " + std::to_string(stride * size_t(config.height)) +
+                                           " bytes but received " + std::to_string(pixels.ByteLength()));
+    }
   }
 
   try {
     installLogRouter();
+    // The importer first: without CUDA, a device frame's error says what it was for.
+    std::unique_ptr<CudaFrameImporter> importer;
+    if (onDevice) importer = std::make_unique<CudaFrameImporter>(config.width, config.height, config.inputFormat);
     BufferRefPtr device = useCuda ? sharedCudaDevice() : BufferRefPtr();
-    const VideoFrameFormat source{config.width, config.height, config.inputFormat, AVCOL_SPC_UNSPECIFIED, AVCOL_RANGE_JPEG};
-    LadderFilterGraph graph(config, source, device.get());
+    VideoFrameFormat source{config.width, config.height, config.inputFormat, AVCOL_SPC_UNSPECIFIED, AVCOL_RANGE_JPEG};
 
-    FramePtr input = allocFrame();
-    input->width = config.width;
-    input->height = config.height;
-    input->format = config.inputFormat;
-    input->color_range = AVCOL_RANGE_JPEG;
+    FramePtr input;
+    if (onDevice && useCuda) {
+      // The encoder's GPU path: converted by the kernel, never in host memory.
+      input = importer->convert(deviceFrame.pointer, deviceFrame.pitch);
+      source = VideoFrameFormat{config.width, config.height, AV_PIX_FMT_CUDA, AVCOL_SPC_BT709, AVCOL_RANGE_MPEG,
+                                importer->framesContext()};
+    } else {
+      input = allocFrame();
+      input->width = config.width;
+      input->height = config.height;
+      input->format = config.inputFormat;
+      input->color_range = AVCOL_RANGE_JPEG;
+      check(av_frame_get_buffer(input.get(), 0), "Cannot allocate the input frame");
+      if (onDevice) {
+        importer->download(deviceFrame.pointer, deviceFrame.pitch, input->data[0], input->linesize[0]);
+      } else {
+        const auto* data = static_cast<const uint8_t*>(pixels.ArrayBuffer().Data()) + pixels.ByteOffset();
+        av_image_copy_plane(input->data[0], input->linesize[0], data, int(stride), int(stride), config.height);
+      }
+    }
     input->pts = 0;
-    check(av_frame_get_buffer(input.get(), 0), "Cannot allocate the input frame");
-    const auto* data = static_cast<const uint8_t*>(pixels.ArrayBuffer().Data()) + pixels.ByteOffset();
-    av_image_copy_plane(input->data[0], input->linesize[0], data, int(stride), int(stride), config.height);
+    LadderFilterGraph graph(config, source, device.get());
     graph.push(input.get());
     graph.pushEnd();
 

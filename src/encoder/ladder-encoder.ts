@@ -6,12 +6,13 @@ import { join } from 'node:path';
 
 import { AbrcastError, describeValue, invalidParameterError, withCallSiteStack } from '../errors.js';
 import { loadNativeAddon, type NativeEvent, type NativeLadderEncoder } from '../native/binding.js';
-import { selectEncoder } from './hardware.js';
+import { isCudaDeviceFrame, normalizeCudaFrame } from './cuda-frame.js';
+import { probeHardwareSync, selectEncoder } from './hardware.js';
 import { fileEncoderOptions, probeMediaFile } from './media-file.js';
 import { toNativeConfig } from './native-config.js';
 import { normalizeEncoderOptions, type NormalizedEncoderOptions } from './options.js';
 import type {
-  ActiveEncoder, EncodeProgress, EncodeSummary, FileEncoderOptions, LadderEncoderOptions, MediaInfo, Rendition, SegmentEvent,
+  ActiveEncoder, CudaDeviceFrame, EncodeProgress, EncodeSummary, FileEncoderOptions, LadderEncoderOptions, MediaInfo, Rendition, SegmentEvent,
 } from './types.js';
 
 type State = 'open' | 'closing' | 'closed';
@@ -76,6 +77,10 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     const selection = selectEncoder(normalized.encoder, smallest);
     this.encoder = selection.encoder;
     this.fallbackReason = selection.fallbackReason;
+    if (normalized.cudaFrames) {
+      const { cuda, reason } = probeHardwareSync(smallest.width, smallest.height);
+      if (!cuda) throw new AbrcastError(`Cannot use cudaFrames: ${reason ?? 'no CUDA device'}`);
+    }
     if (normalized.outputDir) {
       for (const r of normalized.renditions) mkdirSync(join(normalized.outputDir, r.name), { recursive: true });
     }
@@ -121,15 +126,20 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
    * Copies the frame into the pipeline. Resolves once the frame is accepted:
    * at most `maxFramesInFlight` frames wait, so a fast renderer is held back
    * and memory stays flat. The buffer may be reused as soon as this returns.
+   * With `cudaFrames`, `frame` is `{ cudaDevicePtr, pitch }`: converted on the GPU
+   * (NVENC) or copied to host memory (x264) before this returns.
    */
-  write(frame: Uint8Array | Uint8ClampedArray): Promise<void> {
+  write(frame: Uint8Array | Uint8ClampedArray | CudaDeviceFrame): Promise<void> {
     const callSite = new Error();
+    let queued: number;
     try {
-      this.#checkWritable(frame);
+      this.#checkWritable();
+      queued = this.options.cudaFrames
+        ? this.#native.writeCuda(normalizeCudaFrame(frame, this.options))
+        : this.#native.write(this.#checkFrameBuffer(frame));
     } catch (error) {
-      return Promise.reject(withCallSiteStack(error as Error, callSite));
+      return Promise.reject(withCallSiteStack(asCallerError(error), callSite));
     }
-    const queued = this.#native.write(frame as Uint8Array);
     if (queued < 0) return this.#refused(callSite);
     this.#framesWritten += 1;
     if (queued <= this.options.maxFramesInFlight) return Promise.resolve();
@@ -201,12 +211,16 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     if (!this.#closePromise) void this.close().catch(() => {});
   }
 
-  #checkWritable(frame: unknown): void {
+  #checkWritable(): void {
     if (this.options.input) throw new AbrcastError(`write() is not available: frames are decoded from ${this.options.input.file}`);
     if (this.#state !== 'open') throw new AbrcastError('Cannot write a frame after close() was called');
     if (this.#failure) throw this.#failure;
+  }
+
+  #checkFrameBuffer(frame: unknown): Uint8Array {
     if (!(frame instanceof Uint8Array || frame instanceof Uint8ClampedArray)) {
-      throw new TypeError(`Expected Buffer or Uint8Array for frame but received ${describeValue(frame)}`);
+      const hint = isCudaDeviceFrame(frame) ? ' (to write CUDA device frames, create the encoder with cudaFrames: true)' : '';
+      throw new TypeError(`Expected Buffer or Uint8Array for frame but received ${describeValue(frame)}${hint}`);
     }
     const { frameBytes, width, height, pixelFormat } = this.options;
     if (frame.byteLength !== frameBytes) {
@@ -214,6 +228,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
         `Expected frame of ${frameBytes} bytes (${width}x${height} ${pixelFormat}) but received ${frame.byteLength}`,
       );
     }
+    return frame as Uint8Array;
   }
 
   #checkAudioWritable(samples: unknown): void {
@@ -339,4 +354,10 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     if (failure) closeWaiter.reject(withCallSiteStack(failure, closeWaiter.callSite));
     else closeWaiter.resolve(summary);
   }
+}
+
+// Option errors keep their TypeError/RangeError; what the addon threw becomes an AbrcastError.
+function asCallerError(error: unknown): Error {
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof AbrcastError) return error;
+  return new AbrcastError(error instanceof Error ? error.message : String(error), { cause: error });
 }

@@ -1,12 +1,15 @@
 // One frame through the ladder's scalers, without encoding: the YUV picture
 // each rendition's encoder would get. On 'cuda' the frame is uploaded, scaled
 // with scale_cuda and downloaded, so the GPU path can be checked against the
-// CPU path on any CUDA machine, NVENC or not.
+// CPU path on any CUDA machine, NVENC or not. A device frame ({ cudaDevicePtr,
+// pitch }) takes the encoder's cudaFrames path: the RGB-to-YUV kernel on 'cuda',
+// a copy to host memory on 'cpu'.
 import { AbrcastError, describeValue, invalidParameterError } from '../errors.js';
 import { loadNativeAddon } from '../native/binding.js';
+import { isCudaDeviceFrame, normalizeCudaFrame } from './cuda-frame.js';
 import { toNativeConfig } from './native-config.js';
 import { normalizeEncoderOptions } from './options.js';
-import type { LadderEncoderOptions } from './types.js';
+import type { CudaDeviceFrame, LadderEncoderOptions } from './types.js';
 
 export interface ScaledRenditionFrame {
   name: string;
@@ -20,21 +23,26 @@ export interface ScaledRenditionFrame {
 }
 
 export async function previewLadderFrame(
-  options: Omit<LadderEncoderOptions, 'audio' | 'input' | 'outputDir'>,
-  frame: Uint8Array | Uint8ClampedArray,
+  options: Omit<LadderEncoderOptions, 'audio' | 'input' | 'outputDir' | 'cudaFrames'>,
+  frame: Uint8Array | Uint8ClampedArray | CudaDeviceFrame,
   { device = 'cpu' }: { device?: 'cpu' | 'cuda' } = {},
 ): Promise<ScaledRenditionFrame[]> {
   const normalized = normalizeEncoderOptions({ ...options, encoder: 'x264' });
   if (device !== 'cpu' && device !== 'cuda') throw invalidParameterError('device', 'one of cpu, cuda', device);
-  if (!(frame instanceof Uint8Array || frame instanceof Uint8ClampedArray)) {
-    throw new TypeError(`Expected Buffer or Uint8Array for frame but received ${describeValue(frame)}`);
-  }
-  if (frame.byteLength !== normalized.frameBytes) {
-    const { width, height, pixelFormat } = normalized;
-    throw new RangeError(`Expected frame of ${normalized.frameBytes} bytes (${width}x${height} ${pixelFormat}) but received ${frame.byteLength}`);
+  let input: Uint8Array | ReturnType<typeof normalizeCudaFrame>;
+  if (isCudaDeviceFrame(frame)) {
+    input = normalizeCudaFrame(frame, normalized);
+  } else if (frame instanceof Uint8Array || frame instanceof Uint8ClampedArray) {
+    if (frame.byteLength !== normalized.frameBytes) {
+      const { width, height, pixelFormat } = normalized;
+      throw new RangeError(`Expected frame of ${normalized.frameBytes} bytes (${width}x${height} ${pixelFormat}) but received ${frame.byteLength}`);
+    }
+    input = frame as Uint8Array;
+  } else {
+    throw new TypeError(`Expected Buffer, Uint8Array or { cudaDevicePtr, pitch } for frame but received ${describeValue(frame)}`);
   }
   try {
-    return loadNativeAddon().scaleLadderFrame(toNativeConfig(normalized, 'x264'), frame as Uint8Array, device === 'cuda');
+    return loadNativeAddon().scaleLadderFrame(toNativeConfig(normalized, 'x264'), input, device === 'cuda');
   } catch (cause) {
     throw new AbrcastError(cause instanceof Error ? cause.message : String(cause), { cause });
   }

@@ -19,6 +19,7 @@ export function toNativeConfig(options: NormalizedEncoderOptions, encoder: Activ
     maxFramesInFlight: options.maxFramesInFlight,
     outputDir: options.outputDir ?? '',
     renditions: options.renditions.map((r) => ({ ...r })),
+    cudaFrames: options.cudaFrames,
     ...(options.audio ? { audio: { ...options.audio } } : {}),
     ...(options.input ? { input: { ...options.input } } : {}),
   };

@@ -34,6 +34,7 @@ export interface NormalizedEncoderOptions {
   frameBytes: number;
   audio?: NormalizedAudioOptions;
   input?: { file: string; live: boolean };
+  cudaFrames: boolean;
 }
 
 export type NormalizedAudioOptions =
@@ -157,9 +158,15 @@ export function normalizeEncoderOptions(options: LadderEncoderOptions): Normaliz
     throw invalidParameterError('audio', 'audio: { source } with file input (writeAudio() needs written frames)', audio);
   }
 
+  const cudaFrames = options.cudaFrames ?? false;
+  if (typeof cudaFrames !== 'boolean') throw invalidParameterError('cudaFrames', 'boolean', cudaFrames);
+  if (cudaFrames && input) {
+    throw new TypeError(`Expected no cudaFrames with input (its frames are decoded from ${input.file}) but received cudaFrames: true`);
+  }
+
   return {
     width, height, fps, fpsNum, fpsDen, pixelFormat, segmentDuration, framesPerSegment, renditions, encoder,
-    x264Preset, nvencPreset, nvencTune, scaleAlgorithm, maxFramesInFlight, outputDir,
+    x264Preset, nvencPreset, nvencTune, scaleAlgorithm, maxFramesInFlight, outputDir, cudaFrames,
     frameBytes: width * height * bytesPerPixel(pixelFormat),
     ...(audio ? { audio } : {}),
     ...(input ? { input } : {}),

@@ -38,6 +38,26 @@ export interface LadderEncoderOptions {
    * keep their pixel format up to the scaler and are retimed to exactly `fps`. Decoding begins with start().
    */
   input?: FileInputOptions;
+  /**
+   * write() takes frames already in CUDA memory, `{ cudaDevicePtr, pitch }`, instead of Buffers
+   * (default false). Needs a CUDA device. With NVENC the frame is converted to YUV on the GPU and
+   * never leaves it; with x264 (including `auto` on a GPU without NVENC) it is copied once to
+   * host memory. The pointer must be device memory of GPU 0's primary context, where the CUDA
+   * runtime's cudaMalloc allocates, holding `height` rows of `pitch` bytes in `pixelFormat`.
+   */
+  cudaFrames?: boolean;
+}
+
+/**
+ * A frame in CUDA device memory (see `cudaFrames`). write() returns once abrcast has converted
+ * or copied it, so the renderer may then reuse the memory; finish rendering into it (synchronize
+ * the renderer's stream) before calling write().
+ */
+export interface CudaDeviceFrame {
+  /** Device address of the top-left pixel, e.g. from cudaMalloc/cudaMallocPitch. */
+  cudaDevicePtr: bigint | number;
+  /** Bytes from one row to the next: at least width x bytes per pixel. */
+  pitch: number;
 }
 
 export interface FileInputOptions {

@@ -23,6 +23,14 @@ export interface NativeEncoderConfig {
   audio?: NativeAudioConfig;
   /** Frames decoded from this file or URL inside the addon; write() is then refused. */
   input?: { file: string; live: boolean };
+  /** Frames come through writeCuda() from CUDA memory; write() is then refused. */
+  cudaFrames: boolean;
+}
+
+/** A frame in CUDA device memory, as TS validated it. */
+export interface NativeDeviceFrame {
+  cudaDevicePtr: bigint;
+  pitch: number;
 }
 
 /** Audio encoded once (AAC-LC, 48 kHz stereo) into every rendition; `bitrate` in kbit/s. */
@@ -42,6 +50,8 @@ export type NativeEvent =
 export interface NativeLadderEncoder {
   /** Copies the frame; returns frames now queued, or -1 once the pipeline takes no more. */
   write(frame: Uint8Array): number;
+  /** cudaFrames: converts (NVENC) or copies (x264) the device frame; returns as write() does. */
+  writeCuda(frame: NativeDeviceFrame): number;
   /** Copies interleaved float32 PCM; returns sample frames now queued, or -1 once the pipeline takes no more. */
   writeAudio(samples: Float32Array): number;
   /** File input: start decoding. */
@@ -83,10 +93,13 @@ export interface NativeAddon {
   /** One frame through the ladder's filter graph (CPU or CUDA); the scaled frames as packed yuv420p. */
   scaleLadderFrame(
     config: NativeEncoderConfig,
-    frame: Uint8Array,
+    frame: Uint8Array | NativeDeviceFrame,
     useCuda: boolean,
   ): Array<{ name: string; width: number; height: number; pixelFormat: string; onGpu: boolean; data: Buffer }>;
   ffmpegVersions(): Record<string, string>;
+  /** Test support: copies rows of `rowBytes` into new CUDA memory of `pitch` bytes a row. */
+  uploadToCuda(data: Uint8Array, rowBytes: number, pitch: number): bigint;
+  freeCuda(pointer: bigint): void;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

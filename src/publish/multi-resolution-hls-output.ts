@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { LadderEncoder } from '../encoder/ladder-encoder.js';
-import type { EncodeSummary, EncoderChoice, FileInputOptions, PixelFormat, Rendition, SegmentEvent } from '../encoder/types.js';
+import type { CudaDeviceFrame, EncodeSummary, EncoderChoice, FileInputOptions, PixelFormat, Rendition, SegmentEvent } from '../encoder/types.js';
 import { AbrcastError, invalidParameterError, withCallSiteStack } from '../errors.js';
 import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
 import type { ContentStore } from '../store/content-store.js';
@@ -45,6 +45,8 @@ export interface MultiResolutionHlsOutputOptions {
   renditions?: Rendition[];
   pixelFormat?: PixelFormat;
   x264Preset?: string;
+  /** write() takes `{ cudaDevicePtr, pitch }` frames already in CUDA memory (see LadderEncoderOptions.cudaFrames). */
+  cudaFrames?: boolean;
   /** Records the run (segments, newest playlists, status) for a server; RunRegistry fits. */
   registry?: RunRecorder;
   /** Run id to create in the registry; generated when absent. */
@@ -115,6 +117,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       width: sourceSize[0], height: sourceSize[1], fps: options.fps, segmentDuration,
       renditions: options.renditions, encoder: options.encoder, pixelFormat: options.pixelFormat,
       x264Preset: options.x264Preset, outputDir: options.outputDir,
+      ...(options.cudaFrames !== undefined ? { cudaFrames: options.cudaFrames } : {}),
       ...(options.input !== undefined ? { input: options.input } : {}),
       ...(options.audioSource !== undefined ? { audio: { source: options.audioSource } } : {}),
     });
@@ -194,7 +197,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     return this.#started;
   }
 
-  async write(frame: Uint8Array | Uint8ClampedArray): Promise<void> {
+  async write(frame: Uint8Array | Uint8ClampedArray | CudaDeviceFrame): Promise<void> {
     if (!this.#started) {
       this.#publisher.setStartTime(new Date());
       await this.start();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { HeliaStore, MultiResolutionHlsOutput, openRegistry, type HlsOutputSummary, type PublishedVersion, type QualityMap, type RunRegistry, type SegmentEvent } from '../../src/index.js';
+import { HeliaStore, MultiResolutionHlsOutput, openRegistry, probeHardware, type HlsOutputSummary, type PublishedVersion, type QualityMap, type RunRegistry, type SegmentEvent } from '../../src/index.js';
 import { FrameGenerator } from '../support/frames.js';
 import { probeBytes } from '../support/media.js';
 import { parsePlaylist } from '../support/parse-playlist.js';
@@ -143,5 +143,17 @@ describe('MultiResolutionHlsOutput option errors', () => {
     );
     assert.throws(() => new MultiResolutionHlsOutput({ sourceSize: [641, 360], fps: 30 }), /for width but received 641/);
     assert.throws(() => new MultiResolutionHlsOutput({ sourceSize: '640x360' as never, fps: 30 }), /Expected \[width, height\] array for sourceSize/);
+  });
+
+  test('cudaFrames reaches the encoder: refused where there is no CUDA device, with the reason', async (t) => {
+    const report = await probeHardware();
+    if (report.cuda) {
+      t.skip('this machine has CUDA (test/gpu covers device frames)');
+      return;
+    }
+    assert.throws(
+      () => new MultiResolutionHlsOutput({ sourceSize: [640, 360], fps: 30, encoder: 'x264', cudaFrames: true }),
+      { name: 'AbrcastError', message: `Cannot use cudaFrames: ${report.reason}` },
+    );
   });
 });
