@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what abrcast needs on a fresh Debian/Ubuntu machine, then builds it.
 #   bash scripts/bootstrap.sh          # to run abrcast (FFmpeg libraries, npm packages, the addon)
-#   bash scripts/bootstrap.sh --test   # also what the tests use: ffmpeg/ffprobe, PostgreSQL 15, Chromium, Kubo, clang (CUDA kernel check)
+#   bash scripts/bootstrap.sh --test   # also what the tests use: ffmpeg/ffprobe, PostgreSQL 15, Chromium, Kubo, clang and ptxas (CUDA kernel checks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,5 +42,7 @@ npm run build
 if [ "$with_tests" = 1 ]; then
   echo "==> Kubo for the IPFS tests"
   bash scripts/install-kubo.sh
+  echo "==> ptxas for the CUDA kernel test (optional)"
+  bash scripts/install-ptxas.sh
 fi
 echo "==> ready"

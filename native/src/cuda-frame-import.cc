@@ -221,6 +221,8 @@ FramePtr CudaFrameImporter::convert(uint64_t devicePtr, size_t pitch) {
   CUdeviceptr u = reinterpret_cast<CUdeviceptr>(frame->data[1]);
   CUdeviceptr v = reinterpret_cast<CUdeviceptr>(frame->data[2]);
   long long yPitch = frame->linesize[0], uPitch = frame->linesize[1], vPitch = frame->linesize[2];
+  // As the PTX declares them (test/encoder/cuda-frames.test.ts reads it): .u64 and .u32.
+  static_assert(sizeof(CUdeviceptr) == 8 && sizeof(long long) == 8 && sizeof(int) == 4, "kernel parameter sizes");
   void* parameters[] = {&rgb, &rgbPitch, &bytesPerPixel, &red, &green, &blue, &width, &height,
                         &y,   &yPitch,   &u,             &uPitch, &v,  &vPitch};
 

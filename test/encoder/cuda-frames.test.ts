@@ -3,6 +3,9 @@
 // reason, and the committed PTX is the kernel's current source. test/gpu runs the rest.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import { normalizeCudaFrame } from '../../src/encoder/cuda-frame.js';
@@ -112,5 +115,35 @@ describe('the RGB-to-YUV kernel', () => {
     }
     assert.equal(check.status, 0, check.stderr);
     assert.match(execFileSync('grep', ['-c', 'abrcast_rgb_to_yuv420p', 'native/cuda/rgb-to-yuv420-ptx.h'], { encoding: 'utf8' }), /^[1-9]/);
+  });
+});
+
+describe('the PTX the addon embeds', () => {
+  // NVIDIA's own assembler, the back end of the driver's JIT: what it refuses, a GPU would too.
+  const ptxas = [process.env.ABRCAST_PTXAS, '.tools/bin/ptxas'].find((p): p is string => !!p && existsSync(p));
+  const generations = ['sm_52', 'sm_61', 'sm_75', 'sm_86', 'sm_89', 'sm_90'];
+
+  test(`assembles for every GPU generation from Maxwell to Hopper (${generations.join(', ')})`, { skip: !ptxas && 'ptxas not installed (bash scripts/install-ptxas.sh)' }, () => {
+    const header = readFileSync('native/cuda/rgb-to-yuv420-ptx.h', 'utf8');
+    const ptx = header.slice(header.indexOf('R"ptx(') + 6, header.lastIndexOf(')ptx"'));
+    assert.match(ptx, /\.visible \.entry abrcast_rgb_to_yuv420p\(/);
+    const dir = mkdtempSync(join(tmpdir(), 'abrcast-ptx-'));
+    try {
+      writeFileSync(join(dir, 'kernel.ptx'), ptx);
+      for (const gpu of generations) {
+        const result = spawnSync(ptxas!, ['--gpu-name', gpu, '--verbose', join(dir, 'kernel.ptx'), '-o', join(dir, `${gpu}.cubin`)], { encoding: 'utf8' });
+        assert.equal(result.status, 0, `${gpu}: ${result.stderr}`);
+        assert.match(result.stderr, /Compiling entry function 'abrcast_rgb_to_yuv420p' for '/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('declares the parameters cuLaunchKernel passes: 8-byte pointers and pitches, 4-byte ints', () => {
+    const header = readFileSync('native/cuda/rgb-to-yuv420-ptx.h', 'utf8');
+    const params = [...header.matchAll(/\.param \.(u64|u32) abrcast_rgb_to_yuv420p_param_(\d+)/g)].map((m) => m[1]);
+    // rgb, rgbPitch, bytesPerPixel, red, green, blue, width, height, y, yPitch, u, uPitch, v, vPitch
+    assert.deepEqual(params, ['u64', 'u64', 'u32', 'u32', 'u32', 'u32', 'u32', 'u32', 'u64', 'u64', 'u64', 'u64', 'u64', 'u64']);
   });
 });
