@@ -1,25 +1,16 @@
 #include "cuda-frame-import.h"
 
-// The loader defines the CUDA types, so hwcontext_cuda.h needs no CUDA toolkit's cuda.h.
-#include <ffnvcodec/dynlink_loader.h>
-extern "C" {
-#include <libavutil/hwcontext_cuda.h>
-}
-
-#include <dlfcn.h>
-
 #include <cstdio>
 #include <mutex>
 
-#include "hardware-probe.h"
+#include "cuda-driver.h"
 #include "rgb-to-yuv420-ptx.h"
 
 namespace abrcast {
 
 namespace {
 
-// Not in ffnvcodec's table; looked up in the driver library it loaded (values from cuda.h).
-using PointerGetAttribute = CUresult (*)(void* data, int attribute, CUdeviceptr pointer);
+// cuPointerGetAttribute's attributes and answers (values from cuda.h).
 constexpr int kPointerContext = 1;
 constexpr int kPointerMemoryType = 2;
 constexpr int kPointerRangeStart = 11;
@@ -61,75 +52,20 @@ CUDA_MEMCPY2D rowCopy(const Rows& from, const Rows& to, size_t widthBytes, size_
   return copy;
 }
 
-}  // namespace
-
-// The driver's entry points and the kernel, loaded once per process for the shared device.
-struct CudaDriver {
-  CudaFunctions* cuda = nullptr;
-  PointerGetAttribute pointerGetAttribute = nullptr;
-  CUcontext context = nullptr;
-  CUstream stream = nullptr;
-  CUmodule module = nullptr;
-  CUfunction rgbToYuv420 = nullptr;
-
-  std::string describe(CUresult result) const {
-    const char* name = nullptr;
-    const char* text = nullptr;
-    if (cuda->cuGetErrorName(result, &name) != CUDA_SUCCESS || !name) name = "CUDA error";
-    if (cuda->cuGetErrorString(result, &text) != CUDA_SUCCESS || !text) text = "";
-    return std::string(name) + " (" + text + ")";
-  }
-
-  void check(CUresult result, const std::string& what) const {
-    if (result != CUDA_SUCCESS) throw FFmpegError(what + ": " + describe(result));
-  }
-};
-
-namespace {
-
-std::mutex driverMutex;
-CudaDriver* sharedDriver = nullptr;  // lives as long as the process, like the shared device
-
-// Makes the shared device's context current on this thread for the scope.
-class ContextScope {
- public:
-  explicit ContextScope(const CudaDriver& driver) : driver_(driver) {
-    driver_.check(driver_.cuda->cuCtxPushCurrent(driver_.context), "Cannot make the CUDA context current");
-  }
-  ~ContextScope() {
-    CUcontext popped = nullptr;
-    driver_.cuda->cuCtxPopCurrent(&popped);
-  }
-
- private:
-  const CudaDriver& driver_;
-};
-
-CudaDriver* loadDriver(AVBufferRef* device) {
-  std::lock_guard<std::mutex> lock(driverMutex);
-  if (sharedDriver) return sharedDriver;
-  auto driver = std::make_unique<CudaDriver>();
-  if (cuda_load_functions(&driver->cuda, nullptr) < 0 || !driver->cuda) {
-    throw FFmpegError("Cannot load the CUDA driver's functions for device frames");
-  }
-  driver->pointerGetAttribute =
-      reinterpret_cast<PointerGetAttribute>(dlsym(driver->cuda->lib, "cuPointerGetAttribute"));
-  const auto* hw = static_cast<const AVCUDADeviceContext*>(reinterpret_cast<AVHWDeviceContext*>(device->data)->hwctx);
-  driver->context = hw->cuda_ctx;
-  driver->stream = hw->stream;
-  sharedDriver = driver.release();
-  return sharedDriver;
-}
+std::mutex kernelMutex;
+CUfunction rgbToYuv420 = nullptr;  // in the shared context, which lives as long as the process
 
 // The kernel's module is loaded on first use only: the CPU path copies and never needs it.
-void loadKernel(CudaDriver& driver) {
-  std::lock_guard<std::mutex> lock(driverMutex);
-  if (driver.rgbToYuv420) return;
-  ContextScope scope(driver);
-  driver.check(driver.cuda->cuModuleLoadData(&driver.module, kRgbToYuv420Ptx),
+CUfunction loadKernel(const CudaDriver& driver) {
+  std::lock_guard<std::mutex> lock(kernelMutex);
+  if (rgbToYuv420) return rgbToYuv420;
+  CudaContextScope scope(driver);
+  CUmodule module = nullptr;
+  driver.check(driver.cuda->cuModuleLoadData(&module, kRgbToYuv420Ptx),
                "Cannot load the RGB-to-YUV CUDA kernel (the driver compiles its PTX)");
-  driver.check(driver.cuda->cuModuleGetFunction(&driver.rgbToYuv420, driver.module, "abrcast_rgb_to_yuv420p"),
+  driver.check(driver.cuda->cuModuleGetFunction(&rgbToYuv420, module, "abrcast_rgb_to_yuv420p"),
                "Cannot find the RGB-to-YUV CUDA kernel");
+  return rgbToYuv420;
 }
 
 BufferRefPtr deviceForFrames() {
@@ -148,7 +84,7 @@ CudaFrameImporter::CudaFrameImporter(int width, int height, AVPixelFormat rgbFor
       rgbFormat_(rgbFormat),
       bytesPerPixel_(rgbFormat == AV_PIX_FMT_RGB24 ? 3 : 4),
       device_(deviceForFrames()),
-      driver_(loadDriver(device_.get())) {}
+      driver_(&cudaDriver()) {}
 
 CudaFrameImporter::~CudaFrameImporter() = default;
 
@@ -201,8 +137,8 @@ void CudaFrameImporter::checkPointer(uint64_t devicePtr, size_t pitch) const {
 }
 
 FramePtr CudaFrameImporter::convert(uint64_t devicePtr, size_t pitch) {
-  loadKernel(*driver_);
-  ContextScope scope(*driver_);
+  const CUfunction kernel = loadKernel(*driver_);
+  CudaContextScope scope(*driver_);
   checkPointer(devicePtr, pitch);
   FramePtr frame = allocFrame();
   check(av_hwframe_get_buffer(framesContext(), frame.get(), 0), "Cannot take a CUDA frame from the pool");
@@ -227,7 +163,7 @@ FramePtr CudaFrameImporter::convert(uint64_t devicePtr, size_t pitch) {
                         &y,   &yPitch,   &u,             &uPitch, &v,  &vPitch};
 
   const unsigned chromaWidth = unsigned(width_ / 2), chromaHeight = unsigned(height_ / 2);
-  driver_->check(driver_->cuda->cuLaunchKernel(driver_->rgbToYuv420, (chromaWidth + kBlockWidth - 1) / kBlockWidth,
+  driver_->check(driver_->cuda->cuLaunchKernel(kernel, (chromaWidth + kBlockWidth - 1) / kBlockWidth,
                                                (chromaHeight + kBlockHeight - 1) / kBlockHeight, 1, kBlockWidth,
                                                kBlockHeight, 1, 0, driver_->stream, parameters, nullptr),
                  "Cannot run the RGB-to-YUV CUDA kernel");
@@ -237,7 +173,7 @@ FramePtr CudaFrameImporter::convert(uint64_t devicePtr, size_t pitch) {
 }
 
 void CudaFrameImporter::download(uint64_t devicePtr, size_t pitch, uint8_t* destination, int destinationLinesize) {
-  ContextScope scope(*driver_);
+  CudaContextScope scope(*driver_);
   checkPointer(devicePtr, pitch);
   const CUDA_MEMCPY2D copy = rowCopy(deviceRows(devicePtr, pitch), hostRows(destination, size_t(destinationLinesize)),
                                      size_t(width_) * size_t(bytesPerPixel_), size_t(height_));
@@ -245,9 +181,8 @@ void CudaFrameImporter::download(uint64_t devicePtr, size_t pitch, uint8_t* dest
 }
 
 uint64_t uploadToCudaMemory(const uint8_t* data, size_t rowBytes, size_t rows, size_t pitch) {
-  BufferRefPtr device = sharedCudaDevice();
-  const CudaDriver& driver = *loadDriver(device.get());
-  ContextScope scope(driver);
+  const CudaDriver& driver = cudaDriver();
+  CudaContextScope scope(driver);
   CUdeviceptr memory = 0;
   driver.check(driver.cuda->cuMemAlloc(&memory, pitch * rows), "Cannot allocate " + std::to_string(pitch * rows) + " bytes of CUDA memory");
   const CUDA_MEMCPY2D copy = rowCopy(hostRows(data, rowBytes), deviceRows(memory, pitch), rowBytes, rows);
@@ -260,9 +195,8 @@ uint64_t uploadToCudaMemory(const uint8_t* data, size_t rowBytes, size_t rows, s
 }
 
 void freeCudaMemory(uint64_t devicePtr) {
-  BufferRefPtr device = sharedCudaDevice();
-  const CudaDriver& driver = *loadDriver(device.get());
-  ContextScope scope(driver);
+  const CudaDriver& driver = cudaDriver();
+  CudaContextScope scope(driver);
   driver.check(driver.cuda->cuMemFree(devicePtr), "Cannot free the CUDA memory at " + hexPointer(devicePtr));
 }
 

@@ -14,7 +14,7 @@
 
 namespace abrcast {
 
-struct CudaDriver;
+struct CudaDriver;  // cuda-driver.h
 
 class CudaFrameImporter {
  public:
@@ -42,7 +42,7 @@ class CudaFrameImporter {
   int bytesPerPixel_;
   BufferRefPtr device_;
   BufferRefPtr frames_;  // made on first convert(): the CPU path never needs it
-  CudaDriver* driver_;
+  const CudaDriver* driver_;
 };
 
 // For tests and examples without CUDA bindings of their own: copies `rows` rows of `rowBytes`

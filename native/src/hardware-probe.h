@@ -18,7 +18,4 @@ struct HardwareReport {
 
 HardwareReport probeHardware(int width, int height);
 
-// A new reference to the process's one CUDA device, created on first use.
-BufferRefPtr sharedCudaDevice();
-
 }  // namespace abrcast

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "hardware-probe.h"
+#include "cuda-driver.h"
 #include "log-router.h"
 
 namespace abrcast {

@@ -1,8 +1,8 @@
 #include "ladder-preview-binding.h"
 
 #include "config-reader.h"
+#include "cuda-driver.h"
 #include "cuda-frame-import.h"
-#include "hardware-probe.h"
 #include "ladder-filter-graph.h"
 #include "log-router.h"
 
