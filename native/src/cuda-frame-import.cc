@@ -137,7 +137,8 @@ void CudaFrameImporter::checkPointer(uint64_t devicePtr, size_t pitch) const {
 }
 
 FramePtr CudaFrameImporter::convert(uint64_t devicePtr, size_t pitch) {
-  const CUfunction kernel = loadKernel(*driver_);
+  // Looked up once per importer, so the per-frame path takes no lock.
+  if (!kernel_) kernel_ = loadKernel(*driver_);
   CudaContextScope scope(*driver_);
   checkPointer(devicePtr, pitch);
   FramePtr frame = allocFrame();
@@ -163,7 +164,7 @@ FramePtr CudaFrameImporter::convert(uint64_t devicePtr, size_t pitch) {
                         &y,   &yPitch,   &u,             &uPitch, &v,  &vPitch};
 
   const unsigned chromaWidth = unsigned(width_ / 2), chromaHeight = unsigned(height_ / 2);
-  driver_->check(driver_->cuda->cuLaunchKernel(kernel, (chromaWidth + kBlockWidth - 1) / kBlockWidth,
+  driver_->check(driver_->cuda->cuLaunchKernel(kernel_, (chromaWidth + kBlockWidth - 1) / kBlockWidth,
                                                (chromaHeight + kBlockHeight - 1) / kBlockHeight, 1, kBlockWidth,
                                                kBlockHeight, 1, 0, driver_->stream, parameters, nullptr),
                  "Cannot run the RGB-to-YUV CUDA kernel");

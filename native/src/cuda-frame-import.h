@@ -10,11 +10,10 @@
 
 #include <cstdint>
 
+#include "cuda-driver.h"
 #include "ffmpeg.h"
 
 namespace abrcast {
-
-struct CudaDriver;  // cuda-driver.h
 
 class CudaFrameImporter {
  public:
@@ -43,6 +42,7 @@ class CudaFrameImporter {
   BufferRefPtr device_;
   BufferRefPtr frames_;  // made on first convert(): the CPU path never needs it
   const CudaDriver* driver_;
+  CUfunction kernel_ = nullptr;  // the RGB-to-YUV kernel, looked up on first convert()
 };
 
 // For tests and examples without CUDA bindings of their own: copies `rows` rows of `rowBytes`

@@ -1,5 +1,5 @@
-// Device-frame input: a renderer that already holds its frame in CUDA memory passes
-// { cudaDevicePtr, pitch } to write() instead of a Buffer (with the option cudaFrames).
+// What write() and previewLadderFrame() take as a frame: a Buffer of packed RGB, or, for a
+// renderer that already holds its frame in CUDA memory, { cudaDevicePtr, pitch } (cudaFrames).
 import { describeValue, invalidParameterError, isInteger } from '../errors.js';
 import type { NativeDeviceFrame } from '../native/binding.js';
 import type { CudaDeviceFrame, PixelFormat } from './types.js';
@@ -42,4 +42,15 @@ export function normalizeCudaFrame(
     );
   }
   return { cudaDevicePtr: pointer, pitch };
+}
+
+/** Checks that a Buffer frame holds exactly one picture of the encoder's size and pixel format. */
+export function checkFrameBytes(
+  frame: Uint8Array | Uint8ClampedArray,
+  { frameBytes, width, height, pixelFormat }: { frameBytes: number; width: number; height: number; pixelFormat: PixelFormat },
+): Uint8Array {
+  if (frame.byteLength !== frameBytes) {
+    throw new RangeError(`Expected frame of ${frameBytes} bytes (${width}x${height} ${pixelFormat}) but received ${frame.byteLength}`);
+  }
+  return frame as Uint8Array;
 }

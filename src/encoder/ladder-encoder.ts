@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import { AbrcastError, describeValue, invalidParameterError, withCallSiteStack } from '../errors.js';
 import { loadNativeAddon, type NativeEvent, type NativeLadderEncoder } from '../native/binding.js';
-import { isCudaDeviceFrame, normalizeCudaFrame } from './cuda-frame.js';
+import { checkFrameBytes, isCudaDeviceFrame, normalizeCudaFrame } from './cuda-frame.js';
 import { probeHardwareSync, selectEncoder } from './hardware.js';
 import { fileEncoderOptions, probeMediaFile } from './media-file.js';
 import { toNativeConfig } from './native-config.js';
@@ -222,13 +222,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
       const hint = isCudaDeviceFrame(frame) ? ' (to write CUDA device frames, create the encoder with cudaFrames: true)' : '';
       throw new TypeError(`Expected Buffer or Uint8Array for frame but received ${describeValue(frame)}${hint}`);
     }
-    const { frameBytes, width, height, pixelFormat } = this.options;
-    if (frame.byteLength !== frameBytes) {
-      throw new RangeError(
-        `Expected frame of ${frameBytes} bytes (${width}x${height} ${pixelFormat}) but received ${frame.byteLength}`,
-      );
-    }
-    return frame as Uint8Array;
+    return checkFrameBytes(frame, this.options);
   }
 
   #checkAudioWritable(samples: unknown): void {

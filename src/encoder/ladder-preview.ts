@@ -5,8 +5,8 @@
 // pitch }) takes the encoder's cudaFrames path: the RGB-to-YUV kernel on 'cuda',
 // a copy to host memory on 'cpu'.
 import { AbrcastError, describeValue, invalidParameterError } from '../errors.js';
-import { loadNativeAddon } from '../native/binding.js';
-import { isCudaDeviceFrame, normalizeCudaFrame } from './cuda-frame.js';
+import { loadNativeAddon, type NativeDeviceFrame } from '../native/binding.js';
+import { checkFrameBytes, isCudaDeviceFrame, normalizeCudaFrame } from './cuda-frame.js';
 import { toNativeConfig } from './native-config.js';
 import { normalizeEncoderOptions } from './options.js';
 import type { CudaDeviceFrame, LadderEncoderOptions } from './types.js';
@@ -29,15 +29,11 @@ export async function previewLadderFrame(
 ): Promise<ScaledRenditionFrame[]> {
   const normalized = normalizeEncoderOptions({ ...options, encoder: 'x264' });
   if (device !== 'cpu' && device !== 'cuda') throw invalidParameterError('device', 'one of cpu, cuda', device);
-  let input: Uint8Array | ReturnType<typeof normalizeCudaFrame>;
+  let input: Uint8Array | NativeDeviceFrame;
   if (isCudaDeviceFrame(frame)) {
     input = normalizeCudaFrame(frame, normalized);
   } else if (frame instanceof Uint8Array || frame instanceof Uint8ClampedArray) {
-    if (frame.byteLength !== normalized.frameBytes) {
-      const { width, height, pixelFormat } = normalized;
-      throw new RangeError(`Expected frame of ${normalized.frameBytes} bytes (${width}x${height} ${pixelFormat}) but received ${frame.byteLength}`);
-    }
-    input = frame as Uint8Array;
+    input = checkFrameBytes(frame, normalized);
   } else {
     throw new TypeError(`Expected Buffer, Uint8Array or { cudaDevicePtr, pitch } for frame but received ${describeValue(frame)}`);
   }
