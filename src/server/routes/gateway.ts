@@ -96,6 +96,6 @@ async function serveCid(request: RouteRequest): Promise<void> {
 }
 
 export const gatewayRoutes: Route[] = [
-  { pattern: '/ipfs/:cid', handler: serveCid },
-  { pattern: '/ipfs-ts/:cid', handler: serveCid },
+  { pattern: '/ipfs/:cid', handler: serveCid, cors: true },
+  { pattern: '/ipfs-ts/:cid', handler: serveCid, cors: true },
 ];

@@ -6,7 +6,8 @@ async function healthz({ res, server }: RouteRequest): Promise<void> {
   try {
     await server.registry.listRuns({ limit: 1 });
   } catch (error) {
-    return sendJson(res, 503, { status: 'unavailable', error: (error as Error).message }, 'no-store');
+    server.logger.error({ err: error }, 'health check: registry query failed');
+    return sendJson(res, 503, { status: 'unavailable', error: 'registry unavailable' }, 'no-store');
   }
   sendJson(res, 200, { status: 'ok', registry: server.registry.dialect, store: server.store.kind }, 'no-store');
 }
