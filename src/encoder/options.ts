@@ -44,6 +44,9 @@ export type NormalizedAudioOptions =
 /** Seconds of PCM that may wait to be encoded before writeAudio() holds the caller back. */
 const PCM_SECONDS_IN_FLIGHT = 0.5;
 
+/** AAC bitrate in kbit/s when `audio.bitrate` is not given. */
+export const DEFAULT_AUDIO_BITRATE = 128;
+
 export function normalizeAudioOptions(audio: AudioOptions): NormalizedAudioOptions {
   if (typeof audio !== 'object' || audio === null || Array.isArray(audio)) {
     throw invalidParameterError('audio', 'object with source or pcm', audio);
@@ -52,7 +55,7 @@ export function normalizeAudioOptions(audio: AudioOptions): NormalizedAudioOptio
   if ((source === undefined) === (pcm === undefined)) {
     throw invalidParameterError('audio', 'object with either source or pcm', audio);
   }
-  const bitrate = audio.bitrate ?? 128;
+  const bitrate = audio.bitrate ?? DEFAULT_AUDIO_BITRATE;
   if (!isInteger(bitrate) || bitrate < 16 || bitrate > 512) {
     throw invalidParameterError('audio.bitrate', 'integer between 16 and 512 (kbit/s)', bitrate);
   }

@@ -94,12 +94,12 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
     const listed = byRendition.get(name)!.listed();
     if (listed.length === 0) continue;
     const text = serializeMediaPlaylist(
-      eventMediaPlaylist({ targetDuration, segments: listed, segmentUrl, endList: true, startTime: run.createdAt }),
+      eventMediaPlaylist({ targetDuration, segments: listed, segmentUrl, endList: true, startedAt: run.createdAt }),
     );
     const cid = await store.add(encode(text));
     const entry = qualityEntry({
       rendition: { name, width: stored.width, height: stored.height, bitrate: stored.bitrate },
-      listed, targetDuration, codecs: stored.codecs, fps: run.fps, cid, uri: playlistUrl(cid),
+      listed, targetDuration, codecs: stored.codecs, fps: run.fps, cid, uri: playlistUrl(cid), final: true,
     });
     qualities[name] = entry.quality;
     variants.push(entry.variant);

@@ -128,7 +128,7 @@ export class PlaylistPublisher {
       media[rendition.name] = { cid, text: state.publishedText!, segmentCount: state.publishedCount };
       const entry = qualityEntry({
         rendition, listed, targetDuration: this.targetDuration, codecs: state.codecs, fps: this.#options.fps,
-        cid, uri: this.#options.playlistUrl(cid),
+        cid, uri: this.#options.playlistUrl(cid), final,
       });
       qualities[rendition.name] = entry.quality;
       variants.push(entry.variant);
@@ -145,7 +145,7 @@ export class PlaylistPublisher {
   #mediaPlaylist(listed: readonly UploadedSegment[], final: boolean): MediaPlaylist {
     return eventMediaPlaylist({
       targetDuration: this.targetDuration, segments: listed, segmentUrl: this.#options.segmentUrl,
-      endList: final, startTime: this.#startTime,
+      endList: final, startedAt: this.#startTime ?? new Date(),
     });
   }
 
