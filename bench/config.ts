@@ -2,7 +2,7 @@
 // or one of the service cases (publish latency, quality endpoint under load).
 import type { Rendition, ScaleAlgorithm } from '../src/index.js';
 
-export const BENCH_CASES = ['pipelines', 'publish', 'endpoint'] as const;
+export const BENCH_CASES = ['pipelines', 'publish', 'endpoint', 'soak'] as const;
 export type BenchCase = (typeof BENCH_CASES)[number];
 
 /** Store + registry behind the server: embedded (HeliaStore + PGlite), Kubo + PGlite, Kubo + PostgreSQL. */
@@ -74,4 +74,15 @@ export interface EndpointBenchConfig extends ServiceBenchConfig {
   seconds: number;
 }
 
-export type AnyBenchConfig = BenchConfig | PublishBenchConfig | EndpointBenchConfig;
+export interface SoakBenchConfig extends ServiceBenchConfig {
+  case: 'soak';
+  /** Simulated minutes of live stream, fed as fast as the encoder takes it. */
+  minutes: number;
+  /** GETs of each measured route at each checkpoint. */
+  routeSamples: number;
+  /** Segments fed at wall-clock pace before each checkpoint, over which publish latency is measured. */
+  probeSegments: number;
+}
+
+export type ServiceCaseConfig = PublishBenchConfig | EndpointBenchConfig | SoakBenchConfig;
+export type AnyBenchConfig = BenchConfig | ServiceCaseConfig;

@@ -14,7 +14,8 @@ import {
 export const USAGE = `Usage: npm run bench -- [--case C] [options]
   --case C           pipelines (default): the encode pipelines side by side;
                      publish: segment ready -> listed in the playlist the server serves (p50/p99);
-                     endpoint: autocannon against the served playlists of a finished run
+                     endpoint: autocannon against the served playlists of a finished run;
+                     soak: a long live run fed as fast as it encodes, measured at 10, 50 and 100 %
 
 --case pipelines (the default):
   --quick            small CI smoke run: 640x360, ladder 360,180, 60 frames, 1 s segments, 2 rounds
@@ -40,6 +41,13 @@ export const USAGE = `Usage: npm run bench -- [--case C] [options]
   --poll-ms N        publish: how often the served playlists are fetched (default 20)
   --connections N    endpoint: autocannon connections (default 10, --quick 2)
   --run-seconds N    endpoint: length of the finished run that is served (default 10, --quick 3)
+
+--case soak (same setups and stream flags; defaults 320x180, 10 fps, 1 s segments, ultrafast,
+  ladder 180p 400k, 120p 250k, 90p 150k; setups embedded,kubo-postgres, --quick: embedded):
+  --minutes N        simulated minutes of stream (default 120 = 7200 segments; --quick 10)
+  --route-samples N  GETs of /runs/:id and of a media playlist per checkpoint (default 200, --quick 50)
+  --probe-segments N segments fed at wall-clock pace before each checkpoint; publish latency is
+                     measured on them once the flat-out backlog has drained (default 10, --quick 5)
 
 Every case:
   --out-dir DIR      where results go (default bench/results)
@@ -95,8 +103,16 @@ const PIPELINE_ONLY = ['frames', 'rounds', 'encoder', 'only', 'scale', 'ring'] a
 const CASE_ONLY: Record<Exclude<BenchCase, 'pipelines'>, readonly string[]> = {
   publish: ['setups', 'seconds', 'poll-ms'],
   endpoint: ['setups', 'seconds', 'connections', 'run-seconds'],
+  soak: ['setups', 'minutes', 'route-samples', 'probe-segments'],
 };
-const SERVICE_ONLY = ['setups', 'seconds', 'poll-ms', 'connections', 'run-seconds'] as const;
+const SERVICE_ONLY = ['setups', 'seconds', 'poll-ms', 'connections', 'run-seconds', 'minutes', 'route-samples', 'probe-segments'] as const;
+
+/** The soak's small ladder: three renditions of a 320x180 source at modest rates, so hours of it fit on disk. */
+const SOAK_LADDER = [
+  { name: '180p', height: 180, bitrate: 400 },
+  { name: '120p', height: 120, bitrate: 250 },
+  { name: '90p', height: 90, bitrate: 150 },
+];
 
 export type ParsedCommandLine = { help: true } | { help: false; config: AnyBenchConfig };
 
@@ -127,6 +143,9 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
       'poll-ms': { type: 'string' },
       connections: { type: 'string' },
       'run-seconds': { type: 'string' },
+      minutes: { type: 'string' },
+      'route-samples': { type: 'string' },
+      'probe-segments': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -143,8 +162,9 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
 
   const quick = values.quick ?? false;
   const service = benchCase !== 'pipelines';
-  const { width, height } = size(values.size ?? (quick || service ? '640x360' : '1920x1080'));
-  const fps = positiveNumber('--fps', values.fps ?? '30');
+  const soak = benchCase === 'soak';
+  const { width, height } = size(values.size ?? (soak ? '320x180' : quick || service ? '640x360' : '1920x1080'));
+  const fps = positiveNumber('--fps', values.fps ?? (soak ? '10' : '30'));
   const segmentSeconds = positiveNumber('--segment', values.segment ?? (quick || service ? '1' : '2'));
   const frames = integer('--frames', values.frames ?? (quick ? '60' : '240'), 1, 100_000);
   const rounds = integer('--rounds', values.rounds ?? (quick ? '2' : '3'), 1, 100);
@@ -156,7 +176,10 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
 
   const ladderText = values.ladder ?? (quick || service ? '360,180' : 'default');
   let renditions;
-  if (ladderText === 'default') {
+  if (soak && values.ladder === undefined) {
+    renditions = ladderFromHeights(width, height, SOAK_LADDER.map((r) => r.height))
+      .map((rendition, i) => ({ ...rendition, bitrate: SOAK_LADDER[i]!.bitrate }));
+  } else if (ladderText === 'default') {
     renditions = defaultLadder(width, height);
   } else {
     if (!/^\d+(,\d+)*$/.test(ladderText)) throw invalidParameterError('--ladder', 'default or heights like 1080,720,360', ladderText);
@@ -183,9 +206,22 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
     const shared = {
       width, height, fps, segmentSeconds, framesPerSegment: normalized.framesPerSegment, preset,
       renditions: normalized.renditions,
-      setups: values.setups === undefined ? (quick ? ['embedded' as const] : [...SETUP_IDS]) : setupList(values.setups),
+      setups: values.setups === undefined
+        ? (quick ? ['embedded' as const] : soak ? ['embedded' as const, 'kubo-postgres' as const] : [...SETUP_IDS])
+        : setupList(values.setups),
       quick, json, outDir, ...(tag ? { tag } : {}),
     };
+    if (benchCase === 'soak') {
+      return {
+        help: false,
+        config: {
+          case: 'soak', ...shared,
+          minutes: integer('--minutes', values.minutes ?? (quick ? '10' : '120'), 1, 24 * 60),
+          routeSamples: integer('--route-samples', values['route-samples'] ?? (quick ? '50' : '200'), 1, 10_000),
+          probeSegments: integer('--probe-segments', values['probe-segments'] ?? (quick ? '5' : '10'), 2, 600),
+        },
+      };
+    }
     if (benchCase === 'publish') {
       return {
         help: false,
