@@ -147,7 +147,7 @@ export function formatSoakTables(report: SoakReport): string {
     `${describeStream(c)}; a simulated ${c.minutes}-minute live run (${(c.minutes * 60) / c.segmentSeconds} segments per rendition), ` +
       'really encoded and fed as fast as the encoder takes it.',
     '',
-    `Store: bytes added to the store over segment bytes (Kubo: after repo gc). RSS: this process (publisher, server, PGlite). ` +
+    `Store: bytes added to the store over segment bytes (Kubo: after repo gc). RSS: this process (publisher, server, PGlite), after a full GC. ` +
       `Publish: 'segment' event → first 'publish' listing it, p99 ms over ${c.probeSegments} segments fed at wall-clock pace ` +
       `before the checkpoint (after the flat-out backlog drained). Routes: p99 ms of ${c.routeSamples} GETs each ` +
       '(media playlist with Accept-Encoding: gzip), after one untimed GET each. Playlist: bytes of one reload of the top rendition, plain / gzip.',
