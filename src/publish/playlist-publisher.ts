@@ -145,7 +145,7 @@ export class PlaylistPublisher {
   #mediaPlaylist(listed: readonly UploadedSegment[], final: boolean): MediaPlaylist {
     return eventMediaPlaylist({
       targetDuration: this.targetDuration, segments: listed, segmentUrl: this.#options.segmentUrl,
-      endList: final, startedAt: this.#startTime ?? new Date(),
+      endList: final, startedAt: (this.#startTime ??= new Date()),
     });
   }
 

@@ -235,7 +235,7 @@ describe('server with its store and registry down', () => {
 
       await postgres.stop();
       for (const path of [`/runs/${run.id}`, `/runs/${run.id}/master.m3u8`, '/runs', '/healthz', '/']) {
-        const response = await fetch(server.url + path);
+        const response: Response = await fetch(server.url + path);
         assert.equal(response.status, 503, path);
         const text = await response.text();
         noSecrets(path, text);
