@@ -90,6 +90,35 @@ describe('PostgreSQL pool limits', () => {
   });
 });
 
+describe('PGlite wait bound', () => {
+  test('a call stuck behind a transaction that does not finish gets a transient error; the database recovers', async () => {
+    const client = await openPgliteClient('memory://', { waitTimeoutMs: 300 });
+    try {
+      // PGlite runs one statement or transaction at a time: this one holds it until `release`.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const holder = client.transaction(async (tx) => {
+        await tx.query('SELECT 1');
+        await gate;
+      }).then(() => undefined, (error: unknown) => error);
+
+      const waiting = await client.query('SELECT 2').then(() => undefined, (error: unknown) => error);
+      assert.ok(waiting instanceof RegistryUnavailableError, String(waiting));
+      assert.match(waiting.message, /PGlite did not answer within 300 ms/);
+      assert.equal(isTransientRegistryError(waiting), true);
+      const held = await holder;
+      assert.ok(held instanceof RegistryUnavailableError, 'the stuck transaction itself is reported too');
+
+      release();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual((await client.query<{ one: number }>('SELECT 1 AS one')).rows, [{ one: 1 }]);
+    } finally {
+      await client.close();
+    }
+    await assert.rejects(openPgliteClient('memory://', { waitTimeoutMs: 0 }), /positive integer of milliseconds for waitTimeoutMs/);
+  });
+});
+
 describe('migration 3', () => {
   test('backfills the segment counts of runs recorded before it', async () => {
     const client = await openPgliteClient('memory://');
