@@ -69,5 +69,4 @@ describe('RGB to BT.709 YUV 4:2:0 on the CPU', () => {
         `${format}: largest difference per plane ${maxDifference(frame!.data, ffmpegYuv(pixels, format)).join(', ')}`);
     });
   }
-
 });
