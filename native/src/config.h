@@ -54,6 +54,8 @@ struct EncoderConfig {
   std::string nvencPreset = "p4";
   std::string nvencTune = "hq";
   std::string scaleFlags = "bicubic";
+  // latency: 'low': no lookahead, B-frames or frame-thread delay in the encoders.
+  bool lowLatency = false;
   int maxFramesInFlight = 4;
   std::string outputDir;  // empty: segments stay in memory only
   std::vector<RenditionConfig> renditions;
