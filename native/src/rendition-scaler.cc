@@ -157,11 +157,8 @@ void RenditionScaler::process(const AVFrame* input, std::vector<FramePtr>& out) 
     const int top = (height * band / bands) & ~1;
     const int bottom = band + 1 == bands ? height : (height * (band + 1) / bands) & ~1;
     batch_.emplace_back([&, top, bottom] {
-      uint8_t* const planes[3] = {yuv->data[0] + ptrdiff_t(top) * yuv->linesize[0],
-                                  yuv->data[1] + ptrdiff_t(top / 2) * yuv->linesize[1],
-                                  yuv->data[2] + ptrdiff_t(top / 2) * yuv->linesize[2]};
-      convertRgbToYuv420(input->data[0] + ptrdiff_t(top) * input->linesize[0], input->linesize[0],
-                         AVPixelFormat(input->format), width, bottom - top, planes, yuv->linesize);
+      convertRgbToYuv420(input->data[0], input->linesize[0], AVPixelFormat(input->format), width, height, yuv->data,
+                         yuv->linesize, top, bottom);
     });
   }
   tasks_.run(batch_);

@@ -4,20 +4,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { LadderEncoder, type LatencyProfile, type SegmentEvent } from '../../src/index.js';
+import { LadderEncoder, type LadderEncoderOptions, type LatencyProfile, type SegmentEvent } from '../../src/index.js';
 import { FrameGenerator } from '../support/frames.js';
 import { probeBytes } from '../support/media.js';
 
-const options = {
+const options: LadderEncoderOptions = {
   width: 320, height: 180, fps: 30, segmentDuration: 1, encoder: 'x264', x264Preset: 'veryfast',
   renditions: [{ name: '180p', width: 320, height: 180, bitrate: 400 }],
-} as const;
+};
 
 async function pictureTypes(latency: LatencyProfile | undefined): Promise<string[]> {
   const encoder = new LadderEncoder({ ...options, ...(latency ? { latency } : {}) });
   const segments: SegmentEvent[] = [];
   encoder.on('segment', (s) => segments.push(s));
-  const frames = new FrameGenerator(options.width, options.height);
+  const frames = new FrameGenerator(320, 180);
   for (let i = 0; i < 60; i++) await encoder.write(frames.frame(i));
   await encoder.close();
   assert.equal(segments.length, 2);

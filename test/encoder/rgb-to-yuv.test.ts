@@ -1,6 +1,7 @@
 // The CPU path's RGB-to-YUV step (native/src/yuv-convert.cc) against ffmpeg's BT.709 limited-range
-// conversion: every plane within 1 code value, for each pixel format write() takes, on a size that
-// is no multiple of 16 and rows as packed as the caller's (pitches of 1926 and 2568 bytes).
+// conversion with the same chroma filter (swscale's bilinear): every plane within 1 code value, for
+// each pixel format write() takes, on a size that is no multiple of 16 and rows as packed as the
+// caller's (pitches of 1926 and 2568 bytes).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
@@ -38,7 +39,7 @@ function testPicture(format: PixelFormat): Buffer {
 function ffmpegYuv(pixels: Buffer, format: PixelFormat): Buffer {
   const result = spawnSync('ffmpeg', [
     '-v', 'error', '-f', 'rawvideo', '-pix_fmt', format, '-s', `${width}x${height}`, '-i', '-',
-    '-vf', 'scale=out_color_matrix=bt709:out_range=tv:flags=area+accurate_rnd,format=yuv420p',
+    '-vf', 'scale=out_color_matrix=bt709:out_range=tv:flags=bilinear+accurate_rnd,format=yuv420p',
     '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-',
   ], { input: pixels, maxBuffer: 16 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`ffmpeg failed: ${result.stderr}`);
