@@ -32,7 +32,7 @@ export interface LadderEncoderOptions {
    * NVENC with zerolatency and no output delay. It costs some quality per bit; see the README's bench.
    */
   latency?: LatencyProfile;
-  /** swscale algorithm for the per-rendition scalers (default bicubic). */
+  /** swscale algorithm for the per-rendition scalers (default lanczos; see the README's bench for why). */
   scaleAlgorithm?: ScaleAlgorithm;
   /** Frames that may wait between write() and the filter graph (default 4). */
   maxFramesInFlight?: number;
