@@ -65,7 +65,7 @@ class RenditionScaler {
  private:
   FramePtr pooledFrame(size_t pool, int width, int height);
 
-  const EncoderConfig& config_;
+  const EncoderConfig config_;  // a copy: the graph's caller may pass a temporary
   std::vector<BufferPoolPtr> pools_;      // [0]: the converted frame; [1 + i]: rendition i
   std::vector<SwsContextPtr> scalers_;    // null where a rendition has the ladder's size
   ParallelTasks tasks_;
