@@ -54,3 +54,19 @@ export class RunExistsError extends AbrcastError {
     this.runId = runId;
   }
 }
+
+/** SQLSTATE classes that say "try again": connection (08), operator intervention (57, e.g. a restart or statement_timeout), insufficient resources (53), transaction rollback (40). */
+const TRANSIENT_SQLSTATE = /^(08|57|53|40)/;
+
+/**
+ * Whether a registry call may succeed if repeated: the database was unreachable,
+ * restarting, overloaded or timed out. Validation and state errors (AbrcastErrors,
+ * other SQLSTATEs such as a constraint violation) never will.
+ */
+export function isTransientRegistryError(error: unknown): boolean {
+  if (error instanceof RegistryUnavailableError) return true;
+  if (error instanceof AbrcastError) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_SQLSTATE.test(code);
+  return true;
+}
