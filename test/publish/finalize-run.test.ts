@@ -30,7 +30,7 @@ const [dir] = process.argv.slice(1);
 const registry = await openRegistry({ databaseUrl: '', dataDir: dir + '/db' });
 const store = new HeliaStore({ dir: dir + '/ipfs' });
 const output = new MultiResolutionHlsOutput({
-  sourceSize: [320, 180], fps: 30, segmentDuration: 1, encoder: 'x264', x264Preset: 'ultrafast', store, registry,
+  sourceSize: [320, 180], fps: 30, segmentDuration: 1, encoder: 'x264', x264Preset: 'ultrafast', store, registry, journalDir: dir + '/journal',
   renditions: [{ name: 'high', width: 320, height: 180, bitrate: 500 }, { name: 'low', width: 160, height: 90, bitrate: 200 }],
 });
 output.on('publish', (version) => console.log(JSON.stringify({ runId: output.runId, sequence: version.sequence })));
@@ -139,7 +139,7 @@ describe('finalizeRun after the publisher was killed', () => {
   });
 
   test('a run that is not live cannot be finalized again', async () => {
-    await assert.rejects(finalizeRun({ registry, store, runId }), /is ended; only a live run can be finalized/);
+    await assert.rejects(finalizeRun({ registry, store, runId }), /is ended; only a live or failed run can be finalized/);
     await assert.rejects(finalizeRun({ registry, store, runId: 'nosuchrun' }), /does not exist/);
   });
 });
