@@ -406,13 +406,12 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       );
     if (registry && runId) {
       // The server reads playlists by the CIDs the registry names, so older versions go only once it names newer ones.
-      void this.#registryLane
-        .push(`record playlists ${version.sequence} of run ${runId}`, () =>
-          registry.publishPlaylists(runId, version.masterCid, version.qualities, { sequence: version.sequence }),
-        )
-        .then((recorded) => recorded && releaseOlder());
+      void this.#registryLane.push(`record playlists ${version.sequence} of run ${runId}`, async () => {
+        await registry.publishPlaylists(runId, version.masterCid, version.qualities, { sequence: version.sequence });
+        await releaseOlder();
+      });
     } else {
-      void releaseOlder();
+      void this.#registryLane.push('release older playlist versions', releaseOlder);
     }
     const onPlaylistUpdate = this.#onPlaylistUpdate;
     if (onPlaylistUpdate) {
