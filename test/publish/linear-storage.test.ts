@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { create } from 'kubo-rpc-client';
+import { CID } from 'multiformats/cid';
 
 import { MultiResolutionHlsOutput, type PublishedVersion } from '../../src/index.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
@@ -132,7 +133,7 @@ describe('linear storage on Kubo', () => {
     kubo.cli(['repo', 'gc', '--quiet']);
     const client = create({ url: kubo.apiUrl });
     storeBytes = 0;
-    for await (const ref of client.refs.local()) storeBytes += (await client.block.stat(ref.ref)).size;
+    for await (const ref of client.refs.local()) storeBytes += (await client.block.stat(CID.parse(ref.ref))).size;
     pins = 0;
     for await (const pin of client.pin.ls({ type: 'recursive' })) if (pin.cid.toString() !== EMPTY_DIRECTORY) pins += 1;
   });
