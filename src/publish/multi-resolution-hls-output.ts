@@ -285,8 +285,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       failure ??= error as Error;
     }
     await this.#journaling;
-    const deadline = Date.now() + this.#closeDeadlineMs;
-    this.#publisher.setDeadline(deadline);
+    this.#publisher.setDeadline(Date.now() + this.#closeDeadlineMs);
     let missing: MissingSegment[] = [];
     try {
       await this.#queue.close({ deadlineMs: this.#closeDeadlineMs });
@@ -296,9 +295,13 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
           const { rendition, index } = meta as SegmentMeta;
           return { rendition, index };
         });
+        this.emit('warning', `${missing.length} upload(s) did not finish; ending the run on the segments listed so far`);
       }
       failure ??= error as Error;
     }
+    // The final playlists get a window of their own: a store back by now still ends the run for players.
+    const deadline = Date.now() + this.#closeDeadlineMs;
+    this.#publisher.setDeadline(deadline);
     try {
       // Always ENDLIST: players stop polling; a later resume only appends what is missing.
       await this.#publisher.publish(true);
