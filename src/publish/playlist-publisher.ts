@@ -126,15 +126,15 @@ export class PlaylistPublisher {
   async releaseUpTo(sequence: number): Promise<void> {
     const release = this.#options.store.releaseVersion?.bind(this.#options.store);
     if (!release) return;
-    const stale: string[] = [];
+    const stale: StoredVersion[] = [];
     for (const versions of this.#versions.values()) {
       let kept = -1;
       for (let i = 0; i < versions.length && versions[i].sequence <= sequence; i += 1) kept = i;
-      if (kept <= 0) continue;
-      const keep = new Set([versions[kept].cid, versions[versions.length - 1].cid]);
-      for (const version of versions.splice(0, kept)) if (!keep.has(version.cid)) stale.push(version.cid);
+      if (kept > 0) stale.push(...versions.splice(0, kept));
     }
-    for (const cid of stale) await release(cid);
+    // A CID still in use elsewhere (identical playlists) is not released: Kubo's pins are not counted.
+    const live = new Set([...this.#versions.values()].flatMap((versions) => versions.map((version) => version.cid)));
+    for (const { cid } of stale) if (!live.has(cid)) await release(cid);
   }
 
   #state(rendition: string): RenditionState {

@@ -114,8 +114,8 @@ type BlockPut = FsBlockstore['put'];
  * on disk before (another run, a segment) or that add() also wrote is never counted.
  */
 class VersionBlocks {
-  /** Version root -> the blocks its import wrote. */
-  readonly #roots = new Map<string, string[]>();
+  /** Version root -> the blocks each of its imports counted (the same bytes may be added as two versions). */
+  readonly #roots = new Map<string, string[][]>();
   /** Block -> how many live versions use it. */
   readonly #uses = new Map<string, number>();
 
@@ -132,7 +132,9 @@ class VersionBlocks {
       this.#uses.set(block, uses + 1);
       counted.push(block);
     }
-    this.#roots.set(root, [...(this.#roots.get(root) ?? []), ...counted]);
+    const imports = this.#roots.get(root) ?? [];
+    imports.push(counted);
+    this.#roots.set(root, imports);
   }
 
   /** A permanent add() wrote or reused these: they must outlive every version. */
@@ -140,11 +142,12 @@ class VersionBlocks {
     for (const block of blocks) this.#uses.delete(block);
   }
 
-  /** Drops one use of each of `root`'s blocks; returns those no version uses any more. */
+  /** Drops one version of `root`: one use of each of its blocks; returns those no version uses any more. */
   release(root: string): string[] {
-    const blocks = this.#roots.get(root);
+    const imports = this.#roots.get(root);
+    const blocks = imports?.pop();
     if (!blocks) return [];
-    this.#roots.delete(root);
+    if (imports!.length === 0) this.#roots.delete(root);
     const unused: string[] = [];
     for (const block of blocks) {
       const uses = this.#uses.get(block);
