@@ -89,4 +89,25 @@ describe('resume and finalize edge cases', () => {
     await assert.rejects(finalizeRun({ registry, store, runId }), /lists 1 contiguous segment\(s\) of 90p, but a published playlist already listed 3; finalizing would shorten it/);
     assert.equal((await registry.getRun(runId))!.status, 'live');
   });
+
+  test('finalize uses the start time and URL template the run was stored with (registry fields startedAt, segmentUrl)', async () => {
+    const startedAt = new Date('2026-05-06T07:08:09.100Z');
+    const { id: runId } = await registry.createRun({
+      width: 160, height: 90, fps: 10, segmentDuration: 1, startedAt, segmentUrl: 'https://cdn.example/ipfs/{cid}', playlistUrl: '/ipfs/{cid}',
+    } as Parameters<RunRegistry['createRun']>[0]);
+    const { name, width, height, bitrate } = CHILD_RENDITIONS[0];
+    const cids: string[] = [];
+    for (let index = 0; index < 2; index += 1) {
+      cids.push(await store.add(randomBytes(1000)));
+      await registry.recordSegment(runId, { rendition: name, index, cid: cids[index], duration: 1, bytes: 1000 });
+    }
+    await registry.publishPlaylists(runId, cids[0], {
+      [name]: { cid: cids[0], width, height, bitrate, bandwidth: 1, averageBandwidth: 1, codecs: 'avc1.42000d', frameRate: 10 },
+    }, { sequence: 1 });
+    // The stored "playlist" above is a segment (no EXTINF), so nothing published limits the prefix here.
+    const result = await finalizeRun({ registry, store, runId });
+    const { manifest } = parsePlaylist(new TextDecoder().decode(await store.cat(result.qualities[name].cid)));
+    assert.deepEqual(manifest.segments.map((s) => s.uri), cids.map((cid) => `https://cdn.example/ipfs/${cid}`));
+    assert.equal(new Date(manifest.segments[0].dateTimeString!).toISOString(), startedAt.toISOString());
+  });
 });
