@@ -1,6 +1,7 @@
 // `abrcast resume <id>` (also `abrcast finalize <id>`): completes a run whose
 // publisher crashed or gave up: uploads what its journal holds, then rebuilds
 // its final (ENDLIST) playlists from the segments the registry recorded.
+import { SegmentJournal } from '../../journal/segment-journal.js';
 import { resumeRun } from '../../publish/resume-run.js';
 import type { ServiceConfig } from '../config.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../errors.js';
@@ -20,6 +21,10 @@ export async function runFinalize(
     const run = await services.registry.getRun(runId);
     if (!run) throw new CliError(`Run "${runId}" does not exist`, { fix: 'List the runs with `abrcast runs`' });
     if (run.status === 'ended') {
+      // A crash between the run's end and its journal's removal leaves a journal with nothing left to do.
+      const journal = await SegmentJournal.open(journalDir(config), runId);
+      if (journal && journal.segments().every((segment) => segment.cid !== undefined)) await journal.remove();
+      else await journal?.close();
       reporter.info(`Run ${runId} already ended; nothing to do.`);
       reporter.event('end', { runId, masterCid: run.masterCid, alreadyEnded: true });
       if (run.masterCid) reporter.essential(`Master playlist: ${run.masterCid}`);
