@@ -37,6 +37,7 @@ void AudioPipeline::start() {
 
 long AudioPipeline::submitPcm(const float* samples, size_t frames) {
   if (aborted_ || pcmEnded_) return -1;
+  if (pcmQueued_.load() >= maxQueuedSamples(config_)) return kQueueFull;
   std::vector<float> chunk(samples, samples + frames * size_t(config_.audio.pcmChannels));
   const int64_t queued = pcmQueued_.fetch_add(int64_t(frames)) + int64_t(frames);
   if (!pcm_.push(chunk)) {
@@ -106,6 +107,9 @@ void AudioPipeline::readFile() {
 void AudioPipeline::readPcm() {
   const int64_t highWater = config_.audio.maxQueuedSamples;
   while (auto chunk = pcm_.pop()) {
+    // Encoded audio waits for the slowest rendition's video: stay a bounded distance ahead of it,
+    // holding writeAudio() back (through the PCM queue) rather than keeping all of it as AAC.
+    track_.waitForRoom(kPacketsAhead, [this] { return aborted_.load() || videoEndKnown(); });
     if (aborted_) return;
     const int64_t frames = int64_t(chunk->size()) / config_.audio.pcmChannels;
     encoder_.pushInterleaved(chunk->data(), int(frames), pcmLayout_, config_.audio.pcmSampleRate);

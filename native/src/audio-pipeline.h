@@ -48,7 +48,10 @@ class AudioPipeline {
 
   void start();
   // JS thread: copies interleaved float32 PCM; returns the sample frames now
-  // queued, or -1 when no more audio is taken.
+  // queued, -1 when no more audio is taken, or kQueueFull when maxQueuedSamples(config) already
+  // wait (the caller does not await writeAudio()).
+  static constexpr long kQueueFull = -2;
+  static int64_t maxQueuedSamples(const EncoderConfig& config) { return int64_t(config.audio.maxQueuedSamples) * 4; }
   long submitPcm(const float* samples, size_t frames);
   // No more PCM (close()).
   void endInput();

@@ -8,6 +8,7 @@ extern "C" {
 }
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace abrcast {
@@ -61,6 +62,8 @@ struct EncoderConfig {
   FileInputConfig input;
   // write() takes CUDA device pointers instead of host memory (see cuda-frame-import.h).
   bool cudaFrames = false;
+  // Extra AVOptions for every video encoder, after ours (so they win); one it does not take is an error.
+  std::vector<std::pair<std::string, std::string>> encoderOptions;
 
   bool fromFile() const { return !input.source.empty(); }
 

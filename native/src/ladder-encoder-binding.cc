@@ -100,11 +100,19 @@ Napi::Value LadderEncoderBinding::Write(const Napi::CallbackInfo& info) {
                                          std::to_string(array.ByteLength()));
   }
   const auto* pixels = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+  long queued = 0;
   try {
-    return Napi::Number::New(env, double(pipeline_->submit(pixels, frameStride_)));
+    queued = pipeline_->submit(pixels, frameStride_);
   } catch (const std::exception& error) {
     throw Napi::Error::New(env, error.what());
   }
+  if (queued == LadderPipeline::kQueueFull) throwQueueFull(env);
+  return Napi::Number::New(env, double(queued));
+}
+
+void LadderEncoderBinding::throwQueueFull(Napi::Env env) const {
+  throw Napi::RangeError::New(env, "Refused a frame: " + std::to_string(LadderPipeline::maxQueuedFrames(config_)) +
+                                       " frames already wait to be encoded (4 x maxFramesInFlight + 8); await write() before writing more");
 }
 
 Napi::Value LadderEncoderBinding::WriteCuda(const Napi::CallbackInfo& info) {
@@ -113,11 +121,14 @@ Napi::Value LadderEncoderBinding::WriteCuda(const Napi::CallbackInfo& info) {
   if (!pipeline_) return Napi::Number::New(env, -1);
   if (info.Length() < 1) throw Napi::TypeError::New(env, "Expected { cudaDevicePtr, pitch } for frame");
   const DeviceFrame frame = readDeviceFrame(info[0]);
+  long queued = 0;
   try {
-    return Napi::Number::New(env, double(pipeline_->submitCuda(frame.pointer, frame.pitch)));
+    queued = pipeline_->submitCuda(frame.pointer, frame.pitch);
   } catch (const std::exception& error) {
     throw Napi::Error::New(env, error.what());
   }
+  if (queued == LadderPipeline::kQueueFull) throwQueueFull(env);
+  return Napi::Number::New(env, double(queued));
 }
 
 Napi::Value LadderEncoderBinding::WriteAudio(const Napi::CallbackInfo& info) {
@@ -134,15 +145,26 @@ Napi::Value LadderEncoderBinding::WriteAudio(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "Expected a multiple of " + std::to_string(channels) + " samples but received " +
                                          std::to_string(array.ElementLength()));
   }
+  long queued = 0;
   try {
-    return Napi::Number::New(env, double(pipeline_->submitAudio(array.Data(), array.ElementLength() / channels)));
+    queued = pipeline_->submitAudio(array.Data(), array.ElementLength() / channels);
   } catch (const std::exception& error) {
     throw Napi::Error::New(env, error.what());
   }
+  if (queued == AudioPipeline::kQueueFull) {
+    throw Napi::RangeError::New(env, "Refused audio: " + std::to_string(AudioPipeline::maxQueuedSamples(config_)) +
+                                         " sample frames already wait to be encoded (4 x maxQueuedSamples); await writeAudio() before writing more");
+  }
+  return Napi::Number::New(env, double(queued));
 }
 
-void LadderEncoderBinding::Start(const Napi::CallbackInfo&) {
-  if (pipeline_) pipeline_->startInput();
+void LadderEncoderBinding::Start(const Napi::CallbackInfo& info) {
+  if (!config_.fromFile()) throw Napi::Error::New(info.Env(), "start() needs file input (native option input)");
+  try {
+    if (pipeline_) pipeline_->startInput();
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(info.Env(), error.what());
+  }
 }
 
 void LadderEncoderBinding::End(const Napi::CallbackInfo&) {

@@ -42,6 +42,7 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   void Ref(const Napi::CallbackInfo& info);
   void Unref(const Napi::CallbackInfo& info);
 
+  [[noreturn]] void throwQueueFull(Napi::Env env) const;
   void post(std::unique_ptr<Event> event);
   static void deliver(Napi::Env env, Napi::Function callback, Event* event);
   static void onEnvironmentTeardown(LadderEncoderBinding* self);

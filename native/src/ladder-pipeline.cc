@@ -89,6 +89,7 @@ long LadderPipeline::queue(FramePtr& frame) {
 
 long LadderPipeline::submit(const uint8_t* pixels, size_t stride) {
   if (failed_ || inputEnded_ || file_ || !framePool_) return -1;
+  if (input_.size() >= maxQueuedFrames(config_)) return kQueueFull;
   FramePtr frame = pooledRgbFrame();
   // The one copy of the frame: from the JS buffer into the pooled AVFrame.
   av_image_copy_plane(frame->data[0], frame->linesize[0], pixels, int(stride), int(stride), config_.height);
@@ -97,6 +98,7 @@ long LadderPipeline::submit(const uint8_t* pixels, size_t stride) {
 
 long LadderPipeline::submitCuda(uint64_t devicePtr, size_t pitch) {
   if (failed_ || inputEnded_ || !cudaFrames_) return -1;
+  if (input_.size() >= maxQueuedFrames(config_)) return kQueueFull;
   if (!framePool_) {
     FramePtr frame = cudaFrames_->convert(devicePtr, pitch);
     return queue(frame);
@@ -113,6 +115,7 @@ long LadderPipeline::submitAudio(const float* samples, size_t frames) {
 
 void LadderPipeline::startInput() {
   if (!file_ || inputEnded_) return;
+  if (inputStarted_.exchange(true)) throw FFmpegError("start() was already called for " + config_.input.source);
   file_->start([this](FramePtr& frame) { return input_.push(frame); },
                [this](const std::string& message) { fail(message); },
                [this] { input_.close(); });

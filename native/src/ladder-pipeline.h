@@ -34,9 +34,14 @@ class LadderPipeline {
   LadderPipeline(const LadderPipeline&) = delete;
   LadderPipeline& operator=(const LadderPipeline&) = delete;
 
+  // submit*() when that many frames (or samples) already wait: the caller does not await write(),
+  // and memory stays bounded all the same. maxQueued*() say how many that is.
+  static constexpr long kQueueFull = -2;
+  static size_t maxQueuedFrames(const EncoderConfig& config) { return size_t(config.maxFramesInFlight) * 4 + 8; }
+
   // Copies one packed RGB frame (`stride` bytes per row) into a pooled AVFrame
   // and queues it. Returns the number of frames now waiting, or -1 when the
-  // pipeline no longer takes frames (ended or failed).
+  // pipeline no longer takes frames (ended or failed), or kQueueFull.
   long submit(const uint8_t* pixels, size_t stride);
   // config.cudaFrames: the same from a CUDA device pointer (`pitch` bytes per row), converted on
   // the GPU for NVENC or copied to host memory for x264 (cuda-frame-import.h).
@@ -80,6 +85,7 @@ class LadderPipeline {
 
   std::atomic<bool> failed_{false};
   std::atomic<bool> inputEnded_{false};
+  std::atomic<bool> inputStarted_{false};
   std::once_flag failOnce_;
   int64_t framesIn_ = 0;
   bool warnedShortest_ = false;

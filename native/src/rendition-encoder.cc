@@ -14,6 +14,8 @@ namespace {
 
 // Frames waiting between the filter graph and one encoder.
 constexpr size_t kScaledFrameQueue = 3;
+// Encoded video that may wait for its audio (packets, so a few MB per rendition).
+constexpr int64_t kMaxAudioLagSeconds = 20;
 
 void setOption(AVDictionary** options, const char* key, const std::string& value) {
   av_dict_set(options, key, value.c_str(), 0);
@@ -40,6 +42,7 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
   codec_.reset(avcodec_alloc_context3(codec));
   if (!codec_) throw std::bad_alloc();
   AVCodecContext* c = codec_.get();
+  logContext_ = std::make_unique<ScopedLogContext>(c, events, "[" + rendition_.name + "] ");
   c->width = av_buffersink_get_w(sink);
   c->height = av_buffersink_get_h(sink);
   c->pix_fmt = static_cast<AVPixelFormat>(av_buffersink_get_format(sink));
@@ -59,6 +62,7 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
   c->color_range = AVCOL_RANGE_MPEG;
 
   AVDictionary* options = nullptr;
+  DictionaryPtr ownedOptions;  // frees what avcodec_open2 leaves, however this ends
   setOption(&options, "forced-idr", "1");
   if (nvenc) {
     if (AVBufferRef* frames = av_buffersink_get_hw_frames_ctx(sink)) {
@@ -78,8 +82,9 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
     setOption(&options, "profile", "high");
     setOption(&options, "x264-params", "scenecut=0:open-gop=0");
   }
+  for (const auto& [key, value] : config.encoderOptions) setOption(&options, key.c_str(), value);
   const int opened = avcodec_open2(c, codec, &options);
-  av_dict_free(&options);
+  ownedOptions.reset(options);
   if (opened < 0) {
     std::string message = std::string("Cannot open ") + (nvenc ? "NVENC" : "x264") + " encoder" + where + ": " + errorText(opened);
     if (nvenc && index > 0) {
@@ -88,7 +93,16 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
     }
     throw FFmpegError(message);
   }
-  segmenter_ = std::make_unique<TsSegmenter>(rendition_.name, c, audio ? audio->encoderContext() : nullptr);
+  // What the encoder did not take would silently change nothing: a typo, or an option this FFmpeg lacks.
+  if (options) {
+    throw FFmpegError(std::string(nvenc ? "NVENC" : "x264") + " encoder" + where + " does not take the option(s) " +
+                      dictionaryKeys(options) + " (FFmpeg " + av_version_info() + ")");
+  }
+  // A segment's bytes, with MPEG-TS overhead, so its buffer is allocated once.
+  const double segmentSeconds = double(config.framesPerSegment) * av_q2d(config.timeBase());
+  const double bitsPerSecond = double(c->rc_max_rate) + (audio ? config.audio.bitrateKbps * 1000.0 : 0.0);
+  const size_t expectedBytes = size_t(std::min(bitsPerSecond / 8 * segmentSeconds * 1.1, 256.0 * 1024 * 1024));
+  segmenter_ = std::make_unique<TsSegmenter>(rendition_.name, c, audio ? audio->encoderContext() : nullptr, expectedBytes);
 }
 
 RenditionEncoder::~RenditionEncoder() {
@@ -150,6 +164,15 @@ void RenditionEncoder::encode(AVFrame* frame) {
 void RenditionEncoder::handlePacket(AVPacket* packet) {
   const bool keyframe = packet->flags & AV_PKT_FLAG_KEY;
   if (keyframe && codecs_.empty()) codecs_ = avcCodecString(packet->data, packet->size);
+  // Every rendition cuts on its own: one that skipped a forced IDR would merge two segments and
+  // drift from the others' indexes, so it fails instead.
+  if (packet->pts % config_.framesPerSegment == 0 &&
+      (!keyframe || !containsIdrSlice(packet->data, size_t(packet->size)))) {
+    throw FFmpegError("Rendition " + rendition_.name + ": frame " + std::to_string(packet->pts) +
+                      " should be an IDR frame (the start of segment " +
+                      std::to_string(packet->pts / config_.framesPerSegment) +
+                      "), but the encoder did not make one where it was forced");
+  }
   if (!audio_) {
     writeVideo(packet);
     return;
@@ -188,6 +211,15 @@ void RenditionEncoder::drainPending(bool final) {
     writeAudioBefore(until);
     writeVideo(packet);
     pending_.pop_front();
+  }
+  // Memory stays bounded whatever the caller does: video this far ahead of the audio is an error.
+  const size_t maxPending = size_t(std::max<int64_t>(
+      2 * config_.framesPerSegment, av_rescale_q(kMaxAudioLagSeconds, AVRational{1, 1}, config_.timeBase())));
+  if (!final && pending_.size() > maxPending) {
+    const bool pcm = config_.audio.kind == AudioSourceKind::Pcm;
+    throw FFmpegError("Rendition " + rendition_.name + ": the video is " + std::to_string(pending_.size()) +
+                      " frames ahead of the audio, more than " + std::to_string(kMaxAudioLagSeconds) + " s" +
+                      (pcm ? "; write audio alongside the video (writeAudio())" : ""));
   }
   if (!final && !warnedAudioLag_ && pending_.size() > size_t(2 * config_.framesPerSegment)) {
     warnedAudioLag_ = true;

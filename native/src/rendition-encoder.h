@@ -12,6 +12,7 @@
 #include "bounded-queue.h"
 #include "config.h"
 #include "ffmpeg.h"
+#include "log-router.h"
 #include "pipeline-events.h"
 #include "ts-segmenter.h"
 
@@ -59,6 +60,7 @@ class RenditionEncoder {
   PipelineEvents* events_;
   FailureHandler onFailure_;
 
+  std::unique_ptr<ScopedLogContext> logContext_;  // x264's own threads log about codec_; freed after it
   CodecContextPtr codec_;
   std::unique_ptr<TsSegmenter> segmenter_;
   PacketPtr packet_;

@@ -30,6 +30,8 @@ VideoFileSource::~VideoFileSource() {
 }
 
 void VideoFileSource::start(Deliver deliver, FailureHandler onFailure, EndHandler onEnd) {
+  // Assigning over a running std::thread would terminate the process.
+  if (worker_.joinable()) throw FFmpegError("The input " + config_.input.source + " is already being read");
   deliver_ = std::move(deliver);
   onFailure_ = std::move(onFailure);
   onEnd_ = std::move(onEnd);

@@ -164,13 +164,14 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
    */
   writeAudio(samples: Float32Array): Promise<void> {
     const callSite = new Error();
+    let queued: number;
     try {
       this.#checkAudioWritable(samples);
+      if (samples.length === 0) return Promise.resolve();
+      queued = this.#native.writeAudio(samples);
     } catch (error) {
-      return Promise.reject(withCallSiteStack(error as Error, callSite));
+      return Promise.reject(withCallSiteStack(asCallerError(error), callSite));
     }
-    if (samples.length === 0) return Promise.resolve();
-    const queued = this.#native.writeAudio(samples);
     if (queued < 0) return this.#refused(callSite);
     const audio = this.options.audio as Extract<NormalizedEncoderOptions['audio'], { kind: 'pcm' }>;
     this.#audioSamplesWritten += samples.length / audio.channels;
