@@ -70,6 +70,21 @@ void AudioPipeline::setVideoEnd(int64_t frames) {
   track_.wake();  // a file decoder waiting for room may now stop early
 }
 
+int64_t AudioPipeline::waitProposedEnd() {
+  std::unique_lock<std::mutex> lock(videoMutex_);
+  videoChanged_.wait(lock, [&] { return aborted_.load() || proposedEnd_ >= 0; });
+  return aborted_ ? -1 : proposedEnd_;
+}
+
+int64_t AudioPipeline::agreeEnd(int64_t possibleEnd) {
+  std::unique_lock<std::mutex> lock(videoMutex_);
+  possibleEnd = std::min(possibleEnd, proposedEnd_);
+  agreedEnd_ = answers_ == 0 ? possibleEnd : std::min(agreedEnd_, possibleEnd);
+  if (++answers_ == int(config_.renditions.size())) videoChanged_.notify_all();
+  videoChanged_.wait(lock, [&] { return aborted_.load() || answers_ == int(config_.renditions.size()); });
+  return aborted_ ? -1 : agreedEnd_;
+}
+
 void AudioPipeline::abort() {
   {
     std::lock_guard<std::mutex> lock(videoMutex_);
@@ -152,7 +167,14 @@ void AudioPipeline::run() {
       }
     }
     if (aborted_) return;
+    // Every rendition answers with where it can end exactly; the audio ends there too.
+    proposedEnd_ = endFrames;
+    videoChanged_.notify_all();
+    videoChanged_.wait(lock, [&] { return aborted_.load() || answers_ == int(config_.renditions.size()); });
+    if (aborted_) return;
+    endFrames = agreedEnd_;
     lock.unlock();
+    outputFrames_ = endFrames;
     outputSamples_ = samplesForFrames(endFrames);
     encoder_.finish(outputSamples_);
     track_.finish();

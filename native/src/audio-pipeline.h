@@ -64,6 +64,17 @@ class AudioPipeline {
   void join();
   // Samples per channel (48 kHz) the output carries; valid after join().
   int64_t outputSamples() const { return outputSamples_; }
+  // Video frames the output carries (the agreed end); valid after join().
+  int64_t outputFrames() const { return outputFrames_; }
+
+  // The exact end, agreed with the renditions. Once the audio source ended and the video's end
+  // is known, the audio thread proposes an end (in video frames). Each rendition, its encoder
+  // flushed, answers with the largest frame count at or below it that it can end on exactly: the
+  // encoded frames shown before it must be a decode-order prefix, since an x264 B-frame shown
+  // before the proposed end may reference a P-frame after it. The smallest answer is the end of
+  // the video and of the audio alike. Both return -1 when aborted.
+  int64_t waitProposedEnd();
+  int64_t agreeEnd(int64_t possibleEnd);
 
  private:
   void run();
@@ -91,6 +102,10 @@ class AudioPipeline {
   std::atomic<int64_t> videoEnd_{-1};
   std::atomic<int64_t> frameLimit_{kNoLimit};
   int64_t outputSamples_ = 0;
+  int64_t outputFrames_ = 0;
+  int64_t proposedEnd_ = -1;  // under videoMutex_, as are the two below
+  int answers_ = 0;
+  int64_t agreedEnd_ = -1;
   std::thread worker_;
 };
 

@@ -260,6 +260,7 @@ void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event
       payload.Set("startFrame", double(s.startFrame));
       payload.Set("durationFrames", double(s.durationFrames));
       payload.Set("codecs", s.codecs);
+      payload.Set("ptsOffset", TsSegmenter::kPtsOffsetSeconds);
       if (!s.path.empty()) payload.Set("path", s.path);
       // Hand the bytes to JS without copying them again.
       auto* bytes = new std::vector<uint8_t>(std::move(s.data));

@@ -220,7 +220,7 @@ void LadderPipeline::runGraph() {
   }
   if (audio_) {
     audio_->join();
-    summary.frames = std::min(framesIn_, audio_->videoFrameLimit());
+    summary.frames = failed_ ? std::min(framesIn_, audio_->videoFrameLimit()) : audio_->outputFrames();
     summary.audioSamples = audio_->outputSamples();
   }
   events_->onFinished(std::move(summary), failed_);

@@ -80,7 +80,10 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
   } else {
     setOption(&options, "preset", config.x264Preset);
     setOption(&options, "profile", "high");
-    setOption(&options, "x264-params", "scenecut=0:open-gop=0");
+    // Under `shortest` the renditions agree on an exact end at a point where every one's B-frames
+    // are complete (AudioPipeline::agreeEnd): a fixed B-frame pattern gives them the same points.
+    const bool sameFrameTypes = audio && config.audio.shortest;
+    setOption(&options, "x264-params", sameFrameTypes ? "scenecut=0:open-gop=0:b-adapt=0" : "scenecut=0:open-gop=0");
   }
   for (const auto& [key, value] : config.encoderOptions) setOption(&options, key.c_str(), value);
   const int opened = avcodec_open2(c, codec, &options);
@@ -133,9 +136,15 @@ void RenditionEncoder::run() {
     if (aborted_) return;
     encode(nullptr);  // flush the encoder's delayed frames
     if (audio_) {
-      if (!audio_->track().waitFinished()) return;  // aborted
+      const int64_t proposed = audio_->waitProposedEnd();
+      if (proposed < 0) return;  // aborted
+      drainPending(false);  // what the audio, now complete but for its last frame, covers
+      const int64_t end = audio_->agreeEnd(exactEndAtOrBefore(proposed));
+      if (end < 0) return;
+      if (!audio_->track().waitFinished()) return;
+      cutPendingAt(end);
       drainPending(true);
-      writeAudioBefore(endPts_);
+      writeAudioBefore(end);
     }
     std::vector<uint8_t> last = segmenter_->finish();
     if (segmentHasPackets_) emitSegment(std::move(last), endPts_ - segmentStart_);
@@ -192,14 +201,44 @@ bool RenditionEncoder::isBoundary(const AVPacket* packet) const {
 // packet is muxed, every audio packet with pts before its dts goes first, and
 // before a segment is cut at an IDR, every audio packet with pts before the
 // IDR's pts. A video packet waits (in pending_) until that audio exists.
+// The largest end (in frames, at most `proposed`, not before what is muxed) at which this
+// rendition's frames shown before it are exactly a decode-order prefix of its packets, so
+// cutting there drops no frame that one kept references. Under `shortest` a packet is muxed
+// only once the audio covers its whole frame, so every muxed packet is shown before any pending
+// one and the first candidate, at least min(first pending pts, proposed), always exists.
+int64_t RenditionEncoder::exactEndAtOrBefore(int64_t proposed) const {
+  int64_t best = std::min(endPts_, proposed);
+  int64_t shownBefore = endPts_;  // max pts + 1 of the muxed packets and the prefix so far
+  for (size_t k = 0; k <= pending_.size(); ++k) {
+    int64_t restMin = proposed;
+    for (size_t j = k; j < pending_.size(); ++j) restMin = std::min(restMin, pending_[j]->pts);
+    // Ends in [shownBefore, restMin] split the packets after the first k exactly.
+    if (shownBefore <= restMin) best = std::max(best, restMin);
+    if (k < pending_.size()) shownBefore = std::max(shownBefore, pending_[k]->pts + 1);
+  }
+  return best;
+}
+
+// Drops the pending packets shown at or after `end`; they must be a decode-order suffix.
+void RenditionEncoder::cutPendingAt(int64_t end) {
+  size_t keep = 0;
+  while (keep < pending_.size() && pending_[keep]->pts < end) ++keep;
+  for (size_t j = keep; j < pending_.size(); ++j) {
+    if (pending_[j]->pts < end) {
+      throw FFmpegError("Rendition " + rendition_.name + " cannot end exactly at frame " + std::to_string(end) +
+                        ": frame " + std::to_string(pending_[j]->pts) + " depends on a later one");
+    }
+  }
+  if (endPts_ > end) {
+    throw FFmpegError("Rendition " + rendition_.name + " cannot end exactly at frame " + std::to_string(end) +
+                      ": frames up to " + std::to_string(endPts_) + " are already muxed");
+  }
+  pending_.resize(keep);
+}
+
 void RenditionEncoder::drainPending(bool final) {
   const int64_t limit = audio_->videoFrameLimit();
   const auto shownBeforeLimit = [&](const PacketPtr& p) { return p->pts < limit; };
-  if (final) {
-    // shortest: keep the decode-order prefix up to the last packet shown before
-    // the limit; a frame past it stays only when an earlier-shown one references it.
-    while (!pending_.empty() && !shownBeforeLimit(pending_.back())) pending_.pop_back();
-  }
   while (!pending_.empty()) {
     AVPacket* packet = pending_.front().get();
     if (!final && !shownBeforeLimit(pending_.front()) &&
@@ -208,6 +247,9 @@ void RenditionEncoder::drainPending(bool final) {
     }
     const int64_t until = isBoundary(packet) ? packet->pts : packet->dts;
     if (!final && !audio_->track().covers(until, codec_->time_base)) break;
+    // shortest: the end may still fall before this frame is over, so it waits until the audio
+    // covers all of it (see exactEndAtOrBefore()).
+    if (!final && config_.audio.shortest && !audio_->track().covers(packet->pts + 1, codec_->time_base)) break;
     writeAudioBefore(until);
     writeVideo(packet);
     pending_.pop_front();

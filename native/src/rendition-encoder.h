@@ -51,6 +51,8 @@ class RenditionEncoder {
   void writeVideo(AVPacket* packet);
   void writeAudioBefore(int64_t videoPts);
   void drainPending(bool final);
+  int64_t exactEndAtOrBefore(int64_t proposed) const;
+  void cutPendingAt(int64_t end);
   void emitSegment(std::vector<uint8_t> data, int64_t durationFrames);
 
   int index_;

@@ -37,6 +37,7 @@ TsSegmenter::TsSegmenter(const std::string& renditionName, const AVCodecContext*
   format_->pb = io_.get();
   format_->flags |= AVFMT_FLAG_CUSTOM_IO;
   format_->max_delay = int(kMuxDelaySeconds * AV_TIME_BASE);
+  format_->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
 
   stream_ = avformat_new_stream(format_.get(), nullptr);
   if (!stream_) throw FFmpegError("Cannot add video stream" + where);

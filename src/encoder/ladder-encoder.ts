@@ -274,6 +274,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
           rendition: event.rendition,
           index: event.index,
           startPts: event.startFrame * tick,
+          ptsOffset: event.ptsOffset,
           duration: event.durationFrames * tick,
           bytes: event.data.length,
           data: event.data,

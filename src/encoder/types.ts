@@ -134,6 +134,12 @@ export interface SegmentEvent {
   index: number;
   /** Presentation time of the segment's first frame, seconds from the start of the run. */
   startPts: number;
+  /**
+   * Seconds added to every timestamp in the MPEG-TS bytes (the muxer's delay, as the ffmpeg CLI
+   * sets it): the first frame's PTS in `data` is (startPts + ptsOffset) x 90 kHz, modulo 2^33.
+   * The same for every segment, rendition and encoder of a run.
+   */
+  ptsOffset: number;
   /** Exact duration in seconds, from the presentation timestamps. */
   duration: number;
   bytes: number;

@@ -39,7 +39,7 @@ export type NativeAudioConfig =
   | { kind: 'pcm'; sampleRate: number; channels: number; maxQueuedSamples: number; bitrate: number; shortest: boolean };
 
 export type NativeEvent =
-  | { type: 'segment'; rendition: string; index: number; startFrame: number; durationFrames: number; codecs: string; path?: string; data: Buffer }
+  | { type: 'segment'; rendition: string; index: number; startFrame: number; durationFrames: number; ptsOffset: number; codecs: string; path?: string; data: Buffer }
   | { type: 'warning'; message: string }
   | { type: 'drain'; queued: number }
   | { type: 'audioDrain'; queued: number }
