@@ -18,11 +18,12 @@ AudioPipeline::AudioPipeline(const EncoderConfig& config, PipelineEvents* events
       onFailure_(std::move(onFailure)),
       encoder_(config.audio.bitrateKbps, [this](PacketPtr packet) { track_.append(std::move(packet)); }),
       track_(int(config.renditions.size()), encoder_.timeBase(), encoder_.firstPts()) {
-  if (config.audio.kind == AudioSourceKind::File) {
-    file_ = std::make_unique<StreamDecoder>(config.audio.source, AVMEDIA_TYPE_AUDIO, &aborted_);
-  } else {
-    av_channel_layout_default(&pcmLayout_, config.audio.pcmChannels);
-  }
+  if (config.audio.kind == AudioSourceKind::Pcm) av_channel_layout_default(&pcmLayout_, config.audio.pcmChannels);
+}
+
+void AudioPipeline::openSource() {
+  if (config_.audio.kind != AudioSourceKind::File) return;
+  file_ = std::make_unique<StreamDecoder>(config_.audio.source, AVMEDIA_TYPE_AUDIO, &aborted_, nullptr, config_.ioTimeoutSeconds);
 }
 
 AudioPipeline::~AudioPipeline() {

@@ -36,9 +36,11 @@ class AudioPipeline {
   using FailureHandler = std::function<void(const std::string&)>;
   static constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
 
-  // Opens the source (a file: up to its first decoded frame) and the encoder;
-  // throws FFmpegError naming the source when either fails.
+  // Opens the encoder (cheap: PCM can be queued at once); throws FFmpegError when it fails.
   AudioPipeline(const EncoderConfig& config, PipelineEvents* events, FailureHandler onFailure);
+  // A file source: opens it, up to its first decoded frame (blocking I/O, so not on the JS
+  // thread); throws FFmpegError naming the source. abort() interrupts it.
+  void openSource();
   ~AudioPipeline();
   AudioPipeline(const AudioPipeline&) = delete;
   AudioPipeline& operator=(const AudioPipeline&) = delete;

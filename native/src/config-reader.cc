@@ -93,6 +93,15 @@ EncoderConfig readConfig(const Napi::Object& options) {
   config.scaleFlags = requireString(options, "scaleFlags");
   config.maxFramesInFlight = requireIntIn(options, "maxFramesInFlight", 1, 1024);
   config.outputDir = requireString(options, "outputDir");
+  Napi::Value timeout = options.Get("ioTimeout");
+  if (!timeout.IsUndefined()) {
+    const double seconds = timeout.IsNumber() ? timeout.As<Napi::Number>().DoubleValue() : -1;
+    if (!(seconds > 0 && seconds <= 86400)) {
+      throw Napi::RangeError::New(env, "Expected seconds greater than 0 and at most 86400 for native option ioTimeout but received " +
+                                           timeout.ToString().Utf8Value());
+    }
+    config.ioTimeoutSeconds = seconds;
+  }
   config.audio = readAudioConfig(options);
   config.input = readInputConfig(options);
   config.cudaFrames = requireBool(options, "cudaFrames");

@@ -56,6 +56,7 @@ struct EncoderConfig {
   std::string nvencTune = "hq";
   std::string scaleFlags = "bicubic";
   int maxFramesInFlight = 4;
+  double ioTimeoutSeconds = 30;  // opening a file or URL, and each network read after it
   std::string outputDir;  // empty: segments stay in memory only
   std::vector<RenditionConfig> renditions;
   AudioConfig audio;

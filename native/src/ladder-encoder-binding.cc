@@ -8,14 +8,15 @@ namespace abrcast {
 
 // One event on its way from a worker thread to JS.
 struct LadderEncoderBinding::Event {
-  enum class Kind { Segment, Warning, Drain, AudioDrain, Progress, Error, Finished } kind;
+  enum class Kind { Ready, Segment, Warning, Drain, AudioDrain, Progress, Error, Finished } kind;
   std::string message;
   SegmentOutput segment;
   size_t queued = 0;
   int64_t frames = 0;
   PipelineSummary summary;
   bool failed = false;
-  const EncoderConfig* config = nullptr;
+  // Copied, not pointed to: an event may still be queued when the binding is freed.
+  std::string renditionName;
 };
 
 namespace {
@@ -192,14 +193,20 @@ void LadderEncoderBinding::Unref(const Napi::CallbackInfo& info) {
 }
 
 void LadderEncoderBinding::post(std::unique_ptr<Event> event) {
-  event->config = &config_;
   Event* raw = event.release();
   if (events_.NonBlockingCall(raw, &LadderEncoderBinding::deliver) != napi_ok) delete raw;  // environment closing
+}
+
+void LadderEncoderBinding::onReady() {
+  auto event = std::make_unique<Event>();
+  event->kind = Event::Kind::Ready;
+  post(std::move(event));
 }
 
 void LadderEncoderBinding::onSegment(SegmentOutput&& segment) {
   auto event = std::make_unique<Event>();
   event->kind = Event::Kind::Segment;
+  event->renditionName = config_.renditions[size_t(segment.rendition)].name;
   event->segment = std::move(segment);
   post(std::move(event));
 }
@@ -252,10 +259,13 @@ void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event
   if (!env || !callback) return;
   Napi::Object payload = Napi::Object::New(env);
   switch (event->kind) {
+    case Event::Kind::Ready:
+      payload.Set("type", "ready");
+      break;
     case Event::Kind::Segment: {
       SegmentOutput& s = event->segment;
       payload.Set("type", "segment");
-      payload.Set("rendition", event->config->renditions[s.rendition].name);
+      payload.Set("rendition", event->renditionName);
       payload.Set("index", s.index);
       payload.Set("startFrame", double(s.startFrame));
       payload.Set("durationFrames", double(s.durationFrames));

@@ -20,6 +20,7 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   ~LadderEncoderBinding() override;
 
   // PipelineEvents: called from worker threads.
+  void onReady() override;
   void onSegment(SegmentOutput&& segment) override;
   void onWarning(std::string message) override;
   void onDrain(size_t queuedFrames) override;

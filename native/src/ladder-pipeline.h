@@ -28,7 +28,9 @@ namespace abrcast {
 
 class LadderPipeline {
  public:
-  // Builds the graph and opens every encoder; throws FFmpegError naming what failed.
+  // Returns at once: the graph thread opens the inputs, CUDA, the graph and every encoder, then
+  // reports onReady() (or onError() naming what failed, then onFinished()). Frames and PCM
+  // written meanwhile are queued; abort() interrupts an open that waits on the network.
   LadderPipeline(EncoderConfig config, PipelineEvents* events);
   ~LadderPipeline();
   LadderPipeline(const LadderPipeline&) = delete;
@@ -50,7 +52,7 @@ class LadderPipeline {
   // frames now waiting, or -1 when the pipeline no longer takes audio.
   long submitAudio(const float* samples, size_t frames);
 
-  // File input: start decoding (the pipeline is built and opened before, so errors come first).
+  // File input: start decoding (at once, or as soon as the input is open). Throws when called twice.
   void startInput();
   // No more frames: flush everything, emit the last segments, then onFinished.
   // File input: stop reading it; what was read is still encoded.
@@ -61,7 +63,11 @@ class LadderPipeline {
   void join();
 
  private:
+  void run();
+  void open();
   void runGraph();
+  void startFileInput();
+  void stopLocked();
   void drainGraph();
   void fail(const std::string& message);
   void warnShortestOnce();
@@ -85,7 +91,12 @@ class LadderPipeline {
 
   std::atomic<bool> failed_{false};
   std::atomic<bool> inputEnded_{false};
-  std::atomic<bool> inputStarted_{false};
+  std::atomic<bool> aborting_{false};  // abort() was called: interrupts opening
+  std::atomic<bool> opened_{false};
+  bool startRequested_ = false;  // under stateMutex_
+  // Guards file_, cudaFrames_ and renditions_, which the graph thread publishes once opened,
+  // against the JS thread's abort(), endInput() and startInput().
+  std::mutex stateMutex_;
   std::once_flag failOnce_;
   int64_t framesIn_ = 0;
   bool warnedShortest_ = false;

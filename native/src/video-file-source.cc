@@ -16,10 +16,11 @@ std::string describeFormat(int width, int height, int format) {
 
 }  // namespace
 
-VideoFileSource::VideoFileSource(const EncoderConfig& config, PipelineEvents* events)
+VideoFileSource::VideoFileSource(const EncoderConfig& config, PipelineEvents* events, const std::atomic<bool>* cancelled)
     : config_(config),
       events_(events),
-      decoder_(std::make_unique<StreamDecoder>(config.input.source, AVMEDIA_TYPE_VIDEO, &stopped_)) {
+      decoder_(std::make_unique<StreamDecoder>(config.input.source, AVMEDIA_TYPE_VIDEO, &stopped_, cancelled,
+                                               config.ioTimeoutSeconds)) {
   const AVFrame& first = decoder_->firstFrame();
   frameFormat_ = VideoFrameFormat{first.width, first.height, AVPixelFormat(first.format), first.colorspace, first.color_range};
 }

@@ -17,6 +17,13 @@ import type {
 
 type State = 'open' | 'closing' | 'closed';
 
+// Lifetime: the native event function holds only a weak reference to its encoder. An encoder that
+// someone waits on (opening, a write, close(), file decoding) is also held here, so its events
+// keep arriving; any other is held by its owner alone. One dropped without close() is collected,
+// and this registry then aborts its pipeline (the threads stop; 'finished' disposes it).
+const awaited = new Set<LadderEncoder>();
+const dropped = new FinalizationRegistry<NativeLadderEncoder>((native) => native.abort());
+
 /** Every rendition's audio is AAC at this rate, whatever the source's. */
 const AAC_SAMPLE_RATE = 48_000;
 
@@ -43,8 +50,17 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
   readonly fallbackReason?: string;
   readonly options: Readonly<NormalizedEncoderOptions>;
 
+  /**
+   * Resolves once the inputs, CUDA and every encoder are open (all of it off the JS thread);
+   * rejects with what failed, naming it. Frames and audio written before are queued.
+   * `await LadderEncoder.open(options)` is `new LadderEncoder(options)` plus this.
+   */
+  readonly ready: Promise<void>;
+
   #native: NativeLadderEncoder;
   #state: State = 'open';
+  #opened = false;
+  #settleReady!: (error?: Error) => void;
   #failure?: Error;
   #drainWaiters: Waiter<void>[] = [];
   #audioDrainWaiters: Waiter<void>[] = [];
@@ -62,9 +78,17 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
    * close() to wait for the end; `media` is what the probe read.
    */
   static async fromFile(source: string, options: FileEncoderOptions = {}): Promise<LadderEncoder & { media: MediaInfo }> {
-    const media = await probeMediaFile(source);
+    const media = await probeMediaFile(source, { ioTimeout: options.ioTimeout });
     const encoder = new LadderEncoder(fileEncoderOptions(source, media, options)) as LadderEncoder & { media: MediaInfo };
     Object.defineProperty(encoder, 'media', { value: media, enumerable: true });
+    await encoder.ready;
+    return encoder;
+  }
+
+  /** A new encoder, once open: rejects (naming what failed) rather than failing its first write. */
+  static async open(options: LadderEncoderOptions): Promise<LadderEncoder> {
+    const encoder = new LadderEncoder(options);
+    await encoder.ready;
     return encoder;
   }
 
@@ -85,14 +109,25 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
       for (const r of normalized.renditions) mkdirSync(join(normalized.outputDir, r.name), { recursive: true });
     }
     const addon = loadNativeAddon();
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#settleReady = (error) => (error ? reject(error) : resolve());
+    });
+    this.ready.catch(() => {}); // not awaiting it is fine: the failure also reaches write() and close()
+    const weak = new WeakRef(this);
+    const owner: { native?: NativeLadderEncoder } = {};
+    const onEvent = (event: NativeEvent): void => {
+      const encoder = weak.deref();
+      if (encoder) encoder.#onNativeEvent(event);
+      else if (event.type === 'finished') owner.native?.dispose();
+    };
     try {
-      this.#native = new addon.NativeLadderEncoder(
-        toNativeConfig(normalized, selection.encoder),
-        (event) => this.#onNativeEvent(event),
-      );
+      this.#native = new addon.NativeLadderEncoder(toNativeConfig(normalized, selection.encoder), onEvent);
     } catch (cause) {
       throw new AbrcastError(cause instanceof Error ? cause.message : String(cause), { cause });
     }
+    owner.native = this.#native;
+    dropped.register(this, this.#native, this);
+    this.#updateRef();
   }
 
   /** Frames accepted so far (file input: frames decoded into the ladder, as of the last 'progress'). */
@@ -131,6 +166,8 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
    */
   write(frame: Uint8Array | Uint8ClampedArray | CudaDeviceFrame): Promise<void> {
     const callSite = new Error();
+    // A device frame is converted on the GPU, which is set up while opening: wait for it.
+    if (this.options.cudaFrames && !this.#opened && !this.#failure) return this.ready.then(() => this.write(frame));
     let queued: number;
     try {
       this.#checkWritable();
@@ -259,15 +296,28 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
 
   // The native event function keeps the process alive only while a caller awaits us.
   #updateRef(): void {
-    if (this.#state === 'closed') return;
+    if (this.#state === 'closed') {
+      awaited.delete(this);
+      return;
+    }
     const waiting = this.#drainWaiters.length + this.#audioDrainWaiters.length + this.#refusedWaiters.length > 0;
     const decoding = this.#inputStarted && this.#state === 'open';
-    if (waiting || decoding || this.#state === 'closing') this.#native.ref();
-    else this.#native.unref();
+    if (!this.#opened || waiting || decoding || this.#state === 'closing') {
+      awaited.add(this);
+      this.#native.ref();
+    } else {
+      awaited.delete(this);
+      this.#native.unref();
+    }
   }
 
   #onNativeEvent(event: NativeEvent): void {
     switch (event.type) {
+      case 'ready':
+        this.#opened = true;
+        this.#settleReady();
+        this.#updateRef();
+        return;
       case 'segment': {
         const tick = this.options.fpsDen / this.options.fpsNum;
         const segment: SegmentEvent = {
@@ -305,6 +355,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
       }
       case 'error': {
         this.#failure ??= new AbrcastError(event.message);
+        if (!this.#opened) this.#settleReady(this.#failure);
         const waiters = [...this.#drainWaiters.splice(0), ...this.#audioDrainWaiters.splice(0), ...this.#refusedWaiters.splice(0)];
         for (const waiter of waiters) waiter.reject(withCallSiteStack(this.#failure, waiter.callSite));
         // Only when someone listens: an unheard 'error' event would crash the process.
@@ -321,6 +372,9 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     this.#state = 'closed';
     if (this.options.input) this.#framesWritten = event.frames;
     this.#native.dispose();
+    dropped.unregister(this);
+    awaited.delete(this);
+    if (!this.#opened) this.#settleReady(this.#stoppedError());
     const waiters = [...this.#drainWaiters.splice(0), ...this.#audioDrainWaiters.splice(0)];
     const failure = event.failed ? this.#stoppedError() : undefined;
     for (const waiter of this.#refusedWaiters.splice(0)) waiter.reject(withCallSiteStack(this.#stoppedError(), waiter.callSite));

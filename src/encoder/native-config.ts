@@ -17,6 +17,7 @@ export function toNativeConfig(options: NormalizedEncoderOptions, encoder: Activ
     nvencTune: options.nvencTune,
     scaleFlags: options.scaleAlgorithm,
     maxFramesInFlight: options.maxFramesInFlight,
+    ioTimeout: options.ioTimeout,
     outputDir: options.outputDir ?? '',
     renditions: options.renditions.map((r) => ({ ...r })),
     cudaFrames: options.cudaFrames,

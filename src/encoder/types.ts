@@ -28,6 +28,11 @@ export interface LadderEncoderOptions {
   scaleAlgorithm?: ScaleAlgorithm;
   /** Frames that may wait between write() and the filter graph (default 4). */
   maxFramesInFlight?: number;
+  /**
+   * Seconds a file or URL (input or audio source) may take to open, and each network read after it
+   * to make progress, before the encoder fails naming it (default 30).
+   */
+  ioTimeout?: number;
   /** When set, each segment is also written to `outputDir/<rendition>/segment_00000.ts` before its event. */
   outputDir?: string;
   /** Sound for every rendition, encoded once as AAC-LC 48 kHz stereo. */

@@ -85,7 +85,7 @@ describe('the addon checks its own options', () => {
         let opened; const ready = new Promise((r) => (opened = r));
         const native = new (loadNativeAddon().NativeLadderEncoder)(config, (e) => { if (e.type === 'ready') opened(); if (e.type === 'finished') done(e); });
         native.ref();
-        if (native.whenReady) await ready;
+        await ready;
         native.start();
         try { native.start(); console.log('no error'); } catch (error) { console.log('second start: ' + error.message); }
         const summary = await finished;
