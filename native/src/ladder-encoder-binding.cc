@@ -1,6 +1,9 @@
 #include "ladder-encoder-binding.h"
 
 #include <cstring>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "config-reader.h"
 
@@ -82,6 +85,11 @@ void LadderEncoderBinding::shutdown() {
     pipeline_->abort();
     pipeline_->join();
     pipeline_.reset();
+#ifdef __GLIBC__
+    // The encoder threads' malloc arenas keep what they freed; give it back, so RSS returns to
+    // where it was before this encoder rather than staying at its peak.
+    malloc_trim(0);
+#endif
   }
   if (!eventsReleased_) {
     eventsReleased_ = true;
@@ -193,6 +201,7 @@ void LadderEncoderBinding::Unref(const Napi::CallbackInfo& info) {
 }
 
 void LadderEncoderBinding::post(std::unique_ptr<Event> event) {
+  if (LadderPipeline::exiting()) return;  // Node is gone (process.exit()): the event is dropped with it
   Event* raw = event.release();
   if (events_.NonBlockingCall(raw, &LadderEncoderBinding::deliver) != napi_ok) delete raw;  // environment closing
 }

@@ -1,6 +1,8 @@
 #include "ladder-pipeline.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <set>
 
 #include "cuda-driver.h"
 #include "log-router.h"
@@ -9,11 +11,33 @@ namespace abrcast {
 
 namespace {
 
+// Every live pipeline, for exit(): process.exit() and an uncaught exception end the process
+// without Node's cleanup hooks, so the threads must be stopped before static destructors run
+// (x264's, libcuda's). Never freed: a thread may look at it during exit.
+std::mutex& livePipelinesMutex() {
+  static auto* mutex = new std::mutex;
+  return *mutex;
+}
+std::set<LadderPipeline*>& livePipelines() {
+  static auto* set = new std::set<LadderPipeline*>;
+  return *set;
+}
+std::atomic<bool> processExiting{false};
+
+void stopPipelinesAtExit() {
+  processExiting = true;
+  std::lock_guard<std::mutex> lock(livePipelinesMutex());
+  for (LadderPipeline* pipeline : livePipelines()) pipeline->abort();
+  for (LadderPipeline* pipeline : livePipelines()) pipeline->join();
+}
+
 int bytesPerPixel(AVPixelFormat format) {
   return av_get_padded_bits_per_pixel(av_pix_fmt_desc_get(format)) / 8;
 }
 
 }  // namespace
+
+bool LadderPipeline::exiting() { return processExiting.load(); }
 
 LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
     : config_(std::move(config)),
@@ -21,6 +45,8 @@ LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
       input_(config_.fromFile() ? size_t(config_.maxFramesInFlight) : 0),
       scaled_(allocFrame()) {
   installLogRouter();
+  static std::once_flag atExit;
+  std::call_once(atExit, [] { std::atexit(stopPipelinesAtExit); });
   // Only what takes no I/O happens here, on the caller's (JS) thread: frames and PCM written
   // meanwhile are queued. Opening inputs, CUDA and the encoders happens on the graph thread.
   if (!config_.fromFile() && !(config_.cudaFrames && config_.encoder == EncoderKind::Nvenc)) {
@@ -31,6 +57,11 @@ LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
   }
   if (config_.audio.enabled()) {
     audio_ = std::make_unique<AudioPipeline>(config_, events_, [this](const std::string& message) { fail(message); });
+  }
+  {
+    std::lock_guard<std::mutex> lock(livePipelinesMutex());
+    if (processExiting) throw FFmpegError("The process is exiting");
+    livePipelines().insert(this);
   }
   graphThread_ = std::thread([this] { run(); });
 }
@@ -106,6 +137,8 @@ void LadderPipeline::run() {
 LadderPipeline::~LadderPipeline() {
   abort();
   join();
+  std::lock_guard<std::mutex> lock(livePipelinesMutex());
+  livePipelines().erase(this);
 }
 
 FramePtr LadderPipeline::pooledRgbFrame() {

@@ -61,6 +61,8 @@ class LadderPipeline {
   void abort();
   // Waits for the graph thread (and through it every encoder thread).
   void join();
+  // exit() has begun: every pipeline was aborted and joined; no event may reach JS any more.
+  static bool exiting();
 
  private:
   void run();

@@ -113,13 +113,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
       this.#settleReady = (error) => (error ? reject(error) : resolve());
     });
     this.ready.catch(() => {}); // not awaiting it is fine: the failure also reaches write() and close()
-    const weak = new WeakRef(this);
-    const owner: { native?: NativeLadderEncoder } = {};
-    const onEvent = (event: NativeEvent): void => {
-      const encoder = weak.deref();
-      if (encoder) encoder.#onNativeEvent(event);
-      else if (event.type === 'finished') owner.native?.dispose();
-    };
+    const { onEvent, owner } = weakEventHandler(new WeakRef(this), LadderEncoder.#deliver);
     try {
       this.#native = new addon.NativeLadderEncoder(toNativeConfig(normalized, selection.encoder), onEvent);
     } catch (cause) {
@@ -311,6 +305,10 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     }
   }
 
+  static #deliver(encoder: LadderEncoder, event: NativeEvent): void {
+    encoder.#onNativeEvent(event);
+  }
+
   #onNativeEvent(event: NativeEvent): void {
     switch (event.type) {
       case 'ready':
@@ -404,6 +402,21 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     if (failure) closeWaiter.reject(withCallSiteStack(failure, closeWaiter.callSite));
     else closeWaiter.resolve(summary);
   }
+}
+
+// Built outside the constructor: a closure there would share its scope, `this` included, and the
+// native event function would hold the encoder after all.
+function weakEventHandler(
+  weak: WeakRef<LadderEncoder>,
+  deliver: (encoder: LadderEncoder, event: NativeEvent) => void,
+): { onEvent: (event: NativeEvent) => void; owner: { native?: NativeLadderEncoder } } {
+  const owner: { native?: NativeLadderEncoder } = {};
+  const onEvent = (event: NativeEvent): void => {
+    const encoder = weak.deref();
+    if (encoder) deliver(encoder, event);
+    else if (event.type === 'finished') owner.native?.dispose(); // collected: its pipeline was aborted
+  };
+  return { onEvent, owner };
 }
 
 // Option errors keep their TypeError/RangeError; what the addon threw becomes an AbrcastError.
