@@ -121,8 +121,11 @@ void routeLogLine(void* avcl, int level, const char* format, va_list args) {
   {
     std::lock_guard<std::mutex> lock(contextsMutex());
     auto found = contexts().find(avcl);
-    LineStream& stream = found != contexts().end() ? found->second : unmatched();
-    stream.append(avcl, level, format, args);
+    if (found != contexts().end()) {
+      found->second.append(avcl, level, format, args);
+    } else if (level <= av_log_get_level()) {  // stderr honours the process's FFmpeg log level
+      unmatched().append(avcl, level, format, args);
+    }
   }
 }
 
