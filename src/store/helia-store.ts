@@ -5,8 +5,8 @@
 // directory is removed: that is this store's "pin".
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { unixfs, type AddOptions, type UnixFS } from '@helia/unixfs';
-import { FsBlockstore } from 'blockstore-fs';
+import type { AddOptions, UnixFS } from '@helia/unixfs';
+import type { FsBlockstore } from 'blockstore-fs';
 import { AbrcastError, invalidParameterError, isPositiveFinite } from '../errors.js';
 import type { HeliaNetwork, HeliaNetworkOptions } from './helia-network.js';
 import { StoreUnavailableError, type ByteRange, type ContentStore } from './content-store.js';
@@ -187,6 +187,8 @@ export class HeliaStore implements ContentStore {
   private ready(): Promise<OpenStore> {
     if (this.closed) return Promise.reject(new AbrcastError(`HeliaStore at ${this.dir} is closed`));
     this.opening ??= (async () => {
+      // Loaded here, not at the top: importing abrcast for the encoder alone loads no IPFS code.
+      const [{ unixfs }, { FsBlockstore }] = await Promise.all([import('@helia/unixfs'), import('blockstore-fs')]);
       const blockstore = new FsBlockstore(this.dir);
       try {
         await blockstore.open();
