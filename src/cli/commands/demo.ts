@@ -25,6 +25,8 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
     secondMessage: () => unfinishedRunMessage(runId),
   });
   try {
+    // Before any service opens: without the canvas package there is no run to start.
+    const renderer = await DemoRenderer.create(config.width, config.height, config.fps);
     const services = await openServices(config);
     let server: Awaited<ReturnType<typeof startServer>> | undefined;
     let output: MultiResolutionHlsOutput | undefined;
@@ -47,7 +49,7 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
       server.metrics.attach(output);
       await output.start();
       runId = output.runId!;
-      return await streamRun(config, reporter, output, server.url.replace(/\/+$/, ''), services.registry.dialect, interrupts);
+      return await streamRun(config, reporter, renderer, output, server.url.replace(/\/+$/, ''), services.registry.dialect, interrupts);
     } finally {
       // close() again is harmless; it matters when setup failed after the output was made.
       if (output) await output.close().catch(() => {});
@@ -62,6 +64,7 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
 async function streamRun(
   config: DemoConfig,
   reporter: Reporter,
+  renderer: DemoRenderer,
   output: MultiResolutionHlsOutput,
   serverUrl: string,
   dialect: string,
@@ -97,7 +100,6 @@ async function streamRun(
 
   const tally = reportPublishing(output, reporter, runId, (cid) => `${serverUrl}/ipfs/${cid}`);
 
-  const renderer = new DemoRenderer(config.width, config.height, config.fps);
   const maxFrames = config.durationSeconds > 0 ? Math.round(config.durationSeconds * config.fps) : Infinity;
   const frameMs = 1000 / config.fps;
   const startedAt = performance.now();
