@@ -33,6 +33,9 @@ export interface ServiceFlags {
   store?: string;
   kuboUrl?: string;
   databaseUrl?: string;
+  ipfsListen?: string[];
+  ipfsAnnounce?: string[];
+  ipfsPeer?: string[];
 }
 
 export interface ServerFlags {
@@ -56,6 +59,12 @@ export interface ServiceConfig {
   kuboUrl: string;
   /** PostgreSQL URL; undefined selects the embedded PGlite database. */
   databaseUrl?: string;
+  /** Multiaddrs the embedded store listens on; [] keeps it offline (the default). */
+  ipfsListen: string[];
+  /** Multiaddrs it announces instead. */
+  ipfsAnnounce: string[];
+  /** Peers it connects to at start. */
+  ipfsPeers: string[];
 }
 
 export interface ServerConfig {
@@ -136,6 +145,17 @@ export function defaultDataDir(): string {
   return join(homedir(), '.abrcast');
 }
 
+/** Repeatable multiaddr flags, or their env variable as a comma-separated list. */
+function parseMultiaddrList(flag: string[] | undefined, flagName: string, env: Env, envName: string, command: string): string[] {
+  const picked = pick(flag?.join(','), flagName, env, envName);
+  if (!picked) return [];
+  const list = picked.value.split(',').map((item) => item.trim()).filter(Boolean);
+  for (const item of list) {
+    if (!/^\/\S+$/.test(item)) invalid(picked, 'multiaddr such as /ip4/0.0.0.0/tcp/4002', item, command);
+  }
+  return list;
+}
+
 export function resolveServiceConfig(flags: ServiceFlags, env: Env, command: string): ServiceConfig {
   const dataDirPicked = pick(flags.dataDir, '--data-dir', env, 'ABRCAST_DATA_DIR');
   if (dataDirPicked && dataDirPicked.value.trim() === '') invalid(dataDirPicked, 'non-empty directory path', '', command);
@@ -152,7 +172,16 @@ export function resolveServiceConfig(flags: ServiceFlags, env: Env, command: str
     // Never echo a password.
     invalid(databasePicked, 'postgres:// or postgresql:// URL', redactDatabaseUrl(databasePicked.value), command);
   }
-  return { dataDir, store, kuboUrl, databaseUrl: databasePicked?.value };
+  const ipfsListen = parseMultiaddrList(flags.ipfsListen, '--ipfs-listen', env, 'ABRCAST_IPFS_LISTEN', command);
+  const ipfsAnnounce = parseMultiaddrList(flags.ipfsAnnounce, '--ipfs-announce', env, 'ABRCAST_IPFS_ANNOUNCE', command);
+  const ipfsPeers = parseMultiaddrList(flags.ipfsPeer, '--ipfs-peer', env, 'ABRCAST_IPFS_PEERS', command);
+  if (store === 'kubo' && ipfsListen.length > 0) {
+    throw usageError('--ipfs-listen is for the embedded store; Kubo has its own swarm settings', 'Drop --ipfs-listen, or use --store embedded');
+  }
+  if (ipfsListen.length === 0 && (ipfsAnnounce.length > 0 || ipfsPeers.length > 0)) {
+    throw usageError('--ipfs-announce and --ipfs-peer need --ipfs-listen: the embedded store is offline without it', 'Add --ipfs-listen /ip4/0.0.0.0/tcp/4002');
+  }
+  return { dataDir, store, kuboUrl, databaseUrl: databasePicked?.value, ipfsListen, ipfsAnnounce, ipfsPeers };
 }
 
 export function resolveServerConfig(flags: ServerFlags, env: Env, command: string): ServerConfig {

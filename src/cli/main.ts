@@ -39,12 +39,20 @@ function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 }
 
+/** A repeatable option's values, in order. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 function addServiceOptions(command: Command): Command {
   return command
     .addOption(new Option('--store <kind>', `where segments go: embedded (Helia, under the data dir) or kubo (default: ${DEFAULTS.store}, env ABRCAST_STORE)`))
     .option('--kubo-url <url>', `Kubo RPC address (default: ${DEFAULTS.kuboUrl}, env KUBO_URL)`)
     .option('--database-url <url>', 'PostgreSQL URL for the run registry (default: embedded PGlite under the data dir, env DATABASE_URL)')
-    .option('--data-dir <dir>', `where the embedded store and database live (default: ~/.abrcast, env ABRCAST_DATA_DIR)`);
+    .option('--data-dir <dir>', `where the embedded store and database live (default: ~/.abrcast, env ABRCAST_DATA_DIR)`)
+    .addOption(new Option('--ipfs-listen <multiaddr>', 'put the embedded store online: an IPFS node (bitswap) listening here, e.g. /ip4/0.0.0.0/tcp/4002; repeatable (default: offline, env ABRCAST_IPFS_LISTEN, comma-separated)').argParser(collect))
+    .addOption(new Option('--ipfs-announce <multiaddr>', 'an address the online store tells peers instead, e.g. a public IP; repeatable (env ABRCAST_IPFS_ANNOUNCE)').argParser(collect))
+    .addOption(new Option('--ipfs-peer <multiaddr>', 'a peer the online store connects to at start, e.g. a Kubo /ip4/.../tcp/4001/p2p/12D3...; repeatable (env ABRCAST_IPFS_PEERS)').argParser(collect));
 }
 
 function addServerOptions(command: Command): Command {

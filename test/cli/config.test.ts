@@ -60,6 +60,21 @@ describe('resolveDemoConfig', () => {
     assert.equal(resolveServerConfig({}, { ABRCAST_PORT: '' }, 'serve').port, DEFAULTS.port);
   });
 
+  test('the embedded store is offline unless --ipfs-listen (or ABRCAST_IPFS_LISTEN) is given', () => {
+    const offline = resolveServiceConfig({}, {}, 'serve');
+    assert.deepEqual([offline.ipfsListen, offline.ipfsAnnounce, offline.ipfsPeers], [[], [], []]);
+    const fromFlags = resolveServiceConfig({ ipfsListen: ['/ip4/0.0.0.0/tcp/4002', '/ip6/::/tcp/4002'], ipfsPeer: ['/ip4/10.0.0.2/tcp/4001/p2p/12D3KooWQAF6jFrXsx6PzDJzzbS56wTUSsTQB4bkAxjR1YG6w4Sr'] }, { ABRCAST_IPFS_LISTEN: '/ip4/1.2.3.4/tcp/1' }, 'serve');
+    assert.deepEqual(fromFlags.ipfsListen, ['/ip4/0.0.0.0/tcp/4002', '/ip6/::/tcp/4002']);
+    assert.equal(fromFlags.ipfsPeers.length, 1);
+    const fromEnv = resolveServiceConfig({}, { ABRCAST_IPFS_LISTEN: '/ip4/0.0.0.0/tcp/4002, /ip4/0.0.0.0/tcp/4003', ABRCAST_IPFS_ANNOUNCE: '/dns4/example.org/tcp/4002' }, 'serve');
+    assert.deepEqual(fromEnv.ipfsListen, ['/ip4/0.0.0.0/tcp/4002', '/ip4/0.0.0.0/tcp/4003']);
+    assert.deepEqual(fromEnv.ipfsAnnounce, ['/dns4/example.org/tcp/4002']);
+    assert.throws(() => resolveServiceConfig({ ipfsListen: ['0.0.0.0:4002'] }, {}, 'serve'), /Expected multiaddr such as \/ip4\/0\.0\.0\.0\/tcp\/4002 for --ipfs-listen but received "0\.0\.0\.0:4002"/);
+    assert.throws(() => resolveServiceConfig({}, { ABRCAST_IPFS_PEERS: 'nope' }, 'serve'), /for ABRCAST_IPFS_PEERS but received "nope"/);
+    assert.throws(() => resolveServiceConfig({ ipfsPeer: ['/ip4/10.0.0.2/tcp/4001'] }, {}, 'serve'), /--ipfs-peer need --ipfs-listen/);
+    assert.throws(() => resolveServiceConfig({ store: 'kubo', ipfsListen: ['/ip4/0.0.0.0/tcp/4002'] }, {}, 'serve'), /--ipfs-listen is for the embedded store/);
+  });
+
   test('~ in --data-dir is the home directory', () => {
     assert.equal(resolveServiceConfig({ dataDir: '~/streams' }, {}, 'serve').dataDir, join(homedir(), 'streams'));
   });

@@ -7,7 +7,7 @@ import type { DemoConfig } from '../config.js';
 import { DemoRenderer } from '../demo-renderer.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
 import { handleInterrupts, unfinishedRunMessage } from '../interrupts.js';
-import { openServices } from '../open-services.js';
+import { openServices, type Services } from '../open-services.js';
 import { describeServices, reportPublishing } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
 import { formatDemoProgress } from '../status-line.js';
@@ -49,7 +49,7 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
       server.metrics.attach(output);
       await output.start();
       runId = output.runId!;
-      return await streamRun(config, reporter, renderer, output, server.url.replace(/\/+$/, ''), services.registry.dialect, interrupts);
+      return await streamRun(config, reporter, renderer, output, server.url.replace(/\/+$/, ''), services, interrupts);
     } finally {
       // close() again is harmless; it matters when setup failed after the output was made.
       if (output) await output.close().catch(() => {});
@@ -67,7 +67,7 @@ async function streamRun(
   renderer: DemoRenderer,
   output: MultiResolutionHlsOutput,
   serverUrl: string,
-  dialect: string,
+  services: Services,
   interrupts: ReturnType<typeof handleInterrupts>,
 ): Promise<ExitCode> {
   const runId = output.runId!;
@@ -78,7 +78,7 @@ async function streamRun(
       `${output.encoder.encoder} (${config.preset}); renditions: ${ladder}`,
   );
   if (output.encoder.fallbackReason) reporter.debug(`NVENC not used: ${output.encoder.fallbackReason}`);
-  reporter.info(describeServices(config, dialect));
+  reporter.info(describeServices(config, services));
   reporter.essential(`Watch: ${watchUrl}`);
   reporter.info(config.durationSeconds > 0 ? `Stops after ${config.durationSeconds} s of video; Ctrl-C ends it sooner.` : 'Ctrl-C ends the run.');
   reporter.event('start', {
@@ -94,7 +94,7 @@ async function streamRun(
     encoder: output.encoder.encoder,
     ...(output.encoder.fallbackReason ? { fallbackReason: output.encoder.fallbackReason } : {}),
     store: output.store.kind,
-    database: dialect,
+    database: services.registry.dialect,
     dataDir: config.dataDir,
   });
 

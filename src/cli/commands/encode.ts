@@ -11,7 +11,7 @@ import { ENCODE_DEFAULTS, type EncodeConfig } from '../config.js';
 import { formatEncodeProgress } from '../encode-progress.js';
 import { CliError, EXIT_CODES, usageError, type ExitCode } from '../errors.js';
 import { handleInterrupts, unfinishedRunMessage } from '../interrupts.js';
-import { openServices } from '../open-services.js';
+import { openServices, type Services } from '../open-services.js';
 import { describeServices, reportPublishing } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
 
@@ -95,7 +95,7 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
       });
       server?.metrics.attach(output);
       const serverUrl = server?.url.replace(/\/+$/, '');
-      const exitCode = await encodeRun(config, reporter, output, media, serverUrl, services.registry.dialect, interrupts, (id) => {
+      const exitCode = await encodeRun(config, reporter, output, media, serverUrl, services, interrupts, (id) => {
         runId = id;
       });
       encoding = false;
@@ -135,7 +135,7 @@ async function encodeRun(
   output: MultiResolutionHlsOutput,
   media: MediaInfo,
   serverUrl: string | undefined,
-  dialect: string,
+  services: Services,
   interrupts: ReturnType<typeof handleInterrupts>,
   onRunId: (id: string) => void,
 ): Promise<ExitCode> {
@@ -161,7 +161,7 @@ async function encodeRun(
       `renditions: ${ladder}; audio: ${audio ?? 'none'}`,
   );
   if (encoder.fallbackReason) reporter.debug(`NVENC not used: ${encoder.fallbackReason}`);
-  reporter.info(describeServices(config, dialect));
+  reporter.info(describeServices(config, services));
   if (runUrl) reporter.essential(`Watch: ${runUrl}`);
   reporter.event('start', {
     runId,
@@ -177,7 +177,7 @@ async function encodeRun(
     encoder: encoder.encoder,
     ...(encoder.fallbackReason ? { fallbackReason: encoder.fallbackReason } : {}),
     store: output.store.kind,
-    database: dialect,
+    database: services.registry.dialect,
     dataDir: config.dataDir,
     ...(serverUrl ? { serverUrl, runUrl, masterUrl: `${serverUrl}/runs/${runId}/master.m3u8` } : {}),
   });
