@@ -264,5 +264,19 @@ describe('server routes', () => {
     assert.ok(count('/healthz', 200) >= 1);
     assert.match(text, /# TYPE abrcast_publish_latency_seconds histogram/);
     assert.match(text, /^abrcast_upload_retries_total 0$/m);
+    // prom-client's default metrics: what an encoder running for hours needs watched.
+    assert.match(text, /^nodejs_eventloop_lag_seconds \d/m);
+    assert.match(text, /^process_resident_memory_bytes \d+/m);
+    assert.match(text, /^nodejs_heap_size_used_bytes \d+/m);
+    assert.match(text, /^process_cpu_seconds_total \d/m);
+  });
+
+  test('two servers in one process keep separate metrics', async () => {
+    const { ServerMetrics } = await import('../../src/server/metrics.js');
+    const a = new ServerMetrics();
+    const b = new ServerMetrics();
+    a.countRequest('/x', 'GET', 200, 0.01);
+    assert.match(await a.render(), /^abrcast_http_requests_total\{route="\/x",method="GET",status="200"\} 1$/m);
+    assert.doesNotMatch(await b.render(), /route="\/x"/);
   });
 });
