@@ -9,7 +9,7 @@ export type BenchCase = (typeof BENCH_CASES)[number];
 export const SETUP_IDS = ['embedded', 'kubo', 'kubo-postgres'] as const;
 export type SetupId = (typeof SETUP_IDS)[number];
 
-export const PIPELINE_IDS = ['abrcast', 'original', 'one-ffmpeg', 'floor'] as const;
+export const PIPELINE_IDS = ['abrcast', 'abrcast-low-latency', 'original', 'one-ffmpeg', 'floor'] as const;
 export type PipelineId = (typeof PIPELINE_IDS)[number];
 export type BenchEncoder = 'x264' | 'nvenc';
 
@@ -28,7 +28,12 @@ export interface BenchConfig {
   encoder: BenchEncoder;
   /** x264 preset (ignored by NVENC, which runs p4/hq as the Python original did). */
   preset: string;
+  /** Scaler of the ffmpeg pipelines (the original used lanczos). */
   scaleAlgorithm: ScaleAlgorithm;
+  /** abrcast's scaleAlgorithm: its own default unless --abrcast-scale names one. */
+  abrcastScaleAlgorithm: ScaleAlgorithm;
+  /** Whether PSNR-Y/SSIM of every rendition is measured (once per pipeline, untimed). */
+  quality: boolean;
   /** Distinct precomputed frames; the stream cycles through them. */
   ringFrames: number;
   renditions: Rendition[];

@@ -28,7 +28,10 @@ export const USAGE = `Usage: npm run bench -- [--case C] [options]
   --encoder E        x264 (default) or nvenc (needs an NVIDIA GPU)
   --only a,b         pipelines: ${PIPELINE_IDS.join(', ')} (default all)
   --ladder L         "default" (source, 720p, 360p below it) or heights, e.g. 1080,720,360
-  --scale A          scaler of every pipeline (default lanczos, as the original)
+  --scale A          scaler of the ffmpeg pipelines (default lanczos, as the original)
+  --abrcast-scale A  abrcast's scaleAlgorithm (default: abrcast's own default)
+  --skip-quality     no PSNR-Y/SSIM (by default measured once per pipeline against
+                     ffmpeg's lanczos+accurate_rnd+full_chroma_int scaling of the source, untimed)
   --ring N           distinct precomputed frames, cycled (default 60)
 
 --case publish and --case endpoint (real server, registry and store on 127.0.0.1):
@@ -99,7 +102,7 @@ function setupList(text: string): SetupId[] {
 }
 
 // Flags that only one kind of case reads: passing one to another case is a mistake, not a no-op.
-const PIPELINE_ONLY = ['frames', 'rounds', 'encoder', 'only', 'scale', 'ring'] as const;
+const PIPELINE_ONLY = ['frames', 'rounds', 'encoder', 'only', 'scale', 'abrcast-scale', 'skip-quality', 'ring'] as const;
 const CASE_ONLY: Record<Exclude<BenchCase, 'pipelines'>, readonly string[]> = {
   publish: ['setups', 'seconds', 'poll-ms'],
   endpoint: ['setups', 'seconds', 'connections', 'run-seconds'],
@@ -133,6 +136,8 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
       only: { type: 'string' },
       ladder: { type: 'string' },
       scale: { type: 'string' },
+      'abrcast-scale': { type: 'string' },
+      'skip-quality': { type: 'boolean' },
       ring: { type: 'string' },
       'out-dir': { type: 'string' },
       tag: { type: 'string' },
@@ -172,6 +177,7 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
   const encoder = oneOf<BenchEncoder>('--encoder', values.encoder ?? 'x264', ['x264', 'nvenc']);
   const preset = oneOf('--preset', values.preset ?? (service ? 'ultrafast' : 'veryfast'), X264_PRESETS);
   const scaleAlgorithm = oneOf<ScaleAlgorithm>('--scale', values.scale ?? 'lanczos', SCALE_ALGORITHMS);
+  const abrcastScale = values['abrcast-scale'] === undefined ? undefined : oneOf<ScaleAlgorithm>('--abrcast-scale', values['abrcast-scale'], SCALE_ALGORITHMS);
   const pipelines = values.only === undefined ? [...PIPELINE_IDS] : pipelineList(values.only);
 
   const ladderText = values.ladder ?? (quick || service ? '360,180' : 'default');
@@ -193,7 +199,7 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
   // The encoder's own checks (even sizes, fps, a whole number of frames per segment), with our flags' names.
   let normalized;
   try {
-    normalized = normalizeEncoderOptions({ width, height, fps, segmentDuration: segmentSeconds, renditions, x264Preset: preset, scaleAlgorithm });
+    normalized = normalizeEncoderOptions({ width, height, fps, segmentDuration: segmentSeconds, renditions, x264Preset: preset, scaleAlgorithm: abrcastScale });
   } catch (error) {
     const flag: Record<string, string> = { width: '--size width', height: '--size height', fps: '--fps', segmentDuration: '--segment' };
     (error as Error).message = (error as Error).message.replace(/ for (width|height|fps|segmentDuration) /, (_, name: string) => ` for ${flag[name]} `);
@@ -250,7 +256,8 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
       case: 'pipelines',
       width, height, fps, frameRate: `${num}/${den}`, segmentSeconds,
       framesPerSegment: normalized.framesPerSegment,
-      frames, rounds, encoder, preset, scaleAlgorithm, ringFrames: Math.min(ringFrames, frames),
+      frames, rounds, encoder, preset, scaleAlgorithm, abrcastScaleAlgorithm: normalized.scaleAlgorithm,
+      quality: !(values['skip-quality'] ?? false), ringFrames: Math.min(ringFrames, frames),
       renditions: normalized.renditions, pipelines, quick, json, outDir,
       ...(tag ? { tag } : {}),
     },

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the minimal static FFmpeg (+ static x264) that the prebuilt addon links in,
+# Builds the minimal static FFmpeg (+ static x264 and libyuv) that the prebuilt addon links in,
 # from Debian bookworm's source packages, into .tools/ffmpeg-static/prefix.
 #   bash scripts/build-ffmpeg.sh           # skips when the prefix is already complete
 #   bash scripts/build-ffmpeg.sh --force   # rebuilds from scratch
@@ -11,6 +11,8 @@
 # behaviour for both the source build and the prebuild.
 # Why x264 from source: Debian's libx264.a is not position independent (R_X86_64_PC32
 # against stderr in base.o), so it cannot be linked into a shared .node.
+# Why libyuv from source: the CPU path's RGB-to-YUV and scaling rows (native/src/yuv-convert.cc);
+# Debian's libyuv.a is not built position independent either.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -65,16 +67,30 @@ $sudo_cmd apt-get install -y -qq --no-install-recommends \
 # by default the newest bookworm/bookworm-security source is used and recorded in VERSIONS.
 ffmpeg_spec="ffmpeg${FFMPEG_DEB_VERSION:+=$FFMPEG_DEB_VERSION}"
 x264_spec="x264${X264_DEB_VERSION:+=$X264_DEB_VERSION}"
-echo "==> apt-get source $ffmpeg_spec $x264_spec"
-(cd "$src" && apt-get source -q "$ffmpeg_spec" "$x264_spec" 2>&1 | grep -vE '^(dpkg-source: info|Get:|Need to get|Fetched)' || true)
+libyuv_spec="libyuv${LIBYUV_DEB_VERSION:+=$LIBYUV_DEB_VERSION}"
+echo "==> apt-get source $ffmpeg_spec $x264_spec $libyuv_spec"
+(cd "$src" && apt-get source -q "$ffmpeg_spec" "$x264_spec" "$libyuv_spec" 2>&1 | grep -vE '^(dpkg-source: info|Get:|Need to get|Fetched)' || true)
 ffmpeg_dir=$(find "$src" -maxdepth 1 -type d -name 'ffmpeg-*' | head -1)
 x264_dir=$(find "$src" -maxdepth 1 -type d -name 'x264-*' | head -1)
-if [ -z "$ffmpeg_dir" ] || [ -z "$x264_dir" ]; then
-  echo "apt-get source did not unpack ffmpeg and x264 into $src" >&2
+libyuv_dir=$(find "$src" -maxdepth 1 -type d -name 'libyuv-*' | head -1)
+if [ -z "$ffmpeg_dir" ] || [ -z "$x264_dir" ] || [ -z "$libyuv_dir" ]; then
+  echo "apt-get source did not unpack ffmpeg, x264 and libyuv into $src" >&2
   exit 1
 fi
 ffmpeg_deb=$(dpkg-parsechangelog -l "$ffmpeg_dir/debian/changelog" -S Version)
 x264_deb=$(dpkg-parsechangelog -l "$x264_dir/debian/changelog" -S Version)
+libyuv_deb=$(dpkg-parsechangelog -l "$libyuv_dir/debian/changelog" -S Version)
+
+echo "==> libyuv $libyuv_deb (static, PIC, no JPEG)"
+# Its own linux.mk's way: every source/*.cc (other architectures' files compile to nothing),
+# without HAVE_JPEG, so the library needs nothing but libc and libstdc++.
+libyuv_cxxflags="-O2 -fomit-frame-pointer -fPIC -fvisibility=hidden"
+(cd "$libyuv_dir" && mkdir -p build-static &&
+  printf '%s\n' source/*.cc | xargs -P "$jobs" -I{} sh -c \
+    'g++ '"$libyuv_cxxflags"' -Iinclude -c "$1" -o "build-static/$(basename "$1" .cc).o"' _ {} >"$base/libyuv-build.log" 2>&1 &&
+  mkdir -p "$prefix/lib" "$prefix/include" && ar rcs "$prefix/lib/libyuv.a" build-static/*.o &&
+  cp -r include/libyuv include/libyuv.h "$prefix/include/") ||
+  { tail -40 "$base/libyuv-build.log"; exit 1; }
 
 echo "==> x264 $x264_deb (static, PIC, 8-bit only, no CLI)"
 # 8-bit only: the core encodes yuv420p; 10-bit would double x264's size for nothing.
@@ -130,6 +146,8 @@ fi
 {
   echo "ffmpeg_deb_source=ffmpeg $ffmpeg_deb"
   echo "x264_deb_source=x264 $x264_deb"
+  echo "libyuv_deb_source=libyuv $libyuv_deb"
+  echo "libyuv_cxxflags=$libyuv_cxxflags"
   echo "x264_build=$(grep -m1 '#define X264_BUILD' "$prefix/include/x264.h" | awk '{print $3}')"
   echo "x264_configure=${x264_flags[*]/--prefix=$prefix/--prefix=PREFIX}"
   printf 'ffmpeg_configure=%s\n' "$(printf '%s ' "${ffmpeg_flags[@]}" | sed "s#$prefix#PREFIX#g")"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the N-API prebuild prebuilds/linux-x64/abrcast.glibc.node with the static FFmpeg
-# from scripts/build-ffmpeg.sh linked in, checks it needs no libav*/x264, and writes
+# (and x264, libyuv) from scripts/build-ffmpeg.sh linked in, checks it needs none of them, and writes
 # prebuilds/linux-x64/BUILD-INFO.txt.
 #   bash scripts/prebuild.sh                 # FFmpeg prefix: .tools/ffmpeg-static/prefix
 #   ABRCAST_FFMPEG_PREFIX=/x bash scripts/prebuild.sh
@@ -27,11 +27,11 @@ rm -rf "$stage" && mkdir -p "$stage"
   --cwd "$stage" --out "$root" --node-gyp "$root/scripts/prebuild-node-gyp.js"
 test -f "$output"
 
-# The whole point: nothing from FFmpeg or x264 may be needed at load time.
+# The whole point: nothing from FFmpeg, x264 or libyuv may be needed at load time.
 deps=$(ldd "$output")
 echo "$deps"
-if echo "$deps" | grep -Eq 'libav(codec|format|filter|util)|libsw(scale|resample)|libx264|not found'; then
-  echo "prebuild depends on a shared FFmpeg/x264 library (or misses one)" >&2
+if echo "$deps" | grep -Eq 'libav(codec|format|filter|util)|libsw(scale|resample)|libx264|libyuv|not found'; then
+  echo "prebuild depends on a shared FFmpeg/x264/libyuv library (or misses one)" >&2
   exit 1
 fi
 exported=$(nm -D --defined-only "$output" | awk '{print $3}' | grep -Ev '^(napi_register_module_v1|node_api_module_get_api_version_v1)$' || true)
@@ -54,6 +54,8 @@ recorded() { sed -n "s/^$1=//p" "$ABRCAST_FFMPEG_PREFIX/VERSIONS"; }
 ffmpeg_deb_source=$(recorded ffmpeg_deb_source)
 x264_deb_source=$(recorded x264_deb_source)
 x264_build=$(recorded x264_build)
+libyuv_deb_source=$(recorded libyuv_deb_source)
+libyuv_cxxflags=$(recorded libyuv_cxxflags)
 ffmpeg_configure=$(recorded ffmpeg_configure)
 x264_configure=$(recorded x264_configure)
 cat >"$platform_dir/BUILD-INFO.txt" <<EOF
@@ -70,12 +72,15 @@ FFmpeg: Debian source package ${ffmpeg_deb_source}, statically linked, symbols h
   configure: ${ffmpeg_configure}
 x264: Debian source package ${x264_deb_source} (X264_BUILD ${x264_build}), statically linked
   configure: ${x264_configure}
+libyuv: Debian source package ${libyuv_deb_source}, statically linked (CPU path's RGB-to-YUV rows)
+  built: g++ ${libyuv_cxxflags}, no JPEG
 GPU: h264_nvenc, hwupload_cuda and scale_cuda (PTX built by clang, cuda-llvm); CUDA and NVENC
   are loaded from the NVIDIA driver at run time (dlopen), nothing CUDA is linked. The device-frame
   RGB-to-YUV kernel is embedded as PTX (native/cuda/rgb-to-yuv420-ptx.h, sm_52) for the driver to compile.
 Left out: network protocols (http/https/tls), hls demuxer, AV1 decoding (FFmpeg 5.1 has only a
   hwaccel AV1 decoder), 10-bit x264, zlib/lzma/iconv/xlib/vaapi/vdpau (--disable-autodetect).
-Source code: https://sources.debian.org/src/ffmpeg/ and https://sources.debian.org/src/x264/
+Source code: https://sources.debian.org/src/ffmpeg/, https://sources.debian.org/src/x264/ and
+  https://sources.debian.org/src/libyuv/
   (exact versions above); rebuild with scripts/build-ffmpeg.sh and scripts/prebuild.sh.
 EOF
 rm -rf "$stage"

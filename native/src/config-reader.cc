@@ -81,6 +81,7 @@ EncoderConfig readConfig(const Napi::Object& options) {
   config.nvencPreset = requireString(options, "nvencPreset");
   config.nvencTune = requireString(options, "nvencTune");
   config.scaleFlags = requireString(options, "scaleFlags");
+  config.lowLatency = requireBool(options, "lowLatency");
   config.maxFramesInFlight = requireInt(options, "maxFramesInFlight");
   config.outputDir = requireString(options, "outputDir");
   config.audio = readAudioConfig(options);

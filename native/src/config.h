@@ -53,7 +53,9 @@ struct EncoderConfig {
   std::string x264Preset = "veryfast";
   std::string nvencPreset = "p4";
   std::string nvencTune = "hq";
-  std::string scaleFlags = "bicubic";
+  std::string scaleFlags = "lanczos";
+  // latency: 'low': no lookahead, B-frames or frame-thread delay in the encoders.
+  bool lowLatency = false;
   int maxFramesInFlight = 4;
   std::string outputDir;  // empty: segments stay in memory only
   std::vector<RenditionConfig> renditions;

@@ -43,9 +43,10 @@ LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
     if (config_.cudaFrames) {
       cudaFrames_ = std::make_unique<CudaFrameImporter>(config_.width, config_.height, config_.inputFormat);
     }
-    // Rows aligned for SIMD; one pooled buffer per frame in flight.
+    // Rows aligned for SIMD; one pooled buffer per frame in flight, with FFmpeg's input padding so
+    // SIMD readers may overread the last row.
     frameLinesize_ = FFALIGN(config_.width * bytesPerPixel(config_.inputFormat), 64);
-    framePool_.reset(av_buffer_pool_init(size_t(frameLinesize_) * config_.height, nullptr));
+    framePool_.reset(av_buffer_pool_init(size_t(frameLinesize_) * config_.height + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
     if (!framePool_) throw std::bad_alloc();
     source = VideoFrameFormat{config_.width, config_.height, config_.inputFormat, AVCOL_SPC_UNSPECIFIED, AVCOL_RANGE_JPEG};
   }

@@ -16,6 +16,7 @@ export function toNativeConfig(options: NormalizedEncoderOptions, encoder: Activ
     nvencPreset: options.nvencPreset,
     nvencTune: options.nvencTune,
     scaleFlags: options.scaleAlgorithm,
+    lowLatency: options.latency === 'low',
     maxFramesInFlight: options.maxFramesInFlight,
     outputDir: options.outputDir ?? '',
     renditions: options.renditions.map((r) => ({ ...r })),

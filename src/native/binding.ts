@@ -17,6 +17,8 @@ export interface NativeEncoderConfig {
   nvencPreset: string;
   nvencTune: string;
   scaleFlags: string;
+  /** latency: 'low' (x264 tune=zerolatency, NVENC zerolatency). */
+  lowLatency: boolean;
   maxFramesInFlight: number;
   outputDir: string;
   renditions: Array<{ name: string; width: number; height: number; bitrate: number }>;

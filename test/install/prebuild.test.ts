@@ -18,7 +18,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const prebuildRelative = 'prebuilds/linux-x64/abrcast.glibc.node';
 const prebuild = join(root, prebuildRelative);
 const NODE_API_ENTRY_POINTS = ['napi_register_module_v1', 'node_api_module_get_api_version_v1'];
-const SHARED_FFMPEG = /lib(avcodec|avformat|avfilter|avutil|swscale|swresample|x264)\b/;
+const SHARED_FFMPEG = /lib(avcodec|avformat|avfilter|avutil|swscale|swresample|x264|yuv)\b/;
 
 const skip = process.platform !== 'linux' || process.arch !== 'x64'
   ? `the prebuild is for linux-x64, this is ${process.platform}-${process.arch}`
