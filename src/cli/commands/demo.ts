@@ -2,7 +2,7 @@
 // rendition, published to IPFS, recorded in the registry and served locally.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
-import { startServer } from '../../server/index.js';
+import { createServerLogger, startServer } from '../../server/index.js';
 import type { DemoConfig } from '../config.js';
 import { DemoRenderer } from '../demo-renderer.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
@@ -33,7 +33,7 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
     try {
       // Stopped while the services opened: there is no run to finish yet.
       if (interrupts.requested) return EXIT_CODES.interrupted;
-      server = await startServer({ registry: services.registry, store: services.store, host: config.host, port: config.port });
+      server = await startServer({ registry: services.registry, store: services.store, host: config.host, port: config.port, logger: createServerLogger(reporter.logLevel) });
       output = new MultiResolutionHlsOutput({
         sourceSize: [config.width, config.height],
         fps: config.fps,

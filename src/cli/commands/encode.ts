@@ -6,7 +6,7 @@ import { fileEncoderOptions, probeMediaFile } from '../../encoder/media-file.js'
 import { ladderFromHeights, validateLadder } from '../../encoder/ladder.js';
 import type { MediaInfo, Rendition } from '../../encoder/types.js';
 import { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
-import { startServer } from '../../server/index.js';
+import { createServerLogger, startServer } from '../../server/index.js';
 import { ENCODE_DEFAULTS, type EncodeConfig } from '../config.js';
 import { formatEncodeProgress } from '../encode-progress.js';
 import { CliError, EXIT_CODES, usageError, type ExitCode } from '../errors.js';
@@ -75,7 +75,7 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
     try {
       if (interrupts.requested) return EXIT_CODES.interrupted;
       if (config.serve) {
-        server = await startServer({ registry: services.registry, store: services.store, host: config.host, port: config.port });
+        server = await startServer({ registry: services.registry, store: services.store, host: config.host, port: config.port, logger: createServerLogger(reporter.logLevel) });
       }
       const cidUrl = config.gateway ? `${config.gateway}/ipfs/{cid}` : ROOT_CID_URL;
       output = new MultiResolutionHlsOutput({
