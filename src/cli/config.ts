@@ -247,7 +247,7 @@ export function resolveDemoConfig(flags: DemoFlags): DemoConfig {
 /** --limit of `abrcast runs`: 1 to 1000, default 50. */
 export const RUNS_LIMIT = { default: 50, parse: numberBetween(1, 1000, 'runs', true) } as const;
 
-/** The <id> argument of `abrcast finalize`. */
+/** The <id> argument of `abrcast resume` (alias finalize). */
 export function checkRunId(id: string): string {
   if (!isValidRunId(id)) {
     throw usageError(invalidParameterError('<id>', 'run id such as rabc234def567', id).message, 'List the runs with `abrcast runs`');
