@@ -202,12 +202,19 @@ export class HeliaStore implements ContentStore {
   private opening: Promise<OpenStore> | undefined;
   private closed = false;
   private readonly versions = new VersionBlocks();
+  /**
+   * Not imported at the top, so importing abrcast for the encoder alone loads no
+   * IPFS code: loading starts when a store is made, and open() awaits it.
+   */
+  private readonly modules = Promise.all([import('@helia/unixfs'), import('blockstore-fs')]);
 
   constructor(options: HeliaStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
     const dir = options.dir ?? defaultHeliaDir();
     if (typeof dir !== 'string' || dir.length === 0) throw invalidParameterError('dir', 'non-empty string', dir);
     this.dir = resolve(dir);
+    // A failed load is reported by open().
+    this.modules.catch(() => {});
     this.profile = validateProfile(options.profile ?? UNIXFS_V1_2025);
     if (options.offline !== undefined && typeof options.offline !== 'boolean') throw invalidParameterError('offline', 'boolean', options.offline);
     this.offline = options.offline ?? true;
@@ -247,8 +254,7 @@ export class HeliaStore implements ContentStore {
   private ready(): Promise<OpenStore> {
     if (this.closed) return Promise.reject(new AbrcastError(`HeliaStore at ${this.dir} is closed`));
     this.opening ??= (async () => {
-      // Loaded here, not at the top: importing abrcast for the encoder alone loads no IPFS code.
-      const [{ unixfs }, { FsBlockstore }] = await Promise.all([import('@helia/unixfs'), import('blockstore-fs')]);
+      const [{ unixfs }, { FsBlockstore }] = await this.modules;
       const blockstore = new FsBlockstore(this.dir);
       try {
         await blockstore.open();

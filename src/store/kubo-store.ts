@@ -95,7 +95,8 @@ export class KuboStore implements ContentStore {
   readonly url: string;
   readonly timeoutMs: number;
   readonly profile: UnixfsProfile;
-  /** Made on first use: kubo-rpc-client is loaded only by someone who uses Kubo. */
+  /** kubo-rpc-client is loaded only by someone who makes a KuboStore: from the constructor on, awaited at first use. */
+  private readonly clientModule: Promise<typeof import('kubo-rpc-client')>;
   private client!: KuboRPCClient;
 
   constructor(options: KuboStoreOptions = {}) {
@@ -105,11 +106,14 @@ export class KuboStore implements ContentStore {
     if (!isPositiveFinite(timeoutMs)) throw invalidParameterError('timeoutMs', 'positive number', timeoutMs);
     this.timeoutMs = timeoutMs;
     this.profile = validateProfile(options.profile ?? UNIXFS_V1_2025);
+    this.clientModule = import('kubo-rpc-client');
+    // A failed load is reported by the first call that awaits it.
+    this.clientModule.catch(() => {});
   }
 
   private async loadClient(): Promise<void> {
     if (this.client) return;
-    const { create } = await import('kubo-rpc-client');
+    const { create } = await this.clientModule;
     this.client ??= create({ url: this.url });
   }
 
