@@ -1,5 +1,5 @@
 // PostgreSQL through a `pg` pool, for servers that share one database.
-import pg from 'pg';
+import type pg from 'pg';
 import { invalidParameterError, isInteger } from '../errors.js';
 import { errorDetail, isConnectionError, RegistryUnavailableError } from './registry-errors.js';
 import type { QueryResult, SqlClient, SqlExecutor } from './sql-client.js';
@@ -118,7 +118,9 @@ export async function openPostgresClient(url: string, options: PostgresClientOpt
   requirePositiveInteger('statementTimeoutMs', statementTimeoutMs);
   requirePositiveInteger('queryTimeoutMs', queryTimeoutMs);
   const safeUrl = redactDatabaseUrl(url);
-  const pool = new pg.Pool({
+  // Loaded on use: the PGlite default and the encoder alone never load pg.
+  const { default: pgModule } = await import('pg');
+  const pool = new pgModule.Pool({
     connectionString: url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     max: 10,
