@@ -26,13 +26,15 @@ if ! command -v qemu-aarch64 >/dev/null 2>&1; then
   $sudo_cmd apt-get install -y -qq --no-install-recommends qemu-user >/dev/null
 fi
 
-# nodejs and what its loader needs (libnode108's Depends, one level: they depend only on each other).
+# nodejs and libnode108's Depends: the libraries (arm64), and the builtins Debian keeps outside the
+# binary (acorn, cjs-module-lexer, undici: JavaScript, Architecture: all) with theirs.
 packages=(nodejs libnode108 libc6 libgcc-s1 libstdc++6 libuv1 libc-ares2 libicu72 libbrotli1 libssl3
   libnghttp2-14 zlib1g)
+js_packages=(node-acorn node-xtend node-cjs-module-lexer node-undici node-busboy)
 debs="$(pwd)/.tools/arm64-debs"
 rm -rf "$debs" "$root_dir" && mkdir -p "$debs" "$root_dir"
 # Sandbox user root: _apt may not write into the checkout.
-(cd "$debs" && apt-get -o APT::Sandbox::User=root download -qq "${packages[@]/%/:arm64}")
+(cd "$debs" && apt-get -o APT::Sandbox::User=root download -qq "${packages[@]/%/:arm64}" "${js_packages[@]}")
 for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$root_dir"; done
 rm -rf "$debs"
 echo "arm64 node at $root_dir: $(qemu-aarch64 -L "$root_dir" "$root_dir/usr/bin/node" --version)"

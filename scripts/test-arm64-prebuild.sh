@@ -51,7 +51,7 @@ import { writeFileSync } from 'node:fs';
 const [dist, out] = process.argv.slice(2);
 const { previewLadderFrame } = await import(`${dist}/encoder/ladder-preview.js`);
 const width = 98, height = 54;  // odd chroma column and an uneven scale
-const renditions = [{ name: 'original', width, height, bitrate: 300_000 }, { name: 'small', width: 64, height: 36, bitrate: 100_000 }];
+const renditions = [{ name: 'original', width, height, bitrate: 300 }, { name: 'small', width: 64, height: 36, bitrate: 100 }];
 for (const pixelFormat of ['rgb24', 'rgba', 'bgra']) {
   const bpp = pixelFormat === 'rgb24' ? 3 : 4;
   const frame = Buffer.alloc(width * height * bpp);
@@ -73,7 +73,7 @@ process.env.ABRCAST_NATIVE_PATH = addonPath;
 const { LadderEncoder } = await import(`${dist}/encoder/ladder-encoder.js`);
 const width = 96, height = 64;
 const encoder = new LadderEncoder({ width, height, fps: 10, segmentDuration: 1, encoder: 'x264', x264Preset: 'ultrafast',
-  renditions: [{ name: 'tiny', width, height, bitrate: 100_000 }], outputDir: out });
+  renditions: [{ name: 'tiny', width, height, bitrate: 100 }], outputDir: out });
 const segments = [];
 encoder.on('segment', (s) => segments.push({ rendition: s.rendition, index: s.index, bytes: s.bytes, path: s.path }));
 for (let i = 0; i < Number(frames); i++) {
