@@ -106,7 +106,7 @@ FFmpeg: Debian source package ${ffmpeg_deb_source}, statically linked, symbols h
 x264: Debian source package ${x264_deb_source} (X264_BUILD ${x264_build}), statically linked
   configure: ${x264_configure}
 libyuv: Debian source package ${libyuv_deb_source}, statically linked (CPU path's RGB-to-YUV rows)
-  built: g++ ${libyuv_cxxflags}, no JPEG
+  built: ${cross_prefix}g++ ${libyuv_cxxflags}, no JPEG
 GPU: h264_nvenc, hwupload_cuda and scale_cuda (PTX built by clang, cuda-llvm); CUDA and NVENC
   are loaded from the NVIDIA driver at run time (dlopen), nothing CUDA is linked. The device-frame
   RGB-to-YUV kernel is embedded as PTX (native/cuda/rgb-to-yuv420-ptx.h, sm_52) for the driver to compile.
