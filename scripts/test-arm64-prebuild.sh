@@ -40,7 +40,7 @@ done
 arm64_node() { qemu-aarch64 -L "$arm64_root" "$arm64_root/usr/bin/node" "$@"; }
 echo "arm64 node $(arm64_node --version) under $(qemu-aarch64 --version | head -1)"
 
-[ -f dist/encoder/ladder-encoder.js ] || npm run build:ts >/dev/null
+[ -f dist/encoder/ladder-encoder.js ] || npm run build:ts >/dev/null || fail "npm run build:ts failed"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # node-gyp-build resolves the prebuild as an installed package would (here build/ holds the x64 source build).
