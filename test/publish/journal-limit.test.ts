@@ -8,24 +8,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { JournalFullError, MultiResolutionHlsOutput, SegmentJournal } from '../../src/index.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
+import { SlowHeliaStore } from '../support/slow-helia-store.js';
 import { FrameGenerator } from '../support/frames.js';
 import { CHILD_RENDITIONS } from '../support/publisher-child-options.js';
 
-/** A real embedded store whose segment uploads take `delayMs` each. */
-class SlowHeliaStore extends HeliaStore {
-  constructor(dir: string, private readonly delayMs: number) {
-    super({ dir });
-  }
-
-  override async add(bytes: Uint8Array): Promise<string> {
-    await sleep(this.delayMs);
-    return super.add(bytes);
-  }
-}
 
 const LIMIT = 20_000;
 

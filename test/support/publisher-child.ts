@@ -8,22 +8,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiResolutionHlsOutput } from '../../src/publish/multi-resolution-hls-output.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
-import { HeliaStore } from '../../src/store/helia-store.js';
 import { KuboStore } from '../../src/store/kubo-store.js';
+import { SlowHeliaStore } from './slow-helia-store.js';
 import { FrameGenerator } from './frames.js';
 import { CHILD_RENDITIONS, type PublisherChildOptions } from './publisher-child-options.js';
 
-/** A real embedded store whose segment uploads are slow. */
-class SlowHeliaStore extends HeliaStore {
-  constructor(dir: string, private readonly delayMs: number) {
-    super({ dir });
-  }
-
-  override async add(bytes: Uint8Array): Promise<string> {
-    await sleep(this.delayMs);
-    return super.add(bytes);
-  }
-}
 
 const options = JSON.parse(process.argv[2]) as PublisherChildOptions;
 const print = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
