@@ -12,7 +12,7 @@ export interface NativeEncoderConfig {
   fpsDen: number;
   pixelFormat: string;
   framesPerSegment: number;
-  container: 'ts' | 'fmp4';
+  container?: 'ts' | 'fmp4';
   /** LL-HLS parts every this many frames within a segment; absent: no parts. */
   framesPerPart?: number;
   encoder: 'x264' | 'nvenc';
