@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { AbrcastError, describeValue, invalidParameterError, withCallSiteStack } from '../errors.js';
 import { loadNativeAddon, type NativeEvent, type NativeLadderEncoder } from '../native/binding.js';
 import { checkFrameBytes, isCudaDeviceFrame, normalizeCudaFrame } from './cuda-frame.js';
-import { probeHardwareSync, selectEncoder } from './hardware.js';
+import { probeHardware, probeHardwareSync, selectEncoder } from './hardware.js';
 import { fileEncoderOptions, probeMediaFile } from './media-file.js';
 import { toNativeConfig } from './native-config.js';
 import { normalizeEncoderOptions, type NormalizedEncoderOptions } from './options.js';
@@ -81,14 +81,17 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
    */
   static async fromFile(source: string, options: FileEncoderOptions = {}): Promise<LadderEncoder & { media: MediaInfo }> {
     const media = await probeMediaFile(source, { ioTimeout: options.ioTimeout });
-    const encoder = new LadderEncoder(fileEncoderOptions(source, media, options)) as LadderEncoder & { media: MediaInfo };
+    const encoder = (await LadderEncoder.open(fileEncoderOptions(source, media, options))) as LadderEncoder & { media: MediaInfo };
     Object.defineProperty(encoder, 'media', { value: media, enumerable: true });
-    await encoder.ready;
     return encoder;
   }
 
   /** A new encoder, once open: rejects (naming what failed) rather than failing its first write. */
   static async open(options: LadderEncoderOptions): Promise<LadderEncoder> {
+    // The hardware probe the constructor makes (NVENC for `auto`, CUDA for cudaFrames), done here
+    // off the JS thread first; the constructor then finds it cached.
+    const normalized = normalizeEncoderOptions(options);
+    if (normalized.encoder !== 'x264' || normalized.cudaFrames) await probeHardware(smallestRendition(normalized.renditions));
     const encoder = new LadderEncoder(options);
     await encoder.ready;
     return encoder;
@@ -99,7 +102,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     const normalized = normalizeEncoderOptions(options);
     this.options = normalized;
     this.renditions = normalized.renditions;
-    const smallest = normalized.renditions.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));
+    const smallest = smallestRendition(normalized.renditions);
     const selection = selectEncoder(normalized.encoder, smallest);
     this.encoder = selection.encoder;
     this.fallbackReason = selection.fallbackReason;
@@ -425,6 +428,10 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     if (failure) closeWaiter.reject(withCallSiteStack(failure, closeWaiter.callSite));
     else closeWaiter.resolve(summary);
   }
+}
+
+function smallestRendition(renditions: readonly Rendition[]): Rendition {
+  return renditions.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));
 }
 
 // Built outside the constructor: a closure there would share its scope, `this` included, and the

@@ -98,6 +98,8 @@ export interface NativeMediaInfo {
 export interface NativeAddon {
   NativeLadderEncoder: new (config: NativeEncoderConfig, onEvent: (event: NativeEvent) => void) => NativeLadderEncoder;
   probeHardware(width: number, height: number): NativeHardwareReport;
+  /** The same on a worker thread. */
+  probeHardwareAsync(width: number, height: number): Promise<NativeHardwareReport>;
   /** Rejects with "Cannot open input <source>: <reason>" or "No video stream in <source>"; off the JS thread. */
   probeMedia(source: string, timeoutSeconds?: number): Promise<NativeMediaInfo>;
   /** One frame through the ladder's filter graph (CPU or CUDA); the scaled frames as packed yuv420p. */
