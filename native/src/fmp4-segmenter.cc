@@ -4,7 +4,7 @@ namespace abrcast {
 
 Fmp4Segmenter::Fmp4Segmenter(const std::string& renditionName, const AVCodecContext* encoder,
                              const AVCodecContext* audioEncoder, size_t expectedSegmentBytes)
-    : Segmenter("mp4", renditionName, encoder, audioEncoder, expectedSegmentBytes) {
+    : Segmenter("mp4", "fMP4", renditionName, encoder, audioEncoder, expectedSegmentBytes) {
   if (encoder->extradata_size == 0) {
     throw FFmpegError("fMP4" + where() + " needs the encoder's global header (SPS/PPS), and it has none");
   }
@@ -25,7 +25,7 @@ Fmp4Segmenter::Fmp4Segmenter(const std::string& renditionName, const AVCodecCont
   writeHeader(DictionaryPtr(options));
   flushMuxer();
   init_ = takePending();
-  if (init_.empty()) throw FFmpegError("The mp4 muxer wrote no init segment" + where());
+  if (init_.empty()) throw FFmpegError("The fMP4 muxer wrote no init segment" + where());
 }
 
 std::vector<uint8_t> Fmp4Segmenter::cut(bool) {

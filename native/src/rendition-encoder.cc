@@ -106,8 +106,11 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
   // A segment's bytes, with MPEG-TS overhead, so its buffer is allocated once.
   const double segmentSeconds = double(config.framesPerSegment) * av_q2d(config.timeBase());
   const double bitsPerSecond = double(c->rc_max_rate) + (audio ? config.audio.bitrateKbps * 1000.0 : 0.0);
-  const size_t expectedBytes = size_t(std::min(bitsPerSecond / 8 * segmentSeconds * 1.1, 256.0 * 1024 * 1024));
-  segmenter_ = makeSegmenter(config, rendition_.name, c, audio ? audio->encoderContext() : nullptr, expectedBytes);
+  expectedSegmentBytes_ = size_t(std::min(bitsPerSecond / 8 * segmentSeconds * 1.1, 256.0 * 1024 * 1024));
+  // Each cut's buffer is sized for what it holds: a part (its Buffer keeps that capacity in JS), or a segment.
+  const int framesPerCut = config.framesPerPart > 0 ? config.framesPerPart : config.framesPerSegment;
+  const size_t expectedCutBytes = expectedSegmentBytes_ / size_t(config.framesPerSegment) * size_t(framesPerCut);
+  segmenter_ = makeSegmenter(config, rendition_.name, c, audio ? audio->encoderContext() : nullptr, expectedCutBytes);
   // With a global header the SPS is in the extradata, not in the keyframes.
   if (c->extradata_size > 0) codecs_ = avcCodecString(c->extradata, size_t(c->extradata_size));
 }
@@ -332,6 +335,7 @@ void RenditionEncoder::emitPart(std::vector<uint8_t> data, int64_t endPts) {
     segmentData_ = std::move(data);
     return;
   }
+  if (segmentData_.empty()) segmentData_.reserve(expectedSegmentBytes_);
   segmentData_.insert(segmentData_.end(), data.begin(), data.end());
   PartOutput part;
   part.rendition = index_;
@@ -346,13 +350,13 @@ void RenditionEncoder::emitPart(std::vector<uint8_t> data, int64_t endPts) {
   partStart_ = endPts;
 }
 
-std::string RenditionEncoder::writeToOutputDir(const std::string& fileName, const std::vector<uint8_t>& data) const {
+std::string RenditionEncoder::writeToOutputDir(const char* what, const std::string& fileName, const std::vector<uint8_t>& data) const {
   const std::string path = config_.outputDir + "/" + rendition_.name + "/" + fileName;
   FILE* file = std::fopen(path.c_str(), "wb");
   const bool written = file && std::fwrite(data.data(), 1, data.size(), file) == data.size();
   const int writeErrno = errno;
-  if (file && std::fclose(file) != 0 && written) throw FFmpegError("Cannot write " + path + ": " + std::strerror(errno));
-  if (!written) throw FFmpegError("Cannot write " + path + ": " + std::strerror(writeErrno));
+  if (file && std::fclose(file) != 0 && written) throw FFmpegError(std::string("Cannot write ") + what + " " + path + ": " + std::strerror(errno));
+  if (!written) throw FFmpegError(std::string("Cannot write ") + what + " " + path + ": " + std::strerror(writeErrno));
   return path;
 }
 
@@ -362,7 +366,7 @@ void RenditionEncoder::emitInit() {
   init.rendition = index_;
   init.codecs = audio_ ? codecs_ + "," + AacEncoder::kCodecString : codecs_;
   init.data = segmenter_->initSegment();
-  if (!config_.outputDir.empty()) init.path = writeToOutputDir("init.mp4", init.data);
+  if (!config_.outputDir.empty()) init.path = writeToOutputDir("init segment", "init.mp4", init.data);
   events_->onInit(std::move(init));
 }
 
@@ -379,7 +383,7 @@ void RenditionEncoder::emitSegment(int64_t durationFrames) {
   if (!config_.outputDir.empty()) {
     char fileName[32];
     std::snprintf(fileName, sizeof fileName, "segment_%05d.%s", segment.index, segmenter_->segmentExtension());
-    segment.path = writeToOutputDir(fileName, segment.data);
+    segment.path = writeToOutputDir("segment", fileName, segment.data);
   }
   totals_.segments += 1;
   totals_.bytes += int64_t(segment.data.size());

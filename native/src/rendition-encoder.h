@@ -58,7 +58,7 @@ class RenditionEncoder {
   void cutPendingAt(int64_t end);
   void emitSegment(int64_t durationFrames);
   void emitInit();
-  std::string writeToOutputDir(const std::string& fileName, const std::vector<uint8_t>& data) const;
+  std::string writeToOutputDir(const char* what, const std::string& fileName, const std::vector<uint8_t>& data) const;
 
   int index_;
   const EncoderConfig& config_;
@@ -84,6 +84,7 @@ class RenditionEncoder {
   int partIndex_ = 0;          // of the running part within the segment
   int64_t partStart_ = 0;      // pts of its first frame
   std::vector<uint8_t> segmentData_;  // the running segment's parts so far
+  size_t expectedSegmentBytes_ = 0;   // bitrate x duration, to size segmentData_ once
   // With audio: video packets (decode order) waiting for the audio that precedes them.
   std::deque<PacketPtr> pending_;
   bool warnedAudioLag_ = false;

@@ -17,13 +17,13 @@ int Segmenter::onWrite(void* opaque, const uint8_t* data, int size) {
   return size;
 }
 
-Segmenter::Segmenter(const char* formatName, const std::string& renditionName, const AVCodecContext* encoder,
+Segmenter::Segmenter(const char* formatName, const char* label, const std::string& renditionName, const AVCodecContext* encoder,
                      const AVCodecContext* audioEncoder, size_t expectedSegmentBytes)
-    : formatName_(formatName), where_(" for rendition " + renditionName), expectedSegmentBytes_(expectedSegmentBytes) {
+    : label_(label), where_(" for rendition " + renditionName), expectedSegmentBytes_(expectedSegmentBytes) {
   pending_.reserve(expectedSegmentBytes_);
   AVFormatContext* format = nullptr;
   check(avformat_alloc_output_context2(&format, nullptr, formatName, nullptr),
-        "Cannot create " + formatName_ + " muxer" + where_ + " (is this FFmpeg built with it?)");
+        "Cannot create " + label_ + " muxer (" + formatName + ")" + where_ + " (is this FFmpeg built with it?)");
   format_.reset(format);
 
   auto* ioBuffer = static_cast<unsigned char*>(av_malloc(kIoBufferSize));
@@ -58,9 +58,9 @@ void Segmenter::writeHeader(DictionaryPtr options) {
   AVDictionary* raw = options.release();
   const int written = avformat_write_header(format_.get(), &raw);
   options.reset(raw);
-  check(written, "Cannot write " + formatName_ + " header" + where_);
+  check(written, "Cannot write " + label_ + " header" + where_);
   if (options) {
-    throw FFmpegError("The " + formatName_ + " muxer" + where_ + " does not take the option(s) " + dictionaryKeys(options.get()) +
+    throw FFmpegError("The " + label_ + " muxer" + where_ + " does not take the option(s) " + dictionaryKeys(options.get()) +
                       " (FFmpeg " + av_version_info() + ")");
   }
 }
@@ -74,7 +74,7 @@ void Segmenter::writeTo(AVStream* stream, AVPacket* packet, AVRational encoderTi
 }
 
 void Segmenter::flushMuxer() {
-  check(av_write_frame(format_.get(), nullptr), "Cannot flush " + formatName_ + " muxer" + where_);
+  check(av_write_frame(format_.get(), nullptr), "Cannot flush " + label_ + " muxer" + where_);
   avio_flush(format_->pb);
 }
 
@@ -88,7 +88,7 @@ std::vector<uint8_t> Segmenter::takePending() {
 void Segmenter::writeTrailer() {
   if (trailerWritten_) return;
   trailerWritten_ = true;
-  check(av_write_trailer(format_.get()), "Cannot finish " + formatName_ + " muxer" + where_);
+  check(av_write_trailer(format_.get()), "Cannot finish " + label_ + " muxer" + where_);
   avio_flush(format_->pb);
 }
 

@@ -40,7 +40,8 @@ class Segmenter {
  protected:
   // `expectedSegmentBytes` sizes each cut's buffer up front (bitrate x duration), so it is not
   // regrown packet by packet. Subclasses set options on format() and then call writeHeader().
-  Segmenter(const char* formatName, const std::string& renditionName, const AVCodecContext* encoder,
+  // `formatName`: libavformat's muxer; `label`: how messages name it.
+  Segmenter(const char* formatName, const char* label, const std::string& renditionName, const AVCodecContext* encoder,
             const AVCodecContext* audioEncoder, size_t expectedSegmentBytes);
   // Any option the muxer does not take is an error naming it.
   void writeHeader(DictionaryPtr options);
@@ -60,7 +61,7 @@ class Segmenter {
   static int onWriteNonConst(void* opaque, uint8_t* data, int size) { return onWrite(opaque, data, size); }
 #endif
 
-  std::string formatName_;
+  std::string label_;  // "MPEG-TS" or "fMP4", in messages
   std::string where_;  // " for rendition <name>"
   size_t expectedSegmentBytes_;
   IoContextPtr io_;  // declared first: the format context still points at it until it is freed

@@ -4,7 +4,7 @@ namespace abrcast {
 
 TsSegmenter::TsSegmenter(const std::string& renditionName, const AVCodecContext* encoder, const AVCodecContext* audioEncoder,
                          size_t expectedSegmentBytes)
-    : Segmenter("mpegts", renditionName, encoder, audioEncoder, expectedSegmentBytes) {
+    : Segmenter("mpegts", "MPEG-TS", renditionName, encoder, audioEncoder, expectedSegmentBytes) {
   format()->max_delay = int(kMuxDelaySeconds * AV_TIME_BASE);
   format()->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
   writeHeader(nullptr);
