@@ -29,11 +29,11 @@ export interface LadderEncoderOptions {
   container?: Container;
   /**
    * Also cut each segment into LL-HLS partial segments of this many seconds (a whole number of
-   * frames, at most segmentDuration), each sent as a `part` event as soon as it is muxed. The
-   * last part of a segment may be shorter. With B-frames (x264 unless `latency: 'low'`) a part
-   * ends at the end of the B-frame group that reaches its due time, so it may be up to that
-   * group (x264's bframes, 3 at most presets) frames longer; without them parts are exact.
-   * Default: no parts.
+   * frames, at most segmentDuration), each sent as a `part` event as soon as it is muxed. A part
+   * ends on a frame boundary in presentation order and is never longer than this. Without
+   * B-frames (NVENC, x264 ultrafast or `latency: 'low'`) every part but a segment's last is exactly
+   * this long; with x264's B-frames a part ends after the last whole B-frame group that fits, so
+   * it can be a few frames shorter. Default: no parts.
    */
   partDuration?: number;
   renditions?: Rendition[];
