@@ -155,9 +155,12 @@ void RenditionEncoder::run() {
       writeAudioBefore(end);
     }
     std::vector<uint8_t> last = segmenter_->finish();
-    if (segmentHasPackets_) {
-      emitPart(std::move(last), endPts_);
-      emitSegment(endPts_ - segmentStart_);
+    const bool partLeft = endPts_ > partStart_;  // frames after the last cut (cutIfFull() may have taken them all)
+    if (partLeft) emitPart(std::move(last), endPts_);
+    if (segmentHasPackets_) emitSegment(endPts_ - segmentStart_);
+    // Every packet went out with its part; a trailer the muxer writes after that belongs to no frame.
+    if (!partLeft && !last.empty()) {
+      events_->onWarning("[" + rendition_.name + "] " + std::to_string(last.size()) + " bytes the muxer wrote at the end follow the last part and were left out");
     }
   } catch (const std::exception& error) {
     onFailure_(error.what());
@@ -311,9 +314,28 @@ void RenditionEncoder::writeVideo(AVPacket* packet) {
   }
   if (audio_) writeAudioBefore(packet->dts);
   endPts_ = std::max(endPts_, packet->pts + 1);
+  // One frame, in ticks: fMP4 writes each sample's duration, and a fragment is flushed before the
+  // next packet says where this one ends.
+  if (packet->duration <= 0) packet->duration = 1;
   segmenter_->write(packet, codec_->time_base);
   segmentHasPackets_ = true;
   segmentFrames_ += 1;
+  cutIfFull();
+}
+
+// A part or segment whose frames are all muxed is cut at once, not when the next packet arrives:
+// a frame interval (and that frame's encoding) sooner, which is what a low-latency viewer waits on.
+// Only when the audio before its end is there too; otherwise cutBefore() cuts it later.
+void RenditionEncoder::cutIfFull() {
+  if (endPts_ - segmentStart_ != segmentFrames_) return;  // not a presentation-order prefix yet
+  const bool segmentFull = endPts_ == segmentStart_ + config_.framesPerSegment;
+  const bool partFull = config_.framesPerPart > 0 && endPts_ == partStart_ + config_.framesPerPart;
+  if (!segmentFull && !partFull) return;
+  if (audio_) {
+    if (!audio_->track().covers(endPts_, codec_->time_base)) return;
+    writeAudioBefore(endPts_);
+  }
+  cutAt(endPts_, segmentFull);
 }
 
 // Ends the running part at `pts` (and the segment too, when `segmentEnds`).

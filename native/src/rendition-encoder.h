@@ -51,6 +51,7 @@ class RenditionEncoder {
   int64_t cutBefore(const AVPacket* packet) const;
   void writeVideo(AVPacket* packet);
   void cutAt(int64_t pts, bool segmentEnds);
+  void cutIfFull();
   void emitPart(std::vector<uint8_t> data, int64_t endPts);
   void writeAudioBefore(int64_t videoPts);
   void drainPending(bool final);

@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { LadderEncoder, type Container, type LadderEncoderOptions, type PartEvent, type SegmentEvent } from '../../src/index.js';
+import { loadNativeAddon, type NativeEncoderConfig, type NativeEvent } from '../../src/native/binding.js';
 import { FrameGenerator } from '../support/frames.js';
 import { playable, probeBytes } from '../support/media.js';
 
@@ -23,6 +24,7 @@ const LADDER = [
 
 interface Encoded {
   order: string[];
+  warnings: string[];
   inits: Map<string, Buffer>;
   parts: PartEvent[];
   segments: SegmentEvent[];
@@ -33,7 +35,8 @@ async function encode(container: Container, options: Partial<LadderEncoderOption
     width: 320, height: 180, fps: FPS, segmentDuration: 1, partDuration: PART_FRAMES / FPS, renditions: LADDER, encoder: 'x264',
     container, audio: { pcm: { sampleRate: 48_000, channels: 2 } }, ...options,
   });
-  const out: Encoded = { order: [], inits: new Map(), parts: [], segments: [] };
+  const out: Encoded = { order: [], warnings: [], inits: new Map(), parts: [], segments: [] };
+  encoder.on('warning', (w) => out.warnings.push(w));
   encoder.on('init', (i) => {
     out.inits.set(i.rendition, i.data);
     out.order.push(`init ${i.rendition}`);
@@ -79,6 +82,8 @@ function partsOf(encoded: Encoded, segment: SegmentEvent): PartEvent[] {
 
 /** The promises every run keeps, whatever the container and encoder settings. */
 async function assertParts(encoded: Encoded, container: Container, frames: number): Promise<void> {
+  // e.g. the mp4 muxer guessing a fragment's last sample duration: the packets must say it.
+  assert.deepEqual(encoded.warnings, [], 'no warning from the muxers');
   assert.equal(encoded.segments.length, LADDER.length * Math.ceil(frames / FPS));
   for (const segment of encoded.segments) {
     const label = `${segment.rendition}/${segment.index}`;
@@ -195,6 +200,42 @@ for (const container of ['ts', 'fmp4'] as Container[]) {
     });
   });
 }
+
+describe('a full part is sent without waiting for the next frame', () => {
+  for (const container of ['ts', 'fmp4'] as const) {
+    test(`${container}: with an encoder that holds no frame back, part 0 arrives after its last frame, with nothing written after it`, { timeout: 60_000 }, async () => {
+      // x264 tune=zerolatency outputs each frame's packet as it is encoded; the part (frames 0 to 4)
+      // is full once frame 4 is muxed, so it must come out before frame 5 exists.
+      const config: NativeEncoderConfig = {
+        width: 160, height: 90, fpsNum: 30, fpsDen: 1, pixelFormat: 'rgb24', framesPerSegment: 10, framesPerPart: 5, container,
+        encoder: 'x264', x264Preset: 'ultrafast', nvencPreset: 'p4', nvencTune: 'hq', scaleFlags: 'bicubic', maxFramesInFlight: 4,
+        outputDir: '', renditions: [{ name: '90p', width: 160, height: 90, bitrate: 100 }], cudaFrames: false,
+        encoderOptions: { tune: 'zerolatency' },
+      };
+      const events: NativeEvent[] = [];
+      let partArrived!: () => void;
+      const part = new Promise<void>((resolve) => (partArrived = resolve));
+      let finished!: () => void;
+      const done = new Promise<void>((resolve) => (finished = resolve));
+      const native = new (loadNativeAddon().NativeLadderEncoder)(config, (event) => {
+        events.push(event);
+        if (event.type === 'part') partArrived();
+        if (event.type === 'finished') finished();
+      });
+      native.ref();
+      const frame = Buffer.alloc(160 * 90 * 3);
+      for (let i = 0; i < 5; i++) native.write(frame.fill(i * 40));
+      await part;
+      const first = events.find((e): e is Extract<NativeEvent, { type: 'part' }> => e.type === 'part')!;
+      assert.deepEqual([first.segmentIndex, first.partIndex, first.startFrame, first.durationFrames, first.independent], [0, 0, 0, 5, true]);
+      native.end();
+      await done;
+      native.dispose();
+      assert.equal(events.filter((e) => e.type === 'part').length, 1, 'the run of 5 frames is that one part');
+      assert.deepEqual(events.filter((e) => e.type === 'error'), []);
+    });
+  }
+});
 
 describe('partDuration validation', () => {
   const base = { width: 320, height: 180, fps: 30, segmentDuration: 1, x264Preset: 'ultrafast' } as const;
