@@ -11,15 +11,18 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-function hasClang(): boolean {
-  return spawnSync('clang++', ['--version']).status === 0;
+/** Why the sanitizer tests cannot run here, or false: clang++ and its ASan runtime must be installed. */
+function sanitizersMissing(): string | false {
+  if (spawnSync('clang++', ['--version']).status !== 0) return 'clang++ is not installed (apt-get install clang libclang-rt-14-dev)';
+  const probe = spawnSync('clang++', ['-fsanitize=address', '-x', 'c++', '-', '-o', '/dev/null'], { input: 'int main() { return 0; }' });
+  return probe.status === 0 ? false : "clang's AddressSanitizer runtime is not installed (apt-get install libclang-rt-14-dev)";
 }
 
 function pkgConfig(...modules: string[]): string[] {
   return execFileSync('pkg-config', ['--cflags', '--libs', ...modules], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
 }
 
-const skip = hasClang() ? false : 'clang++ is not installed (apt-get install clang libclang-rt-14-dev)';
+const skip = sanitizersMissing();
 
 describe('native code under sanitizers', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'abrcast-sanitizers-'));
