@@ -3,7 +3,8 @@
 // difference is container overhead (TS: 188-byte packets, PES headers, PAT/PMT, adaptation
 // padding; fMP4: moof/traf/trun per fragment). Parts add a flush (TS: a padded PES end per stream)
 // or a fragment header (fMP4) per part.
-//   npx tsx bench/container-bytes.ts [--seconds 20] [--size 1280x720] [--preset ultrafast] [--part 0.3333333333333333] [--json]
+//   npm run bench -- --case container [--seconds 20] [--size 1280x720] [--preset ultrafast] [--part 0.3333333333333333] [--json]
+//   (or npx tsx bench/container-bytes.ts with the same flags)
 import { parseArgs } from 'node:util';
 
 import { LadderEncoder, ladderFromHeights, type Container } from '../src/index.js';
@@ -39,7 +40,7 @@ async function measure(options: ContainerBytesOptions, container: Container, par
     audio: { pcm: { sampleRate: 48_000, channels: 2 }, bitrate: 128 },
     ...(partDuration !== undefined ? { partDuration } : {}),
   });
-  const bytes = new Map<string, number>();
+  const bytes = new Map<string, number>(encoder.renditions.map((r) => [r.name, 0]));
   const add = (rendition: string, n: number) => bytes.set(rendition, (bytes.get(rendition) ?? 0) + n);
   encoder.on('init', (i) => add(i.rendition, i.bytes));
   encoder.on('segment', (s) => add(s.rendition, s.bytes));
@@ -81,8 +82,10 @@ export function formatContainerBytes(rows: ContainerBytesRow[]): string {
   return [header, ...lines].map((l) => l.map((c, i) => c.padStart(widths[i]!)).join('  ')).join('\n');
 }
 
-async function main(): Promise<void> {
+export async function containerBytesMain(args: string[]): Promise<void> {
   const { values } = parseArgs({
+    args,
+    strict: true,
     options: {
       seconds: { type: 'string', default: '20' }, size: { type: 'string', default: '1280x720' }, preset: { type: 'string', default: 'ultrafast' },
       part: { type: 'string', default: String(10 / 30) }, json: { type: 'boolean', default: false },
@@ -99,4 +102,4 @@ async function main(): Promise<void> {
   else process.stdout.write(`${formatContainerBytes(rows)}\n`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${process.argv[1]}`) await containerBytesMain(process.argv.slice(2));
