@@ -2,14 +2,14 @@
 // or one of the service cases (publish latency, quality endpoint under load).
 import type { Rendition, ScaleAlgorithm } from '../src/index.js';
 
-export const BENCH_CASES = ['pipelines', 'publish', 'endpoint'] as const;
+export const BENCH_CASES = ['pipelines', 'publish', 'endpoint', 'soak'] as const;
 export type BenchCase = (typeof BENCH_CASES)[number];
 
 /** Store + registry behind the server: embedded (HeliaStore + PGlite), Kubo + PGlite, Kubo + PostgreSQL. */
 export const SETUP_IDS = ['embedded', 'kubo', 'kubo-postgres'] as const;
 export type SetupId = (typeof SETUP_IDS)[number];
 
-export const PIPELINE_IDS = ['abrcast', 'original', 'one-ffmpeg', 'floor'] as const;
+export const PIPELINE_IDS = ['abrcast', 'abrcast-low-latency', 'original', 'one-ffmpeg', 'floor'] as const;
 export type PipelineId = (typeof PIPELINE_IDS)[number];
 export type BenchEncoder = 'x264' | 'nvenc';
 
@@ -28,7 +28,12 @@ export interface BenchConfig {
   encoder: BenchEncoder;
   /** x264 preset (ignored by NVENC, which runs p4/hq as the Python original did). */
   preset: string;
+  /** Scaler of the ffmpeg pipelines (the original used lanczos). */
   scaleAlgorithm: ScaleAlgorithm;
+  /** abrcast's scaleAlgorithm: its own default unless --abrcast-scale names one. */
+  abrcastScaleAlgorithm: ScaleAlgorithm;
+  /** Whether PSNR-Y/SSIM of every rendition is measured (once per pipeline, untimed). */
+  quality: boolean;
   /** Distinct precomputed frames; the stream cycles through them. */
   ringFrames: number;
   renditions: Rendition[];
@@ -74,4 +79,15 @@ export interface EndpointBenchConfig extends ServiceBenchConfig {
   seconds: number;
 }
 
-export type AnyBenchConfig = BenchConfig | PublishBenchConfig | EndpointBenchConfig;
+export interface SoakBenchConfig extends ServiceBenchConfig {
+  case: 'soak';
+  /** Simulated minutes of live stream, fed as fast as the encoder takes it. */
+  minutes: number;
+  /** GETs of each measured route at each checkpoint. */
+  routeSamples: number;
+  /** Segments fed at wall-clock pace before each checkpoint, over which publish latency is measured. */
+  probeSegments: number;
+}
+
+export type ServiceCaseConfig = PublishBenchConfig | EndpointBenchConfig | SoakBenchConfig;
+export type AnyBenchConfig = BenchConfig | ServiceCaseConfig;

@@ -14,7 +14,8 @@ import {
 export const USAGE = `Usage: npm run bench -- [--case C] [options]
   --case C           pipelines (default): the encode pipelines side by side;
                      publish: segment ready -> listed in the playlist the server serves (p50/p99);
-                     endpoint: autocannon against the served playlists of a finished run
+                     endpoint: autocannon against the served playlists of a finished run;
+                     soak: a long live run fed as fast as it encodes, measured at 10, 50 and 100 %
 
 --case pipelines (the default):
   --quick            small CI smoke run: 640x360, ladder 360,180, 60 frames, 1 s segments, 2 rounds
@@ -27,7 +28,10 @@ export const USAGE = `Usage: npm run bench -- [--case C] [options]
   --encoder E        x264 (default) or nvenc (needs an NVIDIA GPU)
   --only a,b         pipelines: ${PIPELINE_IDS.join(', ')} (default all)
   --ladder L         "default" (source, 720p, 360p below it) or heights, e.g. 1080,720,360
-  --scale A          scaler of every pipeline (default lanczos, as the original)
+  --scale A          scaler of the ffmpeg pipelines (default lanczos, as the original)
+  --abrcast-scale A  abrcast's scaleAlgorithm (default: abrcast's own default)
+  --skip-quality     no PSNR-Y/SSIM (by default measured once per pipeline against
+                     ffmpeg's lanczos+accurate_rnd+full_chroma_int scaling of the source, untimed)
   --ring N           distinct precomputed frames, cycled (default 60)
 
 --case publish and --case endpoint (real server, registry and store on 127.0.0.1):
@@ -40,6 +44,13 @@ export const USAGE = `Usage: npm run bench -- [--case C] [options]
   --poll-ms N        publish: how often the served playlists are fetched (default 20)
   --connections N    endpoint: autocannon connections (default 10, --quick 2)
   --run-seconds N    endpoint: length of the finished run that is served (default 10, --quick 3)
+
+--case soak (same setups and stream flags; defaults 320x180, 10 fps, 1 s segments, ultrafast,
+  ladder 180p 400k, 120p 250k, 90p 150k; setups embedded,kubo-postgres, --quick: embedded):
+  --minutes N        simulated minutes of stream (default 120 = 7200 segments; --quick 10)
+  --route-samples N  GETs of /runs/:id and of a media playlist per checkpoint (default 200, --quick 50)
+  --probe-segments N segments fed at wall-clock pace before each checkpoint; publish latency is
+                     measured on them once the flat-out backlog has drained (default 10, --quick 5)
 
 Every case:
   --out-dir DIR      where results go (default bench/results)
@@ -91,12 +102,20 @@ function setupList(text: string): SetupId[] {
 }
 
 // Flags that only one kind of case reads: passing one to another case is a mistake, not a no-op.
-const PIPELINE_ONLY = ['frames', 'rounds', 'encoder', 'only', 'scale', 'ring'] as const;
+const PIPELINE_ONLY = ['frames', 'rounds', 'encoder', 'only', 'scale', 'abrcast-scale', 'skip-quality', 'ring'] as const;
 const CASE_ONLY: Record<Exclude<BenchCase, 'pipelines'>, readonly string[]> = {
   publish: ['setups', 'seconds', 'poll-ms'],
   endpoint: ['setups', 'seconds', 'connections', 'run-seconds'],
+  soak: ['setups', 'minutes', 'route-samples', 'probe-segments'],
 };
-const SERVICE_ONLY = ['setups', 'seconds', 'poll-ms', 'connections', 'run-seconds'] as const;
+const SERVICE_ONLY = ['setups', 'seconds', 'poll-ms', 'connections', 'run-seconds', 'minutes', 'route-samples', 'probe-segments'] as const;
+
+/** The soak's small ladder: three renditions of a 320x180 source at modest rates, so hours of it fit on disk. */
+const SOAK_LADDER = [
+  { name: '180p', height: 180, bitrate: 400 },
+  { name: '120p', height: 120, bitrate: 250 },
+  { name: '90p', height: 90, bitrate: 150 },
+];
 
 export type ParsedCommandLine = { help: true } | { help: false; config: AnyBenchConfig };
 
@@ -117,6 +136,8 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
       only: { type: 'string' },
       ladder: { type: 'string' },
       scale: { type: 'string' },
+      'abrcast-scale': { type: 'string' },
+      'skip-quality': { type: 'boolean' },
       ring: { type: 'string' },
       'out-dir': { type: 'string' },
       tag: { type: 'string' },
@@ -127,6 +148,9 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
       'poll-ms': { type: 'string' },
       connections: { type: 'string' },
       'run-seconds': { type: 'string' },
+      minutes: { type: 'string' },
+      'route-samples': { type: 'string' },
+      'probe-segments': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -143,8 +167,9 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
 
   const quick = values.quick ?? false;
   const service = benchCase !== 'pipelines';
-  const { width, height } = size(values.size ?? (quick || service ? '640x360' : '1920x1080'));
-  const fps = positiveNumber('--fps', values.fps ?? '30');
+  const soak = benchCase === 'soak';
+  const { width, height } = size(values.size ?? (soak ? '320x180' : quick || service ? '640x360' : '1920x1080'));
+  const fps = positiveNumber('--fps', values.fps ?? (soak ? '10' : '30'));
   const segmentSeconds = positiveNumber('--segment', values.segment ?? (quick || service ? '1' : '2'));
   const frames = integer('--frames', values.frames ?? (quick ? '60' : '240'), 1, 100_000);
   const rounds = integer('--rounds', values.rounds ?? (quick ? '2' : '3'), 1, 100);
@@ -152,11 +177,15 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
   const encoder = oneOf<BenchEncoder>('--encoder', values.encoder ?? 'x264', ['x264', 'nvenc']);
   const preset = oneOf('--preset', values.preset ?? (service ? 'ultrafast' : 'veryfast'), X264_PRESETS);
   const scaleAlgorithm = oneOf<ScaleAlgorithm>('--scale', values.scale ?? 'lanczos', SCALE_ALGORITHMS);
+  const abrcastScale = values['abrcast-scale'] === undefined ? undefined : oneOf<ScaleAlgorithm>('--abrcast-scale', values['abrcast-scale'], SCALE_ALGORITHMS);
   const pipelines = values.only === undefined ? [...PIPELINE_IDS] : pipelineList(values.only);
 
   const ladderText = values.ladder ?? (quick || service ? '360,180' : 'default');
   let renditions;
-  if (ladderText === 'default') {
+  if (soak && values.ladder === undefined) {
+    renditions = ladderFromHeights(width, height, SOAK_LADDER.map((r) => r.height))
+      .map((rendition, i) => ({ ...rendition, bitrate: SOAK_LADDER[i]!.bitrate }));
+  } else if (ladderText === 'default') {
     renditions = defaultLadder(width, height);
   } else {
     if (!/^\d+(,\d+)*$/.test(ladderText)) throw invalidParameterError('--ladder', 'default or heights like 1080,720,360', ladderText);
@@ -170,7 +199,7 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
   // The encoder's own checks (even sizes, fps, a whole number of frames per segment), with our flags' names.
   let normalized;
   try {
-    normalized = normalizeEncoderOptions({ width, height, fps, segmentDuration: segmentSeconds, renditions, x264Preset: preset, scaleAlgorithm });
+    normalized = normalizeEncoderOptions({ width, height, fps, segmentDuration: segmentSeconds, renditions, x264Preset: preset, scaleAlgorithm: abrcastScale });
   } catch (error) {
     const flag: Record<string, string> = { width: '--size width', height: '--size height', fps: '--fps', segmentDuration: '--segment' };
     (error as Error).message = (error as Error).message.replace(/ for (width|height|fps|segmentDuration) /, (_, name: string) => ` for ${flag[name]} `);
@@ -183,9 +212,22 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
     const shared = {
       width, height, fps, segmentSeconds, framesPerSegment: normalized.framesPerSegment, preset,
       renditions: normalized.renditions,
-      setups: values.setups === undefined ? (quick ? ['embedded' as const] : [...SETUP_IDS]) : setupList(values.setups),
+      setups: values.setups === undefined
+        ? (quick ? ['embedded' as const] : soak ? ['embedded' as const, 'kubo-postgres' as const] : [...SETUP_IDS])
+        : setupList(values.setups),
       quick, json, outDir, ...(tag ? { tag } : {}),
     };
+    if (benchCase === 'soak') {
+      return {
+        help: false,
+        config: {
+          case: 'soak', ...shared,
+          minutes: integer('--minutes', values.minutes ?? (quick ? '10' : '120'), 1, 24 * 60),
+          routeSamples: integer('--route-samples', values['route-samples'] ?? (quick ? '50' : '200'), 1, 10_000),
+          probeSegments: integer('--probe-segments', values['probe-segments'] ?? (quick ? '5' : '10'), 2, 600),
+        },
+      };
+    }
     if (benchCase === 'publish') {
       return {
         help: false,
@@ -214,7 +256,8 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
       case: 'pipelines',
       width, height, fps, frameRate: `${num}/${den}`, segmentSeconds,
       framesPerSegment: normalized.framesPerSegment,
-      frames, rounds, encoder, preset, scaleAlgorithm, ringFrames: Math.min(ringFrames, frames),
+      frames, rounds, encoder, preset, scaleAlgorithm, abrcastScaleAlgorithm: normalized.scaleAlgorithm,
+      quality: !(values['skip-quality'] ?? false), ringFrames: Math.min(ringFrames, frames),
       renditions: normalized.renditions, pipelines, quick, json, outDir,
       ...(tag ? { tag } : {}),
     },

@@ -3,6 +3,7 @@
 import type { BenchConfig, PipelineId } from './config.js';
 import type { MachineInfo } from './machine.js';
 import type { Pipeline } from './pipelines/index.js';
+import { REFERENCE_SCALER, type RenditionQuality } from './quality.js';
 import type { RunRecord } from './run-pipeline.js';
 import { percentile, spread, type Spread } from './stats.js';
 
@@ -27,6 +28,8 @@ export interface PipelineSummary {
   addedRssMiB: Spread;
   segments: Spread;
   segmentLatencyMs?: LatencySummary;
+  /** PSNR-Y/SSIM per rendition against the lanczos reference, from round 1. */
+  quality?: RenditionQuality[];
 }
 
 /** A pipeline's figure divided by the baseline's figure of the same round: below 1 is less CPU / less time. */
@@ -51,6 +54,7 @@ export interface BenchReport {
 
 function summarize(pipeline: Pipeline, runs: RunRecord[]): PipelineSummary {
   const latencies = runs.flatMap((r) => r.segmentLatenciesMs ?? []);
+  const quality = runs.find((r) => r.quality)?.quality;
   return {
     id: pipeline.id,
     label: pipeline.label,
@@ -66,6 +70,7 @@ function summarize(pipeline: Pipeline, runs: RunRecord[]): PipelineSummary {
     ...(latencies.length > 0
       ? { segmentLatencyMs: { median: percentile(latencies, 50), p99: percentile(latencies, 99), count: latencies.length } }
       : {}),
+    ...(quality ? { quality } : {}),
   };
 }
 
@@ -130,7 +135,7 @@ export function describeSetup(c: BenchReport['config']): string {
   const ladder = c.renditions.map((r) => `${r.name} ${r.width}x${r.height}@${r.bitrate}k`).join(', ');
   const codec = c.encoder === 'nvenc' ? 'h264_nvenc p4' : `x264 ${c.preset}`;
   return `${c.width}x${c.height} rgb24 @ ${c.fps} fps → ${ladder}; ${codec}, GOP ${c.framesPerSegment} (${c.segmentSeconds} s segments), ` +
-    `${c.scaleAlgorithm} scaling; ${c.frames} frames x ${c.rounds} rounds`;
+    `${c.scaleAlgorithm} scaling in ffmpeg, ${c.abrcastScaleAlgorithm} in abrcast; ${c.frames} frames x ${c.rounds} rounds`;
 }
 
 /** The markdown printed at the end of a bench: results, then ratios. */
@@ -153,6 +158,23 @@ export function formatTables(report: BenchReport): string {
   const parts = [header, '', 'Median (min–max) over rounds. CPU: user+sys of the bench process and its children. ' +
     'Peak RSS: sum of each process\'s VmHWM, the bench process (which holds the source frames) included; ' +
     'RSS added: that minus the bench process\'s RSS before the run. Segment event: write() of the frame that ends a segment to its \'segment\' event.', '', results];
+  const measured = report.pipelines.filter((p) => p.quality);
+  if (measured.length > 0) {
+    const original = report.pipelines.find((p) => p.id === 'original')?.quality;
+    const names = report.config.renditions.map((r) => r.name);
+    const cell = (q: RenditionQuality | undefined, name: string) => {
+      if (!q) return '–';
+      const base = original?.find((o) => o.rendition === name);
+      const delta = base ? ` (${q.psnrY - base.psnrY >= 0 ? '+' : ''}${fixed(q.psnrY - base.psnrY, 2)})` : '';
+      return `${fixed(q.psnrY, 2)}${delta} / ${fixed(q.ssim, 4)} / ${fixed(q.kbps, 0)}`;
+    };
+    parts.push(
+      '',
+      `Quality of round 1's segments against the source scaled by ffmpeg (${REFERENCE_SCALER}): PSNR-Y dB (difference to the original shape) / SSIM-Y / kbit/s of segments:`,
+      '',
+      table(['pipeline', ...names], measured.map((p) => [p.label, ...names.map((name) => cell(p.quality!.find((q) => q.rendition === name), name))])),
+    );
+  }
   const baselines = Object.keys(report.ratios) as Baseline[];
   if (baselines.length > 0) {
     const names: Record<Baseline, string> = { original: 'original shape', 'one-ffmpeg': 'one ffmpeg' };

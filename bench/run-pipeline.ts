@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { PipelineId } from './config.js';
 import { ownRssBytes, processCpuSince, totalSeconds, TreeMemorySampler } from './measure.js';
 import type { Pipeline, PipelineContext } from './pipelines/index.js';
+import type { RenditionQuality } from './quality.js';
 
 export interface RunRecord {
   round: number;
@@ -27,6 +28,8 @@ export interface RunRecord {
   sampledTreeRssMiB: number;
   segments: number;
   segmentLatenciesMs?: number[];
+  /** PSNR-Y/SSIM per rendition, measured on this run's segments (round 1 only). */
+  quality?: RenditionQuality[];
 }
 
 const MiB = 1024 * 1024;
@@ -35,6 +38,8 @@ export async function runPipeline(
   pipeline: Pipeline,
   context: Omit<PipelineContext, 'outputDir'>,
   round: number,
+  /** Untimed, after the run and before its segments are removed. */
+  inspect?: (outputDir: string) => Promise<RenditionQuality[]>,
 ): Promise<RunRecord> {
   const outputDir = join(context.workDir, `run-${round}-${pipeline.id}`);
   await mkdir(outputDir, { recursive: true });
@@ -50,6 +55,7 @@ export async function runPipeline(
     const tree = memory.stop();
     const cpuSeconds = benchCpuSeconds + outcome.childCpuSeconds;
     const frames = context.config.frames;
+    const quality = inspect ? await inspect(outputDir) : undefined;
     return {
       round,
       pipeline: pipeline.id,
@@ -64,6 +70,7 @@ export async function runPipeline(
       sampledTreeRssMiB: tree.sampledTreeRssBytes / MiB,
       segments: outcome.segments,
       ...(outcome.segmentLatenciesMs ? { segmentLatenciesMs: outcome.segmentLatenciesMs } : {}),
+      ...(quality ? { quality } : {}),
     };
   } finally {
     memory.stop(); // idempotent; stops the timer when the run failed

@@ -1,4 +1,4 @@
-// `npm run bench -- --case publish|endpoint`: runs the case on each setup in
+// `npm run bench -- --case publish|endpoint|soak`: runs the case on each setup in
 // turn (each on a fresh server, registry and store), prints the table and writes
 // bench/results/<date>-<host>-<case>[-quick][-tag].json.
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -6,13 +6,14 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
 import { loadNativeAddon } from '../src/native/binding.js';
-import type { EndpointBenchConfig, PublishBenchConfig } from './config.js';
+import type { ServiceCaseConfig } from './config.js';
 import { measureEndpoint, type EndpointResult } from './endpoint-load.js';
 import { makeFrameRing } from './frames.js';
 import { describeMachine } from './machine.js';
 import { measurePublish, type PublishSetupResult } from './publish-latency.js';
 import { formatServiceTables, type ServiceReport, type SkippedSetup } from './service-report.js';
 import { openSetup, SETUP_LABELS, setupUnavailable } from './service-setup.js';
+import { measureSoak, type SoakSetupResult } from './soak.js';
 
 /** Distinct source frames, cycled: enough motion for realistic segment sizes, cheap to make. */
 const RING_FRAMES = 30;
@@ -21,7 +22,7 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-async function writeReport(report: ServiceReport, config: PublishBenchConfig | EndpointBenchConfig): Promise<string> {
+async function writeReport(report: ServiceReport, config: ServiceCaseConfig): Promise<string> {
   await mkdir(config.outDir, { recursive: true });
   const host = report.machine.host.replace(/[^A-Za-z0-9._-]/g, '-');
   const name = [report.date, host, config.case, ...(config.quick ? ['quick'] : []), ...(config.tag ? [config.tag] : [])].join('-');
@@ -30,7 +31,7 @@ async function writeReport(report: ServiceReport, config: PublishBenchConfig | E
   return path;
 }
 
-export async function benchServiceCase(config: PublishBenchConfig | EndpointBenchConfig): Promise<void> {
+export async function benchServiceCase(config: ServiceCaseConfig): Promise<void> {
   const machine = await describeMachine();
   const startedAt = new Date();
   log(`bench: --case ${config.case} on ${config.setups.join(', ')}`);
@@ -41,6 +42,7 @@ export async function benchServiceCase(config: PublishBenchConfig | EndpointBenc
   const skipped: SkippedSetup[] = [];
   const publish: PublishSetupResult[] = [];
   const endpoint: EndpointResult[] = [];
+  const soak: SoakSetupResult[] = [];
   for (const id of config.setups) {
     const unavailable = setupUnavailable(id);
     if (unavailable) {
@@ -50,7 +52,9 @@ export async function benchServiceCase(config: PublishBenchConfig | EndpointBenc
     }
     const setup = await openSetup(id);
     try {
-      if (config.case === 'publish') {
+      if (config.case === 'soak') {
+        soak.push(await measureSoak(config, setup, ring, log));
+      } else if (config.case === 'publish') {
         const result = await measurePublish(config, setup, ring);
         publish.push(result);
         const l = result.latencyMs.readyToServed;
@@ -80,9 +84,11 @@ export async function benchServiceCase(config: PublishBenchConfig | EndpointBenc
     loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
     skipped,
   };
-  const report: ServiceReport = kept.case === 'publish'
-    ? { ...base, case: 'publish', config: kept, setups: publish }
-    : { ...base, case: 'endpoint', config: kept, results: endpoint };
+  const report: ServiceReport = kept.case === 'soak'
+    ? { ...base, case: 'soak', config: kept, setups: soak }
+    : kept.case === 'publish'
+      ? { ...base, case: 'publish', config: kept, setups: publish }
+      : { ...base, case: 'endpoint', config: kept, results: endpoint };
   const written = await writeReport(report, config);
   const tables = formatServiceTables(report);
   if (config.json) {

@@ -16,6 +16,7 @@ import { makeFrameRing } from './frames.js';
 import { describeMachine } from './machine.js';
 import { parseBenchOptions, USAGE } from './options.js';
 import { PIPELINES } from './pipelines/index.js';
+import { measureQuality, prepareReferences } from './quality.js';
 import { buildReport, describeSetup, formatTables, type BenchReport } from './report.js';
 import { runPipeline, type RunRecord } from './run-pipeline.js';
 import { benchServiceCase } from './run-service-case.js';
@@ -80,9 +81,12 @@ async function bench(config: BenchConfig): Promise<void> {
   const runs: RunRecord[] = [];
   try {
     for (const pipeline of pipelines) await pipeline.prepare?.({ config, ring, workDir });
+    if (config.quality) await prepareReferences(config, ring, workDir);
+    // Quality is the same every round (same frames, same settings): measured on round 1's segments.
+    const inspect = (round: number) => (config.quality && round === 1 ? (dir: string) => measureQuality(config, dir, workDir) : undefined);
     for (let round = 1; round <= config.rounds; round++) {
       for (const pipeline of pipelines) {
-        const run = await runPipeline(pipeline, { config, ring, workDir }, round);
+        const run = await runPipeline(pipeline, { config, ring, workDir }, round, inspect(round));
         runs.push(run);
         log(
           `bench: round ${round}/${config.rounds} ${pipeline.label.padEnd(18)} ${run.fps.toFixed(1).padStart(6)} fps ` +

@@ -1,8 +1,9 @@
-// The JSON reports and markdown tables of the service cases (publish, endpoint).
-import type { EndpointBenchConfig, PublishBenchConfig, SetupId } from './config.js';
+// The JSON reports and markdown tables of the service cases (publish, endpoint, soak).
+import type { EndpointBenchConfig, PublishBenchConfig, SetupId, SoakBenchConfig } from './config.js';
 import type { EndpointResult } from './endpoint-load.js';
 import type { MachineInfo } from './machine.js';
 import type { PublishSetupResult } from './publish-latency.js';
+import type { SoakSetupResult } from './soak.js';
 import type { Percentiles } from './stats.js';
 
 export interface SkippedSetup {
@@ -34,7 +35,13 @@ export interface EndpointReport extends ServiceReportBase {
   results: EndpointResult[];
 }
 
-export type ServiceReport = PublishReport | EndpointReport;
+export interface SoakReport extends ServiceReportBase {
+  case: 'soak';
+  config: Omit<SoakBenchConfig, 'json' | 'outDir'>;
+  setups: SoakSetupResult[];
+}
+
+export type ServiceReport = PublishReport | EndpointReport | SoakReport;
 
 function table(header: string[], rows: string[][]): string {
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
@@ -46,7 +53,7 @@ function p50p99(p: Percentiles): string {
   return `${p.p50.toFixed(1)} / ${p.p99.toFixed(1)}`;
 }
 
-function describeStream(c: PublishReport['config'] | EndpointReport['config']): string {
+function describeStream(c: ServiceReport['config']): string {
   const ladder = c.renditions.map((r) => `${r.name} ${r.width}x${r.height}@${r.bitrate}k`).join(', ');
   return `${c.width}x${c.height} rgb24 @ ${c.fps} fps → ${ladder}; x264 ${c.preset}, ${c.segmentSeconds} s segments`;
 }
@@ -110,6 +117,49 @@ export function formatEndpointTables(report: EndpointReport): string {
   ].join('\n');
 }
 
+export function formatSoakTables(report: SoakReport): string {
+  const c = report.config;
+  const rows = report.setups.flatMap((s) =>
+    s.checkpoints.map((p) => [
+      `${s.setup} (${s.label})`,
+      `${p.percent} % (${p.segments})`,
+      p.storeOverSegments.toFixed(3),
+      p.rssMiB.toFixed(0),
+      p.publishLatencyMs.p99.toFixed(1),
+      p.routeLatencyMs.runStatus.p99.toFixed(2),
+      p.routeLatencyMs.playlist.p99.toFixed(2),
+      `${p.playlistBytes.plain} / ${p.playlistBytes.gzip}`,
+    ]),
+  );
+  const verdict = (name: string, check: { value: number; limit: number; pass: boolean }) =>
+    `${name} ${check.value} (limit ${check.limit}) ${check.pass ? 'ok' : 'OVER'}`;
+  const checks = report.setups.map((s) =>
+    `${s.setup}: ` + [
+      verdict('store/segments', s.checks.storeOverSegments),
+      verdict('RSS end/10 %', s.checks.rssGrowth),
+      verdict('/runs/:id p99 end/10 %', s.checks.runStatusLatencyGrowth),
+      verdict('playlist p99 end/10 %', s.checks.playlistLatencyGrowth),
+      `gzip/plain ${s.checks.playlistGzipRatio.value}`,
+    ].join('; '),
+  );
+  return [
+    header(report),
+    `${describeStream(c)}; a simulated ${c.minutes}-minute live run (${(c.minutes * 60) / c.segmentSeconds} segments per rendition), ` +
+      'really encoded and fed as fast as the encoder takes it.',
+    '',
+    `Store: bytes added to the store over segment bytes (Kubo: after repo gc). RSS: this process (publisher, server, PGlite), after a full GC. ` +
+      `Publish: 'segment' event → first 'publish' listing it, p99 ms over ${c.probeSegments} segments fed at wall-clock pace ` +
+      `before the checkpoint (after the flat-out backlog drained). Routes: p99 ms of ${c.routeSamples} GETs each ` +
+      '(media playlist with Accept-Encoding: gzip), after one untimed GET each. Playlist: bytes of one reload of the top rendition, plain / gzip.',
+    '',
+    table(['setup', 'checkpoint', 'store/segments', 'RSS MiB', 'publish p99', 'GET /runs/:id p99', 'playlist p99', 'playlist B plain / gzip'], rows),
+    '',
+    ...checks,
+    ...(report.skipped.length > 0 ? ['', ...skippedLines(report)] : []),
+  ].join('\n');
+}
+
 export function formatServiceTables(report: ServiceReport): string {
+  if (report.case === 'soak') return formatSoakTables(report);
   return report.case === 'publish' ? formatPublishTables(report) : formatEndpointTables(report);
 }

@@ -2,11 +2,11 @@
 // store and registry, fed bench frames either at wall-clock pace (as a live
 // renderer does) or as fast as the encoder takes them.
 import { MultiResolutionHlsOutput } from '../src/publish/multi-resolution-hls-output.js';
-import type { EndpointBenchConfig, PublishBenchConfig } from './config.js';
+import type { ServiceCaseConfig } from './config.js';
 import type { FrameRing } from './frames.js';
 import type { ServiceSetup } from './service-setup.js';
 
-export function createOutput(config: PublishBenchConfig | EndpointBenchConfig, setup: ServiceSetup): MultiResolutionHlsOutput {
+export function createOutput(config: ServiceCaseConfig, setup: ServiceSetup): MultiResolutionHlsOutput {
   return new MultiResolutionHlsOutput({
     sourceSize: [config.width, config.height],
     fps: config.fps,

@@ -30,6 +30,6 @@ for source in $sources native/fuzz/file-input-fuzzer.cc; do
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
 clang++ -fsanitize=fuzzer,address,undefined "${objects[@]}" -o "$binary" \
-  $(pkg-config --libs libavcodec libavformat libavfilter libswscale libavutil libswresample) -ldl -lpthread
+  $(pkg-config --libs libavcodec libavformat libavfilter libswscale libavutil libswresample) -lyuv -ldl -lpthread
 echo "$stamp" > "$out/stamp"
 echo "built $binary"

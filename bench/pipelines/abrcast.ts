@@ -1,10 +1,10 @@
 // Pipeline A: abrcast's LadderEncoder in this process: one copy of each frame,
 // one filter graph, every rendition.
-import { LadderEncoder } from '../../src/index.js';
+import { LadderEncoder, type LatencyProfile } from '../../src/index.js';
 import { countSegmentFiles } from '../segment-files.js';
 import type { Pipeline, PipelineContext, PipelineOutcome } from './types.js';
 
-async function run({ config, ring, outputDir }: PipelineContext): Promise<PipelineOutcome> {
+async function run({ config, ring, outputDir }: PipelineContext, latency: LatencyProfile): Promise<PipelineOutcome> {
   const encoder = new LadderEncoder({
     width: config.width,
     height: config.height,
@@ -14,7 +14,8 @@ async function run({ config, ring, outputDir }: PipelineContext): Promise<Pipeli
     renditions: config.renditions,
     encoder: config.encoder,
     x264Preset: config.preset,
-    scaleAlgorithm: config.scaleAlgorithm,
+    scaleAlgorithm: config.abrcastScaleAlgorithm,
+    latency,
     // Segments go to disk, as the ffmpeg pipelines' do, so every pipeline pays for the same writes.
     outputDir,
   });
@@ -43,6 +44,13 @@ async function run({ config, ring, outputDir }: PipelineContext): Promise<Pipeli
 export const abrcastPipeline: Pipeline = {
   id: 'abrcast',
   label: 'abrcast',
-  description: 'LadderEncoder in-process: rgb24 in, one filter graph (to YUV once, split, scale), one encoder thread per rendition',
-  run,
+  description: 'LadderEncoder in-process: rgb24 in, to YUV once (SIMD), scaled per rendition in parallel, one encoder thread per rendition',
+  run: (context) => run(context, 'normal'),
+};
+
+export const abrcastLowLatencyPipeline: Pipeline = {
+  id: 'abrcast-low-latency',
+  label: 'abrcast, latency low',
+  description: "the same with latency: 'low' (x264 tune=zerolatency: no lookahead or B-frames, sliced threads)",
+  run: (context) => run(context, 'low'),
 };

@@ -17,7 +17,7 @@ export interface PipelineOutcome {
   childCpuSeconds: number;
   /** Segments the pipeline announced (events) or wrote (files). */
   segments: number;
-  /** abrcast only: write() of the frame that closes a segment to its 'segment' event, ms. */
+  /** abrcast's pipelines: write() of the frame that closes a segment to its 'segment' event, ms. */
   segmentLatenciesMs?: number[];
 }
 

@@ -101,6 +101,7 @@ EncoderConfig readConfig(const Napi::Object& options) {
   config.nvencPreset = requireString(options, "nvencPreset");
   config.nvencTune = requireString(options, "nvencTune");
   config.scaleFlags = requireString(options, "scaleFlags");
+  config.lowLatency = requireBool(options, "lowLatency");
   config.maxFramesInFlight = requireIntIn(options, "maxFramesInFlight", 1, 1024);
   config.outputDir = requireString(options, "outputDir");
   Napi::Value timeout = options.Get("ioTimeout");

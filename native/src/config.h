@@ -60,7 +60,9 @@ struct EncoderConfig {
   std::string x264Preset = "veryfast";
   std::string nvencPreset = "p4";
   std::string nvencTune = "hq";
-  std::string scaleFlags = "bicubic";
+  std::string scaleFlags = "lanczos";
+  // latency: 'low': no lookahead, B-frames or frame-thread delay in the encoders.
+  bool lowLatency = false;
   int maxFramesInFlight = 4;
   double ioTimeoutSeconds = 30;  // opening a file or URL, and each network read after it
   std::string outputDir;  // empty: segments stay in memory only

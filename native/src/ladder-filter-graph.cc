@@ -67,6 +67,20 @@ LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, const VideoFra
   const std::string swsFlags = "flags=" + config.scaleFlags;
   av_opt_set(graph_.get(), "scale_sws_opts", swsFlags.c_str(), 0);
 
+  const size_t count = config.renditions.size();
+  sinks_.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    const std::string name = "out_" + config.renditions[i].name;
+    check(avfilter_graph_create_filter(&sinks_[i], avfilter_get_by_name("buffersink"), name.c_str(), nullptr, nullptr,
+                                       graph_.get()),
+          "Cannot create the filter graph's sink for rendition " + config.renditions[i].name);
+  }
+  if (!cuda && RenditionScaler::accepts(config, source.pixelFormat, source.width, source.height)) {
+    scaler_ = std::make_unique<RenditionScaler>(config);
+    connectScaledSources(config);
+    return;
+  }
+
   // Time base: one tick per frame, as the graph thread numbers the frames.
   const AVFilter* buffer = avfilter_get_by_name("buffer");
   std::ostringstream sourceArgs;
@@ -84,15 +98,6 @@ LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, const VideoFra
     if (!parameters) throw std::bad_alloc();
     parameters->hw_frames_ctx = source.hwFrames;  // av_buffersrc_parameters_set takes its own reference
     check(av_buffersrc_parameters_set(source_, parameters.get()), "Cannot give the filter graph's source its CUDA frames");
-  }
-
-  const size_t count = config.renditions.size();
-  sinks_.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    const std::string name = "out_" + config.renditions[i].name;
-    check(avfilter_graph_create_filter(&sinks_[i], avfilter_get_by_name("buffersink"), name.c_str(), nullptr, nullptr,
-                                       graph_.get()),
-          "Cannot create the filter graph's sink for rendition " + config.renditions[i].name);
   }
 
   // Link our source and sinks to the labels of the textual graph. Owned until the parser takes
@@ -135,12 +140,47 @@ LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, const VideoFra
   check(avfilter_graph_config(graph_.get(), nullptr), "Cannot configure the filter graph \"" + spec + "\"");
 }
 
+// Each rendition's source takes its frames already scaled; the graph only hands them to the sinks.
+void LadderFilterGraph::connectScaledSources(const EncoderConfig& config) {
+  const AVFilter* buffer = avfilter_get_by_name("buffer");
+  for (size_t i = 0; i < config.renditions.size(); ++i) {
+    const RenditionConfig& r = config.renditions[i];
+    std::ostringstream args;
+    args << "video_size=" << r.width << "x" << r.height << ":pix_fmt=" << int(AV_PIX_FMT_YUV420P)
+         << ":time_base=" << config.timeBase().num << "/" << config.timeBase().den << ":frame_rate=" << config.frameRate.num
+         << "/" << config.frameRate.den << ":pixel_aspect=1/1";
+    if (hasOption(buffer, "colorspace")) args << ":colorspace=" << int(AVCOL_SPC_BT709);
+    if (hasOption(buffer, "range")) args << ":range=" << int(AVCOL_RANGE_MPEG);
+    AVFilterContext* source = nullptr;
+    const std::string name = "in_" + r.name;
+    check(avfilter_graph_create_filter(&source, buffer, name.c_str(), args.str().c_str(), nullptr, graph_.get()),
+          "Cannot create the filter graph's source for rendition " + r.name);
+    check(avfilter_link(source, 0, sinks_[i], 0), "Cannot link the filter graph for rendition " + r.name);
+    scaledSources_.push_back(source);
+    scaledNames_.push_back(r.name);
+  }
+  check(avfilter_graph_config(graph_.get(), nullptr), "Cannot configure the filter graph of scaled renditions");
+}
+
 void LadderFilterGraph::push(AVFrame* frame) {
+  if (scaler_) {
+    scaler_->process(frame, scaled_);
+    for (size_t i = 0; i < scaledSources_.size(); ++i) {
+      check(av_buffersrc_add_frame_flags(scaledSources_[i], scaled_[i].get(), 0),
+            "Cannot feed a frame to the filter graph of rendition " + scaledNames_[i]);
+      scaled_[i].reset();
+    }
+    av_frame_unref(frame);  // as av_buffersrc_add_frame does: the frame's reference is taken
+    return;
+  }
   check(av_buffersrc_add_frame_flags(source_, frame, 0), "Cannot feed a frame to the filter graph");
 }
 
 void LadderFilterGraph::pushEnd() {
-  check(av_buffersrc_add_frame_flags(source_, nullptr, 0), "Cannot flush the filter graph");
+  for (AVFilterContext* source : scaledSources_) {
+    check(av_buffersrc_add_frame_flags(source, nullptr, 0), "Cannot flush the filter graph");
+  }
+  if (!scaler_) check(av_buffersrc_add_frame_flags(source_, nullptr, 0), "Cannot flush the filter graph");
 }
 
 int LadderFilterGraph::pull(size_t index, AVFrame* frame) {

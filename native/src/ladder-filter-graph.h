@@ -1,14 +1,18 @@
 // One libavfilter graph per encoder instance:
-//   CPU:  buffer -> [crop/scale to the ladder's source size] -> scale (to BT.709 YUV 4:2:0 once) -> split=N -> scale per rendition -> buffersink x N
+//   CPU, write()'s packed RGB: RenditionScaler (SIMD conversion, parallel scales) -> buffer -> buffersink, per rendition
+//     (its chroma is filtered as swscale's bilinear does, the decoder path's below as its area does)
+//   CPU, a decoder's frames: buffer -> [crop/scale to the ladder's source size] -> scale (to BT.709 YUV 4:2:0 once) -> split=N -> scale per rendition -> buffersink x N
 //   CUDA: buffer -> [crop/scale] -> scale (to YUV once) -> hwupload_cuda -> split=N -> scale_cuda per rendition -> buffersink x N
 //   CUDA frames in (device-frame input, already YUV on the GPU): buffer -> split=N -> scale_cuda per rendition -> buffersink x N
 // A graph is not thread-safe, so a single thread feeds and drains it.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "config.h"
 #include "ffmpeg.h"
+#include "rendition-scaler.h"
 
 namespace abrcast {
 
@@ -41,9 +45,16 @@ class LadderFilterGraph {
   size_t renditionCount() const { return sinks_.size(); }
 
  private:
+  void connectScaledSources(const EncoderConfig& config);
+
   FilterGraphPtr graph_;
   AVFilterContext* source_ = nullptr;
   std::vector<AVFilterContext*> sinks_;
+  // write()'s packed RGB: converted and scaled outside libavfilter, one graph source per rendition.
+  std::unique_ptr<RenditionScaler> scaler_;
+  std::vector<AVFilterContext*> scaledSources_;
+  std::vector<std::string> scaledNames_;
+  std::vector<FramePtr> scaled_;
 };
 
 }  // namespace abrcast

@@ -50,9 +50,10 @@ LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
   // Only what takes no I/O happens here, on the caller's (JS) thread: frames and PCM written
   // meanwhile are queued. Opening inputs, CUDA and the encoders happens on the graph thread.
   if (!config_.fromFile() && !(config_.cudaFrames && config_.encoder == EncoderKind::Nvenc)) {
-    // Rows aligned for SIMD; one pooled buffer per frame in flight.
+    // Rows aligned for SIMD; one pooled buffer per frame in flight, with FFmpeg's input padding so
+    // SIMD readers may overread the last row.
     frameLinesize_ = FFALIGN(config_.width * bytesPerPixel(config_.inputFormat), 64);
-    framePool_.reset(av_buffer_pool_init(size_t(frameLinesize_) * config_.height, nullptr));
+    framePool_.reset(av_buffer_pool_init(size_t(frameLinesize_) * config_.height + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
     if (!framePool_) throw std::bad_alloc();
   }
   if (config_.audio.enabled()) {

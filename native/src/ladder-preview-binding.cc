@@ -65,7 +65,9 @@ Napi::Value ScaleLadderFrame(const Napi::CallbackInfo& info) {
       input->height = config.height;
       input->format = config.inputFormat;
       input->color_range = AVCOL_RANGE_JPEG;
-      check(av_frame_get_buffer(input.get(), 0), "Cannot allocate the input frame");
+      // Align 1: rows as packed as the caller's (e.g. 1926 bytes for 642 rgb24 pixels), so the
+      // conversion is checked on unaligned pitches too.
+      check(av_frame_get_buffer(input.get(), 1), "Cannot allocate the input frame");
       if (onDevice) {
         importer->download(deviceFrame.pointer, deviceFrame.pitch, input->data[0], input->linesize[0]);
       } else {

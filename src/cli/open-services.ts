@@ -12,6 +12,8 @@ import type { ServiceConfig } from './config.js';
 export interface Services {
   store: ContentStore;
   registry: RunRegistry;
+  /** The embedded store's dialable multiaddrs when it is online, else []. */
+  storeAddresses: string[];
   /** Closes both, ignoring errors (used on the way out). */
   close(): Promise<void>;
 }
@@ -22,6 +24,11 @@ export function heliaDir(config: ServiceConfig): string {
 
 export function databaseDir(config: ServiceConfig): string {
   return join(config.dataDir, 'db');
+}
+
+/** Run journals (segments not yet final), one folder per run id. */
+export function journalDir(config: ServiceConfig): string {
+  return join(config.dataDir, 'journal');
 }
 
 export async function openStore(config: ServiceConfig): Promise<ContentStore> {
@@ -35,7 +42,8 @@ export async function openStore(config: ServiceConfig): Promise<ContentStore> {
     }
     return store;
   }
-  const store = new HeliaStore({ dir: heliaDir(config) });
+  const online = config.ipfsListen.length > 0;
+  const store = new HeliaStore({ dir: heliaDir(config), offline: !online, listen: config.ipfsListen, announce: config.ipfsAnnounce, peers: config.ipfsPeers });
   await store.open();
   return store;
 }
@@ -54,9 +62,11 @@ export async function openServices(config: ServiceConfig): Promise<Services> {
     await store.close().catch(() => {});
     throw error;
   }
+  const storeAddresses = store instanceof HeliaStore ? await store.multiaddrs() : [];
   return {
     store,
     registry,
+    storeAddresses,
     async close() {
       await Promise.allSettled([registry.close(), store.close()]);
     },

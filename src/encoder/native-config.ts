@@ -18,6 +18,7 @@ export function toNativeConfig(options: NormalizedEncoderOptions, encoder: Activ
     nvencPreset: options.nvencPreset,
     nvencTune: options.nvencTune,
     scaleFlags: options.scaleAlgorithm,
+    lowLatency: options.latency === 'low',
     maxFramesInFlight: options.maxFramesInFlight,
     ioTimeout: options.ioTimeout,
     outputDir: options.outputDir ?? '',

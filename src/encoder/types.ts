@@ -6,6 +6,8 @@ export type EncoderChoice = 'auto' | 'x264' | 'nvenc';
 export type ActiveEncoder = 'x264' | 'nvenc';
 export type Container = 'ts' | 'fmp4';
 export type ScaleAlgorithm = 'fast_bilinear' | 'bilinear' | 'bicubic' | 'lanczos' | 'spline' | 'area';
+/** `low`: no lookahead, no B-frames, sliced instead of frame threads (x264 tune=zerolatency; NVENC zerolatency, no output delay). */
+export type LatencyProfile = 'normal' | 'low';
 
 /** One rung of the ladder. `bitrate` is in kbit/s. */
 export interface Rendition {
@@ -39,7 +41,13 @@ export interface LadderEncoderOptions {
   renditions?: Rendition[];
   encoder?: EncoderChoice;
   x264Preset?: string;
-  /** swscale algorithm for the per-rendition scalers (default bicubic). */
+  /**
+   * Encoder latency (default 'normal'). 'low' emits each segment as soon as its last frame is
+   * encoded, for live use: x264 runs with tune=zerolatency (no lookahead or B-frames, sliced threads),
+   * NVENC with zerolatency and no output delay. It costs some quality per bit; see the README's bench.
+   */
+  latency?: LatencyProfile;
+  /** swscale algorithm for the per-rendition scalers (default lanczos; see the README's bench for why). */
   scaleAlgorithm?: ScaleAlgorithm;
   /** Frames that may wait between write() and the filter graph (default 4). */
   maxFramesInFlight?: number;

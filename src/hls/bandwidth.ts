@@ -1,5 +1,5 @@
 // BANDWIDTH and AVERAGE-BANDWIDTH of a variant (RFC 8216 4.3.4.2), measured from
-// the segments it lists; before the first segment, the rate the encoder is capped at.
+// the segments it lists; while live, never below the rate the encoder is capped at.
 import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
 
 /** What a bit rate is computed from: one listed segment. */
@@ -68,7 +68,7 @@ export function averageBandwidth(segments: readonly SegmentSize[]): number | und
   return bitsPerSecond(bytes, seconds);
 }
 
-/** The configured maxrate in bits/s (1.5 x bitrate): BANDWIDTH before any segment is measured. */
+/** The configured maxrate in bits/s (1.5 x bitrate): the video part of bandwidthUpperBound(). */
 export function maxrateBandwidth(bitrateKbps: number): number {
   if (!isPositiveFinite(bitrateKbps)) {
     throw invalidParameterError('bitrate', 'positive number of kbit/s', bitrateKbps);
@@ -76,16 +76,63 @@ export function maxrateBandwidth(bitrateKbps: number): number {
   return Math.round(MAXRATE_FACTOR * bitrateKbps * 1000);
 }
 
+// MPEG-TS carries the elementary streams in 188-byte packets with 4-byte
+// headers; each video frame starts a PES (header of up to 19 bytes) and its
+// last packet is padded (at most one packet per frame); FFmpeg's muxer repeats
+// PAT and PMT (one packet each) about every 0.1 s.
+const TS_PACKET_BYTES = 188;
+const TS_PAYLOAD_BYTES = 184;
+const PES_HEADER_BYTES = 19;
+const PSI_PACKETS_PER_SECOND = 2 * 10;
+
+export interface BandwidthBoundInput {
+  /** Configured video bitrate, kbit/s (the encoder caps it at MAXRATE_FACTOR times this). */
+  bitrateKbps: number;
+  /** Video frames per second: each costs a PES header and a padded packet. */
+  fps: number;
+  /** AAC bitrate in kbit/s; 0 or absent without audio. */
+  audioKbps?: number;
+}
+
 /**
- * BANDWIDTH and AVERAGE-BANDWIDTH for a variant: measured once it lists a segment,
- * otherwise the configured maxrate and no average.
+ * What the variant can reach at most as the encoder is configured, in bits/s:
+ * the video maxrate plus the audio, plus MPEG-TS muxing overhead (packet
+ * headers, PES headers, padding of each frame's last packet, PAT/PMT). While
+ * a run is live BANDWIDTH must hold for segments not yet encoded, which a
+ * measured peak cannot promise.
+ */
+export function bandwidthUpperBound(input: BandwidthBoundInput): number {
+  const { fps, audioKbps = 0 } = input;
+  if (!isPositiveFinite(fps)) throw invalidParameterError('fps', 'positive number of frames per second', fps);
+  if (typeof audioKbps !== 'number' || !Number.isFinite(audioKbps) || audioKbps < 0) {
+    throw invalidParameterError('audioKbps', 'number of kbit/s of at least 0', audioKbps);
+  }
+  const payload = maxrateBandwidth(input.bitrateKbps) + audioKbps * 1000;
+  const packetized = (payload * TS_PACKET_BYTES) / TS_PAYLOAD_BYTES;
+  const perFrame = fps * (PES_HEADER_BYTES + TS_PACKET_BYTES) * 8;
+  return Math.ceil(packetized + perFrame + PSI_PACKETS_PER_SECOND * TS_PACKET_BYTES * 8);
+}
+
+export interface VariantBandwidthOptions extends Omit<BandwidthBoundInput, 'bitrateKbps'> {
+  /** More segments may follow: BANDWIDTH is then at least bandwidthUpperBound(). */
+  live: boolean;
+}
+
+/**
+ * BANDWIDTH and AVERAGE-BANDWIDTH for a variant. While live: max(measured
+ * peak, bandwidthUpperBound()), since later segments may exceed the peak so
+ * far. Once the playlist has ENDLIST: the measured peak of what it lists (the
+ * bound when it lists nothing). AVERAGE-BANDWIDTH is measured, absent without segments.
  */
 export function variantBandwidth(
   segments: readonly SegmentSize[],
   targetDuration: number,
   bitrateKbps: number,
+  options: VariantBandwidthOptions,
 ): { bandwidth: number; averageBandwidth?: number } {
   const peak = peakBandwidth(segments, targetDuration);
-  if (peak === undefined) return { bandwidth: maxrateBandwidth(bitrateKbps) };
-  return { bandwidth: Math.max(1, peak), averageBandwidth: Math.max(1, averageBandwidth(segments) ?? 1) };
+  const bound = () => bandwidthUpperBound({ ...options, bitrateKbps });
+  if (peak === undefined) return { bandwidth: bound() };
+  const bandwidth = options.live ? Math.max(peak, bound()) : Math.max(1, peak);
+  return { bandwidth, averageBandwidth: Math.max(1, averageBandwidth(segments) ?? 1) };
 }

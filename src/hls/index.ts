@@ -9,12 +9,15 @@ export {
 export { MASTER_PLAYLIST_VERSION, serializeMasterPlaylist } from './master-playlist.js';
 export {
   averageBandwidth,
+  bandwidthUpperBound,
   MAXRATE_FACTOR,
   maxrateBandwidth,
   peakBandwidth,
   variantBandwidth,
 } from './bandwidth.js';
-export type { SegmentSize } from './bandwidth.js';
+export type { BandwidthBoundInput, SegmentSize, VariantBandwidthOptions } from './bandwidth.js';
+export { programDateTimes } from './program-date-time.js';
+export type { TimedSegment } from './program-date-time.js';
 export { cidUrlResolver, DEFAULT_GATEWAY, DEFAULT_URL_TEMPLATE } from './segment-url.js';
 export type { CidUrl, CidUrlOptions } from './segment-url.js';
 export { commonListedCount, ContiguousSegments } from './contiguous-segments.js';

@@ -20,6 +20,8 @@ export interface NativeEncoderConfig {
   nvencPreset: string;
   nvencTune: string;
   scaleFlags: string;
+  /** latency: 'low' (x264 tune=zerolatency, NVENC zerolatency). */
+  lowLatency: boolean;
   maxFramesInFlight: number;
   /** Seconds to open an input and for each network read; default 30. */
   ioTimeout?: number;
@@ -134,7 +136,7 @@ export function loadNativeAddon(): NativeAddon {
         '- Build it against the system FFmpeg: install cmake, a C++17 compiler and the FFmpeg dev packages',
         '  (Debian/Ubuntu: apt-get install cmake g++ pkg-config libavcodec-dev libavformat-dev libavfilter-dev',
         '   libswscale-dev libavutil-dev libswresample-dev libx264-dev libffmpeg-nvenc-dev), then run `npm rebuild abrcast`.',
-        `- Use a platform with a prebuilt binary (linux-x64, glibc). This one is ${process.platform}-${process.arch}.`,
+        `- Use a platform with a prebuilt binary (linux-x64 or linux-arm64, glibc). This one is ${process.platform}-${process.arch}.`,
       ].join('\n'),
       { cause },
     );

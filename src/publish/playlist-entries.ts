@@ -2,24 +2,32 @@
 // dead run from the registry) must agree on: how listed segments become a media
 // playlist, and how a rendition becomes a quality entry and a master variant.
 import type { Rendition } from '../encoder/types.js';
+import { DEFAULT_AUDIO_BITRATE } from '../encoder/options.js';
 import { variantBandwidth } from '../hls/bandwidth.js';
 import type { UploadedSegment } from '../hls/contiguous-segments.js';
+import { programDateTimes } from '../hls/program-date-time.js';
 import type { CidUrl } from '../hls/segment-url.js';
 import type { MediaPlaylist, VariantStream } from '../hls/types.js';
 import type { QualityInfo } from './types.js';
 
 export interface EventPlaylistInput {
   targetDuration: number;
-  /** The contiguous prefix 0..k-1 of one rendition. */
+  /** Segments of one rendition in index order: normally the contiguous prefix 0..k-1. */
   segments: readonly UploadedSegment[];
   segmentUrl: CidUrl;
   /** Adds EXT-X-ENDLIST. */
   endList: boolean;
-  /** Wall-clock time of frame 0, written on segment 0. */
-  startTime?: Date;
+  /**
+   * Wall-clock time of frame 0 (the run's startedAt). EXT-X-PROGRAM-DATE-TIME
+   * goes on the first segment and after any missing index, counted from it.
+   */
+  startedAt: Date;
+  /** Seconds a missing index counts for (default: targetDuration). */
+  segmentDuration?: number;
 }
 
 export function eventMediaPlaylist(input: EventPlaylistInput): MediaPlaylist {
+  const dates = programDateTimes(input.segments, input.startedAt, input.segmentDuration ?? input.targetDuration);
   return {
     targetDuration: input.targetDuration,
     mediaSequence: 0,
@@ -27,10 +35,10 @@ export function eventMediaPlaylist(input: EventPlaylistInput): MediaPlaylist {
     playlistType: 'EVENT',
     independentSegments: true,
     endList: input.endList,
-    segments: input.segments.map((segment) => ({
+    segments: input.segments.map((segment, position) => ({
       duration: segment.duration,
       uri: input.segmentUrl(segment.cid),
-      ...(segment.index === 0 && input.startTime ? { programDateTime: input.startTime } : {}),
+      ...(dates[position] ? { programDateTime: dates[position] } : {}),
     })),
   };
 }
@@ -46,12 +54,22 @@ export interface QualityEntryInput {
   cid: string;
   /** URI of that playlist as written in the master. */
   uri: string;
+  /**
+   * The playlist has EXT-X-ENDLIST: BANDWIDTH is then the measured peak;
+   * before that (default) at least the configured bound (bandwidthUpperBound).
+   */
+  final?: boolean;
+  /** AAC bitrate in kbit/s; default: the encoder's default when `codecs` lists mp4a, else 0. */
+  audioBitrate?: number;
 }
 
 /** The registry's quality entry and the master's STREAM-INF for one rendition, with measured bit rates. */
 export function qualityEntry(input: QualityEntryInput): { quality: QualityInfo; variant: VariantStream } {
   const { rendition, codecs, fps, cid } = input;
-  const { bandwidth, averageBandwidth } = variantBandwidth(input.listed, input.targetDuration, rendition.bitrate);
+  const audioKbps = input.audioBitrate ?? (/\bmp4a\./.test(codecs) ? DEFAULT_AUDIO_BITRATE : 0);
+  const { bandwidth, averageBandwidth } = variantBandwidth(input.listed, input.targetDuration, rendition.bitrate, {
+    live: input.final !== true, fps, audioKbps,
+  });
   return {
     quality: {
       cid, width: rendition.width, height: rendition.height, bitrate: rendition.bitrate,

@@ -6,6 +6,7 @@ export {
   generateRunId,
   RunRegistry,
   type ListRunsOptions,
+  type MissingSegment,
   type NewRun,
   type PublishOptions,
   type PublishResult,
@@ -13,6 +14,7 @@ export {
   type QualityPlaylists,
   type RunRecord,
   type RunStatus,
+  type SegmentCount,
   type SegmentInput,
   type SegmentRecord,
 } from './run-registry.js';
@@ -24,8 +26,10 @@ export {
 } from './validation.js';
 export { openRegistry, openSqlClient, type OpenRegistryOptions } from './open-registry.js';
 export {
+  isTransientRegistryError,
   RegistryUnavailableError,
   RunExistsError,
   RunNotFoundError,
   RunStatusError,
+  SegmentConflictError,
 } from './registry-errors.js';

@@ -53,6 +53,37 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX runs_created_seq_idx ON runs (created_seq DESC)`,
     ],
   },
+  {
+    version: 3,
+    name: 'run start, URL templates, missing list, segment counts',
+    statements: [
+      `ALTER TABLE runs ADD COLUMN started_at timestamptz`,
+      `ALTER TABLE runs ADD COLUMN segment_url text`,
+      `ALTER TABLE runs ADD COLUMN playlist_url text`,
+      `ALTER TABLE runs ADD COLUMN missing jsonb NOT NULL DEFAULT '[]'::jsonb`,
+      // Kept up to date by recordSegment, so a status read never scans segments.
+      `CREATE TABLE segment_counts (
+        run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        rendition text NOT NULL,
+        recorded integer NOT NULL DEFAULT 0,
+        contiguous integer NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_id, rendition)
+      )`,
+      // Existing runs: the contiguous prefix ends before the first index whose
+      // successor is absent (a zero-duration segment counts as absent).
+      `INSERT INTO segment_counts (run_id, rendition, recorded, contiguous)
+       SELECT r.run_id, r.rendition, r.recorded,
+         (SELECT min(c.idx) + 1
+          FROM (SELECT -1 AS idx
+                UNION ALL
+                SELECT p.idx FROM segments p
+                WHERE p.run_id = r.run_id AND p.rendition = r.rendition AND p.duration > 0) c
+          WHERE NOT EXISTS (
+            SELECT 1 FROM segments n
+            WHERE n.run_id = r.run_id AND n.rendition = r.rendition AND n.duration > 0 AND n.idx = c.idx + 1))
+       FROM (SELECT run_id, rendition, count(*) AS recorded FROM segments GROUP BY run_id, rendition) r`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -3,7 +3,8 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { invalidParameterError, isInteger } from '../errors.js';
 import { errorDetail, RegistryUnavailableError } from './registry-errors.js';
 import type { QueryResult, SqlClient, SqlExecutor } from './sql-client.js';
 
@@ -13,6 +14,28 @@ export function defaultDatabaseDir(): string {
 }
 
 const IN_MEMORY = 'memory://';
+
+/**
+ * The longest a caller waits for PGlite, like PostgreSQL's query_timeout.
+ * PGlite runs statements one at a time in this process, so one stuck
+ * statement would hold every later call; past this the caller gets a
+ * transient error to retry, while the statement itself runs on (it cannot be
+ * cancelled, and may still commit: registry writes are idempotent for that).
+ */
+export const PGLITE_WAIT_TIMEOUT_MS = 15_000;
+
+export interface PgliteClientOptions {
+  /** Default PGLITE_WAIT_TIMEOUT_MS. */
+  waitTimeoutMs?: number;
+}
+
+function bounded<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RegistryUnavailableError(`PGlite did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
 
 function executorOf(target: PGlite | Transaction): SqlExecutor {
   return {
@@ -27,18 +50,20 @@ class PgliteClient implements SqlClient {
   readonly dialect = 'pglite' as const;
   readonly #db: PGlite;
   readonly #executor: SqlExecutor;
+  readonly #waitTimeoutMs: number;
 
-  constructor(db: PGlite) {
+  constructor(db: PGlite, waitTimeoutMs: number) {
     this.#db = db;
     this.#executor = executorOf(db);
+    this.#waitTimeoutMs = waitTimeoutMs;
   }
 
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    return this.#executor.query<R>(text, params);
+    return bounded(this.#executor.query<R>(text, params), this.#waitTimeoutMs);
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.#db.transaction((tx) => fn(executorOf(tx)));
+    return bounded(this.#db.transaction((tx) => fn(executorOf(tx))), this.#waitTimeoutMs);
   }
 
   async close(): Promise<void> {
@@ -51,13 +76,19 @@ class PgliteClient implements SqlClient {
  * `~/.abrcast/db`; `memory://` keeps it in memory. Only one process may have a
  * given directory open at a time.
  */
-export async function openPgliteClient(dataDir: string = defaultDatabaseDir()): Promise<SqlClient> {
+export async function openPgliteClient(dataDir: string = defaultDatabaseDir(), options: PgliteClientOptions = {}): Promise<SqlClient> {
+  const { waitTimeoutMs = PGLITE_WAIT_TIMEOUT_MS } = options;
+  if (!isInteger(waitTimeoutMs) || waitTimeoutMs < 1) {
+    throw invalidParameterError('waitTimeoutMs', 'positive integer of milliseconds', waitTimeoutMs);
+  }
   const inMemory = dataDir === IN_MEMORY;
   const location = inMemory ? dataDir : resolve(dataDir);
   try {
     if (!inMemory) await mkdir(location, { recursive: true });
-    const db = await PGlite.create(inMemory ? undefined : location);
-    return new PgliteClient(db);
+    // Loaded on use: PostgreSQL users and the encoder alone never load PGlite's WASM.
+    const { PGlite: PGliteClass } = await import('@electric-sql/pglite');
+    const db = await PGliteClass.create(inMemory ? undefined : location);
+    return new PgliteClient(db, waitTimeoutMs);
   } catch (error) {
     throw new RegistryUnavailableError(`PGlite database could not be opened at ${location}: ${errorDetail(error)}`, {
       cause: error,

@@ -1,23 +1,35 @@
 // PostgreSQL through a `pg` pool, for servers that share one database.
-import pg from 'pg';
-import { errorDetail, RegistryUnavailableError } from './registry-errors.js';
+import type pg from 'pg';
+import { invalidParameterError, isInteger } from '../errors.js';
+import { errorDetail, isConnectionError, RegistryUnavailableError } from './registry-errors.js';
 import type { QueryResult, SqlClient, SqlExecutor } from './sql-client.js';
 
 /** How long to wait for a connection before calling the server unreachable. */
 const CONNECT_TIMEOUT_MS = 3000;
 
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  '57P01', // admin_shutdown
-  '57P03', // cannot_connect_now (starting up / shutting down)
-]);
+/**
+ * Server-side cap on one statement, and the client-side wait for an answer
+ * (longer, so the server normally reports first). With them a hung or
+ * half-dead server fails a call in seconds, which a caller can retry, instead
+ * of holding it for ever.
+ */
+export const STATEMENT_TIMEOUT_MS = 10_000;
+export const QUERY_TIMEOUT_MS = 15_000;
+/** TCP keepalive probes start after this long idle, so a dead peer is noticed on idle pool connections. */
+const KEEPALIVE_DELAY_MS = 10_000;
+/** What pg_stat_activity shows for our connections. */
+export const APPLICATION_NAME = 'abrcast';
+
+export interface PostgresClientOptions {
+  /** Default STATEMENT_TIMEOUT_MS. */
+  statementTimeoutMs?: number;
+  /** Default QUERY_TIMEOUT_MS. */
+  queryTimeoutMs?: number;
+}
+
+function requirePositiveInteger(name: string, value: unknown): void {
+  if (!isInteger(value) || value < 1) throw invalidParameterError(name, 'positive integer of milliseconds', value);
+}
 
 /** The URL with its password removed, safe for logs and error messages. */
 export function redactDatabaseUrl(url: string): string {
@@ -32,14 +44,6 @@ export function redactDatabaseUrl(url: string): string {
     // Keyword/value connection strings ("host=... password=...") are not URLs.
     return url.replace(/(password\s*=\s*)(?:'[^']*'|\S+)/gi, '$1***');
   }
-}
-
-function isNetworkError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
-  // pg reports its own connect timeout and lost connections without a code.
-  const message = error instanceof Error ? error.message : '';
-  return /timeout exceeded when trying to connect|Connection terminated/i.test(message);
 }
 
 function unavailable(safeUrl: string, error: unknown): RegistryUnavailableError {
@@ -62,7 +66,7 @@ class PostgresClient implements SqlClient {
       const result = await this.#pool.query(text, params as unknown[]);
       return { rows: result.rows as R[] };
     } catch (error) {
-      throw isNetworkError(error) ? unavailable(this.#safeUrl, error) : error;
+      throw isConnectionError(error) ? unavailable(this.#safeUrl, error) : error;
     }
   }
 
@@ -71,7 +75,7 @@ class PostgresClient implements SqlClient {
     try {
       connection = await this.#pool.connect();
     } catch (error) {
-      throw isNetworkError(error) ? unavailable(this.#safeUrl, error) : error;
+      throw isConnectionError(error) ? unavailable(this.#safeUrl, error) : error;
     }
     const tx: SqlExecutor = {
       async query<R>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
@@ -91,7 +95,7 @@ class PostgresClient implements SqlClient {
       } catch (rollbackError) {
         broken = rollbackError; // the connection is unusable; drop it instead of returning it to the pool
       }
-      throw isNetworkError(error) ? unavailable(this.#safeUrl, error) : error;
+      throw isConnectionError(error) ? unavailable(this.#safeUrl, error) : error;
     } finally {
       connection.release(broken instanceof Error ? broken : undefined);
     }
@@ -109,13 +113,23 @@ class PostgresClient implements SqlClient {
  * unreachable server fails here (within a few seconds) with a
  * RegistryUnavailableError rather than on the first real query.
  */
-export async function openPostgresClient(url: string): Promise<SqlClient> {
+export async function openPostgresClient(url: string, options: PostgresClientOptions = {}): Promise<SqlClient> {
+  const { statementTimeoutMs = STATEMENT_TIMEOUT_MS, queryTimeoutMs = QUERY_TIMEOUT_MS } = options;
+  requirePositiveInteger('statementTimeoutMs', statementTimeoutMs);
+  requirePositiveInteger('queryTimeoutMs', queryTimeoutMs);
   const safeUrl = redactDatabaseUrl(url);
-  const pool = new pg.Pool({
+  // Loaded on use: the PGlite default and the encoder alone never load pg.
+  const { default: pgModule } = await import('pg');
+  const pool = new pgModule.Pool({
     connectionString: url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     max: 10,
     idleTimeoutMillis: 10_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: queryTimeoutMs,
+    application_name: APPLICATION_NAME,
   });
   // An idle client losing its server emits 'error' on the pool; unhandled, that
   // would crash the process. The next query reports the outage instead.
@@ -124,7 +138,7 @@ export async function openPostgresClient(url: string): Promise<SqlClient> {
     await pool.query('SELECT 1');
   } catch (error) {
     await pool.end().catch(() => {});
-    if (isNetworkError(error)) throw unavailable(safeUrl, error);
+    if (isConnectionError(error)) throw unavailable(safeUrl, error);
     throw new RegistryUnavailableError(`PostgreSQL at ${safeUrl} refused the connection: ${errorDetail(error)}`, {
       cause: error,
     });

@@ -20,7 +20,7 @@ export class RunNotFoundError extends AbrcastError {
   }
 }
 
-/** A status change that the run's current status does not allow (ended and failed are final). */
+/** A status change that the run's current status does not allow (ended is final; failed may only end). */
 export class RunStatusError extends AbrcastError {
   readonly runId: string;
   readonly status: string;
@@ -53,4 +53,54 @@ export class RunExistsError extends AbrcastError {
     this.name = 'RunExistsError';
     this.runId = runId;
   }
+}
+
+/** recordSegment was given a CID for a (rendition, index) that is already stored with another. */
+export class SegmentConflictError extends AbrcastError {
+  readonly runId: string;
+  constructor(runId: string, rendition: string, index: number, storedCid: string, cid: string) {
+    super(`Run ${JSON.stringify(runId)} already has ${rendition} segment ${index} with CID ${storedCid}, not ${cid}`);
+    this.name = 'SegmentConflictError';
+    this.runId = runId;
+  }
+}
+
+// SQLSTATE classes that say "try again later": connection exception (08),
+// insufficient resources (53), operator intervention such as a shutdown or
+// statement timeout (57), transaction rollback such as a deadlock (40).
+const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '40', '53', '57']);
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH',
+  'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up / shutting down)
+]);
+// pg reports its own timeouts and lost connections without a code.
+const CONNECTION_MESSAGE = /timeout exceeded when trying to connect|Query read timeout|Connection terminated|Client has encountered a connection error/i;
+
+function codeOf(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code;
+}
+
+/** The database could not be reached, went away, or did not answer in time. */
+export function isConnectionError(error: unknown): boolean {
+  if (error instanceof AggregateError) return error.errors.some((inner: unknown) => isConnectionError(inner));
+  const code = codeOf(error);
+  if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || code.startsWith('08'))) return true;
+  return error instanceof Error && CONNECTION_MESSAGE.test(error.message);
+}
+
+/**
+ * True when a registry call failed for a reason that may pass (the database
+ * unreachable, restarting, overloaded, a timeout, a deadlock), so the write is
+ * worth retrying. False for validation and state errors (AbrcastError
+ * subclasses, TypeError/RangeError from option checks) and anything else.
+ */
+export function isTransientRegistryError(error: unknown): boolean {
+  if (error instanceof RegistryUnavailableError) return true;
+  if (error instanceof AbrcastError || error instanceof TypeError || error instanceof RangeError) return false;
+  if (isConnectionError(error)) return true;
+  const code = codeOf(error);
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && TRANSIENT_SQLSTATE_CLASSES.has(code.slice(0, 2));
 }

@@ -3,9 +3,9 @@
 // playlist (immutable IPFS URLs never change under a live viewer).
 import { randomBytes } from 'node:crypto';
 import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
-import { RunExistsError, RunNotFoundError, RunStatusError } from './registry-errors.js';
+import { RunExistsError, RunNotFoundError, RunStatusError, SegmentConflictError } from './registry-errors.js';
 import type { QualityInfo } from '../publish/types.js';
-import type { SqlClient } from './sql-client.js';
+import type { SqlClient, SqlExecutor } from './sql-client.js';
 import { isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN } from './validation.js';
 
 export type RunStatus = 'live' | 'ended' | 'failed';
@@ -29,6 +29,25 @@ export interface RunRecord {
   /** Sequence of the stored playlists; 0 until the first publish. Only ever grows. */
   playlistSequence: number;
   error: string | null;
+  /** Wall-clock time of the run's first frame: the origin of EXT-X-PROGRAM-DATE-TIME. */
+  startedAt: Date | null;
+  /** URL templates the publisher used (e.g. `/ipfs/{cid}`); null when it was given a function. */
+  segmentUrl: string | null;
+  playlistUrl: string | null;
+  /** Segments a failed run never uploaded; empty otherwise. */
+  missing: MissingSegment[];
+  /** Per rendition: segments recorded, and how many form the playable prefix 0..k-1. */
+  segmentCounts: Record<string, SegmentCount>;
+}
+
+export interface MissingSegment {
+  rendition: string;
+  index: number;
+}
+
+export interface SegmentCount {
+  recorded: number;
+  contiguous: number;
 }
 
 export interface NewRun {
@@ -38,6 +57,11 @@ export interface NewRun {
   height: number;
   fps: number;
   segmentDuration: number;
+  /** Wall-clock time of the run's first frame. */
+  startedAt?: Date;
+  /** The segment and playlist URL templates the publisher uses; omitted when it was given a function. */
+  segmentUrl?: string;
+  playlistUrl?: string;
 }
 
 export interface SegmentInput {
@@ -81,8 +105,15 @@ const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
 
+const MAX_URL_TEMPLATE_LENGTH = 2048;
+/** How many rows one step of the contiguous-prefix walk reads. */
+const PREFIX_WALK_BATCH = 64;
+
+// The counts come from segment_counts (one row per rendition), never from segments.
 const RUN_COLUMNS = `id, created_at, updated_at, status, width, height, fps, segment_duration,
-  master_cid, quality_playlists, playlist_seq, error`;
+  master_cid, quality_playlists, playlist_seq, error, started_at, segment_url, playlist_url, missing,
+  (SELECT coalesce(jsonb_object_agg(c.rendition, jsonb_build_object('recorded', c.recorded, 'contiguous', c.contiguous)), '{}'::jsonb)
+   FROM segment_counts c WHERE c.run_id = runs.id) AS segment_counts`;
 const SEGMENT_COLUMNS = 'run_id, rendition, idx, cid, duration, bytes, created_at';
 
 interface RunRow {
@@ -99,6 +130,11 @@ interface RunRow {
   // pg returns bigint as a string, PGlite as a number.
   playlist_seq: number | string | bigint;
   error: string | null;
+  started_at: Date | string | null;
+  segment_url: string | null;
+  playlist_url: string | null;
+  missing: MissingSegment[] | string;
+  segment_counts: Record<string, SegmentCount> | string;
 }
 
 interface SegmentRow {
@@ -122,6 +158,11 @@ function toDate(value: Date | string): Date {
   return value instanceof Date ? value : new Date(value);
 }
 
+/** pg parses jsonb; a value read through a text path may still be a string. */
+function fromJson<T>(value: T | string): T {
+  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
+}
+
 function toRunRecord(row: RunRow): RunRecord {
   return {
     id: row.id,
@@ -133,10 +174,14 @@ function toRunRecord(row: RunRow): RunRecord {
     fps: Number(row.fps),
     segmentDuration: Number(row.segment_duration),
     masterCid: row.master_cid,
-    qualityPlaylists:
-      typeof row.quality_playlists === 'string' ? JSON.parse(row.quality_playlists) : row.quality_playlists,
+    qualityPlaylists: fromJson(row.quality_playlists),
     playlistSequence: Number(row.playlist_seq),
     error: row.error,
+    startedAt: row.started_at === null ? null : toDate(row.started_at),
+    segmentUrl: row.segment_url,
+    playlistUrl: row.playlist_url,
+    missing: fromJson(row.missing),
+    segmentCounts: fromJson(row.segment_counts),
   };
 }
 
@@ -180,6 +225,24 @@ function requireNonEmptyString(name: string, value: unknown): void {
 
 function requireQualityName(name: string, value: unknown): void {
   if (!isValidQualityName(value)) throw invalidParameterError(name, `string matching ${QUALITY_NAME_PATTERN}`, value);
+}
+
+function requireUrlTemplate(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_URL_TEMPLATE_LENGTH) {
+    throw invalidParameterError(name, `string of 1 to ${MAX_URL_TEMPLATE_LENGTH} characters`, value);
+  }
+}
+
+/** Copies only the known fields, so stray properties never reach the database. */
+function checkedMissing(value: unknown): MissingSegment[] {
+  if (!Array.isArray(value)) throw invalidParameterError('missing', 'array of { rendition, index }', value);
+  return value.map((entry: unknown, position) => {
+    if (typeof entry !== 'object' || entry === null) throw invalidParameterError(`missing[${position}]`, 'object', entry);
+    const { rendition, index } = entry as Record<string, unknown>;
+    requireQualityName(`missing[${position}].rendition`, rendition);
+    requireNonNegativeInteger(`missing[${position}].index`, index);
+    return { rendition: rendition as string, index: index as number };
+  });
 }
 
 /** Copies only the known fields, so stray properties never reach the database. */
@@ -236,16 +299,24 @@ export class RunRegistry {
     requirePositiveInteger('height', run.height);
     requirePositiveNumber('fps', run.fps);
     requirePositiveNumber('segmentDuration', run.segmentDuration);
+    if (run.startedAt !== undefined && !(run.startedAt instanceof Date && Number.isFinite(run.startedAt.getTime()))) {
+      throw invalidParameterError('startedAt', 'valid Date', run.startedAt);
+    }
+    if (run.segmentUrl !== undefined) requireUrlTemplate('segmentUrl', run.segmentUrl);
+    if (run.playlistUrl !== undefined) requireUrlTemplate('playlistUrl', run.playlistUrl);
 
     // A generated id colliding is astronomically unlikely, but retrying is cheap.
     for (let attempt = 0; ; attempt++) {
       const id = run.id ?? generateRunId();
       try {
         const { rows } = await this.#sql.query<RunRow>(
-          `INSERT INTO runs (id, width, height, fps, segment_duration)
-           VALUES ($1, $2, $3, $4, $5)
+          `INSERT INTO runs (id, width, height, fps, segment_duration, started_at, segment_url, playlist_url)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            RETURNING ${RUN_COLUMNS}`,
-          [id, run.width, run.height, run.fps, run.segmentDuration],
+          [
+            id, run.width, run.height, run.fps, run.segmentDuration,
+            run.startedAt ?? null, run.segmentUrl ?? null, run.playlistUrl ?? null,
+          ],
         );
         return toRunRecord(rows[0]);
       } catch (error) {
@@ -255,7 +326,12 @@ export class RunRegistry {
     }
   }
 
-  /** Stores one segment; recording the same (rendition, index) again replaces it. */
+  /**
+   * Stores one segment and updates its rendition's counts, in one transaction.
+   * Idempotent: recording the same (rendition, index, cid) again resolves and
+   * changes nothing (a retry whose first attempt committed); another CID for a
+   * known index rejects with SegmentConflictError. Segments may arrive in any order.
+   */
   async recordSegment(runId: string, segment: SegmentInput): Promise<void> {
     if (typeof segment !== 'object' || segment === null) throw invalidParameterError('segment', 'object', segment);
     requireQualityName('rendition', segment.rendition);
@@ -263,17 +339,64 @@ export class RunRegistry {
     requireNonEmptyString('cid', segment.cid);
     requireNonNegativeNumber('duration', segment.duration);
     requireNonNegativeInteger('bytes', segment.bytes);
+    const { rendition, index, cid } = segment;
     try {
-      await this.#sql.query(
-        `INSERT INTO segments (run_id, rendition, idx, cid, duration, bytes)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (run_id, rendition, idx)
-         DO UPDATE SET cid = EXCLUDED.cid, duration = EXCLUDED.duration, bytes = EXCLUDED.bytes`,
-        [runId, segment.rendition, segment.index, segment.cid, segment.duration, segment.bytes],
-      );
+      await this.#sql.transaction(async (tx) => {
+        const inserted = await tx.query(
+          `INSERT INTO segments (run_id, rendition, idx, cid, duration, bytes)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (run_id, rendition, idx) DO NOTHING
+           RETURNING idx`,
+          [runId, rendition, index, cid, segment.duration, segment.bytes],
+        );
+        if (inserted.rows.length === 0) {
+          const { rows } = await tx.query<{ cid: string }>(
+            'SELECT cid FROM segments WHERE run_id = $1 AND rendition = $2 AND idx = $3',
+            [runId, rendition, index],
+          );
+          if (rows[0]?.cid !== cid) throw new SegmentConflictError(runId, rendition, index, rows[0]?.cid ?? '', cid);
+          return;
+        }
+        // The upsert locks the rendition's count row until COMMIT, so writers of
+        // one rendition take turns here and each reads the prefix its
+        // predecessor committed; the walk below then sees every committed row.
+        const counted = await tx.query<{ contiguous: number }>(
+          `INSERT INTO segment_counts (run_id, rendition, recorded, contiguous) VALUES ($1, $2, 1, 0)
+           ON CONFLICT (run_id, rendition) DO UPDATE SET recorded = segment_counts.recorded + 1
+           RETURNING contiguous`,
+          [runId, rendition],
+        );
+        const prefix = Number(counted.rows[0].contiguous);
+        // Only the segment the prefix waits for can extend it. The walk reads
+        // rows the prefix then covers (plus one batch tail), so it costs O(1)
+        // amortised per segment.
+        if (index !== prefix || !(segment.duration > 0)) return;
+        const contiguous = await this.#walkPrefix(tx, runId, rendition, prefix);
+        await tx.query('UPDATE segment_counts SET contiguous = $3 WHERE run_id = $1 AND rendition = $2', [
+          runId, rendition, contiguous,
+        ]);
+      });
     } catch (error) {
       if (errorCode(error) === FOREIGN_KEY_VIOLATION) throw new RunNotFoundError(runId);
       throw error;
+    }
+  }
+
+  /** The first index at or after `from` that is absent (or has no duration). */
+  async #walkPrefix(tx: SqlExecutor, runId: string, rendition: string, from: number): Promise<number> {
+    let next = from;
+    for (;;) {
+      const { rows } = await tx.query<{ idx: number; duration: number }>(
+        `SELECT idx, duration FROM segments
+         WHERE run_id = $1 AND rendition = $2 AND idx >= $3
+         ORDER BY idx LIMIT ${PREFIX_WALK_BATCH}`,
+        [runId, rendition, next],
+      );
+      for (const row of rows) {
+        if (row.idx !== next || !(Number(row.duration) > 0)) return next;
+        next += 1;
+      }
+      if (rows.length < PREFIX_WALK_BATCH) return next;
     }
   }
 
@@ -321,28 +444,46 @@ export class RunRegistry {
     return { applied: false, sequence: Number(current.rows[0].playlist_seq) };
   }
 
-  /** live -> ended. Marking an ended run ended again does nothing; a failed run stays failed. */
+  /**
+   * live -> ended, or failed -> ended (a failed or crashed run completed later),
+   * clearing `error` and `missing`. Ended is final; marking it ended again does nothing.
+   */
   async markEnded(runId: string): Promise<void> {
-    await this.#finish(runId, 'ended', null);
-  }
-
-  /** live -> failed, keeping `error`. Marking a failed run failed again keeps the first error. */
-  async markFailed(runId: string, error: string): Promise<void> {
-    if (typeof error !== 'string') throw invalidParameterError('error', 'string', error);
-    await this.#finish(runId, 'failed', error);
-  }
-
-  async #finish(runId: string, status: 'ended' | 'failed', error: string | null): Promise<void> {
     const { rows } = await this.#sql.query(
-      `UPDATE runs SET status = $2, error = $3, updated_at = now()
-       WHERE id = $1 AND status = 'live'
+      `UPDATE runs SET status = 'ended', error = NULL, missing = '[]'::jsonb, updated_at = now()
+       WHERE id = $1 AND status IN ('live', 'failed')
        RETURNING id`,
-      [runId, status, error],
+      [runId],
     );
-    if (rows.length > 0) return;
+    if (rows.length === 0) await this.#checkStatus(runId, 'ended');
+  }
+
+  /**
+   * live -> failed, keeping `error` and the segments it never uploaded. On a
+   * run already failed, the first error stays and a given `missing` list
+   * replaces the stored one (it is the newer view of what is still absent).
+   */
+  async markFailed(runId: string, error: string, missing?: readonly MissingSegment[]): Promise<void> {
+    if (typeof error !== 'string') throw invalidParameterError('error', 'string', error);
+    const missingJson = missing === undefined ? null : JSON.stringify(checkedMissing(missing));
+    const { rows } = await this.#sql.query(
+      `UPDATE runs
+       SET status = 'failed',
+           error = CASE WHEN status = 'failed' THEN error ELSE $2 END,
+           missing = coalesce($3::jsonb, CASE WHEN status = 'failed' THEN missing ELSE '[]'::jsonb END),
+           updated_at = now()
+       WHERE id = $1 AND status IN ('live', 'failed')
+       RETURNING id`,
+      [runId, error, missingJson],
+    );
+    if (rows.length === 0) await this.#checkStatus(runId, 'failed');
+  }
+
+  /** After a status update matched no row: the run is missing, or its status forbids the change. */
+  async #checkStatus(runId: string, wanted: RunStatus): Promise<void> {
     const current = await this.#sql.query<{ status: RunStatus }>('SELECT status FROM runs WHERE id = $1', [runId]);
     if (current.rows.length === 0) throw new RunNotFoundError(runId);
-    if (current.rows[0].status !== status) throw new RunStatusError(runId, current.rows[0].status, status);
+    if (current.rows[0].status !== wanted) throw new RunStatusError(runId, current.rows[0].status, wanted);
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {

@@ -4,8 +4,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { invalidParameterError, isInteger } from '../errors.js';
+import { isTransientRegistryError } from '../registry/registry-errors.js';
 import type { RunRegistry } from '../registry/run-registry.js';
 import { StoreUnavailableError, type ContentStore } from '../store/content-store.js';
+import { createServerLogger, type ServerLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { PlaylistCache } from './playlist-cache.js';
 import { sendError, setCors } from './responses.js';
@@ -24,6 +26,11 @@ export interface ServerOptions {
   /** Port (default 8787; 0 picks a free one). */
   port?: number;
   metrics?: ServerMetrics;
+  /**
+   * Where failures are logged in detail (clients only get a generic message).
+   * A pino logger fits; default: pino at level 'warn' on stderr.
+   */
+  logger?: ServerLogger;
 }
 
 export interface RunningServer {
@@ -43,7 +50,6 @@ const router = new Router([...playlistRoutes, ...gatewayRoutes, ...runRoutes, ..
 
 /** `label.route` is set as soon as the path is matched, so the metrics see it even if the handler fails. */
 async function handle(context: ServerContext, req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {
-  setCors(res);
   const url = new URL(req.url ?? '/', 'http://server.invalid');
   let match;
   try {
@@ -59,6 +65,7 @@ async function handle(context: ServerContext, req: IncomingMessage, res: ServerR
     return;
   }
   label.route = match.route.pattern;
+  if (match.route.cors) setCors(res);
   if (req.method === 'OPTIONS') {
     res.writeHead(204, { 'Content-Length': '0' });
     res.end();
@@ -72,13 +79,21 @@ async function handle(context: ServerContext, req: IncomingMessage, res: ServerR
   await match.route.handler({ req, res, params: match.params, url, server: context });
 }
 
-function answerFailure(res: ServerResponse, error: unknown): void {
+/** The client learns which service is down, never where it is or why (URLs, paths, database users stay in the log). */
+export function publicFailure(error: unknown): { status: number; message: string } {
+  if (error instanceof StoreUnavailableError) return { status: 503, message: 'store unavailable' };
+  if (isTransientRegistryError(error)) return { status: 503, message: 'registry unavailable' };
+  return { status: 500, message: 'internal server error' };
+}
+
+function answerFailure(res: ServerResponse, error: unknown, logger: ServerLogger, route: string, path: string | undefined): void {
+  const answer = publicFailure(error);
+  logger.error({ err: error, route, path, status: res.headersSent ? undefined : answer.status }, 'request failed');
   if (res.headersSent) {
-    res.destroy(error as Error);
+    res.destroy();
     return;
   }
-  if (error instanceof StoreUnavailableError) sendError(res, 503, error.message);
-  else sendError(res, 500, 'Internal server error');
+  sendError(res, answer.status, answer.message);
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -93,15 +108,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (typeof host !== 'string' || host.length === 0) throw invalidParameterError('host', 'non-empty string', host);
   if (!isInteger(port) || port < 0 || port > 65535) throw invalidParameterError('port', 'integer between 0 and 65535', port);
   const metrics = options.metrics ?? new ServerMetrics();
-  const context: ServerContext = { registry, store, metrics, playlists: new PlaylistCache(store) };
+  const logger = options.logger ?? createServerLogger();
+  if (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function') {
+    throw invalidParameterError('logger', 'pino logger (or an object with error, warn, info and debug)', logger);
+  }
+  const context: ServerContext = { registry, store, metrics, logger, playlists: new PlaylistCache(store) };
 
   const server = createServer((req, res) => {
     const started = performance.now();
     const label = { route: 'unmatched' };
     // Only known methods become label values, so clients cannot grow the metric without bound.
     const method = KNOWN_METHODS.has(req.method ?? '') ? req.method! : 'OTHER';
-    res.once('close', () => metrics.countRequest(label.route, method, res.statusCode, (performance.now() - started) / 1000));
-    handle(context, req, res, label).catch((error: unknown) => answerFailure(res, error));
+    res.once('close', () => {
+      const seconds = (performance.now() - started) / 1000;
+      metrics.countRequest(label.route, method, res.statusCode, seconds);
+      logger.debug({ method, route: label.route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+    });
+    handle(context, req, res, label).catch((error: unknown) => answerFailure(res, error, logger, label.route, req.url));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -111,6 +134,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   });
   const address = server.address() as AddressInfo;
+  logger.info({ host: address.address, port: address.port }, 'listening');
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {

@@ -1,11 +1,21 @@
-// Media playlist texts by CID. A CID names its bytes forever, so an entry never
-// goes stale; the cache is bounded (least recently used out) because a long run
-// publishes a new playlist CID per segment and rendition.
+// Media playlist texts by CID, with their gzip encoding. A CID names its bytes
+// forever, so an entry never goes stale and each playlist is compressed once
+// however many viewers poll it; the cache is bounded (least recently used out)
+// because a long run publishes a new playlist CID per segment and rendition.
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { ContentStore } from '../store/content-store.js';
 
+const gzipAsync = promisify(gzip);
+
+export interface CachedPlaylist {
+  text: Buffer;
+  gzip: Buffer;
+}
+
 export class PlaylistCache {
-  readonly #entries = new Map<string, string>();
-  readonly #pending = new Map<string, Promise<string>>();
+  readonly #entries = new Map<string, CachedPlaylist>();
+  readonly #pending = new Map<string, Promise<CachedPlaylist>>();
   #bytes = 0;
 
   constructor(
@@ -18,8 +28,8 @@ export class PlaylistCache {
     return this.#entries.size;
   }
 
-  /** The playlist text; concurrent requests for the same CID share one store read. */
-  async get(cid: string): Promise<string> {
+  /** The playlist, plain and gzipped; concurrent requests for the same CID share one store read. */
+  async get(cid: string): Promise<CachedPlaylist> {
     const cached = this.#entries.get(cid);
     if (cached !== undefined) {
       this.#entries.delete(cid);
@@ -28,21 +38,28 @@ export class PlaylistCache {
     }
     let pending = this.#pending.get(cid);
     if (!pending) {
-      pending = this.store.cat(cid).then((bytes) => new TextDecoder().decode(bytes));
+      pending = this.#load(cid);
       this.#pending.set(cid, pending);
-      pending.then((text) => this.#put(cid, text), () => undefined).finally(() => this.#pending.delete(cid));
+      pending.then((entry) => this.#put(cid, entry), () => undefined).finally(() => this.#pending.delete(cid));
     }
     return pending;
   }
 
-  #put(cid: string, text: string): void {
-    if (this.#entries.has(cid) || text.length > this.maxBytes) return;
-    this.#entries.set(cid, text);
-    this.#bytes += text.length;
+  async #load(cid: string): Promise<CachedPlaylist> {
+    const bytes = await this.store.cat(cid);
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { text, gzip: await gzipAsync(text) };
+  }
+
+  #put(cid: string, entry: CachedPlaylist): void {
+    const size = entry.text.byteLength + entry.gzip.byteLength;
+    if (this.#entries.has(cid) || size > this.maxBytes) return;
+    this.#entries.set(cid, entry);
+    this.#bytes += size;
     for (const [oldest, value] of this.#entries) {
       if (this.#entries.size <= this.maxEntries && this.#bytes <= this.maxBytes) break;
       this.#entries.delete(oldest);
-      this.#bytes -= value.length;
+      this.#bytes -= value.text.byteLength + value.gzip.byteLength;
     }
   }
 }

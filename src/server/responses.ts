@@ -1,10 +1,17 @@
 // Small helpers every route answers with, so headers (CORS above all) are the same everywhere.
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import fresh from 'fresh';
+import { acceptsGzip } from './compression.js';
 
 export const MPEGURL = 'application/vnd.apple.mpegurl';
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-/** Read-only CORS: any origin may GET (players on other sites), and read the headers a Range answer needs. */
+/**
+ * Read-only CORS, set only on the routes a player on another site loads
+ * (playlists and the gateway): any origin may GET them and read the headers a
+ * Range answer needs. Status, metrics and pages stay same-origin.
+ */
 export function setCors(res: ServerResponse): void {
   res.setHeader('Access-Control-Allow-Origin', '*');
   res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
@@ -40,4 +47,43 @@ export function sendError(res: ServerResponse, status: number, message: string, 
 
 export function sendText(res: ServerResponse, status: number, text: string, contentType: string, cacheControl: string): void {
   send(res, status, text, { 'Content-Type': contentType, 'Cache-Control': cacheControl });
+}
+
+/**
+ * If-None-Match against `etag` (RFC 9110 13.1.2): a list, `*`, and W/ tags, by
+ * weak comparison, through `fresh` (what Express uses). Only If-None-Match is
+ * passed on: fresh answers "stale" to any request with `Cache-Control: no-cache`,
+ * which fetch() adds to every request it sends with If-None-Match, while RFC 9110
+ * 13.2.1 has an origin server evaluate the precondition whatever that directive
+ * (meant for caches) says.
+ */
+export function isNotModified(req: IncomingMessage, etag: string): boolean {
+  const noneMatch = req.headers['if-none-match'];
+  return noneMatch !== undefined && fresh({ 'if-none-match': noneMatch }, { etag });
+}
+
+/**
+ * A playlist body, gzipped when the client accepts it. `gzipped` is the
+ * precomputed encoding (the cache keeps one per CID); without it the body is
+ * compressed here, which suits a small master playlist. Each encoding has its
+ * own ETag, as RFC 9110 8.8.3 asks of strong validators.
+ */
+export function sendPlaylist(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: string | Buffer,
+  headers: Record<string, string>,
+  options: { etag?: string; gzipped?: Buffer } = {},
+): void {
+  const gzip = acceptsGzip(req);
+  const all: Record<string, string> = { ...headers, Vary: 'Accept-Encoding' };
+  if (options.etag !== undefined) all.ETag = gzip ? `"${options.etag}.gz"` : `"${options.etag}"`;
+  if (all.ETag !== undefined && isNotModified(req, all.ETag)) {
+    res.writeHead(304, all);
+    res.end();
+    return;
+  }
+  if (!gzip) return send(res, 200, body, all);
+  all['Content-Encoding'] = 'gzip';
+  send(res, 200, options.gzipped ?? gzipSync(body), all);
 }

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ContentStore } from '../store/content-store.js';
 import type { RunRegistry } from '../registry/run-registry.js';
 import type { ServerMetrics } from './metrics.js';
+import type { ServerLogger } from './logger.js';
 import type { PlaylistCache } from './playlist-cache.js';
 
 export interface ServerContext {
@@ -12,6 +13,7 @@ export interface ServerContext {
   store: ContentStore;
   metrics: ServerMetrics;
   playlists: PlaylistCache;
+  logger: ServerLogger;
 }
 
 export interface RouteRequest {
@@ -28,6 +30,8 @@ export type RouteHandler = (request: RouteRequest) => Promise<void> | void;
 export interface Route {
   pattern: string;
   handler: RouteHandler;
+  /** Answers carry CORS headers: only what a player on another origin loads. */
+  cors?: boolean;
 }
 
 export interface RouteMatch {

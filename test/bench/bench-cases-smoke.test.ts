@@ -156,7 +156,7 @@ describe('bench --case errors', () => {
   test('an unknown case or setup is named', async () => {
     const badCase = await bench(['--case', 'nope'], 30_000);
     assert.equal(badCase.code, 2);
-    assert.match(badCase.stderr, /Expected one of pipelines, publish, endpoint for --case but received "nope"/);
+    assert.match(badCase.stderr, /Expected one of pipelines, publish, endpoint, soak for --case but received "nope"/);
     const badSetup = await bench(['--case', 'endpoint', '--setups', 'embedded,s3'], 30_000);
     assert.equal(badSetup.code, 2);
     assert.match(badSetup.stderr, /Expected one of embedded, kubo, kubo-postgres for --setups but received "s3"/);

@@ -10,18 +10,20 @@ import { after, before, describe, test } from 'node:test';
 import { probeHardware } from '../../src/index.js';
 import { bench } from './bench-process.js';
 
-const PIPELINES = ['abrcast', 'original', 'one-ffmpeg', 'floor'];
+const PIPELINES = ['abrcast', 'abrcast-low-latency', 'original', 'one-ffmpeg', 'floor'];
 
 interface Spread { median: number; min: number; max: number }
 interface Run {
   round: number; pipeline: string; wallSeconds: number; fps: number; cpuSeconds: number; cpuMsPerFrame: number;
   benchCpuSeconds: number; childCpuSeconds: number; peakRssMiB: number; segments: number; segmentLatenciesMs?: number[];
+  quality?: Quality[];
 }
+interface Quality { rendition: string; psnrY: number; ssim: number }
 interface Report {
   date: string;
   machine: { host: string; nproc: number; cpuModel: string };
   config: { quick: boolean; frames: number; rounds: number; framesPerSegment: number; renditions: { name: string }[]; pipelines: string[] };
-  pipelines: { id: string; label: string; rounds: number; fps: Spread; cpuMsPerFrame: Spread; peakRssMiB: Spread; segmentLatencyMs?: { median: number; p99: number; count: number } }[];
+  pipelines: { id: string; label: string; rounds: number; fps: Spread; cpuMsPerFrame: Spread; peakRssMiB: Spread; segmentLatencyMs?: { median: number; p99: number; count: number }; quality?: Quality[] }[];
   ratios: Record<string, Record<string, { cpu: Spread; wall: Spread }>>;
   runs: Run[];
 }
@@ -35,7 +37,7 @@ describe('npm run bench -- --quick --json', () => {
 
   before(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'abrcast-bench-test-'));
-    const result = await bench(['--quick', '--json', '--out-dir', outDir], 85_000);
+    const result = await bench(['--quick', '--json', '--out-dir', outDir], 150_000);
     assert.equal(result.code, 0, `bench failed:\n${result.stderr}`);
     stdout = result.stdout;
     report = JSON.parse(stdout) as Report;
@@ -71,7 +73,7 @@ describe('npm run bench -- --quick --json', () => {
       assert.ok(Math.abs(run.fps * run.wallSeconds - report.config.frames) < 1e-6, `fps x wall = frames for ${where}`);
       assert.ok(Math.abs(run.cpuSeconds - run.benchCpuSeconds - run.childCpuSeconds) < 1e-9, `CPU adds up for ${where}`);
       // The ffmpeg pipelines' encoding happens in children, whose CPU must be counted.
-      if (run.pipeline === 'abrcast') assert.equal(run.childCpuSeconds, 0);
+      if (run.pipeline.startsWith('abrcast')) assert.equal(run.childCpuSeconds, 0);
       else assert.ok(run.childCpuSeconds > 0, `child CPU of ${where}`);
     }
     for (const p of report.pipelines) {
@@ -87,6 +89,19 @@ describe('npm run bench -- --quick --json', () => {
     assert.equal(abrcast.segmentLatencyMs.count, events);
     assert.ok(abrcast.segmentLatencyMs.median > 0);
     assert.ok(abrcast.segmentLatencyMs.p99 >= abrcast.segmentLatencyMs.median);
+  });
+
+  test('PSNR-Y and SSIM of every rendition of every pipeline, measured on round 1', () => {
+    const names = report.config.renditions.map((r) => r.name);
+    for (const p of report.pipelines) {
+      assert.deepEqual(p.quality?.map((q) => q.rendition), names, `quality of ${p.id}`);
+      for (const q of p.quality!) {
+        // An encode at these bitrates is far from lossless and far from noise.
+        assert.ok(q.psnrY > 20 && q.psnrY < 60, `PSNR-Y of ${p.id} ${q.rendition}: ${q.psnrY}`);
+        assert.ok(q.ssim > 0.5 && q.ssim < 1, `SSIM of ${p.id} ${q.rendition}: ${q.ssim}`);
+      }
+    }
+    for (const run of report.runs) assert.equal(run.quality !== undefined, run.round === 1, `${run.pipeline} round ${run.round}`);
   });
 
   test('ratios against the original shape and one ffmpeg are positive', () => {

@@ -10,7 +10,7 @@ import { FrameGenerator } from '../support/frames.js';
 import { psnr } from '../support/psnr.js';
 
 function ffmpegYuv(rgb: Buffer, width: number, height: number, outWidth: number, outHeight: number): Buffer {
-  const filter = `scale=out_color_matrix=bt709:out_range=tv:flags=area,format=yuv420p,scale=${outWidth}:${outHeight}:flags=bicubic`;
+  const filter = `scale=out_color_matrix=bt709:out_range=tv:flags=bilinear,format=yuv420p,scale=${outWidth}:${outHeight}:flags=lanczos`;
   const result = spawnSync('ffmpeg', [
     '-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-i', '-',
     '-vf', filter, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-',

@@ -21,7 +21,7 @@ function nativeConfig(patch: Partial<NativeEncoderConfig> & Record<string, unkno
   return {
     width: 160, height: 90, fpsNum: 30, fpsDen: 1, pixelFormat: 'rgb24', framesPerSegment: 10, encoder: 'x264',
     x264Preset: 'veryfast', nvencPreset: 'p4', nvencTune: 'hq', scaleFlags: 'bicubic', maxFramesInFlight: 4,
-    outputDir: '', renditions: [{ name: '90p', width: 160, height: 90, bitrate: 100 }], cudaFrames: false, ...patch,
+    outputDir: '', renditions: [{ name: '90p', width: 160, height: 90, bitrate: 100 }], cudaFrames: false, lowLatency: false, ...patch,
   };
 }
 

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   averageBandwidth,
+  bandwidthUpperBound,
   maxrateBandwidth,
   peakBandwidth,
   serializeMasterPlaylist,
@@ -55,16 +56,43 @@ describe('averageBandwidth', () => {
   });
 });
 
-describe('variantBandwidth', () => {
-  test('before the first segment: the configured maxrate (1.5 x bitrate) and no average', () => {
+describe('bandwidthUpperBound', () => {
+  test('is the maxrate plus audio plus MPEG-TS overhead, so above both', () => {
     assert.equal(maxrateBandwidth(3000), 4_500_000);
     assert.equal(maxrateBandwidth(800), 1_200_000);
-    assert.deepEqual(variantBandwidth([], 2, 3000), { bandwidth: 4_500_000 });
     assert.throws(() => maxrateBandwidth(0), /positive number of kbit\/s for bitrate but received 0/);
+    const video = bandwidthUpperBound({ bitrateKbps: 800, fps: 30 });
+    const withAudio = bandwidthUpperBound({ bitrateKbps: 800, fps: 30, audioKbps: 128 });
+    // 188/184 of 1.2 Mbit/s, a PES header and a padded packet per frame, PAT/PMT 10 times a second.
+    assert.equal(video, Math.ceil((1_200_000 * 188) / 184 + 30 * (19 + 188) * 8 + 20 * 188 * 8));
+    assert.ok(withAudio - video > 128_000, 'audio counts with its packet overhead');
+    assert.ok(bandwidthUpperBound({ bitrateKbps: 800, fps: 60 }) > video, 'more frames, more per-frame overhead');
+    assert.throws(() => bandwidthUpperBound({ bitrateKbps: 800, fps: 0 }), /positive number of frames per second for fps/);
+    assert.throws(() => bandwidthUpperBound({ bitrateKbps: 800, fps: 30, audioKbps: -1 }), /at least 0 for audioKbps/);
+  });
+});
+
+describe('variantBandwidth', () => {
+  const live = { live: true, fps: 30 };
+  const ended = { live: false, fps: 30 };
+  const bound = bandwidthUpperBound({ bitrateKbps: 3000, fps: 30 });
+
+  test('before the first segment: the bound and no average', () => {
+    assert.deepEqual(variantBandwidth([], 2, 3000, live), { bandwidth: bound });
+    assert.deepEqual(variantBandwidth([], 2, 3000, ended), { bandwidth: bound });
   });
 
-  test('once segments are listed: measured values, which a master playlist carries', () => {
-    const measured = variantBandwidth(steady, 2, 3000);
+  test('while live, a low first peak does not lower BANDWIDTH below the bound', () => {
+    // Segment 0 of a stream at 1 Mbit/s: its rate is all a viewer would see without the bound,
+    // and the next segments (up to the 4.5 Mbit/s maxrate) would exceed it.
+    assert.deepEqual(variantBandwidth([steady[0]], 2, 3000, live), { bandwidth: bound, averageBandwidth: 1_000_000 });
+    // A measured peak above the bound (a VBV burst) wins.
+    const burst = [{ bytes: 1_500_000, duration: 2 }];
+    assert.deepEqual(variantBandwidth(burst, 2, 3000, live), { bandwidth: 6_000_000, averageBandwidth: 6_000_000 });
+  });
+
+  test('once the playlist has ENDLIST: measured values, which a master playlist carries', () => {
+    const measured = variantBandwidth(steady, 2, 3000, ended);
     assert.deepEqual(measured, { bandwidth: 2_000_000, averageBandwidth: 1_400_000 });
     const text = serializeMasterPlaylist({
       independentSegments: true,

@@ -18,7 +18,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const prebuildRelative = 'prebuilds/linux-x64/abrcast.glibc.node';
 const prebuild = join(root, prebuildRelative);
 const NODE_API_ENTRY_POINTS = ['napi_register_module_v1', 'node_api_module_get_api_version_v1'];
-const SHARED_FFMPEG = /lib(avcodec|avformat|avfilter|avutil|swscale|swresample|x264)\b/;
+const SHARED_FFMPEG = /lib(avcodec|avformat|avfilter|avutil|swscale|swresample|x264|yuv)\b/;
 
 const skip = process.platform !== 'linux' || process.arch !== 'x64'
   ? `the prebuild is for linux-x64, this is ${process.platform}-${process.arch}`
@@ -86,6 +86,7 @@ describe('prebuilt addon with static FFmpeg', { skip }, () => {
     test('the tarball holds the prebuild and no build/ output', () => {
       assert.ok(packedFiles.includes(prebuildRelative), 'prebuild is packed');
       assert.ok(packedFiles.includes('prebuilds/linux-x64/BUILD-INFO.txt'));
+      assert.ok(packedFiles.includes('prebuilds/linux-arm64/abrcast.glibc.node'), 'the linux-arm64 prebuild ships beside it');
       assert.deepEqual(packedFiles.filter((f) => f.startsWith('build/')), []);
       assert.ok(packedFiles.includes('CMakeLists.txt') && packedFiles.some((f) => f.startsWith('native/src/')), 'source build stays possible');
     });

@@ -260,8 +260,12 @@ function registrySuite(name: string, createBackend: () => Promise<Backend>): voi
       for (const { rendition, index } of writes) {
         await registry.recordSegment(run.id, { rendition, index, cid: `cid-${rendition}-${index}`, duration: 2, bytes: 1000 + index });
       }
-      // Replaying a segment (a retried upload) replaces it instead of failing or duplicating.
-      await registry.recordSegment(run.id, { rendition: '720p', index: 1, cid: 'cid-720p-1-retry', duration: 1.96, bytes: 4321 });
+      // Replaying a segment (a retry whose first attempt committed) changes nothing; another CID is a conflict.
+      await registry.recordSegment(run.id, { rendition: '720p', index: 1, cid: 'cid-720p-1', duration: 2, bytes: 1001 });
+      await assert.rejects(
+        registry.recordSegment(run.id, { rendition: '720p', index: 1, cid: 'cid-720p-1-other', duration: 1.96, bytes: 4321 }),
+        { name: 'SegmentConflictError', message: /already has 720p segment 1 with CID cid-720p-1, not cid-720p-1-other/ },
+      );
 
       const listed = await registry.listSegments(run.id);
       const expectedOrder = writes
@@ -273,9 +277,9 @@ function registrySuite(name: string, createBackend: () => Promise<Backend>): voi
         });
       assert.deepEqual(listed.map((s) => `${s.rendition}/${s.index}`), expectedOrder);
       const retried = listed.find((s) => s.rendition === '720p' && s.index === 1);
-      assert.equal(retried?.cid, 'cid-720p-1-retry');
-      assert.equal(retried?.duration, 1.96);
-      assert.equal(retried?.bytes, 4321);
+      assert.equal(retried?.cid, 'cid-720p-1');
+      assert.equal(retried?.duration, 2);
+      assert.equal(retried?.bytes, 1001);
       assert.equal(retried?.runId, run.id);
       assert.ok(retried?.createdAt instanceof Date);
 
@@ -297,7 +301,7 @@ function registrySuite(name: string, createBackend: () => Promise<Backend>): voi
       );
     });
 
-    test('status moves from live to ended or failed, and terminal states stay', async () => {
+    test('status moves live to ended or failed, failed to ended; ended stays', async () => {
       const ended = await registry.createRun(RUN_SIZE);
       await registry.markEnded(ended.id);
       await registry.markEnded(ended.id); // idempotent
@@ -312,7 +316,12 @@ function registrySuite(name: string, createBackend: () => Promise<Backend>): voi
       stored = await registry.getRun(failed.id);
       assert.equal(stored?.status, 'failed');
       assert.equal(stored?.error, 'encoder crashed: it\'s "bad"');
-      await assert.rejects(registry.markEnded(failed.id), { name: 'RunStatusError', message: /is failed and cannot be marked ended/ });
+      // A failed (or crashed) run completed later by finalize or resume ends, and forgets its error.
+      await registry.markEnded(failed.id);
+      stored = await registry.getRun(failed.id);
+      assert.equal(stored?.status, 'ended');
+      assert.equal(stored?.error, null);
+      await assert.rejects(registry.markFailed(failed.id, 'again'), { name: 'RunStatusError', message: /is ended and cannot be marked failed/ });
 
       await assert.rejects(registry.markEnded('no-such-run'), RunNotFoundError);
       // The CHECK constraint guards the column even against direct SQL.
@@ -320,6 +329,89 @@ function registrySuite(name: string, createBackend: () => Promise<Backend>): voi
 
       // A final playlist may still be published after the run ended.
       assert.equal((await registry.publishPlaylists(ended.id, 'bafy-final', playlists('final'))).applied, true);
+    });
+
+    test('a run keeps its start time and URL templates; a failed run its missing list', async () => {
+      const startedAt = new Date('2026-11-30T08:00:00.125Z');
+      const run = await registry.createRun({ ...RUN_SIZE, startedAt, segmentUrl: '/ipfs/{cid}', playlistUrl: 'https://gw.example/ipfs/{cid}' });
+      assert.deepEqual(run.startedAt, startedAt);
+      assert.equal(run.segmentUrl, '/ipfs/{cid}');
+      assert.equal(run.playlistUrl, 'https://gw.example/ipfs/{cid}');
+      assert.deepEqual(run.missing, []);
+      assert.deepEqual(run.segmentCounts, {});
+      assert.deepEqual(await registry.getRun(run.id), run);
+
+      const bare = await registry.createRun(RUN_SIZE);
+      assert.equal(bare.startedAt, null);
+      assert.equal(bare.segmentUrl, null);
+      assert.equal(bare.playlistUrl, null);
+      await assert.rejects(registry.createRun({ ...RUN_SIZE, startedAt: new Date(Number.NaN) }), /valid Date for startedAt/);
+      await assert.rejects(registry.createRun({ ...RUN_SIZE, segmentUrl: '' }), /for segmentUrl but received ""/);
+
+      const missing = [{ rendition: '360p', index: 7 }, { rendition: '1080p', index: 9 }];
+      await registry.markFailed(run.id, 'Kubo went away', missing);
+      let stored = await registry.getRun(run.id);
+      assert.equal(stored?.status, 'failed');
+      assert.equal(stored?.error, 'Kubo went away');
+      assert.deepEqual(stored?.missing, missing);
+      // Failing again keeps the first error and takes the newer missing list.
+      await registry.markFailed(run.id, 'resume failed too', [missing[1]]);
+      stored = await registry.getRun(run.id);
+      assert.equal(stored?.error, 'Kubo went away');
+      assert.deepEqual(stored?.missing, [missing[1]]);
+      await registry.markFailed(run.id, 'no list');
+      assert.deepEqual((await registry.getRun(run.id))?.missing, [missing[1]]);
+      await assert.rejects(registry.markFailed(run.id, 'x', [{ rendition: '360p', index: -1 }]), /for missing\[0\]\.index/);
+
+      await registry.markEnded(run.id);
+      stored = await registry.getRun(run.id);
+      assert.equal(stored?.status, 'ended');
+      assert.deepEqual(stored?.missing, []);
+      assert.deepEqual(stored?.startedAt, startedAt);
+    });
+
+    test('segment counts follow recordSegment, out of order and with gaps', async () => {
+      const run = await registry.createRun(RUN_SIZE);
+      const record = (rendition: string, index: number, duration = 2) =>
+        registry.recordSegment(run.id, { rendition, index, cid: `c-${rendition}-${index}`, duration, bytes: 100 });
+      const counts = async () => (await registry.getRun(run.id))?.segmentCounts;
+
+      await record('720p', 2);
+      await record('720p', 1);
+      assert.deepEqual(await counts(), { '720p': { recorded: 2, contiguous: 0 } });
+      await record('720p', 0);
+      assert.deepEqual(await counts(), { '720p': { recorded: 3, contiguous: 3 } });
+      await record('720p', 0); // a retry: counted once
+      await record('360p', 0);
+      await record('360p', 2);
+      assert.deepEqual(await counts(), { '720p': { recorded: 3, contiguous: 3 }, '360p': { recorded: 2, contiguous: 1 } });
+      // A zero-duration segment is recorded but ends the playable prefix, like a missing one.
+      await record('360p', 1, 0);
+      await record('360p', 3);
+      assert.deepEqual((await counts())?.['360p'], { recorded: 4, contiguous: 1 });
+
+      // A long run behind one late segment: the prefix catches up across batches of the walk.
+      for (let index = 4; index < 200; index++) await record('720p', index);
+      assert.deepEqual((await counts())?.['720p'], { recorded: 199, contiguous: 3 });
+      await record('720p', 3);
+      assert.deepEqual((await counts())?.['720p'], { recorded: 200, contiguous: 200 });
+    });
+
+    test('concurrent recordSegment calls in any order count every segment once', async () => {
+      const run = await registry.createRun(RUN_SIZE);
+      const total = 120;
+      // Deterministic shuffle, written as many parallel writers per rendition, twice over (retries).
+      const order = Array.from({ length: total }, (_, i) => (i * 37) % total);
+      const writes = [...order, ...order.slice(0, 30)].flatMap((index) =>
+        ['a', 'b'].map((rendition) =>
+          registry.recordSegment(run.id, { rendition, index, cid: `${rendition}${index}`, duration: 1, bytes: 1 }),
+        ),
+      );
+      await Promise.all(writes);
+      assert.deepEqual((await registry.getRun(run.id))?.segmentCounts, {
+        a: { recorded: total, contiguous: total },
+        b: { recorded: total, contiguous: total },
+      });
     });
 
     test('deleting a run removes its segments by cascade', async () => {

@@ -1,5 +1,5 @@
 // `abrcast serve`: the watch pages, playlists and local gateway for every run in the registry.
-import { startServer } from '../../server/index.js';
+import { createServerLogger, startServer } from '../../server/index.js';
 import type { ServerConfig, ServiceConfig } from '../config.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
 import { handleInterrupts } from '../interrupts.js';
@@ -18,7 +18,10 @@ export async function runServe(service: ServiceConfig, listen: ServerConfig, rep
     const services = await openServices(service);
     try {
       if (interrupts.requested) return EXIT_CODES.ok;
-      const server = await startServer({ registry: services.registry, store: services.store, host: listen.host, port: listen.port });
+      const server = await startServer({
+        registry: services.registry, store: services.store, host: listen.host, port: listen.port,
+        logger: createServerLogger(reporter.logLevel),
+      });
       try {
         const url = server.url.replace(/\/+$/, '');
         const runs = await services.registry.listRuns({ limit: LISTED_RUNS });

@@ -6,14 +6,15 @@ async function healthz({ res, server }: RouteRequest): Promise<void> {
   try {
     await server.registry.listRuns({ limit: 1 });
   } catch (error) {
-    return sendJson(res, 503, { status: 'unavailable', error: (error as Error).message }, 'no-store');
+    server.logger.error({ err: error }, 'health check: registry query failed');
+    return sendJson(res, 503, { status: 'unavailable', error: 'registry unavailable' }, 'no-store');
   }
   sendJson(res, 200, { status: 'ok', registry: server.registry.dialect, store: server.store.kind }, 'no-store');
 }
 
-function metrics({ res, server }: RouteRequest): void {
-  send(res, 200, server.metrics.render(), {
-    'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+async function metrics({ res, server }: RouteRequest): Promise<void> {
+  send(res, 200, await server.metrics.render(), {
+    'Content-Type': server.metrics.contentType,
     'Cache-Control': 'no-store',
   });
 }

@@ -7,7 +7,8 @@
 import { serializeMasterPlaylist } from '../../hls/master-playlist.js';
 import type { VariantStream } from '../../hls/types.js';
 import type { QualityPlaylistInfo } from '../../registry/run-registry.js';
-import { MPEGURL, send, sendError } from '../responses.js';
+import { StoreUnavailableError } from '../../store/content-store.js';
+import { MPEGURL, sendError, sendPlaylist } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { qualityParam, runIdParam } from '../validation.js';
 
@@ -43,7 +44,7 @@ async function master(request: RouteRequest): Promise<void> {
     }));
   // Before the first publish there is nothing to play yet; the watch page retries.
   if (variants.length === 0) return sendError(request.res, 404, `Run ${runId} has not published playlists yet`);
-  send(request.res, 200, serializeMasterPlaylist({ independentSegments: true, variants }), {
+  sendPlaylist(request.req, request.res, serializeMasterPlaylist({ independentSegments: true, variants }), {
     'Content-Type': MPEGURL,
     'Cache-Control': 'no-cache',
   });
@@ -54,30 +55,29 @@ async function quality(request: RouteRequest): Promise<void> {
   if (runId === undefined) return;
   const name = qualityParam(request);
   if (name === undefined) return;
-  const { registry, playlists } = request.server;
+  const { registry, playlists, logger } = request.server;
   const info = await registry.getQualityPlaylist(runId, name);
   if (!info) {
     const exists = (await registry.getRun(runId)) !== undefined;
     return sendError(request.res, 404, exists ? `Run ${runId} has no quality ${name}` : `No run ${runId}`);
   }
-  let text: string;
+  let playlist;
   try {
-    text = await playlists.get(info.cid);
+    playlist = await playlists.get(info.cid);
   } catch (error) {
-    return sendError(request.res, 502, `Playlist ${info.cid} cannot be read from the store: ${(error as Error).message}`);
+    if (error instanceof StoreUnavailableError) throw error;
+    // The store is up but lacks (or cannot read) the CID the registry names.
+    logger.error({ err: error, runId, quality: name, cid: info.cid }, 'playlist cannot be read from the store');
+    return sendError(request.res, 502, `playlist ${info.cid} unavailable`);
   }
   // The ETag lets a poller revalidate cheaply; no-cache makes every poll ask.
-  const etag = `"${info.cid}"`;
-  const headers = { 'Content-Type': MPEGURL, 'Cache-Control': 'no-cache', ETag: etag };
-  if (request.req.headers['if-none-match'] === etag) {
-    request.res.writeHead(304, headers);
-    request.res.end();
-    return;
-  }
-  send(request.res, 200, text, headers);
+  sendPlaylist(request.req, request.res, playlist.text, { 'Content-Type': MPEGURL, 'Cache-Control': 'no-cache' }, {
+    etag: info.cid,
+    gzipped: playlist.gzip,
+  });
 }
 
 export const playlistRoutes: Route[] = [
-  { pattern: '/runs/:id/master.m3u8', handler: master },
-  { pattern: '/runs/:id/quality/:name/playlist.m3u8', handler: quality },
+  { pattern: '/runs/:id/master.m3u8', handler: master, cors: true },
+  { pattern: '/runs/:id/quality/:name/playlist.m3u8', handler: quality, cors: true },
 ];

@@ -1,7 +1,8 @@
 // Run status as JSON, for people and scripts: what is live, what each quality
-// has published, and how many segments the registry recorded.
-import { ContiguousSegments } from '../../hls/contiguous-segments.js';
-import type { RunRecord, SegmentRecord } from '../../registry/run-registry.js';
+// has published, and how many segments the registry recorded. Every answer
+// costs the same whatever the run's length: counts come from the registry's
+// per-rendition counters, never from its segment rows.
+import type { RunRecord } from '../../registry/run-registry.js';
 import { sendError, sendJson } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { runIdParam } from '../validation.js';
@@ -9,6 +10,18 @@ import { orderQualities, qualityPlaylistPath } from './playlists.js';
 
 const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 1000;
+/** The detail lists at most this many missing segments (and says how many there are). */
+const MAX_LISTED_MISSING = 100;
+
+// A run's error is written by the publisher for its operator: it may name the
+// Kubo URL or a spool path. Clients see it with those taken out.
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>,;)]+/gi;
+const PATH_IN_TEXT = /(^|[\s("'=])(?:~|\.{1,2})?\/(?:[^\s/"'<>,;)]+\/)*[^\s/"'<>,;)]+/g;
+
+export function publicRunError(error: string | null): string | null {
+  if (error === null) return null;
+  return error.replace(URL_IN_TEXT, '<url>').replace(PATH_IN_TEXT, '$1<path>');
+}
 
 function runSummary(run: RunRecord) {
   return {
@@ -21,27 +34,12 @@ function runSummary(run: RunRecord) {
     fps: run.fps,
     segmentDuration: run.segmentDuration,
     masterCid: run.masterCid,
+    startedAt: run.startedAt?.toISOString() ?? null,
     playlistSequence: run.playlistSequence,
-    error: run.error,
+    error: publicRunError(run.error),
     qualities: orderQualities(run.qualityPlaylists).map(([name]) => name),
     urls: { master: `/runs/${run.id}/master.m3u8`, watch: `/runs/${run.id}/watch`, status: `/runs/${run.id}` },
   };
-}
-
-/** Recorded segments per rendition, and how many of them form the playable prefix 0..k-1. */
-function segmentCounts(segments: SegmentRecord[]): Record<string, { recorded: number; contiguous: number }> {
-  const byRendition = new Map<string, ContiguousSegments>();
-  const recorded = new Map<string, number>();
-  for (const segment of segments) {
-    recorded.set(segment.rendition, (recorded.get(segment.rendition) ?? 0) + 1);
-    if (!(segment.duration > 0)) continue;
-    let prefix = byRendition.get(segment.rendition);
-    if (!prefix) byRendition.set(segment.rendition, (prefix = new ContiguousSegments()));
-    prefix.add({ index: segment.index, cid: segment.cid, duration: segment.duration, bytes: segment.bytes });
-  }
-  return Object.fromEntries(
-    [...recorded].map(([name, count]) => [name, { recorded: count, contiguous: byRendition.get(name)?.listedCount ?? 0 }]),
-  );
 }
 
 async function listRuns({ res, url, server }: RouteRequest): Promise<void> {
@@ -60,7 +58,7 @@ async function runStatus(request: RouteRequest): Promise<void> {
   const { registry } = request.server;
   const run = await registry.getRun(runId);
   if (!run) return sendError(request.res, 404, `No run ${runId}`);
-  const counts = segmentCounts(await registry.listSegments(runId));
+  const counts = run.segmentCounts;
   const qualities = orderQualities(run.qualityPlaylists).map(([name, info]) => ({
     name,
     ...info,
@@ -68,7 +66,12 @@ async function runStatus(request: RouteRequest): Promise<void> {
     segments: counts[name] ?? { recorded: 0, contiguous: 0 },
   }));
   const totalSegments = Object.values(counts).reduce((sum, count) => sum + count.recorded, 0);
-  sendJson(request.res, 200, { ...runSummary(run), qualities, segments: { total: totalSegments, byRendition: counts } });
+  sendJson(request.res, 200, {
+    ...runSummary(run),
+    qualities,
+    segments: { total: totalSegments, byRendition: counts },
+    missing: { count: run.missing.length, first: run.missing.slice(0, MAX_LISTED_MISSING) },
+  });
 }
 
 export const runRoutes: Route[] = [

@@ -1,0 +1,167 @@
+#include "yuv-convert.h"
+
+#include <libyuv/convert_argb.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace abrcast {
+
+namespace {
+
+// BT.709 (Kr 0.2126, Kb 0.0722), limited range: Y 16..235, Cb/Cr 16..240 from full-range RGB.
+// Fixed point with 16 fraction bits: exact to well under half a code value.
+constexpr double kKr = 0.2126;
+constexpr double kKb = 0.0722;
+constexpr double kKg = 1.0 - kKr - kKb;
+constexpr double kLumaScale = 219.0 / 255.0 * 65536.0;
+constexpr double kChromaScale = 224.0 / 255.0 * 65536.0;
+constexpr int32_t fixed(double value) { return int32_t(value < 0 ? value - 0.5 : value + 0.5); }
+
+constexpr int32_t kYR = fixed(kKr * kLumaScale);
+constexpr int32_t kYG = fixed(kKg * kLumaScale);
+constexpr int32_t kYB = fixed(kKb * kLumaScale);
+constexpr int32_t kYOffset = (16 << 16) + (1 << 15);  // + 0.5: rounds to nearest
+constexpr int32_t kUR = fixed(-kKr / (2 * (1 - kKb)) * kChromaScale);
+constexpr int32_t kUG = fixed(-kKg / (2 * (1 - kKb)) * kChromaScale);
+constexpr int32_t kUB = fixed(0.5 * kChromaScale);
+constexpr int32_t kVR = fixed(0.5 * kChromaScale);
+constexpr int32_t kVG = fixed(-kKg / (2 * (1 - kKr)) * kChromaScale);
+constexpr int32_t kVB = fixed(-kKb / (2 * (1 - kKr)) * kChromaScale);
+
+// Channel offsets within a 4-byte pixel.
+struct Bgra {
+  static constexpr int R = 2, G = 1, B = 0;
+};
+struct Rgba {
+  static constexpr int R = 0, G = 1, B = 2;
+};
+
+// Plain loops over 4-byte pixels with no aliasing, so the compiler vectorises them for the target
+// of the function they are inlined into.
+template <typename Order>
+__attribute__((always_inline)) inline void lumaRow(const uint8_t* __restrict p, uint8_t* __restrict y, int width) {
+  for (int x = 0; x < width; ++x) {
+    const int32_t v = kYR * p[4 * x + Order::R] + kYG * p[4 * x + Order::G] + kYB * p[4 * x + Order::B] + kYOffset;
+    y[x] = uint8_t(v >> 16);
+  }
+}
+
+// Chroma at half width and height, as swscale's `bilinear` makes it from RGB: each pair of
+// columns averaged, then rows (r0, r1, r2, r3) = (y-1, y, y+1, y+2) weighted 1, 3, 3, 1 (the
+// triangle filter of a 2:1 downscale, centred between rows y and y+1). Measured against the 2x2
+// mean (`area`, libyuv's way): at the same bitrate x264 spends fewer bits on aliased chroma detail
+// and luma gains 1.1 dB PSNR (bench content, 1080p, ultrafast).
+constexpr int kChromaShift = 16 + 4;  // 16 fraction bits; weights sum to 16
+constexpr int32_t kChromaOffset = (128 << kChromaShift) + (1 << (kChromaShift - 1));
+
+struct ChromaRows {
+  const uint8_t* r0;
+  const uint8_t* r1;
+  const uint8_t* r2;
+  const uint8_t* r3;
+};
+
+template <typename Order>
+__attribute__((always_inline)) inline void chromaRow(ChromaRows rows, uint8_t* __restrict u, uint8_t* __restrict v,
+                                                     int pairs) {
+  const uint8_t* __restrict r0 = rows.r0;
+  const uint8_t* __restrict r1 = rows.r1;
+  const uint8_t* __restrict r2 = rows.r2;
+  const uint8_t* __restrict r3 = rows.r3;
+  for (int i = 0; i < pairs; ++i) {
+    const int o = 8 * i;
+    const int32_t r = r0[o + Order::R] + r0[o + 4 + Order::R] + r3[o + Order::R] + r3[o + 4 + Order::R] +
+                      3 * (r1[o + Order::R] + r1[o + 4 + Order::R] + r2[o + Order::R] + r2[o + 4 + Order::R]);
+    const int32_t g = r0[o + Order::G] + r0[o + 4 + Order::G] + r3[o + Order::G] + r3[o + 4 + Order::G] +
+                      3 * (r1[o + Order::G] + r1[o + 4 + Order::G] + r2[o + Order::G] + r2[o + 4 + Order::G]);
+    const int32_t b = r0[o + Order::B] + r0[o + 4 + Order::B] + r3[o + Order::B] + r3[o + 4 + Order::B] +
+                      3 * (r1[o + Order::B] + r1[o + 4 + Order::B] + r2[o + Order::B] + r2[o + 4 + Order::B]);
+    u[i] = uint8_t((kUR * r + kUG * g + kUB * b + kChromaOffset) >> kChromaShift);
+    v[i] = uint8_t((kVR * r + kVG * g + kVB * b + kChromaOffset) >> kChromaShift);
+  }
+}
+
+// The last column of an odd width: its pair is that column twice.
+template <typename Order>
+void chromaLastColumn(ChromaRows rows, int x, uint8_t* u, uint8_t* v) {
+  auto weighted = [&](int c) {
+    return 2 * (rows.r0[4 * x + c] + rows.r3[4 * x + c] + 3 * (rows.r1[4 * x + c] + rows.r2[4 * x + c]));
+  };
+  const int32_t r = weighted(Order::R), g = weighted(Order::G), b = weighted(Order::B);
+  *u = uint8_t((kUR * r + kUG * g + kUB * b + kChromaOffset) >> kChromaShift);
+  *v = uint8_t((kVR * r + kVG * g + kVB * b + kChromaOffset) >> kChromaShift);
+}
+
+// Two luma rows (rows.r1, rows.r2; one when `second` is false) and the chroma row between them.
+template <typename Order>
+__attribute__((always_inline)) inline void rowPair(ChromaRows rows, uint8_t* y0, uint8_t* y1, uint8_t* u, uint8_t* v,
+                                                   int width, bool second) {
+  lumaRow<Order>(rows.r1, y0, width);
+  if (second) lumaRow<Order>(rows.r2, y1, width);
+  chromaRow<Order>(rows, u, v, width / 2);
+  if (width & 1) chromaLastColumn<Order>(rows, width - 1, u + width / 2, v + width / 2);
+}
+
+using RowPairFunction = void (*)(ChromaRows, uint8_t*, uint8_t*, uint8_t*, uint8_t*, int, bool);
+
+// x86-64: an AVX2 copy chosen at run time (the baseline is SSE2). aarch64: NEON is in the baseline
+// ISA, so the baseline copy is already vectorised with it. Integer math: the same bytes either way.
+#if defined(__x86_64__) || defined(__i386__)
+#define ABRCAST_ROW_PAIR_AVX2 1
+template <typename Order>
+__attribute__((target("avx2"))) void rowPairAvx2(ChromaRows rows, uint8_t* y0, uint8_t* y1, uint8_t* u, uint8_t* v,
+                                                 int width, bool second) {
+  rowPair<Order>(rows, y0, y1, u, v, width, second);
+}
+#endif
+
+template <typename Order>
+void rowPairBaseline(ChromaRows rows, uint8_t* y0, uint8_t* y1, uint8_t* u, uint8_t* v, int width, bool second) {
+  rowPair<Order>(rows, y0, y1, u, v, width, second);
+}
+
+template <typename Order>
+RowPairFunction selectRowPair() {
+#ifdef ABRCAST_ROW_PAIR_AVX2
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return &rowPairAvx2<Order>;
+#endif
+  return &rowPairBaseline<Order>;
+}
+
+}  // namespace
+
+bool isPackedRgb(AVPixelFormat format) {
+  return format == AV_PIX_FMT_RGB24 || format == AV_PIX_FMT_RGBA || format == AV_PIX_FMT_BGRA;
+}
+
+void convertRgbToYuv420(const uint8_t* src, int srcPitch, AVPixelFormat format, int width, int height,
+                        uint8_t* const dst[3], const int dstPitch[3], int top, int bottom) {
+  if (bottom < 0) bottom = height;
+  // rgb24 is unpacked to BGRA by libyuv's SIMD rows (its "RAW" is R,G,B in memory), four rows a pair.
+  const bool unpack = format == AV_PIX_FMT_RGB24;
+  const RowPairFunction convert = format == AV_PIX_FMT_RGBA ? selectRowPair<Rgba>() : selectRowPair<Bgra>();
+  std::vector<uint8_t> unpacked;
+  if (unpack) unpacked.resize(size_t(width) * 4 * 4);
+  const int bytesPerPixel = unpack ? 3 : 4;
+  for (int y = top; y < bottom; y += 2) {
+    const bool second = y + 1 < height;
+    // Rows y-1 .. y+2, repeated at the picture's edges.
+    const int index[4] = {std::max(y - 1, 0), y, std::min(y + 1, height - 1), std::min(y + 2, height - 1)};
+    const uint8_t* row[4];
+    for (int k = 0; k < 4; ++k) {
+      row[k] = src + ptrdiff_t(index[k]) * srcPitch;
+      if (unpack) {
+        uint8_t* out = unpacked.data() + size_t(k) * width * 4;
+        libyuv::RAWToARGB(row[k], width * bytesPerPixel, out, width * 4, width, 1);
+        row[k] = out;
+      }
+    }
+    convert(ChromaRows{row[0], row[1], row[2], row[3]}, dst[0] + ptrdiff_t(y) * dstPitch[0],
+            dst[0] + ptrdiff_t(second ? y + 1 : y) * dstPitch[0], dst[1] + ptrdiff_t(y / 2) * dstPitch[1],
+            dst[2] + ptrdiff_t(y / 2) * dstPitch[2], width, second);
+  }
+}
+
+}  // namespace abrcast
