@@ -160,9 +160,10 @@ for (const container of ['ts', 'fmp4'] as Container[]) {
       await assertParts(encoded, container, frames);
     });
 
-    test('without B-frames (x264 ultrafast): every part is exactly partDuration but the segment\'s last', { timeout: 120_000 }, async () => {
+    const withoutBFrames = [['x264 ultrafast', { x264Preset: 'ultrafast' }], ["latency: 'low'", { x264Preset: 'veryfast', latency: 'low' }]] as const;
+    for (const [name, options] of withoutBFrames) test(`without B-frames (${name}): every part is exactly partDuration but the segment's last`, { timeout: 120_000 }, async () => {
       const frames = 75;
-      const encoded = await encode(container, { x264Preset: 'ultrafast', segmentDuration: 1 }, frames);
+      const encoded = await encode(container, options, frames);
       await assertParts(encoded, container, frames);
       for (const segment of encoded.segments) {
         const durations = partsOf(encoded, segment).map((p) => Math.round(p.duration * FPS));
@@ -209,7 +210,7 @@ describe('a full part is sent without waiting for the next frame', () => {
       const config: NativeEncoderConfig = {
         width: 160, height: 90, fpsNum: 30, fpsDen: 1, pixelFormat: 'rgb24', framesPerSegment: 10, framesPerPart: 5, container,
         encoder: 'x264', x264Preset: 'ultrafast', nvencPreset: 'p4', nvencTune: 'hq', scaleFlags: 'bicubic', maxFramesInFlight: 4,
-        outputDir: '', renditions: [{ name: '90p', width: 160, height: 90, bitrate: 100 }], cudaFrames: false,
+        outputDir: '', renditions: [{ name: '90p', width: 160, height: 90, bitrate: 100 }], cudaFrames: false, lowLatency: false,
         encoderOptions: { tune: 'zerolatency' },
       };
       const events: NativeEvent[] = [];
