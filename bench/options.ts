@@ -15,7 +15,9 @@ export const USAGE = `Usage: npm run bench -- [--case C] [options]
   --case C           pipelines (default): the encode pipelines side by side;
                      publish: segment ready -> listed in the playlist the server serves (p50/p99);
                      endpoint: autocannon against the served playlists of a finished run;
-                     soak: a long live run fed as fast as it encodes, measured at 10, 50 and 100 %
+                     soak: a long live run fed as fast as it encodes, measured at 10, 50 and 100 %;
+                     container: TS vs fMP4 bytes per second, with and without parts (bench/container-bytes.ts:
+                     --seconds N, --size WxH, --preset P, --part S, --json)
 
 --case pipelines (the default):
   --quick            small CI smoke run: 640x360, ladder 360,180, 60 frames, 1 s segments, 2 rounds

@@ -1,6 +1,7 @@
 // `npm run bench`: runs the pipelines in turn (A B C D A B C D ...) on the same
 // precomputed frames, prints the tables and writes the JSON and the chart.
-// `--case publish|endpoint` runs a service case instead (run-service-case.ts).
+// `--case publish|endpoint` runs a service case instead (run-service-case.ts); `--case container`
+// compares TS and fMP4 bytes per second (container-bytes.ts).
 import { rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { probeHardware } from '../src/index.js';
 import { loadNativeAddon } from '../src/native/binding.js';
 import { renderChart } from './chart.js';
+import { containerBytesMain } from './container-bytes.js';
 import type { AnyBenchConfig, BenchConfig } from './config.js';
 import { makeFrameRing } from './frames.js';
 import { describeMachine } from './machine.js';
@@ -111,6 +113,13 @@ async function bench(config: BenchConfig): Promise<void> {
 }
 
 async function main(): Promise<number> {
+  // --case container: TS vs fMP4 bytes per second of stream (container-bytes.ts, its own flags).
+  const argv = process.argv.slice(2);
+  const at = argv.findIndex((arg, i) => arg === '--case=container' || (arg === '--case' && argv[i + 1] === 'container'));
+  if (at >= 0) {
+    await containerBytesMain([...argv.slice(0, at), ...argv.slice(at + (argv[at] === '--case' ? 2 : 1))]);
+    return 0;
+  }
   let config: AnyBenchConfig;
   try {
     const parsed = parseBenchOptions(process.argv.slice(2));

@@ -137,7 +137,7 @@ ffmpeg_flags=(
   # Audio sources (the audio track's file input): the common containers and codecs, PCM for wav.
   --enable-decoder=h264,hevc,vp9,aac,mp3,opus,vorbis,flac,pcm_s16le,pcm_s24le,pcm_s32le,pcm_f32le,pcm_u8
   --enable-demuxer=mov,matroska,mpegts,mp3,aac,wav,flac,ogg
-  --enable-muxer=mpegts,adts
+  --enable-muxer=mpegts,adts,mp4
   # mpegaudio: the mp3 demuxer reads raw chunks and relies on the parser to cut frames.
   --enable-parser=h264,hevc,aac,opus,vp9,mpegaudio,flac,vorbis
   --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb,aac_adtstoasc

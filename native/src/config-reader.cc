@@ -86,6 +86,16 @@ EncoderConfig readConfig(const Napi::Object& options) {
   config.frameRate = AVRational{requireIntIn(options, "fpsNum", 1, 1 << 30), requireIntIn(options, "fpsDen", 1, 1 << 30)};
   config.inputFormat = pixelFormatNamed(env, requireString(options, "pixelFormat"));
   config.framesPerSegment = requireIntIn(options, "framesPerSegment", 1, 1 << 20);
+  if (!options.Get("framesPerPart").IsUndefined()) {
+    config.framesPerPart = requireIntIn(options, "framesPerPart", 1, config.framesPerSegment);
+  }
+  if (!options.Get("container").IsUndefined()) {
+    const std::string container = requireString(options, "container");
+    if (container != "ts" && container != "fmp4") {
+      throw Napi::TypeError::New(env, "Expected one of ts, fmp4 for native option container but received " + container);
+    }
+    config.container = container == "fmp4" ? Container::Fmp4 : Container::Ts;
+  }
   config.encoder = requireString(options, "encoder") == "nvenc" ? EncoderKind::Nvenc : EncoderKind::X264;
   config.x264Preset = requireString(options, "x264Preset");
   config.nvencPreset = requireString(options, "nvencPreset");

@@ -15,6 +15,9 @@ namespace abrcast {
 
 enum class EncoderKind { X264, Nvenc };
 
+// MPEG-TS segments, or fMP4/CMAF (an init segment per rendition, then moof/mdat fragments).
+enum class Container { Ts, Fmp4 };
+
 struct RenditionConfig {
   std::string name;
   int width = 0;
@@ -50,6 +53,9 @@ struct EncoderConfig {
   AVRational frameRate{30, 1};
   AVPixelFormat inputFormat = AV_PIX_FMT_RGB24;  // of write(); a file's frames keep their own
   int framesPerSegment = 60;
+  // Parts (LL-HLS partial segments) are cut every this many frames within a segment; 0: none.
+  int framesPerPart = 0;
+  Container container = Container::Ts;
   EncoderKind encoder = EncoderKind::X264;
   std::string x264Preset = "veryfast";
   std::string nvencPreset = "p4";

@@ -11,9 +11,11 @@ namespace abrcast {
 
 // One event on its way from a worker thread to JS.
 struct LadderEncoderBinding::Event {
-  enum class Kind { Ready, Segment, Warning, Drain, AudioDrain, Progress, Error, Finished } kind;
+  enum class Kind { Ready, Init, Part, Segment, Warning, Drain, AudioDrain, Progress, Error, Finished } kind;
   std::string message;
   SegmentOutput segment;
+  PartOutput part;
+  InitOutput init;
   size_t queued = 0;
   int64_t frames = 0;
   PipelineSummary summary;
@@ -25,6 +27,13 @@ struct LadderEncoderBinding::Event {
 namespace {
 
 int bytesPerPixel(AVPixelFormat format) { return format == AV_PIX_FMT_RGB24 ? 3 : 4; }
+
+// Hands bytes to JS without copying them again.
+Napi::Buffer<uint8_t> takeBuffer(Napi::Env env, std::vector<uint8_t>& data) {
+  auto* bytes = new std::vector<uint8_t>(std::move(data));
+  return Napi::Buffer<uint8_t>::NewOrCopy(
+      env, bytes->data(), bytes->size(), [](Napi::Env, uint8_t*, std::vector<uint8_t>* owned) { delete owned; }, bytes);
+}
 
 }  // namespace
 
@@ -220,6 +229,22 @@ void LadderEncoderBinding::onSegment(SegmentOutput&& segment) {
   post(std::move(event));
 }
 
+void LadderEncoderBinding::onPart(PartOutput&& part) {
+  auto event = std::make_unique<Event>();
+  event->kind = Event::Kind::Part;
+  event->renditionName = config_.renditions[size_t(part.rendition)].name;
+  event->part = std::move(part);
+  post(std::move(event));
+}
+
+void LadderEncoderBinding::onInit(InitOutput&& init) {
+  auto event = std::make_unique<Event>();
+  event->kind = Event::Kind::Init;
+  event->renditionName = config_.renditions[size_t(init.rendition)].name;
+  event->init = std::move(init);
+  post(std::move(event));
+}
+
 void LadderEncoderBinding::onWarning(std::string message) {
   auto event = std::make_unique<Event>();
   event->kind = Event::Kind::Warning;
@@ -279,13 +304,29 @@ void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event
       payload.Set("startFrame", double(s.startFrame));
       payload.Set("durationFrames", double(s.durationFrames));
       payload.Set("codecs", s.codecs);
-      payload.Set("ptsOffset", TsSegmenter::kPtsOffsetSeconds);
+      payload.Set("ptsOffset", s.ptsOffset);
       if (!s.path.empty()) payload.Set("path", s.path);
-      // Hand the bytes to JS without copying them again.
-      auto* bytes = new std::vector<uint8_t>(std::move(s.data));
-      payload.Set("data", Napi::Buffer<uint8_t>::NewOrCopy(
-                              env, bytes->data(), bytes->size(),
-                              [](Napi::Env, uint8_t*, std::vector<uint8_t>* owned) { delete owned; }, bytes));
+      payload.Set("data", takeBuffer(env, s.data));
+      break;
+    }
+    case Event::Kind::Part: {
+      PartOutput& p = event->part;
+      payload.Set("type", "part");
+      payload.Set("rendition", event->renditionName);
+      payload.Set("segmentIndex", p.segmentIndex);
+      payload.Set("partIndex", p.index);
+      payload.Set("startFrame", double(p.startFrame));
+      payload.Set("durationFrames", double(p.durationFrames));
+      payload.Set("independent", p.independent);
+      payload.Set("data", takeBuffer(env, p.data));
+      break;
+    }
+    case Event::Kind::Init: {
+      payload.Set("type", "init");
+      payload.Set("rendition", event->renditionName);
+      payload.Set("codecs", event->init.codecs);
+      if (!event->init.path.empty()) payload.Set("path", event->init.path);
+      payload.Set("data", takeBuffer(env, event->init.data));
       break;
     }
     case Event::Kind::Warning:

@@ -22,6 +22,8 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   // PipelineEvents: called from worker threads.
   void onReady() override;
   void onSegment(SegmentOutput&& segment) override;
+  void onPart(PartOutput&& part) override;
+  void onInit(InitOutput&& init) override;
   void onWarning(std::string message) override;
   void onDrain(size_t queuedFrames) override;
   void onAudioDrain(size_t queuedSamples) override;

@@ -15,6 +15,26 @@ struct SegmentOutput {
   int64_t durationFrames = 0;  // exact, from the pts of this and the next IDR
   std::string codecs;          // RFC 6381 string from the SPS
   std::string path;            // set when the segment was also written to disk
+  double ptsOffset = 0;        // seconds: a frame shown at t has PTS t + this in `data`
+  std::vector<uint8_t> data;   // the concatenation of the segment's parts, when there are parts
+};
+
+// One LL-HLS partial segment, emitted as soon as it is muxed (before its segment).
+struct PartOutput {
+  int rendition = 0;
+  int segmentIndex = 0;
+  int index = 0;               // part number within the segment
+  int64_t startFrame = 0;
+  int64_t durationFrames = 0;  // exact, from the pts of the frames it holds
+  bool independent = false;    // starts with the segment's IDR
+  std::vector<uint8_t> data;
+};
+
+// fMP4: ftyp + moov of one rendition, before any of its parts or segments.
+struct InitOutput {
+  int rendition = 0;
+  std::string codecs;
+  std::string path;  // set when written to outputDir too
   std::vector<uint8_t> data;
 };
 
@@ -41,6 +61,8 @@ class PipelineEvents : public WarningSink {
   // Everything is open: inputs, CUDA, the filter graph, every encoder.
   virtual void onReady() {}
   virtual void onSegment(SegmentOutput&& segment) = 0;
+  virtual void onPart(PartOutput&& part) {}
+  virtual void onInit(InitOutput&& init) {}
   // The input queue went from above maxFramesInFlight to at most it.
   virtual void onDrain(size_t queuedFrames) = 0;
   // The PCM queue went from above AudioConfig::maxQueuedSamples to at most it.

@@ -105,6 +105,8 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
     const std::string threads = ":threads=" + std::to_string(x264Threads(config, rendition_));
     setOption(&options, "x264-params", std::string(sameFrameTypes ? "scenecut=0:open-gop=0:b-adapt=0" : "scenecut=0:open-gop=0") + threads);
   }
+  // fMP4 keeps SPS/PPS in the init segment's avcC: the encoder hands them over as extradata.
+  if (config.container == Container::Fmp4) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
   for (const auto& [key, value] : config.encoderOptions) setOption(&options, key.c_str(), value);
   const int opened = avcodec_open2(c, codec, &options);
   ownedOptions.reset(options);
@@ -124,8 +126,13 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
   // A segment's bytes, with MPEG-TS overhead, so its buffer is allocated once.
   const double segmentSeconds = double(config.framesPerSegment) * av_q2d(config.timeBase());
   const double bitsPerSecond = double(c->rc_max_rate) + (audio ? config.audio.bitrateKbps * 1000.0 : 0.0);
-  const size_t expectedBytes = size_t(std::min(bitsPerSecond / 8 * segmentSeconds * 1.1, 256.0 * 1024 * 1024));
-  segmenter_ = std::make_unique<TsSegmenter>(rendition_.name, c, audio ? audio->encoderContext() : nullptr, expectedBytes);
+  expectedSegmentBytes_ = size_t(std::min(bitsPerSecond / 8 * segmentSeconds * 1.1, 256.0 * 1024 * 1024));
+  // Each cut's buffer is sized for what it holds: a part (its Buffer keeps that capacity in JS), or a segment.
+  const int framesPerCut = config.framesPerPart > 0 ? config.framesPerPart : config.framesPerSegment;
+  const size_t expectedCutBytes = expectedSegmentBytes_ / size_t(config.framesPerSegment) * size_t(framesPerCut);
+  segmenter_ = makeSegmenter(config, rendition_.name, c, audio ? audio->encoderContext() : nullptr, expectedCutBytes);
+  // With a global header the SPS is in the extradata, not in the keyframes.
+  if (c->extradata_size > 0) codecs_ = avcCodecString(c->extradata, size_t(c->extradata_size));
 }
 
 RenditionEncoder::~RenditionEncoder() {
@@ -149,6 +156,7 @@ void RenditionEncoder::join() {
 void RenditionEncoder::run() {
   ScopedLogTarget logTarget(events_, "[" + rendition_.name + "] ");
   try {
+    emitInit();
     while (auto frame = queue_.pop()) {
       if (aborted_) return;
       encode(frame->get());
@@ -167,7 +175,13 @@ void RenditionEncoder::run() {
       writeAudioBefore(end);
     }
     std::vector<uint8_t> last = segmenter_->finish();
-    if (segmentHasPackets_) emitSegment(std::move(last), endPts_ - segmentStart_);
+    const bool partLeft = endPts_ > partStart_;  // frames after the last cut (cutIfFull() may have taken them all)
+    if (partLeft) emitPart(std::move(last), endPts_);
+    if (segmentHasPackets_) emitSegment(endPts_ - segmentStart_);
+    // Every packet went out with its part; a trailer the muxer writes after that belongs to no frame.
+    if (!partLeft && !last.empty()) {
+      events_->onWarning("[" + rendition_.name + "] " + std::to_string(last.size()) + " bytes the muxer wrote at the end follow the last part and were left out");
+    }
   } catch (const std::exception& error) {
     onFailure_(error.what());
   }
@@ -265,12 +279,12 @@ void RenditionEncoder::drainPending(bool final) {
         std::none_of(pending_.begin() + 1, pending_.end(), shownBeforeLimit)) {
       break;  // maybe past the end: wait for what follows
     }
-    const int64_t until = isBoundary(packet) ? packet->pts : packet->dts;
+    // The audio before this packet's dts, and before the cut in front of it, goes first.
+    const int64_t until = std::max(packet->dts, cutBefore(packet));
     if (!final && !audio_->track().covers(until, codec_->time_base)) break;
     // shortest: the end may still fall before this frame is over, so it waits until the audio
     // covers all of it (see exactEndAtOrBefore()).
     if (!final && config_.audio.shortest && !audio_->track().covers(packet->pts + 1, codec_->time_base)) break;
-    writeAudioBefore(until);
     writeVideo(packet);
     pending_.pop_front();
   }
@@ -297,37 +311,121 @@ void RenditionEncoder::writeAudioBefore(int64_t videoPts) {
   });
 }
 
-void RenditionEncoder::writeVideo(AVPacket* packet) {
-  // Close the running segment at the next forced IDR. In decode order, every
-  // frame shown before this IDR has already been written.
-  if (isBoundary(packet) && segmentHasPackets_) {
-    const int64_t duration = packet->pts - segmentStart_;
-    emitSegment(segmenter_->cutSegment(), duration);
-    segmentStart_ = packet->pts;
-    segmentHasPackets_ = false;
-  }
-  endPts_ = std::max(endPts_, packet->pts + 1);
-  segmenter_->write(packet, codec_->time_base);
-  segmentHasPackets_ = true;
+// Where a cut goes before `packet`, or -1. At a forced IDR the segment ends (in decode order, every
+// frame shown before the IDR is already written). With parts, a part ends before the packet that
+// would make it longer than framesPerPart, where the frames muxed in this segment are exactly those
+// shown before some pts: a frame boundary in presentation order too. Without B-frames that is
+// exactly every framesPerPart frames; with them, at the last B-frame group that fits (a group
+// longer than a part makes a part of its own).
+int64_t RenditionEncoder::cutBefore(const AVPacket* packet) const {
+  if (!segmentHasPackets_) return -1;
+  if (isBoundary(packet)) return packet->pts;
+  if (config_.framesPerPart == 0) return -1;
+  const bool presentationPrefix = endPts_ - segmentStart_ == segmentFrames_;
+  const bool partFull = packet->pts >= partStart_ + config_.framesPerPart;
+  return presentationPrefix && endPts_ > partStart_ && partFull ? endPts_ : -1;
 }
 
-void RenditionEncoder::emitSegment(std::vector<uint8_t> data, int64_t durationFrames) {
+void RenditionEncoder::writeVideo(AVPacket* packet) {
+  const int64_t cut = cutBefore(packet);
+  if (cut >= 0) {
+    if (audio_) writeAudioBefore(cut);
+    cutAt(cut, isBoundary(packet));
+  }
+  if (audio_) writeAudioBefore(packet->dts);
+  endPts_ = std::max(endPts_, packet->pts + 1);
+  // One frame, in ticks: fMP4 writes each sample's duration, and a fragment is flushed before the
+  // next packet says where this one ends.
+  if (packet->duration <= 0) packet->duration = 1;
+  segmenter_->write(packet, codec_->time_base);
+  segmentHasPackets_ = true;
+  segmentFrames_ += 1;
+  cutIfFull();
+}
+
+// A part or segment whose frames are all muxed is cut at once, not when the next packet arrives:
+// a frame interval (and that frame's encoding) sooner, which is what a low-latency viewer waits on.
+// Only when the audio before its end is there too; otherwise cutBefore() cuts it later.
+void RenditionEncoder::cutIfFull() {
+  if (endPts_ - segmentStart_ != segmentFrames_) return;  // not a presentation-order prefix yet
+  const bool segmentFull = endPts_ == segmentStart_ + config_.framesPerSegment;
+  const bool partFull = config_.framesPerPart > 0 && endPts_ == partStart_ + config_.framesPerPart;
+  if (!segmentFull && !partFull) return;
+  if (audio_) {
+    if (!audio_->track().covers(endPts_, codec_->time_base)) return;
+    writeAudioBefore(endPts_);
+  }
+  cutAt(endPts_, segmentFull);
+}
+
+// Ends the running part at `pts` (and the segment too, when `segmentEnds`).
+void RenditionEncoder::cutAt(int64_t pts, bool segmentEnds) {
+  const bool parts = config_.framesPerPart > 0;
+  if (parts || segmentEnds) emitPart(segmenter_->cut(segmentEnds), pts);
+  if (!segmentEnds) return;
+  emitSegment(pts - segmentStart_);
+  segmentStart_ = pts;
+  partStart_ = pts;
+  partIndex_ = 0;
+  segmentHasPackets_ = false;
+  segmentFrames_ = 0;
+}
+
+// Without parts, the one "part" of a segment is its whole data and no event is sent.
+void RenditionEncoder::emitPart(std::vector<uint8_t> data, int64_t endPts) {
+  if (config_.framesPerPart == 0) {
+    segmentData_ = std::move(data);
+    return;
+  }
+  if (segmentData_.empty()) segmentData_.reserve(expectedSegmentBytes_);
+  segmentData_.insert(segmentData_.end(), data.begin(), data.end());
+  PartOutput part;
+  part.rendition = index_;
+  part.segmentIndex = segmentIndex_;
+  part.index = partIndex_;
+  part.startFrame = partStart_;
+  part.durationFrames = endPts - partStart_;
+  part.independent = partIndex_ == 0;
+  part.data = std::move(data);
+  events_->onPart(std::move(part));
+  partIndex_ += 1;
+  partStart_ = endPts;
+}
+
+std::string RenditionEncoder::writeToOutputDir(const char* what, const std::string& fileName, const std::vector<uint8_t>& data) const {
+  const std::string path = config_.outputDir + "/" + rendition_.name + "/" + fileName;
+  FILE* file = std::fopen(path.c_str(), "wb");
+  const bool written = file && std::fwrite(data.data(), 1, data.size(), file) == data.size();
+  const int writeErrno = errno;
+  if (file && std::fclose(file) != 0 && written) throw FFmpegError(std::string("Cannot write ") + what + " " + path + ": " + std::strerror(errno));
+  if (!written) throw FFmpegError(std::string("Cannot write ") + what + " " + path + ": " + std::strerror(writeErrno));
+  return path;
+}
+
+void RenditionEncoder::emitInit() {
+  if (segmenter_->initSegment().empty()) return;
+  InitOutput init;
+  init.rendition = index_;
+  init.codecs = audio_ ? codecs_ + "," + AacEncoder::kCodecString : codecs_;
+  init.data = segmenter_->initSegment();
+  if (!config_.outputDir.empty()) init.path = writeToOutputDir("init segment", "init.mp4", init.data);
+  events_->onInit(std::move(init));
+}
+
+void RenditionEncoder::emitSegment(int64_t durationFrames) {
   SegmentOutput segment;
   segment.rendition = index_;
   segment.index = segmentIndex_++;
   segment.startFrame = segmentStart_;
   segment.durationFrames = durationFrames;
   segment.codecs = audio_ ? codecs_ + "," + AacEncoder::kCodecString : codecs_;
-  segment.data = std::move(data);
+  segment.ptsOffset = segmenter_->ptsOffsetSeconds();
+  segment.data = std::move(segmentData_);
+  segmentData_.clear();
   if (!config_.outputDir.empty()) {
     char fileName[32];
-    std::snprintf(fileName, sizeof fileName, "segment_%05d.ts", segment.index);
-    segment.path = config_.outputDir + "/" + rendition_.name + "/" + fileName;
-    FILE* file = std::fopen(segment.path.c_str(), "wb");
-    const bool written = file && std::fwrite(segment.data.data(), 1, segment.data.size(), file) == segment.data.size();
-    const int writeErrno = errno;
-    if (file && std::fclose(file) != 0 && written) throw FFmpegError("Cannot write segment " + segment.path + ": " + std::strerror(errno));
-    if (!written) throw FFmpegError("Cannot write segment " + segment.path + ": " + std::strerror(writeErrno));
+    std::snprintf(fileName, sizeof fileName, "segment_%05d.%s", segment.index, segmenter_->segmentExtension());
+    segment.path = writeToOutputDir("segment", fileName, segment.data);
   }
   totals_.segments += 1;
   totals_.bytes += int64_t(segment.data.size());

@@ -14,7 +14,7 @@
 #include "ffmpeg.h"
 #include "log-router.h"
 #include "pipeline-events.h"
-#include "ts-segmenter.h"
+#include "segmenter.h"
 
 namespace abrcast {
 
@@ -48,12 +48,18 @@ class RenditionEncoder {
   void encode(AVFrame* frame);
   void handlePacket(AVPacket* packet);
   bool isBoundary(const AVPacket* packet) const;
+  int64_t cutBefore(const AVPacket* packet) const;
   void writeVideo(AVPacket* packet);
+  void cutAt(int64_t pts, bool segmentEnds);
+  void cutIfFull();
+  void emitPart(std::vector<uint8_t> data, int64_t endPts);
   void writeAudioBefore(int64_t videoPts);
   void drainPending(bool final);
   int64_t exactEndAtOrBefore(int64_t proposed) const;
   void cutPendingAt(int64_t end);
-  void emitSegment(std::vector<uint8_t> data, int64_t durationFrames);
+  void emitSegment(int64_t durationFrames);
+  void emitInit();
+  std::string writeToOutputDir(const char* what, const std::string& fileName, const std::vector<uint8_t>& data) const;
 
   int index_;
   const EncoderConfig& config_;
@@ -64,7 +70,7 @@ class RenditionEncoder {
 
   std::unique_ptr<ScopedLogContext> logContext_;  // x264's own threads log about codec_; freed after it
   CodecContextPtr codec_;
-  std::unique_ptr<TsSegmenter> segmenter_;
+  std::unique_ptr<Segmenter> segmenter_;
   PacketPtr packet_;
   BoundedQueue<FramePtr> queue_;
   std::thread worker_;
@@ -75,6 +81,11 @@ class RenditionEncoder {
   int64_t segmentStart_ = 0;
   int64_t endPts_ = 0;  // pts just past the last frame written
   bool segmentHasPackets_ = false;
+  int64_t segmentFrames_ = 0;  // video packets muxed into the running segment
+  int partIndex_ = 0;          // of the running part within the segment
+  int64_t partStart_ = 0;      // pts of its first frame
+  std::vector<uint8_t> segmentData_;  // the running segment's parts so far
+  size_t expectedSegmentBytes_ = 0;   // bitrate x duration, to size segmentData_ once
   // With audio: video packets (decode order) waiting for the audio that precedes them.
   std::deque<PacketPtr> pending_;
   bool warnedAudioLag_ = false;

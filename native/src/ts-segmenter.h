@@ -1,39 +1,20 @@
-// One MPEG-TS muxer per rendition that writes into memory through a custom
-// AVIOContext. The muxer runs for the whole encode, so timestamps and
-// continuity counters keep running; cutSegment() hands over the bytes written
-// since the previous cut.
+// MPEG-TS segments: every segment starts with PAT/PMT and an IDR, so it decodes on its own; a
+// part is the bytes muxed since the previous cut, so a segment's parts concatenate to it.
 #pragma once
 
-#include <cstdint>
-#include <string>
-#include <vector>
-
-#include "ffmpeg.h"
+#include "segmenter.h"
 
 namespace abrcast {
 
-class TsSegmenter {
+class TsSegmenter : public Segmenter {
  public:
-  // `audioEncoder` (may be null) adds an audio stream next to the video. `expectedSegmentBytes`
-  // sizes each segment's buffer up front (bitrate x duration), so it is not regrown packet by packet.
-  // The PTS in the bytes are the encoder's plus kPtsOffsetSeconds.
   TsSegmenter(const std::string& renditionName, const AVCodecContext* encoder, const AVCodecContext* audioEncoder,
               size_t expectedSegmentBytes = 0);
-  ~TsSegmenter();
-  TsSegmenter(const TsSegmenter&) = delete;
-  TsSegmenter& operator=(const TsSegmenter&) = delete;
 
-  // Muxes a video packet whose timestamps are in `encoderTimeBase`. The caller
-  // keeps the packet (its timestamps are rewritten) and writes in dts order.
-  void write(AVPacket* packet, AVRational encoderTimeBase) { writeTo(stream_, packet, encoderTimeBase); }
-  void writeAudio(AVPacket* packet, AVRational encoderTimeBase) { writeTo(audioStream_, packet, encoderTimeBase); }
-
-  // Flushes the muxer and returns everything written since the previous cut.
-  // The next write starts a segment that carries PAT/PMT again.
-  std::vector<uint8_t> cutSegment();
-
-  // Writes the trailer and returns the last segment's bytes.
-  std::vector<uint8_t> finish();
+  std::vector<uint8_t> cut(bool segmentEnds) override;
+  std::vector<uint8_t> finish() override;
+  double ptsOffsetSeconds() const override { return kPtsOffsetSeconds; }
+  const char* segmentExtension() const override { return "ts"; }
 
   // The muxer's max_delay, as the ffmpeg CLI sets it (-muxdelay 0.7): audio frames are grouped
   // into PES packets of up to this length instead of one PES (and its TS padding) per AAC frame.
@@ -44,22 +25,6 @@ class TsSegmenter {
   // off, as the delay already keeps B-frame DTS and AAC priming above zero), so the offset is the
   // same whatever the encoder, its B-frames or the audio: ffprobe's pts_time = startPts + this.
   static constexpr double kPtsOffsetSeconds = 2 * kMuxDelaySeconds;
-
- private:
-  void writeTo(AVStream* stream, AVPacket* packet, AVRational encoderTimeBase);
-  static int onWrite(void* opaque, const uint8_t* data, int size);
-#if LIBAVFORMAT_VERSION_MAJOR < 61
-  static int onWriteNonConst(void* opaque, uint8_t* data, int size) { return onWrite(opaque, data, size); }
-#endif
-
-  std::string renditionName_;
-  size_t expectedSegmentBytes_;
-  IoContextPtr io_;  // declared first: the format context still points at it until it is freed
-  OutputFormatPtr format_;
-  AVStream* stream_ = nullptr;
-  AVStream* audioStream_ = nullptr;
-  std::vector<uint8_t> pending_;
-  bool trailerWritten_ = false;
 };
 
 }  // namespace abrcast

@@ -12,7 +12,7 @@ import { fileEncoderOptions, probeMediaFile } from './media-file.js';
 import { toNativeConfig } from './native-config.js';
 import { normalizeEncoderOptions, type NormalizedEncoderOptions } from './options.js';
 import type {
-  ActiveEncoder, CudaDeviceFrame, EncodeProgress, EncodeSummary, FileEncoderOptions, LadderEncoderOptions, MediaInfo, Rendition, SegmentEvent,
+  ActiveEncoder, CudaDeviceFrame, EncodeProgress, EncodeSummary, FileEncoderOptions, InitEvent, LadderEncoderOptions, MediaInfo, PartEvent, Rendition, SegmentEvent,
 } from './types.js';
 
 type State = 'open' | 'closing' | 'closed';
@@ -35,6 +35,8 @@ interface Waiter<T> {
 
 export interface LadderEncoderEvents {
   segment: [SegmentEvent];
+  init: [InitEvent];
+  part: [PartEvent];
   /** File input only, a few times a second. */
   progress: [EncodeProgress];
   warning: [string];
@@ -319,11 +321,32 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
         this.#settleReady();
         this.#updateRef();
         return;
+      case 'init': {
+        const init: InitEvent = { rendition: event.rendition, data: event.data, bytes: event.data.length, codecs: event.codecs };
+        if (event.path) init.path = event.path;
+        this.emit('init', init);
+        return;
+      }
+      case 'part': {
+        const tick = this.options.fpsDen / this.options.fpsNum;
+        this.emit('part', {
+          rendition: event.rendition,
+          segmentIndex: event.segmentIndex,
+          partIndex: event.partIndex,
+          startPts: event.startFrame * tick,
+          duration: event.durationFrames * tick,
+          independent: event.independent,
+          bytes: event.data.length,
+          data: event.data,
+        });
+        return;
+      }
       case 'segment': {
         const tick = this.options.fpsDen / this.options.fpsNum;
         const segment: SegmentEvent = {
           rendition: event.rendition,
           index: event.index,
+          container: this.options.container,
           startPts: event.startFrame * tick,
           ptsOffset: event.ptsOffset,
           duration: event.durationFrames * tick,

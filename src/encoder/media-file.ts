@@ -63,11 +63,11 @@ export function wholeFrameSegment(seconds: number, fps: number): number {
 /**
  * LadderEncoder options for encoding `source` as probed: the ladder's source size is the file's
  * (odd sizes lose their last column or row), the rate the file's (see outputFrameRate), the segment
- * duration rounded to whole frames, and the file's own audio unless `options.audio` says otherwise.
+ * and part durations rounded to whole frames, and the file's own audio unless `options.audio` says otherwise.
  */
 export function fileEncoderOptions(source: string, info: MediaInfo, options: FileEncoderOptions = {}): LadderEncoderOptions {
   if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
-  const { fps: fpsOption, live, audio, segmentDuration, ...rest } = options;
+  const { fps: fpsOption, live, audio, segmentDuration, partDuration, ...rest } = options;
   if (fpsOption !== undefined && (!isPositiveFinite(fpsOption) || fpsOption > 240)) {
     throw invalidParameterError('fps', 'number greater than 0 and at most 240', fpsOption);
   }
@@ -84,6 +84,8 @@ export function fileEncoderOptions(source: string, info: MediaInfo, options: Fil
     height,
     fps,
     segmentDuration: wholeFrameSegment(segmentDuration ?? 4, fps),
+    // Whole frames at the file's rate, as for segments; the encoder's own checks refuse a bad value.
+    ...(partDuration !== undefined ? { partDuration: isPositiveFinite(partDuration) ? wholeFrameSegment(partDuration, fps) : partDuration } : {}),
     input: { file: source, live: live ?? false },
     ...(audioOption ? { audio: audioOption } : {}),
   };

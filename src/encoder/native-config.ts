@@ -11,6 +11,8 @@ export function toNativeConfig(options: NormalizedEncoderOptions, encoder: Activ
     fpsDen: options.fpsDen,
     pixelFormat: options.pixelFormat,
     framesPerSegment: options.framesPerSegment,
+    container: options.container,
+    ...(options.framesPerPart !== undefined ? { framesPerPart: options.framesPerPart } : {}),
     encoder,
     x264Preset: options.x264Preset,
     nvencPreset: options.nvencPreset,

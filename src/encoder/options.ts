@@ -2,9 +2,10 @@
 import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
 import { defaultLadder, validateLadder } from './ladder.js';
 import type {
-  AudioOptions, EncoderChoice, FileInputOptions, LadderEncoderOptions, LatencyProfile, PixelFormat, Rendition, ScaleAlgorithm,
+  AudioOptions, Container, EncoderChoice, FileInputOptions, LadderEncoderOptions, LatencyProfile, PixelFormat, Rendition, ScaleAlgorithm,
 } from './types.js';
 
+export const CONTAINERS: readonly Container[] = ['ts', 'fmp4'];
 export const PIXEL_FORMATS: readonly PixelFormat[] = ['rgb24', 'rgba', 'bgra'];
 export const ENCODER_CHOICES: readonly EncoderChoice[] = ['auto', 'x264', 'nvenc'];
 export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'] as const;
@@ -24,6 +25,10 @@ export interface NormalizedEncoderOptions {
   pixelFormat: PixelFormat;
   segmentDuration: number;
   framesPerSegment: number;
+  container: Container;
+  /** Set with partDuration. */
+  partDuration?: number;
+  framesPerPart?: number;
   renditions: Rendition[];
   encoder: EncoderChoice;
   x264Preset: string;
@@ -111,6 +116,17 @@ export function frameRateRational(fps: number): { num: number; den: number } {
   return { num: Math.round(fps * 1000), den: 1000 };
 }
 
+/** `seconds` as a whole number of frames (at least one) at fpsNum/fpsDen, or an error naming `name`. */
+function wholeFrames(name: string, seconds: number, fpsNum: number, fpsDen: number): number {
+  const frames = (seconds * fpsNum) / fpsDen;
+  const whole = Math.round(frames);
+  if (Math.abs(frames - whole) > 1e-6 || whole < 1) {
+    const fps = Number((fpsNum / fpsDen).toFixed(3));
+    throw invalidParameterError(name, `a whole number of frames at ${fps} fps (e.g. ${(Math.max(1, whole) * fpsDen) / fpsNum})`, seconds);
+  }
+  return whole;
+}
+
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !allowed.includes(value as T)) {
@@ -138,15 +154,13 @@ export function normalizeEncoderOptions(options: LadderEncoderOptions): Normaliz
   if (!isPositiveFinite(segmentDuration) || segmentDuration > 60) {
     throw invalidParameterError('segmentDuration', 'number of seconds greater than 0 and at most 60', segmentDuration);
   }
-  const frames = (segmentDuration * fpsNum) / fpsDen;
-  const framesPerSegment = Math.round(frames);
-  if (Math.abs(frames - framesPerSegment) > 1e-6 || framesPerSegment < 1) {
-    throw invalidParameterError(
-      'segmentDuration',
-      `a whole number of frames at ${fps} fps (e.g. ${(Math.max(1, framesPerSegment) * fpsDen) / fpsNum})`,
-      segmentDuration,
-    );
+  const framesPerSegment = wholeFrames('segmentDuration', segmentDuration, fpsNum, fpsDen);
+  const container = oneOf('container', options.container, CONTAINERS, 'ts');
+  const { partDuration } = options;
+  if (partDuration !== undefined && (!isPositiveFinite(partDuration) || partDuration > segmentDuration)) {
+    throw invalidParameterError('partDuration', `number of seconds greater than 0 and at most segmentDuration (${segmentDuration})`, partDuration);
   }
+  const framesPerPart = partDuration === undefined ? undefined : wholeFrames('partDuration', partDuration, fpsNum, fpsDen);
 
   const pixelFormat = oneOf('pixelFormat', options.pixelFormat, PIXEL_FORMATS, 'rgb24');
   const renditions =
@@ -183,10 +197,11 @@ export function normalizeEncoderOptions(options: LadderEncoderOptions): Normaliz
   }
 
   return {
-    width, height, fps, fpsNum, fpsDen, pixelFormat, segmentDuration, framesPerSegment, renditions, encoder,
+    width, height, fps, fpsNum, fpsDen, pixelFormat, segmentDuration, framesPerSegment, container, renditions, encoder,
     x264Preset, nvencPreset, nvencTune, scaleAlgorithm, latency, maxFramesInFlight, ioTimeout, outputDir, cudaFrames,
     frameBytes: width * height * bytesPerPixel(pixelFormat),
     ...(audio ? { audio } : {}),
     ...(input ? { input } : {}),
+    ...(partDuration !== undefined ? { partDuration, framesPerPart } : {}),
   };
 }

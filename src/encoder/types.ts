@@ -4,6 +4,7 @@
 export type PixelFormat = 'rgb24' | 'rgba' | 'bgra';
 export type EncoderChoice = 'auto' | 'x264' | 'nvenc';
 export type ActiveEncoder = 'x264' | 'nvenc';
+export type Container = 'ts' | 'fmp4';
 export type ScaleAlgorithm = 'fast_bilinear' | 'bilinear' | 'bicubic' | 'lanczos' | 'spline' | 'area';
 /** `low`: no lookahead, no B-frames, sliced instead of frame threads (x264 tune=zerolatency; NVENC zerolatency, no output delay). */
 export type LatencyProfile = 'normal' | 'low';
@@ -23,6 +24,20 @@ export interface LadderEncoderOptions {
   pixelFormat?: PixelFormat;
   /** Seconds per segment; `fps * segmentDuration` must be a whole number of frames. */
   segmentDuration?: number;
+  /**
+   * Segment format (default 'ts'). 'fmp4': CMAF, an `init` event per rendition (ftyp + moov), then
+   * segments of moof/mdat fragments; the audio is in the same fragments as the video.
+   */
+  container?: Container;
+  /**
+   * Also cut each segment into LL-HLS partial segments of this many seconds (a whole number of
+   * frames, at most segmentDuration), each sent as a `part` event as soon as it is muxed. A part
+   * ends on a frame boundary in presentation order and is never longer than this. Without
+   * B-frames (NVENC, x264 ultrafast or `latency: 'low'`) every part but a segment's last is exactly
+   * this long; with x264's B-frames a part ends after the last whole B-frame group that fits, so
+   * it can be a few frames shorter. Default: no parts.
+   */
+  partDuration?: number;
   renditions?: Rendition[];
   encoder?: EncoderChoice;
   x264Preset?: string;
@@ -41,7 +56,10 @@ export interface LadderEncoderOptions {
    * to make progress, before the encoder fails naming it (default 30).
    */
   ioTimeout?: number;
-  /** When set, each segment is also written to `outputDir/<rendition>/segment_00000.ts` before its event. */
+  /**
+   * When set, each segment is also written to `outputDir/<rendition>/segment_00000.ts` (`.m4s` for
+   * fmp4, with `init.mp4`) before its event.
+   */
   outputDir?: string;
   /** Sound for every rendition, encoded once as AAC-LC 48 kHz stereo. */
   audio?: AudioOptions;
@@ -141,16 +159,48 @@ export interface AudioPcmOptions extends AudioCommonOptions {
 
 export type AudioOptions = AudioFileOptions | AudioPcmOptions;
 
+/** fmp4: emitted once per rendition, before any of its parts or segments. */
+export interface InitEvent {
+  rendition: string;
+  /** ftyp + moov: the init segment (EXT-X-MAP) every segment and part of the rendition needs. */
+  data: Buffer;
+  bytes: number;
+  /** RFC 6381 codec string, as on SegmentEvent. */
+  codecs: string;
+  /** Set when `outputDir` was given. */
+  path?: string;
+}
+
+/**
+ * With `partDuration`: emitted as each LL-HLS partial segment is muxed, before its segment's
+ * event. A segment's parts, concatenated in order, are byte for byte its `data`.
+ */
+export interface PartEvent {
+  rendition: string;
+  segmentIndex: number;
+  /** Part number within the segment, from 0. */
+  partIndex: number;
+  /** Presentation time of the part's first frame, seconds from the start of the run. */
+  startPts: number;
+  /** Exact duration in seconds; a segment's parts add up to its duration. */
+  duration: number;
+  /** Starts with the segment's IDR (EXT-X-PART INDEPENDENT=YES): the first part of each segment. */
+  independent: boolean;
+  bytes: number;
+  data: Buffer;
+}
+
 /** Emitted once per finished segment of one rendition. */
 export interface SegmentEvent {
   rendition: string;
   index: number;
+  container: Container;
   /** Presentation time of the segment's first frame, seconds from the start of the run. */
   startPts: number;
   /**
-   * Seconds added to every timestamp in the MPEG-TS bytes (the muxer's delay, as the ffmpeg CLI
-   * sets it): the first frame's PTS in `data` is (startPts + ptsOffset) x 90 kHz, modulo 2^33.
-   * The same for every segment, rendition and encoder of a run.
+   * Seconds added to every timestamp in the bytes (for MPEG-TS the muxer's delay, as the ffmpeg
+   * CLI sets it; fmp4 uses the same): the first frame's PTS in `data` is startPts + ptsOffset
+   * (for TS x 90 kHz, modulo 2^33). The same for every segment, rendition and encoder of a run.
    */
   ptsOffset: number;
   /** Exact duration in seconds, from the presentation timestamps. */

@@ -12,6 +12,9 @@ export interface NativeEncoderConfig {
   fpsDen: number;
   pixelFormat: string;
   framesPerSegment: number;
+  container?: 'ts' | 'fmp4';
+  /** LL-HLS parts every this many frames within a segment; absent: no parts. */
+  framesPerPart?: number;
   encoder: 'x264' | 'nvenc';
   x264Preset: string;
   nvencPreset: string;
@@ -46,6 +49,8 @@ export type NativeAudioConfig =
 
 export type NativeEvent =
   | { type: 'ready' }
+  | { type: 'init'; rendition: string; codecs: string; path?: string; data: Buffer }
+  | { type: 'part'; rendition: string; segmentIndex: number; partIndex: number; startFrame: number; durationFrames: number; independent: boolean; data: Buffer }
   | { type: 'segment'; rendition: string; index: number; startFrame: number; durationFrames: number; ptsOffset: number; codecs: string; path?: string; data: Buffer }
   | { type: 'warning'; message: string }
   | { type: 'drain'; queued: number }

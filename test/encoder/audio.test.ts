@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { LadderEncoder, type EncodeSummary, type LadderEncoderOptions, type SegmentEvent } from '../../src/index.js';
+import { LadderEncoder, type Container, type EncodeSummary, type LadderEncoderOptions, type SegmentEvent } from '../../src/index.js';
 import {
   TS_HZ, decodeMonoPcm, makeTone, makeVideoOnly, probeSegmentPackets, rms, toneFrequency, type SegmentPackets,
 } from '../support/audio-probe.js';
 import { FrameGenerator } from '../support/frames.js';
+import { playable } from '../support/media.js';
 
 const FPS = 30;
 const AAC_FRAME = 1024;
@@ -31,7 +32,10 @@ after(() => rm(dir, { recursive: true, force: true }));
 
 interface Run {
   encoder: LadderEncoder;
+  /** Each as a reader sees it alone: fMP4 with its init segment in front. */
   segments: SegmentEvent[];
+  /** A rendition's whole stream: its init segment (fMP4), then every segment's own bytes. */
+  stream: (rendition: string) => Buffer;
   warnings: string[];
   summary: EncodeSummary;
 }
@@ -39,14 +43,21 @@ interface Run {
 /** Encodes `frames` frames; `pcm(i)` (when given) is written after frame i. */
 async function encode(
   audio: LadderEncoderOptions['audio'], frames: number,
-  { pcm, preset = 'veryfast' }: { pcm?: (i: number) => Float32Array | undefined; preset?: string } = {},
+  { pcm, preset = 'veryfast', container = 'ts' }: { pcm?: (i: number) => Float32Array | undefined; preset?: string; container?: Container } = {},
 ): Promise<Run> {
   const encoder = new LadderEncoder({
-    width: WIDTH, height: HEIGHT, fps: FPS, segmentDuration: 1, renditions: LADDER, encoder: 'x264', x264Preset: preset, audio,
+    width: WIDTH, height: HEIGHT, fps: FPS, segmentDuration: 1, renditions: LADDER, encoder: 'x264', x264Preset: preset, audio, container,
   });
   const segments: SegmentEvent[] = [];
   const warnings: string[] = [];
-  encoder.on('segment', (s) => segments.push(s));
+  const inits = new Map<string, Buffer>();
+  encoder.on('init', (i) => inits.set(i.rendition, i.data));
+  // As a reader sees each segment: fMP4 with its init segment in front.
+  const raw: SegmentEvent[] = [];
+  encoder.on('segment', (s) => {
+    raw.push(s);
+    segments.push({ ...s, data: playable(s.data, inits.get(s.rendition)) });
+  });
   encoder.on('warning', (w) => warnings.push(w));
   const generator = new FrameGenerator(WIDTH, HEIGHT);
   for (let i = 0; i < frames; i++) {
@@ -55,7 +66,9 @@ async function encode(
     if (samples) await encoder.writeAudio(samples);
   }
   const summary = await encoder.close();
-  return { encoder, segments, warnings, summary };
+  const stream = (rendition: string) =>
+    playable(Buffer.concat(raw.filter((s) => s.rendition === rendition).map((s) => s.data)), inits.get(rendition));
+  return { encoder, segments, stream, warnings, summary };
 }
 
 function sine(frequency: number, sampleRate: number, channels: number, start: number, count: number): Float32Array {
@@ -114,13 +127,13 @@ function assertInSync(t: RenditionTimeline, label: string): void {
   });
 }
 
-describe('audio from a file', () => {
+for (const container of ['ts', 'fmp4'] as Container[]) describe(`audio from a file, ${container}`, () => {
   let tone: string;
   let result: Run;
   before(async () => {
-    tone = join(dir, 'tone-3s.m4a');
+    tone = join(dir, `tone-3s-${container}.m4a`);
     await makeTone(tone, { seconds: 3, frequency: 440, sampleRate: 44_100 });
-    result = await encode({ source: tone }, 3 * FPS);
+    result = await encode({ source: tone }, 3 * FPS, { container });
   });
 
   test('each segment of each rendition has one AAC-LC and one H.264 stream', async () => {
@@ -150,7 +163,7 @@ describe('audio from a file', () => {
   });
 
   test('the tone survives and the summary counts the audio', async () => {
-    const pcm = await decodeMonoPcm(Buffer.concat(result.segments.filter((s) => s.rendition === 'low').map((s) => s.data)));
+    const pcm = await decodeMonoPcm(result.stream('low'));
     const frequency = toneFrequency(pcm, AAC_RATE, AAC_RATE / 10, pcm.length - AAC_RATE / 10);
     assert.ok(Math.abs(frequency - 440) < 2, `decoded ${frequency} Hz`);
     assert.equal(result.summary.frames, 3 * FPS);
@@ -174,7 +187,7 @@ describe('audio from PCM', () => {
     for (const r of LADDER) {
       const t = await timeline(result.segments, r.name);
       assertInSync(t, r.name);
-      const pcm = await decodeMonoPcm(Buffer.concat(result.segments.filter((s) => s.rendition === r.name).map((s) => s.data)));
+      const pcm = await decodeMonoPcm(result.stream(r.name));
       // Every segment's stretch of sound is the tone, not just the whole.
       for (let second = 0; second < 2; second++) {
         const from = second * AAC_RATE + AAC_FRAME * 2;
@@ -243,7 +256,7 @@ describe('shortest', () => {
     assert.equal(result.summary.audio?.durationSeconds, 2);
     const t = await timeline(result.segments, 'high');
     assertInSync(t, 'high');
-    const pcm = await decodeMonoPcm(Buffer.concat(result.segments.filter((s) => s.rendition === 'high').map((s) => s.data)));
+    const pcm = await decodeMonoPcm(result.stream('high'));
     // lavfi's sine has amplitude 1/8: RMS 0.088.
     assert.ok(rms(pcm, AAC_RATE / 4, AAC_RATE * 3 / 4) > 0.05, 'the tone plays in the first second');
     assert.ok(rms(pcm, AAC_RATE * 5 / 4, AAC_RATE * 7 / 4) < 1e-3, 'silence in the second');

@@ -2,7 +2,7 @@
 // the last segment under `shortest` with x264 B-frames ends exactly (no frame
 // past the end, no gap, the same end in every rendition and in the audio), and
 // startPts + ptsOffset is the PTS of each segment's first frame (issue 14,
-// findings 5 and 6).
+// findings 5 and 6), in both containers (fMP4 read with its init segment).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +12,8 @@ import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { LadderEncoder } from '../../src/index.js';
-import type { EncodeSummary, LadderEncoderOptions, SegmentEvent } from '../../src/encoder/types.js';
+import type { Container, EncodeSummary, LadderEncoderOptions, SegmentEvent } from '../../src/encoder/types.js';
+import { playable } from '../support/media.js';
 
 const run = promisify(execFile);
 const FPS = 30;
@@ -23,7 +24,7 @@ interface ProbedPacket { codec_type: string; pts_time: string; duration_time?: s
 async function probePackets(data: Uint8Array): Promise<ProbedPacket[]> {
   const dir = await mkdtemp(join(tmpdir(), 'abrcast-exact-'));
   try {
-    const path = join(dir, 'segment.ts');
+    const path = join(dir, 'segment');
     await writeFile(path, data);
     const { stdout } = await run('ffprobe', ['-v', 'error', '-of', 'json', '-show_entries', 'packet=codec_type,pts_time,duration_time', '-show_streams', path],
       { maxBuffer: 64 * 1024 * 1024 });
@@ -39,13 +40,18 @@ const threeRungs = [
   { name: '90p', width: 160, height: 90, bitrate: 60 },
 ];
 
-/** 60 frames of moving video; PCM audio for `audioFrames` of them only, written alongside. */
+/**
+ * 60 frames of moving video; PCM audio for `audioFrames` of them only, written alongside. Each
+ * segment's `data` is returned as a reader sees it: fMP4 with its init segment in front.
+ */
 async function encode(options: Partial<LadderEncoderOptions>, audioFrames?: number): Promise<{ segments: SegmentEvent[]; summary: EncodeSummary }> {
   const encoder = new LadderEncoder({
     width: 320, height: 180, fps: FPS, segmentDuration: 1, x264Preset: 'veryfast', encoder: 'x264', renditions: threeRungs, ...options,
   } as LadderEncoderOptions);
   const segments: SegmentEvent[] = [];
-  encoder.on('segment', (s) => segments.push(s));
+  const inits = new Map<string, Buffer>();
+  encoder.on('init', (i) => inits.set(i.rendition, i.data));
+  encoder.on('segment', (s) => segments.push({ ...s, data: playable(s.data, inits.get(s.rendition)) }));
   const frame = Buffer.alloc(320 * 180 * 3);
   for (let i = 0; i < 60; i++) {
     for (let p = 0; p < frame.length; p += 3) frame[p] = (p / 3 + i * 7) & 255;
@@ -55,11 +61,13 @@ async function encode(options: Partial<LadderEncoderOptions>, audioFrames?: numb
   return { segments, summary: await encoder.close() };
 }
 
-describe('the last segment under shortest, with x264 B-frames', () => {
+const CONTAINERS: Container[] = ['ts', 'fmp4'];
+
+for (const container of CONTAINERS) describe(`the last segment under shortest, with x264 B-frames, ${container}`, () => {
   // Ends that fell inside a B-frame group before the fix (a P-frame past the end was kept, with a gap).
-  for (const audioFrames of [41, 42, 45, 49]) {
+  for (const audioFrames of container === 'ts' ? [41, 42, 45, 49] : [42, 49]) {
     test(`audio for ${audioFrames} of 60 frames: every rendition ends on the same frame, exactly, with the audio`, { timeout: 120_000 }, async () => {
-      const { segments, summary } = await encode({ audio: { pcm: { sampleRate: 48_000, channels: 2 } } }, audioFrames);
+      const { segments, summary } = await encode({ audio: { pcm: { sampleRate: 48_000, channels: 2 } }, container }, audioFrames);
       assert.ok(summary.frames <= audioFrames && summary.frames >= audioFrames - 3,
         `ends at most a B-frame group (3 frames) before the audio: ${summary.frames} frames for ${audioFrames} frames of audio`);
       assert.equal(summary.audio?.samples, summary.frames * (48_000 / FPS), 'the audio ends with the video');
@@ -80,14 +88,14 @@ describe('the last segment under shortest, with x264 B-frames', () => {
   }
 });
 
-describe('startPts and the PTS in the bytes', () => {
+for (const container of CONTAINERS) describe(`startPts and the PTS in the bytes, ${container}`, () => {
   const cases: Array<[string, Partial<LadderEncoderOptions>, number | undefined]> = [
     ['x264 with B-frames, no audio', {}, undefined],
     ['x264 with B-frames and PCM audio (AAC priming)', { audio: { pcm: { sampleRate: 48_000, channels: 2 } } }, 60],
   ];
   for (const [name, options, audioFrames] of cases) {
     test(`${name}: each segment's first frame is at startPts + ptsOffset`, { timeout: 120_000 }, async () => {
-      const { segments } = await encode(options, audioFrames);
+      const { segments } = await encode({ ...options, container }, audioFrames);
       assert.ok(segments.length >= 6);
       for (const segment of segments) {
         assert.equal(typeof segment.ptsOffset, 'number', 'ptsOffset is on every segment');

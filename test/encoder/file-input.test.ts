@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 
 import { LadderEncoder } from '../../src/encoder/ladder-encoder.js';
 import { fileEncoderOptions, outputFrameRate, probeMediaFile, wholeFrameSegment } from '../../src/encoder/media-file.js';
+import { normalizeEncoderOptions } from '../../src/encoder/options.js';
 import type { EncodeSummary, SegmentEvent } from '../../src/encoder/types.js';
 import { probeBytes, probeFile } from '../support/media.js';
 
@@ -100,6 +101,14 @@ describe('probeMediaFile', () => {
     assert.equal(outputFrameRate({ fps: 24.999 }), 25);
     assert.equal(outputFrameRate({ fps: 0 }), 30);
     assert.ok(Math.abs(wholeFrameSegment(4, 30000 / 1001) - (120 * 1001) / 30000) < 1e-12);
+  });
+
+  test('parts snap to whole frames at the file\'s rate too, and pass the encoder\'s checks', () => {
+    const info = { width: 320, height: 240, fps: 25, fpsNum: 25, fpsDen: 1, pixelFormat: 'yuv420p', videoCodec: 'h264', hasAudio: false, formatName: 'mov' };
+    const options = fileEncoderOptions('clip.mp4', info, { segmentDuration: 2, partDuration: 1 / 3, container: 'fmp4' });
+    assert.equal(options.partDuration, 8 / 25);
+    assert.equal(options.container, 'fmp4');
+    assert.equal(normalizeEncoderOptions(options).framesPerPart, 8);
   });
 });
 

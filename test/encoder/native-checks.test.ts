@@ -54,6 +54,8 @@ function firstError(events: NativeEvent[]): string | undefined {
 describe('the addon checks its own options', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ['framesPerSegment 0', { framesPerSegment: 0 }, /between 1 and \d+ for native option framesPerSegment but received 0$/],
+    ['framesPerPart 0', { framesPerPart: 0 }, /between 1 and 10 for native option framesPerPart but received 0$/],
+    ['framesPerPart past the segment', { framesPerPart: 11 }, /between 1 and 10 for native option framesPerPart but received 11$/],
     ['width 0', { width: 0 }, /for native option width but received 0$/],
     ['fpsDen 0', { fpsDen: 0 }, /for native option fpsDen but received 0$/],
     ['maxFramesInFlight 0', { maxFramesInFlight: 0 }, /for native option maxFramesInFlight but received 0$/],
@@ -71,6 +73,11 @@ describe('the addon checks its own options', () => {
       });
     });
   }
+
+  test('refuses an unknown container', () => {
+    assert.throws(() => new (loadNativeAddon().NativeLadderEncoder)(nativeConfig({ container: 'mkv' as never }), () => {}),
+      /^TypeError: Expected one of ts, fmp4 for native option container but received mkv$/);
+  });
 
   test('a second start() is an error, not a terminated process', { timeout: 60_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'abrcast-start-twice-'));

@@ -1,37 +1,75 @@
 // The core promise: one 1080p RGB input, the default ladder, segments that
-// start on the same IDR in every rendition and decode on their own.
+// start on the same IDR in every rendition and decode on their own, in both
+// containers (fMP4: each segment with its rendition's init segment).
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { LadderEncoder, type EncodeSummary, type SegmentEvent } from '../../src/index.js';
+import { LadderEncoder, type Container, type EncodeSummary, type InitEvent, type SegmentEvent } from '../../src/index.js';
 import { FrameGenerator } from '../support/frames.js';
-import { probeBytes } from '../support/media.js';
+import { playable, probeBytes } from '../support/media.js';
 
 const FPS = 30;
 const SEGMENT_SECONDS = 1;
 const FRAMES = 75; // two full segments and a half one
 
-describe('1080p rgb24 through the default ladder', () => {
+for (const container of ['ts', 'fmp4'] as Container[]) describe(`1080p rgb24 through the default ladder, ${container}`, () => {
   const segments: SegmentEvent[] = [];
+  const inits = new Map<string, InitEvent>();
+  const order: string[] = [];
   let summary: EncodeSummary;
   let outputDir: string;
   let encoder: LadderEncoder;
+  const bytesOf = (s: SegmentEvent) => playable(s.data, inits.get(s.rendition)?.data);
 
   before(async () => {
     outputDir = await mkdtemp(join(tmpdir(), 'abrcast-segments-'));
     encoder = new LadderEncoder({
       width: 1920, height: 1080, fps: FPS, segmentDuration: SEGMENT_SECONDS,
-      x264Preset: 'ultrafast', encoder: 'x264', outputDir,
+      x264Preset: 'ultrafast', encoder: 'x264', outputDir, container,
     });
-    encoder.on('segment', (s) => segments.push(s));
+    encoder.on('init', (i) => {
+      inits.set(i.rendition, i);
+      order.push(`init ${i.rendition}`);
+    });
+    encoder.on('segment', (s) => {
+      segments.push(s);
+      order.push(`segment ${s.rendition}`);
+    });
     const frames = new FrameGenerator(1920, 1080);
     for (let i = 0; i < FRAMES; i++) await encoder.write(frames.frame(i));
     summary = await encoder.close();
   });
   after(() => rm(outputDir, { recursive: true, force: true }));
+
+  test(container === 'fmp4' ? 'one init segment per rendition (ftyp + moov, no samples), before its segments' : 'no init segments', () => {
+    if (container === 'ts') {
+      assert.equal(inits.size, 0);
+      return;
+    }
+    for (const r of encoder.renditions) {
+      const init = inits.get(r.name);
+      assert.ok(init, `init of ${r.name}`);
+      assert.equal(init.data.subarray(4, 8).toString('latin1'), 'ftyp');
+      assert.ok(init.data.includes('moov'), 'has a moov');
+      assert.ok(!init.data.includes('moof') && !init.data.includes('mdat'), 'has no fragment');
+      assert.equal(init.bytes, init.data.length);
+      assert.ok(order.indexOf(`init ${r.name}`) < order.indexOf(`segment ${r.name}`), `init of ${r.name} comes first`);
+      for (const s of segments.filter((x) => x.rendition === r.name)) assert.equal(s.codecs, init.codecs);
+      assert.equal(init.path, join(outputDir, r.name, 'init.mp4'));
+    }
+  });
+
+  test('every segment says its container; fMP4 segments are moof/mdat fragments', () => {
+    for (const s of segments) {
+      assert.equal(s.container, container);
+      const box = s.data.subarray(4, 8).toString('latin1');
+      if (container === 'fmp4') assert.equal(box, 'moof', `${s.rendition}/${s.index} starts with a moof`);
+      else assert.equal(s.data[0], 0x47, 'TS sync byte');
+    }
+  });
 
   test('every rendition gets the same number of segments', () => {
     const names = encoder.renditions.map((r) => r.name);
@@ -61,7 +99,7 @@ describe('1080p rgb24 through the default ladder', () => {
   test('each segment decodes standalone, starts with a keyframe and has the ladder resolution', async () => {
     const decodedFrames = new Map<string, number>();
     for (const s of segments) {
-      const probe = await probeBytes(s.data);
+      const probe = await probeBytes(bytesOf(s));
       const video = probe.streams.find((st) => st.codec_type === 'video');
       assert.ok(video, `video stream in ${s.rendition}/${s.index}`);
       assert.equal(video.codec_name, 'h264');
@@ -94,7 +132,8 @@ describe('1080p rgb24 through the default ladder', () => {
 
   test('with outputDir, each segment is on disk first, byte for byte', async () => {
     for (const s of segments) {
-      assert.equal(s.path, join(outputDir, s.rendition, `segment_${String(s.index).padStart(5, '0')}.ts`));
+      const extension = container === 'fmp4' ? 'm4s' : 'ts';
+      assert.equal(s.path, join(outputDir, s.rendition, `segment_${String(s.index).padStart(5, '0')}.${extension}`));
       assert.ok((await readFile(s.path!)).equals(s.data));
     }
   });

@@ -28,16 +28,17 @@ describe('native code under sanitizers', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'abrcast-sanitizers-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('TsSegmenter frees its muxer and AVIOContext when the header cannot be written (LeakSanitizer)', { timeout: 180_000 }, () => {
+  test('TsSegmenter and Fmp4Segmenter free their muxer and AVIOContext when the header cannot be written (LeakSanitizer)', { timeout: 180_000 }, () => {
     const binary = join(dir, 'ts-segmenter-leak-check');
     execFileSync('clang++', [
       '-std=c++17', '-g', '-O1', '-fsanitize=address', '-fno-omit-frame-pointer', `-I${join(repoRoot, 'native/src')}`,
-      join(repoRoot, 'native/src/ts-segmenter.cc'), join(repoRoot, 'test/native/ts-segmenter-leak-check.cc'),
+      ...['segmenter.cc', 'ts-segmenter.cc', 'fmp4-segmenter.cc'].map((file) => join(repoRoot, 'native/src', file)),
+      join(repoRoot, 'test/native/ts-segmenter-leak-check.cc'),
       ...pkgConfig('libavformat', 'libavcodec', 'libavutil'), '-o', binary,
     ]);
     const result = spawnSync(binary, { encoding: 'utf8', env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1' } });
     assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
-    assert.match(result.stdout, /header failed 3 times, as expected/);
+    assert.match(result.stdout, /header failed 6 times, as expected/);
     assert.doesNotMatch(result.stderr, /LeakSanitizer|AddressSanitizer/);
   });
 });

@@ -33,30 +33,34 @@ async function withTempFile<T>(data: Uint8Array, name: string, use: (path: strin
   }
 }
 
-/** Streams and packet timestamps (in 1/90000 s) of one segment, read on its own. */
+/**
+ * Streams and packet timestamps of one segment, read on its own (fMP4: with its init segment in
+ * front), in 1/90000 s whatever the container's time base.
+ */
 export async function probeSegmentPackets(data: Uint8Array): Promise<SegmentPackets> {
-  return withTempFile(data, 'segment.ts', async (path) => {
+  return withTempFile(data, 'segment', async (path) => {
     const { stdout, stderr } = await run(
       'ffprobe',
-      ['-v', 'error', '-of', 'json', '-show_streams', '-show_entries', 'packet=stream_index,pts,dts', path],
+      ['-v', 'error', '-of', 'json', '-show_streams', '-show_entries', 'packet=stream_index,pts_time,dts_time', path],
       { maxBuffer: 64 * 1024 * 1024 },
     );
     if (stderr.trim()) throw new Error(`ffprobe reported errors: ${stderr.trim()}`);
     const parsed = JSON.parse(stdout) as {
       streams: Array<SegmentPackets['streams'][number] & { index: number }>;
-      packets?: Array<{ stream_index: number; pts: number; dts: number }>;
+      packets?: Array<{ stream_index: number; pts_time: string; dts_time: string }>;
     };
+    const ticks = (time: string) => Math.round(Number(time) * TS_HZ);
     const typeOf = new Map(parsed.streams.map((s) => [s.index, s.codec_type]));
     const packets = parsed.packets ?? [];
     const pick = (type: string) =>
-      packets.filter((p) => typeOf.get(p.stream_index) === type).map((p) => ({ pts: p.pts, dts: p.dts }));
+      packets.filter((p) => typeOf.get(p.stream_index) === type).map((p) => ({ pts: ticks(p.pts_time), dts: ticks(p.dts_time) }));
     return { streams: parsed.streams, video: pick('video'), audio: pick('audio') };
   });
 }
 
-/** Decodes the audio of MPEG-TS bytes to mono float32 at `sampleRate`. */
+/** Decodes the audio of MPEG-TS (or init + fMP4) bytes to mono float32 at `sampleRate`. */
 export async function decodeMonoPcm(data: Uint8Array, sampleRate = 48_000): Promise<Float32Array> {
-  return withTempFile(data, 'audio.ts', async (path) => {
+  return withTempFile(data, 'audio', async (path) => {
     const { stdout } = await run(
       'ffmpeg',
       ['-v', 'error', '-i', path, '-vn', '-f', 'f32le', '-ac', '1', '-ar', String(sampleRate), '-'],

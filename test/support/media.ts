@@ -41,14 +41,19 @@ export async function probeFile(path: string, { frames = true } = {}): Promise<P
   return { streams: parsed.streams ?? [], frames: parsed.frames ?? [], format: parsed.format };
 }
 
-/** Probes bytes in memory, alone: a segment must decode without its neighbours. */
+/** Probes bytes in memory, alone: a segment must decode without its neighbours (fMP4: init + segment). */
 export async function probeBytes(data: Uint8Array, options?: { frames?: boolean }): Promise<ProbeResult> {
   const dir = await mkdtemp(join(tmpdir(), 'abrcast-probe-'));
   try {
-    const path = join(dir, 'segment.ts');
+    const path = join(dir, 'segment');
     await writeFile(path, data);
     return await probeFile(path, options);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** What a player reads for one segment or part: fMP4 needs its rendition's init segment in front. */
+export function playable(data: Uint8Array, init?: Uint8Array): Buffer {
+  return init ? Buffer.concat([init, data]) : Buffer.from(data);
 }
