@@ -1,7 +1,7 @@
 // Media Playlist serializer (RFC 8216 4.3.3). Pure: model in, text out.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
 import { checkUri, decimalInteger } from './playlist-text.js';
-import type { MediaPlaylist } from './types.js';
+import type { MediaPlaylist, MediaSegment } from './types.js';
 
 /** EXTINF durations are written with this many decimals (decimal-floating-point). */
 export const EXTINF_DECIMALS = 5;
@@ -37,6 +37,30 @@ export function formatExtinfDuration(duration: number): string {
   return duration.toFixed(EXTINF_DECIMALS);
 }
 
+export function programDateTimeLine(name: string, time: unknown): string {
+  if (!(time instanceof Date) || Number.isNaN(time.getTime())) throw invalidParameterError(name, 'valid Date', time);
+  return `#EXT-X-PROGRAM-DATE-TIME:${time.toISOString()}`;
+}
+
+/**
+ * The EXTINF and URI lines of segment `sequence` (its PROGRAM-DATE-TIME, and
+ * in LL-HLS its parts, come before them and are the caller's). Throws a RangeError when the written duration, rounded to the nearest
+ * integer, exceeds the target duration.
+ */
+export function appendSegmentLines(lines: string[], segment: MediaSegment, sequence: number, targetDuration: number): void {
+  if (!isPositiveFinite(segment.duration)) {
+    throw invalidParameterError(`duration of segment ${sequence}`, 'positive number of seconds', segment.duration);
+  }
+  const written = formatExtinfDuration(segment.duration);
+  // Check what a client will read, not the unrounded double.
+  if (Math.round(Number(written)) > targetDuration) {
+    throw new RangeError(
+      `Segment ${sequence} has #EXTINF:${written}, which rounds above #EXT-X-TARGETDURATION:${targetDuration} (RFC 8216 4.3.3.1)`,
+    );
+  }
+  lines.push(`#EXTINF:${written},`, checkUri(`uri of segment ${sequence}`, segment.uri));
+}
+
 /**
  * Writes the playlist. Throws a RangeError when a segment's written duration,
  * rounded to the nearest integer, exceeds the target duration.
@@ -59,24 +83,8 @@ export function serializeMediaPlaylist(playlist: MediaPlaylist): string {
 
   playlist.segments.forEach((segment, position) => {
     const sequence = playlist.mediaSequence + position;
-    if (!isPositiveFinite(segment.duration)) {
-      throw invalidParameterError(`duration of segment ${sequence}`, 'positive number of seconds', segment.duration);
-    }
-    const written = formatExtinfDuration(segment.duration);
-    // Check what a client will read, not the unrounded double.
-    if (Math.round(Number(written)) > playlist.targetDuration) {
-      throw new RangeError(
-        `Segment ${sequence} has #EXTINF:${written}, which rounds above #EXT-X-TARGETDURATION:${targetDuration} (RFC 8216 4.3.3.1)`,
-      );
-    }
-    if (segment.programDateTime !== undefined) {
-      const time = segment.programDateTime;
-      if (!(time instanceof Date) || Number.isNaN(time.getTime())) {
-        throw invalidParameterError(`programDateTime of segment ${sequence}`, 'valid Date', time);
-      }
-      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${time.toISOString()}`);
-    }
-    lines.push(`#EXTINF:${written},`, checkUri(`uri of segment ${sequence}`, segment.uri));
+    if (segment.programDateTime !== undefined) lines.push(programDateTimeLine(`programDateTime of segment ${sequence}`, segment.programDateTime));
+    appendSegmentLines(lines, segment, sequence, playlist.targetDuration);
   });
 
   if (playlist.endList) lines.push('#EXT-X-ENDLIST');
