@@ -206,7 +206,7 @@ export function parseLimit(value: string | undefined): number {
   return parseNumber({ value, source: '--limit' }, 1, 1000, 'runs', true);
 }
 
-/** The <id> argument of `abrcast finalize`. */
+/** The <id> argument of `abrcast resume` (alias finalize). */
 export function checkRunId(id: string): string {
   if (!isValidRunId(id)) {
     throw usageError(invalidParameterError('<id>', 'run id such as rabc234def567', id).message, 'List the runs with `abrcast runs`');
@@ -214,9 +214,9 @@ export function checkRunId(id: string): string {
   return id;
 }
 
-/** --gateway of `abrcast finalize`: an http(s) origin, or undefined for local /ipfs/<cid> paths. */
+/** --gateway of `abrcast resume`: an http(s) origin, or undefined for the run's own URL form. */
 export function parseGateway(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : parseHttpUrl({ value, source: '--gateway' }, 'finalize');
+  return value === undefined ? undefined : parseHttpUrl({ value, source: '--gateway' }, 'resume');
 }
 
 export interface EncodeFlags extends ServiceFlags, ServerFlags {

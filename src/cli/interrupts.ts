@@ -21,7 +21,7 @@ export interface Interrupts {
 export function unfinishedRunMessage(runId: string | undefined): string[] {
   return [
     'error: interrupted again: stopped without finalizing the run',
-    ...(runId ? [`fix: end it later with \`abrcast finalize ${runId}\``] : []),
+    ...(runId ? [`fix: its journal keeps every finished segment; complete it with \`abrcast resume ${runId}\``] : []),
   ];
 }
 

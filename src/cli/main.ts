@@ -162,15 +162,19 @@ ${examples(
     });
 
   const finalize = program
-    .command('finalize')
-    .description('end a live run whose publisher stopped: final playlists with EXT-X-ENDLIST, run marked ended')
+    .command('resume')
+    .alias('finalize')
+    .description('complete a run whose publisher crashed or failed: upload what its journal holds, final playlists with EXT-X-ENDLIST, run marked ended')
     .argument('<id>', 'run id (see `abrcast runs`)')
-    .option('--gateway <url>', 'write https://gateway/ipfs/<cid> URLs instead of the local /ipfs/<cid>');
+    .option('--gateway <url>', "write https://gateway/ipfs/<cid> URLs instead of the run's own form");
   addServiceOptions(finalize)
-    .addHelpText('after', examples('abrcast finalize rabc234def567', 'abrcast finalize rabc234def567 --gateway https://ipfs.io'))
+    .addHelpText('after', `
+The run's journal (<data dir>/journal/<id>) holds every segment finished before the
+crash; they are uploaded and listed in order, then the journal is removed.
+${examples('abrcast resume rabc234def567', 'abrcast finalize rabc234def567 --gateway https://ipfs.io')}`)
     .action(async (id: string, _options, command: Command) => {
       const runId = checkRunId(id);
-      const config = resolveServiceConfig(command.opts(), process.env, 'finalize');
+      const config = resolveServiceConfig(command.opts(), process.env, 'resume');
       const gateway = parseGateway(command.opts<{ gateway?: string }>().gateway);
       const { runFinalize } = await import('./commands/finalize.js');
       setExitCode(await runFinalize(runId, config, gateway, reporterFor(command)));

@@ -24,6 +24,11 @@ export function databaseDir(config: ServiceConfig): string {
   return join(config.dataDir, 'db');
 }
 
+/** Run journals (segments not yet final), one folder per run id. */
+export function journalDir(config: ServiceConfig): string {
+  return join(config.dataDir, 'journal');
+}
+
 export async function openStore(config: ServiceConfig): Promise<ContentStore> {
   if (config.store === 'kubo') {
     const store = new KuboStore({ url: config.kuboUrl });

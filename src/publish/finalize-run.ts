@@ -1,7 +1,9 @@
-// Ends a run whose publishing process died: its last published playlists have
-// no EXT-X-ENDLIST, so players would wait for segments that never come. The
-// registry still knows every uploaded segment, so the final playlists can be
-// rebuilt from it, exactly as the publisher would have written them on close().
+// Ends a run whose publisher stopped without ending it: crashed (its last
+// playlists have no EXT-X-ENDLIST) or failed (ENDLIST on a prefix, segments
+// missing). The registry knows every recorded segment, so the final playlists can
+// be rebuilt from it, as the publisher would have written them on close(), with
+// the run's own start time and URL templates. resumeRun first adds what the
+// run's journal holds.
 import { AbrcastError, invalidParameterError } from '../errors.js';
 import { ContiguousSegments, type UploadedSegment } from '../hls/contiguous-segments.js';
 import { serializeMasterPlaylist } from '../hls/master-playlist.js';
@@ -9,6 +11,7 @@ import { serializeMediaPlaylist, targetDurationFor } from '../hls/media-playlist
 import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
 import type { VariantStream } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
+import type { Rendition } from '../encoder/types.js';
 import { eventMediaPlaylist, qualityEntry } from './playlist-entries.js';
 import type { QualityMap } from './types.js';
 
@@ -23,6 +26,11 @@ export interface FinalizableRegistry {
         segmentDuration: number;
         qualityPlaylists: QualityMap;
         playlistSequence: number;
+        masterCid?: string | null;
+        /** Stored by registries that know them (see NewRun); older runs lack them. */
+        startedAt?: Date | null;
+        segmentUrl?: string | null;
+        playlistUrl?: string | null;
       }
     | undefined
   >;
@@ -36,16 +44,25 @@ export interface FinalizableRegistry {
   markEnded(runId: string): Promise<void>;
 }
 
+export type FinalizeStore = Pick<ContentStore, 'add' | 'cat'> & Partial<Pick<ContentStore, 'releaseVersion'>>;
+
 export interface FinalizeRunOptions {
   registry: FinalizableRegistry;
-  store: Pick<ContentStore, 'add'>;
+  store: FinalizeStore;
   runId: string;
-  /** Segment URL template or function, as given to MultiResolutionHlsOutput (default `{gateway}/ipfs/{cid}`). */
+  /** Segment URL template or function; default: the run's stored template, else `/ipfs/{cid}`. */
   segmentUrl?: string | CidUrl;
-  /** Media playlist URL inside the master (default `{gateway}/ipfs/{cid}`). */
+  /** Media playlist URL inside the master; default: the run's stored template, else `/ipfs/{cid}`. */
   playlistUrl?: string | CidUrl;
   /** Gateway origin for `{gateway}` (default https://ipfs.io). */
   gateway?: string;
+  /** What the run's journal knows, for a run the registry lacks it for (crashed before its first publish, or an older registry). */
+  journal?: {
+    startedAt?: Date;
+    segmentUrl?: string;
+    playlistUrl?: string;
+    renditions?: Array<Rendition & { codecs: string }>;
+  };
 }
 
 export interface FinalizeRunResult {
@@ -66,17 +83,30 @@ function byBitrateDescending([nameA, a]: [string, QualityMap[string]], [nameB, b
  */
 export async function finalizeRun(options: FinalizeRunOptions): Promise<FinalizeRunResult> {
   if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
-  const { registry, store, runId } = options;
-  const segmentUrl = cidUrlResolver({ gateway: options.gateway, template: options.segmentUrl, optionName: 'segmentUrl' });
-  const playlistUrl = cidUrlResolver({ gateway: options.gateway, template: options.playlistUrl, optionName: 'playlistUrl' });
+  const { registry, store, runId, journal = {} } = options;
 
   const run = await registry.getRun(runId);
   if (!run) throw new AbrcastError(`Run ${JSON.stringify(runId)} does not exist`);
-  if (run.status !== 'live') throw new AbrcastError(`Run ${JSON.stringify(runId)} is ${run.status}; only a live run can be finalized`);
-  // Sizes, bitrates and codecs are only known from a publish; without one there is nothing a player could use.
-  const known = Object.entries(run.qualityPlaylists).sort(byBitrateDescending);
+  if (run.status === 'ended') {
+    throw new AbrcastError(`Run ${JSON.stringify(runId)} is ended; only a live or failed run can be finalized`);
+  }
+  const template = (given: string | CidUrl | undefined, stored: string | null | undefined, journaled: string | undefined) =>
+    given ?? stored ?? journaled ?? '/ipfs/{cid}';
+  const segmentUrl = cidUrlResolver({
+    gateway: options.gateway, template: template(options.segmentUrl, run.segmentUrl, journal.segmentUrl), optionName: 'segmentUrl',
+  });
+  const playlistUrl = cidUrlResolver({
+    gateway: options.gateway, template: template(options.playlistUrl, run.playlistUrl, journal.playlistUrl), optionName: 'playlistUrl',
+  });
+  const startTime = run.startedAt ?? journal.startedAt ?? run.createdAt;
+  // Sizes, bitrates and codecs come from a publish, or from the journal; without either nothing could play.
+  const known: [string, { width: number; height: number; bitrate: number; codecs: string; cid?: string }][] =
+    Object.entries(run.qualityPlaylists).sort(byBitrateDescending);
   if (known.length === 0) {
-    throw new AbrcastError(`Run ${JSON.stringify(runId)} never published playlists, so its renditions are unknown`);
+    for (const rendition of journal.renditions ?? []) known.push([rendition.name, rendition]);
+  }
+  if (known.length === 0) {
+    throw new AbrcastError(`Run ${JSON.stringify(runId)} never published playlists and has no journal, so its renditions are unknown`);
   }
 
   const byRendition = new Map(known.map(([name]) => [name, new ContiguousSegments()]));
@@ -92,9 +122,19 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
   const variants: VariantStream[] = [];
   for (const [name, stored] of known) {
     const listed = byRendition.get(name)!.listed();
+    if (stored.cid) {
+      // RFC 8216 6.2.1: a published playlist may only grow. A hole in the registry must not shorten it.
+      const published = countSegments(new TextDecoder().decode(await store.cat(stored.cid)));
+      if (listed.length < published) {
+        throw new AbrcastError(
+          `Run ${JSON.stringify(runId)}: the registry lists ${listed.length} contiguous segment(s) of ${name}, but a ` +
+            `published playlist already listed ${published}; finalizing would shorten it (resume from the run's journal records the rest)`,
+        );
+      }
+    }
     if (listed.length === 0) continue;
     const text = serializeMediaPlaylist(
-      eventMediaPlaylist({ targetDuration, segments: listed, segmentUrl, endList: true, startedAt: run.createdAt }),
+      eventMediaPlaylist({ targetDuration, segments: listed, segmentUrl, endList: true, startedAt: startTime, segmentDuration: run.segmentDuration }),
     );
     const cid = await store.add(encode(text));
     const entry = qualityEntry({
@@ -112,5 +152,16 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
     throw new AbrcastError(`Run ${JSON.stringify(runId)} published newer playlists meanwhile; is its publisher still running?`);
   }
   await registry.markEnded(runId);
+  // The versions the registry named before are superseded (linear storage, as while live).
+  const superseded = [run.masterCid, ...known.map(([, stored]) => stored.cid)];
+  const kept = new Set([masterCid, ...Object.values(qualities).map((quality) => quality.cid)]);
+  for (const cid of superseded) {
+    if (cid && !kept.has(cid)) await store.releaseVersion?.(cid).catch(() => undefined);
+  }
   return { masterCid, qualities };
+}
+
+/** Media segments in a media playlist's text: one EXTINF each. */
+function countSegments(text: string): number {
+  return text.match(/^#EXTINF:/gm)?.length ?? 0;
 }

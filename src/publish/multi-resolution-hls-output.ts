@@ -3,33 +3,53 @@
 // The Node counterpart of the Python original's MultiResolutionHLSOutput.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 import { LadderEncoder } from '../encoder/ladder-encoder.js';
 import type { CudaDeviceFrame, EncodeSummary, EncoderChoice, FileInputOptions, PixelFormat, Rendition, SegmentEvent } from '../encoder/types.js';
 import { AbrcastError, invalidParameterError, withCallSiteStack } from '../errors.js';
 import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
+import { defaultJournalDir, SegmentJournal, type JournalSegment } from '../journal/segment-journal.js';
+import { isTransientRegistryError } from '../registry/registry-errors.js';
 import type { ContentStore } from '../store/content-store.js';
 import { HeliaStore } from '../store/helia-store.js';
+import { OrderedLane } from './ordered-lane.js';
 import { PlaylistPublisher } from './playlist-publisher.js';
-import type { PublishedVersion, QualityMap, RunRecorder } from './types.js';
+import type { MissingSegment, PublishedVersion, QualityMap, RunRecorder } from './types.js';
 import { UploadIncompleteError, UploadQueue, type RetryOptions, type UploadQueueStats } from './upload-queue.js';
+
+/** Default journalLimitBytes: 4 GiB of segments waiting for upload. */
+export const DEFAULT_JOURNAL_LIMIT_BYTES = 4 * 1024 ** 3;
 
 export interface MultiResolutionHlsOutputOptions {
   sourceSize: [number, number];
   fps: number;
   /** Seconds per segment (default 4, as in the Python original). */
   segmentDuration?: number;
-  /** When set, segments are also written under it, and spooled uploads go to `<outputDir>/.spool`. */
+  /** When set, segments are also written under it (`<outputDir>/<rendition>/segment_00000.ts`); the journal then uses those files instead of a copy. */
   outputDir?: string;
+  /**
+   * Where run journals live (default ~/.abrcast/journal): each finished segment is
+   * fsync'd to `<journalDir>/<runId>/` before it is queued for upload, so a crash
+   * loses nothing `abrcast resume <runId>` cannot finish. Removed when the run ends complete.
+   */
+  journalDir?: string;
+  /**
+   * Most bytes of segments waiting for upload the journal may hold (default 4 GiB). Over
+   * it, write() waits for uploads; after closeDeadlineMs it rejects with JournalFullError.
+   */
+  journalLimitBytes?: number;
   /** Where segments and playlists go; default: the embedded Helia store under ~/.abrcast/ipfs. */
   store?: ContentStore;
-  /** Gateway origin for segment and playlist URLs (default https://ipfs.io). */
+  /** Gateway origin for `{gateway}` in segment and playlist URLs (default https://ipfs.io). */
   gateway?: string;
-  /** Segment URL: a template with {cid} (and {gateway}), or a function; default `{gateway}/ipfs/{cid}`. */
+  /**
+   * Segment URL: a template with {cid} (and {gateway}), or a function. Default: with the
+   * embedded store and no gateway, the server-relative `/ipfs/{cid}` (players resolve it against
+   * the playlist's URL, i.e. the gateway of the server that serves the run; a local blockstore
+   * announces nothing to public gateways); otherwise `{gateway}/ipfs/{cid}`.
+   */
   segmentUrl?: string | CidUrl;
-  /** Media playlist URL inside the IPFS master playlist; default `{gateway}/ipfs/{cid}`. */
+  /** Media playlist URL inside the IPFS master playlist; default as segmentUrl. */
   playlistUrl?: string | CidUrl;
   /** Called after every publish with the master CID and the per-quality info, as in the Python original. */
   onPlaylistUpdate?: (masterCid: string, qualities: QualityMap) => void | Promise<void>;
@@ -55,7 +75,7 @@ export interface MultiResolutionHlsOutputOptions {
   uploadConcurrency?: number;
   /** Backoff between upload attempts (default: 250 ms doubling to 10 s, full jitter). */
   uploadRetry?: RetryOptions;
-  /** How long close() keeps retrying uploads before it reports what failed (default 60 s). */
+  /** How long close() keeps retrying uploads and registry writes before it reports what failed (default 60 s). */
   closeDeadlineMs?: number;
 }
 
@@ -67,11 +87,9 @@ export interface HlsOutputSummary extends EncodeSummary {
   uploads: UploadQueueStats;
 }
 
-interface SegmentMeta {
-  rendition: string;
-  index: number;
-  duration: number;
-}
+type SegmentMeta = JournalSegment;
+
+const templateOf = (url: string | CidUrl | undefined) => (typeof url === 'string' ? url : undefined);
 
 export interface MultiResolutionHlsOutputEvents {
   segment: [SegmentEvent];
@@ -89,11 +107,23 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   readonly #publisher: PlaylistPublisher;
   readonly #registry?: RunRecorder;
   readonly #playlistUrl: CidUrl;
+  readonly #urlTemplates: { segmentUrl?: string; playlistUrl?: string };
   readonly #closeDeadlineMs: number;
+  readonly #journalDir: string;
+  readonly #journalLimitBytes: number;
   readonly #onPlaylistUpdate?: MultiResolutionHlsOutputOptions['onPlaylistUpdate'];
   readonly #segmentCids: Record<string, Record<number, string>> = {};
-  readonly #sideErrors: string[] = [];
+  /** Registry writes, in the order of events (segments, then the publish that lists them). */
+  readonly #registryLane: OrderedLane;
+  /** onPlaylistUpdate calls, in publish order. */
+  readonly #callbackLane: OrderedLane;
+  /** Errors that leave the run incomplete (a segment not journaled, a registry write lost). */
+  readonly #failures: string[] = [];
+  #journal?: SegmentJournal;
+  /** Journal appends in encoder order: a segment is queued (and its event emitted) once durable. */
+  #journaling: Promise<void> = Promise.resolve();
   #started?: Promise<void>;
+  #startedAt?: Date;
   #runId?: string;
   #closing?: Promise<HlsOutputSummary>;
 
@@ -109,9 +139,27 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       throw invalidParameterError('closeDeadlineMs', 'number of at least 0', closeDeadlineMs);
     }
     this.#closeDeadlineMs = closeDeadlineMs;
+    const journalLimitBytes = options.journalLimitBytes ?? DEFAULT_JOURNAL_LIMIT_BYTES;
+    if (typeof journalLimitBytes !== 'number' || !(journalLimitBytes > 0)) {
+      throw invalidParameterError('journalLimitBytes', 'positive number of bytes', journalLimitBytes);
+    }
+    this.#journalLimitBytes = journalLimitBytes;
+    const journalDir = options.journalDir ?? defaultJournalDir();
+    if (typeof journalDir !== 'string' || journalDir.length === 0) throw invalidParameterError('journalDir', 'non-empty string path', journalDir);
+    this.#journalDir = journalDir;
     const segmentDuration = options.segmentDuration ?? 4;
-    const segmentUrl = cidUrlResolver({ gateway: options.gateway, template: options.segmentUrl, optionName: 'segmentUrl' });
-    this.#playlistUrl = cidUrlResolver({ gateway: options.gateway, template: options.playlistUrl, optionName: 'playlistUrl' });
+
+    this.#ownsStore = options.store === undefined;
+    this.store = options.store ?? new HeliaStore();
+    // A local blockstore announces nothing: its segments play only through the server's own gateway.
+    const defaultTemplate = this.store.kind === 'helia' && options.gateway === undefined ? '/ipfs/{cid}' : undefined;
+    const segmentTemplate = options.segmentUrl ?? defaultTemplate;
+    const playlistTemplate = options.playlistUrl ?? defaultTemplate;
+    const segmentUrl = cidUrlResolver({ gateway: options.gateway, template: segmentTemplate, optionName: 'segmentUrl' });
+    this.#playlistUrl = cidUrlResolver({ gateway: options.gateway, template: playlistTemplate, optionName: 'playlistUrl' });
+    const expand = (template: string | CidUrl | undefined) =>
+      typeof template === 'function' ? undefined : (template ?? '{gateway}/ipfs/{cid}').replaceAll('{gateway}', (options.gateway ?? 'https://ipfs.io').replace(/\/+$/, ''));
+    this.#urlTemplates = { segmentUrl: expand(segmentTemplate), playlistUrl: expand(playlistTemplate) };
 
     this.encoder = new LadderEncoder({
       width: sourceSize[0], height: sourceSize[1], fps: options.fps, segmentDuration,
@@ -121,12 +169,19 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       ...(options.input !== undefined ? { input: options.input } : {}),
       ...(options.audioSource !== undefined ? { audio: { source: options.audioSource } } : {}),
     });
-    this.#ownsStore = options.store === undefined;
-    this.store = options.store ?? new HeliaStore();
     this.#registry = options.registry;
     this.#runId = options.runId;
     this.#onPlaylistUpdate = options.onPlaylistUpdate;
 
+    const onRetry = (what: string, attempt: number, error: unknown) => this.emit('retry', { what, attempt, error });
+    this.#registryLane = new OrderedLane({
+      isTransient: isTransientRegistryError,
+      onRetry,
+      onFailed: (what, error) => this.#fail(`Cannot ${what}: ${(error as Error).message}`),
+    });
+    this.#callbackLane = new OrderedLane({
+      onFailed: (what, error) => this.emit('warning', `${what} threw: ${(error as Error).message}`),
+    });
     this.#publisher = new PlaylistPublisher({
       store: this.store,
       renditions: this.encoder.renditions,
@@ -135,26 +190,19 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       segmentUrl,
       playlistUrl: this.#playlistUrl,
       onPublished: (version) => this.#onPublished(version),
-      onRetry: (what, attempt, error) => this.emit('retry', { what, attempt, error }),
+      onRetry,
     });
-    const spoolDir = options.outputDir
-      ? join(options.outputDir, '.spool')
-      : join(tmpdir(), `abrcast-spool-${randomBytes(6).toString('hex')}`);
     this.#queue = new UploadQueue<SegmentMeta>({
       store: this.store,
       concurrency: options.uploadConcurrency,
       retry: options.uploadRetry,
-      spoolDir,
-      onUploaded: (job, cid) => this.#onUploaded(job.meta, cid, job.byteLength),
+      onUploaded: (job, cid) => this.#onUploaded(job.meta, cid),
       onRetry: (job, attempt, error) => this.emit('retry', { what: job.key, attempt, error }),
     });
 
     this.encoder.on('segment', (segment) => {
       this.#publisher.setCodecs(segment.rendition, segment.codecs);
-      this.#queue.enqueue(`${segment.rendition}/${segment.index}`, segment.data, {
-        rendition: segment.rendition, index: segment.index, duration: segment.duration,
-      });
-      this.emit('segment', segment);
+      this.#journaling = this.#journaling.then(() => this.#accept(segment));
     });
     this.encoder.on('warning', (message) => this.emit('warning', message));
   }
@@ -163,9 +211,14 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     return this.encoder.renditions;
   }
 
-  /** The run's id in the registry, once the first write created it. */
+  /** The run's id (in the registry, and of its journal), once start() created the run. */
   get runId(): string | undefined {
     return this.#runId;
+  }
+
+  /** Where this run's journal is, once started. */
+  get journalPath(): string | undefined {
+    return this.#journal?.dir;
   }
 
   /** CID of the newest master playlist. */
@@ -187,31 +240,30 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     return this.#queue.stats();
   }
 
-  /** Creates the run in the registry (if any). write() does this on first use. File input: then starts decoding. */
+  /** Creates the run (registry, journal). write() does this on first use. File input: then starts decoding. */
   start(): Promise<void> {
-    this.#started ??= this.#createRun().then(() => {
-      if (!this.encoder.fromFile) return;
-      this.#publisher.setStartTime(new Date());
-      this.encoder.start();
-    });
+    this.#started ??= (async () => {
+      this.#startedAt = new Date();
+      this.#publisher.setStartTime(this.#startedAt);
+      await this.#createRun();
+      if (this.encoder.fromFile) this.encoder.start();
+    })();
     return this.#started;
   }
 
   async write(frame: Uint8Array | Uint8ClampedArray | CudaDeviceFrame): Promise<void> {
-    if (!this.#started) {
-      this.#publisher.setStartTime(new Date());
-      await this.start();
-    } else {
-      await this.#started;
-    }
+    await this.start();
+    // Backpressure: a store that falls behind fills the journal up to its limit, then slows the producer.
+    await this.#journal!.waitForRoom(this.#closeDeadlineMs);
     return this.encoder.write(frame);
   }
 
   /**
    * Flushes the encoder, waits for every upload (retrying until the close
    * deadline), publishes the final playlists with EXT-X-ENDLIST and marks the
-   * run ended. Segments that could not be uploaded are listed in the error,
-   * with where their bytes were kept; the run is then marked failed.
+   * run ended. A run with segments that could not be uploaded still ends (ENDLIST
+   * on what is listed), is marked failed with the missing segments, and keeps its
+   * journal for `abrcast resume`; the error says so.
    */
   close(): Promise<HlsOutputSummary> {
     const callSite = new Error();
@@ -222,35 +274,60 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   }
 
   async #close(): Promise<HlsOutputSummary> {
-    await this.start().catch(() => undefined);
     let failure: Error | undefined;
+    await this.start().catch((error: Error) => {
+      failure = error;
+    });
     let summary: EncodeSummary | undefined;
     try {
       summary = await this.encoder.close();
     } catch (error) {
-      failure = error as Error;
+      failure ??= error as Error;
     }
+    await this.#journaling;
     this.#publisher.setDeadline(Date.now() + this.#closeDeadlineMs);
+    let missing: MissingSegment[] = [];
     try {
       await this.#queue.close({ deadlineMs: this.#closeDeadlineMs });
     } catch (error) {
+      if (error instanceof UploadIncompleteError) {
+        missing = error.failures.map(({ meta }) => {
+          const { rendition, index } = meta as SegmentMeta;
+          return { rendition, index };
+        });
+        this.emit('warning', `${missing.length} upload(s) did not finish; ending the run on the segments listed so far`);
+      }
       failure ??= error as Error;
-      if (!(error instanceof UploadIncompleteError)) this.#sideErrors.push((error as Error).message);
     }
+    // The final playlists get a window of their own: a store back by now still ends the run for players.
+    const deadline = Date.now() + this.#closeDeadlineMs;
+    this.#publisher.setDeadline(deadline);
     try {
-      // ENDLIST only when every produced segment is listed.
-      await this.#publisher.publish(!failure);
+      // Always ENDLIST: players stop polling; a later resume only appends what is missing.
+      await this.#publisher.publish(true);
     } catch (error) {
       failure ??= new AbrcastError(`Cannot publish the final playlists: ${(error as Error).message}`, { cause: error });
     }
-    if (!failure && this.#sideErrors.length > 0) {
-      failure = new AbrcastError(`Publishing reported errors:\n  ${this.#sideErrors.join('\n  ')}`);
+    this.#registryLane.setDeadline(deadline);
+    await this.#registryLane.drain();
+    if (!failure && this.#failures.length > 0) {
+      failure = new AbrcastError(`Run ${this.#runId} is incomplete:\n  ${this.#failures.join('\n  ')}`);
+    }
+    if (failure && this.#journal) {
+      failure.message += `\nEvery finished segment is kept in ${this.#journal.dir}; \`abrcast resume ${this.#runId}\` uploads and lists them.`;
     }
     if (this.#registry && this.#runId) {
-      await (failure ? this.#registry.markFailed(this.#runId, failure.message) : this.#registry.markEnded(this.#runId)).catch(
-        (error: Error) => { failure ??= new AbrcastError(`Cannot record the end of run ${this.#runId}: ${error.message}`); },
+      const runId = this.#runId;
+      const registry = this.#registry;
+      const message = failure?.message;
+      const recorded = await this.#registryLane.push(`record the end of run ${runId}`, () =>
+        message === undefined ? registry.markEnded(runId) : registry.markFailed(runId, message, missing),
       );
+      if (!recorded && !failure) failure = new AbrcastError(this.#failures[this.#failures.length - 1]);
     }
+    this.#callbackLane.setDeadline(deadline);
+    await this.#callbackLane.drain();
+    if (this.#journal) await (failure ? this.#journal.close() : this.#journal.remove()).catch(() => undefined);
     if (this.#ownsStore) await this.store.close().catch(() => undefined);
     if (failure) throw failure;
     return {
@@ -264,43 +341,89 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   }
 
   async #createRun(): Promise<void> {
-    if (!this.#registry) return;
-    const { width, height, fps, segmentDuration } = this.encoder.options;
-    const run = await this.#registry.createRun({ id: this.#runId, width, height, fps, segmentDuration });
-    this.#runId = run.id;
+    const { width, height, fps, segmentDuration, renditions } = this.encoder.options;
+    const startedAt = this.#startedAt!;
+    if (this.#registry) {
+      const run = await this.#registry.createRun({ id: this.#runId, width, height, fps, segmentDuration, startedAt, ...this.#urlTemplates });
+      this.#runId = run.id;
+    }
+    this.#runId ??= `r${randomBytes(8).toString('hex')}`;
+    this.#journal = await SegmentJournal.create(
+      this.#journalDir,
+      { runId: this.#runId, startedAt: startedAt.toISOString(), width, height, fps, segmentDuration, renditions: [...renditions], ...this.#urlTemplates },
+      this.#journalLimitBytes,
+    );
   }
 
-  async #onUploaded(meta: SegmentMeta, cid: string, bytes: number): Promise<void> {
+  /** A finished segment: durable in the journal, then queued for upload, then announced. */
+  async #accept(segment: SegmentEvent): Promise<void> {
+    const key = `${segment.rendition}/${segment.index}`;
+    try {
+      const entry = await this.#journal!.append(segment);
+      this.#queue.enqueue(key, { byteLength: entry.bytes, read: () => this.#journal!.read(entry) }, entry);
+    } catch (error) {
+      // Not durable: still upload it from memory, and report the run incomplete for a crash-safe record.
+      this.#fail(`Cannot journal segment ${key}: ${(error as Error).message}`);
+      this.#queue.enqueue(key, segment.data, {
+        rendition: segment.rendition, index: segment.index, duration: segment.duration, bytes: segment.data.byteLength,
+        codecs: segment.codecs, path: '', kept: true,
+      });
+    }
+    if (this.encoder.fromFile && this.#journal!.pendingBytes > this.#journalLimitBytes) {
+      // File input cannot be slowed by write(): wait here, and stop reading the file if no room comes.
+      await this.#journal!.waitForRoom(this.#closeDeadlineMs).catch((error: Error) => {
+        this.#fail(error.message);
+        this.encoder.stopInput();
+      });
+    }
+    this.emit('segment', segment);
+  }
+
+  async #onUploaded(meta: SegmentMeta, cid: string): Promise<void> {
     (this.#segmentCids[meta.rendition] ??= {})[meta.index] = cid;
     this.emit('uploaded', { rendition: meta.rendition, index: meta.index, cid });
-    if (this.#registry && this.#runId) {
-      await this.#registry
-        .recordSegment(this.#runId, { rendition: meta.rendition, index: meta.index, cid, duration: meta.duration, bytes })
-        .catch((error: Error) => this.#report(`Cannot record segment ${meta.rendition}/${meta.index}: ${error.message}`));
+    if (meta.path) {
+      await this.#journal!.markUploaded(meta, cid).catch((error: Error) =>
+        this.emit('warning', `Cannot note the upload of ${meta.rendition}/${meta.index} in the journal: ${error.message}`),
+      );
+    }
+    const registry = this.#registry;
+    const runId = this.#runId;
+    if (registry && runId) {
+      const segment = { rendition: meta.rendition, index: meta.index, cid, duration: meta.duration, bytes: meta.bytes };
+      void this.#registryLane.push(`record segment ${meta.rendition}/${meta.index}`, () => registry.recordSegment(runId, segment));
     }
     await this.#publisher
-      .segmentUploaded(meta.rendition, { index: meta.index, cid, duration: meta.duration, bytes })
-      .catch((error: Error) => this.#report(`Cannot publish playlists: ${error.message}`));
+      .segmentUploaded(meta.rendition, { index: meta.index, cid, duration: meta.duration, bytes: meta.bytes })
+      .catch((error: Error) => this.emit('warning', `Cannot publish playlists: ${error.message}`));
   }
 
-  async #onPublished(version: PublishedVersion): Promise<void> {
-    if (this.#registry && this.#runId) {
-      await this.#registry
-        .publishPlaylists(this.#runId, version.masterCid, version.qualities, { sequence: version.sequence })
-        .catch((error: Error) => this.#report(`Cannot record playlists of run ${this.#runId}: ${error.message}`));
-    }
+  /** Called on the publish chain: hands the version to the lanes and returns at once. */
+  #onPublished(version: PublishedVersion): void {
     this.emit('publish', version);
-    if (this.#onPlaylistUpdate) {
-      try {
-        await this.#onPlaylistUpdate(version.masterCid, version.qualities);
-      } catch (error) {
-        this.#report(`onPlaylistUpdate threw: ${(error as Error).message}`);
-      }
+    const registry = this.#registry;
+    const runId = this.#runId;
+    const releaseOlder = () =>
+      this.#publisher.releaseUpTo(version.sequence).catch((error: Error) =>
+        this.emit('warning', `Cannot release older playlist versions: ${error.message}`),
+      );
+    if (registry && runId) {
+      // The server reads playlists by the CIDs the registry names, so older versions go only once it names newer ones.
+      void this.#registryLane.push(`record playlists ${version.sequence} of run ${runId}`, async () => {
+        await registry.publishPlaylists(runId, version.masterCid, version.qualities, { sequence: version.sequence });
+        await releaseOlder();
+      });
+    } else {
+      void this.#registryLane.push('release older playlist versions', releaseOlder);
+    }
+    const onPlaylistUpdate = this.#onPlaylistUpdate;
+    if (onPlaylistUpdate) {
+      void this.#callbackLane.push('onPlaylistUpdate', () => onPlaylistUpdate(version.masterCid, version.qualities));
     }
   }
 
-  #report(message: string): void {
-    this.#sideErrors.push(message);
+  #fail(message: string): void {
+    this.#failures.push(message);
     this.emit('warning', message);
   }
 }

@@ -2,6 +2,10 @@
 // order; each rendition lists only its contiguous prefix, and a publish
 // happens once per segment index: when index k is uploaded in every
 // rendition, the changed media playlists go to the store, then the master.
+// When publishing falls behind, queued publishes merge into one (the newest
+// state wins); every version still only grows. Each playlist version is a
+// store "version": older ones are released once nothing names them
+// (releaseUpTo), so storage stays linear in the run's length.
 import type { Rendition } from '../encoder/types.js';
 import { commonListedCount, ContiguousSegments, type UploadedSegment } from '../hls/contiguous-segments.js';
 import { serializeMasterPlaylist } from '../hls/master-playlist.js';
@@ -13,8 +17,11 @@ import { eventMediaPlaylist, qualityEntry } from './playlist-entries.js';
 import { addWithRetry } from './store-retry.js';
 import type { PublishedVersion, QualityMap } from './types.js';
 
+/** What the publisher needs of a store; without the version methods every version is kept. */
+export type PublisherStore = Pick<ContentStore, 'add'> & Partial<Pick<ContentStore, 'addVersion' | 'releaseVersion'>>;
+
 export interface PlaylistPublisherOptions {
-  store: Pick<ContentStore, 'add'>;
+  store: PublisherStore;
   renditions: readonly Rendition[];
   fps: number;
   segmentDuration: number;
@@ -35,11 +42,22 @@ interface RenditionState {
   publishedText?: string;
 }
 
+/** One stored playlist version and the publish that first used it. */
+interface StoredVersion {
+  cid: string;
+  sequence: number;
+}
+
 export class PlaylistPublisher {
   readonly targetDuration: number;
   readonly #options: PlaylistPublisherOptions;
   readonly #states: Map<string, RenditionState>;
   #chain: Promise<unknown> = Promise.resolve();
+  /** A publish waiting for the chain: later requests join it instead of queueing another. */
+  #queued?: Promise<void>;
+  #finalRequested = false;
+  /** Stored versions not yet released, per playlist ('' is the master), oldest first. */
+  readonly #versions = new Map<string, StoredVersion[]>();
   #publishedIndexCount = 0;
   #sequence = 0;
   #latest?: PublishedVersion;
@@ -84,11 +102,39 @@ export class PlaylistPublisher {
     return this.#chain.then(() => undefined);
   }
 
-  /** Publishes what is listed now; `final` adds EXT-X-ENDLIST. */
+  /**
+   * Publishes what is listed when the chain gets to it; `final` adds EXT-X-ENDLIST.
+   * Requests made while one waits are merged into it.
+   */
   publish(final: boolean): Promise<void> {
-    const run = this.#chain.then(() => this.#publishNow(final));
-    this.#chain = run.catch(() => undefined);
-    return run;
+    if (final) this.#finalRequested = true;
+    if (!this.#queued) {
+      const run = this.#chain.then(() => {
+        this.#queued = undefined;
+        return this.#publishNow(this.#finalRequested);
+      });
+      this.#queued = run;
+      this.#chain = run.catch(() => undefined);
+    }
+    return this.#queued;
+  }
+
+  /**
+   * Releases every stored playlist version older than the ones publish `sequence`
+   * used: call once nothing names them any more (the registry recorded `sequence`).
+   */
+  async releaseUpTo(sequence: number): Promise<void> {
+    const release = this.#options.store.releaseVersion?.bind(this.#options.store);
+    if (!release) return;
+    const stale: StoredVersion[] = [];
+    for (const versions of this.#versions.values()) {
+      let kept = -1;
+      for (let i = 0; i < versions.length && versions[i].sequence <= sequence; i += 1) kept = i;
+      if (kept > 0) stale.push(...versions.splice(0, kept));
+    }
+    // A CID still in use elsewhere (identical playlists) is not released: Kubo's pins are not counted.
+    const live = new Set([...this.#versions.values()].flatMap((versions) => versions.map((version) => version.cid)));
+    for (const { cid } of stale) if (!live.has(cid)) await release(cid);
   }
 
   #state(rendition: string): RenditionState {
@@ -119,7 +165,7 @@ export class PlaylistPublisher {
       if (listed.length === 0) continue;
       if (final || listed.length !== state.publishedCount || !state.publishedCid) {
         const text = serializeMediaPlaylist(this.#mediaPlaylist(listed, final));
-        state.publishedCid = await this.#add(text, `${state.rendition.name} playlist`);
+        state.publishedCid = await this.#addVersion(state.rendition.name, text, `${state.rendition.name} playlist`);
         state.publishedText = text;
         state.publishedCount = listed.length;
       }
@@ -134,9 +180,13 @@ export class PlaylistPublisher {
       variants.push(entry.variant);
     }
     const masterText = serializeMasterPlaylist({ independentSegments: true, variants });
-    const masterCid = await this.#add(masterText, 'master playlist');
+    const masterCid = await this.#addVersion('', masterText, 'master playlist');
     this.#publishedIndexCount = Math.max(this.#publishedIndexCount, common);
     this.#sequence += 1;
+    for (const versions of this.#versions.values()) {
+      const newest = versions[versions.length - 1];
+      if (newest.sequence === 0) newest.sequence = this.#sequence;
+    }
     const version: PublishedVersion = { sequence: this.#sequence, final, masterCid, masterText, qualities, media };
     this.#latest = version;
     await this.#options.onPublished(version);
@@ -149,10 +199,17 @@ export class PlaylistPublisher {
     });
   }
 
-  #add(text: string, what: string): Promise<string> {
-    return addWithRetry(this.#options.store, new TextEncoder().encode(text), {
+  /** Stores one playlist version; its publish sequence is set once the master of that publish is stored. */
+  async #addVersion(slot: string, text: string, what: string): Promise<string> {
+    const { store } = this.#options;
+    const add = store.addVersion ? store.addVersion.bind(store) : store.add.bind(store);
+    const cid = await addWithRetry(add, new TextEncoder().encode(text), {
       deadline: () => this.#deadline,
       onRetry: (attempt, error) => this.#options.onRetry?.(what, attempt, error),
     });
+    const versions = this.#versions.get(slot) ?? [];
+    this.#versions.set(slot, versions);
+    versions.push({ cid, sequence: 0 });
+    return cid;
   }
 }

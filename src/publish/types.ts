@@ -18,13 +18,31 @@ export interface QualityInfo {
 
 export type QualityMap = Record<string, QualityInfo>;
 
+/** A segment a failed run could not upload. */
+export interface MissingSegment {
+  rendition: string;
+  index: number;
+}
+
 /** Where a publisher records a run: RunRegistry from src/registry fits. */
 export interface RunRecorder {
-  createRun(run: { id?: string; width: number; height: number; fps: number; segmentDuration: number }): Promise<{ id: string }>;
+  createRun(run: {
+    id?: string;
+    width: number;
+    height: number;
+    fps: number;
+    segmentDuration: number;
+    /** Wall-clock time of the first frame: the origin of EXT-X-PROGRAM-DATE-TIME. */
+    startedAt?: Date;
+    /** URL templates the publisher used (absent when a function was given). */
+    segmentUrl?: string;
+    playlistUrl?: string;
+  }): Promise<{ id: string }>;
+  /** Idempotent: the publisher retries after timeouts. */
   recordSegment(runId: string, segment: { rendition: string; index: number; cid: string; duration: number; bytes: number }): Promise<void>;
   publishPlaylists(runId: string, masterCid: string, qualities: QualityMap, options?: { sequence?: number }): Promise<unknown>;
   markEnded(runId: string): Promise<void>;
-  markFailed(runId: string, error: string): Promise<void>;
+  markFailed(runId: string, error: string, missing?: MissingSegment[]): Promise<void>;
 }
 
 /** One published version of the stream's playlists. */

@@ -1,9 +1,9 @@
 // Uploads segment bytes to the content store with bounded concurrency, retrying with
 // backoff for as long as the queue is open: a live stream must not lose a segment
-// because the store was briefly down. Bytes over the memory budget wait on disk.
+// because the store was briefly down. A job holds a way to read its bytes (from the
+// journal on disk), not the bytes, so a long outage costs disk, not memory.
 import { AbrcastError, describeValue, invalidParameterError, isInteger } from '../errors.js';
 import type { ContentStore } from '../store/content-store.js';
-import { Spool } from './spool.js';
 
 /** The part of a content store the queue uses. */
 export type UploadStore = Pick<ContentStore, 'add'>;
@@ -28,15 +28,17 @@ export interface UploadJob<M> {
   readonly attempts: number;
 }
 
+/** Where a job's bytes are read from on each attempt. */
+export interface ByteSource {
+  readonly byteLength: number;
+  read(): Promise<Uint8Array>;
+}
+
 export interface UploadQueueOptions<M> {
   store: UploadStore;
   /** Uploads running at once (default 4). */
   concurrency?: number;
   retry?: RetryOptions;
-  /** Bytes of queued jobs kept in memory; jobs beyond it are written to spoolDir (default 256 MiB). */
-  memoryLimitBytes?: number;
-  /** Where spooled bytes are kept; created when first needed. */
-  spoolDir: string;
   /** Called once per job, after its upload succeeded. A returned promise is awaited by close(). */
   onUploaded: (job: UploadJob<M>, cid: string) => void | Promise<void>;
   /** Called after each failed attempt, before the retry delay. */
@@ -50,41 +52,32 @@ export interface UploadQueueStats {
   uploaded: number;
   /** Failed attempts that were (or are to be) retried. */
   retries: number;
-  /** Bytes of unfinished jobs kept in memory. */
-  heldBytes: number;
-  /** Bytes of unfinished jobs kept (or being written) in spool files. */
-  spooledBytes: number;
+  /** Bytes of unfinished jobs. */
+  pendingBytes: number;
 }
 
 /** One job that close() gave up on. */
-export interface UploadFailure {
+export interface UploadFailure<M = unknown> {
   key: string;
+  meta: M;
   /** The last attempt's error, or why there was none. */
   error: unknown;
   attempts: number;
   byteLength: number;
   /** True when an attempt was still running at the deadline (its outcome is ignored). */
   inFlight: boolean;
-  /** The file that holds the job's bytes. */
-  spoolPath?: string;
-  /** Set when the bytes could not be written to disk; they are then in `bytes`. */
-  spoolError?: unknown;
-  bytes?: Uint8Array;
 }
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : describeValue(error));
 
-/** close() reached its deadline with uploads unfinished; every one is listed with where its bytes are. */
+/** close() reached its deadline with uploads unfinished; every one is listed. */
 export class UploadIncompleteError extends AbrcastError {
   readonly failures: readonly UploadFailure[];
 
   constructor(failures: readonly UploadFailure[]) {
-    const lines = failures.map((failure) => {
-      const kept = failure.spoolPath
-        ? `bytes kept at ${failure.spoolPath}`
-        : `bytes NOT on disk (${errorMessage(failure.spoolError)}), kept in memory on this error`;
-      return `  ${failure.key}: ${errorMessage(failure.error)} after ${failure.attempts} attempt(s); ${kept}`;
-    });
+    const lines = failures.map(
+      (failure) => `  ${failure.key}: ${errorMessage(failure.error)} after ${failure.attempts} attempt(s)`,
+    );
     super(`${failures.length} upload(s) did not finish before the close deadline:\n${lines.join('\n')}`);
     this.name = 'UploadIncompleteError';
     this.failures = failures;
@@ -125,14 +118,8 @@ interface Job<M> {
   readonly key: string;
   readonly meta: M;
   readonly byteLength: number;
+  readonly source: ByteSource;
   attempts: number;
-  /** In memory until its spool file is complete. */
-  bytes?: Uint8Array;
-  /** Which stats counter holds the job's bytes. */
-  where: 'memory' | 'disk';
-  spoolPath?: string;
-  spooling?: Promise<void>;
-  spoolError?: unknown;
   lastError?: unknown;
   uploading: boolean;
   retryTimer?: NodeJS.Timeout;
@@ -140,7 +127,7 @@ interface Job<M> {
 
 interface SideError {
   key: string;
-  stage: 'onUploaded' | 'onRetry' | 'spool cleanup';
+  stage: 'onUploaded' | 'onRetry';
   error: unknown;
 }
 
@@ -151,8 +138,6 @@ export class UploadQueue<M = undefined> {
   readonly #store: UploadStore;
   readonly #concurrency: number;
   readonly #retry: Required<RetryOptions>;
-  readonly #memoryLimitBytes: number;
-  readonly #spool: Spool;
   readonly #onUploaded: UploadQueueOptions<M>['onUploaded'];
   readonly #onRetry: UploadQueueOptions<M>['onRetry'];
 
@@ -168,61 +153,43 @@ export class UploadQueue<M = undefined> {
   #inFlight = 0;
   #uploaded = 0;
   #retries = 0;
-  #heldBytes = 0;
-  #spooledBytes = 0;
+  #pendingBytes = 0;
   #closing: Promise<void> | undefined;
   /** Set at the close deadline: nothing more starts, late outcomes are ignored. */
   #halted = false;
 
   constructor(options: UploadQueueOptions<M>) {
     if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
-    const { store, concurrency = 4, memoryLimitBytes = 256 * 1024 * 1024, spoolDir, onUploaded, onRetry } = options;
+    const { store, concurrency = 4, onUploaded, onRetry } = options;
     if (typeof store !== 'object' || store === null || typeof store.add !== 'function') {
       throw invalidParameterError('store', 'object with an add(bytes) method', store);
     }
     if (!isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
       throw invalidParameterError('concurrency', 'integer between 1 and 1024', concurrency);
     }
-    if (!isInteger(memoryLimitBytes) || memoryLimitBytes < 0) {
-      throw invalidParameterError('memoryLimitBytes', 'integer of at least 0', memoryLimitBytes);
-    }
-    if (typeof spoolDir !== 'string' || spoolDir.length === 0) {
-      throw invalidParameterError('spoolDir', 'non-empty string', spoolDir);
-    }
     if (typeof onUploaded !== 'function') throw invalidParameterError('onUploaded', 'function', onUploaded);
     if (onRetry !== undefined && typeof onRetry !== 'function') throw invalidParameterError('onRetry', 'function', onRetry);
     this.#store = store;
     this.#concurrency = concurrency;
     this.#retry = checkRetry(options.retry);
-    this.#memoryLimitBytes = memoryLimitBytes;
-    this.#spool = new Spool(spoolDir);
     this.#onUploaded = onUploaded;
     this.#onRetry = onRetry;
   }
 
   /**
-   * Accepts `bytes` for upload under `key` (unique among unfinished jobs). The bytes
-   * are kept by reference, not copied: do not change them afterwards.
+   * Accepts bytes for upload under `key` (unique among unfinished jobs): either the
+   * bytes themselves (kept by reference until uploaded: do not change them), or a
+   * source that reads them on each attempt.
    */
-  enqueue(key: string, bytes: Uint8Array, meta: M): void {
+  enqueue(key: string, bytes: Uint8Array | ByteSource, meta: M): void {
     if (this.#closing) throw new AbrcastError(`UploadQueue is closed; cannot enqueue ${key}`);
     if (typeof key !== 'string' || key.length === 0) throw invalidParameterError('key', 'non-empty string', key);
-    if (!(bytes instanceof Uint8Array)) throw invalidParameterError('bytes', 'Uint8Array', bytes);
+    const source = toSource(bytes);
     if (this.#outstanding.has(key)) throw new AbrcastError(`Upload ${key} is already queued`);
 
-    const job: Job<M> = {
-      seq: this.#nextSeq++,
-      key,
-      meta,
-      byteLength: bytes.byteLength,
-      attempts: 0,
-      bytes,
-      where: 'memory',
-      uploading: false,
-    };
+    const job: Job<M> = { seq: this.#nextSeq++, key, meta, byteLength: source.byteLength, source, attempts: 0, uploading: false };
     this.#outstanding.set(key, job);
-    if (this.#heldBytes + job.byteLength > this.#memoryLimitBytes) this.#spoolOut(job);
-    else this.#heldBytes += job.byteLength;
+    this.#pendingBytes += job.byteLength;
     this.#ready.push(job);
     this.#pump();
   }
@@ -233,16 +200,15 @@ export class UploadQueue<M = undefined> {
       inFlight: this.#inFlight,
       uploaded: this.#uploaded,
       retries: this.#retries,
-      heldBytes: this.#heldBytes,
-      spooledBytes: this.#spooledBytes,
+      pendingBytes: this.#pendingBytes,
     };
   }
 
   /**
    * Stops accepting jobs and waits, retrying meanwhile, until every upload and its
-   * onUploaded callback finished, or `deadlineMs` passed. At the deadline, writes
-   * every unfinished job's bytes to the spool and rejects with UploadIncompleteError.
-   * Rejects with an AggregateError when callbacks or spool cleanup failed. Idempotent.
+   * onUploaded callback finished, or `deadlineMs` passed. At the deadline, rejects
+   * with UploadIncompleteError listing every unfinished job. Rejects with an
+   * AggregateError when callbacks failed. Idempotent.
    */
   close({ deadlineMs = 30_000 }: { deadlineMs?: number } = {}): Promise<void> {
     if (!this.#closing) {
@@ -264,7 +230,7 @@ export class UploadQueue<M = undefined> {
     ]);
     clearTimeout(deadlineTimer);
     if (!allUploaded) {
-      const failures = await this.#halt();
+      const failures = this.#halt();
       await this.#settled();
       throw new UploadIncompleteError(failures);
     }
@@ -273,7 +239,7 @@ export class UploadQueue<M = undefined> {
       const list = this.#sideErrors.map((side) => `${side.key} (${side.stage}): ${errorMessage(side.error)}`);
       throw new AggregateError(
         this.#sideErrors.map((side) => side.error),
-        `${this.#sideErrors.length} upload callback(s) or cleanup(s) failed: ${list.join('; ')}`,
+        `${this.#sideErrors.length} upload callback(s) failed: ${list.join('; ')}`,
       );
     }
   }
@@ -291,9 +257,7 @@ export class UploadQueue<M = undefined> {
     job.attempts += 1;
     let cid: string;
     try {
-      // bytes is only dropped once the spool file is complete, so one of the two is there.
-      const bytes = job.bytes ?? (await this.#spool.read(job.spoolPath!));
-      cid = await this.#store.add(bytes);
+      cid = await this.#store.add(await job.source.read());
       if (typeof cid !== 'string' || cid.length === 0) {
         throw new AbrcastError(`store.add returned ${describeValue(cid)} instead of a CID string`);
       }
@@ -341,23 +305,15 @@ export class UploadQueue<M = undefined> {
 
   #complete(job: Job<M>, cid: string): void {
     this.#outstanding.delete(job.key);
-    if (job.where === 'disk') this.#spooledBytes -= job.byteLength;
-    else this.#heldBytes -= job.byteLength;
+    this.#pendingBytes -= job.byteLength;
     this.#uploaded += 1;
     const uploadedJob = view(job);
-    job.bytes = undefined;
 
     const settle = (async () => {
       try {
         await this.#onUploaded(uploadedJob, cid);
       } catch (error) {
         this.#sideErrors.push({ key: job.key, stage: 'onUploaded', error });
-      }
-      await job.spooling;
-      if (job.spoolPath) {
-        await this.#spool.remove(job.spoolPath).catch((error: unknown) => {
-          this.#sideErrors.push({ key: job.key, stage: 'spool cleanup', error });
-        });
       }
     })();
     this.#settling.add(settle);
@@ -370,29 +326,6 @@ export class UploadQueue<M = undefined> {
     }
   }
 
-  /** Moves a job's bytes to a spool file; they stay in memory until the file is complete. */
-  #spoolOut(job: Job<M>): Promise<void> {
-    const bytes = job.bytes!;
-    job.where = 'disk';
-    this.#spooledBytes += job.byteLength;
-    job.spooling = this.#spool.write(job.key, bytes).then(
-      (path) => {
-        job.spoolPath = path;
-        job.bytes = undefined;
-      },
-      (error: unknown) => {
-        // Keep the bytes in memory rather than lose them; close() reports the spool error.
-        job.spoolError = error;
-        if (this.#outstanding.get(job.key) === job) {
-          this.#spooledBytes -= job.byteLength;
-          this.#heldBytes += job.byteLength;
-        }
-        job.where = 'memory';
-      },
-    );
-    return job.spooling;
-  }
-
   #whenIdle(): Promise<void> {
     if (this.#outstanding.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
@@ -402,35 +335,29 @@ export class UploadQueue<M = undefined> {
     while (this.#settling.size > 0) await Promise.all(this.#settling);
   }
 
-  /** Stops all work and makes sure every unfinished job's bytes are on disk. */
-  async #halt(): Promise<UploadFailure[]> {
+  /** Stops all work; lists every unfinished job. */
+  #halt(): UploadFailure<M>[] {
     this.#halted = true;
     this.#ready.length = 0;
     const jobs = [...this.#outstanding.values()];
     for (const job of jobs) clearTimeout(job.retryTimer);
-    return Promise.all(
-      jobs.map(async (job): Promise<UploadFailure> => {
-        await job.spooling;
-        if (!job.spoolPath) {
-          job.spoolError = undefined;
-          await this.#spoolOut(job);
-        }
-        const failure: UploadFailure = {
-          key: job.key,
-          error:
-            job.lastError ??
-            new AbrcastError(job.attempts === 0 ? 'never attempted: every upload slot stayed busy' : 'first attempt still running'),
-          attempts: job.attempts,
-          byteLength: job.byteLength,
-          inFlight: job.uploading,
-        };
-        if (job.spoolPath) failure.spoolPath = job.spoolPath;
-        else {
-          failure.spoolError = job.spoolError;
-          failure.bytes = job.bytes;
-        }
-        return failure;
-      }),
-    );
+    return jobs.map((job) => ({
+      key: job.key,
+      meta: job.meta,
+      error:
+        job.lastError ??
+        new AbrcastError(job.attempts === 0 ? 'never attempted: every upload slot stayed busy' : 'first attempt still running'),
+      attempts: job.attempts,
+      byteLength: job.byteLength,
+      inFlight: job.uploading,
+    }));
   }
+}
+
+function toSource(bytes: Uint8Array | ByteSource): ByteSource {
+  if (bytes instanceof Uint8Array) return { byteLength: bytes.byteLength, read: () => Promise.resolve(bytes) };
+  if (typeof bytes === 'object' && bytes !== null && isInteger(bytes.byteLength) && bytes.byteLength >= 0 && typeof bytes.read === 'function') {
+    return bytes;
+  }
+  throw invalidParameterError('bytes', 'Uint8Array or { byteLength, read() }', bytes);
 }

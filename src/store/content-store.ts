@@ -13,6 +13,16 @@ export interface ContentStore {
   readonly kind: 'kubo' | 'helia';
   /** Imports `bytes` as one UnixFS file under the unixfs-v1-2025 profile, keeps it (pinned), returns its base32 CIDv1. */
   add(bytes: Uint8Array): Promise<string>;
+  /**
+   * Like add(), for one version of something that changes (a live playlist): it is
+   * kept until releaseVersion() names it, so a long run keeps only its newest versions.
+   */
+  addVersion(bytes: Uint8Array): Promise<string>;
+  /**
+   * Stops keeping `cid`, an older version added by addVersion() that nothing names
+   * any more. Blocks that anything else still uses stay. Unknown CIDs are left alone.
+   */
+  releaseVersion(cid: string): Promise<void>;
   /** The whole file. */
   cat(cid: string): Promise<Uint8Array>;
   /** The file, or the inclusive `range` of it, as it is read (for HTTP Range answers). */

@@ -1,10 +1,13 @@
 // The embedded default store: UnixFS over a plain directory of blocks, no daemon
-// and no libp2p. Blocks are never garbage-collected, so whatever was added stays
-// until the directory is removed: that is this store's "pin".
+// and no libp2p. What add() stores stays until the directory is removed: that is
+// this store's "pin". Versions (addVersion) are the exception: releaseVersion()
+// deletes the blocks that only that version uses, so a live run's many playlist
+// versions do not pile up.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { unixfs, type AddOptions, type UnixFS } from '@helia/unixfs';
 import { FsBlockstore } from 'blockstore-fs';
+import { CID } from 'multiformats/cid';
 import { AbrcastError, invalidParameterError } from '../errors.js';
 import { StoreUnavailableError, type ByteRange, type ContentStore } from './content-store.js';
 import { assertBytes, collectBytes, parseCid, toOffsetLength } from './store-arguments.js';
@@ -103,12 +106,69 @@ interface OpenStore {
   fs: UnixFS;
 }
 
+type BlockPut = FsBlockstore['put'];
+
+/**
+ * Which blocks addVersion() wrote, so releaseVersion() can delete them. A block is
+ * only ever deleted when this process created it for versions alone: one that was
+ * on disk before (another run, a segment) or that add() also wrote is never counted.
+ */
+class VersionBlocks {
+  /** Version root -> the blocks each of its imports counted (the same bytes may be added as two versions). */
+  readonly #roots = new Map<string, string[][]>();
+  /** Block -> how many live versions use it. */
+  readonly #uses = new Map<string, number>();
+
+  /** Records a version's blocks: `created` were new on disk, `existing` were there already. */
+  addVersion(root: string, created: Iterable<string>, existing: Iterable<string>): void {
+    const counted: string[] = [];
+    for (const block of created) {
+      this.#uses.set(block, (this.#uses.get(block) ?? 0) + 1);
+      counted.push(block);
+    }
+    for (const block of existing) {
+      const uses = this.#uses.get(block);
+      if (uses === undefined) continue; // someone else's block: never ours to delete
+      this.#uses.set(block, uses + 1);
+      counted.push(block);
+    }
+    const imports = this.#roots.get(root) ?? [];
+    imports.push(counted);
+    this.#roots.set(root, imports);
+  }
+
+  /** A permanent add() wrote or reused these: they must outlive every version. */
+  pin(blocks: Iterable<string>): void {
+    for (const block of blocks) this.#uses.delete(block);
+  }
+
+  /** Drops one version of `root`: one use of each of its blocks; returns those no version uses any more. */
+  release(root: string): string[] {
+    const imports = this.#roots.get(root);
+    const blocks = imports?.pop();
+    if (!blocks) return [];
+    if (imports!.length === 0) this.#roots.delete(root);
+    const unused: string[] = [];
+    for (const block of blocks) {
+      const uses = this.#uses.get(block);
+      if (uses === undefined) continue;
+      if (uses > 1) this.#uses.set(block, uses - 1);
+      else {
+        this.#uses.delete(block);
+        unused.push(block);
+      }
+    }
+    return unused;
+  }
+}
+
 export class HeliaStore implements ContentStore {
   readonly kind = 'helia' as const;
   readonly dir: string;
   readonly profile: UnixfsProfile;
   private opening: Promise<OpenStore> | undefined;
   private closed = false;
+  private readonly versions = new VersionBlocks();
 
   constructor(options: HeliaStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
@@ -145,10 +205,41 @@ export class HeliaStore implements ContentStore {
   }
 
   async add(bytes: Uint8Array): Promise<string> {
+    const { root, created, existing } = await this.importBytes(bytes);
+    this.versions.pin([...created, ...existing]);
+    return root;
+  }
+
+  async addVersion(bytes: Uint8Array): Promise<string> {
+    const { root, created, existing } = await this.importBytes(bytes);
+    this.versions.addVersion(root, created, existing);
+    return root;
+  }
+
+  async releaseVersion(cid: string): Promise<void> {
+    parseCid(cid);
+    const unused = this.versions.release(cid);
+    if (unused.length === 0) return;
+    const { blockstore } = await this.ready();
+    for (const block of unused) await blockstore.delete(CID.parse(block));
+  }
+
+  /** Imports `bytes`, noting which blocks were new on disk and which were there already. */
+  private async importBytes(bytes: Uint8Array): Promise<{ root: string; created: Set<string>; existing: Set<string> }> {
     assertBytes(bytes);
-    const { fs } = await this.ready();
-    const cid = await fs.addBytes(bytes, heliaImporterOptions(this.profile));
-    return cid.toString();
+    const { blockstore } = await this.ready();
+    const created = new Set<string>();
+    const existing = new Set<string>();
+    const put: BlockPut = async (cid, block, options) => {
+      const key = cid.toString();
+      if (!created.has(key) && !existing.has(key)) {
+        (await blockstore.has(cid)) ? existing.add(key) : created.add(key);
+      }
+      return blockstore.put(cid, block, options);
+    };
+    const recording = { get: blockstore.get.bind(blockstore), has: blockstore.has.bind(blockstore), put };
+    const root = await unixfs({ blockstore: recording }).addBytes(bytes, heliaImporterOptions(this.profile));
+    return { root: root.toString(), created, existing };
   }
 
   async cat(cid: string): Promise<Uint8Array> {

@@ -112,7 +112,31 @@ export class KuboStore implements ContentStore {
     await this.call((signal) => this.client.version({ signal }));
   }
 
-  async add(bytes: Uint8Array): Promise<string> {
+  add(bytes: Uint8Array): Promise<string> {
+    return this.importBytes(bytes);
+  }
+
+  addVersion(bytes: Uint8Array): Promise<string> {
+    return this.importBytes(bytes);
+  }
+
+  /**
+   * Unpins `cid`; `repo gc` (or Kubo's automatic GC) then frees its blocks, except
+   * those another pin still reaches. Not `pin update`: the new version is pinned from
+   * its add on, since a server may read the older one until the registry names the newer.
+   */
+  async releaseVersion(cid: string): Promise<void> {
+    const parsed = parseCid(cid);
+    try {
+      await this.call((signal) => this.client.pin.rm(parsed, { signal, recursive: true }));
+    } catch (error) {
+      // Already unpinned (a repeat after a timeout whose first attempt went through).
+      if (error instanceof Error && error.name === 'HTTPError' && /not pinned/i.test(error.message)) return;
+      throw error;
+    }
+  }
+
+  private async importBytes(bytes: Uint8Array): Promise<string> {
     assertBytes(bytes);
     const profile = this.profile;
     // Fields kubo-rpc-client does not type still reach the RPC: it kebab-cases every

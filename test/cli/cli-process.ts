@@ -46,8 +46,9 @@ export class CliProcess {
   readonly #lineWaiters = new Set<() => void>();
   readonly lines: string[] = [];
 
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Runs `script` (default the CLI) with `args`. */
+  constructor(args: string[], env: NodeJS.ProcessEnv, script = MAIN) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let partial = '';
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;

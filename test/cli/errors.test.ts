@@ -129,7 +129,7 @@ describe('abrcast errors', () => {
     const top = await runCli(['--help'], env, 30_000);
     assert.equal(top.code, 0);
     for (const code of ['0', '1', '2', '3', '130']) assert.match(top.stdout, new RegExp(`^\\s+${code}\\s+\\S`, 'm'));
-    for (const command of ['demo', 'serve', 'runs', 'finalize', 'encode']) {
+    for (const command of ['demo', 'serve', 'runs', 'resume', 'finalize', 'encode']) {
       const help = await runCli([command, '--help'], env, 30_000);
       assert.equal(help.code, 0, command);
       assert.match(help.stdout, /Examples:\n\s+\$ abrcast /, `${command} --help has examples`);

@@ -30,7 +30,7 @@ const [dir] = process.argv.slice(1);
 const registry = await openRegistry({ databaseUrl: '', dataDir: dir + '/db' });
 const store = new HeliaStore({ dir: dir + '/ipfs' });
 const output = new MultiResolutionHlsOutput({
-  sourceSize: [320, 180], fps: 30, segmentDuration: 1, encoder: 'x264', x264Preset: 'ultrafast', store, registry,
+  sourceSize: [320, 180], fps: 30, segmentDuration: 1, encoder: 'x264', x264Preset: 'ultrafast', store, registry, journalDir: dir + '/journal',
   renditions: [{ name: 'high', width: 320, height: 180, bitrate: 500 }, { name: 'low', width: 160, height: 90, bitrate: 200 }],
 });
 output.on('publish', (version) => console.log(JSON.stringify({ runId: output.runId, sequence: version.sequence })));
@@ -90,7 +90,8 @@ describe('finalizeRun after the publisher was killed', () => {
 
   test('the killed run was left live, without ENDLIST', async () => {
     assert.equal(beforeFinalize.status, 'live');
-    assert.ok(beforeFinalize.playlistSequence >= PUBLISHES_BEFORE_KILL);
+    // The registry is written off the publish chain, so it may lag the publishes the child reported.
+    assert.ok(beforeFinalize.playlistSequence >= 1 && beforeFinalize.playlistSequence <= PUBLISHES_BEFORE_KILL + 1);
     for (const info of Object.values(beforeFinalize.qualityPlaylists)) {
       assert.doesNotMatch(new TextDecoder().decode(await store.cat(info.cid)), /#EXT-X-ENDLIST/);
     }
@@ -139,7 +140,7 @@ describe('finalizeRun after the publisher was killed', () => {
   });
 
   test('a run that is not live cannot be finalized again', async () => {
-    await assert.rejects(finalizeRun({ registry, store, runId }), /is ended; only a live run can be finalized/);
+    await assert.rejects(finalizeRun({ registry, store, runId }), /is ended; only a live or failed run can be finalized/);
     await assert.rejects(finalizeRun({ registry, store, runId: 'nosuchrun' }), /does not exist/);
   });
 });

@@ -36,7 +36,7 @@ describe('MultiResolutionHlsOutput on the embedded store', () => {
     registry = await openRegistry({ dataDir: join(dir, 'db'), databaseUrl: '' });
     const output = new MultiResolutionHlsOutput({
       sourceSize: [640, 360], fps: FPS, segmentDuration: 1, renditions: ladder, x264Preset: 'veryfast', encoder: 'x264',
-      store, registry, gateway: 'https://gw.example',
+      store, registry, gateway: 'https://gw.example', journalDir: join(dir, 'journal'),
       onPlaylistUpdate: (masterCid, qualities) => { updates.push([masterCid, qualities]); },
     });
     output.on('publish', (v) => versions.push(v));

@@ -1,9 +1,6 @@
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   retryDelayMs,
@@ -64,15 +61,6 @@ class MisbehavingStore {
   }
 }
 
-const tempDirs: string[] = [];
-async function spoolDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'abrcast-upload-queue-'));
-  tempDirs.push(dir);
-  return join(dir, 'spool');
-}
-after(async () => {
-  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
 
 const payloads = (count: number, size: number) =>
   Array.from({ length: count }, (_, index) => ({ key: `720p/${String(index).padStart(5, '0')}`, bytes: randomBytes(size + index) }));
@@ -80,12 +68,11 @@ const payloads = (count: number, size: number) =>
 type Meta = { index: number };
 const fastRetry = { initialDelayMs: 2, maxDelayMs: 20 };
 
-function queueWith(store: MisbehavingStore, dir: string, options: Partial<UploadQueueOptions<Meta>> = {}) {
+function queueWith(store: MisbehavingStore, options: Partial<UploadQueueOptions<Meta>> = {}) {
   const uploaded: { job: UploadJob<Meta>; cid: string }[] = [];
   const retries: { key: string; attempt: number; error: unknown }[] = [];
   const queue = new UploadQueue<Meta>({
     store,
-    spoolDir: dir,
     retry: fastRetry,
     onUploaded: (job, cid) => {
       uploaded.push({ job, cid });
@@ -101,7 +88,7 @@ function queueWith(store: MisbehavingStore, dir: string, options: Partial<Upload
 describe('UploadQueue', () => {
   test('retries failed uploads until each succeeds; every job arrives once with its CID', async () => {
     const store = new MisbehavingStore({ failFirst: 2 });
-    const { queue, uploaded, retries } = queueWith(store, await spoolDir());
+    const { queue, uploaded, retries } = queueWith(store);
     const jobs = payloads(12, 1000);
     jobs.forEach(({ key, bytes }, index) => queue.enqueue(key, bytes, { index }));
     await queue.close({ deadlineMs: 10_000 });
@@ -119,12 +106,12 @@ describe('UploadQueue', () => {
       assert.deepEqual(retries.filter((r) => r.key === key).map((r) => r.attempt), [1, 2]);
     }
     assert.match(String((retries[0].error as Error).message), /^refused attempt/);
-    assert.deepEqual(queue.stats(), { pending: 0, inFlight: 0, uploaded: 12, retries: 24, heldBytes: 0, spooledBytes: 0 });
+    assert.deepEqual(queue.stats(), { pending: 0, inFlight: 0, uploaded: 12, retries: 24, pendingBytes: 0 });
   });
 
   test('there is no retry limit while the queue is open', async () => {
     const store = new MisbehavingStore({ failFirst: 15 });
-    const { queue, uploaded, retries } = queueWith(store, await spoolDir(), { retry: { initialDelayMs: 1, maxDelayMs: 2 } });
+    const { queue, uploaded, retries } = queueWith(store, { retry: { initialDelayMs: 1, maxDelayMs: 2 } });
     const [job] = payloads(1, 64);
     queue.enqueue(job.key, job.bytes, { index: 0 });
     await queue.close({ deadlineMs: 10_000 });
@@ -139,7 +126,7 @@ describe('UploadQueue', () => {
     const latencyByHash = new Map(jobs.map(({ bytes }, index) => [digest(bytes), 2 + (index % 3 === 0 ? 25 : 0)]));
     const store = new MisbehavingStore({ failFirst: 1, latencyMs: (bytes) => latencyByHash.get(digest(bytes))! });
     let maxInFlightSeen = 0;
-    const { queue, uploaded } = queueWith(store, await spoolDir(), {
+    const { queue, uploaded } = queueWith(store, {
       concurrency: 3,
       onUploaded: (job, cid) => {
         maxInFlightSeen = Math.max(maxInFlightSeen, queue.stats().inFlight);
@@ -163,7 +150,7 @@ describe('UploadQueue', () => {
     const downForMs = 150;
     const started = Date.now();
     const store = new MisbehavingStore({ downUntil: started + downForMs });
-    const { queue, uploaded, retries } = queueWith(store, await spoolDir(), { retry: { initialDelayMs: 10, maxDelayMs: 40 } });
+    const { queue, uploaded, retries } = queueWith(store, { retry: { initialDelayMs: 10, maxDelayMs: 40 } });
     const jobs = payloads(8, 2000);
     jobs.forEach(({ key, bytes }, index) => queue.enqueue(key, bytes, { index }));
     await queue.close({ deadlineMs: 10_000 });
@@ -176,46 +163,31 @@ describe('UploadQueue', () => {
     assert.equal(queue.stats().retries, retries.length);
   });
 
-  test('spools bytes above the memory limit to disk and removes the files after upload', async () => {
-    const dir = await spoolDir();
-    let openGate!: () => void;
-    const store = new MisbehavingStore({ gate: new Promise<void>((resolve) => (openGate = resolve)) });
-    const memoryLimitBytes = 10_000;
-    const { queue, uploaded } = queueWith(store, dir, { concurrency: 2, memoryLimitBytes });
-    const jobs = Array.from({ length: 10 }, (_, index) => ({ key: `1080p/${index}`, bytes: randomBytes(4000) }));
-    jobs.forEach(({ key, bytes }, index) => queue.enqueue(key, bytes, { index }));
-
-    const stats = queue.stats();
-    assert.ok(stats.heldBytes <= memoryLimitBytes, `held ${stats.heldBytes}`);
-    assert.equal(stats.heldBytes, 8000);
-    assert.equal(stats.spooledBytes, 32_000);
-    assert.equal(stats.inFlight, 2);
-    assert.equal(stats.pending, 8);
-
-    // The spool files appear and hold exactly the queued bytes.
-    const expected = new Set(jobs.slice(2).map(({ bytes }) => digest(bytes)));
-    for (let waited = 0; (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.seg')).length < 8; waited += 5) {
-      assert.ok(waited < 5000, 'spool files were not written');
-      await sleep(5);
-    }
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.seg'));
-    const onDisk = new Set(await Promise.all(files.map(async (f) => digest(await readFile(join(dir, f))))));
-    assert.deepEqual(onDisk, expected);
-
-    openGate();
+  test('reads each job\'s bytes from its source on every attempt, holding only the source', async () => {
+    const store = new MisbehavingStore({ failFirst: 2 });
+    const { queue, uploaded } = queueWith(store, { concurrency: 2 });
+    const jobs = Array.from({ length: 6 }, (_, index) => ({ key: `1080p/${index}`, bytes: randomBytes(4000 + index) }));
+    const reads = new Map<string, number>();
+    jobs.forEach(({ key, bytes }, index) =>
+      queue.enqueue(key, {
+        byteLength: bytes.byteLength,
+        read: async () => {
+          reads.set(key, (reads.get(key) ?? 0) + 1);
+          return Buffer.from(bytes);
+        },
+      }, { index }),
+    );
+    assert.equal(queue.stats().pendingBytes, jobs.reduce((sum, job) => sum + job.bytes.byteLength, 0));
     await queue.close({ deadlineMs: 10_000 });
-    // Spooled jobs were uploaded from disk: the content-addressed CIDs prove the bytes survived.
-    assert.equal(uploaded.length, jobs.length);
     for (const { job, cid } of uploaded) assert.equal(cid, cidOf(jobs[job.meta.index].bytes));
-    assert.deepEqual(await readdir(dir), []);
-    assert.deepEqual(queue.stats(), { pending: 0, inFlight: 0, uploaded: 10, retries: 0, heldBytes: 0, spooledBytes: 0 });
+    // Two refused attempts, then the upload: each attempt read the bytes again.
+    for (const { key } of jobs) assert.equal(reads.get(key), 3, key);
+    assert.equal(queue.stats().pendingBytes, 0);
   });
 
-  test('close() with a store that never recovers rejects by the deadline, with every key and its bytes on disk', async () => {
-    const dir = await spoolDir();
+  test('close() with a store that never recovers rejects by the deadline, with every key', async () => {
     const store = new MisbehavingStore({ brokenForever: true });
-    // The limit keeps the first job in memory and spools the rest, so both paths are covered.
-    const { queue } = queueWith(store, dir, { memoryLimitBytes: 5000, retry: { initialDelayMs: 5, maxDelayMs: 30 } });
+    const { queue } = queueWith(store, { retry: { initialDelayMs: 5, maxDelayMs: 30 } });
     const jobs = payloads(5, 3000);
     jobs.forEach(({ key, bytes }, index) => queue.enqueue(key, bytes, { index }));
 
@@ -233,11 +205,9 @@ describe('UploadQueue', () => {
       const input = jobs.find((j) => j.key === failure.key)!;
       assert.ok(failure.attempts >= 1);
       assert.equal(failure.byteLength, input.bytes.length);
-      assert.ok(failure.spoolPath?.startsWith(dir), `${failure.key} spooled at ${failure.spoolPath}`);
-      assert.deepEqual(await readFile(failure.spoolPath!), input.bytes);
+      assert.deepEqual(failure.meta, { index: jobs.indexOf(input) });
       if (!failure.inFlight) assert.equal((failure.error as Error).message, 'store permanently down');
       assert.ok(error.message.includes(`${failure.key}: `));
-      assert.ok(error.message.includes(failure.spoolPath!));
     }
     assert.equal(store.stored.size, 0);
     assert.throws(() => queue.enqueue('late', new Uint8Array(1), { index: 99 }), /UploadQueue is closed/);
@@ -248,9 +218,8 @@ describe('UploadQueue', () => {
   });
 
   test('close() reports uploads stuck in flight and jobs never attempted', async () => {
-    const dir = await spoolDir();
     const store = new MisbehavingStore({ hang: true });
-    const { queue } = queueWith(store, dir, { concurrency: 1 });
+    const { queue } = queueWith(store, { concurrency: 1 });
     const jobs = payloads(2, 100);
     jobs.forEach(({ key, bytes }, index) => queue.enqueue(key, bytes, { index }));
     const error = await queue.close({ deadlineMs: 50 }).catch((reason: unknown) => reason);
@@ -261,12 +230,10 @@ describe('UploadQueue', () => {
     assert.match((stuck.error as Error).message, /first attempt still running/);
     assert.equal(waiting.attempts, 0);
     assert.match((waiting.error as Error).message, /never attempted/);
-    assert.deepEqual(await readFile(stuck.spoolPath!), jobs[0].bytes);
-    assert.deepEqual(await readFile(waiting.spoolPath!), jobs[1].bytes);
   });
 
   test('close() on an idle queue resolves at once and is idempotent', async () => {
-    const { queue } = queueWith(new MisbehavingStore(), await spoolDir());
+    const { queue } = queueWith(new MisbehavingStore());
     const first = queue.close({ deadlineMs: 10_000 });
     assert.equal(queue.close(), first);
     const started = Date.now();
@@ -277,7 +244,7 @@ describe('UploadQueue', () => {
   test('a failing onUploaded does not lose other uploads and makes close() reject', async () => {
     const store = new MisbehavingStore();
     const seen: string[] = [];
-    const { queue } = queueWith(store, await spoolDir(), {
+    const { queue } = queueWith(store, {
       onUploaded: async (job) => {
         seen.push(job.key);
         if (job.meta.index === 1) throw new Error('playlist publish failed');
@@ -294,14 +261,11 @@ describe('UploadQueue', () => {
   });
 
   test('rejects bad options and bad jobs with option errors', async () => {
-    const dir = await spoolDir();
-    const base = { store: new MisbehavingStore(), spoolDir: dir, onUploaded: () => {} };
+    const base = { store: new MisbehavingStore(), onUploaded: () => {} };
     assert.throws(() => new UploadQueue({ ...base, concurrency: 0 }), {
       name: 'RangeError',
       message: 'Expected integer between 1 and 1024 for concurrency but received 0',
     });
-    assert.throws(() => new UploadQueue({ ...base, memoryLimitBytes: -1 }), /for memoryLimitBytes but received -1/);
-    assert.throws(() => new UploadQueue({ ...base, spoolDir: '' }), /non-empty string for spoolDir/);
     assert.throws(() => new UploadQueue({ ...base, store: {} as never }), /add\(bytes\) method for store/);
     assert.throws(() => new UploadQueue({ ...base, retry: { factor: 0.5 } }), /at least 1 for retry.factor but received 0.5/);
     assert.throws(() => new UploadQueue({ ...base, retry: { jitter: 'half' as 'full' } }), /one of full, none for retry.jitter/);
@@ -310,7 +274,7 @@ describe('UploadQueue', () => {
     queue.enqueue('a', new Uint8Array(3), undefined);
     assert.throws(() => queue.enqueue('a', new Uint8Array(3), undefined), /Upload a is already queued/);
     assert.throws(() => queue.enqueue('', new Uint8Array(3), undefined), /non-empty string for key/);
-    assert.throws(() => queue.enqueue('b', 'text' as unknown as Uint8Array, undefined), { name: 'TypeError', message: /Uint8Array for bytes/ });
+    assert.throws(() => queue.enqueue('b', 'text' as unknown as Uint8Array, undefined), { name: 'TypeError', message: /Uint8Array or \{ byteLength, read\(\) \} for bytes/ });
     assert.throws(() => queue.close({ deadlineMs: -1 }), /at least 0 for deadlineMs/);
     await assert.rejects(queue.close({ deadlineMs: 0 }), UploadIncompleteError);
   });

@@ -90,7 +90,7 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
 
     const output = new MultiResolutionHlsOutput({
       sourceSize: [640, 360], fps, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
-      store, registry, segmentUrl: '/ipfs/{cid}', closeDeadlineMs: 15_000, audioSource: options.audioSource,
+      store, registry, journalDir: join(dir, 'journal'), segmentUrl: '/ipfs/{cid}', closeDeadlineMs: 15_000, audioSource: options.audioSource,
     });
     server.metrics.attach(output);
     const versions: PublishedVersion[] = [];

@@ -23,6 +23,10 @@ export interface PostgresInstance {
   url: string;
   /** Creates another empty database in the same cluster and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /** Stops the server (an outage: `pg_ctl stop -m immediate`), keeping its data for startServer(). */
+  stopServer(): Promise<void>;
+  /** Starts a server stopped by stopServer() again on the same port and data. */
+  startServer(): Promise<void>;
   /** Stops the server and removes its directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -163,6 +167,12 @@ export async function startPostgres(): Promise<PostgresInstance> {
         if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`Unsafe database name ${JSON.stringify(name)}`);
         await adminQuery(port, `CREATE DATABASE ${name}`);
         return urlFor(name);
+      },
+      async stopServer() {
+        await runPg(cluster, 'pg_ctl', ['stop', '-D', cluster.dataDir, '-m', 'immediate', '-w']);
+      },
+      async startServer() {
+        await runPg(cluster, 'pg_ctl', ['start', '-D', cluster.dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '30']);
       },
       async stop() {
         stopSync(cluster);

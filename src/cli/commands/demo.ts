@@ -7,7 +7,7 @@ import type { DemoConfig } from '../config.js';
 import { DemoRenderer } from '../demo-renderer.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
 import { handleInterrupts, unfinishedRunMessage } from '../interrupts.js';
-import { openServices } from '../open-services.js';
+import { journalDir, openServices } from '../open-services.js';
 import { describeServices, reportPublishing } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
 import { formatDemoProgress } from '../status-line.js';
@@ -38,6 +38,7 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
         segmentDuration: config.segmentSeconds,
         store: services.store,
         registry: services.registry,
+        journalDir: journalDir(config),
         segmentUrl: LOCAL_CID_URL,
         playlistUrl: LOCAL_CID_URL,
         pixelFormat: 'rgba',

@@ -11,7 +11,7 @@ import { ENCODE_DEFAULTS, type EncodeConfig } from '../config.js';
 import { formatEncodeProgress } from '../encode-progress.js';
 import { CliError, EXIT_CODES, usageError, type ExitCode } from '../errors.js';
 import { handleInterrupts, unfinishedRunMessage } from '../interrupts.js';
-import { openServices } from '../open-services.js';
+import { journalDir, openServices } from '../open-services.js';
 import { describeServices, reportPublishing } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
 
@@ -87,6 +87,7 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
         ...(renditions ? { renditions } : {}),
         store: services.store,
         registry: services.registry,
+        journalDir: journalDir(config),
         segmentUrl: cidUrl,
         playlistUrl: cidUrl,
         encoder: config.encoder,

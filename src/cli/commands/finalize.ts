@@ -1,9 +1,11 @@
-// `abrcast finalize <id>`: ends a run whose publisher died, rebuilding its final
-// (ENDLIST) playlists from the segments the registry recorded.
-import { finalizeRun } from '../../publish/finalize-run.js';
+// `abrcast resume <id>` (also `abrcast finalize <id>`): completes a run whose
+// publisher crashed or gave up: uploads what its journal holds, then rebuilds
+// its final (ENDLIST) playlists from the segments the registry recorded.
+import { SegmentJournal } from '../../journal/segment-journal.js';
+import { resumeRun } from '../../publish/resume-run.js';
 import type { ServiceConfig } from '../config.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../errors.js';
-import { openServices } from '../open-services.js';
+import { journalDir, openServices } from '../open-services.js';
 import type { Reporter } from '../reporter.js';
 
 export async function runFinalize(
@@ -12,34 +14,35 @@ export async function runFinalize(
   gateway: string | undefined,
   reporter: Reporter,
 ): Promise<ExitCode> {
-  // The demo and serve write local gateway paths; a run published for a public gateway keeps that form with --gateway.
-  const urlTemplate = gateway === undefined ? '/ipfs/{cid}' : '{gateway}/ipfs/{cid}';
+  // Without --gateway the run's own URL templates are used (older runs: the local /ipfs/<cid> form).
+  const urlTemplate = gateway === undefined ? undefined : '{gateway}/ipfs/{cid}';
   const services = await openServices(config);
   try {
     const run = await services.registry.getRun(runId);
     if (!run) throw new CliError(`Run "${runId}" does not exist`, { fix: 'List the runs with `abrcast runs`' });
     if (run.status === 'ended') {
+      // A crash between the run's end and its journal's removal leaves a journal with nothing left to do.
+      const journal = await SegmentJournal.open(journalDir(config), runId);
+      if (journal && journal.segments().every((segment) => segment.cid !== undefined)) await journal.remove();
+      else await journal?.close();
       reporter.info(`Run ${runId} already ended; nothing to do.`);
       reporter.event('end', { runId, masterCid: run.masterCid, alreadyEnded: true });
       if (run.masterCid) reporter.essential(`Master playlist: ${run.masterCid}`);
       return EXIT_CODES.ok;
     }
-    if (run.status === 'failed') {
-      throw new CliError(`Run "${runId}" failed (${run.error ?? 'no reason recorded'}) and cannot be finalized`, {
-        fix: 'Only a live run whose publisher stopped can be finalized',
-      });
-    }
-    const result = await finalizeRun({
+    const result = await resumeRun({
       registry: services.registry,
       store: services.store,
       runId,
-      segmentUrl: urlTemplate,
-      playlistUrl: urlTemplate,
-      gateway: gateway,
+      journalDir: journalDir(config),
+      ...(urlTemplate ? { segmentUrl: urlTemplate, playlistUrl: urlTemplate } : {}),
+      gateway,
+      onUploaded: (segment) => reporter.event('uploaded', { runId, ...segment }),
     });
-    reporter.info(`Run ${runId} finalized: ${Object.keys(result.qualities).join(', ')}`);
+    const uploaded = result.uploaded > 0 ? ` (${result.uploaded} segment(s) uploaded from the journal)` : '';
+    reporter.info(`Run ${runId} finalized: ${Object.keys(result.qualities).join(', ')}${uploaded}`);
     reporter.essential(`Master playlist: ${result.masterCid}`);
-    reporter.event('end', { runId, masterCid: result.masterCid, qualities: result.qualities });
+    reporter.event('end', { runId, masterCid: result.masterCid, qualities: result.qualities, uploaded: result.uploaded });
     return EXIT_CODES.ok;
   } finally {
     await services.close();
