@@ -39,3 +39,4 @@ export {
   SKIP_BOUNDARY_TARGETS,
   skippableSegments,
 } from './low-latency-playlist.js';
+export { parseMediaPlaylist } from './parse-media-playlist.js';

@@ -519,6 +519,24 @@ export class RunRegistry {
     if (inserted && !notify) this.#feed.dispatch({ runId, rendition, segmentIndex, partIndex });
   }
 
+  /** Wakes the run's onChange listeners with "look again" (a new publish): a master waiting for its first variants. */
+  async #announce(runId: string): Promise<void> {
+    if (this.#sql.listen === undefined) {
+      this.#feed.dispatch({ runId });
+      return;
+    }
+    // Best effort: a listener also re-checks on its own timer, so a lost notification only delays it.
+    await this.#sql.query('SELECT pg_notify($1, $2)', [PARTS_CHANNEL, runId]).catch(() => undefined);
+  }
+
+  async getSegment(runId: string, rendition: string, index: number): Promise<SegmentRecord | undefined> {
+    const { rows } = await this.#sql.query<SegmentRow>(
+      `SELECT ${SEGMENT_COLUMNS} FROM segments WHERE run_id = $1 AND rendition = $2 AND idx = $3`,
+      [runId, rendition, index],
+    );
+    return rows.length > 0 ? toSegmentRecord(rows[0]) : undefined;
+  }
+
   /** The parts of `rendition` from segment `fromSegmentIndex` on, in order. */
   async listRecentParts(runId: string, rendition: string, fromSegmentIndex: number): Promise<PartRecord[]> {
     requireNonNegativeInteger('fromSegmentIndex', fromSegmentIndex);
@@ -655,7 +673,10 @@ export class RunRegistry {
              RETURNING playlist_seq`,
             [runId, masterCid, playlistsJson, sequence],
           );
-    if (rows.length > 0) return { applied: true, sequence: Number(rows[0].playlist_seq) };
+    if (rows.length > 0) {
+      await this.#announce(runId);
+      return { applied: true, sequence: Number(rows[0].playlist_seq) };
+    }
 
     const current = await this.#sql.query<{ playlist_seq: number | string }>(
       'SELECT playlist_seq FROM runs WHERE id = $1',
@@ -732,6 +753,24 @@ export class RunRegistry {
     const playlist = rows[0]?.playlist;
     if (playlist === undefined || playlist === null) return undefined;
     return typeof playlist === 'string' ? JSON.parse(playlist) : playlist;
+  }
+
+  /**
+   * What the quality endpoint needs first, in one statement: the stored entry
+   * of one quality and the run's part target (set: an LL-HLS run). Undefined
+   * when there is no such run.
+   */
+  async getQualityState(runId: string, name: string): Promise<{ playlist?: QualityPlaylistInfo; partTarget: number | null } | undefined> {
+    const { rows } = await this.#sql.query<{ playlist: QualityPlaylistInfo | string | null; part_target: number | null }>(
+      'SELECT quality_playlists -> $2::text AS playlist, part_target FROM runs WHERE id = $1',
+      [runId, name],
+    );
+    if (rows.length === 0) return undefined;
+    const { playlist, part_target: partTarget } = rows[0];
+    return {
+      ...(playlist === null || playlist === undefined ? {} : { playlist: fromJson(playlist) }),
+      partTarget: partTarget === null ? null : Number(partTarget),
+    };
   }
 
   /** Ordered by rendition (byte order, the same on every server collation), then index. */

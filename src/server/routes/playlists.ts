@@ -11,6 +11,7 @@ import { StoreUnavailableError } from '../../store/content-store.js';
 import { MPEGURL, sendError, sendPlaylist } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { qualityParam, runIdParam } from '../validation.js';
+import { serveLowLatencyPlaylist } from './low-latency.js';
 
 export const qualityPlaylistPath = (runId: string, name: string) => `/runs/${runId}/quality/${name}/playlist.m3u8`;
 
@@ -56,10 +57,13 @@ async function quality(request: RouteRequest): Promise<void> {
   const name = qualityParam(request);
   if (name === undefined) return;
   const { registry, playlists, logger } = request.server;
-  const info = await registry.getQualityPlaylist(runId, name);
+  const state = await registry.getQualityState(runId, name);
+  if (!state) return sendError(request.res, 404, `No run ${runId}`);
+  const info = state.playlist;
+  // Only a run with parts (a part target) pays for the LL-HLS reads.
+  if (state.partTarget !== null && (await serveLowLatencyPlaylist(request, runId, name, info))) return;
   if (!info) {
-    const exists = (await registry.getRun(runId)) !== undefined;
-    return sendError(request.res, 404, exists ? `Run ${runId} has no quality ${name}` : `No run ${runId}`);
+    return sendError(request.res, 404, `Run ${runId} has no quality ${name}`);
   }
   let playlist;
   try {
