@@ -2,7 +2,7 @@
 // 6.2.5.1 delta updates). Pure: model in, text out. Segment lines are written
 // by the same helpers as the plain Media Playlist, so both read alike.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
-import { appendSegmentLines, formatExtinfDuration, programDateTimeLine } from './media-playlist.js';
+import { appendSegmentLines, formatExtinfDuration, mapLine, programDateTimeLine } from './media-playlist.js';
 import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
 import type { LowLatencyMediaPlaylist, PartialSegment, RenditionReport, ServerControl } from './low-latency-types.js';
 
@@ -116,7 +116,7 @@ export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): 
     lines.push(`#EXT-X-PLAYLIST-TYPE:${playlist.playlistType}`);
   }
   if (playlist.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
-  if (playlist.map !== undefined) lines.push(`#EXT-X-MAP:URI=${quotedString('map.uri', checkUri('map.uri', playlist.map.uri))}`);
+  if (playlist.map !== undefined) lines.push(mapLine(playlist.map.uri));
   if (skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
 
   playlist.segments.forEach((segment, position) => {

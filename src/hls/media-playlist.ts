@@ -1,6 +1,6 @@
 // Media Playlist serializer (RFC 8216 4.3.3). Pure: model in, text out.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
-import { checkUri, decimalInteger } from './playlist-text.js';
+import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
 import type { MediaPlaylist, MediaSegment } from './types.js';
 
 /** EXTINF durations are written with this many decimals (decimal-floating-point). */
@@ -29,12 +29,19 @@ export function targetDurationFor(segmentDuration: number): number {
  * Lowest EXT-X-VERSION covering what the playlist uses (RFC 8216 7): decimal
  * EXTINF durations need 3; the other tags written here need no particular version.
  */
-export function mediaPlaylistVersion(playlist: Pick<MediaPlaylist, 'segments'>): number {
+export function mediaPlaylistVersion(playlist: Pick<MediaPlaylist, 'segments' | 'mapUri'>): number {
+  // EXT-X-MAP outside an I-frames-only playlist needs 6 (RFC 8216 7).
+  if (playlist.mapUri !== undefined) return 6;
   return playlist.segments.length > 0 ? 3 : 1;
 }
 
 export function formatExtinfDuration(duration: number): string {
   return duration.toFixed(EXTINF_DECIMALS);
+}
+
+/** EXT-X-MAP (RFC 8216 4.3.2.5) for the init segment at `uri`. */
+export function mapLine(uri: string): string {
+  return `#EXT-X-MAP:URI=${quotedString('mapUri', checkUri('mapUri', uri))}`;
 }
 
 export function programDateTimeLine(name: string, time: unknown): string {
@@ -80,6 +87,7 @@ export function serializeMediaPlaylist(playlist: MediaPlaylist): string {
     lines.push(`#EXT-X-PLAYLIST-TYPE:${playlist.playlistType}`);
   }
   if (playlist.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  if (playlist.mapUri !== undefined) lines.push(mapLine(playlist.mapUri));
 
   playlist.segments.forEach((segment, position) => {
     const sequence = playlist.mediaSequence + position;

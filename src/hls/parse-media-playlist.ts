@@ -35,6 +35,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
       case '#EXT-X-PLAYLIST-TYPE': playlist.playlistType = value as 'EVENT' | 'VOD'; break;
       case '#EXT-X-INDEPENDENT-SEGMENTS': playlist.independentSegments = true; break;
       case '#EXT-X-PROGRAM-DATE-TIME': programDateTime = new Date(value); break;
+      case '#EXT-X-MAP': playlist.mapUri = /URI="([^"]*)"/.exec(value)?.[1]; break;
       case '#EXTINF': duration = Number(value.split(',')[0]); break;
       case '#EXT-X-ENDLIST': playlist.endList = true; break;
       default: throw new AbrcastError(`Playlist line ${number + 1}: ${tag} is not a tag abrcast writes`);

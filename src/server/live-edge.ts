@@ -66,6 +66,7 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   if (groups.size === 0) return undefined;
   const newest = Math.max(...groups.keys());
   const targetDuration = published?.targetDuration ?? targetDurationFor(run.segmentDuration);
+  const mapUri = input.mapUri ?? published?.mapUri;
   const partTarget = run.partTarget ?? Math.max(...input.parts.map((part) => part.duration));
 
   // Published segments have MSN = position + mediaSequence (abrcast publishes from 0).
@@ -118,7 +119,7 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
       endList: false,
       serverControl: serverControlFor(targetDuration, partTarget),
       partTarget,
-      ...(input.mapUri ? { map: { uri: input.mapUri } } : {}),
+      ...(mapUri !== undefined ? { map: { uri: mapUri } } : {}),
       segments,
       pendingParts,
       ...(pendingProgramDateTime ? { pendingProgramDateTime } : {}),
