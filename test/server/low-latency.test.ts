@@ -216,6 +216,19 @@ describe('LL-HLS endpoints', () => {
     assert.ok(full.parsed.segments.at(-1)!.uri.startsWith('segment/'), 'the unpublished last one comes from its parts');
   });
 
+  test('fast start: a master asked for before the first publish is held, then answered by it', async () => {
+    const run = await registry.createRun({ width: 640, height: 360, fps: FPS, segmentDuration: SEGMENT_S, startedAt: new Date() });
+    const early = new Producer(store, registry, run.id);
+    const held = tracked(get(`/runs/${run.id}/master.m3u8`));
+    for (const rendition of RENDITIONS) await early.segmentParts(rendition, 0);
+    await playlist();
+    assert.equal(held.settled(), false, 'held while nothing is published');
+    await early.publish();
+    const response = await held.promise;
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), new RegExp(`/runs/${run.id}/quality/720p/playlist.m3u8`));
+  });
+
   test('every playlist version passed the checker; an ended run answers its plain playlist', async () => {
     assert.ok(versions.length >= 15, `${versions.length} versions checked`);
     for (const text of versions) checkLowLatencyPlaylist(text, { partNumber });
