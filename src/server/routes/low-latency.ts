@@ -4,9 +4,11 @@
 // and stream the bytes from the store by the CIDs in the registry.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { gzipSync } from 'node:zlib';
 import { serializeLowLatencyPlaylist, skippableSegments } from '../../hls/low-latency-playlist.js';
 import type { QualityPlaylistInfo } from '../../registry/run-registry.js';
 import { StoreUnavailableError } from '../../store/content-store.js';
+import { acceptsGzip } from '../compression.js';
 import { parsedPlaylist } from '../playlist-cache.js';
 import { buildLiveEdge, PART_LISTED_TARGETS, type LiveEdge, type PartContainer } from '../live-edge.js';
 import { IMMUTABLE, MPEGURL, sendError, sendPlaylist } from '../responses.js';
@@ -22,6 +24,23 @@ const MSN_AHEAD_LIMIT = 2;
 const PUBLISH_LAG_SEGMENTS = 4;
 
 const CONTENT_TYPES: Record<PartContainer, string> = { ts: 'video/mp2t', m4s: 'video/mp4' };
+
+/**
+ * Gzip bodies of recent LL playlist texts: the viewers a new part wakes at once
+ * all get the same text, so it is compressed once for them, not once each.
+ */
+const recentGzip = new Map<string, Buffer>();
+const RECENT_GZIP_ENTRIES = 32;
+
+function gzipOnce(text: string): Buffer {
+  let body = recentGzip.get(text);
+  if (body === undefined) {
+    body = gzipSync(text);
+    if (recentGzip.size >= RECENT_GZIP_ENTRIES) recentGzip.delete(recentGzip.keys().next().value!);
+    recentGzip.set(text, body);
+  }
+  return body;
+}
 
 interface Query {
   msn?: number;
@@ -143,7 +162,8 @@ export async function serveLowLatencyPlaylist(
   const text = serializeLowLatencyPlaylist({ ...playlist, skippedSegments: skipped });
   // A blocking answer names a moment that exists, so caches may keep it briefly (the URL changes with each moment).
   const cacheControl = msn !== undefined ? `public, max-age=${state.targetDuration}` : 'no-cache';
-  sendPlaylist(request.req, request.res, text, { 'Content-Type': MPEGURL, 'Cache-Control': cacheControl });
+  const headers = { 'Content-Type': MPEGURL, 'Cache-Control': cacheControl };
+  sendPlaylist(request.req, request.res, text, headers, acceptsGzip(request.req) ? { gzipped: gzipOnce(text) } : {});
   return true;
 }
 
