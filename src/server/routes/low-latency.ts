@@ -186,7 +186,13 @@ async function streamCids(request: RouteRequest, cids: readonly string[], conten
   async function* bytes() {
     for (const cid of cids) yield* store.catStream(cid);
   }
-  await pipeline(Readable.from(bytes()), request.res);
+  try {
+    await pipeline(Readable.from(bytes()), request.res);
+  } catch (error) {
+    // hls.js aborts part loads it no longer needs (a level switch, a seek): not a server failure.
+    if ((error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE' && request.res.destroyed) return;
+    throw error;
+  }
 }
 
 /**
