@@ -58,6 +58,7 @@ const LISTEN_RETRY_MS = [100, 3000] as const;
  * reconnecting with backoff whenever it fails, until closed.
  */
 function listenForever(
+  Client: typeof pg.Client,
   config: pg.ClientConfig,
   channel: string,
   onPayload: (payload: string) => void,
@@ -80,7 +81,7 @@ function listenForever(
     delay = Math.min(delay * 2, LISTEN_RETRY_MS[1]);
   };
   const connect = async () => {
-    const next = new pg.Client(config);
+    const next = new Client(config);
     client = next;
     next.on('error', retry);
     next.on('end', retry);
@@ -117,17 +118,20 @@ class PostgresClient implements SqlClient {
   readonly #pool: pg.Pool;
   readonly #safeUrl: string;
   readonly #config: pg.ClientConfig;
+  readonly #Client: typeof pg.Client;
   readonly #subscriptions = new Set<Subscription>();
   #closed = false;
 
-  constructor(pool: pg.Pool, safeUrl: string, config: pg.ClientConfig) {
+  /** `Client`: pg's connection class, for the LISTEN connection (passed in, as pg is the caller's import). */
+  constructor(pool: pg.Pool, safeUrl: string, config: pg.ClientConfig, Client: typeof pg.Client) {
     this.#pool = pool;
     this.#safeUrl = safeUrl;
     this.#config = config;
+    this.#Client = Client;
   }
 
   listen(channel: string, onPayload: (payload: string) => void, onConnected: () => void): Subscription {
-    const subscription = listenForever(this.#config, channel, onPayload, onConnected);
+    const subscription = listenForever(this.#Client, this.#config, channel, onPayload, onConnected);
     this.#subscriptions.add(subscription);
     return {
       close: async () => {
@@ -217,5 +221,5 @@ export async function openPostgresClient(url: string, options: PostgresClientOpt
       cause: error,
     });
   }
-  return new PostgresClient(pool, safeUrl, config);
+  return new PostgresClient(pool, safeUrl, config, pg.Client);
 }
