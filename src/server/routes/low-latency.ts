@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { serializeLowLatencyPlaylist, skippableSegments } from '../../hls/low-latency-playlist.js';
+import { targetDurationFor } from '../../hls/media-playlist.js';
 import type { QualityPlaylistInfo } from '../../registry/run-registry.js';
 import { StoreUnavailableError } from '../../store/content-store.js';
 import { acceptsGzip } from '../compression.js';
@@ -83,7 +84,7 @@ async function loadEdge(request: RouteRequest, runId: string, name: string, info
     return undefined; // the plain path reports the unreadable playlist (502)
   }
   if (published?.endList) return undefined;
-  const targetDuration = published?.targetDuration ?? Math.max(1, Math.round(run.segmentDuration));
+  const targetDuration = published?.targetDuration ?? targetDurationFor(run.segmentDuration);
   const window = Math.ceil((PART_LISTED_TARGETS * targetDuration) / run.segmentDuration) + PUBLISH_LAG_SEGMENTS;
   const [parts, latest, inits] = await Promise.all([
     registry.listLiveEdgeParts(runId, name, window),
@@ -223,7 +224,7 @@ async function servePart(request: RouteRequest): Promise<void> {
       runId,
       relevant: (change) => change.rendition === name,
       res: request.res,
-      timeoutMs: BLOCK_TARGETS * Math.max(1, Math.round(run.segmentDuration)) * 1000,
+      timeoutMs: BLOCK_TARGETS * targetDurationFor(run.segmentDuration) * 1000,
       ready: async () => {
         stored = await registry.getPart(runId, name, msn, index);
         if (stored) return true;
