@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the addon with AddressSanitizer into build-asan/ and runs a short
-# encode (video and audio, every rendition, plus an abort) under it. Fails on
+# encode (video and audio, every rendition, plus an abort, plus encoders dropped
+# without close() and collected) under it. Fails on
 # any ASan report. Leak checking is off: Node itself holds memory until exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ npx cmake-js compile --out build-asan --CDABRCAST_ASAN=ON >/dev/null
 libasan=$(g++ -print-file-name=libasan.so)
 export ABRCAST_NATIVE_PATH="$PWD/build-asan/Release/abrcast.node"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1"
-LD_PRELOAD="$libasan" node --import tsx --input-type=module -e "
+LD_PRELOAD="$libasan" node --expose-gc --import tsx --input-type=module -e "
   import { LadderEncoder } from './src/index.ts';
   const run = async (options, frames, abort = false) => {
     const encoder = new LadderEncoder({ width: 640, height: 360, fps: 30, segmentDuration: 1, x264Preset: 'ultrafast', encoder: 'x264', ...options });
@@ -25,9 +26,17 @@ LD_PRELOAD="$libasan" node --import tsx --input-type=module -e "
     await encoder.close();
     return segments;
   };
+  // Encoders dropped without close(), with events still queued: collected, aborted, disposed (no freed memory read).
+  const dropped = async () => {
+    const encoder = new LadderEncoder({ width: 320, height: 180, fps: 30, segmentDuration: 1, x264Preset: 'ultrafast', encoder: 'x264' });
+    const frame = Buffer.alloc(320 * 180 * 3);
+    for (let i = 0; i < 40; i++) await encoder.write(frame);
+  };
+  for (let i = 0; i < 8; i++) await dropped();
+  for (let i = 0; i < 30; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 50)); }
   const video = await run({}, 45);
   const audio = await run({ audio: { pcm: { sampleRate: 48000, channels: 2 } } }, 45);
   await run({}, 20, true);
   if (video < 2 || audio < 2) throw new Error('expected segments, got ' + video + ' and ' + audio);
-  console.log('asan: ' + video + ' video-only and ' + audio + ' audio segments, no ASan report');
+  console.log('asan: ' + video + ' video-only and ' + audio + ' audio segments, 8 dropped encoders collected, no ASan report');
 "

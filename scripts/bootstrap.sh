@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what abrcast needs on a fresh Debian/Ubuntu machine, then builds it.
 #   bash scripts/bootstrap.sh          # to run abrcast (FFmpeg libraries, npm packages, the addon)
-#   bash scripts/bootstrap.sh --test   # also what the tests use: ffmpeg/ffprobe, PostgreSQL 15, Chromium, Kubo, clang and ptxas (CUDA kernel checks)
+#   bash scripts/bootstrap.sh --test   # also what the tests use: ffmpeg/ffprobe, PostgreSQL 15, Chromium, Kubo, clang and ptxas (CUDA kernel checks),
+#                                      # qemu-user and an arm64 node (the linux-arm64 prebuild's test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,5 +45,7 @@ if [ "$with_tests" = 1 ]; then
   bash scripts/install-kubo.sh
   echo "==> ptxas for the CUDA kernel test (optional)"
   bash scripts/install-ptxas.sh
+  echo "==> qemu-user and Debian's arm64 node for the linux-arm64 prebuild's test"
+  bash scripts/install-arm64-node.sh
 fi
 echo "==> ready"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the minimal static FFmpeg (+ static x264 and libyuv) that the prebuilt addon links in,
-# from Debian bookworm's source packages, into .tools/ffmpeg-static/prefix.
-#   bash scripts/build-ffmpeg.sh           # skips when the prefix is already complete
-#   bash scripts/build-ffmpeg.sh --force   # rebuilds from scratch
-# Then: ABRCAST_FFMPEG_PREFIX=.tools/ffmpeg-static/prefix bash scripts/prebuild.sh
+# from Debian bookworm's source packages, into .tools/ffmpeg-static/prefix (x64) or
+# .tools/ffmpeg-static-arm64/prefix (arm64, cross-compiled with Debian's crossbuild-essential-arm64).
+#   bash scripts/build-ffmpeg.sh                # skips when the prefix is already complete
+#   bash scripts/build-ffmpeg.sh --force        # rebuilds from scratch (keeps downloaded sources)
+#   bash scripts/build-ffmpeg.sh --arch arm64   # the linux-arm64 prefix
+# Then: bash scripts/prebuild.sh [--arch arm64]
 #
 # Why Debian's FFmpeg 5.1 source (apt-get source ffmpeg): the native core is written and
 # tested against the system FFmpeg 5.1 (libavcodec59) of Debian 12; building the bundled
@@ -19,9 +21,20 @@ root=$(pwd)
 started=$(date +%s)
 
 force=0
-[ "${1:-}" = "--force" ] && force=1
+arch=x64
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --force) force=1 ;;
+    --arch) arch="${2:-}"; shift ;;
+    --arch=*) arch="${1#--arch=}" ;;
+    *) echo "build-ffmpeg.sh: unknown argument '$1' (expected --force, --arch x64|arm64)" >&2; exit 2 ;;
+  esac
+  shift
+done
+# shellcheck source=scripts/target-arch.sh
+. scripts/target-arch.sh "$arch"
 
-base="$root/.tools/ffmpeg-static"
+base="$root/.tools/$ffmpeg_dir_name"
 src="$base/src"
 prefix="$base/prefix"
 jobs=$(nproc)
@@ -30,7 +43,9 @@ if [ "$force" = 0 ] && [ -f "$prefix/.complete" ]; then
   echo "==> $prefix is complete; nothing to do (use --force to rebuild)"
   exit 0
 fi
-rm -rf "$src" "$prefix"
+# Downloaded source packages stay (apt-get source skips files already there); unpacked trees go.
+find "$src" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} + 2>/dev/null || true
+rm -rf "$prefix"
 mkdir -p "$src" "$prefix"
 
 sudo_cmd=""
@@ -61,7 +76,7 @@ $sudo_cmd apt-get update -qq
 # nasm: x86 SIMD for x264 and FFmpeg. clang: compiles scale_cuda's kernels to PTX
 # (--enable-cuda-llvm), which needs no CUDA toolkit. libffmpeg-nvenc-dev: ffnvcodec headers.
 $sudo_cmd apt-get install -y -qq --no-install-recommends \
-  dpkg-dev nasm clang pkg-config make gcc libffmpeg-nvenc-dev >/dev/null
+  dpkg-dev nasm clang pkg-config make gcc libffmpeg-nvenc-dev ${cross_packages} >/dev/null
 
 # Versions may be pinned for a reproducible rebuild (e.g. FFMPEG_DEB_VERSION=7:5.1.9-0+deb12u1);
 # by default the newest bookworm/bookworm-security source is used and recorded in VERSIONS.
@@ -84,11 +99,12 @@ libyuv_deb=$(dpkg-parsechangelog -l "$libyuv_dir/debian/changelog" -S Version)
 echo "==> libyuv $libyuv_deb (static, PIC, no JPEG)"
 # Its own linux.mk's way: every source/*.cc (other architectures' files compile to nothing),
 # without HAVE_JPEG, so the library needs nothing but libc and libstdc++.
+# On aarch64 NEON is part of the base ISA, so its rows (row_neon64.cc, scale_neon64.cc) build without flags.
 libyuv_cxxflags="-O2 -fomit-frame-pointer -fPIC -fvisibility=hidden"
 (cd "$libyuv_dir" && mkdir -p build-static &&
   printf '%s\n' source/*.cc | xargs -P "$jobs" -I{} sh -c \
-    'g++ '"$libyuv_cxxflags"' -Iinclude -c "$1" -o "build-static/$(basename "$1" .cc).o"' _ {} >"$base/libyuv-build.log" 2>&1 &&
-  mkdir -p "$prefix/lib" "$prefix/include" && ar rcs "$prefix/lib/libyuv.a" build-static/*.o &&
+    "${cross_prefix}"'g++ '"$libyuv_cxxflags"' -Iinclude -c "$1" -o "build-static/$(basename "$1" .cc).o"' _ {} >"$base/libyuv-build.log" 2>&1 &&
+  mkdir -p "$prefix/lib" "$prefix/include" && "${cross_prefix}ar" rcs "$prefix/lib/libyuv.a" build-static/*.o &&
   cp -r include/libyuv include/libyuv.h "$prefix/include/") ||
   { tail -40 "$base/libyuv-build.log"; exit 1; }
 
@@ -97,6 +113,7 @@ echo "==> x264 $x264_deb (static, PIC, 8-bit only, no CLI)"
 x264_flags=(--prefix="$prefix" --enable-static --enable-pic --disable-cli --bit-depth=8
   --disable-opencl --disable-avs --disable-swscale --disable-lavf --disable-ffms
   --disable-gpac --disable-lsmash)
+[ -n "$cross_host" ] && x264_flags+=(--host="$cross_host" --cross-prefix="$cross_prefix")
 (cd "$x264_dir" && ./configure "${x264_flags[@]}" >"$base/x264-build.log" 2>&1 &&
   make -j"$jobs" >>"$base/x264-build.log" 2>&1 && make install-lib-static >>"$base/x264-build.log" 2>&1) ||
   { tail -40 "$base/x264-build.log"; exit 1; }
@@ -128,6 +145,14 @@ ffmpeg_flags=(
   --enable-filter=buffer,buffersink,abuffer,abuffersink,format,aformat,split,asplit,scale,fps,aresample,anull,null,hwupload_cuda
   --enable-swscale --enable-swresample
 )
+# Cross build: FFmpeg's own aarch64 NEON asm stays on (configure enables it for --arch=aarch64).
+# pkg-config sees only the prefix (x264) and the arch-independent ffnvcodec headers, never the build
+# machine's x86-64 libraries.
+if [ -n "$cross_host" ]; then
+  ffmpeg_flags+=(--enable-cross-compile --cross-prefix="$cross_prefix" --arch="$ffmpeg_arch" --target-os=linux
+    --pkg-config=pkg-config)
+  export PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig:/usr/share/pkgconfig"
+fi
 # scale_cuda's kernels are compiled to PTX by clang (cuda-llvm); without clang the GPU
 # path cannot scale on the device, so fail loudly rather than ship a half GPU path.
 if command -v clang >/dev/null 2>&1; then
@@ -144,6 +169,7 @@ fi
 
 # What prebuild.sh copies into BUILD-INFO.txt.
 {
+  echo "target_arch=$target_arch${cross_host:+ (cross-compiled, ${cross_prefix}gcc $(${cross_prefix}gcc -dumpfullversion))}"
   echo "ffmpeg_deb_source=ffmpeg $ffmpeg_deb"
   echo "x264_deb_source=x264 $x264_deb"
   echo "libyuv_deb_source=libyuv $libyuv_deb"

@@ -30,7 +30,10 @@ const target = option('target');
 if (target) cmakeArgs.push('--runtime-version', target);
 const arch = option('arch');
 if (arch) cmakeArgs.push('--arch', arch);
+// Cross builds (prebuild.sh --arch arm64) name their compilers in a CMake toolchain file.
+const toolchain = process.env.ABRCAST_CMAKE_TOOLCHAIN_FILE;
+if (toolchain) cmakeArgs.push(`--CDCMAKE_TOOLCHAIN_FILE=${resolve(packageRoot, toolchain)}`);
 
-// ABRCAST_FFMPEG_PREFIX passes through the environment to CMakeLists.txt.
+// ABRCAST_FFMPEG_PREFIX (and PKG_CONFIG_LIBDIR for cross builds) pass through the environment to CMakeLists.txt.
 const result = spawnSync(process.execPath, cmakeArgs, { stdio: 'inherit', env: process.env });
 process.exit(result.status ?? 1);

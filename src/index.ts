@@ -21,5 +21,5 @@ export type { JournalRun, JournalSegment } from './journal/segment-journal.js';
 export * from './store/index.js';
 export * from './hls/index.js';
 export * from './registry/index.js';
-export { startServer } from './server/index.js';
+export { startServer } from './server/start-server.js';
 export type { RunningServer, ServerOptions } from './server/index.js';

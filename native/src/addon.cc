@@ -11,17 +11,51 @@
 namespace abrcast {
 namespace {
 
-Napi::Value ProbeHardware(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const int width = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 640;
-  const int height = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 360;
-  HardwareReport report = probeHardware(width, height);
+Napi::Object hardwareReportObject(Napi::Env env, const HardwareReport& report) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("cuda", report.cuda);
   result.Set("nvenc", report.nvenc);
   if (!report.device.empty()) result.Set("device", report.device);
   if (!report.reason.empty()) result.Set("reason", report.reason);
   return result;
+}
+
+int sizeArgument(const Napi::CallbackInfo& info, size_t index, int fallback) {
+  return info.Length() > index && info[index].IsNumber() ? info[index].As<Napi::Number>().Int32Value() : fallback;
+}
+
+Napi::Value ProbeHardware(const Napi::CallbackInfo& info) {
+  return hardwareReportObject(info.Env(), probeHardware(sizeArgument(info, 0, 640), sizeArgument(info, 1, 360)));
+}
+
+// The same off the JS thread: loading libcuda, cuInit and an NVENC session take a while.
+class HardwareProbeWorker : public Napi::AsyncWorker {
+ public:
+  HardwareProbeWorker(Napi::Env env, int width, int height)
+      : Napi::AsyncWorker(env, "abrcast-probe-hardware"), width_(width), height_(height), deferred_(env) {}
+  Napi::Promise promise() const { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      report_ = probeHardware(width_, height_);
+    } catch (const std::exception& error) {
+      SetError(error.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(hardwareReportObject(Env(), report_)); }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  int width_;
+  int height_;
+  HardwareReport report_;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value ProbeHardwareAsync(const Napi::CallbackInfo& info) {
+  auto* worker = new HardwareProbeWorker(info.Env(), sizeArgument(info, 0, 640), sizeArgument(info, 1, 360));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();  // deletes itself when done
+  return promise;
 }
 
 // Test support: device memory for tests and examples that have no CUDA bindings of their own.
@@ -73,6 +107,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   installLogRouter();
   exports.Set("NativeLadderEncoder", LadderEncoderBinding::Define(env));
   exports.Set("probeHardware", Napi::Function::New(env, ProbeHardware, "probeHardware"));
+  exports.Set("probeHardwareAsync", Napi::Function::New(env, ProbeHardwareAsync, "probeHardwareAsync"));
   exports.Set("probeMedia", Napi::Function::New(env, ProbeMedia, "probeMedia"));
   exports.Set("scaleLadderFrame", Napi::Function::New(env, ScaleLadderFrame, "scaleLadderFrame"));
   exports.Set("uploadToCuda", Napi::Function::New(env, UploadToCuda, "uploadToCuda"));

@@ -18,11 +18,12 @@ AudioPipeline::AudioPipeline(const EncoderConfig& config, PipelineEvents* events
       onFailure_(std::move(onFailure)),
       encoder_(config.audio.bitrateKbps, [this](PacketPtr packet) { track_.append(std::move(packet)); }),
       track_(int(config.renditions.size()), encoder_.timeBase(), encoder_.firstPts()) {
-  if (config.audio.kind == AudioSourceKind::File) {
-    file_ = std::make_unique<StreamDecoder>(config.audio.source, AVMEDIA_TYPE_AUDIO, &aborted_);
-  } else {
-    av_channel_layout_default(&pcmLayout_, config.audio.pcmChannels);
-  }
+  if (config.audio.kind == AudioSourceKind::Pcm) av_channel_layout_default(&pcmLayout_, config.audio.pcmChannels);
+}
+
+void AudioPipeline::openSource() {
+  if (config_.audio.kind != AudioSourceKind::File) return;
+  file_ = std::make_unique<StreamDecoder>(config_.audio.source, AVMEDIA_TYPE_AUDIO, &aborted_, nullptr, config_.ioTimeoutSeconds);
 }
 
 AudioPipeline::~AudioPipeline() {
@@ -37,6 +38,7 @@ void AudioPipeline::start() {
 
 long AudioPipeline::submitPcm(const float* samples, size_t frames) {
   if (aborted_ || pcmEnded_) return -1;
+  if (pcmQueued_.load() >= maxQueuedSamples(config_)) return kQueueFull;
   std::vector<float> chunk(samples, samples + frames * size_t(config_.audio.pcmChannels));
   const int64_t queued = pcmQueued_.fetch_add(int64_t(frames)) + int64_t(frames);
   if (!pcm_.push(chunk)) {
@@ -67,6 +69,21 @@ void AudioPipeline::setVideoEnd(int64_t frames) {
   }
   videoChanged_.notify_all();
   track_.wake();  // a file decoder waiting for room may now stop early
+}
+
+int64_t AudioPipeline::waitProposedEnd() {
+  std::unique_lock<std::mutex> lock(videoMutex_);
+  videoChanged_.wait(lock, [&] { return aborted_.load() || proposedEnd_ >= 0; });
+  return aborted_ ? -1 : proposedEnd_;
+}
+
+int64_t AudioPipeline::agreeEnd(int64_t possibleEnd) {
+  std::unique_lock<std::mutex> lock(videoMutex_);
+  possibleEnd = std::min(possibleEnd, proposedEnd_);
+  agreedEnd_ = answers_ == 0 ? possibleEnd : std::min(agreedEnd_, possibleEnd);
+  if (++answers_ == int(config_.renditions.size())) videoChanged_.notify_all();
+  videoChanged_.wait(lock, [&] { return aborted_.load() || answers_ == int(config_.renditions.size()); });
+  return aborted_ ? -1 : agreedEnd_;
 }
 
 void AudioPipeline::abort() {
@@ -106,6 +123,9 @@ void AudioPipeline::readFile() {
 void AudioPipeline::readPcm() {
   const int64_t highWater = config_.audio.maxQueuedSamples;
   while (auto chunk = pcm_.pop()) {
+    // Encoded audio waits for the slowest rendition's video: stay a bounded distance ahead of it,
+    // holding writeAudio() back (through the PCM queue) rather than keeping all of it as AAC.
+    track_.waitForRoom(kPacketsAhead, [this] { return aborted_.load() || videoEndKnown(); });
     if (aborted_) return;
     const int64_t frames = int64_t(chunk->size()) / config_.audio.pcmChannels;
     encoder_.pushInterleaved(chunk->data(), int(frames), pcmLayout_, config_.audio.pcmSampleRate);
@@ -148,7 +168,14 @@ void AudioPipeline::run() {
       }
     }
     if (aborted_) return;
+    // Every rendition answers with where it can end exactly; the audio ends there too.
+    proposedEnd_ = endFrames;
+    videoChanged_.notify_all();
+    videoChanged_.wait(lock, [&] { return aborted_.load() || answers_ == int(config_.renditions.size()); });
+    if (aborted_) return;
+    endFrames = agreedEnd_;
     lock.unlock();
+    outputFrames_ = endFrames;
     outputSamples_ = samplesForFrames(endFrames);
     encoder_.finish(outputSamples_);
     track_.finish();

@@ -36,9 +36,11 @@ class AudioPipeline {
   using FailureHandler = std::function<void(const std::string&)>;
   static constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
 
-  // Opens the source (a file: up to its first decoded frame) and the encoder;
-  // throws FFmpegError naming the source when either fails.
+  // Opens the encoder (cheap: PCM can be queued at once); throws FFmpegError when it fails.
   AudioPipeline(const EncoderConfig& config, PipelineEvents* events, FailureHandler onFailure);
+  // A file source: opens it, up to its first decoded frame (blocking I/O, so not on the JS
+  // thread); throws FFmpegError naming the source. abort() interrupts it.
+  void openSource();
   ~AudioPipeline();
   AudioPipeline(const AudioPipeline&) = delete;
   AudioPipeline& operator=(const AudioPipeline&) = delete;
@@ -48,7 +50,10 @@ class AudioPipeline {
 
   void start();
   // JS thread: copies interleaved float32 PCM; returns the sample frames now
-  // queued, or -1 when no more audio is taken.
+  // queued, -1 when no more audio is taken, or kQueueFull when maxQueuedSamples(config) already
+  // wait (the caller does not await writeAudio()).
+  static constexpr long kQueueFull = -2;
+  static int64_t maxQueuedSamples(const EncoderConfig& config) { return int64_t(config.audio.maxQueuedSamples) * 4; }
   long submitPcm(const float* samples, size_t frames);
   // No more PCM (close()).
   void endInput();
@@ -61,6 +66,17 @@ class AudioPipeline {
   void join();
   // Samples per channel (48 kHz) the output carries; valid after join().
   int64_t outputSamples() const { return outputSamples_; }
+  // Video frames the output carries (the agreed end); valid after join().
+  int64_t outputFrames() const { return outputFrames_; }
+
+  // The exact end, agreed with the renditions. Once the audio source ended and the video's end
+  // is known, the audio thread proposes an end (in video frames). Each rendition, its encoder
+  // flushed, answers with the largest frame count at or below it that it can end on exactly: the
+  // encoded frames shown before it must be a decode-order prefix, since an x264 B-frame shown
+  // before the proposed end may reference a P-frame after it. The smallest answer is the end of
+  // the video and of the audio alike. Both return -1 when aborted.
+  int64_t waitProposedEnd();
+  int64_t agreeEnd(int64_t possibleEnd);
 
  private:
   void run();
@@ -88,6 +104,10 @@ class AudioPipeline {
   std::atomic<int64_t> videoEnd_{-1};
   std::atomic<int64_t> frameLimit_{kNoLimit};
   int64_t outputSamples_ = 0;
+  int64_t outputFrames_ = 0;
+  int64_t proposedEnd_ = -1;  // under videoMutex_, as are the two below
+  int answers_ = 0;
+  int64_t agreedEnd_ = -1;
   std::thread worker_;
 };
 

@@ -18,4 +18,11 @@ std::string avcCodecString(const uint8_t* data, size_t size) {
   return "";
 }
 
+bool containsIdrSlice(const uint8_t* data, size_t size) {
+  for (size_t i = 0; i + 3 < size; ++i) {
+    if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 && (data[i + 3] & 0x1f) == 5) return true;
+  }
+  return false;
+}
+
 }  // namespace abrcast

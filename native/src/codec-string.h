@@ -10,4 +10,7 @@ namespace abrcast {
 // "avc1.PPCCLL" from the first SPS in an Annex B access unit; "" if none.
 std::string avcCodecString(const uint8_t* data, size_t size);
 
+// Whether an Annex B access unit holds an IDR slice (nal_unit_type 5).
+bool containsIdrSlice(const uint8_t* data, size_t size);
+
 }  // namespace abrcast

@@ -10,11 +10,21 @@ std::string requireString(const Napi::Object& object, const char* key) {
   return value.As<Napi::String>().Utf8Value();
 }
 
-int requireInt(const Napi::Object& object, const char* key) {
+// The addon is a public surface too: what would divide by zero or overflow a size is refused here,
+// whatever TS checked before.
+int requireIntIn(const Napi::Object& object, const char* key, int min, int max, const char* prefix = "") {
   Napi::Value value = object.Get(key);
-  if (!value.IsNumber()) throw Napi::TypeError::New(object.Env(), std::string("Expected number for native option ") + key);
-  return value.As<Napi::Number>().Int32Value();
+  const double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : 0;
+  if (!value.IsNumber() || number != double(int64_t(number)) || number < min || number > max) {
+    const std::string received = value.IsNumber() ? value.ToString().Utf8Value() : value.IsUndefined() ? "undefined" : "a non-number";
+    throw Napi::RangeError::New(object.Env(), "Expected integer between " + std::to_string(min) + " and " +
+                                                  std::to_string(max) + " for native option " + prefix + key +
+                                                  " but received " + received);
+  }
+  return int(number);
 }
+
+constexpr int kMaxDimension = 16384;
 
 AVPixelFormat pixelFormatNamed(Napi::Env env, const std::string& name) {
   if (name == "rgb24") return AV_PIX_FMT_RGB24;
@@ -41,13 +51,13 @@ AudioConfig readAudioConfig(const Napi::Object& options) {
     audio.source = requireString(object, "source");
   } else if (kind == "pcm") {
     audio.kind = AudioSourceKind::Pcm;
-    audio.pcmSampleRate = requireInt(object, "sampleRate");
-    audio.pcmChannels = requireInt(object, "channels");
-    audio.maxQueuedSamples = requireInt(object, "maxQueuedSamples");
+    audio.pcmSampleRate = requireIntIn(object, "sampleRate", 1000, 768000, "audio.");
+    audio.pcmChannels = requireIntIn(object, "channels", 1, 64, "audio.");
+    audio.maxQueuedSamples = requireIntIn(object, "maxQueuedSamples", 1, 1 << 26, "audio.");
   } else {
     throw Napi::TypeError::New(options.Env(), "Expected file or pcm for native option audio.kind but received " + kind);
   }
-  audio.bitrateKbps = requireInt(object, "bitrate");
+  audio.bitrateKbps = requireIntIn(object, "bitrate", 8, 1024, "audio.");
   audio.shortest = requireBool(object, "shortest");
   return audio;
 }
@@ -71,29 +81,58 @@ FileInputConfig readInputConfig(const Napi::Object& options) {
 EncoderConfig readConfig(const Napi::Object& options) {
   Napi::Env env = options.Env();
   EncoderConfig config;
-  config.width = requireInt(options, "width");
-  config.height = requireInt(options, "height");
-  config.frameRate = AVRational{requireInt(options, "fpsNum"), requireInt(options, "fpsDen")};
+  config.width = requireIntIn(options, "width", 2, kMaxDimension);
+  config.height = requireIntIn(options, "height", 2, kMaxDimension);
+  config.frameRate = AVRational{requireIntIn(options, "fpsNum", 1, 1 << 30), requireIntIn(options, "fpsDen", 1, 1 << 30)};
   config.inputFormat = pixelFormatNamed(env, requireString(options, "pixelFormat"));
-  config.framesPerSegment = requireInt(options, "framesPerSegment");
+  config.framesPerSegment = requireIntIn(options, "framesPerSegment", 1, 1 << 20);
   config.encoder = requireString(options, "encoder") == "nvenc" ? EncoderKind::Nvenc : EncoderKind::X264;
   config.x264Preset = requireString(options, "x264Preset");
   config.nvencPreset = requireString(options, "nvencPreset");
   config.nvencTune = requireString(options, "nvencTune");
   config.scaleFlags = requireString(options, "scaleFlags");
   config.lowLatency = requireBool(options, "lowLatency");
-  config.maxFramesInFlight = requireInt(options, "maxFramesInFlight");
+  config.maxFramesInFlight = requireIntIn(options, "maxFramesInFlight", 1, 1024);
   config.outputDir = requireString(options, "outputDir");
+  Napi::Value timeout = options.Get("ioTimeout");
+  if (!timeout.IsUndefined()) {
+    const double seconds = timeout.IsNumber() ? timeout.As<Napi::Number>().DoubleValue() : -1;
+    if (!(seconds > 0 && seconds <= 86400)) {
+      throw Napi::RangeError::New(env, "Expected seconds greater than 0 and at most 86400 for native option ioTimeout but received " +
+                                           timeout.ToString().Utf8Value());
+    }
+    config.ioTimeoutSeconds = seconds;
+  }
   config.audio = readAudioConfig(options);
   config.input = readInputConfig(options);
   config.cudaFrames = requireBool(options, "cudaFrames");
   Napi::Value list = options.Get("renditions");
   if (!list.IsArray()) throw Napi::TypeError::New(env, "Expected array for native option renditions");
   Napi::Array renditions = list.As<Napi::Array>();
+  if (renditions.Length() == 0 || renditions.Length() > 32) {
+    throw Napi::RangeError::New(env, "Expected 1 to 32 entries for native option renditions but received " +
+                                         std::to_string(renditions.Length()));
+  }
   for (uint32_t i = 0; i < renditions.Length(); ++i) {
-    Napi::Object item = renditions.Get(i).As<Napi::Object>();
-    config.renditions.push_back(RenditionConfig{requireString(item, "name"), requireInt(item, "width"),
-                                                requireInt(item, "height"), requireInt(item, "bitrate")});
+    Napi::Value value = renditions.Get(i);
+    if (!value.IsObject()) throw Napi::TypeError::New(env, "Expected object for native option renditions[" + std::to_string(i) + "]");
+    Napi::Object item = value.As<Napi::Object>();
+    const std::string prefix = "renditions[" + std::to_string(i) + "].";
+    config.renditions.push_back(RenditionConfig{requireString(item, "name"),
+                                                requireIntIn(item, "width", 2, kMaxDimension, prefix.c_str()),
+                                                requireIntIn(item, "height", 2, kMaxDimension, prefix.c_str()),
+                                                requireIntIn(item, "bitrate", 1, 1000000, prefix.c_str())});
+  }
+  // encoderOptions: extra AVOptions for every video encoder; any the encoder does not take is an error.
+  Napi::Value extra = options.Get("encoderOptions");
+  if (!extra.IsUndefined()) {
+    if (!extra.IsObject()) throw Napi::TypeError::New(env, "Expected object for native option encoderOptions");
+    Napi::Object object = extra.As<Napi::Object>();
+    Napi::Array keys = object.GetPropertyNames();
+    for (uint32_t i = 0; i < keys.Length(); ++i) {
+      const std::string key = keys.Get(i).As<Napi::String>().Utf8Value();
+      config.encoderOptions.emplace_back(key, requireString(object, key.c_str()));
+    }
   }
   return config;
 }

@@ -8,6 +8,7 @@ extern "C" {
 }
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace abrcast {
@@ -57,12 +58,15 @@ struct EncoderConfig {
   // latency: 'low': no lookahead, B-frames or frame-thread delay in the encoders.
   bool lowLatency = false;
   int maxFramesInFlight = 4;
+  double ioTimeoutSeconds = 30;  // opening a file or URL, and each network read after it
   std::string outputDir;  // empty: segments stay in memory only
   std::vector<RenditionConfig> renditions;
   AudioConfig audio;
   FileInputConfig input;
   // write() takes CUDA device pointers instead of host memory (see cuda-frame-import.h).
   bool cudaFrames = false;
+  // Extra AVOptions for every video encoder, after ours (so they win); one it does not take is an error.
+  std::vector<std::pair<std::string, std::string>> encoderOptions;
 
   bool fromFile() const { return !input.source.empty(); }
 

@@ -45,6 +45,21 @@ struct FilterInOutDeleter {
   void operator()(AVFilterInOut* inout) const { avfilter_inout_free(&inout); }
 };
 
+struct DictionaryDeleter {
+  void operator()(AVDictionary* dictionary) const { av_dict_free(&dictionary); }
+};
+// A custom AVIOContext and the buffer FFmpeg may have reallocated inside it.
+struct IoContextDeleter {
+  void operator()(AVIOContext* io) const {
+    av_freep(&io->buffer);
+    avio_context_free(&io);
+  }
+};
+// An output context whose pb is owned separately (AVFMT_FLAG_CUSTOM_IO).
+struct OutputFormatDeleter {
+  void operator()(AVFormatContext* format) const { avformat_free_context(format); }
+};
+
 struct InputFormatDeleter {
   void operator()(AVFormatContext* format) const { avformat_close_input(&format); }
 };
@@ -63,6 +78,9 @@ using BufferRefPtr = std::unique_ptr<AVBufferRef, BufferRefDeleter>;
 using BufferPoolPtr = std::unique_ptr<AVBufferPool, BufferPoolDeleter>;
 using FilterInOutPtr = std::unique_ptr<AVFilterInOut, FilterInOutDeleter>;
 using InputFormatPtr = std::unique_ptr<AVFormatContext, InputFormatDeleter>;
+using DictionaryPtr = std::unique_ptr<AVDictionary, DictionaryDeleter>;
+using IoContextPtr = std::unique_ptr<AVIOContext, IoContextDeleter>;
+using OutputFormatPtr = std::unique_ptr<AVFormatContext, OutputFormatDeleter>;
 using ResamplerPtr = std::unique_ptr<SwrContext, ResamplerDeleter>;
 using AudioFifoPtr = std::unique_ptr<AVAudioFifo, AudioFifoDeleter>;
 
@@ -83,6 +101,17 @@ inline std::string errorText(int code) {
   char buffer[AV_ERROR_MAX_STRING_SIZE] = {0};
   av_strerror(code, buffer, sizeof buffer);
   return buffer;
+}
+
+// "a, b": the keys left in `options` after an open, i.e. the ones nothing took.
+inline std::string dictionaryKeys(const AVDictionary* options) {
+  std::string keys;
+  const AVDictionaryEntry* entry = nullptr;
+  while ((entry = av_dict_get(options, "", entry, AV_DICT_IGNORE_SUFFIX))) {
+    if (!keys.empty()) keys += ", ";
+    keys += entry->key;
+  }
+  return keys;
 }
 
 // The one exception type of the core; its message reaches JS unchanged.

@@ -1,6 +1,9 @@
 #include "ladder-encoder-binding.h"
 
 #include <cstring>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "config-reader.h"
 
@@ -8,14 +11,15 @@ namespace abrcast {
 
 // One event on its way from a worker thread to JS.
 struct LadderEncoderBinding::Event {
-  enum class Kind { Segment, Warning, Drain, AudioDrain, Progress, Error, Finished } kind;
+  enum class Kind { Ready, Segment, Warning, Drain, AudioDrain, Progress, Error, Finished } kind;
   std::string message;
   SegmentOutput segment;
   size_t queued = 0;
   int64_t frames = 0;
   PipelineSummary summary;
   bool failed = false;
-  const EncoderConfig* config = nullptr;
+  // Copied, not pointed to: an event may still be queued when the binding is freed.
+  std::string renditionName;
 };
 
 namespace {
@@ -81,6 +85,11 @@ void LadderEncoderBinding::shutdown() {
     pipeline_->abort();
     pipeline_->join();
     pipeline_.reset();
+#ifdef __GLIBC__
+    // The encoder threads' malloc arenas keep what they freed; give it back, so RSS returns to
+    // where it was before this encoder rather than staying at its peak.
+    malloc_trim(0);
+#endif
   }
   if (!eventsReleased_) {
     eventsReleased_ = true;
@@ -100,11 +109,19 @@ Napi::Value LadderEncoderBinding::Write(const Napi::CallbackInfo& info) {
                                          std::to_string(array.ByteLength()));
   }
   const auto* pixels = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+  long queued = 0;
   try {
-    return Napi::Number::New(env, double(pipeline_->submit(pixels, frameStride_)));
+    queued = pipeline_->submit(pixels, frameStride_);
   } catch (const std::exception& error) {
     throw Napi::Error::New(env, error.what());
   }
+  if (queued == LadderPipeline::kQueueFull) throwQueueFull(env);
+  return Napi::Number::New(env, double(queued));
+}
+
+void LadderEncoderBinding::throwQueueFull(Napi::Env env) const {
+  throw Napi::RangeError::New(env, "Refused a frame: " + std::to_string(LadderPipeline::maxQueuedFrames(config_)) +
+                                       " frames already wait to be encoded (4 x maxFramesInFlight + 8); await write() before writing more");
 }
 
 Napi::Value LadderEncoderBinding::WriteCuda(const Napi::CallbackInfo& info) {
@@ -113,11 +130,14 @@ Napi::Value LadderEncoderBinding::WriteCuda(const Napi::CallbackInfo& info) {
   if (!pipeline_) return Napi::Number::New(env, -1);
   if (info.Length() < 1) throw Napi::TypeError::New(env, "Expected { cudaDevicePtr, pitch } for frame");
   const DeviceFrame frame = readDeviceFrame(info[0]);
+  long queued = 0;
   try {
-    return Napi::Number::New(env, double(pipeline_->submitCuda(frame.pointer, frame.pitch)));
+    queued = pipeline_->submitCuda(frame.pointer, frame.pitch);
   } catch (const std::exception& error) {
     throw Napi::Error::New(env, error.what());
   }
+  if (queued == LadderPipeline::kQueueFull) throwQueueFull(env);
+  return Napi::Number::New(env, double(queued));
 }
 
 Napi::Value LadderEncoderBinding::WriteAudio(const Napi::CallbackInfo& info) {
@@ -134,15 +154,26 @@ Napi::Value LadderEncoderBinding::WriteAudio(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "Expected a multiple of " + std::to_string(channels) + " samples but received " +
                                          std::to_string(array.ElementLength()));
   }
+  long queued = 0;
   try {
-    return Napi::Number::New(env, double(pipeline_->submitAudio(array.Data(), array.ElementLength() / channels)));
+    queued = pipeline_->submitAudio(array.Data(), array.ElementLength() / channels);
   } catch (const std::exception& error) {
     throw Napi::Error::New(env, error.what());
   }
+  if (queued == AudioPipeline::kQueueFull) {
+    throw Napi::RangeError::New(env, "Refused audio: " + std::to_string(AudioPipeline::maxQueuedSamples(config_)) +
+                                         " sample frames already wait to be encoded (4 x maxQueuedSamples); await writeAudio() before writing more");
+  }
+  return Napi::Number::New(env, double(queued));
 }
 
-void LadderEncoderBinding::Start(const Napi::CallbackInfo&) {
-  if (pipeline_) pipeline_->startInput();
+void LadderEncoderBinding::Start(const Napi::CallbackInfo& info) {
+  if (!config_.fromFile()) throw Napi::Error::New(info.Env(), "start() needs file input (native option input)");
+  try {
+    if (pipeline_) pipeline_->startInput();
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(info.Env(), error.what());
+  }
 }
 
 void LadderEncoderBinding::End(const Napi::CallbackInfo&) {
@@ -170,14 +201,21 @@ void LadderEncoderBinding::Unref(const Napi::CallbackInfo& info) {
 }
 
 void LadderEncoderBinding::post(std::unique_ptr<Event> event) {
-  event->config = &config_;
+  if (LadderPipeline::exiting()) return;  // Node is gone (process.exit()): the event is dropped with it
   Event* raw = event.release();
   if (events_.NonBlockingCall(raw, &LadderEncoderBinding::deliver) != napi_ok) delete raw;  // environment closing
+}
+
+void LadderEncoderBinding::onReady() {
+  auto event = std::make_unique<Event>();
+  event->kind = Event::Kind::Ready;
+  post(std::move(event));
 }
 
 void LadderEncoderBinding::onSegment(SegmentOutput&& segment) {
   auto event = std::make_unique<Event>();
   event->kind = Event::Kind::Segment;
+  event->renditionName = config_.renditions[size_t(segment.rendition)].name;
   event->segment = std::move(segment);
   post(std::move(event));
 }
@@ -230,14 +268,18 @@ void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event
   if (!env || !callback) return;
   Napi::Object payload = Napi::Object::New(env);
   switch (event->kind) {
+    case Event::Kind::Ready:
+      payload.Set("type", "ready");
+      break;
     case Event::Kind::Segment: {
       SegmentOutput& s = event->segment;
       payload.Set("type", "segment");
-      payload.Set("rendition", event->config->renditions[s.rendition].name);
+      payload.Set("rendition", event->renditionName);
       payload.Set("index", s.index);
       payload.Set("startFrame", double(s.startFrame));
       payload.Set("durationFrames", double(s.durationFrames));
       payload.Set("codecs", s.codecs);
+      payload.Set("ptsOffset", TsSegmenter::kPtsOffsetSeconds);
       if (!s.path.empty()) payload.Set("path", s.path);
       // Hand the bytes to JS without copying them again.
       auto* bytes = new std::vector<uint8_t>(std::move(s.data));

@@ -20,6 +20,7 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   ~LadderEncoderBinding() override;
 
   // PipelineEvents: called from worker threads.
+  void onReady() override;
   void onSegment(SegmentOutput&& segment) override;
   void onWarning(std::string message) override;
   void onDrain(size_t queuedFrames) override;
@@ -42,6 +43,7 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   void Ref(const Napi::CallbackInfo& info);
   void Unref(const Napi::CallbackInfo& info);
 
+  [[noreturn]] void throwQueueFull(Napi::Env env) const;
   void post(std::unique_ptr<Event> event);
   static void deliver(Napi::Env env, Napi::Function callback, Event* event);
   static void onEnvironmentTeardown(LadderEncoderBinding* self);

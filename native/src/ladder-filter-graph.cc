@@ -100,25 +100,31 @@ LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, const VideoFra
     check(av_buffersrc_parameters_set(source_, parameters.get()), "Cannot give the filter graph's source its CUDA frames");
   }
 
-  // Link our source and sinks to the labels of the textual graph.
-  AVFilterInOut* outputs = avfilter_inout_alloc();
-  outputs->name = av_strdup("in");
-  outputs->filter_ctx = source_;
-  outputs->pad_idx = 0;
-  outputs->next = nullptr;
-  AVFilterInOut* inputs = nullptr;
+  // Link our source and sinks to the labels of the textual graph. Owned until the parser takes
+  // them, and what it leaves after; every allocation checked.
+  const auto inOut = [](const std::string& name, AVFilterContext* filter, AVFilterInOut* next) {
+    FilterInOutPtr item(avfilter_inout_alloc());
+    if (!item) throw std::bad_alloc();
+    item->name = av_strdup(name.c_str());
+    if (!item->name) throw std::bad_alloc();
+    item->filter_ctx = filter;
+    item->pad_idx = 0;
+    item->next = next;
+    return item;
+  };
+  FilterInOutPtr outputs = inOut("in", source_, nullptr);
+  FilterInOutPtr inputs;
   for (size_t i = count; i-- > 0;) {
-    AVFilterInOut* input = avfilter_inout_alloc();
-    input->name = av_strdup(("out" + std::to_string(i)).c_str());
-    input->filter_ctx = sinks_[i];
-    input->pad_idx = 0;
-    input->next = inputs;
-    inputs = input;
+    FilterInOutPtr input = inOut("out" + std::to_string(i), sinks_[i], inputs.get());
+    inputs.release();  // now input's next
+    inputs = std::move(input);
   }
   const std::string spec = describeGraph(config, source, cuda);
-  const int parsed = avfilter_graph_parse_ptr(graph_.get(), spec.c_str(), &inputs, &outputs, nullptr);
-  FilterInOutPtr leftoverInputs(inputs);
-  FilterInOutPtr leftoverOutputs(outputs);
+  AVFilterInOut* parsedInputs = inputs.release();
+  AVFilterInOut* parsedOutputs = outputs.release();
+  const int parsed = avfilter_graph_parse_ptr(graph_.get(), spec.c_str(), &parsedInputs, &parsedOutputs, nullptr);
+  FilterInOutPtr leftoverInputs(parsedInputs);
+  FilterInOutPtr leftoverOutputs(parsedOutputs);
   check(parsed, "Cannot build the filter graph \"" + spec + "\"");
 
   if (cuda) {

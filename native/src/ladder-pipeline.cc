@@ -1,6 +1,8 @@
 #include "ladder-pipeline.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <set>
 
 #include "cuda-driver.h"
 #include "log-router.h"
@@ -9,11 +11,33 @@ namespace abrcast {
 
 namespace {
 
+// Every live pipeline, for exit(): process.exit() and an uncaught exception end the process
+// without Node's cleanup hooks, so the threads must be stopped before static destructors run
+// (x264's, libcuda's). Never freed: a thread may look at it during exit.
+std::mutex& livePipelinesMutex() {
+  static auto* mutex = new std::mutex;
+  return *mutex;
+}
+std::set<LadderPipeline*>& livePipelines() {
+  static auto* set = new std::set<LadderPipeline*>;
+  return *set;
+}
+std::atomic<bool> processExiting{false};
+
+void stopPipelinesAtExit() {
+  processExiting = true;
+  std::lock_guard<std::mutex> lock(livePipelinesMutex());
+  for (LadderPipeline* pipeline : livePipelines()) pipeline->abort();
+  for (LadderPipeline* pipeline : livePipelines()) pipeline->join();
+}
+
 int bytesPerPixel(AVPixelFormat format) {
   return av_get_padded_bits_per_pixel(av_pix_fmt_desc_get(format)) / 8;
 }
 
 }  // namespace
+
+bool LadderPipeline::exiting() { return processExiting.load(); }
 
 LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
     : config_(std::move(config)),
@@ -21,53 +45,101 @@ LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
       input_(config_.fromFile() ? size_t(config_.maxFramesInFlight) : 0),
       scaled_(allocFrame()) {
   installLogRouter();
-  // Warnings raised while opening go to this pipeline too.
-  ScopedLogTarget logTarget(events_, "");
-
-  if (config_.encoder == EncoderKind::Nvenc) {
-    cudaDevice_ = sharedCudaDevice();
-  }
-
-  VideoFrameFormat source;
-  if (config_.fromFile()) {
-    // Opens the input and decodes its first frame: a bad path fails here, named.
-    file_ = std::make_unique<VideoFileSource>(config_, events_);
-    source = file_->frameFormat();
-  } else if (config_.cudaFrames && config_.encoder == EncoderKind::Nvenc) {
-    // Converted on the GPU into pooled CUDA frames: nothing of the picture in host memory.
-    cudaFrames_ = std::make_unique<CudaFrameImporter>(config_.width, config_.height, config_.inputFormat);
-    source = VideoFrameFormat{config_.width, config_.height, AV_PIX_FMT_CUDA, AVCOL_SPC_BT709, AVCOL_RANGE_MPEG,
-                              cudaFrames_->framesContext()};
-  } else {
-    // Device frames for x264 are copied into the same pooled frames as Buffers.
-    if (config_.cudaFrames) {
-      cudaFrames_ = std::make_unique<CudaFrameImporter>(config_.width, config_.height, config_.inputFormat);
-    }
+  static std::once_flag atExit;
+  std::call_once(atExit, [] { std::atexit(stopPipelinesAtExit); });
+  // Only what takes no I/O happens here, on the caller's (JS) thread: frames and PCM written
+  // meanwhile are queued. Opening inputs, CUDA and the encoders happens on the graph thread.
+  if (!config_.fromFile() && !(config_.cudaFrames && config_.encoder == EncoderKind::Nvenc)) {
     // Rows aligned for SIMD; one pooled buffer per frame in flight, with FFmpeg's input padding so
     // SIMD readers may overread the last row.
     frameLinesize_ = FFALIGN(config_.width * bytesPerPixel(config_.inputFormat), 64);
     framePool_.reset(av_buffer_pool_init(size_t(frameLinesize_) * config_.height + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
     if (!framePool_) throw std::bad_alloc();
+  }
+  if (config_.audio.enabled()) {
+    audio_ = std::make_unique<AudioPipeline>(config_, events_, [this](const std::string& message) { fail(message); });
+  }
+  {
+    std::lock_guard<std::mutex> lock(livePipelinesMutex());
+    if (processExiting) throw FFmpegError("The process is exiting");
+    livePipelines().insert(this);
+  }
+  graphThread_ = std::thread([this] { run(); });
+}
+
+void LadderPipeline::open() {
+  // Warnings raised while opening go to this pipeline too.
+  ScopedLogTarget logTarget(events_, "");
+  if (config_.encoder == EncoderKind::Nvenc) {
+    cudaDevice_ = sharedCudaDevice();
+  }
+
+  VideoFrameFormat source;
+  std::unique_ptr<VideoFileSource> file;
+  std::unique_ptr<CudaFrameImporter> cudaFrames;
+  if (config_.fromFile()) {
+    // Opens the input and decodes its first frame: a bad path fails here, named.
+    file = std::make_unique<VideoFileSource>(config_, events_, &aborting_);
+    source = file->frameFormat();
+  } else if (config_.cudaFrames && config_.encoder == EncoderKind::Nvenc) {
+    // Converted on the GPU into pooled CUDA frames: nothing of the picture in host memory.
+    cudaFrames = std::make_unique<CudaFrameImporter>(config_.width, config_.height, config_.inputFormat);
+    source = VideoFrameFormat{config_.width, config_.height, AV_PIX_FMT_CUDA, AVCOL_SPC_BT709, AVCOL_RANGE_MPEG,
+                              cudaFrames->framesContext()};
+  } else {
+    // Device frames for x264 are copied into the same pooled frames as Buffers.
+    if (config_.cudaFrames) {
+      cudaFrames = std::make_unique<CudaFrameImporter>(config_.width, config_.height, config_.inputFormat);
+    }
     source = VideoFrameFormat{config_.width, config_.height, config_.inputFormat, AVCOL_SPC_UNSPECIFIED, AVCOL_RANGE_JPEG};
   }
 
   // The audio source opens before the encoders: a bad path is a likely mistake and cheap to find.
-  if (config_.audio.enabled()) {
-    audio_ = std::make_unique<AudioPipeline>(config_, events_, [this](const std::string& message) { fail(message); });
-  }
+  if (audio_) audio_->openSource();
   graph_ = std::make_unique<LadderFilterGraph>(config_, source, cudaDevice_.get());
+  std::vector<std::unique_ptr<RenditionEncoder>> renditions;
   for (size_t i = 0; i < config_.renditions.size(); ++i) {
-    renditions_.push_back(std::make_unique<RenditionEncoder>(int(i), config_, graph_->sink(i), audio_.get(), events_,
-                                                             [this](const std::string& message) { fail(message); }));
+    renditions.push_back(std::make_unique<RenditionEncoder>(int(i), config_, graph_->sink(i), audio_.get(), events_,
+                                                            [this](const std::string& message) { fail(message); }));
   }
-  for (auto& rendition : renditions_) rendition->start();
-  if (audio_) audio_->start();
-  graphThread_ = std::thread([this] { runGraph(); });
+  bool startFile = false;
+  {
+    // Published under the lock the JS thread's abort()/endInput()/startInput() take.
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    if (aborting_) throw FFmpegError("Encoder aborted");
+    file_ = std::move(file);
+    cudaFrames_ = std::move(cudaFrames);
+    renditions_ = std::move(renditions);
+    for (auto& rendition : renditions_) rendition->start();
+    if (audio_) audio_->start();
+    startFile = file_ && startRequested_ && !inputEnded_;
+    opened_ = true;
+  }
+  if (startFile) startFileInput();
+}
+
+void LadderPipeline::run() {
+  try {
+    open();
+  } catch (const std::exception& error) {
+    // Nothing was started but this thread: report and finish.
+    if (!aborting_) fail(error.what());
+    failed_ = true;
+    input_.discard();
+    if (audio_) audio_->abort();
+    PipelineSummary summary;
+    events_->onFinished(std::move(summary), true);
+    return;
+  }
+  events_->onReady();
+  runGraph();
 }
 
 LadderPipeline::~LadderPipeline() {
   abort();
   join();
+  std::lock_guard<std::mutex> lock(livePipelinesMutex());
+  livePipelines().erase(this);
 }
 
 FramePtr LadderPipeline::pooledRgbFrame() {
@@ -89,7 +161,8 @@ long LadderPipeline::queue(FramePtr& frame) {
 }
 
 long LadderPipeline::submit(const uint8_t* pixels, size_t stride) {
-  if (failed_ || inputEnded_ || file_ || !framePool_) return -1;
+  if (failed_ || inputEnded_ || config_.fromFile() || !framePool_) return -1;
+  if (input_.size() >= maxQueuedFrames(config_)) return kQueueFull;
   FramePtr frame = pooledRgbFrame();
   // The one copy of the frame: from the JS buffer into the pooled AVFrame.
   av_image_copy_plane(frame->data[0], frame->linesize[0], pixels, int(stride), int(stride), config_.height);
@@ -97,7 +170,10 @@ long LadderPipeline::submit(const uint8_t* pixels, size_t stride) {
 }
 
 long LadderPipeline::submitCuda(uint64_t devicePtr, size_t pitch) {
-  if (failed_ || inputEnded_ || !cudaFrames_) return -1;
+  if (failed_ || inputEnded_) return -1;
+  if (!opened_) throw FFmpegError("The encoder is still opening: wait for it (await encoder.ready) before writing device frames");
+  if (!cudaFrames_) return -1;
+  if (input_.size() >= maxQueuedFrames(config_)) return kQueueFull;
   if (!framePool_) {
     FramePtr frame = cudaFrames_->convert(devicePtr, pitch);
     return queue(frame);
@@ -113,13 +189,23 @@ long LadderPipeline::submitAudio(const float* samples, size_t frames) {
 }
 
 void LadderPipeline::startInput() {
-  if (!file_ || inputEnded_) return;
+  std::unique_lock<std::mutex> lock(stateMutex_);
+  if (!config_.fromFile() || inputEnded_) return;
+  if (startRequested_) throw FFmpegError("start() was already called for " + config_.input.source);
+  startRequested_ = true;
+  if (!opened_) return;  // open() starts it
+  lock.unlock();
+  startFileInput();
+}
+
+void LadderPipeline::startFileInput() {
   file_->start([this](FramePtr& frame) { return input_.push(frame); },
                [this](const std::string& message) { fail(message); },
                [this] { input_.close(); });
 }
 
 void LadderPipeline::endInput() {
+  std::lock_guard<std::mutex> lock(stateMutex_);
   inputEnded_ = true;
   if (file_) file_->stop();
   input_.close();
@@ -127,6 +213,17 @@ void LadderPipeline::endInput() {
 }
 
 void LadderPipeline::abort() {
+  std::lock_guard<std::mutex> lock(stateMutex_);
+  aborting_ = true;
+  stopLocked();
+}
+
+void LadderPipeline::join() {
+  if (graphThread_.joinable()) graphThread_.join();
+  if (file_) file_->join();
+}
+
+void LadderPipeline::stopLocked() {
   inputEnded_ = true;
   failed_ = true;
   if (file_) file_->stop();
@@ -135,19 +232,12 @@ void LadderPipeline::abort() {
   for (auto& rendition : renditions_) rendition->abort();
 }
 
-void LadderPipeline::join() {
-  if (file_) file_->join();
-  if (graphThread_.joinable()) graphThread_.join();
-}
-
 void LadderPipeline::fail(const std::string& message) {
   std::call_once(failOnce_, [&] {
     failed_ = true;
     events_->onError(message);
-    if (file_) file_->stop();
-    input_.discard();
-    if (audio_) audio_->abort();
-    for (auto& rendition : renditions_) rendition->abort();
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    stopLocked();
   });
 }
 
@@ -218,7 +308,7 @@ void LadderPipeline::runGraph() {
   }
   if (audio_) {
     audio_->join();
-    summary.frames = std::min(framesIn_, audio_->videoFrameLimit());
+    summary.frames = failed_ ? std::min(framesIn_, audio_->videoFrameLimit()) : audio_->outputFrames();
     summary.audioSamples = audio_->outputSamples();
   }
   events_->onFinished(std::move(summary), failed_);

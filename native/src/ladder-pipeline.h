@@ -28,15 +28,22 @@ namespace abrcast {
 
 class LadderPipeline {
  public:
-  // Builds the graph and opens every encoder; throws FFmpegError naming what failed.
+  // Returns at once: the graph thread opens the inputs, CUDA, the graph and every encoder, then
+  // reports onReady() (or onError() naming what failed, then onFinished()). Frames and PCM
+  // written meanwhile are queued; abort() interrupts an open that waits on the network.
   LadderPipeline(EncoderConfig config, PipelineEvents* events);
   ~LadderPipeline();
   LadderPipeline(const LadderPipeline&) = delete;
   LadderPipeline& operator=(const LadderPipeline&) = delete;
 
+  // submit*() when that many frames (or samples) already wait: the caller does not await write(),
+  // and memory stays bounded all the same. maxQueued*() say how many that is.
+  static constexpr long kQueueFull = -2;
+  static size_t maxQueuedFrames(const EncoderConfig& config) { return size_t(config.maxFramesInFlight) * 4 + 8; }
+
   // Copies one packed RGB frame (`stride` bytes per row) into a pooled AVFrame
   // and queues it. Returns the number of frames now waiting, or -1 when the
-  // pipeline no longer takes frames (ended or failed).
+  // pipeline no longer takes frames (ended or failed), or kQueueFull.
   long submit(const uint8_t* pixels, size_t stride);
   // config.cudaFrames: the same from a CUDA device pointer (`pitch` bytes per row), converted on
   // the GPU for NVENC or copied to host memory for x264 (cuda-frame-import.h).
@@ -45,7 +52,7 @@ class LadderPipeline {
   // frames now waiting, or -1 when the pipeline no longer takes audio.
   long submitAudio(const float* samples, size_t frames);
 
-  // File input: start decoding (the pipeline is built and opened before, so errors come first).
+  // File input: start decoding (at once, or as soon as the input is open). Throws when called twice.
   void startInput();
   // No more frames: flush everything, emit the last segments, then onFinished.
   // File input: stop reading it; what was read is still encoded.
@@ -54,9 +61,15 @@ class LadderPipeline {
   void abort();
   // Waits for the graph thread (and through it every encoder thread).
   void join();
+  // exit() has begun: every pipeline was aborted and joined; no event may reach JS any more.
+  static bool exiting();
 
  private:
+  void run();
+  void open();
   void runGraph();
+  void startFileInput();
+  void stopLocked();
   void drainGraph();
   void fail(const std::string& message);
   void warnShortestOnce();
@@ -80,6 +93,12 @@ class LadderPipeline {
 
   std::atomic<bool> failed_{false};
   std::atomic<bool> inputEnded_{false};
+  std::atomic<bool> aborting_{false};  // abort() was called: interrupts opening
+  std::atomic<bool> opened_{false};
+  bool startRequested_ = false;  // under stateMutex_
+  // Guards file_, cudaFrames_ and renditions_, which the graph thread publishes once opened,
+  // against the JS thread's abort(), endInput() and startInput().
+  std::mutex stateMutex_;
   std::once_flag failOnce_;
   int64_t framesIn_ = 0;
   bool warnedShortest_ = false;

@@ -1,16 +1,55 @@
 #include "media-input.h"
 
+#include <chrono>
+#include <cstdio>
+
 namespace abrcast {
 
-InputFormatPtr openMediaInput(const std::string& source, const AVIOInterruptCB* interrupt, const char* label) {
+namespace {
+
+std::string secondsText(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", seconds);
+  return text;
+}
+
+}  // namespace
+
+int InputInterrupt::check(void* opaque) {
+  auto* self = static_cast<InputInterrupt*>(opaque);
+  if (self->cancelled()) return 1;
+  if (std::chrono::steady_clock::now() > self->deadline) self->expired = true;
+  return self->expired ? 1 : 0;
+}
+
+InputFormatPtr openMediaInput(const std::string& source, InputInterrupt* interrupt, const char* label,
+                              double timeoutSeconds) {
   const std::string named = std::string(label) + " " + source;
+  if (!interrupt) throw std::invalid_argument("openMediaInput needs an InputInterrupt that outlives the input");
+  if (timeoutSeconds > 0) {
+    interrupt->deadline = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeoutSeconds));
+  }
+  const auto failed = [&](int code, const std::string& what) {
+    if (code < 0 && interrupt->expired) {
+      throw FFmpegError(what + ": no answer within " + secondsText(timeoutSeconds) + " s (ioTimeout)");
+    }
+    check(code, what);
+  };
   AVFormatContext* raw = avformat_alloc_context();
   if (!raw) throw std::bad_alloc();
-  if (interrupt) raw->interrupt_callback = *interrupt;
+  raw->interrupt_callback = AVIOInterruptCB{&InputInterrupt::check, interrupt};
+  AVDictionary* options = nullptr;
+  // Every protocol's reads and writes then fail after this long without progress.
+  if (timeoutSeconds > 0) av_dict_set_int(&options, "rw_timeout", int64_t(timeoutSeconds * 1e6), 0);
   // On failure avformat_open_input frees the context itself.
-  check(avformat_open_input(&raw, source.c_str(), nullptr, nullptr), "Cannot open " + named);
+  const int opened = avformat_open_input(&raw, source.c_str(), nullptr, &options);
+  av_dict_free(&options);  // what no protocol took: rw_timeout for one that has none
+  failed(opened, "Cannot open " + named);
   InputFormatPtr format(raw);
-  check(avformat_find_stream_info(format.get(), nullptr), "Cannot read " + named);
+  failed(avformat_find_stream_info(format.get(), nullptr), "Cannot read " + named);
+  // Opened: from now on rw_timeout bounds each read instead.
+  interrupt->deadline = std::chrono::steady_clock::time_point::max();
   return format;
 }
 
@@ -33,8 +72,9 @@ AVRational guessFrameRate(AVFormatContext* format, int streamIndex) {
   return rate;
 }
 
-MediaInfo probeMedia(const std::string& source) {
-  InputFormatPtr format = openMediaInput(source, nullptr);
+MediaInfo probeMedia(const std::string& source, double timeoutSeconds) {
+  InputInterrupt interrupt;  // outlives the format, whose protocols point at it
+  InputFormatPtr format = openMediaInput(source, &interrupt, "input", timeoutSeconds);
   const AVCodec* codec = nullptr;
   const int video = findBestStream(format.get(), AVMEDIA_TYPE_VIDEO, source, &codec);
   const AVStream* stream = format->streams[video];

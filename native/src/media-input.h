@@ -2,6 +2,8 @@
 // know about it before an encode starts (size, frame rate, length, audio).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -9,10 +11,24 @@
 
 namespace abrcast {
 
+// What makes a blocking open or read give up: flags other threads set, and a deadline while
+// opening. FFmpeg's protocols keep a pointer to it: it must outlive the format context.
+struct InputInterrupt {
+  const std::atomic<bool>* flags[2] = {nullptr, nullptr};
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::atomic<bool> expired{false};
+
+  bool cancelled() const { return (flags[0] && flags[0]->load()) || (flags[1] && flags[1]->load()); }
+  static int check(void* opaque);
+};
+
 // Opens `source` and reads its stream info. Errors name the source, as `label`
 // says: "Cannot open input /x.mp4: No such file or directory".
-// `interrupt` (may be null) lets blocking network reads give up.
-InputFormatPtr openMediaInput(const std::string& source, const AVIOInterruptCB* interrupt, const char* label = "input");
+// `interrupt` lets blocking network reads give up. `timeoutSeconds` (> 0) bounds
+// the open and probe ("Cannot open input http://…: no answer within 5 s") and, as the protocols'
+// rw_timeout, every later read or write.
+InputFormatPtr openMediaInput(const std::string& source, InputInterrupt* interrupt, const char* label = "input",
+                              double timeoutSeconds = 0);
 
 // Index of the best stream of `type` (audio or video), with its decoder;
 // throws "No video stream in <source>" when there is none.
@@ -34,6 +50,6 @@ struct MediaInfo {
 };
 
 // Throws FFmpegError with the source named when it cannot be opened or has no video.
-MediaInfo probeMedia(const std::string& source);
+MediaInfo probeMedia(const std::string& source, double timeoutSeconds = 0);
 
 }  // namespace abrcast

@@ -8,14 +8,14 @@ namespace {
 
 class ProbeWorker : public Napi::AsyncWorker {
  public:
-  ProbeWorker(Napi::Env env, std::string source)
-      : Napi::AsyncWorker(env, "abrcast-probe-media"), source_(std::move(source)), deferred_(env) {}
+  ProbeWorker(Napi::Env env, std::string source, double timeoutSeconds)
+      : Napi::AsyncWorker(env, "abrcast-probe-media"), source_(std::move(source)), timeoutSeconds_(timeoutSeconds), deferred_(env) {}
 
   Napi::Promise promise() const { return deferred_.Promise(); }
 
   void Execute() override {
     try {
-      info_ = probeMedia(source_);
+      info_ = probeMedia(source_, timeoutSeconds_);
     } catch (const std::exception& error) {
       SetError(error.what());
     }
@@ -41,6 +41,7 @@ class ProbeWorker : public Napi::AsyncWorker {
 
  private:
   std::string source_;
+  double timeoutSeconds_;
   Napi::Promise::Deferred deferred_;
   MediaInfo info_;
 };
@@ -49,8 +50,13 @@ class ProbeWorker : public Napi::AsyncWorker {
 
 Napi::Value ProbeMedia(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "probeMedia(source) needs a string");
-  auto* worker = new ProbeWorker(env, info[0].As<Napi::String>().Utf8Value());
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "probeMedia(source, timeoutSeconds?) needs a string");
+  double timeoutSeconds = 0;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    timeoutSeconds = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
+    if (!(timeoutSeconds > 0)) throw Napi::RangeError::New(env, "probeMedia(source, timeoutSeconds): expected seconds greater than 0");
+  }
+  auto* worker = new ProbeWorker(env, info[0].As<Napi::String>().Utf8Value(), timeoutSeconds);
   Napi::Promise promise = worker->promise();
   worker->Queue();  // the worker deletes itself after OnOK/OnError
   return promise;

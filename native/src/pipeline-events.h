@@ -38,6 +38,8 @@ class WarningSink {
 
 class PipelineEvents : public WarningSink {
  public:
+  // Everything is open: inputs, CUDA, the filter graph, every encoder.
+  virtual void onReady() {}
   virtual void onSegment(SegmentOutput&& segment) = 0;
   // The input queue went from above maxFramesInFlight to at most it.
   virtual void onDrain(size_t queuedFrames) = 0;

@@ -14,6 +14,8 @@ namespace {
 
 // Frames waiting between the filter graph and one encoder.
 constexpr size_t kScaledFrameQueue = 3;
+// Encoded video that may wait for its audio (packets, so a few MB per rendition).
+constexpr int64_t kMaxAudioLagSeconds = 20;
 
 void setOption(AVDictionary** options, const char* key, const std::string& value) {
   av_dict_set(options, key, value.c_str(), 0);
@@ -52,6 +54,7 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
   codec_.reset(avcodec_alloc_context3(codec));
   if (!codec_) throw std::bad_alloc();
   AVCodecContext* c = codec_.get();
+  logContext_ = std::make_unique<ScopedLogContext>(c, events, "[" + rendition_.name + "] ");
   c->width = av_buffersink_get_w(sink);
   c->height = av_buffersink_get_h(sink);
   c->pix_fmt = static_cast<AVPixelFormat>(av_buffersink_get_format(sink));
@@ -71,6 +74,7 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
   c->color_range = AVCOL_RANGE_MPEG;
 
   AVDictionary* options = nullptr;
+  DictionaryPtr ownedOptions;  // frees what avcodec_open2 leaves, however this ends
   setOption(&options, "forced-idr", "1");
   if (nvenc) {
     if (AVBufferRef* frames = av_buffersink_get_hw_frames_ctx(sink)) {
@@ -95,10 +99,15 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
     // latency: 'low': no lookahead, no B-frames, sliced threads instead of frame threads.
     if (config.lowLatency) setOption(&options, "tune", "zerolatency");
     setOption(&options, "profile", "high");
-    setOption(&options, "x264-params", "scenecut=0:open-gop=0:threads=" + std::to_string(x264Threads(config, rendition_)));
+    // Under `shortest` the renditions agree on an exact end at a point where every one's B-frames
+    // are complete (AudioPipeline::agreeEnd): a fixed B-frame pattern gives them the same points.
+    const bool sameFrameTypes = audio && config.audio.shortest;
+    const std::string threads = ":threads=" + std::to_string(x264Threads(config, rendition_));
+    setOption(&options, "x264-params", std::string(sameFrameTypes ? "scenecut=0:open-gop=0:b-adapt=0" : "scenecut=0:open-gop=0") + threads);
   }
+  for (const auto& [key, value] : config.encoderOptions) setOption(&options, key.c_str(), value);
   const int opened = avcodec_open2(c, codec, &options);
-  av_dict_free(&options);
+  ownedOptions.reset(options);
   if (opened < 0) {
     std::string message = std::string("Cannot open ") + (nvenc ? "NVENC" : "x264") + " encoder" + where + ": " + errorText(opened);
     if (nvenc && index > 0) {
@@ -107,7 +116,16 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
     }
     throw FFmpegError(message);
   }
-  segmenter_ = std::make_unique<TsSegmenter>(rendition_.name, c, audio ? audio->encoderContext() : nullptr);
+  // What the encoder did not take would silently change nothing: a typo, or an option this FFmpeg lacks.
+  if (options) {
+    throw FFmpegError(std::string(nvenc ? "NVENC" : "x264") + " encoder" + where + " does not take the option(s) " +
+                      dictionaryKeys(options) + " (FFmpeg " + av_version_info() + ")");
+  }
+  // A segment's bytes, with MPEG-TS overhead, so its buffer is allocated once.
+  const double segmentSeconds = double(config.framesPerSegment) * av_q2d(config.timeBase());
+  const double bitsPerSecond = double(c->rc_max_rate) + (audio ? config.audio.bitrateKbps * 1000.0 : 0.0);
+  const size_t expectedBytes = size_t(std::min(bitsPerSecond / 8 * segmentSeconds * 1.1, 256.0 * 1024 * 1024));
+  segmenter_ = std::make_unique<TsSegmenter>(rendition_.name, c, audio ? audio->encoderContext() : nullptr, expectedBytes);
 }
 
 RenditionEncoder::~RenditionEncoder() {
@@ -138,9 +156,15 @@ void RenditionEncoder::run() {
     if (aborted_) return;
     encode(nullptr);  // flush the encoder's delayed frames
     if (audio_) {
-      if (!audio_->track().waitFinished()) return;  // aborted
+      const int64_t proposed = audio_->waitProposedEnd();
+      if (proposed < 0) return;  // aborted
+      drainPending(false);  // what the audio, now complete but for its last frame, covers
+      const int64_t end = audio_->agreeEnd(exactEndAtOrBefore(proposed));
+      if (end < 0) return;
+      if (!audio_->track().waitFinished()) return;
+      cutPendingAt(end);
       drainPending(true);
-      writeAudioBefore(endPts_);
+      writeAudioBefore(end);
     }
     std::vector<uint8_t> last = segmenter_->finish();
     if (segmentHasPackets_) emitSegment(std::move(last), endPts_ - segmentStart_);
@@ -169,6 +193,15 @@ void RenditionEncoder::encode(AVFrame* frame) {
 void RenditionEncoder::handlePacket(AVPacket* packet) {
   const bool keyframe = packet->flags & AV_PKT_FLAG_KEY;
   if (keyframe && codecs_.empty()) codecs_ = avcCodecString(packet->data, packet->size);
+  // Every rendition cuts on its own: one that skipped a forced IDR would merge two segments and
+  // drift from the others' indexes, so it fails instead.
+  if (packet->pts % config_.framesPerSegment == 0 &&
+      (!keyframe || !containsIdrSlice(packet->data, size_t(packet->size)))) {
+    throw FFmpegError("Rendition " + rendition_.name + ": frame " + std::to_string(packet->pts) +
+                      " should be an IDR frame (the start of segment " +
+                      std::to_string(packet->pts / config_.framesPerSegment) +
+                      "), but the encoder did not make one where it was forced");
+  }
   if (!audio_) {
     writeVideo(packet);
     return;
@@ -188,14 +221,44 @@ bool RenditionEncoder::isBoundary(const AVPacket* packet) const {
 // packet is muxed, every audio packet with pts before its dts goes first, and
 // before a segment is cut at an IDR, every audio packet with pts before the
 // IDR's pts. A video packet waits (in pending_) until that audio exists.
+// The largest end (in frames, at most `proposed`, not before what is muxed) at which this
+// rendition's frames shown before it are exactly a decode-order prefix of its packets, so
+// cutting there drops no frame that one kept references. Under `shortest` a packet is muxed
+// only once the audio covers its whole frame, so every muxed packet is shown before any pending
+// one and the first candidate, at least min(first pending pts, proposed), always exists.
+int64_t RenditionEncoder::exactEndAtOrBefore(int64_t proposed) const {
+  int64_t best = std::min(endPts_, proposed);
+  int64_t shownBefore = endPts_;  // max pts + 1 of the muxed packets and the prefix so far
+  for (size_t k = 0; k <= pending_.size(); ++k) {
+    int64_t restMin = proposed;
+    for (size_t j = k; j < pending_.size(); ++j) restMin = std::min(restMin, pending_[j]->pts);
+    // Ends in [shownBefore, restMin] split the packets after the first k exactly.
+    if (shownBefore <= restMin) best = std::max(best, restMin);
+    if (k < pending_.size()) shownBefore = std::max(shownBefore, pending_[k]->pts + 1);
+  }
+  return best;
+}
+
+// Drops the pending packets shown at or after `end`; they must be a decode-order suffix.
+void RenditionEncoder::cutPendingAt(int64_t end) {
+  size_t keep = 0;
+  while (keep < pending_.size() && pending_[keep]->pts < end) ++keep;
+  for (size_t j = keep; j < pending_.size(); ++j) {
+    if (pending_[j]->pts < end) {
+      throw FFmpegError("Rendition " + rendition_.name + " cannot end exactly at frame " + std::to_string(end) +
+                        ": frame " + std::to_string(pending_[j]->pts) + " depends on a later one");
+    }
+  }
+  if (endPts_ > end) {
+    throw FFmpegError("Rendition " + rendition_.name + " cannot end exactly at frame " + std::to_string(end) +
+                      ": frames up to " + std::to_string(endPts_) + " are already muxed");
+  }
+  pending_.resize(keep);
+}
+
 void RenditionEncoder::drainPending(bool final) {
   const int64_t limit = audio_->videoFrameLimit();
   const auto shownBeforeLimit = [&](const PacketPtr& p) { return p->pts < limit; };
-  if (final) {
-    // shortest: keep the decode-order prefix up to the last packet shown before
-    // the limit; a frame past it stays only when an earlier-shown one references it.
-    while (!pending_.empty() && !shownBeforeLimit(pending_.back())) pending_.pop_back();
-  }
   while (!pending_.empty()) {
     AVPacket* packet = pending_.front().get();
     if (!final && !shownBeforeLimit(pending_.front()) &&
@@ -204,9 +267,21 @@ void RenditionEncoder::drainPending(bool final) {
     }
     const int64_t until = isBoundary(packet) ? packet->pts : packet->dts;
     if (!final && !audio_->track().covers(until, codec_->time_base)) break;
+    // shortest: the end may still fall before this frame is over, so it waits until the audio
+    // covers all of it (see exactEndAtOrBefore()).
+    if (!final && config_.audio.shortest && !audio_->track().covers(packet->pts + 1, codec_->time_base)) break;
     writeAudioBefore(until);
     writeVideo(packet);
     pending_.pop_front();
+  }
+  // Memory stays bounded whatever the caller does: video this far ahead of the audio is an error.
+  const size_t maxPending = size_t(std::max<int64_t>(
+      2 * config_.framesPerSegment, av_rescale_q(kMaxAudioLagSeconds, AVRational{1, 1}, config_.timeBase())));
+  if (!final && pending_.size() > maxPending) {
+    const bool pcm = config_.audio.kind == AudioSourceKind::Pcm;
+    throw FFmpegError("Rendition " + rendition_.name + ": the video is " + std::to_string(pending_.size()) +
+                      " frames ahead of the audio, more than " + std::to_string(kMaxAudioLagSeconds) + " s" +
+                      (pcm ? "; write audio alongside the video (writeAudio())" : ""));
   }
   if (!final && !warnedAudioLag_ && pending_.size() > size_t(2 * config_.framesPerSegment)) {
     warnedAudioLag_ = true;

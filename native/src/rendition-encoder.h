@@ -12,6 +12,7 @@
 #include "bounded-queue.h"
 #include "config.h"
 #include "ffmpeg.h"
+#include "log-router.h"
 #include "pipeline-events.h"
 #include "ts-segmenter.h"
 
@@ -50,6 +51,8 @@ class RenditionEncoder {
   void writeVideo(AVPacket* packet);
   void writeAudioBefore(int64_t videoPts);
   void drainPending(bool final);
+  int64_t exactEndAtOrBefore(int64_t proposed) const;
+  void cutPendingAt(int64_t end);
   void emitSegment(std::vector<uint8_t> data, int64_t durationFrames);
 
   int index_;
@@ -59,6 +62,7 @@ class RenditionEncoder {
   PipelineEvents* events_;
   FailureHandler onFailure_;
 
+  std::unique_ptr<ScopedLogContext> logContext_;  // x264's own threads log about codec_; freed after it
   CodecContextPtr codec_;
   std::unique_ptr<TsSegmenter> segmenter_;
   PacketPtr packet_;

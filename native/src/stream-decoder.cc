@@ -4,20 +4,17 @@
 
 namespace abrcast {
 
-int StreamDecoder::onInterrupt(void* opaque) {
-  const auto* self = static_cast<const StreamDecoder*>(opaque);
-  return self->interrupted_ && self->interrupted_->load() ? 1 : 0;
-}
-
-StreamDecoder::StreamDecoder(const std::string& source, AVMediaType type, const std::atomic<bool>* interrupted)
-    : source_(source), interrupted_(interrupted), packet_(allocPacket()) {
+StreamDecoder::StreamDecoder(const std::string& source, AVMediaType type, const std::atomic<bool>* interrupted,
+                             const std::atomic<bool>* cancelled, double timeoutSeconds)
+    : source_(source), packet_(allocPacket()) {
+  interrupt_.flags[0] = interrupted;
+  interrupt_.flags[1] = cancelled;
   const bool audio = type == AVMEDIA_TYPE_AUDIO;
   // An audio source is named as such (it may be a second file); a video stream is the input's.
   label_ = (audio ? "audio source " : "input ") + source;
   const std::string decodeWhat = audio ? "Cannot decode audio source " + source : "Cannot decode the video of " + source;
 
-  const AVIOInterruptCB interrupt{&StreamDecoder::onInterrupt, this};
-  format_ = openMediaInput(source, &interrupt, audio ? "audio source" : "input");
+  format_ = openMediaInput(source, &interrupt_, audio ? "audio source" : "input", timeoutSeconds);
   const AVCodec* codec = nullptr;
   streamIndex_ = findBestStream(format_.get(), type, source, &codec);
   for (unsigned i = 0; i < format_->nb_streams; ++i) {
@@ -65,7 +62,7 @@ bool StreamDecoder::decodeNext(AVFrame* frame) {
       check(avcodec_send_packet(decoder_.get(), nullptr), what);  // flush the decoder's delayed frames
       continue;
     }
-    if (read == AVERROR_EXIT && interrupted_ && interrupted_->load()) return false;
+    if (read == AVERROR_EXIT && interrupt_.cancelled()) return false;
     check(read, "Cannot read " + label_);
     if (packet_->stream_index == streamIndex_) {
       const int sent = avcodec_send_packet(decoder_.get(), packet_.get());

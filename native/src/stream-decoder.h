@@ -8,14 +8,16 @@
 #include <string>
 
 #include "ffmpeg.h"
+#include "media-input.h"
 
 namespace abrcast {
 
 class StreamDecoder {
  public:
-  // `type`: AVMEDIA_TYPE_AUDIO or AVMEDIA_TYPE_VIDEO. `interrupted` makes
-  // blocking reads (network sources) give up when set.
-  StreamDecoder(const std::string& source, AVMediaType type, const std::atomic<bool>* interrupted);
+  // `type`: AVMEDIA_TYPE_AUDIO or AVMEDIA_TYPE_VIDEO. `interrupted` or `cancelled` (may be null)
+  // make blocking reads (network sources) give up when set. `timeoutSeconds`: see openMediaInput().
+  StreamDecoder(const std::string& source, AVMediaType type, const std::atomic<bool>* interrupted,
+                const std::atomic<bool>* cancelled = nullptr, double timeoutSeconds = 0);
   StreamDecoder(const StreamDecoder&) = delete;
   StreamDecoder& operator=(const StreamDecoder&) = delete;
 
@@ -30,11 +32,10 @@ class StreamDecoder {
 
  private:
   bool decodeNext(AVFrame* frame);
-  static int onInterrupt(void* opaque);
 
   std::string source_;
   std::string label_;  // how messages name the stream, e.g. "audio source /x.m4a"
-  const std::atomic<bool>* interrupted_;
+  InputInterrupt interrupt_;  // before format_: its protocols point at it
   InputFormatPtr format_;
   CodecContextPtr decoder_;
   PacketPtr packet_;

@@ -16,10 +16,11 @@ std::string describeFormat(int width, int height, int format) {
 
 }  // namespace
 
-VideoFileSource::VideoFileSource(const EncoderConfig& config, PipelineEvents* events)
+VideoFileSource::VideoFileSource(const EncoderConfig& config, PipelineEvents* events, const std::atomic<bool>* cancelled)
     : config_(config),
       events_(events),
-      decoder_(std::make_unique<StreamDecoder>(config.input.source, AVMEDIA_TYPE_VIDEO, &stopped_)) {
+      decoder_(std::make_unique<StreamDecoder>(config.input.source, AVMEDIA_TYPE_VIDEO, &stopped_, cancelled,
+                                               config.ioTimeoutSeconds)) {
   const AVFrame& first = decoder_->firstFrame();
   frameFormat_ = VideoFrameFormat{first.width, first.height, AVPixelFormat(first.format), first.colorspace, first.color_range};
 }
@@ -30,6 +31,8 @@ VideoFileSource::~VideoFileSource() {
 }
 
 void VideoFileSource::start(Deliver deliver, FailureHandler onFailure, EndHandler onEnd) {
+  // Assigning over a running std::thread would terminate the process.
+  if (worker_.joinable()) throw FFmpegError("The input " + config_.input.source + " is already being read");
   deliver_ = std::move(deliver);
   onFailure_ = std::move(onFailure);
   onEnd_ = std::move(onEnd);

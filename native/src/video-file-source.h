@@ -39,8 +39,9 @@ class VideoFileSource {
 
   static constexpr double kMaxGapSeconds = 10.0;
 
-  // Opens and decodes the first frame (throws FFmpegError naming the source).
-  VideoFileSource(const EncoderConfig& config, PipelineEvents* events);
+  // Opens and decodes the first frame (throws FFmpegError naming the source); `cancelled`
+  // (may be null) interrupts that open from another thread.
+  VideoFileSource(const EncoderConfig& config, PipelineEvents* events, const std::atomic<bool>* cancelled = nullptr);
   ~VideoFileSource();
   VideoFileSource(const VideoFileSource&) = delete;
   VideoFileSource& operator=(const VideoFileSource&) = delete;

@@ -105,11 +105,16 @@ __attribute__((always_inline)) inline void rowPair(ChromaRows rows, uint8_t* y0,
 
 using RowPairFunction = void (*)(ChromaRows, uint8_t*, uint8_t*, uint8_t*, uint8_t*, int, bool);
 
+// x86-64: an AVX2 copy chosen at run time (the baseline is SSE2). aarch64: NEON is in the baseline
+// ISA, so the baseline copy is already vectorised with it. Integer math: the same bytes either way.
+#if defined(__x86_64__) || defined(__i386__)
+#define ABRCAST_ROW_PAIR_AVX2 1
 template <typename Order>
 __attribute__((target("avx2"))) void rowPairAvx2(ChromaRows rows, uint8_t* y0, uint8_t* y1, uint8_t* u, uint8_t* v,
                                                  int width, bool second) {
   rowPair<Order>(rows, y0, y1, u, v, width, second);
 }
+#endif
 
 template <typename Order>
 void rowPairBaseline(ChromaRows rows, uint8_t* y0, uint8_t* y1, uint8_t* u, uint8_t* v, int width, bool second) {
@@ -118,8 +123,11 @@ void rowPairBaseline(ChromaRows rows, uint8_t* y0, uint8_t* y1, uint8_t* u, uint
 
 template <typename Order>
 RowPairFunction selectRowPair() {
+#ifdef ABRCAST_ROW_PAIR_AVX2
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  return avx2 ? &rowPairAvx2<Order> : &rowPairBaseline<Order>;
+  if (avx2) return &rowPairAvx2<Order>;
+#endif
+  return &rowPairBaseline<Order>;
 }
 
 }  // namespace

@@ -1,16 +1,15 @@
-// Turns flags and environment into checked settings. Precedence: a flag, then
-// its environment variable, then the default. A bad value names where it came
-// from (--port or ABRCAST_PORT) in the sharp-style "Expected ... but received".
+// The checks on every setting's value, and the defaults. Commander reads the
+// values: a flag, else its environment variable (Option.env), else our default
+// here. Each parser below runs as the option's argParser and gets the name the
+// value came from (--port or ABRCAST_PORT, see main.ts), so a bad value is named
+// in the sharp-style "Expected ... for <source> but received ...".
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ENCODER_CHOICES, X264_PRESETS } from '../encoder/options.js';
 import type { EncoderChoice } from '../encoder/types.js';
 import { invalidParameterError } from '../errors.js';
 import { redactDatabaseUrl } from '../registry/postgres-client.js';
 import { isValidRunId } from '../registry/validation.js';
 import { usageError } from './errors.js';
-
-export type Env = Record<string, string | undefined>;
 
 export const DEFAULTS = {
   port: 8787,
@@ -28,26 +27,33 @@ export const DEFAULTS = {
 export const STORE_KINDS = ['embedded', 'kubo'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
+/** Option values as commander hands them over, already parsed by the parsers below. */
 export interface ServiceFlags {
   dataDir?: string;
-  store?: string;
+  store?: StoreKind;
   kuboUrl?: string;
   databaseUrl?: string;
+  ipfsListen?: string[];
+  ipfsAnnounce?: string[];
+  ipfsPeer?: string[];
 }
 
 export interface ServerFlags {
-  port?: string;
+  port?: number;
   host?: string;
 }
 
 export interface DemoFlags extends ServiceFlags, ServerFlags {
-  size?: string;
-  fps?: string;
-  duration?: string;
+  size?: [number, number];
+  fps?: number;
+  duration?: number;
   preset?: string;
-  segment?: string;
-  encoder?: string;
+  segment?: number;
+  encoder?: EncoderChoice;
 }
+
+/** An option's parser: the value and the name it came from (flag or environment variable). */
+export type ValueParser<T> = (value: string, source: string, previous: T | undefined) => T;
 
 export interface ServiceConfig {
   /** Root of the embedded stores: <dataDir>/ipfs (Helia blocks) and <dataDir>/db (PGlite). */
@@ -56,6 +62,12 @@ export interface ServiceConfig {
   kuboUrl: string;
   /** PostgreSQL URL; undefined selects the embedded PGlite database. */
   databaseUrl?: string;
+  /** Multiaddrs the embedded store listens on; [] keeps it offline (the default). */
+  ipfsListen: string[];
+  /** Multiaddrs it announces instead. */
+  ipfsAnnounce: string[];
+  /** Peers it connects to at start. */
+  ipfsPeers: string[];
 }
 
 export interface ServerConfig {
@@ -81,14 +93,6 @@ interface Picked {
   source: string;
 }
 
-/** The flag's value when given, else the environment variable's when set and non-empty. */
-function pick(flag: string | undefined, flagName: string, env: Env, envName?: string): Picked | undefined {
-  if (flag !== undefined) return { value: flag, source: flagName };
-  const fromEnv = envName ? env[envName] : undefined;
-  if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: envName! };
-  return undefined;
-}
-
 /** Throws the usage error for a value, with the option's help as the fix. */
 function invalid(picked: Picked, expected: string, received: unknown, command: string): never {
   const { message } = invalidParameterError(picked.source, expected, received);
@@ -100,18 +104,14 @@ function asNumber(text: string): number | string {
   return /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(text) ? Number(text) : text;
 }
 
-function parseNumber(picked: Picked, min: number, max: number, command: string, integer = false): number {
-  const value = asNumber(picked.value);
-  const ok = typeof value === 'number' && value >= min && value <= max && (!integer || Number.isInteger(value));
-  if (!ok) invalid(picked, `${integer ? 'integer' : 'number'} between ${min} and ${max}`, value, command);
-  return value as number;
-}
-
-function parseChoice<T extends string>(picked: Picked, choices: readonly T[], command: string): T {
-  if (!(choices as readonly string[]).includes(picked.value)) {
-    invalid(picked, `one of ${choices.join(', ')}`, picked.value, command);
-  }
-  return picked.value as T;
+/** A number between `min` and `max` (an integer with `integer`). */
+export function numberBetween(min: number, max: number, command: string, integer = false): ValueParser<number> {
+  return (text, source) => {
+    const value = asNumber(text);
+    const ok = typeof value === 'number' && value >= min && value <= max && (!integer || Number.isInteger(value));
+    if (!ok) invalid({ value: text, source }, `${integer ? 'integer' : 'number'} between ${min} and ${max}`, value, command);
+    return value as number;
+  };
 }
 
 function parseHttpUrl(picked: Picked, command: string): string {
@@ -127,6 +127,11 @@ function parseHttpUrl(picked: Picked, command: string): string {
   return picked.value.replace(/\/+$/, '');
 }
 
+/** An http(s) URL, without trailing slashes. */
+export function httpUrl(command: string): ValueParser<string> {
+  return (value, source) => parseHttpUrl({ value, source }, command);
+}
+
 function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
 }
@@ -136,75 +141,111 @@ export function defaultDataDir(): string {
   return join(homedir(), '.abrcast');
 }
 
-export function resolveServiceConfig(flags: ServiceFlags, env: Env, command: string): ServiceConfig {
-  const dataDirPicked = pick(flags.dataDir, '--data-dir', env, 'ABRCAST_DATA_DIR');
-  if (dataDirPicked && dataDirPicked.value.trim() === '') invalid(dataDirPicked, 'non-empty directory path', '', command);
-  const dataDir = resolve(expandHome(dataDirPicked?.value ?? defaultDataDir()));
-
-  const storePicked = pick(flags.store, '--store', env, 'ABRCAST_STORE');
-  const store = storePicked ? parseChoice(storePicked, STORE_KINDS, command) : DEFAULTS.store;
-
-  const kuboPicked = pick(flags.kuboUrl, '--kubo-url', env, 'KUBO_URL');
-  const kuboUrl = kuboPicked ? parseHttpUrl(kuboPicked, command) : DEFAULTS.kuboUrl;
-
-  const databasePicked = pick(flags.databaseUrl, '--database-url', env, 'DATABASE_URL');
-  if (databasePicked && !/^postgres(ql)?:\/\/\S+$/.test(databasePicked.value)) {
-    // Never echo a password.
-    invalid(databasePicked, 'postgres:// or postgresql:// URL', redactDatabaseUrl(databasePicked.value), command);
-  }
-  return { dataDir, store, kuboUrl, databaseUrl: databasePicked?.value };
+/** A directory: not blank, ~ expanded, made absolute. */
+export function directory(command: string): ValueParser<string> {
+  return (value, source) => {
+    if (value.trim() === '') invalid({ value, source }, 'non-empty directory path', '', command);
+    return resolve(expandHome(value));
+  };
 }
 
-export function resolveServerConfig(flags: ServerFlags, env: Env, command: string): ServerConfig {
-  const portPicked = pick(flags.port, '--port', env, 'ABRCAST_PORT');
-  const port = portPicked ? parseNumber(portPicked, 0, 65535, command, true) : DEFAULTS.port;
-  const hostPicked = pick(flags.host, '--host', env);
-  if (hostPicked && !/^[A-Za-z0-9.:[\]-]+$/.test(hostPicked.value)) {
-    invalid(hostPicked, 'host name or IP address such as 127.0.0.1', hostPicked.value, command);
+/** A postgres:// URL; the message never echoes its password. */
+export function databaseUrl(command: string): ValueParser<string> {
+  return (value, source) => {
+    if (!/^postgres(ql)?:\/\/\S+$/.test(value)) invalid({ value, source }, 'postgres:// or postgresql:// URL', redactDatabaseUrl(value), command);
+    return value;
+  };
+}
+
+/** A host name or IP address to listen on. */
+export function hostName(command: string): ValueParser<string> {
+  return (value, source) => {
+    if (!/^[A-Za-z0-9.:[\]-]+$/.test(value)) invalid({ value, source }, 'host name or IP address such as 127.0.0.1', value, command);
+    return value;
+  };
+}
+
+/** Multiaddrs: a repeatable flag, or its environment variable as a comma-separated list. */
+export function multiaddrList(command: string): ValueParser<string[]> {
+  return (value, source, previous) => {
+    const list = value.split(',').map((item) => item.trim()).filter(Boolean);
+    for (const item of list) {
+      if (!/^\/\S+$/.test(item)) invalid({ value, source }, 'multiaddr such as /ip4/0.0.0.0/tcp/4002', item, command);
+    }
+    return [...(previous ?? []), ...list];
+  };
+}
+
+export function resolveServiceConfig(flags: ServiceFlags): ServiceConfig {
+  const store = flags.store ?? DEFAULTS.store;
+  const ipfsListen = flags.ipfsListen ?? [];
+  const ipfsAnnounce = flags.ipfsAnnounce ?? [];
+  const ipfsPeers = flags.ipfsPeer ?? [];
+  if (store === 'kubo' && ipfsListen.length > 0) {
+    throw usageError('--ipfs-listen is for the embedded store; Kubo has its own swarm settings', 'Drop --ipfs-listen, or use --store embedded');
   }
-  return { host: hostPicked?.value ?? DEFAULTS.host, port };
+  if (ipfsListen.length === 0 && (ipfsAnnounce.length > 0 || ipfsPeers.length > 0)) {
+    throw usageError('--ipfs-announce and --ipfs-peer need --ipfs-listen: the embedded store is offline without it', 'Add --ipfs-listen /ip4/0.0.0.0/tcp/4002');
+  }
+  return {
+    dataDir: flags.dataDir ?? defaultDataDir(),
+    store,
+    kuboUrl: flags.kuboUrl ?? DEFAULTS.kuboUrl,
+    databaseUrl: flags.databaseUrl,
+    ipfsListen,
+    ipfsAnnounce,
+    ipfsPeers,
+  };
+}
+
+export function resolveServerConfig(flags: ServerFlags): ServerConfig {
+  return { host: flags.host ?? DEFAULTS.host, port: flags.port ?? DEFAULTS.port };
 }
 
 /** "1280x720" -> [1280, 720]: even sizes (4:2:0 video) from 64x64 up to 7680x4320. */
-export function parseSize(picked: Picked, command: string): [number, number] {
-  const expected = 'WIDTHxHEIGHT of even integers from 64x64 to 7680x4320, such as 1280x720';
-  const match = /^(\d{1,5})x(\d{1,5})$/.exec(picked.value.trim());
-  if (!match) invalid(picked, expected, picked.value, command);
-  const width = Number(match[1]);
-  const height = Number(match[2]);
-  const ok = width % 2 === 0 && height % 2 === 0 && width >= 64 && height >= 64 && width <= 7680 && height <= 4320;
-  if (!ok) invalid(picked, expected, picked.value, command);
-  return [width, height];
+export function frameSize(command: string): ValueParser<[number, number]> {
+  return (value, source) => {
+    const picked = { value, source };
+    const expected = 'WIDTHxHEIGHT of even integers from 64x64 to 7680x4320, such as 1280x720';
+    const match = /^(\d{1,5})x(\d{1,5})$/.exec(value.trim());
+    if (!match) invalid(picked, expected, value, command);
+    const width = Number(match[1]);
+    const height = Number(match[2]);
+    const ok = width % 2 === 0 && height % 2 === 0 && width >= 64 && height >= 64 && width <= 7680 && height <= 4320;
+    if (!ok) invalid(picked, expected, value, command);
+    return [width, height];
+  };
 }
 
-export function resolveDemoConfig(flags: DemoFlags, env: Env): DemoConfig {
+/** --segment: seconds from 0.5 to 60. */
+export const segmentSeconds = (command: string) => numberBetween(0.5, 60, command);
+
+export function resolveDemoConfig(flags: DemoFlags): DemoConfig {
   const command = 'demo';
-  const service = resolveServiceConfig(flags, env, command);
-  const server = resolveServerConfig(flags, env, command);
-  const [width, height] = parseSize(pick(flags.size, '--size', env) ?? { value: DEFAULTS.size, source: '--size' }, command);
-  const fpsPicked = pick(flags.fps, '--fps', env);
-  const fps = fpsPicked ? parseNumber(fpsPicked, 1, 120, command) : DEFAULTS.fps;
-  const durationPicked = pick(flags.duration, '--duration', env);
-  const durationSeconds = durationPicked ? parseNumber(durationPicked, 0, 31_536_000, command) : DEFAULTS.durationSeconds;
-  const presetPicked = pick(flags.preset, '--preset', env);
-  const preset = presetPicked ? parseChoice(presetPicked, X264_PRESETS, command) : DEFAULTS.preset;
-  const encoderPicked = pick(flags.encoder, '--encoder', env);
-  const encoder = encoderPicked ? parseChoice(encoderPicked, ENCODER_CHOICES, command) : DEFAULTS.encoder;
-  const segmentPicked = pick(flags.segment, '--segment', env);
-  const segmentSeconds = segmentPicked ? parseNumber(segmentPicked, 0.5, 60, command) : DEFAULTS.segmentSeconds;
-  const framesPerSegment = fps * segmentSeconds;
+  const service = resolveServiceConfig(flags);
+  const server = resolveServerConfig(flags);
+  const [width, height] = flags.size ?? frameSize(command)(DEFAULTS.size, '--size', undefined);
+  const fps = flags.fps ?? DEFAULTS.fps;
+  const segment = flags.segment ?? DEFAULTS.segmentSeconds;
+  const framesPerSegment = fps * segment;
   if (Math.abs(framesPerSegment - Math.round(framesPerSegment)) > 1e-6) {
-    const source = segmentPicked ?? { value: String(segmentSeconds), source: '--segment' };
-    invalid(source, `number of seconds that is a whole number of frames at ${fps} fps`, segmentSeconds, command);
+    invalid({ value: String(segment), source: '--segment' }, `number of seconds that is a whole number of frames at ${fps} fps`, segment, command);
   }
-  return { ...service, ...server, width, height, fps, durationSeconds, preset, segmentSeconds, encoder };
+  return {
+    ...service,
+    ...server,
+    width,
+    height,
+    fps,
+    durationSeconds: flags.duration ?? DEFAULTS.durationSeconds,
+    preset: flags.preset ?? DEFAULTS.preset,
+    segmentSeconds: segment,
+    encoder: flags.encoder ?? DEFAULTS.encoder,
+  };
 }
 
 /** --limit of `abrcast runs`: 1 to 1000, default 50. */
-export function parseLimit(value: string | undefined): number {
-  if (value === undefined) return 50;
-  return parseNumber({ value, source: '--limit' }, 1, 1000, 'runs', true);
-}
+export const RUNS_LIMIT = { default: 50, parse: numberBetween(1, 1000, 'runs', true) } as const;
 
 /** The <id> argument of `abrcast resume` (alias finalize). */
 export function checkRunId(id: string): string {
@@ -214,18 +255,14 @@ export function checkRunId(id: string): string {
   return id;
 }
 
-/** --gateway of `abrcast resume`: an http(s) origin, or undefined for the run's own URL form. */
-export function parseGateway(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : parseHttpUrl({ value, source: '--gateway' }, 'resume');
-}
 
 export interface EncodeFlags extends ServiceFlags, ServerFlags {
   live?: boolean;
   audio?: string;
-  ladder?: string;
+  ladder?: number[];
   renditions?: string;
-  segment?: string;
-  encoder?: string;
+  segment?: number;
+  encoder?: EncoderChoice;
   preset?: string;
   out?: string;
   gateway?: string;
@@ -281,40 +318,32 @@ export function parseRenditionsJson(value: string, readText: (path: string) => s
   }
 }
 
-export function resolveEncodeConfig(input: string, flags: EncodeFlags, env: Env, readText: (path: string) => string): EncodeConfig {
+export function resolveEncodeConfig(input: string, flags: EncodeFlags, readText: (path: string) => string): EncodeConfig {
   const command = 'encode';
   if (typeof input !== 'string' || input.trim() === '') {
     throw usageError('Missing <input>: the file or URL to encode', 'Run `abrcast encode <file-or-url>`, see `abrcast encode --help`');
   }
-  const service = resolveServiceConfig(flags, env, command);
-  const server = resolveServerConfig(flags, env, command);
+  const service = resolveServiceConfig(flags);
+  const server = resolveServerConfig(flags);
   if (flags.ladder !== undefined && flags.renditions !== undefined) {
     throw usageError('--ladder and --renditions cannot be used together', 'Give target heights with --ladder or the whole ladder with --renditions');
   }
-  const ladderHeights = flags.ladder !== undefined ? parseLadderHeights(flags.ladder, command) : undefined;
   const renditions = flags.renditions !== undefined ? parseRenditionsJson(flags.renditions, readText, command) : undefined;
-  const segmentPicked = pick(flags.segment, '--segment', env);
-  const segmentSeconds = segmentPicked ? parseNumber(segmentPicked, 0.5, 60, command) : ENCODE_DEFAULTS.segmentSeconds;
-  const encoderPicked = pick(flags.encoder, '--encoder', env);
-  const encoder = encoderPicked ? parseChoice(encoderPicked, ENCODER_CHOICES, command) : DEFAULTS.encoder;
-  const presetPicked = pick(flags.preset, '--preset', env);
-  const preset = presetPicked ? parseChoice(presetPicked, X264_PRESETS, command) : DEFAULTS.preset;
   if (flags.out !== undefined && flags.out.trim() === '') invalid({ value: flags.out, source: '--out' }, 'non-empty directory path', '', command);
   if (flags.audio !== undefined && flags.audio.trim() === '') invalid({ value: flags.audio, source: '--audio' }, 'non-empty path or URL', '', command);
-  const gateway = flags.gateway !== undefined ? parseHttpUrl({ value: flags.gateway, source: '--gateway' }, command) : undefined;
   return {
     ...service,
     ...server,
     input,
     live: flags.live === true,
     ...(flags.audio !== undefined ? { audio: flags.audio } : {}),
-    ...(ladderHeights ? { ladderHeights } : {}),
+    ...(flags.ladder ? { ladderHeights: flags.ladder } : {}),
     ...(renditions !== undefined ? { renditions } : {}),
-    segmentSeconds,
-    encoder,
-    preset,
+    segmentSeconds: flags.segment ?? ENCODE_DEFAULTS.segmentSeconds,
+    encoder: flags.encoder ?? DEFAULTS.encoder,
+    preset: flags.preset ?? DEFAULTS.preset,
     ...(flags.out !== undefined ? { outDir: resolve(expandHome(flags.out)) } : {}),
-    ...(gateway ? { gateway } : {}),
+    ...(flags.gateway ? { gateway: flags.gateway } : {}),
     serve: flags.serve === true,
   };
 }

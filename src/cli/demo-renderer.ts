@@ -2,8 +2,26 @@
 // Full-frame canvas readback (getImageData) costs ~9 ms at 1280x720 on the
 // 2-core target, so only the small text panel goes through @napi-rs/canvas;
 // the background and shapes are typed-array fills, well under 1 ms.
-import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+// @napi-rs/canvas is an optionalDependency (only the demo draws), loaded by
+// DemoRenderer.create(), so a missing one is one clear message, not a crash.
+import type { SKRSContext2D, createCanvas as CreateCanvas } from '@napi-rs/canvas';
 import { invalidParameterError, isInteger } from '../errors.js';
+import { CliError, EXIT_CODES } from './errors.js';
+
+const CANVAS_PACKAGE = '@napi-rs/canvas';
+
+/** Loads @napi-rs/canvas, or says how to get it (it is left out by `npm install --omit=optional`, or has no binary for this platform). */
+export async function loadCanvas(): Promise<typeof CreateCanvas> {
+  try {
+    return (await import('@napi-rs/canvas')).createCanvas;
+  } catch (error) {
+    throw new CliError(`abrcast demo needs the optional package ${CANVAS_PACKAGE}, which could not be loaded: ${(error as Error).message.split('\n')[0]}`, {
+      fix: `Install it next to abrcast: npm install ${CANVAS_PACKAGE} (npm leaves it out with --omit=optional; it has prebuilt binaries for Linux, macOS and Windows on x64 and arm64)`,
+      exitCode: EXIT_CODES.usage,
+      cause: error,
+    });
+  }
+}
 
 interface Ball {
   color: number;
@@ -41,7 +59,12 @@ export class DemoRenderer {
   readonly #balls: Ball[];
   readonly #panel: { x: number; y: number; width: number; height: number; font: number; ctx: SKRSContext2D };
 
-  constructor(width: number, height: number, fps: number) {
+  /** Loads the canvas package first (see loadCanvas). */
+  static async create(width: number, height: number, fps: number): Promise<DemoRenderer> {
+    return new DemoRenderer(width, height, fps, await loadCanvas());
+  }
+
+  constructor(width: number, height: number, fps: number, createCanvas: typeof CreateCanvas) {
     if (!LITTLE_ENDIAN) throw new Error('The demo renderer needs a little-endian host');
     if (!isInteger(width) || width < 64) throw invalidParameterError('width', 'integer of at least 64', width);
     if (!isInteger(height) || height < 64) throw invalidParameterError('height', 'integer of at least 64', height);

@@ -3,17 +3,28 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import { ENCODER_CHOICES, X264_PRESETS } from '../encoder/options.js';
 import {
   DEFAULTS,
   ENCODE_DEFAULTS,
+  RUNS_LIMIT,
+  STORE_KINDS,
   checkRunId,
+  databaseUrl,
   defaultDataDir,
-  parseGateway,
-  parseLimit,
+  directory,
+  frameSize,
+  hostName,
+  httpUrl,
+  multiaddrList,
+  numberBetween,
+  parseLadderHeights,
   resolveDemoConfig,
   resolveEncodeConfig,
   resolveServerConfig,
   resolveServiceConfig,
+  segmentSeconds,
+  type ValueParser,
 } from './config.js';
 import { CliError, EXIT_CODES, EXIT_CODES_HELP, type ExitCode } from './errors.js';
 import { Reporter, type GlobalFlags } from './reporter.js';
@@ -28,29 +39,78 @@ function packageVersion(): string {
   }
 }
 
-const ENVIRONMENT_HELP = `Environment (a flag wins over its variable):
-  ABRCAST_PORT      --port
-  ABRCAST_DATA_DIR  --data-dir (default ${defaultDataDir()})
-  ABRCAST_STORE     --store
-  DATABASE_URL      --database-url
-  KUBO_URL          --kubo-url`;
+const ENVIRONMENT_HELP = `Environment (a flag wins over its variable; an empty variable counts as unset):
+  ABRCAST_PORT           --port
+  ABRCAST_DATA_DIR       --data-dir (default ${defaultDataDir()})
+  ABRCAST_STORE          --store
+  DATABASE_URL           --database-url
+  KUBO_URL               --kubo-url
+  ABRCAST_IPFS_LISTEN    --ipfs-listen (comma-separated)
+  ABRCAST_IPFS_ANNOUNCE  --ipfs-announce (comma-separated)
+  ABRCAST_IPFS_PEERS     --ipfs-peer (comma-separated)`;
 
 function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 }
 
+/**
+ * Adds `option` with `parse` as its argParser, telling `parse` where the value
+ * came from: the flag, or (Option.env) the variable, so a bad value is named as
+ * the user wrote it. Commander emits option:<name> or optionEnv:<name> just
+ * before it calls the parser; listeners added before the option run first.
+ */
+function addParsedOption<T>(command: Command, option: Option, parse: ValueParser<T>): Command {
+  let source = option.long!;
+  command.on(`option:${option.name()}`, () => {
+    source = option.long!;
+  });
+  if (option.envVar) {
+    command.on(`optionEnv:${option.name()}`, () => {
+      source = option.envVar!;
+    });
+  }
+  option.argParser((value: string, previous: T | undefined) => parse(value, source, previous));
+  return command.addOption(option);
+}
+
 function addServiceOptions(command: Command): Command {
-  return command
-    .addOption(new Option('--store <kind>', `where segments go: embedded (Helia, under the data dir) or kubo (default: ${DEFAULTS.store}, env ABRCAST_STORE)`))
-    .option('--kubo-url <url>', `Kubo RPC address (default: ${DEFAULTS.kuboUrl}, env KUBO_URL)`)
-    .option('--database-url <url>', 'PostgreSQL URL for the run registry (default: embedded PGlite under the data dir, env DATABASE_URL)')
-    .option('--data-dir <dir>', `where the embedded store and database live (default: ~/.abrcast, env ABRCAST_DATA_DIR)`);
+  const name = command.name();
+  addParsedOption(command, new Option('--data-dir <dir>', 'where the embedded store and database live (default: ~/.abrcast)').env('ABRCAST_DATA_DIR'), directory(name));
+  command.addOption(
+    new Option('--store <kind>', `where segments go: embedded (Helia, under the data dir) or kubo (default: ${DEFAULTS.store})`).env('ABRCAST_STORE').choices(STORE_KINDS),
+  );
+  addParsedOption(command, new Option('--kubo-url <url>', `Kubo RPC address (default: ${DEFAULTS.kuboUrl})`).env('KUBO_URL'), httpUrl(name));
+  addParsedOption(
+    command,
+    new Option('--database-url <url>', 'PostgreSQL URL for the run registry (default: embedded PGlite under the data dir)').env('DATABASE_URL'),
+    databaseUrl(name),
+  );
+  const multiaddrs = multiaddrList(name);
+  addParsedOption(
+    command,
+    new Option('--ipfs-listen <multiaddr>', 'put the embedded store online: an IPFS node (bitswap) listening here, e.g. /ip4/0.0.0.0/tcp/4002; repeatable (default: offline)').env('ABRCAST_IPFS_LISTEN'),
+    multiaddrs,
+  );
+  addParsedOption(command, new Option('--ipfs-announce <multiaddr>', 'an address the online store tells peers instead, e.g. a public IP; repeatable').env('ABRCAST_IPFS_ANNOUNCE'), multiaddrs);
+  addParsedOption(
+    command,
+    new Option('--ipfs-peer <multiaddr>', 'a peer the online store connects to at start, e.g. a Kubo /ip4/.../tcp/4001/p2p/12D3...; repeatable').env('ABRCAST_IPFS_PEERS'),
+    multiaddrs,
+  );
+  return command;
 }
 
 function addServerOptions(command: Command): Command {
+  const name = command.name();
+  addParsedOption(command, new Option('--port <port>', `HTTP port, 0 for any free one (default: ${DEFAULTS.port})`).env('ABRCAST_PORT'), numberBetween(0, 65535, name, true));
+  return addParsedOption(command, new Option('--host <host>', `address to listen on (default: ${DEFAULTS.host})`), hostName(name));
+}
+
+/** --encoder and --preset, shared by demo and encode. */
+function addEncoderOptions(command: Command): Command {
   return command
-    .option('--port <port>', `HTTP port, 0 for any free one (default: ${DEFAULTS.port}, env ABRCAST_PORT)`)
-    .option('--host <host>', `address to listen on (default: ${DEFAULTS.host})`);
+    .addOption(new Option('--encoder <kind>', `video encoder (default: ${DEFAULTS.encoder})`).choices(ENCODER_CHOICES))
+    .addOption(new Option('--preset <name>', `x264 preset (default: ${DEFAULTS.preset})`).choices(X264_PRESETS));
 }
 
 /** Commander's own parse errors ("unknown option ...") as usage errors that point at the command's help. */
@@ -82,14 +142,12 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
 
   const demo = program
     .command('demo')
-    .description('render a live animation (clock, frame number, moving shapes), encode every rendition in real time, publish and serve it')
-    .option('--size <WxH>', `frame size (default: ${DEFAULTS.size})`)
-    .option('--fps <n>', `frames per second (default: ${DEFAULTS.fps})`)
-    .option('--duration <seconds>', 'seconds of video, then finish; 0 runs until Ctrl-C (default: 0)')
-    .option('--segment <seconds>', `segment duration (default: ${DEFAULTS.segmentSeconds})`)
-    .option('--preset <name>', `x264 preset (default: ${DEFAULTS.preset})`)
-    .option('--encoder <kind>', `auto, x264 or nvenc (default: ${DEFAULTS.encoder})`);
-  addServerOptions(addServiceOptions(demo))
+    .description('render a live animation (clock, frame number, moving shapes), encode every rendition in real time, publish and serve it');
+  addParsedOption(demo, new Option('--size <WxH>', `frame size (default: ${DEFAULTS.size})`), frameSize('demo'));
+  addParsedOption(demo, new Option('--fps <n>', `frames per second (default: ${DEFAULTS.fps})`), numberBetween(1, 120, 'demo'));
+  addParsedOption(demo, new Option('--duration <seconds>', 'seconds of video, then finish; 0 runs until Ctrl-C (default: 0)'), numberBetween(0, 31_536_000, 'demo'));
+  addParsedOption(demo, new Option('--segment <seconds>', `segment duration (default: ${DEFAULTS.segmentSeconds})`), segmentSeconds('demo'));
+  addServerOptions(addServiceOptions(addEncoderOptions(demo)))
     .addHelpText('after', `
 Ctrl-C finishes the run (last segments, playlists with EXT-X-ENDLIST, run marked ended)
 and exits 0; a second Ctrl-C aborts with exit code 130.
@@ -101,7 +159,7 @@ ${examples(
 )}`)
     .action(async (_options, command: Command) => {
       // Flags are checked before the command's module (encoder, stores) is loaded: bad input fails fast.
-      const config = resolveDemoConfig(command.opts(), process.env);
+      const config = resolveDemoConfig(command.opts());
       const { runDemo } = await import('./commands/demo.js');
       setExitCode(await runDemo(config, reporterFor(command)));
     });
@@ -112,15 +170,17 @@ ${examples(
     .argument('<input>', 'file or URL to encode (anything ffmpeg reads)')
     .option('--live', 'pace the input at real time, to stream a file as live (default: as fast as possible)')
     .option('--audio <file>', "audio file or URL to use instead of the input's own audio track")
-    .option('--ladder <heights>', 'rendition heights, e.g. 1080,720,360 (default: source, 720p and 360p as fit)')
+    .addOption(new Option('--ladder <heights>', 'rendition heights, e.g. 1080,720,360 (default: source, 720p and 360p as fit)').argParser((value: string) => parseLadderHeights(value)))
     .option('--renditions <json>', 'the whole ladder as a JSON array (inline or a file): [{"name","width","height","bitrate"}]')
-    .option('--segment <seconds>', `segment duration, rounded to whole frames (default: ${ENCODE_DEFAULTS.segmentSeconds})`)
-    .option('--encoder <kind>', `auto, x264 or nvenc (default: ${DEFAULTS.encoder})`)
-    .option('--preset <name>', `x264 preset (default: ${DEFAULTS.preset})`)
     .option('--out <dir>', 'also write every segment under this directory')
-    .option('--gateway <url>', 'absolute playlist URLs and printed gateway URL on this gateway (default: root-relative /ipfs/<cid>, printed on https://ipfs.io)')
     .option('--serve', 'serve the run (watch page, playlists, local gateway) while encoding and after, until Ctrl-C');
-  addServerOptions(addServiceOptions(encode))
+  addParsedOption(encode, new Option('--segment <seconds>', `segment duration, rounded to whole frames (default: ${ENCODE_DEFAULTS.segmentSeconds})`), segmentSeconds('encode'));
+  addParsedOption(
+    encode,
+    new Option('--gateway <url>', 'absolute playlist URLs and printed gateway URL on this gateway (default: root-relative /ipfs/<cid>, printed on https://ipfs.io)'),
+    httpUrl('encode'),
+  );
+  addServerOptions(addServiceOptions(addEncoderOptions(encode)))
     .addHelpText('after', `
 Prints the master playlist CID, its gateway URL and, with --serve, the run's watch URL.
 A progress bar shows on a terminal; --json prints one JSON object per event instead.
@@ -133,7 +193,7 @@ ${examples(
   'abrcast encode input.mp4 --out ./segments --store kubo',
 )}`)
     .action(async (input: string, _options, command: Command) => {
-      const config = resolveEncodeConfig(input, command.opts(), process.env, (path) => readFileSync(path, 'utf8'));
+      const config = resolveEncodeConfig(input, command.opts(), (path) => readFileSync(path, 'utf8'));
       const { runEncode } = await import('./commands/encode.js');
       setExitCode(await runEncode(config, reporterFor(command)));
     });
@@ -142,21 +202,19 @@ ${examples(
   addServerOptions(addServiceOptions(serve))
     .addHelpText('after', examples('abrcast serve', 'abrcast serve --port 9000 --data-dir ./abrcast-data', 'DATABASE_URL=postgres://me@db/abrcast abrcast serve --host 0.0.0.0'))
     .action(async (_options, command: Command) => {
-      const service = resolveServiceConfig(command.opts(), process.env, 'serve');
-      const listen = resolveServerConfig(command.opts(), process.env, 'serve');
+      const service = resolveServiceConfig(command.opts());
+      const listen = resolveServerConfig(command.opts());
       const { runServe } = await import('./commands/serve.js');
       setExitCode(await runServe(service, listen, reporterFor(command)));
     });
 
-  const runs = program
-    .command('runs')
-    .description('list the newest runs in the registry')
-    .option('--limit <n>', 'at most this many runs (default: 50)');
+  const runs = program.command('runs').description('list the newest runs in the registry');
+  addParsedOption(runs, new Option('--limit <n>', `at most this many runs (default: ${RUNS_LIMIT.default})`), RUNS_LIMIT.parse);
   addServiceOptions(runs)
     .addHelpText('after', examples('abrcast runs', 'abrcast runs --json | jq -r \'.[] | select(.status == "live") | .id\''))
     .action(async (_options, command: Command) => {
-      const config = resolveServiceConfig(command.opts(), process.env, 'runs');
-      const limit = parseLimit(command.opts<{ limit?: string }>().limit);
+      const config = resolveServiceConfig(command.opts());
+      const limit = command.opts<{ limit?: number }>().limit ?? RUNS_LIMIT.default;
       const { runRuns } = await import('./commands/runs.js');
       setExitCode(await runRuns(config, limit, reporterFor(command)));
     });
@@ -165,8 +223,8 @@ ${examples(
     .command('resume')
     .alias('finalize')
     .description('complete a run whose publisher crashed or failed: upload what its journal holds, final playlists with EXT-X-ENDLIST, run marked ended')
-    .argument('<id>', 'run id (see `abrcast runs`)')
-    .option('--gateway <url>', "write https://gateway/ipfs/<cid> URLs instead of the run's own form");
+    .argument('<id>', 'run id (see `abrcast runs`)');
+  addParsedOption(finalize, new Option('--gateway <url>', "write https://gateway/ipfs/<cid> URLs instead of the run's own form"), httpUrl('resume'));
   addServiceOptions(finalize)
     .addHelpText('after', `
 The run's journal (<data dir>/journal/<id>) holds every segment finished before the
@@ -174,11 +232,19 @@ crash; they are uploaded and listed in order, then the journal is removed.
 ${examples('abrcast resume rabc234def567', 'abrcast finalize rabc234def567 --gateway https://ipfs.io')}`)
     .action(async (id: string, _options, command: Command) => {
       const runId = checkRunId(id);
-      const config = resolveServiceConfig(command.opts(), process.env, 'resume');
-      const gateway = parseGateway(command.opts<{ gateway?: string }>().gateway);
+      const config = resolveServiceConfig(command.opts());
+      const gateway = command.opts<{ gateway?: string }>().gateway;
       const { runFinalize } = await import('./commands/finalize.js');
       setExitCode(await runFinalize(runId, config, gateway, reporterFor(command)));
     });
+
+  // An empty variable counts as unset, as VAR= in a shell usually means; commander
+  // would take '' as the value. Its env lookup runs after this hook.
+  program.hook('preSubcommand', (_program, subcommand) => {
+    for (const option of subcommand.options) {
+      if (option.envVar && process.env[option.envVar] === '') delete process.env[option.envVar];
+    }
+  });
 
   // Set per command (not inherited) so a parse error can name the help to read.
   program.exitOverride((error) => {

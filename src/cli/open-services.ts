@@ -12,6 +12,8 @@ import type { ServiceConfig } from './config.js';
 export interface Services {
   store: ContentStore;
   registry: RunRegistry;
+  /** The embedded store's dialable multiaddrs when it is online, else []. */
+  storeAddresses: string[];
   /** Closes both, ignoring errors (used on the way out). */
   close(): Promise<void>;
 }
@@ -40,7 +42,8 @@ export async function openStore(config: ServiceConfig): Promise<ContentStore> {
     }
     return store;
   }
-  const store = new HeliaStore({ dir: heliaDir(config) });
+  const online = config.ipfsListen.length > 0;
+  const store = new HeliaStore({ dir: heliaDir(config), offline: !online, listen: config.ipfsListen, announce: config.ipfsAnnounce, peers: config.ipfsPeers });
   await store.open();
   return store;
 }
@@ -59,9 +62,11 @@ export async function openServices(config: ServiceConfig): Promise<Services> {
     await store.close().catch(() => {});
     throw error;
   }
+  const storeAddresses = store instanceof HeliaStore ? await store.multiaddrs() : [];
   return {
     store,
     registry,
+    storeAddresses,
     async close() {
       await Promise.allSettled([registry.close(), store.close()]);
     },

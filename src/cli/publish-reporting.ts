@@ -2,12 +2,13 @@
 // goes, and each uploaded segment and published playlist as it happens.
 import type { MultiResolutionHlsOutput } from '../publish/multi-resolution-hls-output.js';
 import type { ServiceConfig } from './config.js';
-import { databaseDir, heliaDir } from './open-services.js';
+import { databaseDir, heliaDir, type Services } from './open-services.js';
 import type { Reporter } from './reporter.js';
 
-export function describeServices(config: ServiceConfig, dialect: string): string {
-  const store = config.store === 'kubo' ? `Kubo at ${config.kuboUrl}` : `embedded IPFS in ${heliaDir(config)}`;
-  const database = dialect === 'postgres' ? 'PostgreSQL' : `PGlite in ${databaseDir(config)}`;
+export function describeServices(config: ServiceConfig, services: Pick<Services, 'registry' | 'storeAddresses'>): string {
+  const online = services.storeAddresses.length > 0 ? `, online at ${services.storeAddresses.join(' ')}` : '';
+  const store = config.store === 'kubo' ? `Kubo at ${config.kuboUrl}` : `embedded IPFS in ${heliaDir(config)}${online}`;
+  const database = services.registry.dialect === 'postgres' ? 'PostgreSQL' : `PGlite in ${databaseDir(config)}`;
   return `Publishing to ${store}; runs recorded in ${database}`;
 }
 

@@ -1,6 +1,7 @@
 // Where a command's output goes, by mode: people get lines (and a status line
 // on a terminal), scripts get one JSON object per line with --json, and
 // --quiet leaves only what is needed (the URL to open) and errors.
+import type { ServerLogLevel } from '../server/logger.js';
 import { formatError, describeError, type ExitCode } from './errors.js';
 import { StatusLine, type StatusStream } from './status-line.js';
 
@@ -32,6 +33,15 @@ export class Reporter {
 
   get json(): boolean {
     return this.mode === 'json';
+  }
+
+  /**
+   * The level of the pino log (stderr) of the server a command runs, whichever
+   * command: --verbose logs every request, --json adds start-up, --quiet only errors.
+   */
+  get logLevel(): ServerLogLevel {
+    if (this.verbose) return 'debug';
+    return this.json ? 'info' : this.mode === 'quiet' ? 'error' : 'warn';
   }
 
   /** Progress and details: human mode only. */

@@ -24,9 +24,16 @@ export function probeHardwareSync(width = 640, height = 360): HardwareReport {
   return report;
 }
 
-/** Can a CUDA device be created, and can an h264_nvenc session be opened (at width x height)? */
+/** Can a CUDA device be created, and can an h264_nvenc session be opened (at width x height)? Off the JS thread. */
 export async function probeHardware(options: { width?: number; height?: number } = {}): Promise<HardwareReport> {
-  return probeHardwareSync(options.width, options.height);
+  const { width = 640, height = 360 } = options;
+  const key = `${width}x${height}`;
+  let report = probes.get(key);
+  if (!report) {
+    report = { ...(await loadNativeAddon().probeHardwareAsync(width, height)) };
+    probes.set(key, report);
+  }
+  return report;
 }
 
 export interface EncoderSelection {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { AbrcastError, describeValue, invalidParameterError, withCallSiteStack } from '../errors.js';
 import { loadNativeAddon, type NativeEvent, type NativeLadderEncoder } from '../native/binding.js';
 import { checkFrameBytes, isCudaDeviceFrame, normalizeCudaFrame } from './cuda-frame.js';
-import { probeHardwareSync, selectEncoder } from './hardware.js';
+import { probeHardware, probeHardwareSync, selectEncoder } from './hardware.js';
 import { fileEncoderOptions, probeMediaFile } from './media-file.js';
 import { toNativeConfig } from './native-config.js';
 import { normalizeEncoderOptions, type NormalizedEncoderOptions } from './options.js';
@@ -16,6 +16,13 @@ import type {
 } from './types.js';
 
 type State = 'open' | 'closing' | 'closed';
+
+// Lifetime: the native event function holds only a weak reference to its encoder. An encoder that
+// someone waits on (opening, a write, close(), file decoding) is also held here, so its events
+// keep arriving; any other is held by its owner alone. One dropped without close() is collected,
+// and this registry then aborts its pipeline (the threads stop; 'finished' disposes it).
+const awaited = new Set<LadderEncoder>();
+const dropped = new FinalizationRegistry<NativeLadderEncoder>((native) => native.abort());
 
 /** Every rendition's audio is AAC at this rate, whatever the source's. */
 const AAC_SAMPLE_RATE = 48_000;
@@ -43,8 +50,17 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
   readonly fallbackReason?: string;
   readonly options: Readonly<NormalizedEncoderOptions>;
 
+  /**
+   * Resolves once the inputs, CUDA and every encoder are open (all of it off the JS thread);
+   * rejects with what failed, naming it. Frames and audio written before are queued.
+   * `await LadderEncoder.open(options)` is `new LadderEncoder(options)` plus this.
+   */
+  readonly ready: Promise<void>;
+
   #native: NativeLadderEncoder;
   #state: State = 'open';
+  #opened = false;
+  #settleReady!: (error?: Error) => void;
   #failure?: Error;
   #drainWaiters: Waiter<void>[] = [];
   #audioDrainWaiters: Waiter<void>[] = [];
@@ -62,9 +78,20 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
    * close() to wait for the end; `media` is what the probe read.
    */
   static async fromFile(source: string, options: FileEncoderOptions = {}): Promise<LadderEncoder & { media: MediaInfo }> {
-    const media = await probeMediaFile(source);
-    const encoder = new LadderEncoder(fileEncoderOptions(source, media, options)) as LadderEncoder & { media: MediaInfo };
+    const media = await probeMediaFile(source, { ioTimeout: options.ioTimeout });
+    const encoder = (await LadderEncoder.open(fileEncoderOptions(source, media, options))) as LadderEncoder & { media: MediaInfo };
     Object.defineProperty(encoder, 'media', { value: media, enumerable: true });
+    return encoder;
+  }
+
+  /** A new encoder, once open: rejects (naming what failed) rather than failing its first write. */
+  static async open(options: LadderEncoderOptions): Promise<LadderEncoder> {
+    // The hardware probe the constructor makes (NVENC for `auto`, CUDA for cudaFrames), done here
+    // off the JS thread first; the constructor then finds it cached.
+    const normalized = normalizeEncoderOptions(options);
+    if (normalized.encoder !== 'x264' || normalized.cudaFrames) await probeHardware(smallestRendition(normalized.renditions));
+    const encoder = new LadderEncoder(options);
+    await encoder.ready;
     return encoder;
   }
 
@@ -73,7 +100,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     const normalized = normalizeEncoderOptions(options);
     this.options = normalized;
     this.renditions = normalized.renditions;
-    const smallest = normalized.renditions.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));
+    const smallest = smallestRendition(normalized.renditions);
     const selection = selectEncoder(normalized.encoder, smallest);
     this.encoder = selection.encoder;
     this.fallbackReason = selection.fallbackReason;
@@ -85,14 +112,19 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
       for (const r of normalized.renditions) mkdirSync(join(normalized.outputDir, r.name), { recursive: true });
     }
     const addon = loadNativeAddon();
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#settleReady = (error) => (error ? reject(error) : resolve());
+    });
+    this.ready.catch(() => {}); // not awaiting it is fine: the failure also reaches write() and close()
+    const { onEvent, owner } = weakEventHandler(new WeakRef(this), LadderEncoder.#deliver);
     try {
-      this.#native = new addon.NativeLadderEncoder(
-        toNativeConfig(normalized, selection.encoder),
-        (event) => this.#onNativeEvent(event),
-      );
+      this.#native = new addon.NativeLadderEncoder(toNativeConfig(normalized, selection.encoder), onEvent);
     } catch (cause) {
       throw new AbrcastError(cause instanceof Error ? cause.message : String(cause), { cause });
     }
+    owner.native = this.#native;
+    dropped.register(this, this.#native, this);
+    this.#updateRef();
   }
 
   /** Frames accepted so far (file input: frames decoded into the ladder, as of the last 'progress'). */
@@ -131,6 +163,8 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
    */
   write(frame: Uint8Array | Uint8ClampedArray | CudaDeviceFrame): Promise<void> {
     const callSite = new Error();
+    // A device frame is converted on the GPU, which is set up while opening: wait for it.
+    if (this.options.cudaFrames && !this.#opened && !this.#failure) return this.ready.then(() => this.write(frame));
     let queued: number;
     try {
       this.#checkWritable();
@@ -164,13 +198,14 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
    */
   writeAudio(samples: Float32Array): Promise<void> {
     const callSite = new Error();
+    let queued: number;
     try {
       this.#checkAudioWritable(samples);
+      if (samples.length === 0) return Promise.resolve();
+      queued = this.#native.writeAudio(samples);
     } catch (error) {
-      return Promise.reject(withCallSiteStack(error as Error, callSite));
+      return Promise.reject(withCallSiteStack(asCallerError(error), callSite));
     }
-    if (samples.length === 0) return Promise.resolve();
-    const queued = this.#native.writeAudio(samples);
     if (queued < 0) return this.#refused(callSite);
     const audio = this.options.audio as Extract<NormalizedEncoderOptions['audio'], { kind: 'pcm' }>;
     this.#audioSamplesWritten += samples.length / audio.channels;
@@ -258,21 +293,39 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
 
   // The native event function keeps the process alive only while a caller awaits us.
   #updateRef(): void {
-    if (this.#state === 'closed') return;
+    if (this.#state === 'closed') {
+      awaited.delete(this);
+      return;
+    }
     const waiting = this.#drainWaiters.length + this.#audioDrainWaiters.length + this.#refusedWaiters.length > 0;
     const decoding = this.#inputStarted && this.#state === 'open';
-    if (waiting || decoding || this.#state === 'closing') this.#native.ref();
-    else this.#native.unref();
+    if (!this.#opened || waiting || decoding || this.#state === 'closing') {
+      awaited.add(this);
+      this.#native.ref();
+    } else {
+      awaited.delete(this);
+      this.#native.unref();
+    }
+  }
+
+  static #deliver(encoder: LadderEncoder, event: NativeEvent): void {
+    encoder.#onNativeEvent(event);
   }
 
   #onNativeEvent(event: NativeEvent): void {
     switch (event.type) {
+      case 'ready':
+        this.#opened = true;
+        this.#settleReady();
+        this.#updateRef();
+        return;
       case 'segment': {
         const tick = this.options.fpsDen / this.options.fpsNum;
         const segment: SegmentEvent = {
           rendition: event.rendition,
           index: event.index,
           startPts: event.startFrame * tick,
+          ptsOffset: event.ptsOffset,
           duration: event.durationFrames * tick,
           bytes: event.data.length,
           data: event.data,
@@ -303,6 +356,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
       }
       case 'error': {
         this.#failure ??= new AbrcastError(event.message);
+        if (!this.#opened) this.#settleReady(this.#failure);
         const waiters = [...this.#drainWaiters.splice(0), ...this.#audioDrainWaiters.splice(0), ...this.#refusedWaiters.splice(0)];
         for (const waiter of waiters) waiter.reject(withCallSiteStack(this.#failure, waiter.callSite));
         // Only when someone listens: an unheard 'error' event would crash the process.
@@ -319,6 +373,9 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     this.#state = 'closed';
     if (this.options.input) this.#framesWritten = event.frames;
     this.#native.dispose();
+    dropped.unregister(this);
+    awaited.delete(this);
+    if (!this.#opened) this.#settleReady(this.#stoppedError());
     const waiters = [...this.#drainWaiters.splice(0), ...this.#audioDrainWaiters.splice(0)];
     const failure = event.failed ? this.#stoppedError() : undefined;
     for (const waiter of this.#refusedWaiters.splice(0)) waiter.reject(withCallSiteStack(this.#stoppedError(), waiter.callSite));
@@ -348,6 +405,25 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     if (failure) closeWaiter.reject(withCallSiteStack(failure, closeWaiter.callSite));
     else closeWaiter.resolve(summary);
   }
+}
+
+function smallestRendition(renditions: readonly Rendition[]): Rendition {
+  return renditions.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));
+}
+
+// Built outside the constructor: a closure there would share its scope, `this` included, and the
+// native event function would hold the encoder after all.
+function weakEventHandler(
+  weak: WeakRef<LadderEncoder>,
+  deliver: (encoder: LadderEncoder, event: NativeEvent) => void,
+): { onEvent: (event: NativeEvent) => void; owner: { native?: NativeLadderEncoder } } {
+  const owner: { native?: NativeLadderEncoder } = {};
+  const onEvent = (event: NativeEvent): void => {
+    const encoder = weak.deref();
+    if (encoder) deliver(encoder, event);
+    else if (event.type === 'finished') owner.native?.dispose(); // collected: its pipeline was aborted
+  };
+  return { onEvent, owner };
 }
 
 // Option errors keep their TypeError/RangeError; what the addon threw becomes an AbrcastError.

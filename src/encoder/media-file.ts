@@ -2,7 +2,7 @@
 // the LadderEncoder options that encode one (size and rate from the file).
 import { AbrcastError, invalidParameterError, isPositiveFinite } from '../errors.js';
 import { loadNativeAddon, type NativeMediaInfo } from '../native/binding.js';
-import { frameRateRational } from './options.js';
+import { frameRateRational, normalizeIoTimeout } from './options.js';
 import type { FileEncoderOptions, LadderEncoderOptions, MediaInfo } from './types.js';
 
 /** Used when a file does not say its frame rate. */
@@ -13,11 +13,12 @@ export const FALLBACK_FPS = 30;
  * length, and whether it has audio. Rejects with "Cannot open input <source>: <reason>" or
  * "No video stream in <source>".
  */
-export async function probeMediaFile(source: string): Promise<MediaInfo> {
+export async function probeMediaFile(source: string, options: { ioTimeout?: number } = {}): Promise<MediaInfo> {
   if (typeof source !== 'string' || source.length === 0) throw invalidParameterError('source', 'non-empty string path or URL', source);
+  const ioTimeout = normalizeIoTimeout(options.ioTimeout);
   let native: NativeMediaInfo;
   try {
-    native = await loadNativeAddon().probeMedia(source);
+    native = await loadNativeAddon().probeMedia(source, ioTimeout);
   } catch (cause) {
     throw new AbrcastError(cause instanceof Error ? cause.message : String(cause), { cause });
   }

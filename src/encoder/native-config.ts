@@ -18,6 +18,7 @@ export function toNativeConfig(options: NormalizedEncoderOptions, encoder: Activ
     scaleFlags: options.scaleAlgorithm,
     lowLatency: options.latency === 'low',
     maxFramesInFlight: options.maxFramesInFlight,
+    ioTimeout: options.ioTimeout,
     outputDir: options.outputDir ?? '',
     renditions: options.renditions.map((r) => ({ ...r })),
     cudaFrames: options.cudaFrames,

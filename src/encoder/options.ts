@@ -32,6 +32,7 @@ export interface NormalizedEncoderOptions {
   scaleAlgorithm: ScaleAlgorithm;
   latency: LatencyProfile;
   maxFramesInFlight: number;
+  ioTimeout: number;
   outputDir?: string;
   frameBytes: number;
   audio?: NormalizedAudioOptions;
@@ -79,6 +80,14 @@ export function normalizeAudioOptions(audio: AudioOptions): NormalizedAudioOptio
   }
   const maxQueuedSamples = Math.ceil(sampleRate * PCM_SECONDS_IN_FLIGHT);
   return { kind: 'pcm', sampleRate, channels, maxQueuedSamples, bitrate, shortest };
+}
+
+/** Seconds a file or URL may take to open, and a network read to make progress (default 30). */
+export function normalizeIoTimeout(ioTimeout: unknown = 30): number {
+  if (typeof ioTimeout !== 'number' || !(ioTimeout > 0) || ioTimeout > 86_400) {
+    throw invalidParameterError('ioTimeout', 'number of seconds greater than 0 and at most 86400', ioTimeout);
+  }
+  return ioTimeout;
 }
 
 export function normalizeInputOptions(input: FileInputOptions): { file: string; live: boolean } {
@@ -155,6 +164,7 @@ export function normalizeEncoderOptions(options: LadderEncoderOptions): Normaliz
   if (!isInteger(maxFramesInFlight) || maxFramesInFlight < 1 || maxFramesInFlight > 64) {
     throw invalidParameterError('maxFramesInFlight', 'integer between 1 and 64', maxFramesInFlight);
   }
+  const ioTimeout = normalizeIoTimeout(options.ioTimeout);
   const outputDir = options.outputDir;
   if (outputDir !== undefined && (typeof outputDir !== 'string' || outputDir.length === 0)) {
     throw invalidParameterError('outputDir', 'non-empty string path', outputDir);
@@ -174,7 +184,7 @@ export function normalizeEncoderOptions(options: LadderEncoderOptions): Normaliz
 
   return {
     width, height, fps, fpsNum, fpsDen, pixelFormat, segmentDuration, framesPerSegment, renditions, encoder,
-    x264Preset, nvencPreset, nvencTune, scaleAlgorithm, latency, maxFramesInFlight, outputDir, cudaFrames,
+    x264Preset, nvencPreset, nvencTune, scaleAlgorithm, latency, maxFramesInFlight, ioTimeout, outputDir, cudaFrames,
     frameBytes: width * height * bytesPerPixel(pixelFormat),
     ...(audio ? { audio } : {}),
     ...(input ? { input } : {}),

@@ -36,6 +36,11 @@ export interface LadderEncoderOptions {
   scaleAlgorithm?: ScaleAlgorithm;
   /** Frames that may wait between write() and the filter graph (default 4). */
   maxFramesInFlight?: number;
+  /**
+   * Seconds a file or URL (input or audio source) may take to open, and each network read after it
+   * to make progress, before the encoder fails naming it (default 30).
+   */
+  ioTimeout?: number;
   /** When set, each segment is also written to `outputDir/<rendition>/segment_00000.ts` before its event. */
   outputDir?: string;
   /** Sound for every rendition, encoded once as AAC-LC 48 kHz stereo. */
@@ -142,6 +147,12 @@ export interface SegmentEvent {
   index: number;
   /** Presentation time of the segment's first frame, seconds from the start of the run. */
   startPts: number;
+  /**
+   * Seconds added to every timestamp in the MPEG-TS bytes (the muxer's delay, as the ffmpeg CLI
+   * sets it): the first frame's PTS in `data` is (startPts + ptsOffset) x 90 kHz, modulo 2^33.
+   * The same for every segment, rendition and encoder of a run.
+   */
+  ptsOffset: number;
   /** Exact duration in seconds, from the presentation timestamps. */
   duration: number;
   bytes: number;

@@ -20,6 +20,8 @@ export interface NativeEncoderConfig {
   /** latency: 'low' (x264 tune=zerolatency, NVENC zerolatency). */
   lowLatency: boolean;
   maxFramesInFlight: number;
+  /** Seconds to open an input and for each network read; default 30. */
+  ioTimeout?: number;
   outputDir: string;
   renditions: Array<{ name: string; width: number; height: number; bitrate: number }>;
   audio?: NativeAudioConfig;
@@ -27,6 +29,8 @@ export interface NativeEncoderConfig {
   input?: { file: string; live: boolean };
   /** Frames come through writeCuda() from CUDA memory; write() is then refused. */
   cudaFrames: boolean;
+  /** Extra AVOptions for every video encoder; one the encoder does not take fails the open, named. */
+  encoderOptions?: Record<string, string>;
 }
 
 /** A frame in CUDA device memory, as TS validated it. */
@@ -41,7 +45,8 @@ export type NativeAudioConfig =
   | { kind: 'pcm'; sampleRate: number; channels: number; maxQueuedSamples: number; bitrate: number; shortest: boolean };
 
 export type NativeEvent =
-  | { type: 'segment'; rendition: string; index: number; startFrame: number; durationFrames: number; codecs: string; path?: string; data: Buffer }
+  | { type: 'ready' }
+  | { type: 'segment'; rendition: string; index: number; startFrame: number; durationFrames: number; ptsOffset: number; codecs: string; path?: string; data: Buffer }
   | { type: 'warning'; message: string }
   | { type: 'drain'; queued: number }
   | { type: 'audioDrain'; queued: number }
@@ -56,7 +61,7 @@ export interface NativeLadderEncoder {
   writeCuda(frame: NativeDeviceFrame): number;
   /** Copies interleaved float32 PCM; returns sample frames now queued, or -1 once the pipeline takes no more. */
   writeAudio(samples: Float32Array): number;
-  /** File input: start decoding. */
+  /** File input: start decoding (at once, or once open). Throws when called twice. */
   start(): void;
   /** No more frames; with file input: stop reading it. */
   end(): void;
@@ -90,8 +95,10 @@ export interface NativeMediaInfo {
 export interface NativeAddon {
   NativeLadderEncoder: new (config: NativeEncoderConfig, onEvent: (event: NativeEvent) => void) => NativeLadderEncoder;
   probeHardware(width: number, height: number): NativeHardwareReport;
-  /** Rejects with "Cannot open input <source>: <reason>" or "No video stream in <source>". */
-  probeMedia(source: string): Promise<NativeMediaInfo>;
+  /** The same on a worker thread. */
+  probeHardwareAsync(width: number, height: number): Promise<NativeHardwareReport>;
+  /** Rejects with "Cannot open input <source>: <reason>" or "No video stream in <source>"; off the JS thread. */
+  probeMedia(source: string, timeoutSeconds?: number): Promise<NativeMediaInfo>;
   /** One frame through the ladder's filter graph (CPU or CUDA); the scaled frames as packed yuv420p. */
   scaleLadderFrame(
     config: NativeEncoderConfig,
@@ -124,7 +131,7 @@ export function loadNativeAddon(): NativeAddon {
         '- Build it against the system FFmpeg: install cmake, a C++17 compiler and the FFmpeg dev packages',
         '  (Debian/Ubuntu: apt-get install cmake g++ pkg-config libavcodec-dev libavformat-dev libavfilter-dev',
         '   libswscale-dev libavutil-dev libswresample-dev libx264-dev libffmpeg-nvenc-dev), then run `npm rebuild abrcast`.',
-        `- Use a platform with a prebuilt binary (linux-x64, glibc). This one is ${process.platform}-${process.arch}.`,
+        `- Use a platform with a prebuilt binary (linux-x64 or linux-arm64, glibc). This one is ${process.platform}-${process.arch}.`,
       ].join('\n'),
       { cause },
     );

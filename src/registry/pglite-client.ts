@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { invalidParameterError, isInteger } from '../errors.js';
 import { errorDetail, RegistryUnavailableError } from './registry-errors.js';
 import type { QueryResult, SqlClient, SqlExecutor } from './sql-client.js';
@@ -85,7 +85,9 @@ export async function openPgliteClient(dataDir: string = defaultDatabaseDir(), o
   const location = inMemory ? dataDir : resolve(dataDir);
   try {
     if (!inMemory) await mkdir(location, { recursive: true });
-    const db = await PGlite.create(inMemory ? undefined : location);
+    // Loaded on use: PostgreSQL users and the encoder alone never load PGlite's WASM.
+    const { PGlite: PGliteClass } = await import('@electric-sql/pglite');
+    const db = await PGliteClass.create(inMemory ? undefined : location);
     return new PgliteClient(db, waitTimeoutMs);
   } catch (error) {
     throw new RegistryUnavailableError(`PGlite database could not be opened at ${location}: ${errorDetail(error)}`, {

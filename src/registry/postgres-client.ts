@@ -1,5 +1,5 @@
 // PostgreSQL through a `pg` pool, for servers that share one database.
-import pg from 'pg';
+import type pg from 'pg';
 import { invalidParameterError, isInteger } from '../errors.js';
 import { errorDetail, isConnectionError, RegistryUnavailableError } from './registry-errors.js';
 import type { QueryResult, SqlClient, SqlExecutor, Subscription } from './sql-client.js';
@@ -199,6 +199,8 @@ export async function openPostgresClient(url: string, options: PostgresClientOpt
   requirePositiveInteger('statementTimeoutMs', statementTimeoutMs);
   requirePositiveInteger('queryTimeoutMs', queryTimeoutMs);
   const safeUrl = redactDatabaseUrl(url);
+  // Loaded on use: the PGlite default and the encoder alone never load pg.
+  const { default: pgModule } = await import('pg');
   const config: pg.ClientConfig = {
     connectionString: url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -208,7 +210,7 @@ export async function openPostgresClient(url: string, options: PostgresClientOpt
     query_timeout: queryTimeoutMs,
     application_name: APPLICATION_NAME,
   };
-  const pool = new pg.Pool({ ...config, max: 10, idleTimeoutMillis: 10_000 });
+  const pool = new pgModule.Pool({ ...config, max: 10, idleTimeoutMillis: 10_000 });
   // An idle client losing its server emits 'error' on the pool; unhandled, that
   // would crash the process. The next query reports the outage instead.
   pool.on('error', () => {});
@@ -221,5 +223,5 @@ export async function openPostgresClient(url: string, options: PostgresClientOpt
       cause: error,
     });
   }
-  return new PostgresClient(pool, safeUrl, config, pg.Client);
+  return new PostgresClient(pool, safeUrl, config, pgModule.Client);
 }

@@ -1,88 +1,64 @@
-// Prometheus text exposition (format 0.0.4), written by hand: a few counters and
-// histograms do not justify a client library as a dependency.
+// Prometheus metrics through prom-client: abrcast's own counters and histograms,
+// plus its default process, heap, GC and event-loop-lag metrics, which matter
+// for an encoder that runs for hours. Each ServerMetrics has its own registry,
+// so several servers in one process (tests, a library user's app) never clash.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MultiResolutionHlsOutput } from '../publish/multi-resolution-hls-output.js';
-
-type Labels = Record<string, string>;
 
 const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const PUBLISH_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32];
 
-const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-
-function labelText(labels: Labels): string {
-  const entries = Object.entries(labels);
-  return entries.length === 0 ? '' : `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-}
-
-class Counter {
-  readonly #values = new Map<string, { labels: Labels; value: number }>();
-  constructor(readonly name: string, readonly help: string) {}
-
-  inc(labels: Labels = {}, by = 1): void {
-    const key = labelText(labels);
-    const entry = this.#values.get(key) ?? { labels, value: 0 };
-    entry.value += by;
-    this.#values.set(key, entry);
-  }
-
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    if (this.#values.size === 0 && this.name.endsWith('_total')) lines.push(`${this.name} 0`);
-    for (const { labels, value } of this.#values.values()) lines.push(`${this.name}${labelText(labels)} ${value}`);
-    return lines;
-  }
-}
-
-class Histogram {
-  readonly #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-  constructor(readonly name: string, readonly help: string, readonly buckets: readonly number[]) {}
-
-  observe(value: number, labels: Labels = {}): void {
-    if (!Number.isFinite(value) || value < 0) return;
-    const key = labelText(labels);
-    let series = this.#series.get(key);
-    if (!series) {
-      series = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
-      this.#series.set(key, series);
-    }
-    this.buckets.forEach((bound, i) => {
-      if (value <= bound) series.counts[i] += 1;
-    });
-    series.sum += value;
-    series.count += 1;
-  }
-
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const { labels, counts, sum, count } of this.#series.values()) {
-      this.buckets.forEach((bound, i) => lines.push(`${this.name}_bucket${labelText({ ...labels, le: String(bound) })} ${counts[i]}`));
-      lines.push(`${this.name}_bucket${labelText({ ...labels, le: '+Inf' })} ${count}`);
-      lines.push(`${this.name}_sum${labelText(labels)} ${sum}`, `${this.name}_count${labelText(labels)} ${count}`);
-    }
-    return lines;
-  }
-}
-
 /** The server's and (when attached) a publisher's metrics, rendered for GET /metrics. */
 export class ServerMetrics {
-  readonly #requests = new Counter('abrcast_http_requests_total', 'HTTP requests by route, method and status.');
-  readonly #requestSeconds = new Histogram('abrcast_http_request_duration_seconds', 'Time to answer an HTTP request.', REQUEST_BUCKETS);
-  readonly #publishSeconds = new Histogram(
-    'abrcast_publish_latency_seconds',
-    'Time from a segment leaving the encoder to the playlists listing it being published.',
-    PUBLISH_BUCKETS,
-  );
-  readonly #publishes = new Counter('abrcast_playlist_publishes_total', 'Playlist versions published.');
-  readonly #uploads = new Counter('abrcast_segments_uploaded_total', 'Segments stored, by rendition.');
-  readonly #uploadRetries = new Counter('abrcast_upload_retries_total', 'Failed store writes that were retried.');
+  /** The registry GET /metrics renders; add your own metrics to it if you like. */
+  readonly registry = new Registry();
+  readonly #requests = new Counter({
+    name: 'abrcast_http_requests_total',
+    help: 'HTTP requests by route, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly #requestSeconds = new Histogram({
+    name: 'abrcast_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request.',
+    labelNames: ['route'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #publishSeconds = new Histogram({
+    name: 'abrcast_publish_latency_seconds',
+    help: 'Time from a segment leaving the encoder to the playlists listing it being published.',
+    buckets: PUBLISH_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #publishes = new Counter({ name: 'abrcast_playlist_publishes_total', help: 'Playlist versions published.', registers: [this.registry] });
+  readonly #uploads = new Counter({
+    name: 'abrcast_segments_uploaded_total',
+    help: 'Segments stored, by rendition.',
+    labelNames: ['rendition'] as const,
+    registers: [this.registry],
+  });
+  readonly #uploadRetries = new Counter({ name: 'abrcast_upload_retries_total', help: 'Failed store writes that were retried.', registers: [this.registry] });
+
+  constructor() {
+    // process_cpu_seconds_total, process_resident_memory_bytes, nodejs_heap_size_used_bytes,
+    // nodejs_eventloop_lag_seconds (and its percentiles), nodejs_gc_duration_seconds, ...
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Content-Type of render()'s text (Prometheus text format 0.0.4). */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
 
   countRequest(route: string, method: string, status: number, seconds: number): void {
     this.#requests.inc({ route, method, status: String(status) });
-    this.#requestSeconds.observe(seconds, { route });
+    // prom-client throws on NaN; a clock oddity must not fail a request.
+    if (Number.isFinite(seconds) && seconds >= 0) this.#requestSeconds.observe({ route }, seconds);
   }
 
   observePublishLatency(seconds: number): void {
-    this.#publishSeconds.observe(seconds);
+    if (Number.isFinite(seconds) && seconds >= 0) this.#publishSeconds.observe(seconds);
   }
 
   countPublish(): void {
@@ -134,8 +110,8 @@ export class ServerMetrics {
     };
   }
 
-  render(): string {
-    const metrics = [this.#requests, this.#requestSeconds, this.#publishSeconds, this.#publishes, this.#uploads, this.#uploadRetries];
-    return `${metrics.flatMap((metric) => metric.render()).join('\n')}\n`;
+  /** The Prometheus text for GET /metrics. */
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

@@ -1,6 +1,7 @@
 // Small helpers every route answers with, so headers (CORS above all) are the same everywhere.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
+import fresh from 'fresh';
 import { acceptsGzip } from './compression.js';
 
 export const MPEGURL = 'application/vnd.apple.mpegurl';
@@ -49,6 +50,19 @@ export function sendText(res: ServerResponse, status: number, text: string, cont
 }
 
 /**
+ * If-None-Match against `etag` (RFC 9110 13.1.2): a list, `*`, and W/ tags, by
+ * weak comparison, through `fresh` (what Express uses). Only If-None-Match is
+ * passed on: fresh answers "stale" to any request with `Cache-Control: no-cache`,
+ * which fetch() adds to every request it sends with If-None-Match, while RFC 9110
+ * 13.2.1 has an origin server evaluate the precondition whatever that directive
+ * (meant for caches) says.
+ */
+export function isNotModified(req: IncomingMessage, etag: string): boolean {
+  const noneMatch = req.headers['if-none-match'];
+  return noneMatch !== undefined && fresh({ 'if-none-match': noneMatch }, { etag });
+}
+
+/**
  * A playlist body, gzipped when the client accepts it. `gzipped` is the
  * precomputed encoding (the cache keeps one per CID); without it the body is
  * compressed here, which suits a small master playlist. Each encoding has its
@@ -64,7 +78,7 @@ export function sendPlaylist(
   const gzip = acceptsGzip(req);
   const all: Record<string, string> = { ...headers, Vary: 'Accept-Encoding' };
   if (options.etag !== undefined) all.ETag = gzip ? `"${options.etag}.gz"` : `"${options.etag}"`;
-  if (all.ETag !== undefined && req.headers['if-none-match'] === all.ETag) {
+  if (all.ETag !== undefined && isNotModified(req, all.ETag)) {
     res.writeHead(304, all);
     res.end();
     return;

@@ -1,14 +1,17 @@
-// The embedded default store: UnixFS over a plain directory of blocks, no daemon
-// and no libp2p. What add() stores stays until the directory is removed: that is
+// The embedded default store: UnixFS over a plain directory of blocks, no daemon.
+// Offline by default; with `offline: false` it is also an IPFS node (libp2p and
+// bitswap, see helia-network.ts) that serves its blocks and fetches missing ones.
+// What add() stores stays until the directory is removed: that is
 // this store's "pin". Versions (addVersion) are the exception: releaseVersion()
 // deletes the blocks that only that version uses, so a live run's many playlist
 // versions do not pile up.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { unixfs, type AddOptions, type UnixFS } from '@helia/unixfs';
-import { FsBlockstore } from 'blockstore-fs';
+import type { AddOptions, UnixFS } from '@helia/unixfs';
+import type { FsBlockstore } from 'blockstore-fs';
 import { CID } from 'multiformats/cid';
-import { AbrcastError, invalidParameterError } from '../errors.js';
+import { AbrcastError, invalidParameterError, isPositiveFinite } from '../errors.js';
+import type { HeliaNetwork, HeliaNetworkOptions } from './helia-network.js';
 import { StoreUnavailableError, type ByteRange, type ContentStore } from './content-store.js';
 import { assertBytes, collectBytes, parseCid, toOffsetLength } from './store-arguments.js';
 import { UNIXFS_V1_2025, validateProfile, type UnixfsProfile } from './unixfs-profile.js';
@@ -18,6 +21,33 @@ export interface HeliaStoreOptions {
   dir?: string;
   /** Import settings; only tests change this. Default: UNIXFS_V1_2025. */
   profile?: UnixfsProfile;
+  /**
+   * No libp2p node: nothing is served to or fetched from other IPFS nodes.
+   * Default true, so opening a store opens no port unless asked.
+   */
+  offline?: boolean;
+  /** When online: multiaddrs to listen on. Default ['/ip4/0.0.0.0/tcp/0'] (a free port). */
+  listen?: string[];
+  /** When online: multiaddrs to announce instead of the listening ones. Default none. */
+  announce?: string[];
+  /** When online: peers to connect to at start, multiaddrs ending in /p2p/<peerId>. Default none. */
+  peers?: string[];
+  /** When online: how long reading a file may wait for blocks from peers, in ms. Default 30 000. */
+  fetchTimeoutMs?: number;
+}
+
+const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0'];
+const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+
+function checkAddresses(name: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw invalidParameterError(name, 'array of multiaddr strings', value);
+  value.forEach((item, index) => {
+    if (typeof item !== 'string' || !item.startsWith('/')) {
+      throw invalidParameterError(`${name}[${index}]`, 'multiaddr string such as /ip4/0.0.0.0/tcp/4002', item);
+    }
+  });
+  return [...value];
 }
 
 /** ~/.abrcast/ipfs */
@@ -104,6 +134,7 @@ export function heliaImporterOptions(profile: UnixfsProfile): AddOptions {
 interface OpenStore {
   blockstore: FsBlockstore;
   fs: UnixFS;
+  network?: HeliaNetwork;
 }
 
 type BlockPut = FsBlockstore['put'];
@@ -166,16 +197,53 @@ export class HeliaStore implements ContentStore {
   readonly kind = 'helia' as const;
   readonly dir: string;
   readonly profile: UnixfsProfile;
+  readonly offline: boolean;
+  private readonly network: Omit<HeliaNetworkOptions, 'keyPath'> & { fetchTimeoutMs: number };
   private opening: Promise<OpenStore> | undefined;
   private closed = false;
   private readonly versions = new VersionBlocks();
+  /**
+   * Not imported at the top, so importing abrcast for the encoder alone loads no
+   * IPFS code: loading starts when a store is made, and open() awaits it.
+   */
+  private readonly modules = Promise.all([import('@helia/unixfs'), import('blockstore-fs')]);
 
   constructor(options: HeliaStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
     const dir = options.dir ?? defaultHeliaDir();
     if (typeof dir !== 'string' || dir.length === 0) throw invalidParameterError('dir', 'non-empty string', dir);
     this.dir = resolve(dir);
+    // A failed load is reported by open().
+    this.modules.catch(() => {});
     this.profile = validateProfile(options.profile ?? UNIXFS_V1_2025);
+    if (options.offline !== undefined && typeof options.offline !== 'boolean') throw invalidParameterError('offline', 'boolean', options.offline);
+    this.offline = options.offline ?? true;
+    const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+    if (!isPositiveFinite(fetchTimeoutMs)) throw invalidParameterError('fetchTimeoutMs', 'positive number of milliseconds', fetchTimeoutMs);
+    const listen = checkAddresses('listen', options.listen);
+    this.network = {
+      listen: listen.length > 0 ? listen : DEFAULT_LISTEN,
+      announce: checkAddresses('announce', options.announce),
+      peers: checkAddresses('peers', options.peers),
+      fetchTimeoutMs,
+    };
+  }
+
+  /** The libp2p peer ID when online (opens the store), else undefined. */
+  async peerId(): Promise<string | undefined> {
+    return (await this.ready()).network?.peerId;
+  }
+
+  /** The multiaddrs other nodes can dial (`ipfs swarm connect <addr>`) when online, else []. */
+  async multiaddrs(): Promise<string[]> {
+    return (await this.ready()).network?.multiaddrs() ?? [];
+  }
+
+  /** Connects to a peer (a multiaddr ending in /p2p/<peerId>), so bitswap can ask it for blocks. */
+  async connect(address: string): Promise<void> {
+    const { network } = await this.ready();
+    if (!network) throw new AbrcastError(`HeliaStore at ${this.dir} is offline: open it with offline: false to connect to ${address}`);
+    await network.connect(address, AbortSignal.timeout(this.network.fetchTimeoutMs));
   }
 
   /** Creates/opens the directory; every method does this on first use. */
@@ -186,6 +254,7 @@ export class HeliaStore implements ContentStore {
   private ready(): Promise<OpenStore> {
     if (this.closed) return Promise.reject(new AbrcastError(`HeliaStore at ${this.dir} is closed`));
     this.opening ??= (async () => {
+      const [{ unixfs }, { FsBlockstore }] = await this.modules;
       const blockstore = new FsBlockstore(this.dir);
       try {
         await blockstore.open();
@@ -199,7 +268,24 @@ export class HeliaStore implements ContentStore {
           cause: error,
         });
       }
-      return { blockstore, fs: unixfs({ blockstore }) };
+      if (this.offline) return { blockstore, fs: unixfs({ blockstore }) };
+      let network: HeliaNetwork;
+      try {
+        const { startHeliaNetwork, peerKeyPath } = await import('./helia-network.js');
+        network = await startHeliaNetwork(blockstore, { ...this.network, keyPath: peerKeyPath(this.dir) });
+      } catch (error) {
+        this.opening = undefined;
+        await blockstore.close().catch(() => {});
+        if (error instanceof TypeError || error instanceof RangeError) throw error;
+        throw new StoreUnavailableError({
+          store: 'helia',
+          location: `${this.dir} (libp2p on ${this.network.listen.join(', ')})`,
+          reason: error instanceof Error ? error.message : String(error),
+          fix: 'Check the listen addresses (a port may be taken) and the peers, or run the store offline.',
+          cause: error,
+        });
+      }
+      return { blockstore, fs: unixfs({ blockstore: network.blockstore }), network };
     })();
     return this.opening;
   }
@@ -227,17 +313,19 @@ export class HeliaStore implements ContentStore {
   /** Imports `bytes`, noting which blocks were new on disk and which were there already. */
   private async importBytes(bytes: Uint8Array): Promise<{ root: string; created: Set<string>; existing: Set<string> }> {
     assertBytes(bytes);
-    const { blockstore } = await this.ready();
     const created = new Set<string>();
     const existing = new Set<string>();
+    const { blockstore, network } = await this.ready();
     const put: BlockPut = async (cid, block, options) => {
       const key = cid.toString();
       if (!created.has(key) && !existing.has(key)) {
         (await blockstore.has(cid)) ? existing.add(key) : created.add(key);
       }
-      return blockstore.put(cid, block, options);
+      // Online, through Helia's blockstore: same disk, and bitswap offers the block to peers waiting for it.
+      return network ? network.blockstore.put(cid, block, options) : blockstore.put(cid, block, options);
     };
     const recording = { get: blockstore.get.bind(blockstore), has: blockstore.has.bind(blockstore), put };
+    const { unixfs } = await import('@helia/unixfs');
     const root = await unixfs({ blockstore: recording }).addBytes(bytes, heliaImporterOptions(this.profile));
     return { root: root.toString(), created, existing };
   }
@@ -255,14 +343,33 @@ export class HeliaStore implements ContentStore {
       const size = await this.size(cid);
       if (offset >= size) return;
     }
-    yield* fs.cat(parsed, { offset, length });
+    try {
+      yield* fs.cat(parsed, { offset, length, signal: this.readSignal() });
+    } catch (error) {
+      throw this.fetchError(cid, error);
+    }
   }
 
   async size(cid: string): Promise<number> {
     const parsed = parseCid(cid);
     const { fs } = await this.ready();
-    const stats = await fs.stat(parsed);
-    return Number(stats.size);
+    try {
+      const stats = await fs.stat(parsed, { signal: this.readSignal() });
+      return Number(stats.size);
+    } catch (error) {
+      throw this.fetchError(cid, error);
+    }
+  }
+
+  /** Online, a read may wait for peers: bounded so a CID nobody has fails instead of hanging. */
+  private readSignal(): AbortSignal | undefined {
+    return this.offline ? undefined : AbortSignal.timeout(this.network.fetchTimeoutMs);
+  }
+
+  /** Online, a block no peer sent in time: say so, with the CID and the wait, instead of helia's "Failed to load block". */
+  private fetchError(cid: string, error: unknown): unknown {
+    if (this.offline || (error as Error | undefined)?.name !== 'LoadBlockFailedError') return error;
+    return new AbrcastError(`${cid}: a block was neither in ${this.dir} nor sent by a connected peer within ${this.network.fetchTimeoutMs} ms`, { cause: error });
   }
 
   async has(cid: string): Promise<boolean> {
@@ -277,7 +384,8 @@ export class HeliaStore implements ContentStore {
     const opening = this.opening;
     this.opening = undefined;
     if (!opening) return;
-    const { blockstore } = await opening.catch(() => ({ blockstore: undefined }));
+    const { blockstore, network } = await opening.catch(() => ({ blockstore: undefined, network: undefined }));
+    await network?.stop();
     await blockstore?.close();
   }
 }

@@ -2,7 +2,7 @@
 // whole unixfs-v1-2025 profile as flags, so the node's own Import config does not
 // change the CIDs (except Import.UnixFSPBNodeFieldOrder=data-first, which has no
 // per-call flag and which no Kubo profile sets).
-import { create, type AddOptions, type KuboRPCClient } from 'kubo-rpc-client';
+import type { AddOptions, KuboRPCClient } from 'kubo-rpc-client';
 import { AbrcastError, invalidParameterError, isPositiveFinite } from '../errors.js';
 import { StoreUnavailableError, type ByteRange, type ContentStore } from './content-store.js';
 import { assertBytes, collectBytes, parseCid, toOffsetLength } from './store-arguments.js';
@@ -95,7 +95,9 @@ export class KuboStore implements ContentStore {
   readonly url: string;
   readonly timeoutMs: number;
   readonly profile: UnixfsProfile;
-  private readonly client: KuboRPCClient;
+  /** kubo-rpc-client is loaded only by someone who makes a KuboStore: from the constructor on, awaited at first use. */
+  private readonly clientModule: Promise<typeof import('kubo-rpc-client')>;
+  private client!: KuboRPCClient;
 
   constructor(options: KuboStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
@@ -104,7 +106,15 @@ export class KuboStore implements ContentStore {
     if (!isPositiveFinite(timeoutMs)) throw invalidParameterError('timeoutMs', 'positive number', timeoutMs);
     this.timeoutMs = timeoutMs;
     this.profile = validateProfile(options.profile ?? UNIXFS_V1_2025);
-    this.client = create({ url: this.url });
+    this.clientModule = import('kubo-rpc-client');
+    // A failed load is reported by the first call that awaits it.
+    this.clientModule.catch(() => {});
+  }
+
+  private async loadClient(): Promise<void> {
+    if (this.client) return;
+    const { create } = await this.clientModule;
+    this.client ??= create({ url: this.url });
   }
 
   /** Resolves when the daemon answers; StoreUnavailableError otherwise. */
@@ -162,6 +172,7 @@ export class KuboStore implements ContentStore {
   async *catStream(cid: string, range?: ByteRange): AsyncIterable<Uint8Array> {
     const parsed = parseCid(cid);
     const { offset, length } = toOffsetLength(range);
+    await this.loadClient();
     const deadline = new IdleDeadline(this.timeoutMs);
     try {
       for await (const chunk of this.client.cat(parsed, { offset, length, signal: deadline.signal })) {
@@ -201,6 +212,7 @@ export class KuboStore implements ContentStore {
 
   /** Runs one RPC under the deadline and turns transport failures into StoreUnavailableError. */
   private async call<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    await this.loadClient();
     const deadline = new IdleDeadline(this.timeoutMs);
     try {
       return await run(deadline.signal);

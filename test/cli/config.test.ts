@@ -4,14 +4,50 @@ import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
+import type { Command } from 'commander';
 import { DEFAULTS, resolveDemoConfig, resolveServerConfig, resolveServiceConfig } from '../../src/cli/config.js';
 import { CliError, EXIT_CODES, describeError } from '../../src/cli/errors.js';
+import { buildProgram } from '../../src/cli/main.js';
 import { RegistryUnavailableError } from '../../src/registry/registry-errors.js';
 import { StoreUnavailableError } from '../../src/store/content-store.js';
 
-function usageMessage(fn: () => unknown): string {
+const STOP = new Error('parsed');
+
+/**
+ * Parses `args` with the CLI's own commander program and `env` as the process
+ * environment, and returns the command about to run (its action is not run).
+ */
+async function parsed(args: string[], env: Record<string, string> = {}): Promise<Command> {
+  const names = ['ABRCAST_PORT', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL', 'ABRCAST_IPFS_LISTEN', 'ABRCAST_IPFS_ANNOUNCE', 'ABRCAST_IPFS_PEERS'];
+  const saved = new Map(names.map((name) => [name, process.env[name]]));
+  for (const name of names) delete process.env[name];
+  Object.assign(process.env, env);
+  let command: Command | undefined;
+  const program = buildProgram(() => {});
+  program.hook('preAction', (_program, action) => {
+    command = action;
+    throw STOP;
+  });
   try {
-    fn();
+    await program.parseAsync(['node', 'abrcast', ...args]);
+  } catch (error) {
+    if (error !== STOP) throw error;
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+  return command!;
+}
+
+const demoConfig = async (flags: string[], env: Record<string, string> = {}) => resolveDemoConfig((await parsed(['demo', ...flags], env)).opts());
+const serviceConfig = async (flags: string[], env: Record<string, string> = {}) => resolveServiceConfig((await parsed(['serve', ...flags], env)).opts());
+const serverConfig = async (flags: string[], env: Record<string, string> = {}) => resolveServerConfig((await parsed(['serve', ...flags], env)).opts());
+
+async function usageMessage(fn: () => unknown): Promise<string> {
+  try {
+    await fn();
   } catch (error) {
     assert.ok(error instanceof CliError, `CliError expected, got ${String(error)}`);
     assert.equal(error.exitCode, EXIT_CODES.usage);
@@ -22,8 +58,9 @@ function usageMessage(fn: () => unknown): string {
 }
 
 describe('resolveDemoConfig', () => {
-  test('defaults', () => {
-    const config = resolveDemoConfig({}, {});
+  test('defaults', async () => {
+    assert.deepEqual(await demoConfig([]), resolveDemoConfig({}));
+    const config = resolveDemoConfig({});
     assert.equal(config.width, 1280);
     assert.equal(config.height, 720);
     assert.equal(config.fps, 30);
@@ -37,16 +74,16 @@ describe('resolveDemoConfig', () => {
     assert.equal(config.dataDir, join(homedir(), '.abrcast'));
   });
 
-  test('flags over environment over defaults', () => {
+  test('flags over environment over defaults', async () => {
     const env = { ABRCAST_PORT: '9000', ABRCAST_STORE: 'kubo', KUBO_URL: 'http://127.0.0.1:5002', ABRCAST_DATA_DIR: '/tmp/x', DATABASE_URL: 'postgres://u@h/db' };
-    const fromEnv = resolveDemoConfig({}, env);
+    const fromEnv = await demoConfig([], env);
     assert.equal(fromEnv.port, 9000);
     assert.equal(fromEnv.store, 'kubo');
     assert.equal(fromEnv.kuboUrl, 'http://127.0.0.1:5002');
     assert.equal(fromEnv.dataDir, '/tmp/x');
     assert.equal(fromEnv.databaseUrl, 'postgres://u@h/db');
-    const fromFlags = resolveDemoConfig(
-      { port: '0', store: 'embedded', kuboUrl: 'http://10.0.0.1:5001/', dataDir: 'rel', databaseUrl: 'postgresql://v@k/db2' },
+    const fromFlags = await demoConfig(
+      ['--port', '0', '--store', 'embedded', '--kubo-url', 'http://10.0.0.1:5001/', '--data-dir', 'rel', '--database-url', 'postgresql://v@k/db2'],
       env,
     );
     assert.equal(fromFlags.port, 0);
@@ -56,48 +93,69 @@ describe('resolveDemoConfig', () => {
     assert.equal(fromFlags.databaseUrl, 'postgresql://v@k/db2');
   });
 
-  test('an empty environment variable counts as unset', () => {
-    assert.equal(resolveServerConfig({}, { ABRCAST_PORT: '' }, 'serve').port, DEFAULTS.port);
+  test('an empty environment variable counts as unset', async () => {
+    assert.equal((await serverConfig([], { ABRCAST_PORT: '' })).port, DEFAULTS.port);
+    assert.equal((await serviceConfig([], { ABRCAST_DATA_DIR: '' })).dataDir, join(homedir(), '.abrcast'));
   });
 
-  test('~ in --data-dir is the home directory', () => {
-    assert.equal(resolveServiceConfig({ dataDir: '~/streams' }, {}, 'serve').dataDir, join(homedir(), 'streams'));
+  test('the embedded store is offline unless --ipfs-listen (or ABRCAST_IPFS_LISTEN) is given', async () => {
+    const offline = await serviceConfig([]);
+    assert.deepEqual([offline.ipfsListen, offline.ipfsAnnounce, offline.ipfsPeers], [[], [], []]);
+    const fromFlags = await serviceConfig(
+      ['--ipfs-listen', '/ip4/0.0.0.0/tcp/4002', '--ipfs-listen', '/ip6/::/tcp/4002', '--ipfs-peer', '/ip4/10.0.0.2/tcp/4001/p2p/12D3KooWQAF6jFrXsx6PzDJzzbS56wTUSsTQB4bkAxjR1YG6w4Sr'],
+      { ABRCAST_IPFS_LISTEN: '/ip4/1.2.3.4/tcp/1' },
+    );
+    assert.deepEqual(fromFlags.ipfsListen, ['/ip4/0.0.0.0/tcp/4002', '/ip6/::/tcp/4002']);
+    assert.equal(fromFlags.ipfsPeers.length, 1);
+    const fromEnv = await serviceConfig([], { ABRCAST_IPFS_LISTEN: '/ip4/0.0.0.0/tcp/4002, /ip4/0.0.0.0/tcp/4003', ABRCAST_IPFS_ANNOUNCE: '/dns4/example.org/tcp/4002' });
+    assert.deepEqual(fromEnv.ipfsListen, ['/ip4/0.0.0.0/tcp/4002', '/ip4/0.0.0.0/tcp/4003']);
+    assert.deepEqual(fromEnv.ipfsAnnounce, ['/dns4/example.org/tcp/4002']);
+    assert.match(await usageMessage(() => serviceConfig(['--ipfs-listen', '0.0.0.0:4002'])), /Expected multiaddr such as \/ip4\/0\.0\.0\.0\/tcp\/4002 for --ipfs-listen but received "0\.0\.0\.0:4002"/);
+    assert.match(await usageMessage(() => serviceConfig([], { ABRCAST_IPFS_PEERS: 'nope' })), /for ABRCAST_IPFS_PEERS but received "nope"/);
+    assert.throws(() => resolveServiceConfig({ ipfsPeer: ['/ip4/10.0.0.2/tcp/4001'] }), /--ipfs-peer need --ipfs-listen/);
+    assert.throws(() => resolveServiceConfig({ store: 'kubo', ipfsListen: ['/ip4/0.0.0.0/tcp/4002'] }), /--ipfs-listen is for the embedded store/);
   });
 
-  test('numbers and sizes', () => {
-    const config = resolveDemoConfig({ size: '640x360', fps: '25', duration: '2.5', segment: '4', preset: 'ultrafast', encoder: 'x264' }, {});
+  test('~ in --data-dir is the home directory', async () => {
+    assert.equal((await serviceConfig(['--data-dir', '~/streams'])).dataDir, join(homedir(), 'streams'));
+  });
+
+  test('numbers and sizes', async () => {
+    const config = await demoConfig(['--size', '640x360', '--fps', '25', '--duration', '2.5', '--segment', '4', '--preset', 'ultrafast', '--encoder', 'x264']);
     assert.deepEqual(
       [config.width, config.height, config.fps, config.durationSeconds, config.segmentSeconds, config.preset, config.encoder],
       [640, 360, 25, 2.5, 4, 'ultrafast', 'x264'],
     );
   });
 
-  const bad: Array<[Record<string, string>, Record<string, string>, string]> = [
-    [{ size: '12x' }, {}, 'Expected WIDTHxHEIGHT of even integers from 64x64 to 7680x4320, such as 1280x720 for --size but received "12x"'],
-    [{ size: '641x360' }, {}, 'Expected WIDTHxHEIGHT of even integers from 64x64 to 7680x4320, such as 1280x720 for --size but received "641x360"'],
-    [{ size: '32x32' }, {}, 'Expected WIDTHxHEIGHT of even integers from 64x64 to 7680x4320, such as 1280x720 for --size but received "32x32"'],
-    [{ fps: '0' }, {}, 'Expected number between 1 and 120 for --fps but received 0'],
-    [{ fps: 'fast' }, {}, 'Expected number between 1 and 120 for --fps but received "fast"'],
-    [{ duration: '-1' }, {}, 'Expected number between 0 and 31536000 for --duration but received -1'],
-    [{ segment: '0.55' }, {}, 'Expected number of seconds that is a whole number of frames at 30 fps for --segment but received 0.55'],
-    [{ port: '70000' }, {}, 'Expected integer between 0 and 65535 for --port but received 70000'],
-    [{ port: '80.5' }, {}, 'Expected integer between 0 and 65535 for --port but received 80.5'],
-    [{}, { ABRCAST_PORT: 'http' }, 'Expected integer between 0 and 65535 for ABRCAST_PORT but received "http"'],
-    [{ preset: 'warp' }, {}, 'Expected one of ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow, placebo for --preset but received "warp"'],
-    [{ encoder: 'gpu' }, {}, 'Expected one of auto, x264, nvenc for --encoder but received "gpu"'],
-    [{ store: 'disk' }, {}, 'Expected one of embedded, kubo for --store but received "disk"'],
-    [{}, { KUBO_URL: 'localhost:5001' }, 'Expected http(s) URL such as http://127.0.0.1:5001 for KUBO_URL but received "localhost:5001"'],
-    [{ host: 'a b' }, {}, 'Expected host name or IP address such as 127.0.0.1 for --host but received "a b"'],
-    [{ dataDir: ' ' }, {}, 'Expected non-empty directory path for --data-dir but received ""'],
+  const bad: Array<[string[], Record<string, string>, string]> = [
+    [['--size', '12x'], {}, 'Expected WIDTHxHEIGHT of even integers from 64x64 to 7680x4320, such as 1280x720 for --size but received "12x"'],
+    [['--size', '641x360'], {}, 'Expected WIDTHxHEIGHT of even integers from 64x64 to 7680x4320, such as 1280x720 for --size but received "641x360"'],
+    [['--size', '32x32'], {}, 'Expected WIDTHxHEIGHT of even integers from 64x64 to 7680x4320, such as 1280x720 for --size but received "32x32"'],
+    [['--fps', '0'], {}, 'Expected number between 1 and 120 for --fps but received 0'],
+    [['--fps', 'fast'], {}, 'Expected number between 1 and 120 for --fps but received "fast"'],
+    [['--duration', '-1'], {}, 'Expected number between 0 and 31536000 for --duration but received -1'],
+    [['--segment', '0.55'], {}, 'Expected number of seconds that is a whole number of frames at 30 fps for --segment but received 0.55'],
+    [['--port', '70000'], {}, 'Expected integer between 0 and 65535 for --port but received 70000'],
+    [['--port', '80.5'], {}, 'Expected integer between 0 and 65535 for --port but received 80.5'],
+    [[], { ABRCAST_PORT: 'http' }, 'Expected integer between 0 and 65535 for ABRCAST_PORT but received "http"'],
+    // Choices are commander's .choices(): its message names the option, the value and every choice.
+    [['--preset', 'warp'], {}, "option '--preset <name>' argument 'warp' is invalid. Allowed choices are ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow, placebo."],
+    [['--encoder', 'gpu'], {}, "option '--encoder <kind>' argument 'gpu' is invalid. Allowed choices are auto, x264, nvenc."],
+    [['--store', 'disk'], {}, "option '--store <kind>' argument 'disk' is invalid. Allowed choices are embedded, kubo."],
+    [[], { ABRCAST_STORE: 'disk' }, "option '--store <kind>' value 'disk' from env 'ABRCAST_STORE' is invalid. Allowed choices are embedded, kubo."],
+    [[], { KUBO_URL: 'localhost:5001' }, 'Expected http(s) URL such as http://127.0.0.1:5001 for KUBO_URL but received "localhost:5001"'],
+    [['--host', 'a b'], {}, 'Expected host name or IP address such as 127.0.0.1 for --host but received "a b"'],
+    [['--data-dir', ' '], {}, 'Expected non-empty directory path for --data-dir but received ""'],
   ];
   for (const [flags, env, message] of bad) {
-    test(`rejects ${JSON.stringify({ ...flags, ...env })}`, () => {
-      assert.equal(usageMessage(() => resolveDemoConfig(flags, env)), message);
+    test(`rejects ${JSON.stringify([...flags, ...Object.entries(env).flat()])}`, async () => {
+      assert.equal(await usageMessage(() => demoConfig(flags, env)), message);
     });
   }
 
-  test('a bad database URL is named without its password', () => {
-    const message = usageMessage(() => resolveDemoConfig({ databaseUrl: 'mysql://me:hunter2@db/x' }, {}));
+  test('a bad database URL is named without its password', async () => {
+    const message = await usageMessage(() => demoConfig(['--database-url', 'mysql://me:hunter2@db/x']));
     assert.match(message, /^Expected postgres:\/\/ or postgresql:\/\/ URL for --database-url but received "mysql:\/\/me@db\/x"$/);
   });
 });

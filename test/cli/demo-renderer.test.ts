@@ -11,8 +11,9 @@ function differingBytes(a: Uint8Array, b: Uint8Array): number {
   return count;
 }
 
+const renderer = await DemoRenderer.create(640, 360, 30);
+
 describe('DemoRenderer', () => {
-  const renderer = new DemoRenderer(640, 360, 30);
   const time = new Date(2025, 0, 2, 3, 4, 5, 678);
 
   test('frames are width*height RGBA, fully opaque', () => {
@@ -35,8 +36,8 @@ describe('DemoRenderer', () => {
     assert.equal(clockText(time), '03:04:05.678');
   });
 
-  test('renders 1280x720 well within the frame budget', () => {
-    const big = new DemoRenderer(1280, 720, 30);
+  test('renders 1280x720 well within the frame budget', async () => {
+    const big = await DemoRenderer.create(1280, 720, 30);
     for (let i = 0; i < 5; i++) big.render(i);
     const frames = 60;
     const started = performance.now();
@@ -46,7 +47,7 @@ describe('DemoRenderer', () => {
     assert.ok(msPerFrame < 10, `${msPerFrame.toFixed(2)} ms per frame`);
   });
 
-  test('rejects sizes it cannot draw', () => {
-    assert.throws(() => new DemoRenderer(32, 360, 30), /Expected integer of at least 64 for width but received 32/);
+  test('rejects sizes it cannot draw', async () => {
+    await assert.rejects(DemoRenderer.create(32, 360, 30), /Expected integer of at least 64 for width but received 32/);
   });
 });

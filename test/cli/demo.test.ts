@@ -36,9 +36,11 @@ describe('abrcast demo --duration 4 --json', () => {
     await temp?.remove();
   });
 
-  test('exits 0 with nothing on stderr', () => {
+  test('exits 0; stderr holds only the server pino log, at the --json level (info), with no warning or error', () => {
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stderr, '');
+    const lines = result.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; name: string; msg: string });
+    assert.ok(lines.every((line) => line.name === 'abrcast-server' && line.level < 40), result.stderr);
+    assert.ok(lines.some((line) => line.level === 30 && line.msg === 'listening'), result.stderr);
   });
 
   test('prints one JSON event per line: start, segments, publishes, end', () => {

@@ -88,7 +88,7 @@ describe('abrcast errors', () => {
 
   test('environment applies when no flag is given, and a flag wins over it', async () => {
     const bad = await runCli(['runs', '--data-dir', dataDir], cliEnv(temp.path, { ABRCAST_STORE: 'floppy' }), 30_000);
-    assertCauseAndFix(bad, 2, /for ABRCAST_STORE but received "floppy"$/, /abrcast runs --help/);
+    assertCauseAndFix(bad, 2, /value 'floppy' from env 'ABRCAST_STORE' is invalid\. Allowed choices are embedded, kubo\.$/, /abrcast runs --help/);
     const viaEnvDb = await runCli(['runs', '--data-dir', dataDir], cliEnv(temp.path, { DATABASE_URL: 'postgres://x@127.0.0.1:1/x' }), 30_000);
     assert.equal(viaEnvDb.code, 3, viaEnvDb.stderr);
     assert.match(viaEnvDb.stderr, /^error: PostgreSQL not reachable at postgres:\/\/x@127\.0\.0\.1:1\/x/);

@@ -250,18 +250,18 @@ describe('shortest', () => {
   });
 });
 
-describe('bad audio sources fail at construction with the path and the reason', () => {
+describe('bad audio sources fail to open with the path and the reason', () => {
   const options = (source: string): LadderEncoderOptions => ({ width: WIDTH, height: HEIGHT, fps: FPS, encoder: 'x264', audio: { source } });
 
-  test('a missing file', () => {
+  test('a missing file', async () => {
     const path = join(dir, 'missing.mp3');
-    assert.throws(() => new LadderEncoder(options(path)), { message: `Cannot open audio source ${path}: No such file or directory` });
+    await assert.rejects(LadderEncoder.open(options(path)), { message: `Cannot open audio source ${path}: No such file or directory` });
   });
 
   test('a text file', async () => {
     const path = join(dir, 'notes.txt');
     await writeFile(path, 'not audio at all\n');
-    assert.throws(() => new LadderEncoder(options(path)), (error: Error) => {
+    await assert.rejects(LadderEncoder.open(options(path)), (error: Error) => {
       assert.match(error.message, new RegExp(`^(Cannot open audio source|No audio stream in) ${path.replace(/[.]/g, '\\.')}`));
       return true;
     });
@@ -270,6 +270,6 @@ describe('bad audio sources fail at construction with the path and the reason', 
   test('a video-only file', async () => {
     const path = join(dir, 'video-only.mp4');
     await makeVideoOnly(path);
-    assert.throws(() => new LadderEncoder(options(path)), { message: `No audio stream in ${path}` });
+    await assert.rejects(LadderEncoder.open(options(path)), { message: `No audio stream in ${path}` });
   });
 });

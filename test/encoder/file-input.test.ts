@@ -88,9 +88,9 @@ describe('probeMediaFile', () => {
     const missing = join(dir, 'missing.mp4');
     await assert.rejects(probeMediaFile(missing), { message: `Cannot open input ${missing}: No such file or directory` });
     await assert.rejects(probeMediaFile(clips.audioOnly), { message: `No video stream in ${clips.audioOnly}` });
-    // The encoder opens the file itself too, and says the same.
-    assert.throws(
-      () => new LadderEncoder({ width: 640, height: 360, fps: 30, input: { file: missing }, encoder: 'x264' }),
+    // The encoder opens the file itself too (off the JS thread), and says the same.
+    await assert.rejects(
+      LadderEncoder.open({ width: 640, height: 360, fps: 30, input: { file: missing }, encoder: 'x264' }),
       { message: `Cannot open input ${missing}: No such file or directory` },
     );
   });

@@ -33,6 +33,9 @@ describe('MultiResolutionHlsOutput on the embedded store', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'abrcast-output-'));
     store = new HeliaStore({ dir: join(dir, 'ipfs') });
+    // The store loads its UnixFS code on first use; done here, so that load does not delay
+    // the first uploads and merge the first publishes (the versions test counts them).
+    await store.open();
     registry = await openRegistry({ dataDir: join(dir, 'db'), databaseUrl: '' });
     const output = new MultiResolutionHlsOutput({
       sourceSize: [640, 360], fps: FPS, segmentDuration: 1, renditions: ladder, x264Preset: 'veryfast', encoder: 'x264',

@@ -126,6 +126,13 @@ describe('server routes', () => {
         headers: { 'if-none-match': response.headers.get('etag')! },
       });
       assert.equal(again.status, 304);
+      // A list and a weak tag name it too; the other encoding's tag does not.
+      const etag = response.headers.get('etag')!;
+      const listed = await get(`/runs/${run.id}/quality/${name}/playlist.m3u8`, { headers: { 'if-none-match': `"x", W/${etag}` } });
+      assert.equal(listed.status, 304);
+      const gzipTag = await get(`/runs/${run.id}/quality/${name}/playlist.m3u8`, { headers: { 'if-none-match': etag.replace(/"$/, '.gz"') } });
+      assert.equal(gzipTag.status, 200);
+      await gzipTag.arrayBuffer();
     }
   });
 
@@ -206,6 +213,44 @@ describe('server routes', () => {
     assert.equal(cached.status, 304);
   });
 
+  test('the gateway answers If-None-Match lists, W/ tags and * with 304, and anything else in full', async () => {
+    const status = async (headers: Record<string, string>) => {
+      const response = await get(`/ipfs/${segmentCid}`, { headers });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    assert.equal(await status({ 'if-none-match': `"bafkreiother", "${segmentCid}"` }), 304, 'a list holding the tag');
+    assert.equal(await status({ 'if-none-match': `W/"${segmentCid}"` }), 304, 'weak comparison (RFC 9110 13.1.2)');
+    assert.equal(await status({ 'if-none-match': '*' }), 304, '* matches any current representation');
+    assert.equal(await status({ 'if-none-match': '"bafkreiother", W/"bafkreithird"' }), 200, 'a list without it');
+    assert.equal(await status({ 'if-none-match': segmentCid }), 200, 'an unquoted tag is not that tag');
+    // fetch() sends this with every If-None-Match; the origin still evaluates the precondition (RFC 9110 13.2.1).
+    assert.equal(await status({ 'if-none-match': `"${segmentCid}"`, 'cache-control': 'no-cache' }), 304, 'no-cache is for caches');
+  });
+
+  test('the gateway resolves ranges with range-parser: merged ranges, ignored bad ones, If-Range', async () => {
+    const size = segmentBytes.byteLength;
+    const answer = async (headers: Record<string, string>) => {
+      const response = await get(`/ipfs/${segmentCid}`, { headers });
+      return { status: response.status, range: response.headers.get('content-range'), body: new Uint8Array(await response.arrayBuffer()) };
+    };
+    const merged = await answer({ range: 'bytes=0-99, 50-199' });
+    assert.deepEqual([merged.status, merged.range], [206, `bytes 0-199/${size}`]);
+    assert.deepEqual(merged.body, segmentBytes.subarray(0, 200));
+    // Two ranges that stay apart would need multipart/byteranges: the whole file instead (RFC 9110 allows ignoring Range).
+    assert.deepEqual((await answer({ range: 'bytes=0-9, 100-109' })).status, 200);
+    for (const bad of ['bytes=20-10', 'bytes=abc', 'bytes=1-2-3', 'items=0-9', 'bytes=']) {
+      const ignored = await answer({ range: bad });
+      assert.equal(ignored.status, 200, bad);
+      assert.equal(ignored.body.byteLength, size, bad);
+    }
+    assert.equal((await answer({ range: 'bytes=-0' })).status, 416);
+    const sameTag = await answer({ range: 'bytes=0-9', 'if-range': `"${segmentCid}"` });
+    assert.deepEqual([sameTag.status, sameTag.body.byteLength], [206, 10]);
+    const otherTag = await answer({ range: 'bytes=0-9', 'if-range': '"bafkreiother"' });
+    assert.deepEqual([otherTag.status, otherTag.body.byteLength], [200, size]);
+  });
+
   test('the gateway sniffs playlists as mpegurl', async () => {
     const response = await get(`/ipfs/${run.masterCid}`);
     assert.equal(response.status, 200);
@@ -264,5 +309,19 @@ describe('server routes', () => {
     assert.ok(count('/healthz', 200) >= 1);
     assert.match(text, /# TYPE abrcast_publish_latency_seconds histogram/);
     assert.match(text, /^abrcast_upload_retries_total 0$/m);
+    // prom-client's default metrics: what an encoder running for hours needs watched.
+    assert.match(text, /^nodejs_eventloop_lag_seconds \d/m);
+    assert.match(text, /^process_resident_memory_bytes \d+/m);
+    assert.match(text, /^nodejs_heap_size_used_bytes \d+/m);
+    assert.match(text, /^process_cpu_seconds_total \d/m);
+  });
+
+  test('two servers in one process keep separate metrics', async () => {
+    const { ServerMetrics } = await import('../../src/server/metrics.js');
+    const a = new ServerMetrics();
+    const b = new ServerMetrics();
+    a.countRequest('/x', 'GET', 200, 0.01);
+    assert.match(await a.render(), /^abrcast_http_requests_total\{route="\/x",method="GET",status="200"\} 1$/m);
+    assert.doesNotMatch(await b.render(), /route="\/x"/);
   });
 });

@@ -7,6 +7,10 @@ import { KuboStore, StoreUnavailableError, type ContentStore } from '../../src/s
 import { startKubo, type KuboHandle } from '../support/kubo.js';
 import { pseudoRandomBytes } from './pseudo-random-bytes.js';
 
+// KuboStore loads kubo-rpc-client on first use; "at once" below bounds the wait for
+// the daemon, not that one-time module load (seconds on a loaded machine).
+await import('kubo-rpc-client');
+
 const SOME_CID = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku';
 
 /** A 127.0.0.1 port nothing listens on (bound, then released). */

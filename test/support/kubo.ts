@@ -13,6 +13,8 @@ export interface KuboHandle {
   readonly apiUrl: string;
   /** Path gateway base, e.g. http://127.0.0.1:41235 (serves /ipfs/<cid>). */
   readonly gatewayUrl: string;
+  /** The libp2p address peers dial, ending in /p2p/<peerId>; only with `swarm: true`. */
+  readonly swarmAddress?: string;
   /** The temp IPFS_PATH. */
   readonly repoPath: string;
   /** The Kubo binary in use. */
@@ -99,12 +101,19 @@ function spawnWatchdog(daemonPid: number, repoPath: string): ChildProcess {
   return watchdog;
 }
 
-function configureRepo(repoPath: string, apiPort: number, gatewayPort: number): void {
+export interface StartKuboOptions {
+  /** Run online with a libp2p listener on loopback (no bootstrap, no DHT, no mDNS), for bitswap tests. Default: offline. */
+  swarm?: boolean;
+}
+
+function configureRepo(repoPath: string, apiPort: number, gatewayPort: number, swarmPort?: number): void {
   const configPath = join(repoPath, 'config');
   const config = JSON.parse(readFileSync(configPath, 'utf8'));
   config.Addresses.API = `/ip4/127.0.0.1/tcp/${apiPort}`;
   config.Addresses.Gateway = `/ip4/127.0.0.1/tcp/${gatewayPort}`;
-  config.Addresses.Swarm = [];
+  config.Addresses.Swarm = swarmPort === undefined ? [] : [`/ip4/127.0.0.1/tcp/${swarmPort}`];
+  // Only peers a test connects by hand: no DHT lookups that wait for a network there is not.
+  if (swarmPort !== undefined) config.Routing = { ...config.Routing, Type: 'none' };
   config.Bootstrap = [];
   config.Discovery = { ...config.Discovery, MDNS: { Enabled: false } };
   config.AutoConf = { ...config.AutoConf, Enabled: false };
@@ -129,7 +138,7 @@ async function waitForRpc(apiUrl: string, child: ChildProcess, output: () => str
   throw new Error(`Kubo RPC at ${apiUrl} did not answer within ${READY_TIMEOUT_MS} ms:\n${output()}`);
 }
 
-export async function startKubo(): Promise<KuboHandle> {
+export async function startKubo(options: StartKuboOptions = {}): Promise<KuboHandle> {
   const bin = findKuboBinary();
   installExitHooks();
   const repoPath = mkdtempSync(join(tmpdir(), 'abrcast-kubo-'));
@@ -148,6 +157,7 @@ export async function startKubo(): Promise<KuboHandle> {
   let watchdog: ChildProcess | undefined;
   let apiUrl = '';
   let gatewayUrl = '';
+  let swarmAddress: string | undefined;
 
   const stopDaemon = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
     const child = daemon;
@@ -168,7 +178,7 @@ export async function startKubo(): Promise<KuboHandle> {
   const startDaemon = async (): Promise<void> => {
     if (daemon) return;
     let output = '';
-    const child = spawn(bin, ['daemon', '--offline'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, options.swarm ? ['daemon'] : ['daemon', '--offline'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (chunk: Buffer): void => {
       output = (output + chunk.toString()).slice(-8192);
     };
@@ -203,7 +213,13 @@ export async function startKubo(): Promise<KuboHandle> {
     while (gatewayPort === apiPort) gatewayPort = await freePort();
     apiUrl = `http://127.0.0.1:${apiPort}`;
     gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    configureRepo(repoPath, apiPort, gatewayPort);
+    let swarmPort: number | undefined;
+    if (options.swarm) {
+      do swarmPort = await freePort();
+      while (swarmPort === apiPort || swarmPort === gatewayPort);
+    }
+    configureRepo(repoPath, apiPort, gatewayPort, swarmPort);
+    if (swarmPort !== undefined) swarmAddress = `/ip4/127.0.0.1/tcp/${swarmPort}/p2p/${cli(['config', 'Identity.PeerID']).trim()}`;
     await startDaemon();
   } catch (error) {
     await stop();
@@ -217,6 +233,7 @@ export async function startKubo(): Promise<KuboHandle> {
     get gatewayUrl() {
       return gatewayUrl;
     },
+    swarmAddress,
     repoPath,
     bin,
     cli,

@@ -2,12 +2,12 @@
 // rendition, published to IPFS, recorded in the registry and served locally.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
-import { startServer } from '../../server/index.js';
+import { createServerLogger, startServer } from '../../server/index.js';
 import type { DemoConfig } from '../config.js';
 import { DemoRenderer } from '../demo-renderer.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
 import { handleInterrupts, unfinishedRunMessage } from '../interrupts.js';
-import { journalDir, openServices } from '../open-services.js';
+import { journalDir, openServices, type Services } from '../open-services.js';
 import { describeServices, reportPublishing } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
 import { formatDemoProgress } from '../status-line.js';
@@ -25,13 +25,15 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
     secondMessage: () => unfinishedRunMessage(runId),
   });
   try {
+    // Before any service opens: without the canvas package there is no run to start.
+    const renderer = await DemoRenderer.create(config.width, config.height, config.fps);
     const services = await openServices(config);
     let server: Awaited<ReturnType<typeof startServer>> | undefined;
     let output: MultiResolutionHlsOutput | undefined;
     try {
       // Stopped while the services opened: there is no run to finish yet.
       if (interrupts.requested) return EXIT_CODES.interrupted;
-      server = await startServer({ registry: services.registry, store: services.store, host: config.host, port: config.port });
+      server = await startServer({ registry: services.registry, store: services.store, host: config.host, port: config.port, logger: createServerLogger(reporter.logLevel) });
       output = new MultiResolutionHlsOutput({
         sourceSize: [config.width, config.height],
         fps: config.fps,
@@ -48,7 +50,7 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
       server.metrics.attach(output);
       await output.start();
       runId = output.runId!;
-      return await streamRun(config, reporter, output, server.url.replace(/\/+$/, ''), services.registry.dialect, interrupts);
+      return await streamRun(config, reporter, renderer, output, server.url.replace(/\/+$/, ''), services, interrupts);
     } finally {
       // close() again is harmless; it matters when setup failed after the output was made.
       if (output) await output.close().catch(() => {});
@@ -63,9 +65,10 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
 async function streamRun(
   config: DemoConfig,
   reporter: Reporter,
+  renderer: DemoRenderer,
   output: MultiResolutionHlsOutput,
   serverUrl: string,
-  dialect: string,
+  services: Services,
   interrupts: ReturnType<typeof handleInterrupts>,
 ): Promise<ExitCode> {
   const runId = output.runId!;
@@ -76,7 +79,7 @@ async function streamRun(
       `${output.encoder.encoder} (${config.preset}); renditions: ${ladder}`,
   );
   if (output.encoder.fallbackReason) reporter.debug(`NVENC not used: ${output.encoder.fallbackReason}`);
-  reporter.info(describeServices(config, dialect));
+  reporter.info(describeServices(config, services));
   reporter.essential(`Watch: ${watchUrl}`);
   reporter.info(config.durationSeconds > 0 ? `Stops after ${config.durationSeconds} s of video; Ctrl-C ends it sooner.` : 'Ctrl-C ends the run.');
   reporter.event('start', {
@@ -92,13 +95,12 @@ async function streamRun(
     encoder: output.encoder.encoder,
     ...(output.encoder.fallbackReason ? { fallbackReason: output.encoder.fallbackReason } : {}),
     store: output.store.kind,
-    database: dialect,
+    database: services.registry.dialect,
     dataDir: config.dataDir,
   });
 
   const tally = reportPublishing(output, reporter, runId, (cid) => `${serverUrl}/ipfs/${cid}`);
 
-  const renderer = new DemoRenderer(config.width, config.height, config.fps);
   const maxFrames = config.durationSeconds > 0 ? Math.round(config.durationSeconds * config.fps) : Infinity;
   const frameMs = 1000 / config.fps;
   const startedAt = performance.now();

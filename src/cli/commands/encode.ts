@@ -6,12 +6,12 @@ import { fileEncoderOptions, probeMediaFile } from '../../encoder/media-file.js'
 import { ladderFromHeights, validateLadder } from '../../encoder/ladder.js';
 import type { MediaInfo, Rendition } from '../../encoder/types.js';
 import { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
-import { startServer } from '../../server/index.js';
+import { createServerLogger, startServer } from '../../server/index.js';
 import { ENCODE_DEFAULTS, type EncodeConfig } from '../config.js';
 import { formatEncodeProgress } from '../encode-progress.js';
 import { CliError, EXIT_CODES, usageError, type ExitCode } from '../errors.js';
 import { handleInterrupts, unfinishedRunMessage } from '../interrupts.js';
-import { journalDir, openServices } from '../open-services.js';
+import { journalDir, openServices, type Services } from '../open-services.js';
 import { describeServices, reportPublishing } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
 
@@ -75,7 +75,7 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
     try {
       if (interrupts.requested) return EXIT_CODES.interrupted;
       if (config.serve) {
-        server = await startServer({ registry: services.registry, store: services.store, host: config.host, port: config.port });
+        server = await startServer({ registry: services.registry, store: services.store, host: config.host, port: config.port, logger: createServerLogger(reporter.logLevel) });
       }
       const cidUrl = config.gateway ? `${config.gateway}/ipfs/{cid}` : ROOT_CID_URL;
       output = new MultiResolutionHlsOutput({
@@ -96,7 +96,7 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
       });
       server?.metrics.attach(output);
       const serverUrl = server?.url.replace(/\/+$/, '');
-      const exitCode = await encodeRun(config, reporter, output, media, serverUrl, services.registry.dialect, interrupts, (id) => {
+      const exitCode = await encodeRun(config, reporter, output, media, serverUrl, services, interrupts, (id) => {
         runId = id;
       });
       encoding = false;
@@ -136,7 +136,7 @@ async function encodeRun(
   output: MultiResolutionHlsOutput,
   media: MediaInfo,
   serverUrl: string | undefined,
-  dialect: string,
+  services: Services,
   interrupts: ReturnType<typeof handleInterrupts>,
   onRunId: (id: string) => void,
 ): Promise<ExitCode> {
@@ -162,7 +162,7 @@ async function encodeRun(
       `renditions: ${ladder}; audio: ${audio ?? 'none'}`,
   );
   if (encoder.fallbackReason) reporter.debug(`NVENC not used: ${encoder.fallbackReason}`);
-  reporter.info(describeServices(config, dialect));
+  reporter.info(describeServices(config, services));
   if (runUrl) reporter.essential(`Watch: ${runUrl}`);
   reporter.event('start', {
     runId,
@@ -178,7 +178,7 @@ async function encodeRun(
     encoder: encoder.encoder,
     ...(encoder.fallbackReason ? { fallbackReason: encoder.fallbackReason } : {}),
     store: output.store.kind,
-    database: dialect,
+    database: services.registry.dialect,
     dataDir: config.dataDir,
     ...(serverUrl ? { serverUrl, runUrl, masterUrl: `${serverUrl}/runs/${runId}/master.m3u8` } : {}),
   });

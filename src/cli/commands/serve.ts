@@ -1,5 +1,5 @@
 // `abrcast serve`: the watch pages, playlists and local gateway for every run in the registry.
-import { createServerLogger, startServer, type ServerLogLevel } from '../../server/index.js';
+import { createServerLogger, startServer } from '../../server/index.js';
 import type { ServerConfig, ServiceConfig } from '../config.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
 import { handleInterrupts } from '../interrupts.js';
@@ -8,12 +8,6 @@ import type { Reporter } from '../reporter.js';
 
 /** How many of the newest runs to list at startup. */
 const LISTED_RUNS = 10;
-
-/** The server's pino log goes to stderr: --verbose logs every request, --json adds start-up, --quiet only errors. */
-function logLevel(reporter: Reporter): ServerLogLevel {
-  if (reporter.verbose) return 'debug';
-  return reporter.json ? 'info' : reporter.mode === 'quiet' ? 'error' : 'warn';
-}
 
 export async function runServe(service: ServiceConfig, listen: ServerConfig, reporter: Reporter): Promise<ExitCode> {
   const interrupts = handleInterrupts({
@@ -26,7 +20,7 @@ export async function runServe(service: ServiceConfig, listen: ServerConfig, rep
       if (interrupts.requested) return EXIT_CODES.ok;
       const server = await startServer({
         registry: services.registry, store: services.store, host: listen.host, port: listen.port,
-        logger: createServerLogger(logLevel(reporter)),
+        logger: createServerLogger(reporter.logLevel),
       });
       try {
         const url = server.url.replace(/\/+$/, '');

@@ -5,30 +5,35 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ByteRange, ContentStore } from '../../store/content-store.js';
-import { IMMUTABLE, MPEGURL, sendError } from '../responses.js';
+import rangeParser from 'range-parser';
+import { IMMUTABLE, MPEGURL, isNotModified, sendError } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { cidParam } from '../validation.js';
 
 export type RangeAnswer = Required<ByteRange> | 'unsatisfiable' | undefined;
 
+/** RFC 9110 14.1.1's byte range-set, spaces allowed after commas: anything else is not a Range we parse. */
+const BYTE_RANGE_SET = /^bytes=\s*(\d+-\d*|-\d+)(\s*,\s*(\d+-\d*|-\d+))*\s*$/;
+
 /**
- * One `bytes=` range against a file of `size` bytes (RFC 9110 14.1.2). Undefined
- * means serve the whole file: no header, another unit, several ranges, or bad syntax.
+ * The Range header against a file of `size` bytes (RFC 9110 14). range-parser
+ * resolves suffix and open ranges and merges overlapping ones; the syntax check
+ * before it is ours because range-parser 1.x (2.x needs Node 22) answers
+ * "unsatisfiable" for malformed headers and reversed ranges, which RFC 9110 says
+ * to ignore. Undefined means serve the whole file: no header, another unit,
+ * bad syntax, or ranges that stay several after merging (no multipart answers).
  */
 export function parseRange(header: string | undefined, size: number): RangeAnswer {
-  if (header === undefined) return undefined;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (match[1] === '' && match[2] === '')) return undefined;
-  if (match[1] === '') {
-    const suffix = Number(match[2]);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(match[1]);
-  const lastAsked = match[2] === '' ? Infinity : Number(match[2]);
-  if (lastAsked < start) return undefined;
-  if (start >= size) return 'unsatisfiable';
-  return { start, end: Math.min(lastAsked, size - 1) };
+  if (header === undefined || !BYTE_RANGE_SET.test(header)) return undefined;
+  const reversed = header.slice('bytes='.length).split(',').some((spec) => {
+    const [first, last] = spec.trim().split('-');
+    return first !== '' && last !== '' && Number(first) > Number(last);
+  });
+  if (reversed) return undefined;
+  const ranges = rangeParser(size, header, { combine: true });
+  if (ranges === -1) return 'unsatisfiable';
+  if (ranges === -2 || ranges.length !== 1) return undefined;
+  return { start: ranges[0].start, end: ranges[0].end };
 }
 
 const TS_SYNC_BYTE = 0x47;
@@ -74,12 +79,14 @@ async function serveCid(request: RouteRequest): Promise<void> {
     ETag: etag,
     'Accept-Ranges': 'bytes',
   };
-  if (req.headers['if-none-match'] === etag) {
+  if (isNotModified(req, etag)) {
     res.writeHead(304, headers);
     res.end();
     return;
   }
-  const range = parseRange(req.headers.range, size);
+  // If-Range (RFC 9110 13.1.5): the range holds only for this strong ETag; a date never matches (there is no Last-Modified).
+  const ifRange = req.headers['if-range'];
+  const range = ifRange === undefined || ifRange === etag ? parseRange(req.headers.range, size) : undefined;
   if (range === 'unsatisfiable') {
     return sendError(res, 416, `Range not satisfiable for ${size} bytes`, { 'Content-Range': `bytes */${size}` });
   }

@@ -12,9 +12,9 @@ async function healthz({ res, server }: RouteRequest): Promise<void> {
   sendJson(res, 200, { status: 'ok', registry: server.registry.dialect, store: server.store.kind }, 'no-store');
 }
 
-function metrics({ res, server }: RouteRequest): void {
-  send(res, 200, server.metrics.render(), {
-    'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+async function metrics({ res, server }: RouteRequest): Promise<void> {
+  send(res, 200, await server.metrics.render(), {
+    'Content-Type': server.metrics.contentType,
     'Cache-Control': 'no-store',
   });
 }
