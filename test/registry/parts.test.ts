@@ -103,9 +103,12 @@ function partsSuite(name: string, open: () => Promise<{ registry: RunRegistry; t
       const run = await registry.createRun({ width: 640, height: 360, fps: 30, segmentDuration: 2 });
       const other = await registry.createRun({ width: 640, height: 360, fps: 30, segmentDuration: 2 });
       const seen: PartChange[] = [];
+      // On PostgreSQL the first onChange opens the LISTEN connection, which reports itself once in force.
+      const listening = registry.dialect === 'postgres' ? nextChange(registry, run.id, (c) => c.rendition === undefined) : undefined;
       const stop = registry.onChange(run.id, (change) => {
         if (change.rendition !== undefined) seen.push(change);
       });
+      await listening;
       const second = nextChange(registry, run.id, (c) => c.partIndex === 1);
       await registry.recordPart(other.id, part('720p', 0, 0));
       await registry.recordPart(run.id, part('720p', 0, 0));
