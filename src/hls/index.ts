@@ -22,3 +22,21 @@ export { cidUrlResolver, DEFAULT_GATEWAY, DEFAULT_URL_TEMPLATE } from './segment
 export type { CidUrl, CidUrlOptions } from './segment-url.js';
 export { commonListedCount, ContiguousSegments } from './contiguous-segments.js';
 export type { UploadedSegment } from './contiguous-segments.js';
+export type {
+  LowLatencyMediaPlaylist,
+  LowLatencyMediaSegment,
+  MediaInitialization,
+  PartialSegment,
+  PreloadHint,
+  RenditionReport,
+  ServerControl,
+} from './low-latency-types.js';
+export {
+  lowLatencyPlaylistVersion,
+  PART_HOLD_BACK_PARTS,
+  serializeLowLatencyPlaylist,
+  serverControlFor,
+  SKIP_BOUNDARY_TARGETS,
+  skippableSegments,
+} from './low-latency-playlist.js';
+export { parseMediaPlaylist } from './parse-media-playlist.js';

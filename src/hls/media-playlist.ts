@@ -1,7 +1,7 @@
 // Media Playlist serializer (RFC 8216 4.3.3). Pure: model in, text out.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
-import { checkUri, decimalInteger } from './playlist-text.js';
-import type { MediaPlaylist } from './types.js';
+import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
+import type { MediaPlaylist, MediaSegment } from './types.js';
 
 /** EXTINF durations are written with this many decimals (decimal-floating-point). */
 export const EXTINF_DECIMALS = 5;
@@ -29,12 +29,43 @@ export function targetDurationFor(segmentDuration: number): number {
  * Lowest EXT-X-VERSION covering what the playlist uses (RFC 8216 7): decimal
  * EXTINF durations need 3; the other tags written here need no particular version.
  */
-export function mediaPlaylistVersion(playlist: Pick<MediaPlaylist, 'segments'>): number {
+export function mediaPlaylistVersion(playlist: Pick<MediaPlaylist, 'segments' | 'mapUri'>): number {
+  // EXT-X-MAP outside an I-frames-only playlist needs 6 (RFC 8216 7).
+  if (playlist.mapUri !== undefined) return 6;
   return playlist.segments.length > 0 ? 3 : 1;
 }
 
 export function formatExtinfDuration(duration: number): string {
   return duration.toFixed(EXTINF_DECIMALS);
+}
+
+/** EXT-X-MAP (RFC 8216 4.3.2.5) for the init segment at `uri`. */
+export function mapLine(uri: string): string {
+  return `#EXT-X-MAP:URI=${quotedString('mapUri', checkUri('mapUri', uri))}`;
+}
+
+export function programDateTimeLine(name: string, time: unknown): string {
+  if (!(time instanceof Date) || Number.isNaN(time.getTime())) throw invalidParameterError(name, 'valid Date', time);
+  return `#EXT-X-PROGRAM-DATE-TIME:${time.toISOString()}`;
+}
+
+/**
+ * The EXTINF and URI lines of segment `sequence` (its PROGRAM-DATE-TIME, and
+ * in LL-HLS its parts, come before them and are the caller's). Throws a RangeError when the written duration, rounded to the nearest
+ * integer, exceeds the target duration.
+ */
+export function appendSegmentLines(lines: string[], segment: MediaSegment, sequence: number, targetDuration: number): void {
+  if (!isPositiveFinite(segment.duration)) {
+    throw invalidParameterError(`duration of segment ${sequence}`, 'positive number of seconds', segment.duration);
+  }
+  const written = formatExtinfDuration(segment.duration);
+  // Check what a client will read, not the unrounded double.
+  if (Math.round(Number(written)) > targetDuration) {
+    throw new RangeError(
+      `Segment ${sequence} has #EXTINF:${written}, which rounds above #EXT-X-TARGETDURATION:${targetDuration} (RFC 8216 4.3.3.1)`,
+    );
+  }
+  lines.push(`#EXTINF:${written},`, checkUri(`uri of segment ${sequence}`, segment.uri));
 }
 
 /**
@@ -56,27 +87,12 @@ export function serializeMediaPlaylist(playlist: MediaPlaylist): string {
     lines.push(`#EXT-X-PLAYLIST-TYPE:${playlist.playlistType}`);
   }
   if (playlist.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  if (playlist.mapUri !== undefined) lines.push(mapLine(playlist.mapUri));
 
   playlist.segments.forEach((segment, position) => {
     const sequence = playlist.mediaSequence + position;
-    if (!isPositiveFinite(segment.duration)) {
-      throw invalidParameterError(`duration of segment ${sequence}`, 'positive number of seconds', segment.duration);
-    }
-    const written = formatExtinfDuration(segment.duration);
-    // Check what a client will read, not the unrounded double.
-    if (Math.round(Number(written)) > playlist.targetDuration) {
-      throw new RangeError(
-        `Segment ${sequence} has #EXTINF:${written}, which rounds above #EXT-X-TARGETDURATION:${targetDuration} (RFC 8216 4.3.3.1)`,
-      );
-    }
-    if (segment.programDateTime !== undefined) {
-      const time = segment.programDateTime;
-      if (!(time instanceof Date) || Number.isNaN(time.getTime())) {
-        throw invalidParameterError(`programDateTime of segment ${sequence}`, 'valid Date', time);
-      }
-      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${time.toISOString()}`);
-    }
-    lines.push(`#EXTINF:${written},`, checkUri(`uri of segment ${sequence}`, segment.uri));
+    if (segment.programDateTime !== undefined) lines.push(programDateTimeLine(`programDateTime of segment ${sequence}`, segment.programDateTime));
+    appendSegmentLines(lines, segment, sequence, playlist.targetDuration);
   });
 
   if (playlist.endList) lines.push('#EXT-X-ENDLIST');

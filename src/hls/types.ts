@@ -21,6 +21,8 @@ export interface MediaPlaylist {
   /** Writes EXT-X-INDEPENDENT-SEGMENTS (every segment starts with an IDR frame). */
   independentSegments: boolean;
   segments: readonly MediaSegment[];
+  /** EXT-X-MAP URI: the fMP4 init segment (Media Initialization Section) of every segment. */
+  mapUri?: string;
   /** Writes EXT-X-ENDLIST: no more segments will be added. */
   endList: boolean;
 }

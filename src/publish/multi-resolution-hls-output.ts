@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 
 import { LadderEncoder } from '../encoder/ladder-encoder.js';
 import type { CudaDeviceFrame, EncodeSummary, EncoderChoice, FileInputOptions, PixelFormat, Rendition, SegmentEvent } from '../encoder/types.js';
-import { AbrcastError, invalidParameterError, withCallSiteStack } from '../errors.js';
+import { AbrcastError, invalidParameterError, isPositiveFinite, withCallSiteStack } from '../errors.js';
 import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
 import { defaultJournalDir, SegmentJournal, type JournalSegment } from '../journal/segment-journal.js';
 import { isTransientRegistryError } from '../registry/registry-errors.js';
@@ -67,6 +67,14 @@ export interface MultiResolutionHlsOutputOptions {
   x264Preset?: string;
   /** write() takes `{ cudaDevicePtr, pitch }` frames already in CUDA memory (see LadderEncoderOptions.cudaFrames). */
   cudaFrames?: boolean;
+  /**
+   * LL-HLS: seconds per partial segment (a whole number of frames). Each part is
+   * uploaded and recorded as the encoder emits it, so a server can list it at
+   * once; the immutable IPFS playlists stay plain. Undefined: no parts.
+   */
+  partDuration?: number;
+  /** Segment container (default 'ts'); 'fmp4' uploads each rendition's init segment and names it in EXT-X-MAP. */
+  container?: 'ts' | 'fmp4';
   /** Records the run (segments, newest playlists, status) for a server; RunRegistry fits. */
   registry?: RunRecorder;
   /** Run id to create in the registry; generated when absent. */
@@ -99,6 +107,22 @@ export interface MultiResolutionHlsOutputEvents {
   warning: [string];
 }
 
+/** The encoder's `init` event (issue 16 contract): a rendition's fMP4 init segment. */
+interface InitData {
+  rendition: string;
+  data: Buffer;
+}
+
+/** The encoder's `part` event (issue 16 contract): one partial segment, emitted as it is muxed. */
+interface PartData {
+  rendition: string;
+  segmentIndex: number;
+  partIndex: number;
+  duration: number;
+  independent: boolean;
+  data: Buffer;
+}
+
 export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOutputEvents> {
   readonly encoder: LadderEncoder;
   readonly store: ContentStore;
@@ -115,6 +139,11 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   readonly #segmentCids: Record<string, Record<number, string>> = {};
   /** Registry writes, in the order of events (segments, then the publish that lists them). */
   readonly #registryLane: OrderedLane;
+  /** Part and init uploads and their records, in encoder order, apart from the segments so a slow publish never holds the live edge. */
+  readonly #partLane: OrderedLane;
+  /** Init segment uploads by rendition: a segment is queued only after its rendition's init is stored and named. */
+  readonly #initUploads = new Map<string, Promise<boolean>>();
+  readonly #partDuration?: number;
   /** onPlaylistUpdate calls, in publish order. */
   readonly #callbackLane: OrderedLane;
   /** Errors that leave the run incomplete (a segment not journaled, a registry write lost). */
@@ -148,6 +177,18 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     if (typeof journalDir !== 'string' || journalDir.length === 0) throw invalidParameterError('journalDir', 'non-empty string path', journalDir);
     this.#journalDir = journalDir;
     const segmentDuration = options.segmentDuration ?? 4;
+    if (options.partDuration !== undefined && !isPositiveFinite(options.partDuration)) {
+      throw invalidParameterError('partDuration', 'positive number of seconds', options.partDuration);
+    }
+    this.#partDuration = options.partDuration;
+    if (options.container !== undefined && options.container !== 'ts' && options.container !== 'fmp4') {
+      throw invalidParameterError('container', "'ts' or 'fmp4'", options.container);
+    }
+    // Passed only when set, as the encoder's own options (issue 16's native side validates them).
+    const lowLatency = {
+      ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
+      ...(options.container !== undefined ? { container: options.container } : {}),
+    };
 
     this.#ownsStore = options.store === undefined;
     this.store = options.store ?? new HeliaStore();
@@ -168,6 +209,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       ...(options.cudaFrames !== undefined ? { cudaFrames: options.cudaFrames } : {}),
       ...(options.input !== undefined ? { input: options.input } : {}),
       ...(options.audioSource !== undefined ? { audio: { source: options.audioSource } } : {}),
+      ...lowLatency,
     });
     this.#registry = options.registry;
     this.#runId = options.runId;
@@ -178,6 +220,10 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       isTransient: isTransientRegistryError,
       onRetry,
       onFailed: (what, error) => this.#fail(`Cannot ${what}: ${(error as Error).message}`),
+    });
+    // A lost part only costs the live edge (its segment still carries the bytes): a warning, not a failed run.
+    this.#partLane = new OrderedLane({
+      onFailed: (what, error) => this.emit('warning', `Cannot ${what}: ${(error as Error).message}`),
     });
     this.#callbackLane = new OrderedLane({
       onFailed: (what, error) => this.emit('warning', `${what} threw: ${(error as Error).message}`),
@@ -205,6 +251,39 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       this.#journaling = this.#journaling.then(() => this.#accept(segment));
     });
     this.encoder.on('warning', (message) => this.emit('warning', message));
+    // The encoder's LL-HLS events (issue 16 contract), read through a plain view until its types declare them.
+    const events = this.encoder as unknown as EventEmitter;
+    events.on('init', (init: InitData) => this.#onInit(init));
+    events.on('part', (part: PartData) => this.#onPart(part));
+  }
+
+  /** Uploads a rendition's init segment once; later playlists name it (EXT-X-MAP) and the registry records it. */
+  #onInit(init: InitData): void {
+    if (this.#initUploads.has(init.rendition)) return;
+    const registry = this.#registry;
+    const runId = this.#runId;
+    this.#initUploads.set(
+      init.rendition,
+      this.#partLane.push(`upload the init segment of ${init.rendition}`, async () => {
+        const cid = await this.store.add(init.data);
+        this.#publisher.setInitSegment(init.rendition, cid);
+        if (registry?.setInitSegment && runId) await registry.setInitSegment(runId, init.rendition, cid);
+      }),
+    );
+  }
+
+  /** Uploads and records one part as soon as it is muxed (the server lists it from the registry). */
+  #onPart(part: PartData): void {
+    const registry = this.#registry;
+    const runId = this.#runId;
+    void this.#partLane.push(`upload part ${part.rendition}/${part.segmentIndex}.${part.partIndex}`, async () => {
+      const cid = await this.store.add(part.data);
+      if (!registry?.recordPart || !runId) return;
+      await registry.recordPart(runId, {
+        rendition: part.rendition, segmentIndex: part.segmentIndex, partIndex: part.partIndex, cid,
+        duration: part.duration, independent: part.independent, bytes: part.data.byteLength,
+      });
+    });
   }
 
   get renditions(): readonly Rendition[] {
@@ -308,6 +387,8 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     } catch (error) {
       failure ??= new AbrcastError(`Cannot publish the final playlists: ${(error as Error).message}`, { cause: error });
     }
+    this.#partLane.setDeadline(deadline);
+    await this.#partLane.drain();
     this.#registryLane.setDeadline(deadline);
     await this.#registryLane.drain();
     if (!failure && this.#failures.length > 0) {
@@ -346,6 +427,8 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     if (this.#registry) {
       const run = await this.#registry.createRun({ id: this.#runId, width, height, fps, segmentDuration, startedAt, ...this.#urlTemplates });
       this.#runId = run.id;
+      // Set before any part: a server lists parts (LL-HLS) for runs with a part target.
+      if (this.#partDuration !== undefined && this.#registry.setPartTarget) await this.#registry.setPartTarget(run.id, this.#partDuration);
     }
     this.#runId ??= `r${randomBytes(8).toString('hex')}`;
     this.#journal = await SegmentJournal.create(
@@ -358,6 +441,8 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   /** A finished segment: durable in the journal, then queued for upload, then announced. */
   async #accept(segment: SegmentEvent): Promise<void> {
     const key = `${segment.rendition}/${segment.index}`;
+    // fMP4: the playlist that lists this segment must name its init segment.
+    await this.#initUploads.get(segment.rendition);
     try {
       const entry = await this.#journal!.append(segment);
       this.#queue.enqueue(key, { byteLength: entry.bytes, read: () => this.#journal!.read(entry) }, entry);

@@ -24,6 +24,8 @@ export interface EventPlaylistInput {
   startedAt: Date;
   /** Seconds a missing index counts for (default: targetDuration). */
   segmentDuration?: number;
+  /** EXT-X-MAP URI of the rendition's fMP4 init segment. */
+  mapUri?: string;
 }
 
 export function eventMediaPlaylist(input: EventPlaylistInput): MediaPlaylist {
@@ -35,6 +37,7 @@ export function eventMediaPlaylist(input: EventPlaylistInput): MediaPlaylist {
     playlistType: 'EVENT',
     independentSegments: true,
     endList: input.endList,
+    ...(input.mapUri !== undefined ? { mapUri: input.mapUri } : {}),
     segments: input.segments.map((segment, position) => ({
       duration: segment.duration,
       uri: input.segmentUrl(segment.cid),

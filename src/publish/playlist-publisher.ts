@@ -36,6 +36,8 @@ interface RenditionState {
   rendition: Rendition;
   segments: ContiguousSegments;
   codecs: string;
+  /** EXT-X-MAP URI of the fMP4 init segment, once uploaded. */
+  mapUri?: string;
   /** Segments listed in the last published media playlist, and its CID. */
   publishedCount: number;
   publishedCid?: string;
@@ -93,6 +95,11 @@ export class PlaylistPublisher {
   setCodecs(rendition: string, codecs: string): void {
     const state = this.#state(rendition);
     if (!state.codecs && codecs) state.codecs = codecs;
+  }
+
+  /** The rendition's fMP4 init segment, uploaded: every later media playlist names it in EXT-X-MAP. */
+  setInitSegment(rendition: string, cid: string): void {
+    this.#state(rendition).mapUri ??= this.#options.segmentUrl(cid);
   }
 
   /** Records an uploaded segment; publishes when it completes an index in every rendition. */
@@ -164,7 +171,7 @@ export class PlaylistPublisher {
       const listed = state.segments.listed();
       if (listed.length === 0) continue;
       if (final || listed.length !== state.publishedCount || !state.publishedCid) {
-        const text = serializeMediaPlaylist(this.#mediaPlaylist(listed, final));
+        const text = serializeMediaPlaylist(this.#mediaPlaylist(listed, final, state.mapUri));
         state.publishedCid = await this.#addVersion(state.rendition.name, text, `${state.rendition.name} playlist`);
         state.publishedText = text;
         state.publishedCount = listed.length;
@@ -192,8 +199,9 @@ export class PlaylistPublisher {
     await this.#options.onPublished(version);
   }
 
-  #mediaPlaylist(listed: readonly UploadedSegment[], final: boolean): MediaPlaylist {
+  #mediaPlaylist(listed: readonly UploadedSegment[], final: boolean, mapUri?: string): MediaPlaylist {
     return eventMediaPlaylist({
+      ...(mapUri !== undefined ? { mapUri } : {}),
       targetDuration: this.targetDuration, segments: listed, segmentUrl: this.#options.segmentUrl,
       endList: final, startedAt: (this.#startTime ??= new Date()),
     });

@@ -43,6 +43,10 @@ export interface RunRecorder {
   publishPlaylists(runId: string, masterCid: string, qualities: QualityMap, options?: { sequence?: number }): Promise<unknown>;
   markEnded(runId: string): Promise<void>;
   markFailed(runId: string, error: string, missing?: MissingSegment[]): Promise<void>;
+  /** LL-HLS (optional: a recorder without them records segments only). */
+  setPartTarget?(runId: string, seconds: number): Promise<void>;
+  recordPart?(runId: string, part: PartRecordInput): Promise<void>;
+  setInitSegment?(runId: string, rendition: string, cid: string): Promise<void>;
 }
 
 /** One published version of the stream's playlists. */
@@ -55,4 +59,15 @@ export interface PublishedVersion {
   qualities: QualityMap;
   /** Media playlists of this version, by rendition (unchanged ones included). */
   media: Record<string, { cid: string; text: string; segmentCount: number }>;
+}
+
+/** One partial segment (LL-HLS) as a recorder records it. */
+export interface PartRecordInput {
+  rendition: string;
+  segmentIndex: number;
+  partIndex: number;
+  cid: string;
+  duration: number;
+  independent: boolean;
+  bytes: number;
 }

@@ -1,4 +1,5 @@
-export type { QueryResult, SqlClient, SqlDialect, SqlExecutor } from './sql-client.js';
+export type { QueryResult, SqlClient, SqlDialect, SqlExecutor, Subscription } from './sql-client.js';
+export { PARTS_CHANNEL, type PartChange, type PartChangeListener } from './change-feed.js';
 export { defaultDatabaseDir, openPgliteClient } from './pglite-client.js';
 export { openPostgresClient, redactDatabaseUrl } from './postgres-client.js';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, type Migration } from './migrations.js';
@@ -8,6 +9,10 @@ export {
   type ListRunsOptions,
   type MissingSegment,
   type NewRun,
+  PART_RETENTION_S,
+  type PartInput,
+  type PartPosition,
+  type PartRecord,
   type PublishOptions,
   type PublishResult,
   type QualityPlaylistInfo,
@@ -27,6 +32,7 @@ export {
 export { openRegistry, openSqlClient, type OpenRegistryOptions } from './open-registry.js';
 export {
   isTransientRegistryError,
+  PartConflictError,
   RegistryUnavailableError,
   RunExistsError,
   RunNotFoundError,

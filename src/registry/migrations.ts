@@ -84,6 +84,32 @@ export const MIGRATIONS: readonly Migration[] = [
        FROM (SELECT run_id, rendition, count(*) AS recorded FROM segments GROUP BY run_id, rendition) r`,
     ],
   },
+  {
+    version: 4,
+    name: 'partial segments, init segments, part target (LL-HLS)',
+    statements: [
+      // The live edge only: recordPart prunes parts of segments older than PART_RETENTION_S.
+      `CREATE TABLE parts (
+        run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        rendition text NOT NULL,
+        segment_idx integer NOT NULL CHECK (segment_idx >= 0),
+        part_idx integer NOT NULL CHECK (part_idx >= 0),
+        cid text NOT NULL,
+        duration double precision NOT NULL,
+        independent boolean NOT NULL,
+        bytes integer NOT NULL CHECK (bytes >= 0),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (run_id, rendition, segment_idx, part_idx)
+      )`,
+      `CREATE TABLE init_segments (
+        run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        rendition text NOT NULL,
+        cid text NOT NULL,
+        PRIMARY KEY (run_id, rendition)
+      )`,
+      `ALTER TABLE runs ADD COLUMN part_target double precision`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -2,7 +2,7 @@
 import type pg from 'pg';
 import { invalidParameterError, isInteger } from '../errors.js';
 import { errorDetail, isConnectionError, RegistryUnavailableError } from './registry-errors.js';
-import type { QueryResult, SqlClient, SqlExecutor } from './sql-client.js';
+import type { QueryResult, SqlClient, SqlExecutor, Subscription } from './sql-client.js';
 
 /** How long to wait for a connection before calling the server unreachable. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -50,15 +50,95 @@ function unavailable(safeUrl: string, error: unknown): RegistryUnavailableError 
   return new RegistryUnavailableError(`PostgreSQL not reachable at ${safeUrl}: ${errorDetail(error)}`, { cause: error });
 }
 
+/** Reconnect delays of the LISTEN connection: doubling from the first to the last. */
+const LISTEN_RETRY_MS = [100, 3000] as const;
+
+/**
+ * LISTEN on a connection of its own (a pooled one would drop it on release),
+ * reconnecting with backoff whenever it fails, until closed.
+ */
+function listenForever(
+  Client: typeof pg.Client,
+  config: pg.ClientConfig,
+  channel: string,
+  onPayload: (payload: string) => void,
+  onConnected: () => void,
+): Subscription {
+  let closed = false;
+  let client: pg.Client | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let delay: number = LISTEN_RETRY_MS[0];
+  const retry = () => {
+    if (closed || timer) return;
+    client?.removeAllListeners();
+    client?.on('error', () => {});
+    client?.end().catch(() => {});
+    client = undefined;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void connect();
+    }, delay);
+    delay = Math.min(delay * 2, LISTEN_RETRY_MS[1]);
+  };
+  const connect = async () => {
+    const next = new Client(config);
+    client = next;
+    next.on('error', retry);
+    next.on('end', retry);
+    next.on('notification', (message) => {
+      if (message.channel === channel && message.payload !== undefined) onPayload(message.payload);
+    });
+    try {
+      await next.connect();
+      // Quoted identifier: the channel is a constant of ours, never input.
+      await next.query(`LISTEN "${channel.replace(/"/g, '""')}"`);
+      if (closed || client !== next) return;
+      delay = LISTEN_RETRY_MS[0];
+      onConnected();
+    } catch {
+      if (client === next) retry();
+    }
+  };
+  void connect();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      const last = client;
+      client = undefined;
+      last?.removeAllListeners();
+      last?.on('error', () => {});
+      await last?.end().catch(() => {});
+    },
+  };
+}
+
 class PostgresClient implements SqlClient {
   readonly dialect = 'postgres' as const;
   readonly #pool: pg.Pool;
   readonly #safeUrl: string;
+  readonly #config: pg.ClientConfig;
+  readonly #Client: typeof pg.Client;
+  readonly #subscriptions = new Set<Subscription>();
   #closed = false;
 
-  constructor(pool: pg.Pool, safeUrl: string) {
+  /** `Client`: pg's connection class, for the LISTEN connection (passed in, as pg is the caller's import). */
+  constructor(pool: pg.Pool, safeUrl: string, config: pg.ClientConfig, Client: typeof pg.Client) {
     this.#pool = pool;
     this.#safeUrl = safeUrl;
+    this.#config = config;
+    this.#Client = Client;
+  }
+
+  listen(channel: string, onPayload: (payload: string) => void, onConnected: () => void): Subscription {
+    const subscription = listenForever(this.#Client, this.#config, channel, onPayload, onConnected);
+    this.#subscriptions.add(subscription);
+    return {
+      close: async () => {
+        this.#subscriptions.delete(subscription);
+        await subscription.close();
+      },
+    };
   }
 
   async query<R = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
@@ -104,6 +184,7 @@ class PostgresClient implements SqlClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((subscription) => subscription.close()));
     await this.#pool.end();
   }
 }
@@ -120,17 +201,16 @@ export async function openPostgresClient(url: string, options: PostgresClientOpt
   const safeUrl = redactDatabaseUrl(url);
   // Loaded on use: the PGlite default and the encoder alone never load pg.
   const { default: pgModule } = await import('pg');
-  const pool = new pgModule.Pool({
+  const config: pg.ClientConfig = {
     connectionString: url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    max: 10,
-    idleTimeoutMillis: 10_000,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     statement_timeout: statementTimeoutMs,
     query_timeout: queryTimeoutMs,
     application_name: APPLICATION_NAME,
-  });
+  };
+  const pool = new pgModule.Pool({ ...config, max: 10, idleTimeoutMillis: 10_000 });
   // An idle client losing its server emits 'error' on the pool; unhandled, that
   // would crash the process. The next query reports the outage instead.
   pool.on('error', () => {});
@@ -143,5 +223,5 @@ export async function openPostgresClient(url: string, options: PostgresClientOpt
       cause: error,
     });
   }
-  return new PostgresClient(pool, safeUrl);
+  return new PostgresClient(pool, safeUrl, config, pgModule.Client);
 }

@@ -65,6 +65,16 @@ export class SegmentConflictError extends AbrcastError {
   }
 }
 
+/** recordPart (or setInitSegment) was given a CID for a part that is already stored with another. */
+export class PartConflictError extends AbrcastError {
+  readonly runId: string;
+  constructor(runId: string, what: string, storedCid: string, cid: string) {
+    super(`Run ${JSON.stringify(runId)} already has ${what} with CID ${storedCid}, not ${cid}`);
+    this.name = 'PartConflictError';
+    this.runId = runId;
+  }
+}
+
 // SQLSTATE classes that say "try again later": connection exception (08),
 // insufficient resources (53), operator intervention such as a shutdown or
 // statement timeout (57), transaction rollback such as a deadlock (40).

@@ -3,9 +3,10 @@
 // playlist (immutable IPFS URLs never change under a live viewer).
 import { randomBytes } from 'node:crypto';
 import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
-import { RunExistsError, RunNotFoundError, RunStatusError, SegmentConflictError } from './registry-errors.js';
+import { ChangeFeed, PARTS_CHANNEL, parsePartChangePayload, partChangePayload, type PartChangeListener } from './change-feed.js';
+import { PartConflictError, RunExistsError, RunNotFoundError, RunStatusError, SegmentConflictError } from './registry-errors.js';
 import type { QualityInfo } from '../publish/types.js';
-import type { SqlClient, SqlExecutor } from './sql-client.js';
+import type { SqlClient, SqlExecutor, Subscription } from './sql-client.js';
 import { isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN } from './validation.js';
 
 export type RunStatus = 'live' | 'ended' | 'failed';
@@ -38,6 +39,8 @@ export interface RunRecord {
   missing: MissingSegment[];
   /** Per rendition: segments recorded, and how many form the playable prefix 0..k-1. */
   segmentCounts: Record<string, SegmentCount>;
+  /** LL-HLS PART-TARGET in seconds (the longest a part may last); null for a run without parts. */
+  partTarget: number | null;
 }
 
 export interface MissingSegment {
@@ -77,6 +80,29 @@ export interface SegmentRecord extends SegmentInput {
   createdAt: Date;
 }
 
+/** One partial segment (LL-HLS): part `partIndex` of segment `segmentIndex`. */
+export interface PartInput {
+  rendition: string;
+  segmentIndex: number;
+  partIndex: number;
+  cid: string;
+  /** Seconds. */
+  duration: number;
+  /** Starts with an IDR frame (INDEPENDENT=YES). */
+  independent: boolean;
+  bytes: number;
+}
+
+export interface PartRecord extends PartInput {
+  runId: string;
+}
+
+/** The newest part of a rendition: its live edge. */
+export interface PartPosition {
+  segmentIndex: number;
+  partIndex: number;
+}
+
 export interface PublishOptions {
   /**
    * Ordering of this publish (e.g. the number of segments it covers). The
@@ -111,10 +137,17 @@ const PREFIX_WALK_BATCH = 64;
 
 // The counts come from segment_counts (one row per rendition), never from segments.
 const RUN_COLUMNS = `id, created_at, updated_at, status, width, height, fps, segment_duration,
-  master_cid, quality_playlists, playlist_seq, error, started_at, segment_url, playlist_url, missing,
+  master_cid, quality_playlists, playlist_seq, error, started_at, segment_url, playlist_url, missing, part_target,
   (SELECT coalesce(jsonb_object_agg(c.rendition, jsonb_build_object('recorded', c.recorded, 'contiguous', c.contiguous)), '{}'::jsonb)
    FROM segment_counts c WHERE c.run_id = runs.id) AS segment_counts`;
 const SEGMENT_COLUMNS = 'run_id, rendition, idx, cid, duration, bytes, created_at';
+const PART_COLUMNS = 'run_id, rendition, segment_idx, part_idx, cid, duration, independent, bytes';
+/**
+ * Parts are for the live edge (a playlist lists them for its last few target
+ * durations); recordPart deletes those of segments older than this, so the
+ * table stays small on long runs.
+ */
+export const PART_RETENTION_S = 60;
 
 interface RunRow {
   id: string;
@@ -135,6 +168,18 @@ interface RunRow {
   playlist_url: string | null;
   missing: MissingSegment[] | string;
   segment_counts: Record<string, SegmentCount> | string;
+  part_target: number | null;
+}
+
+interface PartRow {
+  run_id: string;
+  rendition: string;
+  segment_idx: number;
+  part_idx: number;
+  cid: string;
+  duration: number;
+  independent: boolean;
+  bytes: number;
 }
 
 interface SegmentRow {
@@ -182,6 +227,20 @@ function toRunRecord(row: RunRow): RunRecord {
     playlistUrl: row.playlist_url,
     missing: fromJson(row.missing),
     segmentCounts: fromJson(row.segment_counts),
+    partTarget: row.part_target === null ? null : Number(row.part_target),
+  };
+}
+
+function toPartRecord(row: PartRow): PartRecord {
+  return {
+    runId: row.run_id,
+    rendition: row.rendition,
+    segmentIndex: row.segment_idx,
+    partIndex: row.part_idx,
+    cid: row.cid,
+    duration: Number(row.duration),
+    independent: row.independent,
+    bytes: row.bytes,
   };
 }
 
@@ -280,6 +339,9 @@ function checkedQualityPlaylists(value: unknown): QualityPlaylists {
 
 export class RunRegistry {
   readonly #sql: SqlClient;
+  readonly #feed = new ChangeFeed();
+  /** PostgreSQL's LISTEN connection, opened with the first onChange. */
+  #listening: Subscription | undefined;
 
   constructor(sql: SqlClient) {
     this.#sql = sql;
@@ -401,6 +463,183 @@ export class RunRegistry {
   }
 
   /**
+   * Stores one partial segment (LL-HLS) and wakes every onChange listener of
+   * the run, in this process or (PostgreSQL NOTIFY, sent at COMMIT) any other.
+   * Idempotent like recordSegment: the same CID again changes nothing; another
+   * CID for a stored part rejects with PartConflictError. The first part of a
+   * segment also deletes the rendition's parts older than PART_RETENTION_S.
+   */
+  async recordPart(runId: string, part: PartInput): Promise<void> {
+    if (typeof part !== 'object' || part === null) throw invalidParameterError('part', 'object', part);
+    requireQualityName('rendition', part.rendition);
+    requireNonNegativeInteger('segmentIndex', part.segmentIndex);
+    requireNonNegativeInteger('partIndex', part.partIndex);
+    requireNonEmptyString('cid', part.cid);
+    requirePositiveNumber('duration', part.duration);
+    if (typeof part.independent !== 'boolean') throw invalidParameterError('independent', 'boolean', part.independent);
+    requireNonNegativeInteger('bytes', part.bytes);
+    const { rendition, segmentIndex, partIndex, cid } = part;
+    const notify = this.#sql.listen !== undefined;
+    let inserted = false;
+    try {
+      await this.#sql.transaction(async (tx) => {
+        const { rows } = await tx.query(
+          `INSERT INTO parts (run_id, rendition, segment_idx, part_idx, cid, duration, independent, bytes)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (run_id, rendition, segment_idx, part_idx) DO NOTHING
+           RETURNING part_idx`,
+          [runId, rendition, segmentIndex, partIndex, cid, part.duration, part.independent, part.bytes],
+        );
+        if (rows.length === 0) {
+          const stored = await tx.query<{ cid: string }>(
+            'SELECT cid FROM parts WHERE run_id = $1 AND rendition = $2 AND segment_idx = $3 AND part_idx = $4',
+            [runId, rendition, segmentIndex, partIndex],
+          );
+          const storedCid = stored.rows[0]?.cid ?? '';
+          if (storedCid !== cid) throw new PartConflictError(runId, `${rendition} part ${segmentIndex}.${partIndex}`, storedCid, cid);
+          return;
+        }
+        inserted = true;
+        if (partIndex === 0) {
+          await tx.query(
+            `DELETE FROM parts WHERE run_id = $1 AND rendition = $2
+             AND segment_idx < $3 - (SELECT ceil($4 / segment_duration)::integer FROM runs WHERE id = $1)`,
+            [runId, rendition, segmentIndex, PART_RETENTION_S],
+          );
+        }
+        // Delivered at COMMIT, to every connection LISTENing (this process's included).
+        if (notify) {
+          await tx.query('SELECT pg_notify($1, $2)', [PARTS_CHANNEL, partChangePayload({ runId, rendition, segmentIndex, partIndex })]);
+        }
+      });
+    } catch (error) {
+      if (errorCode(error) === FOREIGN_KEY_VIOLATION) throw new RunNotFoundError(runId);
+      throw error;
+    }
+    if (inserted && !notify) this.#feed.dispatch({ runId, rendition, segmentIndex, partIndex });
+  }
+
+  /** Wakes the run's onChange listeners with "look again" (a new publish): a master waiting for its first variants. */
+  async #announce(runId: string): Promise<void> {
+    if (this.#sql.listen === undefined) {
+      this.#feed.dispatch({ runId });
+      return;
+    }
+    // Best effort: a listener also re-checks on its own timer, so a lost notification only delays it.
+    await this.#sql.query('SELECT pg_notify($1, $2)', [PARTS_CHANNEL, runId]).catch(() => undefined);
+  }
+
+  async getSegment(runId: string, rendition: string, index: number): Promise<SegmentRecord | undefined> {
+    const { rows } = await this.#sql.query<SegmentRow>(
+      `SELECT ${SEGMENT_COLUMNS} FROM segments WHERE run_id = $1 AND rendition = $2 AND idx = $3`,
+      [runId, rendition, index],
+    );
+    return rows.length > 0 ? toSegmentRecord(rows[0]) : undefined;
+  }
+
+  /** The parts of `rendition` from segment `fromSegmentIndex` on, in order. */
+  async listRecentParts(runId: string, rendition: string, fromSegmentIndex: number): Promise<PartRecord[]> {
+    requireNonNegativeInteger('fromSegmentIndex', fromSegmentIndex);
+    const { rows } = await this.#sql.query<PartRow>(
+      `SELECT ${PART_COLUMNS} FROM parts WHERE run_id = $1 AND rendition = $2 AND segment_idx >= $3
+       ORDER BY segment_idx, part_idx`,
+      [runId, rendition, fromSegmentIndex],
+    );
+    return rows.map(toPartRecord);
+  }
+
+  /**
+   * The parts of `rendition` for its newest `segments` segments (the one in
+   * progress included), in order: one statement, whatever the run's length.
+   */
+  async listLiveEdgeParts(runId: string, rendition: string, segments: number): Promise<PartRecord[]> {
+    requirePositiveInteger('segments', segments);
+    const { rows } = await this.#sql.query<PartRow>(
+      `SELECT ${PART_COLUMNS} FROM parts WHERE run_id = $1 AND rendition = $2
+       AND segment_idx > (SELECT max(segment_idx) FROM parts WHERE run_id = $1 AND rendition = $2) - $3
+       ORDER BY segment_idx, part_idx`,
+      [runId, rendition, segments],
+    );
+    return rows.map(toPartRecord);
+  }
+
+  async getPart(runId: string, rendition: string, segmentIndex: number, partIndex: number): Promise<PartRecord | undefined> {
+    const { rows } = await this.#sql.query<PartRow>(
+      `SELECT ${PART_COLUMNS} FROM parts WHERE run_id = $1 AND rendition = $2 AND segment_idx = $3 AND part_idx = $4`,
+      [runId, rendition, segmentIndex, partIndex],
+    );
+    return rows.length > 0 ? toPartRecord(rows[0]) : undefined;
+  }
+
+  /** The newest part of each rendition that has any (for EXT-X-RENDITION-REPORT). */
+  async latestParts(runId: string): Promise<Record<string, PartPosition>> {
+    const { rows } = await this.#sql.query<{ rendition: string; segment_idx: number; part_idx: number }>(
+      `SELECT DISTINCT ON (rendition) rendition, segment_idx, part_idx FROM parts WHERE run_id = $1
+       ORDER BY rendition, segment_idx DESC, part_idx DESC`,
+      [runId],
+    );
+    return Object.fromEntries(rows.map((row) => [row.rendition, { segmentIndex: row.segment_idx, partIndex: row.part_idx }]));
+  }
+
+  /** The CID of a rendition's fMP4 init segment (EXT-X-MAP); set once, idempotent like recordPart. */
+  async setInitSegment(runId: string, rendition: string, cid: string): Promise<void> {
+    requireQualityName('rendition', rendition);
+    requireNonEmptyString('cid', cid);
+    try {
+      const { rows } = await this.#sql.query<{ cid: string }>(
+        `INSERT INTO init_segments (run_id, rendition, cid) VALUES ($1, $2, $3)
+         ON CONFLICT (run_id, rendition) DO UPDATE SET cid = init_segments.cid
+         RETURNING cid`,
+        [runId, rendition, cid],
+      );
+      if (rows[0].cid !== cid) throw new PartConflictError(runId, `an init segment for ${rendition}`, rows[0].cid, cid);
+    } catch (error) {
+      if (errorCode(error) === FOREIGN_KEY_VIOLATION) throw new RunNotFoundError(runId);
+      throw error;
+    }
+  }
+
+  /** Init segment CIDs by rendition (empty for a TS run). */
+  async getInitSegments(runId: string): Promise<Record<string, string>> {
+    const { rows } = await this.#sql.query<{ rendition: string; cid: string }>(
+      'SELECT rendition, cid FROM init_segments WHERE run_id = $1',
+      [runId],
+    );
+    return Object.fromEntries(rows.map((row) => [row.rendition, row.cid]));
+  }
+
+  /** The run's PART-TARGET (seconds); fixed once set, as EXT-X-PART-INF must be for the whole run. */
+  async setPartTarget(runId: string, seconds: number): Promise<void> {
+    requirePositiveNumber('seconds', seconds);
+    const { rows } = await this.#sql.query<{ part_target: number }>(
+      'UPDATE runs SET part_target = coalesce(part_target, $2) WHERE id = $1 RETURNING part_target',
+      [runId, seconds],
+    );
+    if (rows.length === 0) throw new RunNotFoundError(runId);
+  }
+
+  /**
+   * Calls `listener` for each part recorded for the run from now on (by any
+   * process on PostgreSQL, by this registry on PGlite), and with a change
+   * without rendition after the feed reconnected (look again: some may have
+   * been missed). Returns the function that stops it.
+   */
+  onChange(runId: string, listener: PartChangeListener): () => void {
+    if (typeof listener !== 'function') throw invalidParameterError('listener', 'function', listener);
+    if (this.#sql.listen !== undefined && this.#listening === undefined) {
+      this.#listening = this.#sql.listen(
+        PARTS_CHANNEL,
+        (payload) => {
+          const change = parsePartChangePayload(payload);
+          if (change) this.#feed.dispatch(change);
+        },
+        () => this.#feed.dispatchAll(),
+      );
+    }
+    return this.#feed.subscribe(runId, listener);
+  }
+
+  /**
    * Replaces the run's master CID and per-quality playlists in one statement.
    * With `options.sequence`, an older publish arriving late is ignored
    * (`applied: false`) instead of rolling back the newest CIDs.
@@ -434,7 +673,10 @@ export class RunRegistry {
              RETURNING playlist_seq`,
             [runId, masterCid, playlistsJson, sequence],
           );
-    if (rows.length > 0) return { applied: true, sequence: Number(rows[0].playlist_seq) };
+    if (rows.length > 0) {
+      await this.#announce(runId);
+      return { applied: true, sequence: Number(rows[0].playlist_seq) };
+    }
 
     const current = await this.#sql.query<{ playlist_seq: number | string }>(
       'SELECT playlist_seq FROM runs WHERE id = $1',
@@ -513,6 +755,24 @@ export class RunRegistry {
     return typeof playlist === 'string' ? JSON.parse(playlist) : playlist;
   }
 
+  /**
+   * What the quality endpoint needs first, in one statement: the stored entry
+   * of one quality and the run's part target (set: an LL-HLS run). Undefined
+   * when there is no such run.
+   */
+  async getQualityState(runId: string, name: string): Promise<{ playlist?: QualityPlaylistInfo; partTarget: number | null } | undefined> {
+    const { rows } = await this.#sql.query<{ playlist: QualityPlaylistInfo | string | null; part_target: number | null }>(
+      'SELECT quality_playlists -> $2::text AS playlist, part_target FROM runs WHERE id = $1',
+      [runId, name],
+    );
+    if (rows.length === 0) return undefined;
+    const { playlist, part_target: partTarget } = rows[0];
+    return {
+      ...(playlist === null || playlist === undefined ? {} : { playlist: fromJson(playlist) }),
+      partTarget: partTarget === null ? null : Number(partTarget),
+    };
+  }
+
   /** Ordered by rendition (byte order, the same on every server collation), then index. */
   async listSegments(runId: string, rendition?: string): Promise<SegmentRecord[]> {
     const { rows } =
@@ -535,6 +795,7 @@ export class RunRegistry {
   }
 
   async close(): Promise<void> {
+    await this.#listening?.close();
     await this.#sql.close();
   }
 }

@@ -18,6 +18,17 @@ export interface SqlClient extends SqlExecutor {
   readonly dialect: SqlDialect;
   /** Runs `fn` inside BEGIN/COMMIT on one connection; any throw rolls back and is rethrown. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL only: LISTEN on `channel` over a dedicated connection, calling
+   * `onPayload` for each NOTIFY and `onConnected` each time LISTEN is (again)
+   * in force; reconnects on its own after an error. PGlite has none: one
+   * process owns it, so the registry notifies in process.
+   */
+  listen?(channel: string, onPayload: (payload: string) => void, onConnected: () => void): Subscription;
   /** Releases the connection pool or embedded database. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface Subscription {
   close(): Promise<void>;
 }

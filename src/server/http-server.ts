@@ -15,6 +15,7 @@ import { BadPathError, Router, type ServerContext } from './router.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages.js';
+import { lowLatencyRoutes } from './routes/low-latency.js';
 import { playlistRoutes } from './routes/playlists.js';
 import { runRoutes } from './routes/runs.js';
 
@@ -46,7 +47,7 @@ export const DEFAULT_PORT = 8787;
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
-const router = new Router([...playlistRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes]);
+const router = new Router([...playlistRoutes, ...lowLatencyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes]);
 
 /** `label.route` is set as soon as the path is matched, so the metrics see it even if the handler fails. */
 async function handle(context: ServerContext, req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {

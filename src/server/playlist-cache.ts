@@ -4,6 +4,8 @@
 // because a long run publishes a new playlist CID per segment and rendition.
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { parseMediaPlaylist } from '../hls/parse-media-playlist.js';
+import type { MediaPlaylist } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
 
 const gzipAsync = promisify(gzip);
@@ -11,6 +13,14 @@ const gzipAsync = promisify(gzip);
 export interface CachedPlaylist {
   text: Buffer;
   gzip: Buffer;
+  /** The parsed model, filled in by the first LL-HLS request that needs it (see parsedPlaylist). */
+  parsed?: MediaPlaylist;
+}
+
+/** The playlist's model, parsed once per cached CID. */
+export function parsedPlaylist(entry: CachedPlaylist): MediaPlaylist {
+  entry.parsed ??= parseMediaPlaylist(entry.text.toString('utf8'));
+  return entry.parsed;
 }
 
 export class PlaylistCache {

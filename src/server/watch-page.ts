@@ -1,5 +1,7 @@
 // The watch page: hls.js (served from node_modules, no CDN) on the server's own
-// master playlist, a quality switcher, and live stats. The player state is also
+// master playlist, a quality switcher, and live stats. lowLatencyMode is on:
+// hls.js uses parts, blocking reloads and preload hints only where a playlist
+// offers them (EXT-X-PART-INF), and plays a plain playlist as before. The player state is also
 // kept on window.abrcast so tests (and curious users) can read it.
 import { escapeHtml, PAGE_STYLE } from './page-style.js';
 
@@ -49,6 +51,8 @@ export function watchPageHtml(runId: string): string {
     <div><dt>Level</dt><dd id="stat-level">–</dd></div>
     <div><dt>Buffer</dt><dd id="stat-buffer">–</dd></div>
     <div><dt>Behind live edge</dt><dd id="stat-latency">–</dd></div>
+    <div><dt>Latency (PDT)</dt><dd id="stat-pdt-latency">–</dd></div>
+    <div><dt>Mode</dt><dd id="stat-mode">–</dd></div>
     <div><dt>Segments</dt><dd id="stat-segments">–</dd></div>
     <div><dt>Bandwidth est.</dt><dd id="stat-bandwidth">–</dd></div>
     <div><dt>Position</dt><dd id="stat-position">–</dd></div>
@@ -71,6 +75,7 @@ export function watchPageHtml(runId: string): string {
   const state = window.abrcast = {
     hls: null, levelUpdates: 0, lastFragmentCount: 0, live: null, endList: false, ended: false,
     loadedLevels: [], bufferedByLevel: {}, errors: [],
+    lowLatency: null, pdtLatency: null,
   };
   const seconds = (value) => (Number.isFinite(value) ? value.toFixed(1) + ' s' : '–');
   const levelLabel = (level) => (level.name ? level.name + ' · ' : '') + level.height + 'p · ' + Math.round(level.bitrate / 1000) + ' kbit/s';
@@ -94,6 +99,11 @@ export function watchPageHtml(runId: string): string {
     }
     $('stat-buffer').textContent = seconds(buffer);
     $('stat-latency').textContent = state.live ? seconds(hls.latency) : '–';
+    // now − EXT-X-PROGRAM-DATE-TIME of the frame on screen: how far behind the renderer's clock the picture is.
+    const playing = hls.playingDate;
+    state.pdtLatency = state.live && playing instanceof Date && !video.paused ? (Date.now() - playing.getTime()) / 1000 : null;
+    $('stat-pdt-latency').textContent = state.pdtLatency === null ? '–' : state.pdtLatency.toFixed(2) + ' s';
+    $('stat-mode').textContent = state.lowLatency === null ? '–' : state.lowLatency ? 'LL-HLS' : 'HLS';
     $('stat-segments').textContent = state.lastFragmentCount ? String(state.lastFragmentCount) : '–';
     $('stat-bandwidth').textContent = Number.isFinite(hls.bandwidthEstimate) ? Math.round(hls.bandwidthEstimate / 1000) + ' kbit/s' : '–';
     $('stat-position').textContent = seconds(video.currentTime) + (Number.isFinite(video.duration) ? ' / ' + seconds(video.duration) : '');
@@ -105,7 +115,7 @@ export function watchPageHtml(runId: string): string {
     return;
   }
 
-  const hls = new Hls({ enableWorker: true, lowLatencyMode: false });
+  const hls = new Hls({ enableWorker: true, lowLatencyMode: true });
   state.hls = hls;
   hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
     select.length = 1;
@@ -118,6 +128,7 @@ export function watchPageHtml(runId: string): string {
     state.levelUpdates += 1;
     state.lastFragmentCount = data.details.fragments.length;
     state.live = data.details.live;
+    state.lowLatency = data.details.partTarget > 0;
     state.endList = !data.details.live;
     render();
   });
@@ -136,7 +147,7 @@ export function watchPageHtml(runId: string): string {
   select.addEventListener('change', () => { hls.currentLevel = Number(select.value); render(); });
   hls.loadSource(source);
   hls.attachMedia(video);
-  setInterval(render, 500);
+  setInterval(render, 250);
 })();
 </script>
 </body>

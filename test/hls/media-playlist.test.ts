@@ -177,3 +177,22 @@ describe('targetDurationFor', () => {
     assert.throws(() => targetDurationFor('2' as unknown as number), TypeError);
   });
 });
+
+describe('parseMediaPlaylist', () => {
+  test('reads back what serializeMediaPlaylist writes', async () => {
+    const { parseMediaPlaylist } = await import('../../src/hls/parse-media-playlist.js');
+    const model = {
+      targetDuration: 2,
+      mediaSequence: 0,
+      playlistType: 'EVENT' as const,
+      independentSegments: true,
+      endList: true,
+      segments: [
+        { duration: 2, uri: '/ipfs/a', programDateTime: new Date('2026-11-30T10:00:00.000Z') },
+        { duration: 1.5, uri: '/ipfs/b' },
+      ],
+    };
+    assert.deepEqual(parseMediaPlaylist(serializeMediaPlaylist(model)), model);
+    assert.throws(() => parseMediaPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-KEY:METHOD=NONE\n'), /EXT-X-KEY is not a tag abrcast writes/);
+  });
+});

@@ -29,6 +29,9 @@ interface PlayerState {
   errors: string[];
   marker: unknown;
   navigations: number;
+  lowLatency: boolean | null;
+  pdtLatency: number | null;
+  latencyText: string;
 }
 
 declare global {
@@ -43,6 +46,8 @@ declare global {
       loadedLevels: number[];
       bufferedByLevel: Record<number, number>;
       errors: string[];
+      lowLatency: boolean | null;
+      pdtLatency: number | null;
     };
     testMarker?: unknown;
   }
@@ -67,6 +72,9 @@ function playerState(page: Page): Promise<PlayerState> {
       errors: state.errors.slice(),
       marker: window.testMarker,
       navigations: performance.getEntriesByType('navigation').length,
+      lowLatency: state.lowLatency,
+      pdtLatency: state.pdtLatency,
+      latencyText: document.getElementById('stat-pdt-latency')!.textContent ?? '',
     };
   });
 }
@@ -122,6 +130,11 @@ describe('watch page in Chromium during a live run', () => {
     assert.equal(later.marker, 'same page');
     assert.equal(later.navigations, 1);
     assert.equal(later.endList, false);
+    // lowLatencyMode is on, yet a plain (non-LL) run plays as before; the PDT latency readout shows a value.
+    assert.equal(later.lowLatency, false);
+    const timed = await until('a latency readout from PROGRAM-DATE-TIME', (s) => s.pdtLatency !== null);
+    assert.ok(timed.pdtLatency! > 0 && timed.pdtLatency! < 30, `latency ${timed.pdtLatency} s`);
+    assert.match(timed.latencyText, /^\d+\.\d\d s$/);
 
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'watch-page.png') });

@@ -11,6 +11,7 @@ import { freePort } from '../support/free-port.js';
 import { migrate, openPgliteClient, openPostgresClient, RunRegistry, type SqlClient } from '../../src/registry/index.js';
 import { startServer, type RunningServer, type ServerLogger } from '../../src/server/index.js';
 import { publicRunError } from '../../src/server/routes/runs.js';
+import { serializeMediaPlaylist } from '../../src/hls/media-playlist.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { KuboStore } from '../../src/store/kubo-store.js';
 import { startPostgres } from '../support/postgres.js';
@@ -148,6 +149,39 @@ describe('server on a healthy registry and store', () => {
       assert.ok(client.statements.every((text) => !/FROM segments\b/.test(text)), path);
     }
     assert.deepEqual(listSegmentsCalls, []);
+  });
+
+  test('an LL-HLS playlist runs the same statements for 5 and 300 segments, and never lists segments', async () => {
+    const llRun = async (count: number) => {
+      const run = await registry.createRun({ ...RUN, startedAt: new Date(0) });
+      await registry.setPartTarget(run.id, 1 / 3);
+      for (let index = 0; index <= count; index++) {
+        // Segment `count` is in progress: two of its parts exist.
+        for (let part = 0; part < (index === count ? 2 : 3); part++) {
+          await registry.recordPart(run.id, {
+            rendition: '360p', segmentIndex: index, partIndex: part, cid: `p${index}.${part}`, duration: 1 / 3, independent: part === 0, bytes: 10,
+          });
+        }
+      }
+      const text = serializeMediaPlaylist({
+        targetDuration: 1, mediaSequence: 0, playlistType: 'EVENT', independentSegments: true, endList: false,
+        segments: Array.from({ length: count - 1 }, (_, i) => ({ duration: 1, uri: `/ipfs/bafkreisegment${i}` })),
+      });
+      await registry.publishPlaylists(run.id, 'bafy-master', { '360p': { ...QUALITY, cid: await store.add(new TextEncoder().encode(text)) } });
+      return run.id;
+    };
+    const statementsFor = async (runId: string) => {
+      client.statements.length = 0;
+      const response = await fetch(`${server.url}/runs/${runId}/quality/360p/playlist.m3u8`);
+      assert.equal(response.status, 200);
+      assert.match(await response.text(), /#EXT-X-PART:/);
+      return client.statements.map((text) => text.replace(/\s+/g, ' '));
+    };
+    const small = await statementsFor(await llRun(5));
+    const large = await statementsFor(await llRun(300));
+    assert.deepEqual(large, small);
+    assert.ok(small.length <= 6, small.join('\n---\n'));
+    assert.ok(large.every((text) => !/FROM segments\b/.test(text)));
   });
 
   test('playlists are gzipped when the client accepts it, with Vary and one ETag per encoding', async () => {

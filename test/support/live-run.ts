@@ -31,6 +31,8 @@ export interface LiveRunOptions {
   maxSeconds?: number;
   /** An audio file muxed into every rendition (cut where the video ends). */
   audioSource?: string;
+  /** LL-HLS part duration in seconds (the run gets a part target; the encoder's part events are recorded). */
+  partDuration?: number;
 }
 
 export interface LiveRun {
@@ -91,6 +93,7 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
     const output = new MultiResolutionHlsOutput({
       sourceSize: [640, 360], fps, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
       store, registry, journalDir: join(dir, 'journal'), segmentUrl: '/ipfs/{cid}', closeDeadlineMs: 15_000, audioSource: options.audioSource,
+      ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
     });
     server.metrics.attach(output);
     const versions: PublishedVersion[] = [];

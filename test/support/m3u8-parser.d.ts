@@ -6,6 +6,8 @@ declare module 'm3u8-parser' {
     /** Milliseconds since the epoch, from EXT-X-PROGRAM-DATE-TIME. */
     programDateTime?: number;
     dateTimeString?: string;
+    parts?: { duration: number; uri: string; independent?: boolean }[];
+    map?: { uri: string };
   }
 
   export interface ParsedVariant {
@@ -30,6 +32,11 @@ declare module 'm3u8-parser' {
     endList?: boolean;
     segments: ParsedSegment[];
     playlists?: ParsedVariant[];
+    partTargetDuration?: number;
+    serverControl?: { canBlockReload?: boolean; partHoldBack?: number; canSkipUntil?: number };
+    preloadSegment?: { parts?: { duration: number; uri: string }[]; preloadHints?: { type: string; uri: string }[] };
+    renditionReports?: { uri: string; lastMsn?: number; lastPart?: number }[];
+    skip?: { SKIPPED_SEGMENTS?: number; 'SKIPPED-SEGMENTS'?: number };
   }
 
   export class Parser {

@@ -6,11 +6,13 @@
 // redirected to a CID URL (gateways cache /ipfs/ answers forever).
 import { serializeMasterPlaylist } from '../../hls/master-playlist.js';
 import type { VariantStream } from '../../hls/types.js';
-import type { QualityPlaylistInfo } from '../../registry/run-registry.js';
+import type { QualityPlaylistInfo, RunRecord } from '../../registry/run-registry.js';
+import { waitForChange } from '../wait-for-change.js';
 import { StoreUnavailableError } from '../../store/content-store.js';
 import { MPEGURL, sendError, sendPlaylist } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { qualityParam, runIdParam } from '../validation.js';
+import { serveLowLatencyPlaylist } from './low-latency.js';
 
 export const qualityPlaylistPath = (runId: string, name: string) => `/runs/${runId}/quality/${name}/playlist.m3u8`;
 
@@ -26,12 +28,15 @@ export function orderQualities(qualities: Record<string, QualityPlaylistInfo>): 
   );
 }
 
-async function master(request: RouteRequest): Promise<void> {
-  const runId = runIdParam(request);
-  if (runId === undefined) return;
-  const run = await request.server.registry.getRun(runId);
-  if (!run) return sendError(request.res, 404, `No run ${runId}`);
-  const variants: VariantStream[] = orderQualities(run.qualityPlaylists)
+/**
+ * How long a master request for a live run that has not published yet is held
+ * (fast start: a player that asks at launch gets the master the moment the
+ * first publish lands, instead of a 404 and a retry seconds later).
+ */
+export const MASTER_WAIT_MS = 5000;
+
+function masterVariants(runId: string, run: RunRecord): VariantStream[] {
+  return orderQualities(run.qualityPlaylists)
     .filter(([, info]) => info.codecs.length > 0)
     .map(([name, info]) => ({
       uri: qualityPlaylistPath(runId, name),
@@ -42,7 +47,31 @@ async function master(request: RouteRequest): Promise<void> {
       frameRate: info.frameRate,
       name,
     }));
-  // Before the first publish there is nothing to play yet; the watch page retries.
+}
+
+async function master(request: RouteRequest): Promise<void> {
+  const runId = runIdParam(request);
+  if (runId === undefined) return;
+  const { registry } = request.server;
+  let run = await registry.getRun(runId);
+  if (!run) return sendError(request.res, 404, `No run ${runId}`);
+  let variants = masterVariants(runId, run);
+  if (variants.length === 0 && run.status === 'live') {
+    // Woken by the publish (the registry announces it), re-checked on a timer as well.
+    await waitForChange({
+      registry,
+      runId,
+      res: request.res,
+      timeoutMs: MASTER_WAIT_MS,
+      ready: async () => {
+        run = (await registry.getRun(runId)) ?? run;
+        variants = masterVariants(runId, run!);
+        return variants.length > 0 || run!.status !== 'live';
+      },
+    });
+    if (request.res.destroyed) return;
+  }
+  // Still nothing to play (a run that never published); the watch page retries.
   if (variants.length === 0) return sendError(request.res, 404, `Run ${runId} has not published playlists yet`);
   sendPlaylist(request.req, request.res, serializeMasterPlaylist({ independentSegments: true, variants }), {
     'Content-Type': MPEGURL,
@@ -56,10 +85,13 @@ async function quality(request: RouteRequest): Promise<void> {
   const name = qualityParam(request);
   if (name === undefined) return;
   const { registry, playlists, logger } = request.server;
-  const info = await registry.getQualityPlaylist(runId, name);
+  const state = await registry.getQualityState(runId, name);
+  if (!state) return sendError(request.res, 404, `No run ${runId}`);
+  const info = state.playlist;
+  // Only a run with parts (a part target) pays for the LL-HLS reads.
+  if (state.partTarget !== null && (await serveLowLatencyPlaylist(request, runId, name, info))) return;
   if (!info) {
-    const exists = (await registry.getRun(runId)) !== undefined;
-    return sendError(request.res, 404, exists ? `Run ${runId} has no quality ${name}` : `No run ${runId}`);
+    return sendError(request.res, 404, `Run ${runId} has no quality ${name}`);
   }
   let playlist;
   try {

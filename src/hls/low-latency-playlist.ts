@@ -1,0 +1,142 @@
+// Low-Latency HLS Media Playlist serializer (RFC 8216bis 4.4.3.7-4.4.5.4,
+// 6.2.5.1 delta updates). Pure: model in, text out. Segment lines are written
+// by the same helpers as the plain Media Playlist, so both read alike.
+import { invalidParameterError, isPositiveFinite } from '../errors.js';
+import { appendSegmentLines, formatExtinfDuration, mapLine, programDateTimeLine } from './media-playlist.js';
+import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
+import type { LowLatencyMediaPlaylist, PartialSegment, RenditionReport, ServerControl } from './low-latency-types.js';
+
+/** RFC 8216bis 4.4.3.8: PART-HOLD-BACK at least twice PART-TARGET; three times is what it recommends. */
+export const PART_HOLD_BACK_PARTS = 3;
+/** RFC 8216bis 4.4.3.8: CAN-SKIP-UNTIL at least six times the target duration. */
+export const SKIP_BOUNDARY_TARGETS = 6;
+
+/**
+ * EXT-X-VERSION: EXT-X-SKIP needs 9 (RFC 8216bis 8), and a playlist that offers
+ * delta updates (CAN-SKIP-UNTIL) is written at 9 in every version, so the full
+ * and delta forms differ only by the skipped lines. EXT-X-MAP needs 6.
+ */
+export function lowLatencyPlaylistVersion(playlist: Pick<LowLatencyMediaPlaylist, 'serverControl' | 'skippedSegments' | 'map'>): number {
+  if (playlist.serverControl.canSkipUntil !== undefined || (playlist.skippedSegments ?? 0) > 0) return 9;
+  return playlist.map !== undefined ? 6 : 3;
+}
+
+/** The EXT-X-SERVER-CONTROL a run with these durations gets: block reload, 3-part hold back, 6-target skip boundary. */
+export function serverControlFor(targetDuration: number, partTarget: number): ServerControl {
+  return {
+    canBlockReload: true,
+    partHoldBack: PART_HOLD_BACK_PARTS * partTarget,
+    canSkipUntil: SKIP_BOUNDARY_TARGETS * targetDuration,
+  };
+}
+
+/**
+ * How many leading segments a delta update may skip (RFC 8216bis 6.2.5.1): those
+ * that start at least `canSkipUntil` seconds before the end of the playlist
+ * (the pending parts count towards that end).
+ */
+export function skippableSegments(
+  segments: readonly { duration: number }[],
+  pendingParts: readonly { duration: number }[],
+  canSkipUntil: number,
+): number {
+  let fromEnd = pendingParts.reduce((sum, part) => sum + part.duration, 0);
+  for (let position = segments.length - 1; position >= 0; position--) {
+    fromEnd += segments[position].duration;
+    // Segment `position` starts `fromEnd` seconds before the end; every earlier one starts further back.
+    if (fromEnd >= canSkipUntil) return position;
+  }
+  return 0;
+}
+
+function serverControlLine(control: ServerControl, partTarget: number, targetDuration: number): string {
+  if (!isPositiveFinite(control.partHoldBack) || control.partHoldBack < 2 * partTarget) {
+    throw invalidParameterError('serverControl.partHoldBack', `seconds of at least 2 × PART-TARGET (${2 * partTarget})`, control.partHoldBack);
+  }
+  const attributes: string[] = [];
+  if (control.canBlockReload) attributes.push('CAN-BLOCK-RELOAD=YES');
+  attributes.push(`PART-HOLD-BACK=${formatExtinfDuration(control.partHoldBack)}`);
+  if (control.canSkipUntil !== undefined) {
+    if (!isPositiveFinite(control.canSkipUntil) || control.canSkipUntil < SKIP_BOUNDARY_TARGETS * targetDuration) {
+      throw invalidParameterError(
+        'serverControl.canSkipUntil',
+        `seconds of at least ${SKIP_BOUNDARY_TARGETS} × target duration (${SKIP_BOUNDARY_TARGETS * targetDuration})`,
+        control.canSkipUntil,
+      );
+    }
+    attributes.push(`CAN-SKIP-UNTIL=${formatExtinfDuration(control.canSkipUntil)}`);
+  }
+  return `#EXT-X-SERVER-CONTROL:${attributes.join(',')}`;
+}
+
+function partLine(part: PartialSegment, name: string, partTarget: number): string {
+  if (!isPositiveFinite(part.duration)) throw invalidParameterError(`duration of ${name}`, 'positive number of seconds', part.duration);
+  const written = formatExtinfDuration(part.duration);
+  // RFC 8216bis 4.4.4.9: a part is never longer than PART-TARGET (compared as written).
+  if (Number(written) > Number(formatExtinfDuration(partTarget))) {
+    throw new RangeError(`${name} has DURATION=${written}, above PART-TARGET=${formatExtinfDuration(partTarget)} (RFC 8216bis 4.4.4.9)`);
+  }
+  const attributes = [`DURATION=${written}`, `URI=${quotedString(`uri of ${name}`, checkUri(`uri of ${name}`, part.uri))}`];
+  if (part.independent) attributes.push('INDEPENDENT=YES');
+  return `#EXT-X-PART:${attributes.join(',')}`;
+}
+
+function renditionReportLine(report: RenditionReport, position: number): string {
+  const name = `rendition report ${position}`;
+  const attributes = [
+    `URI=${quotedString(`uri of ${name}`, checkUri(`uri of ${name}`, report.uri))}`,
+    `LAST-MSN=${decimalInteger(`lastMsn of ${name}`, report.lastMsn)}`,
+  ];
+  if (report.lastPart !== undefined) attributes.push(`LAST-PART=${decimalInteger(`lastPart of ${name}`, report.lastPart)}`);
+  return `#EXT-X-RENDITION-REPORT:${attributes.join(',')}`;
+}
+
+export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): string {
+  const targetDuration = decimalInteger('targetDuration', playlist.targetDuration, 1);
+  if (!isPositiveFinite(playlist.partTarget)) throw invalidParameterError('partTarget', 'positive number of seconds', playlist.partTarget);
+  const skipped = playlist.skippedSegments ?? 0;
+  if (skipped !== 0) {
+    decimalInteger('skippedSegments', skipped, 0);
+    if (playlist.serverControl.canSkipUntil === undefined || skipped > playlist.segments.length) {
+      throw invalidParameterError('skippedSegments', `at most ${playlist.segments.length}, with serverControl.canSkipUntil set`, skipped);
+    }
+  }
+  const lines = [
+    '#EXTM3U',
+    `#EXT-X-VERSION:${lowLatencyPlaylistVersion(playlist)}`,
+    `#EXT-X-TARGETDURATION:${targetDuration}`,
+    serverControlLine(playlist.serverControl, playlist.partTarget, playlist.targetDuration),
+    `#EXT-X-PART-INF:PART-TARGET=${formatExtinfDuration(playlist.partTarget)}`,
+    `#EXT-X-MEDIA-SEQUENCE:${decimalInteger('mediaSequence', playlist.mediaSequence)}`,
+  ];
+  if (playlist.playlistType !== undefined) {
+    if (playlist.playlistType !== 'EVENT' && playlist.playlistType !== 'VOD') {
+      throw invalidParameterError('playlistType', 'one of EVENT, VOD', playlist.playlistType);
+    }
+    lines.push(`#EXT-X-PLAYLIST-TYPE:${playlist.playlistType}`);
+  }
+  if (playlist.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  if (playlist.map !== undefined) lines.push(mapLine(playlist.map.uri));
+  if (skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
+
+  playlist.segments.forEach((segment, position) => {
+    const sequence = playlist.mediaSequence + position;
+    if (position < skipped) return;
+    if (segment.programDateTime !== undefined) lines.push(programDateTimeLine(`programDateTime of segment ${sequence}`, segment.programDateTime));
+    segment.parts?.forEach((part, index) => lines.push(partLine(part, `part ${sequence}.${index}`, playlist.partTarget)));
+    appendSegmentLines(lines, segment, sequence, playlist.targetDuration);
+  });
+  const pendingSequence = playlist.mediaSequence + playlist.segments.length;
+  if (playlist.pendingProgramDateTime !== undefined && playlist.pendingParts.length > 0) {
+    lines.push(programDateTimeLine(`programDateTime of segment ${pendingSequence}`, playlist.pendingProgramDateTime));
+  }
+  playlist.pendingParts.forEach((part, index) => lines.push(partLine(part, `part ${pendingSequence}.${index}`, playlist.partTarget)));
+  if (playlist.preloadHint !== undefined) {
+    const { type, uri } = playlist.preloadHint;
+    if (type !== 'PART' && type !== 'MAP') throw invalidParameterError('preloadHint.type', 'PART or MAP', type);
+    lines.push(`#EXT-X-PRELOAD-HINT:TYPE=${type},URI=${quotedString('preloadHint.uri', checkUri('preloadHint.uri', uri))}`);
+  }
+  playlist.renditionReports.forEach((report, position) => lines.push(renditionReportLine(report, position)));
+  if (playlist.endList) lines.push('#EXT-X-ENDLIST');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,46 @@
+// Reads back a Media Playlist that serializeMediaPlaylist wrote (a published
+// snapshot), so the server can extend it with the live edge's parts. Only the
+// tags abrcast writes are understood; anything else is an error, not a guess.
+import { AbrcastError } from '../errors.js';
+import type { MediaPlaylist, MediaSegment } from './types.js';
+
+export function parseMediaPlaylist(text: string): MediaPlaylist {
+  const lines = text.split('\n');
+  if (lines[0] !== '#EXTM3U') throw new AbrcastError('Not a playlist: the first line is not #EXTM3U');
+  const playlist: MediaPlaylist & { segments: MediaSegment[] } = {
+    targetDuration: NaN,
+    mediaSequence: 0,
+    independentSegments: false,
+    segments: [],
+    endList: false,
+  };
+  let duration: number | undefined;
+  let programDateTime: Date | undefined;
+  for (const [number, line] of lines.entries()) {
+    if (number === 0 || line === '') continue;
+    const colon = line.indexOf(':');
+    const tag = colon === -1 ? line : line.slice(0, colon);
+    const value = colon === -1 ? '' : line.slice(colon + 1);
+    if (!line.startsWith('#')) {
+      if (duration === undefined) throw new AbrcastError(`Playlist line ${number + 1}: URI without #EXTINF`);
+      playlist.segments.push({ duration, uri: line, ...(programDateTime ? { programDateTime } : {}) });
+      duration = undefined;
+      programDateTime = undefined;
+      continue;
+    }
+    switch (tag) {
+      case '#EXT-X-VERSION': break;
+      case '#EXT-X-TARGETDURATION': playlist.targetDuration = Number(value); break;
+      case '#EXT-X-MEDIA-SEQUENCE': playlist.mediaSequence = Number(value); break;
+      case '#EXT-X-PLAYLIST-TYPE': playlist.playlistType = value as 'EVENT' | 'VOD'; break;
+      case '#EXT-X-INDEPENDENT-SEGMENTS': playlist.independentSegments = true; break;
+      case '#EXT-X-PROGRAM-DATE-TIME': programDateTime = new Date(value); break;
+      case '#EXT-X-MAP': playlist.mapUri = /URI="([^"]*)"/.exec(value)?.[1]; break;
+      case '#EXTINF': duration = Number(value.split(',')[0]); break;
+      case '#EXT-X-ENDLIST': playlist.endList = true; break;
+      default: throw new AbrcastError(`Playlist line ${number + 1}: ${tag} is not a tag abrcast writes`);
+    }
+  }
+  if (!(playlist.targetDuration >= 1)) throw new AbrcastError('Playlist has no #EXT-X-TARGETDURATION');
+  return playlist;
+}

@@ -1,0 +1,91 @@
+// The publisher's LL-HLS glue: each `part` event is uploaded and recorded as it
+// comes, the run gets its part target, and an fMP4 `init` is uploaded once per
+// rendition and named in EXT-X-MAP. The native core's part events are the other
+// half of issue 16; until they exist, the encoder's events are emitted here in
+// the contract's shape, next to real encoding of the segments.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { MultiResolutionHlsOutput } from '../../src/publish/multi-resolution-hls-output.js';
+import { openRegistry } from '../../src/registry/open-registry.js';
+import type { PartChange, RunRegistry } from '../../src/registry/index.js';
+import { HeliaStore } from '../../src/store/helia-store.js';
+import { FrameGenerator } from '../support/frames.js';
+import { LIVE_LADDER } from '../support/live-run.js';
+
+describe('MultiResolutionHlsOutput with parts', () => {
+  let dir: string;
+  let store: HeliaStore;
+  let registry: RunRegistry;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'abrcast-ll-publish-'));
+    store = new HeliaStore({ dir: join(dir, 'ipfs') });
+    registry = await openRegistry({ databaseUrl: '', dataDir: join(dir, 'db') });
+  });
+  after(async () => {
+    await store?.close();
+    await registry?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('parts are uploaded and recorded in order, the init segment once, and EXT-X-MAP names it', async () => {
+    const output = new MultiResolutionHlsOutput({
+      sourceSize: [640, 360], fps: 30, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264',
+      x264Preset: 'ultrafast', store, registry, segmentUrl: '/ipfs/{cid}', partDuration: 1 / 3,
+      journalDir: join(dir, 'journal'),
+    });
+    await output.start();
+    const runId = output.runId!;
+    assert.equal((await registry.getRun(runId))?.partTarget, 1 / 3);
+
+    const events = output.encoder as unknown as { emit(name: string, value: unknown): boolean };
+    const seen: PartChange[] = [];
+    const done = new Promise<void>((resolve) => {
+      const stop = registry.onChange(runId, (change) => {
+        seen.push(change);
+        if (seen.length === 4) {
+          stop();
+          resolve();
+        }
+      });
+    });
+    const init = Buffer.from('ftyp+moov of 360p');
+    events.emit('init', { rendition: '360p', data: init, bytes: init.length, codecs: 'avc1.64001e' });
+    events.emit('init', { rendition: '360p', data: Buffer.from('a second init is ignored'), bytes: 24, codecs: 'avc1.64001e' });
+    const parts = [0, 1, 2, 3].map((partIndex) => ({
+      rendition: '360p', segmentIndex: 0, partIndex, duration: 1 / 3, independent: partIndex === 0,
+      data: Buffer.from(`part ${partIndex} `.repeat(50)), bytes: 350,
+    }));
+    for (const part of parts) events.emit('part', part);
+    await done;
+    assert.deepEqual(seen.map((c) => c.partIndex), [0, 1, 2, 3], 'recorded in the order emitted');
+    const stored = await registry.listRecentParts(runId, '360p', 0);
+    for (const [index, part] of stored.entries()) {
+      assert.deepEqual(Buffer.from(await store.cat(part.cid)), parts[index].data);
+      assert.equal(part.independent, index === 0);
+      assert.equal(part.bytes, parts[index].data.length);
+    }
+    const initCid = (await registry.getInitSegments(runId))['360p'];
+    assert.deepEqual(Buffer.from(await store.cat(initCid)), init);
+
+    const frames = new FrameGenerator(640, 360);
+    for (let i = 0; i < 45; i++) await output.write(frames.frame(i));
+    await output.close();
+    const run = (await registry.getRun(runId))!;
+    const text = Buffer.from(await store.cat(run.qualityPlaylists['360p'].cid)).toString();
+    assert.match(text, new RegExp(`^#EXT-X-MAP:URI="/ipfs/${initCid}"$`, 'm'));
+    assert.match(text, /^#EXT-X-VERSION:6$/m);
+    const other = Buffer.from(await store.cat(run.qualityPlaylists['180p'].cid)).toString();
+    assert.doesNotMatch(other, /EXT-X-MAP/, 'a rendition without init has no map');
+    assert.doesNotMatch(text, /EXT-X-PART/, 'published playlists stay plain');
+  });
+
+  test('a bad partDuration or container is refused by name', () => {
+    const base = { sourceSize: [640, 360] as [number, number], fps: 30, renditions: LIVE_LADDER, store };
+    assert.throws(() => new MultiResolutionHlsOutput({ ...base, partDuration: 0 }), /partDuration/);
+    assert.throws(() => new MultiResolutionHlsOutput({ ...base, container: 'mkv' as 'ts' }), /container/);
+  });
+});
