@@ -2,7 +2,7 @@
 // 6.2.5.1 delta updates). Pure: model in, text out. Segment lines are written
 // by the same helpers as the plain Media Playlist, so both read alike.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
-import { appendSegmentLines, formatExtinfDuration, mapLine, programDateTimeLine } from './media-playlist.js';
+import { appendPlaylistTypeLines, appendSegmentLines, formatExtinfDuration, mapLine, programDateTimeLine } from './media-playlist.js';
 import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
 import type { LowLatencyMediaPlaylist, PartialSegment, RenditionReport, ServerControl } from './low-latency-types.js';
 
@@ -109,13 +109,7 @@ export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): 
     `#EXT-X-PART-INF:PART-TARGET=${formatExtinfDuration(playlist.partTarget)}`,
     `#EXT-X-MEDIA-SEQUENCE:${decimalInteger('mediaSequence', playlist.mediaSequence)}`,
   ];
-  if (playlist.playlistType !== undefined) {
-    if (playlist.playlistType !== 'EVENT' && playlist.playlistType !== 'VOD') {
-      throw invalidParameterError('playlistType', 'one of EVENT, VOD', playlist.playlistType);
-    }
-    lines.push(`#EXT-X-PLAYLIST-TYPE:${playlist.playlistType}`);
-  }
-  if (playlist.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  appendPlaylistTypeLines(lines, playlist);
   if (playlist.map !== undefined) lines.push(mapLine(playlist.map.uri));
   if (skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
 

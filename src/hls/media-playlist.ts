@@ -54,6 +54,17 @@ export function programDateTimeLine(name: string, time: unknown): string {
  * in LL-HLS its parts, come before them and are the caller's). Throws a RangeError when the written duration, rounded to the nearest
  * integer, exceeds the target duration.
  */
+/** EXT-X-PLAYLIST-TYPE and EXT-X-INDEPENDENT-SEGMENTS, shared by the plain and the LL serializer. */
+export function appendPlaylistTypeLines(lines: string[], playlist: Pick<MediaPlaylist, 'playlistType' | 'independentSegments'>): void {
+  if (playlist.playlistType !== undefined) {
+    if (playlist.playlistType !== 'EVENT' && playlist.playlistType !== 'VOD') {
+      throw invalidParameterError('playlistType', 'one of EVENT, VOD', playlist.playlistType);
+    }
+    lines.push(`#EXT-X-PLAYLIST-TYPE:${playlist.playlistType}`);
+  }
+  if (playlist.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+}
+
 export function appendSegmentLines(lines: string[], segment: MediaSegment, sequence: number, targetDuration: number): void {
   if (!isPositiveFinite(segment.duration)) {
     throw invalidParameterError(`duration of segment ${sequence}`, 'positive number of seconds', segment.duration);
@@ -80,13 +91,7 @@ export function serializeMediaPlaylist(playlist: MediaPlaylist): string {
     `#EXT-X-TARGETDURATION:${targetDuration}`,
     `#EXT-X-MEDIA-SEQUENCE:${decimalInteger('mediaSequence', playlist.mediaSequence)}`,
   ];
-  if (playlist.playlistType !== undefined) {
-    if (playlist.playlistType !== 'EVENT' && playlist.playlistType !== 'VOD') {
-      throw invalidParameterError('playlistType', 'one of EVENT, VOD', playlist.playlistType);
-    }
-    lines.push(`#EXT-X-PLAYLIST-TYPE:${playlist.playlistType}`);
-  }
-  if (playlist.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  appendPlaylistTypeLines(lines, playlist);
   if (playlist.mapUri !== undefined) lines.push(mapLine(playlist.mapUri));
 
   playlist.segments.forEach((segment, position) => {
