@@ -13,7 +13,7 @@ packages=(cmake g++ make pkg-config
   libavcodec-dev libavformat-dev libavfilter-dev libswscale-dev libavutil-dev libswresample-dev
   libx264-dev libffmpeg-nvenc-dev libyuv-dev)
 if [ "$with_tests" = 1 ]; then
-  packages+=(ffmpeg postgresql-15 chromium golang-go clang)
+  packages+=(ffmpeg postgresql-15 chromium golang-go clang libclang-rt-14-dev)
 fi
 
 missing=()
