@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Command } from 'commander';
-import { DEFAULTS, resolveDemoConfig, resolveServerConfig, resolveServiceConfig } from '../../src/cli/config.js';
+import { DEFAULTS, lowLatencyPartDuration, resolveDemoConfig, resolveEncodeConfig, resolveServerConfig, resolveServiceConfig } from '../../src/cli/config.js';
 import { CliError, EXIT_CODES, describeError } from '../../src/cli/errors.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { RegistryUnavailableError } from '../../src/registry/registry-errors.js';
@@ -42,6 +42,7 @@ async function parsed(args: string[], env: Record<string, string> = {}): Promise
 }
 
 const demoConfig = async (flags: string[], env: Record<string, string> = {}) => resolveDemoConfig((await parsed(['demo', ...flags], env)).opts());
+const encodeConfig = async (flags: string[]) => resolveEncodeConfig('in.mp4', (await parsed(['encode', 'in.mp4', ...flags])).opts(), () => '[]');
 const serviceConfig = async (flags: string[], env: Record<string, string> = {}) => resolveServiceConfig((await parsed(['serve', ...flags], env)).opts());
 const serverConfig = async (flags: string[], env: Record<string, string> = {}) => resolveServerConfig((await parsed(['serve', ...flags], env)).opts());
 
@@ -72,6 +73,29 @@ describe('resolveDemoConfig', () => {
     assert.equal(config.store, 'embedded');
     assert.equal(config.databaseUrl, undefined);
     assert.equal(config.dataDir, join(homedir(), '.abrcast'));
+    assert.deepEqual([config.container, config.lowLatency, config.latency, config.partDuration], ['ts', false, 'normal', undefined]);
+  });
+
+  test('--container and --low-latency', async () => {
+    const fmp4 = await demoConfig(['--container', 'fmp4']);
+    assert.deepEqual([fmp4.container, fmp4.lowLatency, fmp4.latency, fmp4.partDuration], ['fmp4', false, 'normal', undefined]);
+    const low = await demoConfig(['--low-latency']);
+    assert.deepEqual([low.container, low.lowLatency, low.latency, low.partDuration], ['ts', true, 'low', 10 / 30]);
+    // The part is a whole number of frames at the run's frame rate.
+    assert.equal((await demoConfig(['--low-latency', '--fps', '25'])).partDuration, 8 / 25);
+    assert.equal((await demoConfig(['--low-latency', '--fps', '60', '--container', 'fmp4'])).partDuration, 20 / 60);
+    const encode = await encodeConfig(['--low-latency', '--container', 'fmp4']);
+    assert.deepEqual([encode.container, encode.lowLatency, encode.latency], ['fmp4', true, 'low']);
+    assert.deepEqual([(await encodeConfig([])).container, (await encodeConfig([])).lowLatency], ['ts', false]);
+  });
+
+  test('lowLatencyPartDuration: 1/3 s in whole frames, at least one frame, at most the segment', () => {
+    assert.equal(lowLatencyPartDuration(30, 2), 10 / 30);
+    assert.equal(lowLatencyPartDuration(24, 2), 8 / 24);
+    assert.equal(lowLatencyPartDuration(30000 / 1001, 4), 10 / (30000 / 1001));
+    assert.equal(lowLatencyPartDuration(1, 1), 1);
+    assert.equal(lowLatencyPartDuration(2, 0.5), 0.5);
+    assert.equal(lowLatencyPartDuration(10, 0.1), 0.1);
   });
 
   test('flags over environment over defaults', async () => {
@@ -143,6 +167,7 @@ describe('resolveDemoConfig', () => {
     [['--preset', 'warp'], {}, "option '--preset <name>' argument 'warp' is invalid. Allowed choices are ultrafast, superfast, veryfast, faster, fast, medium, slow, slower, veryslow, placebo."],
     [['--encoder', 'gpu'], {}, "option '--encoder <kind>' argument 'gpu' is invalid. Allowed choices are auto, x264, nvenc."],
     [['--store', 'disk'], {}, "option '--store <kind>' argument 'disk' is invalid. Allowed choices are embedded, kubo."],
+    [['--container', 'mkv'], {}, "option '--container <kind>' argument 'mkv' is invalid. Allowed choices are ts, fmp4."],
     [[], { ABRCAST_STORE: 'disk' }, "option '--store <kind>' value 'disk' from env 'ABRCAST_STORE' is invalid. Allowed choices are embedded, kubo."],
     [[], { KUBO_URL: 'localhost:5001' }, 'Expected http(s) URL such as http://127.0.0.1:5001 for KUBO_URL but received "localhost:5001"'],
     [['--host', 'a b'], {}, 'Expected host name or IP address such as 127.0.0.1 for --host but received "a b"'],

@@ -36,6 +36,7 @@ describe('abrcast errors', () => {
     [['--size', '12x'], /^error: Expected WIDTHxHEIGHT .* for --size but received "12x"$/],
     [['--fps', '0'], /^error: Expected number between 1 and 120 for --fps but received 0$/],
     [['--bogus'], /^error: unknown option '--bogus'$/],
+    [['--container', 'mkv'], /^error: option '--container <kind>' argument 'mkv' is invalid\. Allowed choices are ts, fmp4\.$/],
   ];
   for (const [flags, cause] of badFlags) {
     test(`demo ${flags.join(' ')}: usage error, exit 2`, async () => {
