@@ -229,10 +229,22 @@ describe('LL-HLS endpoints', () => {
     assert.match(await response.text(), new RegExp(`/runs/${run.id}/quality/720p/playlist.m3u8`));
   });
 
-  test('every playlist version passed the checker; an ended run answers its plain playlist', async () => {
+  test('every playlist version passed the checker; a request held when the run ends gets the final playlist; an ended run answers its plain playlist', async () => {
     assert.ok(versions.length >= 15, `${versions.length} versions checked`);
     for (const text of versions) checkLowLatencyPlaylist(text, { partNumber });
+    // A blocking reload for a part the run will never make, held when the run ends.
+    const { parsed } = await playlist();
+    const lastComplete = parsed.mediaSequence + parsed.segments.length - 1;
+    const held = tracked(get(path(`?_HLS_msn=${lastComplete + 2}&_HLS_part=0`)));
+    await playlist();
+    assert.equal(held.settled(), false, 'held while the run is live');
     await producer.publish(true);
+    await registry.markEnded(runId);
+    const heldResponse = await held.promise;
+    assert.equal(heldResponse.status, 200);
+    const heldText = await heldResponse.text();
+    assert.match(heldText, /#EXT-X-ENDLIST\n$/, 'the held request is answered with the final playlist');
+    assert.doesNotMatch(heldText, /EXT-X-PART|SERVER-CONTROL/);
     const response = await get(path());
     const text = await response.text();
     assert.match(text, /#EXT-X-ENDLIST\n$/);

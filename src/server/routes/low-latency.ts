@@ -114,29 +114,38 @@ function satisfies(edge: LiveEdge, msn: number, part: number | undefined): boole
 }
 
 /**
+ * What serveLowLatencyPlaylist did: answered, or (nothing sent) left the request to
+ * the plain path with the newest playlist it knows of: the rendition has no parts,
+ * or the run ended (final playlist, EXT-X-ENDLIST), perhaps while the request was held.
+ */
+export type LowLatencyOutcome = { served: true } | { served: false; info: QualityPlaylistInfo | undefined };
+
+/**
  * Answers the quality playlist request in LL-HLS form when the rendition has
- * parts and the run is live; false (nothing sent) otherwise, for the plain path.
+ * parts and the run is live; otherwise leaves it to the plain path.
  */
 export async function serveLowLatencyPlaylist(
   request: RouteRequest,
   runId: string,
   name: string,
   info: QualityPlaylistInfo | undefined,
-): Promise<boolean> {
+): Promise<LowLatencyOutcome> {
   const query = readQuery(request.url);
   let state = await loadEdge(request, runId, name, info);
-  if (!state) return false;
+  if (!state) return { served: false, info };
   if (typeof query === 'string') {
     sendError(request.res, 400, query);
-    return true;
+    return { served: true };
   }
   const { msn, part } = query;
   if (msn !== undefined) {
     if (msn > state.edge.lastCompleteMsn + MSN_AHEAD_LIMIT) {
       sendError(request.res, 400, `_HLS_msn ${msn} is more than ${MSN_AHEAD_LIMIT} past the last segment (${state.edge.lastCompleteMsn})`);
-      return true;
+      return { served: true };
     }
     if (!satisfies(state.edge, msn, part)) {
+      // Set when the run ends while held: the part will never come, the final playlist answers.
+      let ended: { info: QualityPlaylistInfo | undefined } | undefined;
       const ready = await waitForChange({
         registry: request.server.registry,
         runId,
@@ -144,17 +153,23 @@ export async function serveLowLatencyPlaylist(
         res: request.res,
         timeoutMs: BLOCK_TARGETS * state.targetDuration * 1000,
         ready: async () => {
-          const next = await loadEdge(request, runId, name, (await request.server.registry.getQualityState(runId, name))?.playlist);
-          if (next) state = next;
-          return next === undefined || satisfies(next.edge, msn, part);
+          const latest = (await request.server.registry.getQualityState(runId, name))?.playlist;
+          const next = await loadEdge(request, runId, name, latest);
+          if (!next) {
+            ended = { info: latest };
+            return true;
+          }
+          state = next;
+          return satisfies(next.edge, msn, part);
         },
       });
-      if (request.res.destroyed) return true;
+      if (request.res.destroyed) return { served: true };
+      if (ended) return { served: false, info: ended.info };
       if (!ready) {
         sendError(request.res, 503, `part ${msn}.${part ?? 0} did not appear within ${BLOCK_TARGETS} target durations`, {
           'Retry-After': String(state.targetDuration),
         });
-        return true;
+        return { served: true };
       }
     }
   }
@@ -165,7 +180,7 @@ export async function serveLowLatencyPlaylist(
   const cacheControl = msn !== undefined ? `public, max-age=${state.targetDuration}` : 'no-cache';
   const headers = { 'Content-Type': MPEGURL, 'Cache-Control': cacheControl };
   sendPlaylist(request.req, request.res, text, headers, acceptsGzip(request.req) ? { gzipped: gzipOnce(text) } : {});
-  return true;
+  return { served: true };
 }
 
 const PART_FILE = /^(\d{1,9})\.(\d{1,6})\.(ts|m4s)$/;

@@ -87,9 +87,13 @@ async function quality(request: RouteRequest): Promise<void> {
   const { registry, playlists, logger } = request.server;
   const state = await registry.getQualityState(runId, name);
   if (!state) return sendError(request.res, 404, `No run ${runId}`);
-  const info = state.playlist;
+  let info = state.playlist;
   // Only a run with parts (a part target) pays for the LL-HLS reads.
-  if (state.partTarget !== null && (await serveLowLatencyPlaylist(request, runId, name, info))) return;
+  if (state.partTarget !== null) {
+    const outcome = await serveLowLatencyPlaylist(request, runId, name, info);
+    if (outcome.served) return;
+    info = outcome.info;
+  }
   if (!info) {
     return sendError(request.res, 404, `Run ${runId} has no quality ${name}`);
   }
