@@ -40,6 +40,18 @@ export interface LiveEdge {
   lastCompleteMsn: number;
 }
 
+/**
+ * Segments under their server URIs (segment/{msn}.ext), whatever the publish named
+ * them. A segment is listed from its parts as soon as it ends, before its upload is
+ * published, and a player requires a segment's URI never to change between reloads
+ * (hls.js fails with "media sequence mismatch"), so on the dynamic endpoint of a run
+ * with parts every segment keeps this one URI, live and after the end. The segment
+ * route streams the recorded CID (or the parts), the same bytes /ipfs/{cid} serves.
+ */
+export function withServerSegmentUris<S extends { uri: string }>(segments: readonly S[], mediaSequence: number, ext: PartContainer): S[] {
+  return segments.map((segment, position) => ({ ...segment, uri: segmentUri(mediaSequence + position, ext) }));
+}
+
 /** Parts grouped by segment, each group kept only while part indexes run 0, 1, 2 … without a gap. */
 function groupParts(parts: readonly PartRecord[]): Map<number, PartRecord[]> {
   const groups = new Map<number, PartRecord[]>();
@@ -72,7 +84,7 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   // Published segments have MSN = position + mediaSequence (abrcast publishes from 0).
   const base = published?.segments ?? [];
   const mediaSequence = published?.mediaSequence ?? Math.min(...groups.keys());
-  const segments: LowLatencyMediaSegment[] = base.map((segment) => ({ ...segment }));
+  const segments: LowLatencyMediaSegment[] = withServerSegmentUris(base, mediaSequence, ext);
   // Segments finished since the publish: known from their parts (a later segment has begun).
   let next = mediaSequence + segments.length;
   while (next < newest && groups.get(next)?.[0]?.independent) {

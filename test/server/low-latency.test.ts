@@ -79,6 +79,8 @@ class Producer {
   }
 }
 
+const playlistUris = (text: string) => text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+
 /** A promise with a flag saying whether it has settled yet. */
 function tracked<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => boolean } {
   let done = false;
@@ -199,7 +201,10 @@ describe('LL-HLS endpoints', () => {
   test('as segments are published, parts stay on the last 3 target durations; delta updates restore to the full playlist', async () => {
     await producer.segmentParts('720p', 1, 1);
     await producer.segmentParts('360p', 1);
+    const before = (await playlist()).parsed.segments.map((segment) => segment.uri);
     await producer.publish(); // segment 0
+    // hls.js fails a reload whose segment URIs changed ("media sequence mismatch"): the publish changes none.
+    assert.deepEqual((await playlist()).parsed.segments.slice(0, before.length).map((segment) => segment.uri), before);
     for (let segment = 2; segment < 12; segment++) {
       for (const rendition of RENDITIONS) await producer.segmentParts(rendition, segment);
       await producer.publish(); // segment segment-1
@@ -212,8 +217,10 @@ describe('LL-HLS endpoints', () => {
     checkDeltaUpdate(full.text, delta.text, { partNumber });
     const v2 = await playlist('?_HLS_skip=v2&_HLS_msn=12&_HLS_part=3');
     checkDeltaUpdate(full.text, v2.text, { partNumber });
-    assert.equal(full.parsed.segments[0].uri, `/ipfs/${producer.segments['720p'][0].cid}`, 'published segments keep their URIs');
-    assert.ok(full.parsed.segments.at(-1)!.uri.startsWith('segment/'), 'the unpublished last one comes from its parts');
+    // Every segment, published or not, under its one server URI.
+    assert.deepEqual(full.parsed.segments.map((segment) => segment.uri), full.parsed.segments.map((_, i) => `segment/${i}.ts`));
+    const published = await get(`/runs/${runId}/quality/720p/segment/0.ts`);
+    assert.deepEqual(Buffer.from(await published.arrayBuffer()), producer.segmentBytes('720p', 0), 'a published segment streams its recorded CID');
   });
 
   test('fast start: a master asked for before the first publish is held, then answered by it', async () => {
@@ -245,9 +252,13 @@ describe('LL-HLS endpoints', () => {
     const heldText = await heldResponse.text();
     assert.match(heldText, /#EXT-X-ENDLIST\n$/, 'the held request is answered with the final playlist');
     assert.doesNotMatch(heldText, /EXT-X-PART|SERVER-CONTROL/);
+    const finalUris = playlistUris(heldText);
+    assert.ok(finalUris.length > 0);
+    assert.deepEqual(finalUris, playlistUris(parsed.lines.join('\n')).slice(0, finalUris.length), 'the segment URIs the live playlists gave');
     const response = await get(path());
     const text = await response.text();
     assert.match(text, /#EXT-X-ENDLIST\n$/);
     assert.doesNotMatch(text, /EXT-X-PART|SERVER-CONTROL/);
+    assert.equal(text, heldText);
   });
 });

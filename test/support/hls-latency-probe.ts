@@ -58,7 +58,7 @@ export interface HlsLatencyReport {
   maxStallAfterS: number;
   /** Every span of 100 ms or more where playback did not move. */
   stalls: Stall[];
-  /** hls.js errors with fatal: true ("type/details"). */
+  /** hls.js errors with fatal: true ("type/details: reason (url)"). */
   fatalErrors: string[];
   /** Every other hls.js error, by details, with its count. */
   errors: Record<string, number>;
@@ -129,7 +129,8 @@ const state = window.probe = {
 };
 const hls = window.hls = new Hls({ lowLatencyMode: ${lowLatencyMode} });
 hls.on(Hls.Events.ERROR, (_, data) => {
-  if (data.fatal) state.fatalErrors.push(data.type + '/' + data.details);
+  const why = data.reason || (data.error && data.error.message) || (data.response && data.response.code) || '';
+  if (data.fatal) state.fatalErrors.push(data.type + '/' + data.details + (why ? ': ' + why : '') + (data.url ? ' (' + data.url + ')' : ''));
   else state.errors[data.details] = (state.errors[data.details] || 0) + 1;
 });
 hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {

@@ -9,6 +9,7 @@ import type { VariantStream } from '../../hls/types.js';
 import type { QualityPlaylistInfo, RunRecord } from '../../registry/run-registry.js';
 import { waitForChange } from '../wait-for-change.js';
 import { StoreUnavailableError } from '../../store/content-store.js';
+import { serverUriPlaylist } from '../playlist-cache.js';
 import { MPEGURL, sendError, sendPlaylist } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { qualityParam, runIdParam } from '../validation.js';
@@ -106,10 +107,12 @@ async function quality(request: RouteRequest): Promise<void> {
     logger.error({ err: error, runId, quality: name, cid: info.cid }, 'playlist cannot be read from the store');
     return sendError(request.res, 502, `playlist ${info.cid} unavailable`);
   }
+  // A run with parts keeps the segment URIs its LL playlists gave (players require them stable).
+  const body = state.partTarget !== null ? serverUriPlaylist(playlist) : playlist;
   // The ETag lets a poller revalidate cheaply; no-cache makes every poll ask.
-  sendPlaylist(request.req, request.res, playlist.text, { 'Content-Type': MPEGURL, 'Cache-Control': 'no-cache' }, {
+  sendPlaylist(request.req, request.res, body.text, { 'Content-Type': MPEGURL, 'Cache-Control': 'no-cache' }, {
     etag: info.cid,
-    gzipped: playlist.gzip,
+    gzipped: body.gzip,
   });
 }
 
