@@ -96,6 +96,11 @@ inline PacketPtr allocPacket() {
   return packet;
 }
 
+// Bytes per pixel of a packed format (rgb24: 3; rgba, bgra: 4): the row size of write()'s frames.
+inline int bytesPerPixel(AVPixelFormat format) {
+  return av_get_padded_bits_per_pixel(av_pix_fmt_desc_get(format)) / 8;
+}
+
 // av_err2str is a C compound-literal macro that C++ cannot use.
 inline std::string errorText(int code) {
   char buffer[AV_ERROR_MAX_STRING_SIZE] = {0};

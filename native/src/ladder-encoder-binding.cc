@@ -26,8 +26,6 @@ struct LadderEncoderBinding::Event {
 
 namespace {
 
-int bytesPerPixel(AVPixelFormat format) { return format == AV_PIX_FMT_RGB24 ? 3 : 4; }
-
 // Hands bytes to JS without copying them again.
 Napi::Buffer<uint8_t> takeBuffer(Napi::Env env, std::vector<uint8_t>& data) {
   auto* bytes = new std::vector<uint8_t>(std::move(data));

@@ -31,10 +31,6 @@ void stopPipelinesAtExit() {
   for (LadderPipeline* pipeline : livePipelines()) pipeline->join();
 }
 
-int bytesPerPixel(AVPixelFormat format) {
-  return av_get_padded_bits_per_pixel(av_pix_fmt_desc_get(format)) / 8;
-}
-
 }  // namespace
 
 bool LadderPipeline::exiting() { return processExiting.load(); }

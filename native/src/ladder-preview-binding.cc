@@ -30,8 +30,7 @@ Napi::Value ScaleLadderFrame(const Napi::CallbackInfo& info) {
   }
   const EncoderConfig config = readConfig(info[0].As<Napi::Object>());
   const bool useCuda = info[2].As<Napi::Boolean>().Value();
-  const int bytesPerPixel = config.inputFormat == AV_PIX_FMT_RGB24 ? 3 : 4;
-  const size_t stride = size_t(config.width) * bytesPerPixel;
+  const size_t stride = size_t(config.width) * bytesPerPixel(config.inputFormat);
   const bool onDevice = !info[1].IsTypedArray();
   Napi::TypedArray pixels;
   DeviceFrame deviceFrame;
