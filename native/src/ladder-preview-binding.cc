@@ -5,6 +5,7 @@
 #include "cuda-frame-import.h"
 #include "ladder-filter-graph.h"
 #include "log-router.h"
+#include "napi-call.h"
 
 namespace abrcast {
 
@@ -44,7 +45,7 @@ Napi::Value ScaleLadderFrame(const Napi::CallbackInfo& info) {
     }
   }
 
-  try {
+  return callCore(env, [&]() -> Napi::Value {
     installLogRouter();
     // The importer first: without CUDA, a device frame's error says what it was for.
     std::unique_ptr<CudaFrameImporter> importer;
@@ -103,9 +104,7 @@ Napi::Value ScaleLadderFrame(const Napi::CallbackInfo& info) {
       av_frame_unref(downloaded.get());
     }
     return result;
-  } catch (const std::exception& error) {
-    throw Napi::Error::New(env, error.what());
-  }
+  });
 }
 
 }  // namespace abrcast
