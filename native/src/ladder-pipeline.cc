@@ -102,7 +102,7 @@ void LadderPipeline::open() {
   {
     // Published under the lock the JS thread's abort()/endInput()/startInput() take.
     std::lock_guard<std::mutex> lock(stateMutex_);
-    if (aborting_) throw FFmpegError("Encoder aborted");
+    if (aborting_.stopRequested()) throw FFmpegError("Encoder aborted");
     file_ = std::move(file);
     cudaFrames_ = std::move(cudaFrames);
     renditions_ = std::move(renditions);
@@ -119,7 +119,7 @@ void LadderPipeline::run() {
     open();
   } catch (const std::exception& error) {
     // Nothing was started but this thread: report and finish.
-    if (!aborting_) fail(error.what());
+    if (!aborting_.stopRequested()) fail(error.what());
     failed_ = true;
     input_.discard();
     if (audio_) audio_->abort();
@@ -210,7 +210,7 @@ void LadderPipeline::endInput() {
 
 void LadderPipeline::abort() {
   std::lock_guard<std::mutex> lock(stateMutex_);
-  aborting_ = true;
+  aborting_.requestStop();
   stopLocked();
 }
 

@@ -22,6 +22,7 @@
 #include "ladder-filter-graph.h"
 #include "pipeline-events.h"
 #include "rendition-encoder.h"
+#include "stop-token.h"
 #include "video-file-source.h"
 
 namespace abrcast {
@@ -93,7 +94,7 @@ class LadderPipeline {
 
   std::atomic<bool> failed_{false};
   std::atomic<bool> inputEnded_{false};
-  std::atomic<bool> aborting_{false};  // abort() was called: interrupts opening
+  StopToken aborting_;  // abort() was called: interrupts opening
   std::atomic<bool> opened_{false};
   bool startRequested_ = false;  // under stateMutex_
   // Guards file_, cudaFrames_ and renditions_, which the graph thread publishes once opened,

@@ -145,7 +145,7 @@ void RenditionEncoder::start() {
 }
 
 void RenditionEncoder::abort() {
-  aborted_ = true;
+  stop_.requestStop();
   queue_.discard();
 }
 
@@ -158,10 +158,10 @@ void RenditionEncoder::run() {
   try {
     emitInit();
     while (auto frame = queue_.pop()) {
-      if (aborted_) return;
+      if (stop_.stopRequested()) return;
       encode(frame->get());
     }
-    if (aborted_) return;
+    if (stop_.stopRequested()) return;
     encode(nullptr);  // flush the encoder's delayed frames
     if (audio_) {
       const int64_t proposed = audio_->waitProposedEnd();

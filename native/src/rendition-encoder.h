@@ -15,6 +15,7 @@
 #include "log-router.h"
 #include "pipeline-events.h"
 #include "segmenter.h"
+#include "stop-token.h"
 
 namespace abrcast {
 
@@ -74,7 +75,7 @@ class RenditionEncoder {
   PacketPtr packet_;
   BoundedQueue<FramePtr> queue_;
   std::thread worker_;
-  std::atomic<bool> aborted_{false};
+  StopToken stop_;
 
   std::string codecs_;
   int segmentIndex_ = 0;

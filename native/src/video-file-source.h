@@ -26,6 +26,7 @@
 #include "ffmpeg.h"
 #include "pipeline-events.h"
 #include "ladder-filter-graph.h"
+#include "stop-token.h"
 #include "stream-decoder.h"
 
 namespace abrcast {
@@ -41,7 +42,7 @@ class VideoFileSource {
 
   // Opens and decodes the first frame (throws FFmpegError naming the source); `cancelled`
   // (may be null) interrupts that open from another thread.
-  VideoFileSource(const EncoderConfig& config, PipelineEvents* events, const std::atomic<bool>* cancelled = nullptr);
+  VideoFileSource(const EncoderConfig& config, PipelineEvents* events, const StopToken* cancelled = nullptr);
   ~VideoFileSource();
   VideoFileSource(const VideoFileSource&) = delete;
   VideoFileSource& operator=(const VideoFileSource&) = delete;
@@ -61,7 +62,7 @@ class VideoFileSource {
 
   const EncoderConfig& config_;
   PipelineEvents* events_;
-  std::atomic<bool> stopped_{false};
+  StopToken stop_;
   std::unique_ptr<StreamDecoder> decoder_;
   VideoFrameFormat frameFormat_;  // of the first decoded frame; later frames must match
   Deliver deliver_;
