@@ -21,6 +21,8 @@ extern "C" {
 #include <stdexcept>
 #include <string>
 
+#include "ffmpeg-error.h"
+
 namespace abrcast {
 
 struct FrameDeleter {
@@ -118,12 +120,6 @@ inline std::string dictionaryKeys(const AVDictionary* options) {
   }
   return keys;
 }
-
-// The one exception type of the core; its message reaches JS unchanged.
-class FFmpegError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 // Throws "<what>: <FFmpeg's reason>" when code is negative; returns code otherwise.
 inline int check(int code, const std::string& what) {
