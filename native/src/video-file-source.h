@@ -24,14 +24,14 @@
 
 #include "config.h"
 #include "ffmpeg.h"
+#include "frame-source.h"
 #include "pipeline-events.h"
-#include "ladder-filter-graph.h"
 #include "stop-token.h"
 #include "stream-decoder.h"
 
 namespace abrcast {
 
-class VideoFileSource {
+class VideoFileSource : public FrameSource {
  public:
   // False when the pipeline takes no more frames.
   using Deliver = std::function<bool(FramePtr&)>;
@@ -47,7 +47,7 @@ class VideoFileSource {
   VideoFileSource(const VideoFileSource&) = delete;
   VideoFileSource& operator=(const VideoFileSource&) = delete;
 
-  const VideoFrameFormat& frameFormat() const { return frameFormat_; }
+  VideoFrameFormat frameFormat() override { return frameFormat_; }
 
   // Starts the thread. `onEnd` follows the last delivered frame, also after stop() or a failure.
   void start(Deliver deliver, FailureHandler onFailure, EndHandler onEnd);
