@@ -137,3 +137,39 @@ describe('KuboPeersStore on two real Kubo peers', () => {
     await assert.rejects(down.ping(), /0 of 2 Kubo peers answer, 1 needed/);
   });
 });
+
+describe('KuboPeersStore on three real Kubo peers, replicas 2', () => {
+  let set: KuboPeers;
+  let store: KuboPeersStore;
+
+  before(async () => {
+    set = await startKuboPeers(3);
+    store = new KuboPeersStore({ peers: set.apiUrls, replicas: 2, timeoutMs: 5_000 });
+  });
+
+  after(async () => {
+    await store?.close();
+    await set?.stop();
+  });
+
+  test('copies go to the first peers in order, exactly replicas of them', async () => {
+    const cid = await store.add(pseudoRandomBytes(200 * 1024, 31));
+    assert.deepEqual(await Promise.all(set.peers.map((peer) => peer.pinned(cid))), [true, true, false]);
+  });
+
+  test('publishing goes on through one peer\'s outage: the next peer takes the copy, whichever peer is down', async () => {
+    for (const down of [1, 0]) {
+      const peer = set.peers[down];
+      await peer.stop();
+      try {
+        const bytes = pseudoRandomBytes(200 * 1024, 40 + down);
+        const cid = await store.add(bytes);
+        const live = set.peers.filter((_, i) => i !== down);
+        assert.deepEqual(await Promise.all(live.map((p) => p.pinned(cid))), [true, true], `with peer ${down} down, both others pin it`);
+        assert.deepEqual(await store.cat(cid), bytes);
+      } finally {
+        await peer.restart();
+      }
+    }
+  });
+});
