@@ -32,7 +32,7 @@ describe('abrcast encode --store kubo --kubo-url A,B --replicas 2', () => {
       cliEnv(temp.path),
       90_000,
     );
-    ({ events, run: run_, segments } = await readJsonRun(result.stdout, join(temp.path, 'data')));
+    ({ events, run: run_, segments } = await readJsonRun<{ event: string; [key: string]: unknown }>(result.stdout, join(temp.path, 'data')));
   });
 
   after(async () => {
