@@ -1,7 +1,8 @@
 // `npm run bench`: runs the pipelines in turn (A B C D A B C D ...) on the same
 // precomputed frames, prints the tables and writes the JSON and the chart.
 // `--case publish|endpoint` runs a service case instead (run-service-case.ts); `--case container`
-// compares TS and fMP4 bytes per second (container-bytes.ts).
+// compares TS and fMP4 bytes per second (container-bytes.ts); `--case latency` measures LL-HLS
+// latency in Chromium, time to the first master and cross-process wake-up (latency.ts).
 import { rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { renderChart } from './chart.js';
 import { containerBytesMain } from './container-bytes.js';
 import type { AnyBenchConfig, BenchConfig } from './config.js';
 import { makeFrameRing } from './frames.js';
+import { latencyMain } from './latency.js';
 import { describeMachine } from './machine.js';
 import { parseBenchOptions, USAGE } from './options.js';
 import { PIPELINES } from './pipelines/index.js';
@@ -113,12 +115,14 @@ async function bench(config: BenchConfig): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  // --case container: TS vs fMP4 bytes per second of stream (container-bytes.ts, its own flags).
+  // Cases with their own flags: --case container (container-bytes.ts), --case latency (latency.ts).
   const argv = process.argv.slice(2);
-  const at = argv.findIndex((arg, i) => arg === '--case=container' || (arg === '--case' && argv[i + 1] === 'container'));
-  if (at >= 0) {
-    await containerBytesMain([...argv.slice(0, at), ...argv.slice(at + (argv[at] === '--case' ? 2 : 1))]);
-    return 0;
+  for (const [name, caseMain] of [['container', containerBytesMain], ['latency', latencyMain]] as const) {
+    const at = argv.findIndex((arg, i) => arg === `--case=${name}` || (arg === '--case' && argv[i + 1] === name));
+    if (at >= 0) {
+      await caseMain([...argv.slice(0, at), ...argv.slice(at + (argv[at] === '--case' ? 2 : 1))]);
+      return 0;
+    }
   }
   let config: AnyBenchConfig;
   try {

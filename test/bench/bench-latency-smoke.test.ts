@@ -1,0 +1,52 @@
+// `npm run bench -- --case latency --quick --json` end to end, short: the report has every
+// figure the case promises, in its shape. No timing thresholds: whether the goals are met
+// is what the bench reports, not what a test on a loaded machine decides.
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import type { LatencyReport } from '../../bench/latency.js';
+import { bench } from './bench-process.js';
+
+describe('npm run bench -- --case latency --quick', () => {
+  let outDir: string;
+  before(async () => {
+    outDir = await mkdtemp(join(tmpdir(), 'abrcast-bench-latency-out-'));
+  });
+  after(async () => {
+    await rm(outDir, { recursive: true, force: true });
+  });
+
+  test('reports latency per run, first master per launch and the cross-process wake-up', { timeout: 600_000 }, async () => {
+    const result = await bench(['--case', 'latency', '--quick', '--seconds', '4', '--launches', '1', '--rounds', '5', '--out-dir', outDir, '--json'], 580_000);
+    assert.equal(result.code, 0, `bench failed:\n${result.stderr}`);
+    const report = JSON.parse(result.stdout) as LatencyReport;
+    assert.equal(report.case, 'latency');
+    assert.deepEqual(report.goals, { medianLatencyS: 2, maxStallS: 0.5, firstMasterS: 3, wakeupP99Ms: 50 });
+    assert.deepEqual(report.runs.map((run) => [run.container, run.lowLatency]), [['ts', true], ['fmp4', true], ['ts', false]]);
+    for (const run of report.runs) {
+      const { probe } = run;
+      assert.deepEqual(probe.fatalErrors, [], `${run.container}: no fatal hls.js error`);
+      assert.ok(probe.sampleCount > 0 && probe.medianLatencyS !== null && probe.medianLatencyS > 0, `${run.container}: latency measured`);
+      assert.ok(probe.p95LatencyS! >= probe.medianLatencyS!);
+      assert.ok(probe.maxStallAfterS >= 0 && run.firstMasterS > 0);
+      assert.equal(probe.partsInPlaylist, run.lowLatency);
+      if (run.lowLatency) {
+        assert.ok(probe.requests.parts > 0 && probe.requests.blockingReloads > 0, `${run.container}: parts and blocking reloads used`);
+        assert.deepEqual(Object.keys(run.meetsGoals!), ['medianLatency', 'maxStall']);
+      } else {
+        assert.equal(run.meetsGoals, null);
+      }
+    }
+    assert.equal(report.firstMaster.launchesS.length, 1);
+    assert.ok(report.firstMaster.coldS > 0 && report.firstMaster.medianS > 0);
+    assert.equal(typeof report.firstMaster.meetsGoal, 'boolean');
+    assert.ok(!('skipped' in report.wakeup), `wake-up measured: ${JSON.stringify(report.wakeup)}`);
+    assert.equal(report.wakeup.latenciesMs.length, 5);
+    assert.ok(report.wakeup.p50Ms <= report.wakeup.p99Ms);
+    assert.match(result.stderr, /First master after launch: median/);
+    assert.deepEqual((await readdir(outDir)).filter((name) => name.endsWith('-latency-quick.json')).length, 1, 'results written');
+  });
+});
