@@ -67,7 +67,8 @@ export interface LatencyReport {
     medianS: number;
     meetsGoal: boolean;
   };
-  wakeup: (WakeupReport & { meetsGoal: boolean }) | { skipped: string };
+  /** skipped: no PostgreSQL here; error: a held request was not answered with its part. */
+  wakeup: (WakeupReport & { meetsGoal: boolean }) | { skipped: string } | { error: string };
 }
 
 const DEFAULT_OUT_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), 'results');
@@ -175,6 +176,8 @@ async function measureWakeup(options: LatencyBenchOptions): Promise<LatencyRepor
   try {
     const report = await measureCrossProcessWakeup({ databaseUrl: postgres.url, rounds: options.rounds });
     return { ...report, meetsGoal: report.p99Ms <= LATENCY_GOALS.wakeupP99Ms };
+  } catch (error) {
+    return { error: (error as Error).message };
   } finally {
     await postgres.stop();
   }
@@ -239,7 +242,9 @@ export function formatLatencyReport(report: LatencyReport): string {
       `${verdict(firstMaster.meetsGoal)}, goal ≤ ${goals.firstMasterS} s; first launch, creating the database: ${firstMaster.coldS.toFixed(2)} s`,
     'skipped' in wakeup
       ? `Cross-process wake-up: skipped (${wakeup.skipped})`
-      : `Cross-process wake-up (PostgreSQL NOTIFY → separate abrcast serve), ${wakeup.rounds} parts: p50 ${wakeup.p50Ms} ms, p99 ${wakeup.p99Ms} ms, max ${wakeup.maxMs} ms${verdict(wakeup.meetsGoal)}, goal p99 ≤ ${goals.wakeupP99Ms} ms`,
+      : 'error' in wakeup
+        ? `Cross-process wake-up: FAILED: ${wakeup.error}`
+        : `Cross-process wake-up (recordPart with PostgreSQL NOTIFY → a separate abrcast serve answers), ${wakeup.rounds} parts: p50 ${wakeup.p50Ms} ms, p99 ${wakeup.p99Ms} ms, max ${wakeup.maxMs} ms${verdict(wakeup.meetsGoal)}, goal p99 ≤ ${goals.wakeupP99Ms} ms`,
   ].join('\n');
 }
 

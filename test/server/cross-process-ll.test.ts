@@ -1,7 +1,7 @@
 // Across processes: this process records parts in PostgreSQL; a separate
 // `abrcast serve` on the same database holds blocking playlist reloads and is
 // woken by LISTEN/NOTIFY. Every held request must be answered (200, not the 503
-// of a timeout) after the commit, listing its part, in a valid LL playlist; the
+// of a timeout) after the part is recorded, listing it, in a valid LL playlist; the
 // wake-up is measured and reported. The ≤ 50 ms p99 goal belongs to the bench
 // (`npm run bench -- --case latency`, which runs the same measurement).
 import assert from 'node:assert/strict';
@@ -33,7 +33,7 @@ describe('blocking reload served by another process', () => {
         answers += 1;
       },
     });
-    t.diagnostic(`cross-process wake-up, commit → answer (ms, ${ROUNDS} rounds): p50 ${report.p50Ms}, p99 ${report.p99Ms}, max ${report.maxMs}`);
+    t.diagnostic(`cross-process wake-up, recordPart → answer (ms, ${ROUNDS} rounds): p50 ${report.p50Ms}, p99 ${report.p99Ms}, max ${report.maxMs}`);
     assert.equal(answers, ROUNDS, 'every held request woken and answered');
     assert.equal(report.latenciesMs.length, ROUNDS);
     assert.ok(report.latenciesMs.every((ms) => Number.isFinite(ms) && ms >= 0));

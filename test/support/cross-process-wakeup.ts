@@ -1,7 +1,8 @@
 // The cross-process wake-up of LL-HLS: this process records parts in PostgreSQL as
 // the publisher does (recordPart, NOTIFY at commit); a separate `abrcast serve`
 // on the same database holds a blocking playlist reload for each next part and is
-// woken by LISTEN/NOTIFY. Measured: commit of the part → the answer that lists it.
+// woken by LISTEN/NOTIFY. Measured: the recordPart call (INSERT, COMMIT, NOTIFY) → the
+// answer that lists the part.
 // Used by test/server/cross-process-ll.test.ts and `npm run bench -- --case latency`.
 import { join } from 'node:path';
 
@@ -16,7 +17,7 @@ const SETTLE_MS = 120;
 
 export interface WakeupReport {
   rounds: number;
-  /** Commit of each part → the held request's answer, ms, in round order. */
+  /** recordPart call of each part → the held request's answer, ms, in round order. */
   latenciesMs: number[];
   p50Ms: number;
   p99Ms: number;
@@ -58,18 +59,20 @@ export async function measureCrossProcessWakeup(options: WakeupOptions): Promise
       const next = position.part === PARTS_PER_SEGMENT - 1 ? { msn: position.msn + 1, part: 0 } : { msn: position.msn, part: position.part + 1 };
       const answer = fetch(url(next.msn, next.part)).then(async (response) => ({ response, at: performance.now(), text: await response.text() }));
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      // From the call (INSERT, COMMIT with its NOTIFY): the other process may answer before this
+      // one has the COMMIT's reply, so the call's start is the clock's zero.
+      const recording = performance.now();
       await record(next.msn, next.part);
-      const committed = performance.now();
       const { response, at, text } = await answer;
       const listed = new RegExp(`URI="part/${next.msn}\\.${next.part}\\.ts"`).test(text);
-      if (response.status !== 200 || at < committed || !listed) {
+      if (response.status !== 200 || at < recording || !listed) {
         throw new Error(
-          `held request for part ${next.msn}.${next.part}: ${response.status}, ${at < committed ? 'answered before the commit' : `${(at - committed).toFixed(1)} ms after it`}` +
+          `held request for part ${next.msn}.${next.part}: ${response.status}, ${at < recording ? 'answered before the part was recorded' : `${(at - recording).toFixed(1)} ms after recordPart`}` +
             `, ${listed ? 'lists' : 'does not list'} the part:\n${text}`,
         );
       }
       options.onAnswer?.(text, next);
-      latenciesMs.push(Number((at - committed).toFixed(2)));
+      latenciesMs.push(Number((at - recording).toFixed(2)));
       position = next;
     }
     return {
