@@ -300,6 +300,7 @@ void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event
       payload.Set("startFrame", double(p.startFrame));
       payload.Set("durationFrames", double(p.durationFrames));
       payload.Set("independent", p.independent);
+      payload.Set("codecs", p.codecs);
       payload.Set("data", takeBuffer(env, p.data));
       break;
     }

@@ -27,6 +27,7 @@ struct PartOutput {
   int64_t startFrame = 0;
   int64_t durationFrames = 0;  // exact, from the pts of the frames it holds
   bool independent = false;    // starts with the segment's IDR
+  std::string codecs;          // as the segment's: known from the first part, so an LL master can be served before any segment
   std::vector<uint8_t> data;
 };
 

@@ -308,6 +308,11 @@ void RenditionEncoder::cutAt(SegmentCutter::Cut cut) {
   if (cut.segmentEnds) emitSegment(cutter_.endSegment(cut.pts));
 }
 
+// RFC 6381 CODECS of this rendition's output: the video's (from its SPS), then the AAC's.
+std::string RenditionEncoder::codecsString() const {
+  return audio_ ? codecs_ + "," + AacEncoder::kCodecString : codecs_;
+}
+
 // Without parts, the one "part" of a segment is its whole data and no event is sent.
 void RenditionEncoder::emitPart(std::vector<uint8_t> data, const SegmentCutter::Span& span) {
   if (!cutter_.parts()) {
@@ -323,6 +328,7 @@ void RenditionEncoder::emitPart(std::vector<uint8_t> data, const SegmentCutter::
   part.startFrame = span.startFrame;
   part.durationFrames = span.durationFrames;
   part.independent = span.partIndex == 0;
+  part.codecs = codecsString();
   part.data = std::move(data);
   events_->onPart(std::move(part));
 }
@@ -341,7 +347,7 @@ void RenditionEncoder::emitInit() {
   if (segmenter_->initSegment().empty()) return;
   InitOutput init;
   init.rendition = index_;
-  init.codecs = audio_ ? codecs_ + "," + AacEncoder::kCodecString : codecs_;
+  init.codecs = codecsString();
   init.data = segmenter_->initSegment();
   if (!config_.outputDir.empty()) init.path = writeToOutputDir("init segment", "init.mp4", init.data);
   events_->onInit(std::move(init));
@@ -353,7 +359,7 @@ void RenditionEncoder::emitSegment(const SegmentCutter::Span& span) {
   segment.index = span.segmentIndex;
   segment.startFrame = span.startFrame;
   segment.durationFrames = span.durationFrames;
-  segment.codecs = audio_ ? codecs_ + "," + AacEncoder::kCodecString : codecs_;
+  segment.codecs = codecsString();
   segment.ptsOffset = segmenter_->ptsOffsetSeconds();
   segment.data = std::move(segmentData_);
   segmentData_.clear();

@@ -59,6 +59,7 @@ class RenditionEncoder {
   void drainPending(bool final);
   std::vector<int64_t> pendingPts() const;
   void emitSegment(const SegmentCutter::Span& span);
+  std::string codecsString() const;
   void emitInit();
   std::string writeToOutputDir(const char* what, const std::string& fileName, const std::vector<uint8_t>& data) const;
 

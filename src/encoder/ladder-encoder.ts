@@ -336,6 +336,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
           startPts: event.startFrame * tick,
           duration: event.durationFrames * tick,
           independent: event.independent,
+          codecs: event.codecs,
           bytes: event.data.length,
           data: event.data,
         });

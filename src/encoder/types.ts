@@ -186,6 +186,8 @@ export interface PartEvent {
   duration: number;
   /** Starts with the segment's IDR (EXT-X-PART INDEPENDENT=YES): the first part of each segment. */
   independent: boolean;
+  /** RFC 6381 codec string, the same as its segment's (so an LL-HLS master can be made before any segment ends). */
+  codecs: string;
   bytes: number;
   data: Buffer;
 }

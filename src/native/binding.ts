@@ -50,7 +50,7 @@ export type NativeAudioConfig =
 export type NativeEvent =
   | { type: 'ready' }
   | { type: 'init'; rendition: string; codecs: string; path?: string; data: Buffer }
-  | { type: 'part'; rendition: string; segmentIndex: number; partIndex: number; startFrame: number; durationFrames: number; independent: boolean; data: Buffer }
+  | { type: 'part'; rendition: string; segmentIndex: number; partIndex: number; startFrame: number; durationFrames: number; independent: boolean; codecs: string; data: Buffer }
   | { type: 'segment'; rendition: string; index: number; startFrame: number; durationFrames: number; ptsOffset: number; codecs: string; path?: string; data: Buffer }
   | { type: 'warning'; message: string }
   | { type: 'drain'; queued: number }

@@ -122,6 +122,8 @@ interface PartData {
   partIndex: number;
   duration: number;
   independent: boolean;
+  /** RFC 6381 codecs, as its segment will have them (absent from an addon older than the field). */
+  codecs?: string;
   data: Buffer;
 }
 
@@ -279,6 +281,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   #onPart(part: PartData): void {
     const registry = this.#registry;
     const runId = this.#runId;
+    if (part.codecs) this.#publisher.setCodecs(part.rendition, part.codecs);
     void this.#partLane.push(`upload part ${part.rendition}/${part.segmentIndex}.${part.partIndex}`, async () => {
       const cid = await this.store.add(part.data);
       if (!registry?.recordPart || !runId) return;
@@ -286,6 +289,10 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
         rendition: part.rendition, segmentIndex: part.segmentIndex, partIndex: part.partIndex, cid,
         duration: part.duration, independent: part.independent, bytes: part.data.byteLength,
       });
+      // Fast start: with a first part recorded in every rendition the master can answer (the parts are the live edge).
+      if (part.segmentIndex === 0 && part.partIndex === 0) {
+        this.#publisher.publishFirst().catch((error: Error) => this.emit('warning', `Cannot publish the first playlists: ${error.message}`));
+      }
     });
   }
 

@@ -58,6 +58,8 @@ export class PlaylistPublisher {
   /** A publish waiting for the chain: later requests join it instead of queueing another. */
   #queued?: Promise<void>;
   #finalRequested = false;
+  /** publishFirst() asked for a version before any segment (LL-HLS fast start). */
+  #firstRequested = false;
   /** Stored versions not yet released, per playlist ('' is the master), oldest first. */
   readonly #versions = new Map<string, StoredVersion[]>();
   #publishedIndexCount = 0;
@@ -110,6 +112,19 @@ export class PlaylistPublisher {
   }
 
   /**
+   * LL-HLS fast start: once every rendition's codecs are known (from its first part),
+   * publishes a first version whose media playlists list no segment yet, so the master
+   * answers while the first segment is still being made (a server lists the parts).
+   * Does nothing after that, or once any version is published.
+   */
+  publishFirst(): Promise<void> {
+    const states = [...this.#states.values()];
+    if (this.#firstRequested || this.#sequence > 0 || states.some((state) => !state.codecs)) return this.#chain.then(() => undefined);
+    this.#firstRequested = true;
+    return this.publish(false);
+  }
+
+  /**
    * Publishes what is listed when the chain gets to it; `final` adds EXT-X-ENDLIST.
    * Requests made while one waits are merged into it.
    */
@@ -157,8 +172,10 @@ export class PlaylistPublisher {
   async #publishNow(final: boolean): Promise<void> {
     const common = commonListedCount(this.#renditionSegments());
     const changed = [...this.#states.values()].some((s) => s.segments.listedCount !== s.publishedCount);
-    if (!final && (common <= this.#publishedIndexCount || !changed)) return;
-    if ([...this.#states.values()].some((s) => s.segments.listedCount === 0)) {
+    // The fast-start version: every rendition, listed or not, before any other version.
+    const first = this.#firstRequested && this.#sequence === 0 && !final;
+    if (!final && !first && (common <= this.#publishedIndexCount || !changed)) return;
+    if (!first && [...this.#states.values()].some((s) => s.segments.listedCount === 0)) {
       if (!final) return;
       // A final publish with a rendition that never listed a segment has nothing to play.
       if ([...this.#states.values()].every((s) => s.segments.listedCount === 0)) return;
@@ -169,7 +186,7 @@ export class PlaylistPublisher {
     const variants = [];
     for (const state of this.#states.values()) {
       const listed = state.segments.listed();
-      if (listed.length === 0) continue;
+      if (listed.length === 0 && !first) continue;
       if (final || listed.length !== state.publishedCount || !state.publishedCid) {
         const text = serializeMediaPlaylist(this.#mediaPlaylist(listed, final, state.mapUri));
         state.publishedCid = await this.#addVersion(state.rendition.name, text, `${state.rendition.name} playlist`);

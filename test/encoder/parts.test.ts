@@ -90,6 +90,8 @@ async function assertParts(encoded: Encoded, container: Container, frames: numbe
     const parts = partsOf(encoded, segment);
     assert.deepEqual(parts.map((p) => p.partIndex), parts.map((_, k) => k), `${label}: parts numbered from 0 without gaps`);
     assert.ok(Buffer.concat(parts.map((p) => p.data)).equals(segment.data), `${label}: the parts concatenate to the segment, byte for byte`);
+    // An LL master can be made from the first part: each part carries its segment's CODECS.
+    assert.deepEqual(parts.map((p) => p.codecs), parts.map(() => segment.codecs), `${label}: parts carry the segment's codecs`);
     const frameCount = (seconds: number) => Math.round(seconds * FPS);
     assert.equal(parts.reduce((sum, p) => sum + frameCount(p.duration), 0), frameCount(segment.duration), `${label}: part durations add up`);
     let start = frameCount(segment.startPts);

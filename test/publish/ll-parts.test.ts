@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { MultiResolutionHlsOutput } from '../../src/publish/multi-resolution-hls-output.js';
+import type { PublishedVersion } from '../../src/publish/types.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
 import type { PartChange, RunRegistry } from '../../src/registry/index.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { FrameGenerator } from '../support/frames.js';
-import { LIVE_LADDER } from '../support/live-run.js';
+import { LIVE_LADDER, waitFor } from '../support/live-run.js';
 
 describe('MultiResolutionHlsOutput with parts', () => {
   let dir: string;
@@ -82,6 +83,40 @@ describe('MultiResolutionHlsOutput with parts', () => {
     assert.doesNotMatch(other, /EXT-X-MAP/, 'a rendition without init has no map');
     assert.doesNotMatch(text, /EXT-X-PART/, 'published playlists stay plain');
   });
+
+  for (const container of ['ts', 'fmp4'] as const) {
+    test(`${container}: fast start: a first version is published from the first parts, before any segment; later ones only grow`, { timeout: 120_000 }, async () => {
+      const output = new MultiResolutionHlsOutput({
+        sourceSize: [640, 360], fps: 30, segmentDuration: 2, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
+        latency: 'low', container, store, registry, segmentUrl: '/ipfs/{cid}', partDuration: 1 / 3, journalDir: join(dir, 'journal'),
+      });
+      const versions: PublishedVersion[] = [];
+      const segmentsBefore: number[] = [];
+      let segments = 0;
+      output.on('segment', () => (segments += 1));
+      output.on('publish', (version) => {
+        versions.push(version);
+        segmentsBefore.push(segments);
+      });
+      const frames = new FrameGenerator(640, 360);
+      let written = 0;
+      // Half a segment, then wait: the first version must come from the parts alone.
+      for (; written < 30; written++) await output.write(frames.frame(written));
+      await waitFor('the first version', () => versions.length > 0, { timeoutMs: 60_000 });
+      assert.equal(segmentsBefore[0], 0, 'published before any segment ended');
+      const first = versions[0]!;
+      assert.deepEqual(Object.values(first.media).map((m) => m.segmentCount), [0, 0], 'its media playlists list no segment yet');
+      assert.equal((first.masterText.match(/#EXT-X-STREAM-INF:.*CODECS="avc1\.[0-9a-f]{6}"/g) ?? []).length, LIVE_LADDER.length, first.masterText);
+      const run = (await registry.getRun(output.runId!))!;
+      assert.deepEqual(Object.keys(run.qualityPlaylists).sort(), ['180p', '360p'], 'the registry has every variant: a master can answer');
+      for (; written < 120; written++) await output.write(frames.frame(written));
+      await output.close();
+      const counts = versions.map((v) => Object.values(v.media).map((m) => m.segmentCount));
+      for (let i = 1; i < counts.length; i++) assert.ok(counts[i]!.every((n, r) => n >= counts[i - 1]![r]!), 'versions only grow');
+      assert.deepEqual(counts.at(-1), [2, 2]);
+      assert.equal(versions.at(-1)!.final, true);
+    });
+  }
 
   test('a bad partDuration or container is refused by name', () => {
     const base = { sourceSize: [640, 360] as [number, number], fps: 30, renditions: LIVE_LADDER, store };
