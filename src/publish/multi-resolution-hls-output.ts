@@ -14,7 +14,10 @@ import type { ContentStore } from '../store/content-store.js';
 import { HeliaStore } from '../store/helia-store.js';
 import { OrderedLane } from './ordered-lane.js';
 import { PlaylistPublisher } from './playlist-publisher.js';
-import type { MissingSegment, PublishedVersion, QualityMap, RunRecorder } from './types.js';
+import type { MissingSegment } from '../model/run-inputs.js';
+import type { RunRecorder } from '../model/run-recorder.js';
+import type { VariantStreamRecords } from '../model/variant-stream-record.js';
+import type { PublishedVersion } from './types.js';
 import { UploadIncompleteError, UploadQueue, type RetryOptions, type UploadQueueStats } from './upload-queue.js';
 
 /** Default journalLimitBytes: 4 GiB of segments waiting for upload. */
@@ -52,7 +55,7 @@ export interface MultiResolutionHlsOutputOptions {
   /** Media playlist URL inside the IPFS master playlist; default as segmentUrl. */
   playlistUrl?: string | CidUrl;
   /** Called after every publish with the master CID and the per-quality info, as in the Python original. */
-  onPlaylistUpdate?: (masterCid: string, qualities: QualityMap) => void | Promise<void>;
+  onPlaylistUpdate?: (masterCid: string, qualities: VariantStreamRecords) => void | Promise<void>;
   /** Audio file or URL, decoded in-process and muxed as AAC into every rendition (the run ends with the shorter input). */
   audioSource?: string;
   /**

@@ -15,7 +15,8 @@ import type { MediaPlaylist } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
 import { eventMediaPlaylist, qualityEntry } from './playlist-entries.js';
 import { addWithRetry } from './store-retry.js';
-import type { PublishedVersion, QualityMap } from './types.js';
+import type { VariantStreamRecords } from '../model/variant-stream-record.js';
+import type { PublishedVersion } from './types.js';
 
 /** What the publisher needs of a store; without the version methods every version is kept. */
 export type PublisherStore = Pick<ContentStore, 'add'> & Partial<Pick<ContentStore, 'addVersion' | 'releaseVersion'>>;
@@ -165,7 +166,7 @@ export class PlaylistPublisher {
     }
 
     const media: PublishedVersion['media'] = {};
-    const qualities: QualityMap = {};
+    const qualities: VariantStreamRecords = {};
     const variants = [];
     for (const state of this.#states.values()) {
       const listed = state.segments.listed();
