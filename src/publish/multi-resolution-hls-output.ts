@@ -18,7 +18,9 @@ import type { MissingSegment } from '../model/run-inputs.js';
 import type { RunRecorder } from '../model/run-recorder.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
 import type { PublishedVersion } from './types.js';
-import { UploadIncompleteError, UploadQueue, type RetryOptions, type UploadQueueStats } from './upload-queue.js';
+import type { RetryOptions } from './backoff.js';
+import { UploadIncompleteError } from './upload-incomplete-error.js';
+import { UploadQueue, type UploadQueueStats } from './upload-queue.js';
 
 /** Default journalLimitBytes: 4 GiB of segments waiting for upload. */
 export const DEFAULT_JOURNAL_LIMIT_BYTES = 4 * 1024 ** 3;

@@ -3,7 +3,7 @@
 // restarting database delays this lane, never the stream. A task whose error
 // is transient is retried with backoff until it succeeds or the lane's
 // deadline passes; any other error is reported and the lane moves on.
-import { retryDelayMs, type RetryOptions } from './upload-queue.js';
+import { retryDelayMs, type RetryOptions } from './backoff.js';
 
 const LANE_RETRY: Required<RetryOptions> = { initialDelayMs: 100, maxDelayMs: 5_000, factor: 2, jitter: 'full' };
 

@@ -1,7 +1,7 @@
 // Adds small objects (playlists) to the store, retrying with the same backoff
 // as segment uploads until a deadline, so a brief store outage delays a
 // publish instead of losing it.
-import { retryDelayMs, type RetryOptions } from './upload-queue.js';
+import { retryDelayMs, type RetryOptions } from './backoff.js';
 
 const PLAYLIST_RETRY: Required<RetryOptions> = { initialDelayMs: 250, maxDelayMs: 5_000, factor: 2, jitter: 'full' };
 
