@@ -14,4 +14,10 @@ export interface RunRecorder {
   setPartTarget?(runId: string, seconds: number): Promise<void>;
   recordPart?(runId: string, part: PartInput): Promise<void>;
   setInitSegment?(runId: string, rendition: string, cid: string): Promise<void>;
+  /**
+   * Whether a failed call may succeed if retried (the database unreachable or
+   * restarting). The publisher retries those until its close deadline; without
+   * this method no write is retried.
+   */
+  isTransientError?(error: unknown): boolean;
 }

@@ -9,7 +9,6 @@ import type { CudaDeviceFrame, EncodeSummary, EncoderChoice, FileInputOptions, P
 import { AbrcastError, invalidParameterError, isPositiveFinite, withCallSiteStack } from '../errors.js';
 import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
 import { defaultJournalDir, SegmentJournal, type JournalSegment } from '../journal/segment-journal.js';
-import { isTransientRegistryError } from '../registry/registry-errors.js';
 import type { ContentStore } from '../store/content-store.js';
 import { HeliaStore } from '../store/helia-store.js';
 import { OrderedLane } from './ordered-lane.js';
@@ -222,7 +221,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
 
     const onRetry = (what: string, attempt: number, error: unknown) => this.emit('retry', { what, attempt, error });
     this.#registryLane = new OrderedLane({
-      isTransient: isTransientRegistryError,
+      isTransient: (error) => this.#registry?.isTransientError?.(error) ?? false,
       onRetry,
       onFailed: (what, error) => this.#fail(`Cannot ${what}: ${(error as Error).message}`),
     });

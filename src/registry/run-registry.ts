@@ -6,7 +6,9 @@ import { invalidParameterError } from '../errors.js';
 import type { MissingSegment, NewRun, PartInput, PublishOptions, SegmentInput } from '../model/run-inputs.js';
 import type { VariantStreamRecord, VariantStreamRecords } from '../model/variant-stream-record.js';
 import { ChangeFeed, PARTS_CHANNEL, parsePartChangePayload, partChangePayload, type PartChangeListener } from './change-feed.js';
-import { PartConflictError, RunExistsError, RunNotFoundError, RunStatusError, SegmentConflictError } from './registry-errors.js';
+import {
+  isTransientRegistryError, PartConflictError, RunExistsError, RunNotFoundError, RunStatusError, SegmentConflictError,
+} from './registry-errors.js';
 import {
   checkedMissing, checkedVariants, checkNewRun, checkPart, checkSegment, requireNonEmptyString, requireNonNegativeInteger,
   requirePositiveInteger, requirePositiveNumber, requireQualityName,
@@ -475,6 +477,11 @@ export class RunRegistry {
   async deleteRun(runId: string): Promise<boolean> {
     const { rows } = await this.#sql.query('DELETE FROM runs WHERE id = $1 RETURNING id', [runId]);
     return rows.length > 0;
+  }
+
+  /** RunRecorder's question: may this registry call succeed if retried? (isTransientRegistryError) */
+  isTransientError(error: unknown): boolean {
+    return isTransientRegistryError(error);
   }
 
   async close(): Promise<void> {
