@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 
 import { LadderEncoder } from '../encoder/ladder-encoder.js';
 import type { CudaDeviceFrame, EncodeSummary, EncoderChoice, FileInputOptions, PixelFormat, Rendition, SegmentEvent } from '../encoder/types.js';
-import { AbrcastError, invalidParameterError, isPositiveFinite, withCallSiteStack } from '../errors.js';
+import { AbrcastError, errorMessage, invalidParameterError, isPositiveFinite, withCallSiteStack } from '../errors.js';
 import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
 import { defaultJournalDir, SegmentJournal, type JournalSegment } from '../journal/segment-journal.js';
 import type { ContentStore } from '../store/content-store.js';
@@ -223,14 +223,14 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     this.#registryLane = new OrderedLane({
       isTransient: (error) => this.#registry?.isTransientError?.(error) ?? false,
       onRetry,
-      onFailed: (what, error) => this.#fail(`Cannot ${what}: ${(error as Error).message}`),
+      onFailed: (what, error) => this.#fail(`Cannot ${what}: ${errorMessage(error)}`),
     });
     // A lost part only costs the live edge (its segment still carries the bytes): a warning, not a failed run.
     this.#partLane = new OrderedLane({
-      onFailed: (what, error) => this.emit('warning', `Cannot ${what}: ${(error as Error).message}`),
+      onFailed: (what, error) => this.emit('warning', `Cannot ${what}: ${errorMessage(error)}`),
     });
     this.#callbackLane = new OrderedLane({
-      onFailed: (what, error) => this.emit('warning', `${what} threw: ${(error as Error).message}`),
+      onFailed: (what, error) => this.emit('warning', `${what} threw: ${errorMessage(error)}`),
     });
     this.#publisher = new PlaylistPublisher({
       store: this.store,
@@ -389,7 +389,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       // Always ENDLIST: players stop polling; a later resume only appends what is missing.
       await this.#publisher.publish(true);
     } catch (error) {
-      failure ??= new AbrcastError(`Cannot publish the final playlists: ${(error as Error).message}`, { cause: error });
+      failure ??= new AbrcastError(`Cannot publish the final playlists: ${errorMessage(error)}`, { cause: error });
     }
     this.#partLane.setDeadline(deadline);
     await this.#partLane.drain();
@@ -452,7 +452,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       this.#queue.enqueue(key, { byteLength: entry.bytes, read: () => this.#journal!.read(entry) }, entry);
     } catch (error) {
       // Not durable: still upload it from memory, and report the run incomplete for a crash-safe record.
-      this.#fail(`Cannot journal segment ${key}: ${(error as Error).message}`);
+      this.#fail(`Cannot journal segment ${key}: ${errorMessage(error)}`);
       this.#queue.enqueue(key, segment.data, {
         rendition: segment.rendition, index: segment.index, duration: segment.duration, bytes: segment.data.byteLength,
         codecs: segment.codecs, path: '', kept: true,
