@@ -8,7 +8,7 @@ import { EXIT_CODES, type ExitCode } from '../errors.js';
 import { startFrameRateTicker } from '../frame-rate-ticker.js';
 import type { Interrupts } from '../interrupts.js';
 import { journalDir, type Services } from '../open-services.js';
-import { describeServices, reportPublishing } from '../publish-reporting.js';
+import { describeServices, reportPublishing, runEndFields } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
 import { withRunSession } from '../run-session.js';
 import { formatDemoProgress } from '../status-line.js';
@@ -137,13 +137,7 @@ async function streamRun(
   const elapsed = (performance.now() - startedAt) / 1000;
   reporter.debug(`render cost ${(renderMs / Math.max(1, frames)).toFixed(2)} ms/frame over ${frames} frames`);
   reporter.event('end', {
-    runId,
-    status: failure ? 'failed' : 'ended',
-    interrupted: interrupts.requested !== undefined,
-    frames,
-    seconds: Number(elapsed.toFixed(3)),
-    segments: tally.segmentsUploaded,
-    masterCid: masterCid ?? null,
+    ...runEndFields({ runId, failure, interrupted: interrupts.requested !== undefined, frames, seconds: elapsed, tally, masterCid }),
     renderMsPerFrame: Number((renderMs / Math.max(1, frames)).toFixed(3)),
   });
   if (failure) return reporter.error(failure, 'abrcast demo');

@@ -12,7 +12,7 @@ import { CliError, EXIT_CODES, usageError, type ExitCode } from '../errors.js';
 import { startFrameRateTicker } from '../frame-rate-ticker.js';
 import type { Interrupts } from '../interrupts.js';
 import { journalDir, type Services } from '../open-services.js';
-import { describeServices, reportPublishing } from '../publish-reporting.js';
+import { describeServices, reportPublishing, runEndFields } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
 import { withRunSession } from '../run-session.js';
 
@@ -198,14 +198,8 @@ async function encodeRun(
   const seconds = (performance.now() - startedAt) / 1000;
   const gatewayUrl = masterCid ? `${gateway}/ipfs/${masterCid}` : undefined;
   reporter.event('end', {
-    runId,
-    status: failure ? 'failed' : 'ended',
-    interrupted: interrupts.requested !== undefined,
-    frames,
-    seconds: Number(seconds.toFixed(3)),
+    ...runEndFields({ runId, failure, interrupted: interrupts.requested !== undefined, frames, seconds, tally, masterCid }),
     speed: Number((frames / fps / Math.max(seconds, 1e-3)).toFixed(3)),
-    segments: tally.segmentsUploaded,
-    masterCid: masterCid ?? null,
     gatewayUrl: gatewayUrl ?? null,
     runUrl: runUrl ?? null,
   });
