@@ -14,7 +14,7 @@ export interface RetryOptions {
   jitter?: 'full' | 'none';
 }
 
-export const DEFAULT_RETRY: Required<RetryOptions> = { initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 'full' };
+const DEFAULT_RETRY: Required<RetryOptions> = { initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 'full' };
 
 /** Delay before retry number `attempt` (1 after the first failure): exponential, capped, jittered. */
 export function retryDelayMs(attempt: number, retry: Required<RetryOptions>, random: () => number = Math.random): number {

@@ -5,7 +5,7 @@ import type { MissingSegment, NewRun, PartInput, SegmentInput } from '../model/r
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
 import { isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN } from './validation.js';
 
-export const MAX_INT32 = 2_147_483_647;
+const MAX_INT32 = 2_147_483_647;
 const MAX_URL_TEMPLATE_LENGTH = 2048;
 
 export function requirePositiveInteger(name: string, value: unknown, max = MAX_INT32): void {
