@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { serializeLowLatencyPlaylist, skippableSegments } from '../../hls/low-latency-playlist.js';
 import { targetDurationFor } from '../../hls/media-playlist.js';
-import type { QualityPlaylistInfo } from '../../registry/run-registry.js';
+import type { VariantStreamRecord } from '../../model/variant-stream-record.js';
 import { StoreUnavailableError } from '../../store/content-store.js';
 import { acceptsGzip } from '../compression.js';
 import { parsedPlaylist } from '../playlist-cache.js';
@@ -72,7 +72,7 @@ interface EdgeState {
 }
 
 /** Reads what the live edge of `name` is made of and builds it; undefined for a run without parts or an ended one. */
-async function loadEdge(request: RouteRequest, runId: string, name: string, info: QualityPlaylistInfo | undefined): Promise<EdgeState | undefined> {
+async function loadEdge(request: RouteRequest, runId: string, name: string, info: VariantStreamRecord | undefined): Promise<EdgeState | undefined> {
   const { registry, playlists } = request.server;
   const run = await registry.getRun(runId);
   if (!run) return undefined;
@@ -118,7 +118,7 @@ function satisfies(edge: LiveEdge, msn: number, part: number | undefined): boole
  * the plain path with the newest playlist it knows of: the rendition has no parts,
  * or the run ended (final playlist, EXT-X-ENDLIST), perhaps while the request was held.
  */
-export type LowLatencyOutcome = { served: true } | { served: false; info: QualityPlaylistInfo | undefined };
+export type LowLatencyOutcome = { served: true } | { served: false; info: VariantStreamRecord | undefined };
 
 /**
  * Answers the quality playlist request in LL-HLS form when the rendition has
@@ -128,7 +128,7 @@ export async function serveLowLatencyPlaylist(
   request: RouteRequest,
   runId: string,
   name: string,
-  info: QualityPlaylistInfo | undefined,
+  info: VariantStreamRecord | undefined,
 ): Promise<LowLatencyOutcome> {
   const query = readQuery(request.url);
   let state = await loadEdge(request, runId, name, info);
@@ -145,7 +145,7 @@ export async function serveLowLatencyPlaylist(
     }
     if (!satisfies(state.edge, msn, part)) {
       // Set when the run ends while held: the part will never come, the final playlist answers.
-      let ended: { info: QualityPlaylistInfo | undefined } | undefined;
+      let ended: { info: VariantStreamRecord | undefined } | undefined;
       const ready = await waitForChange({
         registry: request.server.registry,
         runId,
