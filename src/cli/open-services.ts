@@ -57,14 +57,16 @@ export function openConfiguredRegistry(config: ServiceConfig): Promise<RunRegist
 }
 
 export async function openServices(config: ServiceConfig): Promise<Services> {
-  const store = await openStore(config);
-  let registry: RunRegistry;
-  try {
-    registry = await openConfiguredRegistry(config);
-  } catch (error) {
-    await store.close().catch(() => {});
-    throw error;
+  // Both at once (fast start: PGlite's open and Helia's take about as long); if either
+  // fails, the other is closed once open, and the first failure is reported.
+  const [storeResult, registryResult] = await Promise.allSettled([openStore(config), openConfiguredRegistry(config)]);
+  if (storeResult.status === 'rejected' || registryResult.status === 'rejected') {
+    if (storeResult.status === 'fulfilled') await storeResult.value.close().catch(() => {});
+    if (registryResult.status === 'fulfilled') await registryResult.value.close().catch(() => {});
+    throw storeResult.status === 'rejected' ? storeResult.reason : (registryResult as PromiseRejectedResult).reason;
   }
+  const store = storeResult.value;
+  const registry = registryResult.value;
   const storeAddresses = store instanceof HeliaStore ? await store.multiaddrs() : [];
   return {
     store,
