@@ -46,6 +46,8 @@ export interface WatchedRun {
   lowLatency: boolean;
   /** Launch → first master with variants, seconds. */
   firstMasterS: number;
+  /** Launch → first frame on screen (the master, then the probe page's start-up; hls.js waits for a whole first segment). */
+  firstFrameAfterLaunchS: number;
   probe: Omit<HlsLatencyReport, 'samples'> & { sampleCount: number };
   /** Against the goals; null for the run without --low-latency (no goal, comparison only). */
   meetsGoals: { medianLatency: boolean; maxStall: boolean } | null;
@@ -132,6 +134,7 @@ async function watchRun(options: LatencyBenchOptions, dir: string, container: 't
       container,
       lowLatency,
       firstMasterS: Number((firstMasterS / 1000).toFixed(3)),
+      firstFrameAfterLaunchS: Number((firstMasterS / 1000 + report.firstFrameS).toFixed(3)),
       probe: { ...probe, sampleCount: samples.length },
       meetsGoals: lowLatency
         ? { medianLatency: report.medianLatencyS !== null && report.medianLatencyS <= LATENCY_GOALS.medianLatencyS, maxStall: report.maxStallAfterS < LATENCY_GOALS.maxStallS }
@@ -221,7 +224,7 @@ const verdict = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? ' (go
 
 export function formatLatencyReport(report: LatencyReport): string {
   const { goals } = report;
-  const header = ['run', 'median', 'p95', `max stall after ${report.options.warmupS.toFixed(0)} s`, 'stalls', 'first master', 'parts / blocking reloads', 'fatal errors'];
+  const header = ['run', 'median', 'p95', `max stall after ${report.options.warmupS.toFixed(0)} s`, 'stalls', 'first master', 'first frame', 'parts / blocking reloads', 'fatal errors'];
   const rows = report.runs.map((run) => [
     `${run.container}${run.lowLatency ? ' LL' : ' plain'}`,
     seconds(run.probe.medianLatencyS) + verdict(run.meetsGoals?.medianLatency),
@@ -229,6 +232,7 @@ export function formatLatencyReport(report: LatencyReport): string {
     seconds(run.probe.maxStallAfterS) + verdict(run.meetsGoals?.maxStall),
     String(run.probe.stalls.length),
     seconds(run.firstMasterS),
+    seconds(run.firstFrameAfterLaunchS),
     `${run.probe.requests.parts} / ${run.probe.requests.blockingReloads}`,
     run.probe.fatalErrors.length === 0 ? 'none' : run.probe.fatalErrors.map((e) => e.split('\n')[0]).join('; '),
   ]);
