@@ -106,6 +106,31 @@ describe('abrcast encode clip.mp4 --ladder 360,180 --segment 1 --json', () => {
     serve.child.kill('SIGINT');
     assert.equal((await serve.result(20_000)).code, 0, serve.stderr);
   });
+
+  test('--low-latency --container fmp4: a part target, the init segment of every rendition and its parts recorded', async () => {
+    const dataDir = join(temp.path, 'data-ll');
+    const ll = await runCli(
+      ['encode', clip, '--ladder', '360,180', '--segment', '1', '--encoder', 'x264', '--low-latency', '--container', 'fmp4', '--json', '--data-dir', dataDir],
+      cliEnv(temp.path),
+      90_000,
+    );
+    assert.equal(ll.code, 0, ll.stderr);
+    const { run: llRun, segments: llSegments } = await readJsonRun<Event>(ll.stdout, dataDir);
+    assert.ok(llRun);
+    assert.equal(llRun.status, 'ended');
+    assert.equal(llRun.partTarget, 10 / 30, '1/3 s in whole frames at 30 fps');
+    const { openRegistry } = await import('../../src/registry/open-registry.js');
+    const registry = await openRegistry({ databaseUrl: '', dataDir: join(dataDir, 'db') });
+    try {
+      const inits = await registry.getInitSegments(llRun.id);
+      assert.deepEqual(Object.keys(inits).sort(), ['180p', '360p']);
+      const parts = await registry.listRecentParts(llRun.id, '360p', 0);
+      assert.ok(parts.length >= 3 * 3, `parts of every segment recorded (${parts.length})`);
+      assert.equal(llSegments.filter((s) => s.rendition === '360p').length, 3);
+    } finally {
+      await registry.close();
+    }
+  });
 });
 
 describe('abrcast encode with bad input', () => {
