@@ -1,8 +1,8 @@
 // The publisher's LL-HLS glue: each `part` event is uploaded and recorded as it
 // comes, the run gets its part target, and an fMP4 `init` is uploaded once per
-// rendition and named in EXT-X-MAP. The native core's part events are the other
-// half of issue 16; until they exist, the encoder's events are emitted here in
-// the contract's shape, next to real encoding of the segments.
+// rendition and named in EXT-X-MAP (events emitted here in the contract's shape,
+// next to real encoding of the segments); and, on the encoder's own parts, the
+// fast-start version published from the first parts before any segment ends.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
