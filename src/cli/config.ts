@@ -49,7 +49,6 @@ export interface DemoFlags extends ServiceFlags, ServerFlags {
   duration?: number;
   preset?: string;
   segment?: number;
-  part?: number;
   encoder?: EncoderChoice;
 }
 
@@ -85,8 +84,6 @@ export interface DemoConfig extends ServiceConfig, ServerConfig {
   durationSeconds: number;
   preset: string;
   segmentSeconds: number;
-  /** LL-HLS part duration in seconds; undefined publishes whole segments only. */
-  partSeconds?: number;
   encoder: EncoderChoice;
 }
 
@@ -234,13 +231,6 @@ export function resolveDemoConfig(flags: DemoFlags): DemoConfig {
   if (Math.abs(framesPerSegment - Math.round(framesPerSegment)) > 1e-6) {
     invalid({ value: String(segment), source: '--segment' }, `number of seconds that is a whole number of frames at ${fps} fps`, segment, command);
   }
-  const part = flags.part;
-  if (part !== undefined) {
-    const framesPerPart = fps * part;
-    if (part > segment || framesPerPart < 1 - 1e-6 || Math.abs(framesPerPart - Math.round(framesPerPart)) > 1e-6) {
-      invalid({ value: String(part), source: '--part' }, `number of seconds up to --segment (${segment}) that is a whole number of frames at ${fps} fps`, part, command);
-    }
-  }
   return {
     ...service,
     ...server,
@@ -250,13 +240,9 @@ export function resolveDemoConfig(flags: DemoFlags): DemoConfig {
     durationSeconds: flags.duration ?? DEFAULTS.durationSeconds,
     preset: flags.preset ?? DEFAULTS.preset,
     segmentSeconds: segment,
-    ...(part !== undefined ? { partSeconds: part } : {}),
     encoder: flags.encoder ?? DEFAULTS.encoder,
   };
 }
-
-/** --part: LL-HLS part seconds, from one frame up to a segment (checked against both in resolveDemoConfig). */
-export const partSeconds = (command: string) => numberBetween(0.01, 60, command);
 
 /** --limit of `abrcast runs`: 1 to 1000, default 50. */
 export const RUNS_LIMIT = { default: 50, parse: numberBetween(1, 1000, 'runs', true) } as const;

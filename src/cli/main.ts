@@ -24,7 +24,6 @@ import {
   resolveServerConfig,
   resolveServiceConfig,
   segmentSeconds,
-  partSeconds,
   type ValueParser,
 } from './config.js';
 import { CliError, EXIT_CODES, EXIT_CODES_HELP, type ExitCode } from './errors.js';
@@ -148,7 +147,6 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
   addParsedOption(demo, new Option('--fps <n>', `frames per second (default: ${DEFAULTS.fps})`), numberBetween(1, 120, 'demo'));
   addParsedOption(demo, new Option('--duration <seconds>', 'seconds of video, then finish; 0 runs until Ctrl-C (default: 0)'), numberBetween(0, 31_536_000, 'demo'));
   addParsedOption(demo, new Option('--segment <seconds>', `segment duration (default: ${DEFAULTS.segmentSeconds})`), segmentSeconds('demo'));
-  addParsedOption(demo, new Option('--part <seconds>', 'LL-HLS: publish parts of this duration as they are encoded (blocking reloads, preload hints); a whole number of frames (default: whole segments only)'), partSeconds('demo'));
   addServerOptions(addServiceOptions(addEncoderOptions(demo)))
     .addHelpText('after', `
 Ctrl-C finishes the run (last segments, playlists with EXT-X-ENDLIST, run marked ended)

@@ -38,7 +38,6 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
         sourceSize: [config.width, config.height],
         fps: config.fps,
         segmentDuration: config.segmentSeconds,
-        ...(config.partSeconds !== undefined ? { partDuration: config.partSeconds } : {}),
         store: services.store,
         registry: services.registry,
         journalDir: journalDir(config),
