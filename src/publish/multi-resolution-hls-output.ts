@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 
 import { LadderEncoder } from '../encoder/ladder-encoder.js';
-import type { CudaDeviceFrame, EncodeSummary, EncoderChoice, FileInputOptions, PixelFormat, Rendition, SegmentEvent } from '../encoder/types.js';
+import type { CudaDeviceFrame, EncodeSummary, EncoderChoice, FileInputOptions, LatencyProfile, PixelFormat, Rendition, SegmentEvent } from '../encoder/types.js';
 import { AbrcastError, invalidParameterError, isPositiveFinite, withCallSiteStack } from '../errors.js';
 import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
 import { defaultJournalDir, SegmentJournal, type JournalSegment } from '../journal/segment-journal.js';
@@ -75,6 +75,8 @@ export interface MultiResolutionHlsOutputOptions {
   partDuration?: number;
   /** Segment container (default 'ts'); 'fmp4' uploads each rendition's init segment and names it in EXT-X-MAP. */
   container?: 'ts' | 'fmp4';
+  /** Encoder latency (LadderEncoderOptions.latency, default 'normal'); 'low' for LL-HLS. */
+  latency?: LatencyProfile;
   /** Records the run (segments, newest playlists, status) for a server; RunRegistry fits. */
   registry?: RunRecorder;
   /** Run id to create in the registry; generated when absent. */
@@ -188,6 +190,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     const lowLatency = {
       ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
       ...(options.container !== undefined ? { container: options.container } : {}),
+      ...(options.latency !== undefined ? { latency: options.latency } : {}),
     };
 
     this.#ownsStore = options.store === undefined;

@@ -46,6 +46,9 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
         pixelFormat: 'rgba',
         encoder: config.encoder,
         x264Preset: config.preset,
+        container: config.container,
+        latency: config.latency,
+        ...(config.partDuration !== undefined ? { partDuration: config.partDuration } : {}),
       });
       server.metrics.attach(output);
       await output.start();
@@ -76,6 +79,7 @@ async function streamRun(
   const ladder = output.renditions.map((r) => `${r.name} ${r.width}x${r.height}`).join(', ');
   reporter.info(
     `Demo ${config.width}x${config.height} at ${config.fps} fps, ${config.segmentSeconds} s segments, ` +
+      `${config.container === 'fmp4' ? 'fMP4' : 'MPEG-TS'}${config.partDuration !== undefined ? `, LL-HLS parts of ${config.partDuration.toFixed(3)} s` : ''}, ` +
       `${output.encoder.encoder} (${config.preset}); renditions: ${ladder}`,
   );
   if (output.encoder.fallbackReason) reporter.debug(`NVENC not used: ${output.encoder.fallbackReason}`);
@@ -91,6 +95,8 @@ async function streamRun(
     height: config.height,
     fps: config.fps,
     segmentDuration: config.segmentSeconds,
+    container: config.container,
+    partDuration: config.partDuration ?? null,
     renditions: output.renditions,
     encoder: output.encoder.encoder,
     ...(output.encoder.fallbackReason ? { fallbackReason: output.encoder.fallbackReason } : {}),

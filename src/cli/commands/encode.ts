@@ -7,7 +7,7 @@ import { ladderFromHeights, validateLadder } from '../../encoder/ladder.js';
 import type { MediaInfo, Rendition } from '../../encoder/types.js';
 import { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
 import { createServerLogger, startServer } from '../../server/index.js';
-import { ENCODE_DEFAULTS, type EncodeConfig } from '../config.js';
+import { ENCODE_DEFAULTS, lowLatencyPartDuration, type EncodeConfig } from '../config.js';
 import { formatEncodeProgress } from '../encode-progress.js';
 import { CliError, EXIT_CODES, usageError, type ExitCode } from '../errors.js';
 import { handleInterrupts, unfinishedRunMessage } from '../interrupts.js';
@@ -92,6 +92,9 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
         playlistUrl: cidUrl,
         encoder: config.encoder,
         x264Preset: config.preset,
+        container: config.container,
+        latency: config.latency,
+        ...(config.lowLatency ? { partDuration: lowLatencyPartDuration(options.fps, options.segmentDuration ?? config.segmentSeconds) } : {}),
         ...(config.outDir ? { outputDir: config.outDir } : {}),
       });
       server?.metrics.attach(output);
