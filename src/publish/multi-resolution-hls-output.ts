@@ -280,7 +280,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     const registry = this.#registry;
     const runId = this.#runId;
     void this.#partLane.push(`upload part ${part.rendition}/${part.segmentIndex}.${part.partIndex}`, async () => {
-      const cid = await this.store.add(part.data);
+      const cid = await (this.store.addTransient ? this.store.addTransient(part.data) : this.store.add(part.data));
       if (!registry?.recordPart || !runId) return;
       await registry.recordPart(runId, {
         rendition: part.rendition, segmentIndex: part.segmentIndex, partIndex: part.partIndex, cid,
