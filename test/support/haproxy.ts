@@ -25,6 +25,8 @@ export interface HaproxyServer {
 export interface HaproxyHandle {
   /** http://127.0.0.1:PORT, the one address viewers use. */
   url: string;
+  /** The master process (its worker is its child). */
+  pid: number;
   servers: HaproxyServer[];
   /** The servers' state from the health checks: UP, DOWN, MAINT (status column of `show stat`). */
   serverStates(): Promise<Record<string, string>>;
@@ -163,6 +165,7 @@ export async function startHaproxy(addresses: string[]): Promise<HaproxyHandle> 
 
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     servers,
     serverStates,
     waitForServers,
