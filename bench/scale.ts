@@ -21,8 +21,10 @@ import { invalidParameterError, isInteger } from '../src/errors.js';
 import { MultiResolutionHlsOutput } from '../src/publish/multi-resolution-hls-output.js';
 import { openRegistry } from '../src/registry/open-registry.js';
 import { KuboPeersStore } from '../src/store/kubo-peers-store.js';
+import { launchBrowser } from '../test/support/browser.js';
 import { freePort } from '../test/support/free-port.js';
 import { startHaproxy, type HaproxyHandle } from '../test/support/haproxy.js';
+import { measureHlsLatency, type HlsLatencyReport } from '../test/support/hls-latency-probe.js';
 import { startKuboPeers } from '../test/support/kubo-peers.js';
 import { startPostgres } from '../test/support/postgres.js';
 import { makeFrameRing } from './frames.js';
@@ -40,6 +42,7 @@ export const SCALE_USAGE = `--case scale (2 Kubo peers, PostgreSQL, 2 \`abrcast 
   --seconds N        seconds of load per phase (default 10)
   --connections N    autocannon connections (default 20)
   --samples N        peer propagation samples (default 50)
+  --latency-seconds N  seconds each LL latency probe watches (default 40; --quick 10)
   --out-dir, --tag, --json as for every case`;
 
 export interface ScaleConfig {
@@ -47,6 +50,8 @@ export interface ScaleConfig {
   seconds: number;
   connections: number;
   samples: number;
+  /** Seconds the two LL latency probes watch (after the first frame). */
+  latencySeconds: number;
   /** The published run: seconds of 320x180 at 10 fps, 1 s segments. */
   runSeconds: number;
   outDir: string;
@@ -85,7 +90,24 @@ export interface ScaleReport {
     ratio: number;
   };
   propagation: PeerPropagationResult;
+  /**
+   * One LL run (`abrcast demo --low-latency`, replicas 2) watched at once by two
+   * independent hls.js pages: one from the producer's own server (one process
+   * encodes, publishes and serves), one through HAProxy and the 2 serve processes.
+   */
+  latency: {
+    singleProcess: LatencySummary;
+    throughHaproxy: LatencySummary;
+    /** throughHaproxy − singleProcess, of the median latencies (seconds). */
+    medianDifferenceS: number;
+  };
 }
+
+export type LatencySummary = Pick<HlsLatencyReport, 'medianLatencyS' | 'p95LatencyS' | 'maxStallAfterS' | 'playedS' | 'fatalErrors' | 'errors' | 'requests' | 'partsInPlaylist'>;
+
+const summary = ({ medianLatencyS, p95LatencyS, maxStallAfterS, playedS, fatalErrors, errors, requests, partsInPlaylist }: HlsLatencyReport): LatencySummary => ({
+  medianLatencyS, p95LatencyS, maxStallAfterS, playedS, fatalErrors, errors, requests, partsInPlaylist,
+});
 
 function integer(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
@@ -101,6 +123,7 @@ export function parseScaleOptions(argv: string[]): ScaleConfig | 'help' {
     strict: true,
     options: {
       quick: { type: 'boolean' }, seconds: { type: 'string' }, connections: { type: 'string' }, samples: { type: 'string' },
+      'latency-seconds': { type: 'string' },
       'out-dir': { type: 'string' }, tag: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -113,6 +136,7 @@ export function parseScaleOptions(argv: string[]): ScaleConfig | 'help' {
     seconds: integer('--seconds', values.seconds ?? (quick ? '1' : '10'), 1, 600),
     connections: integer('--connections', values.connections ?? (quick ? '2' : '20'), 1, 1000),
     samples: integer('--samples', values.samples ?? (quick ? '5' : '50'), 1, 10_000),
+    latencySeconds: integer('--latency-seconds', values['latency-seconds'] ?? (quick ? '10' : '40'), 5, 3600),
     runSeconds: quick ? 3 : 10,
     outDir: values['out-dir'] ?? DEFAULT_OUT_DIR,
     ...(tag ? { tag } : {}),
@@ -205,6 +229,40 @@ async function loadPhase(
   };
 }
 
+/** Warm-up left out of the latency figures: hls.js's start-up catch-up. */
+const LATENCY_WARMUP_S = 5;
+
+async function measureLatency(config: ScaleConfig, databaseUrl: string, kuboUrls: string[], haproxy: HaproxyHandle, dataDir: string): Promise<ScaleReport['latency']> {
+  const duration = config.latencySeconds + 30;
+  const producer = spawn(process.execPath, [
+    '--import', 'tsx', CLI, 'demo', '--low-latency', '--size', '320x180', '--fps', '15', '--segment', '1', '--duration', String(duration),
+    '--encoder', 'x264', '--preset', 'ultrafast', '--port', '0', '--json', '--data-dir', dataDir, '--database-url', databaseUrl,
+    '--store', 'kubo', '--kubo-url', kuboUrls.join(','), '--replicas', String(kuboUrls.length),
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  producer.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-4000)));
+  const browser = await launchBrowser({ width: 640, height: 360 });
+  try {
+    const start = await new Promise<{ runId: string; serverUrl: string }>((resolve, reject) => {
+      let stdout = '';
+      producer.stdout!.setEncoding('utf8').on('data', (text: string) => {
+        stdout += text;
+        const line = stdout.split('\n').find((l) => l.includes('"event":"start"'));
+        if (line) resolve(JSON.parse(line) as { runId: string; serverUrl: string });
+      });
+      producer.once('exit', (code) => reject(new Error(`abrcast demo exited (${code}) before its run started: ${stderr}`)));
+    });
+    const watch = (base: string) =>
+      measureHlsLatency({ url: `${base}/runs/${start.runId}/master.m3u8`, seconds: config.latencySeconds, warmupS: LATENCY_WARMUP_S, browser, startTimeoutMs: 60_000 });
+    const [single, balanced] = await Promise.all([watch(start.serverUrl), watch(haproxy.url)]);
+    const difference = single.medianLatencyS !== null && balanced.medianLatencyS !== null ? balanced.medianLatencyS - single.medianLatencyS : Number.NaN;
+    return { singleProcess: summary(single), throughHaproxy: summary(balanced), medianDifferenceS: Number(difference.toFixed(3)) };
+  } finally {
+    await browser.close();
+    producer.kill('SIGKILL');
+  }
+}
+
 export async function measureScale(config: ScaleConfig): Promise<ScaleReport> {
   const startedAt = new Date();
   const machine = await describeMachine();
@@ -258,6 +316,10 @@ export async function measureScale(config: ScaleConfig): Promise<ScaleReport> {
     const two = await loadPhase(config, haproxy, path, 2, pids);
     log(`bench: scale: 2 instances ${two.requests.perSecondMean.toFixed(0)} req/s, ${two.requestsPerCpuSecond.toFixed(0)} req per CPU-second`);
 
+    log(`bench: scale: LL latency, one run watched from its producer's server and through HAProxy, ${config.latencySeconds} s`);
+    const latency = await measureLatency(config, postgres.url, peers.apiUrls, haproxy, join(dir, 'producer'));
+    log(`bench: scale: LL latency median ${latency.singleProcess.medianLatencyS} s single process, ${latency.throughHaproxy.medianLatencyS} s through HAProxy`);
+
     log(`bench: scale: peer propagation, ${config.samples} samples`);
     const propagation = await measurePeerPropagation({ peers: [peers.apiUrls[0]!, peers.apiUrls[1]!], samples: config.samples });
 
@@ -273,6 +335,7 @@ export async function measureScale(config: ScaleConfig): Promise<ScaleReport> {
       config: kept,
       playlist: { path, one, two, ratio: one.requests.perSecondMean > 0 ? two.requests.perSecondMean / one.requests.perSecondMean : 0 },
       propagation,
+      latency,
     };
   } finally {
     for (const closer of closers.splice(0).reverse()) await closer().catch(() => undefined);
@@ -286,6 +349,9 @@ export function formatScaleTables(report: ScaleReport): string {
     `${phase.cpuSeconds.serve1.toFixed(2)} / ${phase.cpuSeconds.serve2.toFixed(2)} / ${phase.cpuSeconds.haproxy.toFixed(2)} / ${phase.cpuSeconds.loadGenerator.toFixed(2)} | ` +
     `${phase.requestsPerServeCpuSecond.toFixed(0)} | ${phase.requestsPerCpuSecond.toFixed(0)} | ${phase.non2xx + phase.errors} |`;
   const p = report.propagation;
+  const l = report.latency;
+  const latencyRow = (label: string, value: LatencySummary) =>
+    `| ${label} | ${value.medianLatencyS ?? '–'} | ${value.p95LatencyS ?? '–'} | ${value.maxStallAfterS} | ${value.fatalErrors.length} |`;
   const ms = (value: { p50: number; p99: number }) => `${value.p50.toFixed(1)} / ${value.p99.toFixed(1)}`;
   return [
     `Media playlist through HAProxy (${report.config.connections} connections, ${report.config.seconds} s per phase; ${report.machine.nproc} CPUs, load ${report.machine.loadAverage.join(' ')}):`,
@@ -299,6 +365,15 @@ export function formatScaleTables(report: ScaleReport): string {
     '',
     `Peer propagation (${p.samples} files of ${p.bytes} bytes), p50 / p99 ms: add on A ${ms(p.addMs)}, ` +
       `added on A → fetchable on B ${ms(p.propagationMs)}, replicated add (pinned on both) ${ms(p.replicatedAddMs)}.`,
+    '',
+    `LL-HLS latency behind PROGRAM-DATE-TIME, one run (demo --low-latency, replicas 2) watched ${report.config.latencySeconds} s by two hls.js pages:`,
+    '',
+    '| served by | median s | p95 s | longest stall s | fatal errors |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    latencyRow('the producer (single process)', l.singleProcess),
+    latencyRow('HAProxy → 2 serve processes', l.throughHaproxy),
+    '',
+    `Difference of the medians: ${l.medianDifferenceS.toFixed(2)} s.`,
   ].join('\n');
 }
 

@@ -1,8 +1,9 @@
 // `npm run bench -- --case scale --quick --json` end to end: real PostgreSQL, 2
-// Kubo peers, 2 `abrcast serve` processes behind HAProxy. No speed limits: only
-// that both phases ran with the instances they name, every request through
-// HAProxy got a 2xx, the CPU split covers the instances in rotation, and the
-// propagation figures are there; the file written is the JSON printed.
+// Kubo peers, 2 `abrcast serve` processes behind HAProxy, an LL producer and
+// Chromium. No speed limits: only that both load phases ran with the instances
+// they name, every request through HAProxy got a 2xx, the CPU split covers the
+// instances in rotation, and the propagation and latency figures are there; the
+// file written is the JSON printed.
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,5 +60,16 @@ describe('npm run bench -- --case scale --quick --json', () => {
       assert.ok(figures.p50 > 0 && figures.p99 >= figures.p50, JSON.stringify(figures));
     }
     assert.ok(p.propagationMs.p50 >= p.addMs.p50);
+  });
+
+  test('LL latency of one run, from its producer and through HAProxy, both measured, and their difference', () => {
+    const { singleProcess, throughHaproxy, medianDifferenceS } = report.latency;
+    for (const side of [singleProcess, throughHaproxy]) {
+      assert.deepEqual(side.fatalErrors, []);
+      assert.ok(side.partsInPlaylist && side.requests.blockingReloads > 0, JSON.stringify(side.requests));
+      assert.ok(side.medianLatencyS !== null && side.medianLatencyS > 0, String(side.medianLatencyS));
+    }
+    assert.ok(Math.abs(medianDifferenceS - (throughHaproxy.medianLatencyS! - singleProcess.medianLatencyS!)) < 0.002);
+    assert.match(stderr, /Difference of the medians: -?\d+\.\d\d s\./);
   });
 });
