@@ -5,7 +5,7 @@ import { serverControlFor } from '../hls/low-latency-playlist.js';
 import type { LowLatencyMediaPlaylist, LowLatencyMediaSegment, PartialSegment } from '../hls/low-latency-types.js';
 import { targetDurationFor } from '../hls/media-playlist.js';
 import type { MediaPlaylist } from '../hls/types.js';
-import type { PartPosition, PartRecord } from '../registry/run-registry.js';
+import type { PartPosition, PartRecord } from '../registry/run-records.js';
 
 /** Parts are listed for the segments that end less than this many target durations before the end (RFC 8216bis 6.2.2: at least 3). */
 export const PART_LISTED_TARGETS = 3;

@@ -12,7 +12,8 @@ import { after, before, describe, test } from 'node:test';
 
 import { serializeMasterPlaylist, serializeMediaPlaylist } from '../../src/hls/index.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
-import type { QualityPlaylists, RunRegistry } from '../../src/registry/run-registry.js';
+import type { VariantStreamRecords } from '../../src/model/variant-stream-record.js';
+import type { RunRegistry } from '../../src/registry/run-registry.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { checkDeltaUpdate, checkLowLatencyPlaylist, parseLowLatencyPlaylist } from '../support/ll-playlist-check.js';
@@ -57,7 +58,7 @@ class Producer {
 
   /** Records and publishes the next segment of every rendition (its parts must exist). */
   async publish(endList = false): Promise<void> {
-    const qualities: QualityPlaylists = {};
+    const qualities: VariantStreamRecords = {};
     for (const rendition of RENDITIONS) {
       const list = (this.segments[rendition] ??= []);
       if (!endList) {

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { serializeLowLatencyPlaylist, skippableSegments } from '../../hls/low-latency-playlist.js';
 import { serializeMediaPlaylist, targetDurationFor } from '../../hls/media-playlist.js';
 import type { MediaPlaylist } from '../../hls/types.js';
-import type { QualityPlaylistInfo } from '../../registry/run-registry.js';
+import type { VariantStreamRecord } from '../../model/variant-stream-record.js';
 import { StoreUnavailableError } from '../../store/content-store.js';
 import { acceptsGzip } from '../compression.js';
 import { parsedPlaylist } from '../playlist-cache.js';
@@ -82,7 +82,7 @@ async function loadEdge(
   request: RouteRequest,
   runId: string,
   name: string,
-  info: QualityPlaylistInfo | undefined,
+  info: VariantStreamRecord | undefined,
 ): Promise<EdgeState | EndedState | undefined> {
   const { registry, playlists } = request.server;
   const run = await registry.getRun(runId);
@@ -137,7 +137,7 @@ export async function serveLowLatencyPlaylist(
   request: RouteRequest,
   runId: string,
   name: string,
-  info: QualityPlaylistInfo | undefined,
+  info: VariantStreamRecord | undefined,
 ): Promise<boolean> {
   const query = readQuery(request.url);
   let state = await loadEdge(request, runId, name, info);
