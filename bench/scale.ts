@@ -5,7 +5,9 @@
 // instance in rotation (the other in maintenance), then with both: requests per
 // second, their ratio, each process's CPU seconds, and requests per CPU-second
 // (on a small machine the ceiling is the CPUs, not the number of instances).
-// Then the time for a segment added on peer A to be fetchable from peer B
+// Then one LL run watched at once from its producer and through HAProxy, with
+// a serve process killed halfway (latency difference, stall at the kill), and
+// the time for a segment added on peer A to be fetchable from peer B
 // (bench/peer-propagation.ts). Results: bench/results/<date>-<host>-scale[-quick][-tag].json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -100,6 +102,11 @@ export interface ScaleReport {
     throughHaproxy: LatencySummary;
     /** throughHaproxy − singleProcess, of the median latencies (seconds). */
     medianDifferenceS: number;
+    /**
+     * serve1 is killed (SIGKILL) halfway through: seconds after the pages opened,
+     * and the longest stall of the HAProxy page from 1 s before to 8 s after it.
+     */
+    serveKill: { atS: number; longestStallS: number };
   };
 }
 
@@ -232,7 +239,14 @@ async function loadPhase(
 /** Warm-up left out of the latency figures: hls.js's start-up catch-up. */
 const LATENCY_WARMUP_S = 5;
 
-async function measureLatency(config: ScaleConfig, databaseUrl: string, kuboUrls: string[], haproxy: HaproxyHandle, dataDir: string): Promise<ScaleReport['latency']> {
+async function measureLatency(
+  config: ScaleConfig,
+  databaseUrl: string,
+  kuboUrls: string[],
+  haproxy: HaproxyHandle,
+  dataDir: string,
+  killServe: () => void,
+): Promise<ScaleReport['latency']> {
   const duration = config.latencySeconds + 30;
   const producer = spawn(process.execPath, [
     '--import', 'tsx', CLI, 'demo', '--low-latency', '--size', '320x180', '--fps', '15', '--segment', '1', '--duration', String(duration),
@@ -254,9 +268,23 @@ async function measureLatency(config: ScaleConfig, databaseUrl: string, kuboUrls
     });
     const watch = (base: string) =>
       measureHlsLatency({ url: `${base}/runs/${start.runId}/master.m3u8`, seconds: config.latencySeconds, warmupS: LATENCY_WARMUP_S, browser, startTimeoutMs: 60_000 });
-    const [single, balanced] = await Promise.all([watch(start.serverUrl), watch(haproxy.url)]);
+    const opened = Date.now();
+    let killedAtS = Number.NaN;
+    // Halfway through the watch, counting a few seconds for the first frame.
+    const killer = setTimeout(() => {
+      killedAtS = (Date.now() - opened) / 1000;
+      killServe();
+    }, (LATENCY_WARMUP_S + config.latencySeconds / 2) * 1000);
+    const [single, balanced] = await Promise.all([watch(start.serverUrl), watch(haproxy.url)]).finally(() => clearTimeout(killer));
     const difference = single.medianLatencyS !== null && balanced.medianLatencyS !== null ? balanced.medianLatencyS - single.medianLatencyS : Number.NaN;
-    return { singleProcess: summary(single), throughHaproxy: summary(balanced), medianDifferenceS: Number(difference.toFixed(3)) };
+    // Stall times count from the page's first frame; the kill's from the opening of the pages.
+    const nearKill = balanced.stalls.filter((stall) => stall.atS + balanced.firstFrameS >= killedAtS - 1 && stall.atS + balanced.firstFrameS <= killedAtS + 8);
+    return {
+      singleProcess: summary(single),
+      throughHaproxy: summary(balanced),
+      medianDifferenceS: Number(difference.toFixed(3)),
+      serveKill: { atS: Number(killedAtS.toFixed(3)), longestStallS: Math.max(0, ...nearKill.map((stall) => stall.durationS)) },
+    };
   } finally {
     await browser.close();
     producer.kill('SIGKILL');
@@ -317,7 +345,7 @@ export async function measureScale(config: ScaleConfig): Promise<ScaleReport> {
     log(`bench: scale: 2 instances ${two.requests.perSecondMean.toFixed(0)} req/s, ${two.requestsPerCpuSecond.toFixed(0)} req per CPU-second`);
 
     log(`bench: scale: LL latency, one run watched from its producer's server and through HAProxy, ${config.latencySeconds} s`);
-    const latency = await measureLatency(config, postgres.url, peers.apiUrls, haproxy, join(dir, 'producer'));
+    const latency = await measureLatency(config, postgres.url, peers.apiUrls, haproxy, join(dir, 'producer'), () => serves[0]!.kill('SIGKILL'));
     log(`bench: scale: LL latency median ${latency.singleProcess.medianLatencyS} s single process, ${latency.throughHaproxy.medianLatencyS} s through HAProxy`);
 
     log(`bench: scale: peer propagation, ${config.samples} samples`);
@@ -373,7 +401,8 @@ export function formatScaleTables(report: ScaleReport): string {
     latencyRow('the producer (single process)', l.singleProcess),
     latencyRow('HAProxy → 2 serve processes', l.throughHaproxy),
     '',
-    `Difference of the medians: ${l.medianDifferenceS.toFixed(2)} s.`,
+    `Difference of the medians: ${l.medianDifferenceS.toFixed(2)} s. serve1 killed (SIGKILL) ${l.serveKill.atS.toFixed(1)} s in: ` +
+      `longest stall of the HAProxy page around it ${l.serveKill.longestStallS.toFixed(2)} s.`,
   ].join('\n');
 }
 

@@ -71,5 +71,7 @@ describe('npm run bench -- --case scale --quick --json', () => {
     }
     assert.ok(Math.abs(medianDifferenceS - (throughHaproxy.medianLatencyS! - singleProcess.medianLatencyS!)) < 0.002);
     assert.match(stderr, /Difference of the medians: -?\d+\.\d\d s\./);
+    // serve1 was killed during the watch; the HAProxy page still had no fatal error (checked above).
+    assert.ok(report.latency.serveKill.atS > 0 && report.latency.serveKill.longestStallS >= 0, JSON.stringify(report.latency.serveKill));
   });
 });
