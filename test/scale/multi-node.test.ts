@@ -1,7 +1,7 @@
 // The scaled-out setup on loopback, every part real and started the way the
 // README's deployment section starts it: 2 Kubo peers connected to each other,
 // one PostgreSQL, 2 `abrcast serve` instances (each reading from its own peer
-// first) behind HAProxy, and 2 producers (`abrcast demo --part`, separate data
+// first) behind HAProxy, and 2 producers (`abrcast demo --low-latency`, separate data
 // dirs and journals) writing 2 LL-HLS runs at once with replicas 2. hls.js in
 // Chromium plays both runs through HAProxy while one serve instance is killed
 // (and restarted) and then one Kubo peer (and brought back). Checked: playback
@@ -105,9 +105,10 @@ describe('2 producers, 2 Kubo peers, 2 serve instances behind HAProxy, one Postg
     const probes = runIds.map((runId) =>
       measureHlsLatency({ url: `${haproxy.url}/runs/${runId}/master.m3u8`, seconds: RUN_SECONDS + 60, warmupS: WARMUP_S, browser, startTimeoutMs: 60_000 }),
     );
-    // Fail fast (and keep the other probe's rejection handled) if a page cannot start.
+    // Read at the end; settled here so that a page failing early is not an unhandled rejection meanwhile.
     const settled = Promise.allSettled(probes);
-    await waitFor('both runs playing past the warm-up', async () => {
+    // The kills come once both runs are well past the pages' warm-up.
+    await waitFor(`both runs past ${WARMUP_S + 4} recorded segments`, async () => {
       const statuses = await Promise.all(runIds.map(async (runId) => (await registry.getRun(runId))?.segmentCounts));
       return statuses.every((counts) => counts && Object.values(counts).some((count) => count.recorded >= WARMUP_S + 4));
     }, { timeoutMs: 90_000, intervalMs: 500 });
