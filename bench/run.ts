@@ -2,7 +2,8 @@
 // precomputed frames, prints the tables and writes the JSON and the chart.
 // `--case publish|endpoint` runs a service case instead (run-service-case.ts); `--case container`
 // compares TS and fMP4 bytes per second (container-bytes.ts); `--case latency` measures LL-HLS
-// latency in Chromium, time to the first master and cross-process wake-up (latency.ts).
+// latency in Chromium, time to the first master and cross-process wake-up (latency.ts); `--case scale`
+// measures serve instances behind HAProxy and Kubo peer propagation (scale.ts).
 import { rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ import { measureQuality, prepareReferences } from './quality.js';
 import { buildReport, describeSetup, formatTables, type BenchReport } from './report.js';
 import { runPipeline, type RunRecord } from './run-pipeline.js';
 import { benchServiceCase } from './run-service-case.js';
+import { scaleMain } from './scale.js';
 
 class UsageError extends Error {}
 
@@ -115,9 +117,9 @@ async function bench(config: BenchConfig): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  // Cases with their own flags: --case container (container-bytes.ts), --case latency (latency.ts).
+  // Cases with their own flags: --case container (container-bytes.ts), latency (latency.ts), scale (scale.ts).
   const argv = process.argv.slice(2);
-  for (const [name, caseMain] of [['container', containerBytesMain], ['latency', latencyMain]] as const) {
+  for (const [name, caseMain] of [['container', containerBytesMain], ['latency', latencyMain], ['scale', scaleMain]] as const) {
     const at = argv.findIndex((arg, i) => arg === `--case=${name}` || (arg === '--case' && argv[i + 1] === name));
     if (at >= 0) {
       await caseMain([...argv.slice(0, at), ...argv.slice(at + (argv[at] === '--case' ? 2 : 1))]);

@@ -287,7 +287,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     const runId = this.#runId;
     if (part.codecs) this.#publisher.setCodecs(part.rendition, part.codecs);
     void this.#partLane.push(`upload part ${part.rendition}/${part.segmentIndex}.${part.partIndex}`, async () => {
-      const cid = await this.store.add(part.data);
+      const cid = await (this.store.addTransient ? this.store.addTransient(part.data) : this.store.add(part.data));
       if (!registry?.recordPart || !runId) return;
       await registry.recordPart(runId, {
         rendition: part.rendition, segmentIndex: part.segmentIndex, partIndex: part.partIndex, cid,
@@ -295,7 +295,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       });
       // Fast start: with a first part recorded in every rendition the master can answer (the parts are the live edge).
       if (part.segmentIndex === 0 && part.partIndex === 0) {
-        this.#publisher.publishFirst().catch((error: Error) => this.emit('warning', `Cannot publish the first playlists: ${error.message}`));
+        this.#publisher.publishFirst().catch((error: unknown) => this.emit('warning', `Cannot publish the first playlists: ${errorMessage(error)}`));
       }
     });
   }

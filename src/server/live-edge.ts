@@ -14,7 +14,7 @@ const PART_SUM_TOLERANCE_S = 1e-3;
 
 export type PartContainer = 'ts' | 'm4s';
 
-/** URIs relative to the media playlist (/runs/{id}/quality/{name}/playlist.m3u8). */
+/** URIs relative to the media playlist (/runs/{id}/quality/{name}/playlist.m3u8); segmentUri names every segment of an LL run. */
 export const partUri = (msn: number, part: number, ext: PartContainer) => `part/${msn}.${part}.${ext}`;
 export const segmentUri = (msn: number, ext: PartContainer) => `segment/${msn}.${ext}`;
 export const reportUri = (rendition: string) => `../${rendition}/playlist.m3u8`;
@@ -40,18 +40,6 @@ export interface LiveEdge {
   lastCompleteMsn: number;
 }
 
-/**
- * Segments under their server URIs (segment/{msn}.ext), whatever the publish named
- * them. A segment is listed from its parts as soon as it ends, before its upload is
- * published, and a player requires a segment's URI never to change between reloads
- * (hls.js fails with "media sequence mismatch"), so on the dynamic endpoint of a run
- * with parts every segment keeps this one URI, live and after the end. The segment
- * route streams the recorded CID (or the parts), the same bytes /ipfs/{cid} serves.
- */
-export function withServerSegmentUris<S extends { uri: string }>(segments: readonly S[], mediaSequence: number, ext: PartContainer): S[] {
-  return segments.map((segment, position) => ({ ...segment, uri: segmentUri(mediaSequence + position, ext) }));
-}
-
 /** Parts grouped by segment, each group kept only while part indexes run 0, 1, 2 … without a gap. */
 function groupParts(parts: readonly PartRecord[]): Map<number, PartRecord[]> {
   const groups = new Map<number, PartRecord[]>();
@@ -71,6 +59,14 @@ const toPartial = (part: PartRecord, ext: PartContainer): PartialSegment => ({
 
 const sum = (parts: readonly { duration: number }[]) => parts.reduce((total, part) => total + part.duration, 0);
 
+/**
+ * The ended run's published playlist with the URIs its live LL views gave each
+ * segment, so a player still polling sees only EXT-X-ENDLIST appended.
+ */
+export function endedLowLatencyPlaylist(published: MediaPlaylist, container: PartContainer): MediaPlaylist {
+  return { ...published, segments: published.segments.map((segment, position) => ({ ...segment, uri: segmentUri(published.mediaSequence + position, container) })) };
+}
+
 /** The playlist with parts; undefined when the rendition has no parts (a run without LL-HLS). */
 export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   const { run, published, container: ext } = input;
@@ -84,7 +80,10 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   // Published segments have MSN = position + mediaSequence (abrcast publishes from 0).
   const base = published?.segments ?? [];
   const mediaSequence = published?.mediaSequence ?? Math.min(...groups.keys());
-  const segments: LowLatencyMediaSegment[] = withServerSegmentUris(base, mediaSequence, ext);
+  // Every segment by its position, published or not: one finished after the
+  // publish is first listed from its parts, and its URI must not change when
+  // the publish catches up (RFC 8216bis 6.2.1; hls.js stops on the change).
+  const segments: LowLatencyMediaSegment[] = base.map((segment, position) => ({ ...segment, uri: segmentUri(mediaSequence + position, ext) }));
   // Segments finished since the publish: known from their parts (a later segment has begun).
   let next = mediaSequence + segments.length;
   while (next < newest && groups.get(next)?.[0]?.independent) {

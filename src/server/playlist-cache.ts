@@ -3,12 +3,10 @@
 // however many viewers poll it; the cache is bounded (least recently used out)
 // because a long run publishes a new playlist CID per segment and rendition.
 import { promisify } from 'node:util';
-import { gzip, gzipSync } from 'node:zlib';
-import { serializeMediaPlaylist } from '../hls/media-playlist.js';
+import { gzip } from 'node:zlib';
 import { parseMediaPlaylist } from '../hls/parse-media-playlist.js';
 import type { MediaPlaylist } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
-import { withServerSegmentUris } from './live-edge.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -17,31 +15,12 @@ export interface CachedPlaylist {
   gzip: Buffer;
   /** The parsed model, filled in by the first LL-HLS request that needs it (see parsedPlaylist). */
   parsed?: MediaPlaylist;
-  /** The same playlist with server segment URIs, for a run with parts (see serverUriPlaylist). */
-  serverUris?: { text: Buffer; gzip: Buffer };
 }
 
 /** The playlist's model, parsed once per cached CID. */
 export function parsedPlaylist(entry: CachedPlaylist): MediaPlaylist {
   entry.parsed ??= parseMediaPlaylist(entry.text.toString('utf8'));
   return entry.parsed;
-}
-
-/**
- * A published playlist of a run with parts as its dynamic endpoint serves it once
- * the live edge is gone (the run ended): every segment under the server URI the LL
- * playlists gave it (withServerSegmentUris), made once per cached CID.
- */
-export function serverUriPlaylist(entry: CachedPlaylist): { text: Buffer; gzip: Buffer } {
-  if (!entry.serverUris) {
-    const playlist = parsedPlaylist(entry);
-    const text = Buffer.from(serializeMediaPlaylist({
-      ...playlist,
-      segments: withServerSegmentUris(playlist.segments, playlist.mediaSequence, playlist.mapUri !== undefined ? 'm4s' : 'ts'),
-    }));
-    entry.serverUris = { text, gzip: gzipSync(text) };
-  }
-  return entry.serverUris;
 }
 
 export class PlaylistCache {

@@ -10,7 +10,6 @@ import { orderVariants } from '../../model/variant-stream-record.js';
 import type { RunRecord } from '../../registry/run-records.js';
 import { waitForChange } from '../wait-for-change.js';
 import { StoreUnavailableError } from '../../store/content-store.js';
-import { serverUriPlaylist } from '../playlist-cache.js';
 import { MPEGURL, sendError, sendPlaylist } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { qualityParam, runIdParam } from '../validation.js';
@@ -77,13 +76,9 @@ async function quality(request: RouteRequest): Promise<void> {
   const { registry, playlists, logger } = request.server;
   const state = await registry.getQualityState(runId, name);
   if (!state) return sendError(request.res, 404, `No run ${runId}`);
-  let info = state.playlist;
+  const info = state.playlist;
   // Only a run with parts (a part target) pays for the LL-HLS reads.
-  if (state.partTarget !== null) {
-    const outcome = await serveLowLatencyPlaylist(request, runId, name, info);
-    if (outcome.served) return;
-    info = outcome.info;
-  }
+  if (state.partTarget !== null && (await serveLowLatencyPlaylist(request, runId, name, info))) return;
   if (!info) {
     return sendError(request.res, 404, `Run ${runId} has no quality ${name}`);
   }
@@ -96,12 +91,10 @@ async function quality(request: RouteRequest): Promise<void> {
     logger.error({ err: error, runId, quality: name, cid: info.cid }, 'playlist cannot be read from the store');
     return sendError(request.res, 502, `playlist ${info.cid} unavailable`);
   }
-  // A run with parts keeps the segment URIs its LL playlists gave (players require them stable).
-  const body = state.partTarget !== null ? serverUriPlaylist(playlist) : playlist;
   // The ETag lets a poller revalidate cheaply; no-cache makes every poll ask.
-  sendPlaylist(request.req, request.res, body.text, { 'Content-Type': MPEGURL, 'Cache-Control': 'no-cache' }, {
+  sendPlaylist(request.req, request.res, playlist.text, { 'Content-Type': MPEGURL, 'Cache-Control': 'no-cache' }, {
     etag: info.cid,
-    gzipped: body.gzip,
+    gzipped: playlist.gzip,
   });
 }
 
