@@ -143,8 +143,9 @@ describe('LL-HLS endpoints', () => {
     assert.equal((await get(path())).status, 404, 'nothing yet');
     await producer.segmentParts('720p', 0, 0, 2);
     await producer.segmentParts('360p', 0, 0, 1);
-    const { parsed, response } = await playlist();
-    assert.equal(response.headers.get('cache-control'), 'no-cache');
+    // A blocking reload for a part that exists answers at once (a plain request waits for a whole segment, below).
+    const { parsed, response } = await playlist('?_HLS_msn=0&_HLS_part=1');
+    assert.equal(response.headers.get('cache-control'), 'public, max-age=2');
     assert.equal(parsed.segments.length, 0);
     assert.equal(parsed.pending.length, 2);
     assert.match(parsed.lines.join('\n'), /#EXT-X-PROGRAM-DATE-TIME:1970-01-01T00:00:00.000Z\n#EXT-X-PART:DURATION=0.33333,URI="part\/0.0.ts",INDEPENDENT=YES/);
@@ -156,7 +157,7 @@ describe('LL-HLS endpoints', () => {
     const held = tracked(get(path('?_HLS_msn=0&_HLS_part=2')));
     // Another rendition's part does not satisfy it; a later request is answered while this one waits.
     await producer.part('360p', 0, 1);
-    await playlist();
+    await playlist('?_HLS_msn=0&_HLS_part=1');
     assert.equal(held.settled(), false, 'still held before part 0.2 exists');
     await producer.part('720p', 0, 2);
     const response = await held.promise;
@@ -171,7 +172,7 @@ describe('LL-HLS endpoints', () => {
 
   test('the preload-hinted part blocks until recorded, then streams; stored parts are immutable', async () => {
     const held = tracked(get(`/runs/${runId}/quality/720p/part/0.3.ts`));
-    await playlist();
+    await playlist('?_HLS_msn=0&_HLS_part=2');
     assert.equal(held.settled(), false, 'hinted part held');
     const data = await producer.part('720p', 0, 3);
     const response = await held.promise;
@@ -186,9 +187,20 @@ describe('LL-HLS endpoints', () => {
   });
 
   test('segments finished after the publish are listed from their parts and served as their concatenation', async () => {
+    // Fast start: a plain request made before the first segment ends is held until it does
+    // (hls.js plays from whole segments: on parts alone it errs and, with fMP4, reloads them).
+    const plain = tracked(get(path()));
     await producer.segmentParts('720p', 0, 4);
     await producer.segmentParts('360p', 0, 2);
+    await playlist('?_HLS_msn=0&_HLS_part=5');
+    assert.equal(plain.settled(), false, 'held while segment 0 is not complete');
     await producer.part('720p', 1, 0);
+    const heldAnswer = await plain.promise;
+    assert.equal(heldAnswer.status, 200);
+    assert.equal(heldAnswer.headers.get('cache-control'), 'no-cache');
+    const heldText = await heldAnswer.text();
+    versions.push(heldText);
+    assert.equal(checkLowLatencyPlaylist(heldText, { partNumber }).segments.length, 1, 'answered with the first whole segment');
     const { parsed } = await playlist();
     assert.equal(parsed.segments.length, 1);
     assert.equal(parsed.segments[0].uri, 'segment/0.ts');

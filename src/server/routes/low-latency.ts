@@ -149,12 +149,17 @@ export async function serveLowLatencyPlaylist(
   // RFC 8216bis 6.2.5.2: a playlist with EXT-X-ENDLIST answers a blocking request at once.
   if ('ended' in state) return sendEnded(request, state.ended);
   const { msn, part } = query;
-  if (msn !== undefined) {
-    if (msn > state.edge.lastCompleteMsn + MSN_AHEAD_LIMIT) {
-      sendError(request.res, 400, `_HLS_msn ${msn} is more than ${MSN_AHEAD_LIMIT} past the last segment (${state.edge.lastCompleteMsn})`);
-      return true;
-    }
-    if (!satisfies(state.edge, msn, part)) {
+  if (msn !== undefined && msn > state.edge.lastCompleteMsn + MSN_AHEAD_LIMIT) {
+    sendError(request.res, 400, `_HLS_msn ${msn} is more than ${MSN_AHEAD_LIMIT} past the last segment (${state.edge.lastCompleteMsn})`);
+    return true;
+  }
+  // What the answer must hold: the part a blocking reload names; for a plain request made
+  // before the run's first segment ends (fast start), that segment. hls.js plays from whole
+  // segments only: on parts alone it reports levelEmptyError and, with fMP4, reloads the
+  // parts over and over; held, it gets its first playable playlist as soon as there is one.
+  const wanted = msn !== undefined ? { msn, part } : state.edge.lastCompleteMsn < 0 ? { msn: 0, part: undefined } : undefined;
+  if (wanted) {
+    if (!satisfies(state.edge, wanted.msn, wanted.part)) {
       const ready = await waitForChange({
         registry: request.server.registry,
         runId,
@@ -164,7 +169,7 @@ export async function serveLowLatencyPlaylist(
         ready: async () => {
           const next = await loadEdge(request, runId, name, (await request.server.registry.getQualityState(runId, name))?.playlist);
           if (next) state = next;
-          return next === undefined || 'ended' in next || satisfies(next.edge, msn, part);
+          return next === undefined || 'ended' in next || satisfies(next.edge, wanted.msn, wanted.part);
         },
       });
       if (request.res.destroyed) return true;
@@ -172,7 +177,8 @@ export async function serveLowLatencyPlaylist(
       const settled = state as EdgeState | EndedState;
       if ('ended' in settled) return sendEnded(request, settled.ended);
       state = settled;
-      if (!ready) {
+      // A plain request gets the playlist as it is at the deadline; a blocking one, 503.
+      if (!ready && msn !== undefined) {
         sendError(request.res, 503, `part ${msn}.${part ?? 0} did not appear within ${BLOCK_TARGETS} target durations`, {
           'Retry-After': String(state.targetDuration),
         });
