@@ -188,7 +188,7 @@ describe('LL-HLS endpoints', () => {
 
   test('segments finished after the publish are listed from their parts and served as their concatenation', async () => {
     // Fast start: a plain request made before the first segment ends is held until it does
-    // (hls.js plays from whole segments: on parts alone it errs and, with fMP4, reloads them).
+    // (hls.js plays from whole segments: on parts alone it reports levelEmptyError and retries later).
     const plain = tracked(get(path()));
     await producer.segmentParts('720p', 0, 4);
     await producer.segmentParts('360p', 0, 2);

@@ -155,8 +155,8 @@ export async function serveLowLatencyPlaylist(
   }
   // What the answer must hold: the part a blocking reload names; for a plain request made
   // before the run's first segment ends (fast start), that segment. hls.js plays from whole
-  // segments only: on parts alone it reports levelEmptyError and, with fMP4, reloads the
-  // parts over and over; held, it gets its first playable playlist as soon as there is one.
+  // segments only (on parts alone it reports levelEmptyError and retries a second later);
+  // held, it gets its first playable playlist as soon as there is one.
   const wanted = msn !== undefined ? { msn, part } : state.edge.lastCompleteMsn < 0 ? { msn: 0, part: undefined } : undefined;
   if (wanted) {
     if (!satisfies(state.edge, wanted.msn, wanted.part)) {
