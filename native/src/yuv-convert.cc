@@ -139,12 +139,13 @@ bool isPackedRgb(AVPixelFormat format) {
 void convertRgbToYuv420(const uint8_t* src, int srcPitch, AVPixelFormat format, int width, int height,
                         uint8_t* const dst[3], const int dstPitch[3], int top, int bottom) {
   if (bottom < 0) bottom = height;
-  // rgb24 is unpacked to BGRA by libyuv's SIMD rows (its "RAW" is R,G,B in memory), four rows a pair.
+  // rgb24 is unpacked to BGRA by libyuv's SIMD rows (its "RAW" is R,G,B in memory) into four slots,
+  // slot (y & 3) for row y: consecutive pairs share two rows, so each row is unpacked once.
   const bool unpack = format == AV_PIX_FMT_RGB24;
   const RowPairFunction convert = format == AV_PIX_FMT_RGBA ? selectRowPair<Rgba>() : selectRowPair<Bgra>();
   std::vector<uint8_t> unpacked;
+  int slotRow[4] = {-1, -1, -1, -1};  // the source row each slot holds
   if (unpack) unpacked.resize(size_t(width) * 4 * 4);
-  const int bytesPerPixel = unpack ? 3 : 4;
   for (int y = top; y < bottom; y += 2) {
     const bool second = y + 1 < height;
     // Rows y-1 .. y+2, repeated at the picture's edges.
@@ -153,8 +154,12 @@ void convertRgbToYuv420(const uint8_t* src, int srcPitch, AVPixelFormat format, 
     for (int k = 0; k < 4; ++k) {
       row[k] = src + ptrdiff_t(index[k]) * srcPitch;
       if (unpack) {
-        uint8_t* out = unpacked.data() + size_t(k) * width * 4;
-        libyuv::RAWToARGB(row[k], width * bytesPerPixel, out, width * 4, width, 1);
+        const int slot = (y - 1 + k) & 3;
+        uint8_t* out = unpacked.data() + size_t(slot) * width * 4;
+        if (slotRow[slot] != index[k]) {
+          libyuv::RAWToARGB(row[k], width * 3, out, width * 4, width, 1);
+          slotRow[slot] = index[k];
+        }
         row[k] = out;
       }
     }
