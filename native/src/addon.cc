@@ -7,6 +7,7 @@
 #include "ladder-preview-binding.h"
 #include "log-router.h"
 #include "media-probe-binding.h"
+#include "napi-call.h"
 
 namespace abrcast {
 namespace {
@@ -29,33 +30,11 @@ Napi::Value ProbeHardware(const Napi::CallbackInfo& info) {
 }
 
 // The same off the JS thread: loading libcuda, cuInit and an NVENC session take a while.
-class HardwareProbeWorker : public Napi::AsyncWorker {
- public:
-  HardwareProbeWorker(Napi::Env env, int width, int height)
-      : Napi::AsyncWorker(env, "abrcast-probe-hardware"), width_(width), height_(height), deferred_(env) {}
-  Napi::Promise promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      report_ = probeHardware(width_, height_);
-    } catch (const std::exception& error) {
-      SetError(error.what());
-    }
-  }
-  void OnOK() override { deferred_.Resolve(hardwareReportObject(Env(), report_)); }
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
-
- private:
-  int width_;
-  int height_;
-  HardwareReport report_;
-  Napi::Promise::Deferred deferred_;
-};
-
 Napi::Value ProbeHardwareAsync(const Napi::CallbackInfo& info) {
-  auto* worker = new HardwareProbeWorker(info.Env(), sizeArgument(info, 0, 640), sizeArgument(info, 1, 360));
-  Napi::Promise promise = worker->promise();
-  worker->Queue();  // deletes itself when done
-  return promise;
+  const int width = sizeArgument(info, 0, 640);
+  const int height = sizeArgument(info, 1, 360);
+  return callCoreAsync<HardwareReport>(
+      info.Env(), "abrcast-probe-hardware", [width, height] { return probeHardware(width, height); }, hardwareReportObject);
 }
 
 // Test support: device memory for tests and examples that have no CUDA bindings of their own.
@@ -70,12 +49,9 @@ Napi::Value UploadToCuda(const Napi::CallbackInfo& info) {
   if (rowBytes == 0 || pitch < rowBytes || data.ByteLength() % rowBytes != 0) {
     throw Napi::RangeError::New(env, "Expected rowBytes dividing the data's length and pitch >= rowBytes");
   }
-  try {
-    const auto* bytes = static_cast<const uint8_t*>(data.ArrayBuffer().Data()) + data.ByteOffset();
-    return Napi::BigInt::New(env, uploadToCudaMemory(bytes, rowBytes, data.ByteLength() / rowBytes, pitch));
-  } catch (const std::exception& error) {
-    throw Napi::Error::New(env, error.what());
-  }
+  const auto* bytes = static_cast<const uint8_t*>(data.ArrayBuffer().Data()) + data.ByteOffset();
+  const uint64_t pointer = callCore(env, [&] { return uploadToCudaMemory(bytes, rowBytes, data.ByteLength() / rowBytes, pitch); });
+  return Napi::BigInt::New(env, pointer);
 }
 
 void FreeCuda(const Napi::CallbackInfo& info) {
@@ -83,11 +59,7 @@ void FreeCuda(const Napi::CallbackInfo& info) {
   bool lossless = false;
   if (info.Length() < 1 || !info[0].IsBigInt()) throw Napi::TypeError::New(env, "freeCuda(pointer) needs a bigint");
   const uint64_t pointer = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
-  try {
-    freeCudaMemory(pointer);
-  } catch (const std::exception& error) {
-    throw Napi::Error::New(env, error.what());
-  }
+  callCore(env, [&] { freeCudaMemory(pointer); });
 }
 
 Napi::Value FFmpegVersions(const Napi::CallbackInfo& info) {

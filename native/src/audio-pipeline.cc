@@ -23,7 +23,7 @@ AudioPipeline::AudioPipeline(const EncoderConfig& config, PipelineEvents* events
 
 void AudioPipeline::openSource() {
   if (config_.audio.kind != AudioSourceKind::File) return;
-  file_ = std::make_unique<StreamDecoder>(config_.audio.source, AVMEDIA_TYPE_AUDIO, &aborted_, nullptr, config_.ioTimeoutSeconds);
+  file_ = std::make_unique<StreamDecoder>(config_.audio.source, AVMEDIA_TYPE_AUDIO, &stop_, nullptr, config_.ioTimeoutSeconds);
 }
 
 AudioPipeline::~AudioPipeline() {
@@ -37,7 +37,7 @@ void AudioPipeline::start() {
 }
 
 long AudioPipeline::submitPcm(const float* samples, size_t frames) {
-  if (aborted_ || pcmEnded_) return -1;
+  if (stop_.stopRequested() || pcmEnded_) return -1;
   if (pcmQueued_.load() >= maxQueuedSamples(config_)) return kQueueFull;
   std::vector<float> chunk(samples, samples + frames * size_t(config_.audio.pcmChannels));
   const int64_t queued = pcmQueued_.fetch_add(int64_t(frames)) + int64_t(frames);
@@ -73,8 +73,8 @@ void AudioPipeline::setVideoEnd(int64_t frames) {
 
 int64_t AudioPipeline::waitProposedEnd() {
   std::unique_lock<std::mutex> lock(videoMutex_);
-  videoChanged_.wait(lock, [&] { return aborted_.load() || proposedEnd_ >= 0; });
-  return aborted_ ? -1 : proposedEnd_;
+  videoChanged_.wait(lock, [&] { return stop_.stopRequested() || proposedEnd_ >= 0; });
+  return stop_.stopRequested() ? -1 : proposedEnd_;
 }
 
 int64_t AudioPipeline::agreeEnd(int64_t possibleEnd) {
@@ -82,14 +82,14 @@ int64_t AudioPipeline::agreeEnd(int64_t possibleEnd) {
   possibleEnd = std::min(possibleEnd, proposedEnd_);
   agreedEnd_ = answers_ == 0 ? possibleEnd : std::min(agreedEnd_, possibleEnd);
   if (++answers_ == int(config_.renditions.size())) videoChanged_.notify_all();
-  videoChanged_.wait(lock, [&] { return aborted_.load() || answers_ == int(config_.renditions.size()); });
-  return aborted_ ? -1 : agreedEnd_;
+  videoChanged_.wait(lock, [&] { return stop_.stopRequested() || answers_ == int(config_.renditions.size()); });
+  return stop_.stopRequested() ? -1 : agreedEnd_;
 }
 
 void AudioPipeline::abort() {
   {
     std::lock_guard<std::mutex> lock(videoMutex_);
-    aborted_ = true;
+    stop_.requestStop();
   }
   videoChanged_.notify_all();
   pcm_.discard();
@@ -110,12 +110,12 @@ int64_t AudioPipeline::framesForSamples(int64_t samples) const {
 
 void AudioPipeline::readFile() {
   FramePtr frame = allocFrame();
-  while (!aborted_) {
+  while (!stop_.stopRequested()) {
     // Past the end of a finished video nothing more is needed.
     if (videoEndKnown() && encoder_.samplesQueued() >= samplesForFrames(videoEnd_)) return;
     // Stay a bounded distance ahead of the renditions, not the whole file in memory.
-    track_.waitForRoom(kPacketsAhead, [this] { return aborted_.load() || videoEndKnown(); });
-    if (aborted_ || !file_->next(frame.get())) return;
+    track_.waitForRoom(kPacketsAhead, [this] { return stop_.stopRequested() || videoEndKnown(); });
+    if (stop_.stopRequested() || !file_->next(frame.get())) return;
     encoder_.push(frame.get());
   }
 }
@@ -125,8 +125,8 @@ void AudioPipeline::readPcm() {
   while (auto chunk = pcm_.pop()) {
     // Encoded audio waits for the slowest rendition's video: stay a bounded distance ahead of it,
     // holding writeAudio() back (through the PCM queue) rather than keeping all of it as AAC.
-    track_.waitForRoom(kPacketsAhead, [this] { return aborted_.load() || videoEndKnown(); });
-    if (aborted_) return;
+    track_.waitForRoom(kPacketsAhead, [this] { return stop_.stopRequested() || videoEndKnown(); });
+    if (stop_.stopRequested()) return;
     const int64_t frames = int64_t(chunk->size()) / config_.audio.pcmChannels;
     encoder_.pushInterleaved(chunk->data(), int(frames), pcmLayout_, config_.audio.pcmSampleRate);
     const int64_t before = pcmQueued_.fetch_sub(frames);
@@ -139,7 +139,7 @@ void AudioPipeline::run() {
   try {
     if (file_) readFile();
     else readPcm();
-    if (aborted_) return;
+    if (stop_.stopRequested()) return;
     encoder_.endInput();
     const int64_t sourceSamples = encoder_.samplesQueued();
 
@@ -149,12 +149,12 @@ void AudioPipeline::run() {
       const int64_t limit = framesForSamples(sourceSamples);
       frameLimit_ = limit;
       // The end is known once the video reached the limit or ended before it.
-      videoChanged_.wait(lock, [&] { return aborted_.load() || videoEndKnown() || videoFrames_ >= limit; });
+      videoChanged_.wait(lock, [&] { return stop_.stopRequested() || videoEndKnown() || videoFrames_ >= limit; });
       endFrames = videoEndKnown() ? std::min(limit, videoEnd_.load()) : limit;
     } else {
       // Silence follows the video as it arrives, so the renditions keep cutting segments.
       for (;;) {
-        if (aborted_) break;
+        if (stop_.stopRequested()) break;
         const bool ended = videoEndKnown();
         const int64_t frames = videoFrames_;
         lock.unlock();
@@ -164,15 +164,15 @@ void AudioPipeline::run() {
           endFrames = frames;
           break;
         }
-        videoChanged_.wait(lock, [&] { return aborted_.load() || videoEndKnown() || videoFrames_ != frames; });
+        videoChanged_.wait(lock, [&] { return stop_.stopRequested() || videoEndKnown() || videoFrames_ != frames; });
       }
     }
-    if (aborted_) return;
+    if (stop_.stopRequested()) return;
     // Every rendition answers with where it can end exactly; the audio ends there too.
     proposedEnd_ = endFrames;
     videoChanged_.notify_all();
-    videoChanged_.wait(lock, [&] { return aborted_.load() || answers_ == int(config_.renditions.size()); });
-    if (aborted_) return;
+    videoChanged_.wait(lock, [&] { return stop_.stopRequested() || answers_ == int(config_.renditions.size()); });
+    if (stop_.stopRequested()) return;
     endFrames = agreedEnd_;
     lock.unlock();
     outputFrames_ = endFrames;

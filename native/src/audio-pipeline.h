@@ -28,6 +28,7 @@
 #include "config.h"
 #include "pipeline-events.h"
 #include "stream-decoder.h"
+#include "stop-token.h"
 
 namespace abrcast {
 
@@ -89,7 +90,7 @@ class AudioPipeline {
   const EncoderConfig& config_;
   PipelineEvents* events_;
   FailureHandler onFailure_;
-  std::atomic<bool> aborted_{false};
+  StopToken stop_;
   std::unique_ptr<StreamDecoder> file_;
   AVChannelLayout pcmLayout_{};
   AacEncoder encoder_;

@@ -22,7 +22,7 @@ void AudioTrack::finish() {
 
 void AudioTrack::abort() {
   std::lock_guard<std::mutex> lock(mutex_);
-  aborted_ = true;
+  stop_.requestStop();
   changed_.notify_all();
 }
 
@@ -33,7 +33,7 @@ void AudioTrack::wake() {
 
 void AudioTrack::waitForRoom(size_t maxRetained, const std::function<bool()>& stop) {
   std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait(lock, [&] { return aborted_ || packets_.size() <= maxRetained || stop(); });
+  changed_.wait(lock, [&] { return stop_.stopRequested() || packets_.size() <= maxRetained || stop(); });
 }
 
 bool AudioTrack::covers(int64_t until, AVRational base) const {
@@ -43,8 +43,8 @@ bool AudioTrack::covers(int64_t until, AVRational base) const {
 
 bool AudioTrack::waitFinished() {
   std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait(lock, [&] { return finished_ || aborted_; });
-  return !aborted_;
+  changed_.wait(lock, [&] { return finished_ || stop_.stopRequested(); });
+  return !stop_.stopRequested();
 }
 
 void AudioTrack::takeBefore(int consumer, int64_t until, AVRational base, const std::function<void(AVPacket*)>& write) {

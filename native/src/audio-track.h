@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ffmpeg.h"
+#include "stop-token.h"
 
 namespace abrcast {
 
@@ -52,7 +53,7 @@ class AudioTrack {
   std::vector<int64_t> cursors_;  // global index of each consumer's next packet
   int64_t coveredUntil_;        // pts just past the last appended packet
   bool finished_ = false;
-  bool aborted_ = false;
+  StopToken stop_;
 };
 
 }  // namespace abrcast

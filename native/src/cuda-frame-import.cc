@@ -82,7 +82,7 @@ CudaFrameImporter::CudaFrameImporter(int width, int height, AVPixelFormat rgbFor
     : width_(width),
       height_(height),
       rgbFormat_(rgbFormat),
-      bytesPerPixel_(rgbFormat == AV_PIX_FMT_RGB24 ? 3 : 4),
+      bytesPerPixel_(bytesPerPixel(rgbFormat)),
       device_(deviceForFrames()),
       driver_(&cudaDriver()) {}
 

@@ -21,6 +21,8 @@ extern "C" {
 #include <stdexcept>
 #include <string>
 
+#include "ffmpeg-error.h"
+
 namespace abrcast {
 
 struct FrameDeleter {
@@ -96,6 +98,11 @@ inline PacketPtr allocPacket() {
   return packet;
 }
 
+// Bytes per pixel of a packed format (rgb24: 3; rgba, bgra: 4): the row size of write()'s frames.
+inline int bytesPerPixel(AVPixelFormat format) {
+  return av_get_padded_bits_per_pixel(av_pix_fmt_desc_get(format)) / 8;
+}
+
 // av_err2str is a C compound-literal macro that C++ cannot use.
 inline std::string errorText(int code) {
   char buffer[AV_ERROR_MAX_STRING_SIZE] = {0};
@@ -113,12 +120,6 @@ inline std::string dictionaryKeys(const AVDictionary* options) {
   }
   return keys;
 }
-
-// The one exception type of the core; its message reaches JS unchanged.
-class FFmpegError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 // Throws "<what>: <FFmpeg's reason>" when code is negative; returns code otherwise.
 inline int check(int code, const std::string& what) {

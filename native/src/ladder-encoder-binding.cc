@@ -6,6 +6,7 @@
 #endif
 
 #include "config-reader.h"
+#include "napi-call.h"
 
 namespace abrcast {
 
@@ -25,8 +26,6 @@ struct LadderEncoderBinding::Event {
 };
 
 namespace {
-
-int bytesPerPixel(AVPixelFormat format) { return format == AV_PIX_FMT_RGB24 ? 3 : 4; }
 
 // Hands bytes to JS without copying them again.
 Napi::Buffer<uint8_t> takeBuffer(Napi::Env env, std::vector<uint8_t>& data) {
@@ -66,15 +65,17 @@ LadderEncoderBinding::LadderEncoderBinding(const Napi::CallbackInfo& info) : Nap
   // idle encoder never keeps the process alive.
   events_.Unref(env);
   cleanupHook_ = env.AddCleanupHook(&LadderEncoderBinding::onEnvironmentTeardown, this);
-  try {
-    pipeline_ = std::make_unique<LadderPipeline>(config_, this);
-  } catch (const std::exception& error) {
-    shutdown();
-    // The wrapper is freed when its constructor throws: no hook may point at it at teardown.
-    cleanupHook_.Remove(env);
-    cleanupHook_ = CleanupHook();
-    throw Napi::Error::New(env, error.what());
-  }
+  callCore(env, [&] {
+    try {
+      pipeline_ = std::make_unique<LadderPipeline>(config_, this);
+    } catch (...) {
+      shutdown();
+      // The wrapper is freed when its constructor throws: no hook may point at it at teardown.
+      cleanupHook_.Remove(env);
+      cleanupHook_ = CleanupHook();
+      throw;
+    }
+  });
 }
 
 LadderEncoderBinding::~LadderEncoderBinding() {
@@ -118,12 +119,7 @@ Napi::Value LadderEncoderBinding::Write(const Napi::CallbackInfo& info) {
                                          std::to_string(array.ByteLength()));
   }
   const auto* pixels = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-  long queued = 0;
-  try {
-    queued = pipeline_->submit(pixels, frameStride_);
-  } catch (const std::exception& error) {
-    throw Napi::Error::New(env, error.what());
-  }
+  const long queued = callCore(env, [&] { return pipeline_->submit(pixels, frameStride_); });
   if (queued == LadderPipeline::kQueueFull) throwQueueFull(env);
   return Napi::Number::New(env, double(queued));
 }
@@ -139,12 +135,7 @@ Napi::Value LadderEncoderBinding::WriteCuda(const Napi::CallbackInfo& info) {
   if (!pipeline_) return Napi::Number::New(env, -1);
   if (info.Length() < 1) throw Napi::TypeError::New(env, "Expected { cudaDevicePtr, pitch } for frame");
   const DeviceFrame frame = readDeviceFrame(info[0]);
-  long queued = 0;
-  try {
-    queued = pipeline_->submitCuda(frame.pointer, frame.pitch);
-  } catch (const std::exception& error) {
-    throw Napi::Error::New(env, error.what());
-  }
+  const long queued = callCore(env, [&] { return pipeline_->submitCuda(frame.pointer, frame.pitch); });
   if (queued == LadderPipeline::kQueueFull) throwQueueFull(env);
   return Napi::Number::New(env, double(queued));
 }
@@ -163,12 +154,7 @@ Napi::Value LadderEncoderBinding::WriteAudio(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "Expected a multiple of " + std::to_string(channels) + " samples but received " +
                                          std::to_string(array.ElementLength()));
   }
-  long queued = 0;
-  try {
-    queued = pipeline_->submitAudio(array.Data(), array.ElementLength() / channels);
-  } catch (const std::exception& error) {
-    throw Napi::Error::New(env, error.what());
-  }
+  const long queued = callCore(env, [&] { return pipeline_->submitAudio(array.Data(), array.ElementLength() / channels); });
   if (queued == AudioPipeline::kQueueFull) {
     throw Napi::RangeError::New(env, "Refused audio: " + std::to_string(AudioPipeline::maxQueuedSamples(config_)) +
                                          " sample frames already wait to be encoded (4 x maxQueuedSamples); await writeAudio() before writing more");
@@ -178,11 +164,7 @@ Napi::Value LadderEncoderBinding::WriteAudio(const Napi::CallbackInfo& info) {
 
 void LadderEncoderBinding::Start(const Napi::CallbackInfo& info) {
   if (!config_.fromFile()) throw Napi::Error::New(info.Env(), "start() needs file input (native option input)");
-  try {
-    if (pipeline_) pipeline_->startInput();
-  } catch (const std::exception& error) {
-    throw Napi::Error::New(info.Env(), error.what());
-  }
+  if (pipeline_) callCore(info.Env(), [&] { pipeline_->startInput(); });
 }
 
 void LadderEncoderBinding::End(const Napi::CallbackInfo&) {

@@ -12,20 +12,10 @@
 
 #include "config.h"
 #include "ffmpeg.h"
+#include "frame-source.h"
 #include "rendition-scaler.h"
 
 namespace abrcast {
-
-// What the filter graph's source needs to know about the decoded frames.
-struct VideoFrameFormat {
-  int width = 0;
-  int height = 0;
-  AVPixelFormat pixelFormat = AV_PIX_FMT_NONE;
-  AVColorSpace colorspace = AVCOL_SPC_UNSPECIFIED;
-  AVColorRange colorRange = AVCOL_RANGE_UNSPECIFIED;
-  // AV_PIX_FMT_CUDA sources: the pool their frames come from (referenced, not taken).
-  AVBufferRef* hwFrames = nullptr;
-};
 
 class LadderFilterGraph {
  public:

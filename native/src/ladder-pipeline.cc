@@ -31,10 +31,6 @@ void stopPipelinesAtExit() {
   for (LadderPipeline* pipeline : livePipelines()) pipeline->join();
 }
 
-int bytesPerPixel(AVPixelFormat format) {
-  return av_get_padded_bits_per_pixel(av_pix_fmt_desc_get(format)) / 8;
-}
-
 }  // namespace
 
 bool LadderPipeline::exiting() { return processExiting.load(); }
@@ -49,12 +45,10 @@ LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
   std::call_once(atExit, [] { std::atexit(stopPipelinesAtExit); });
   // Only what takes no I/O happens here, on the caller's (JS) thread: frames and PCM written
   // meanwhile are queued. Opening inputs, CUDA and the encoders happens on the graph thread.
-  if (!config_.fromFile() && !(config_.cudaFrames && config_.encoder == EncoderKind::Nvenc)) {
-    // Rows aligned for SIMD; one pooled buffer per frame in flight, with FFmpeg's input padding so
-    // SIMD readers may overread the last row.
-    frameLinesize_ = FFALIGN(config_.width * bytesPerPixel(config_.inputFormat), 64);
-    framePool_.reset(av_buffer_pool_init(size_t(frameLinesize_) * config_.height + AV_INPUT_BUFFER_PADDING_SIZE, nullptr));
-    if (!framePool_) throw std::bad_alloc();
+  if (!config_.fromFile()) {
+    // Rows aligned for SIMD. Device frames open CUDA later, on the graph thread.
+    pushed_ = std::make_unique<PushedFrameSource>(config_.width, config_.height, config_.inputFormat, config_.cudaFrames,
+                                                  config_.encoder == EncoderKind::Nvenc, 64);
   }
   if (config_.audio.enabled()) {
     audio_ = std::make_unique<AudioPipeline>(config_, events_, [this](const std::string& message) { fail(message); });
@@ -74,25 +68,17 @@ void LadderPipeline::open() {
     cudaDevice_ = sharedCudaDevice();
   }
 
-  VideoFrameFormat source;
   std::unique_ptr<VideoFileSource> file;
-  std::unique_ptr<CudaFrameImporter> cudaFrames;
+  FrameSource* frames = pushed_.get();
   if (config_.fromFile()) {
     // Opens the input and decodes its first frame: a bad path fails here, named.
     file = std::make_unique<VideoFileSource>(config_, events_, &aborting_);
-    source = file->frameFormat();
-  } else if (config_.cudaFrames && config_.encoder == EncoderKind::Nvenc) {
-    // Converted on the GPU into pooled CUDA frames: nothing of the picture in host memory.
-    cudaFrames = std::make_unique<CudaFrameImporter>(config_.width, config_.height, config_.inputFormat);
-    source = VideoFrameFormat{config_.width, config_.height, AV_PIX_FMT_CUDA, AVCOL_SPC_BT709, AVCOL_RANGE_MPEG,
-                              cudaFrames->framesContext()};
+    frames = file.get();
   } else {
-    // Device frames for x264 are copied into the same pooled frames as Buffers.
-    if (config_.cudaFrames) {
-      cudaFrames = std::make_unique<CudaFrameImporter>(config_.width, config_.height, config_.inputFormat);
-    }
-    source = VideoFrameFormat{config_.width, config_.height, config_.inputFormat, AVCOL_SPC_UNSPECIFIED, AVCOL_RANGE_JPEG};
+    // Device frames: writeCuda() takes them once opened_ says this is done.
+    pushed_->openDevice();
   }
+  const VideoFrameFormat source = frames->frameFormat();
 
   // The audio source opens before the encoders: a bad path is a likely mistake and cheap to find.
   if (audio_) audio_->openSource();
@@ -106,9 +92,8 @@ void LadderPipeline::open() {
   {
     // Published under the lock the JS thread's abort()/endInput()/startInput() take.
     std::lock_guard<std::mutex> lock(stateMutex_);
-    if (aborting_) throw FFmpegError("Encoder aborted");
+    if (aborting_.stopRequested()) throw FFmpegError("Encoder aborted");
     file_ = std::move(file);
-    cudaFrames_ = std::move(cudaFrames);
     renditions_ = std::move(renditions);
     for (auto& rendition : renditions_) rendition->start();
     if (audio_) audio_->start();
@@ -123,7 +108,7 @@ void LadderPipeline::run() {
     open();
   } catch (const std::exception& error) {
     // Nothing was started but this thread: report and finish.
-    if (!aborting_) fail(error.what());
+    if (!aborting_.stopRequested()) fail(error.what());
     failed_ = true;
     input_.discard();
     if (audio_) audio_->abort();
@@ -142,44 +127,24 @@ LadderPipeline::~LadderPipeline() {
   livePipelines().erase(this);
 }
 
-FramePtr LadderPipeline::pooledRgbFrame() {
-  FramePtr frame = allocFrame();
-  frame->buf[0] = av_buffer_pool_get(framePool_.get());
-  if (!frame->buf[0]) throw std::bad_alloc();
-  frame->data[0] = frame->buf[0]->data;
-  frame->linesize[0] = frameLinesize_;
-  frame->width = config_.width;
-  frame->height = config_.height;
-  frame->format = config_.inputFormat;
-  frame->color_range = AVCOL_RANGE_JPEG;
-  return frame;
-}
-
 long LadderPipeline::queue(FramePtr& frame) {
   if (!input_.push(frame)) return -1;
   return long(input_.size());
 }
 
 long LadderPipeline::submit(const uint8_t* pixels, size_t stride) {
-  if (failed_ || inputEnded_ || config_.fromFile() || !framePool_) return -1;
+  if (failed_ || inputEnded_ || !pushed_ || !pushed_->takesHostFrames()) return -1;
   if (input_.size() >= maxQueuedFrames(config_)) return kQueueFull;
-  FramePtr frame = pooledRgbFrame();
-  // The one copy of the frame: from the JS buffer into the pooled AVFrame.
-  av_image_copy_plane(frame->data[0], frame->linesize[0], pixels, int(stride), int(stride), config_.height);
+  FramePtr frame = pushed_->fromHost(pixels, stride);
   return queue(frame);
 }
 
 long LadderPipeline::submitCuda(uint64_t devicePtr, size_t pitch) {
   if (failed_ || inputEnded_) return -1;
   if (!opened_) throw FFmpegError("The encoder is still opening: wait for it (await encoder.ready) before writing device frames");
-  if (!cudaFrames_) return -1;
+  if (!pushed_ || !pushed_->deviceOpen()) return -1;
   if (input_.size() >= maxQueuedFrames(config_)) return kQueueFull;
-  if (!framePool_) {
-    FramePtr frame = cudaFrames_->convert(devicePtr, pitch);
-    return queue(frame);
-  }
-  FramePtr frame = pooledRgbFrame();
-  cudaFrames_->download(devicePtr, pitch, frame->data[0], frame->linesize[0]);
+  FramePtr frame = pushed_->fromDevice(devicePtr, pitch);
   return queue(frame);
 }
 
@@ -214,7 +179,7 @@ void LadderPipeline::endInput() {
 
 void LadderPipeline::abort() {
   std::lock_guard<std::mutex> lock(stateMutex_);
-  aborting_ = true;
+  aborting_.requestStop();
   stopLocked();
 }
 

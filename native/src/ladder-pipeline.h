@@ -17,11 +17,12 @@
 #include "audio-pipeline.h"
 #include "bounded-queue.h"
 #include "config.h"
-#include "cuda-frame-import.h"
 #include "ffmpeg.h"
 #include "ladder-filter-graph.h"
 #include "pipeline-events.h"
+#include "pushed-frame-source.h"
 #include "rendition-encoder.h"
+#include "stop-token.h"
 #include "video-file-source.h"
 
 namespace abrcast {
@@ -74,16 +75,13 @@ class LadderPipeline {
   void fail(const std::string& message);
   void warnShortestOnce();
   void reportProgress();
-  FramePtr pooledRgbFrame();
   long queue(FramePtr& frame);
 
   EncoderConfig config_;
   PipelineEvents* events_;
   BufferRefPtr cudaDevice_;
-  BufferPoolPtr framePool_;
-  int frameLinesize_ = 0;
   std::unique_ptr<VideoFileSource> file_;  // file input only
-  std::unique_ptr<CudaFrameImporter> cudaFrames_;  // device-frame input only
+  std::unique_ptr<PushedFrameSource> pushed_;  // write() and writeCuda() input only
   std::unique_ptr<LadderFilterGraph> graph_;
   std::unique_ptr<AudioPipeline> audio_;  // before renditions_, which read from it
   std::vector<std::unique_ptr<RenditionEncoder>> renditions_;
@@ -93,10 +91,10 @@ class LadderPipeline {
 
   std::atomic<bool> failed_{false};
   std::atomic<bool> inputEnded_{false};
-  std::atomic<bool> aborting_{false};  // abort() was called: interrupts opening
+  StopToken aborting_;  // abort() was called: interrupts opening
   std::atomic<bool> opened_{false};
   bool startRequested_ = false;  // under stateMutex_
-  // Guards file_, cudaFrames_ and renditions_, which the graph thread publishes once opened,
+  // Guards file_ and renditions_, which the graph thread publishes once opened,
   // against the JS thread's abort(), endInput() and startInput().
   std::mutex stateMutex_;
   std::once_flag failOnce_;

@@ -2,9 +2,10 @@
 
 #include "config-reader.h"
 #include "cuda-driver.h"
-#include "cuda-frame-import.h"
 #include "ladder-filter-graph.h"
 #include "log-router.h"
+#include "napi-call.h"
+#include "pushed-frame-source.h"
 
 namespace abrcast {
 
@@ -30,8 +31,7 @@ Napi::Value ScaleLadderFrame(const Napi::CallbackInfo& info) {
   }
   const EncoderConfig config = readConfig(info[0].As<Napi::Object>());
   const bool useCuda = info[2].As<Napi::Boolean>().Value();
-  const int bytesPerPixel = config.inputFormat == AV_PIX_FMT_RGB24 ? 3 : 4;
-  const size_t stride = size_t(config.width) * bytesPerPixel;
+  const size_t stride = size_t(config.width) * bytesPerPixel(config.inputFormat);
   const bool onDevice = !info[1].IsTypedArray();
   Napi::TypedArray pixels;
   DeviceFrame deviceFrame;
@@ -45,38 +45,24 @@ Napi::Value ScaleLadderFrame(const Napi::CallbackInfo& info) {
     }
   }
 
-  try {
+  return callCore(env, [&]() -> Napi::Value {
     installLogRouter();
-    // The importer first: without CUDA, a device frame's error says what it was for.
-    std::unique_ptr<CudaFrameImporter> importer;
-    if (onDevice) importer = std::make_unique<CudaFrameImporter>(config.width, config.height, config.inputFormat);
+    // The encoder's sources: on the GPU path a device frame is converted by the kernel, never in
+    // host memory. Align 1: rows as packed as the caller's (e.g. 1926 bytes for 642 rgb24
+    // pixels), so the conversion is checked on unaligned pitches too.
+    PushedFrameSource frames(config.width, config.height, config.inputFormat, onDevice, useCuda, 1);
+    // CUDA for the frame first: without it, a device frame's error says what it was for.
+    frames.openDevice();
     BufferRefPtr device = useCuda ? sharedCudaDevice() : BufferRefPtr();
-    VideoFrameFormat source{config.width, config.height, config.inputFormat, AVCOL_SPC_UNSPECIFIED, AVCOL_RANGE_JPEG};
-
     FramePtr input;
-    if (onDevice && useCuda) {
-      // The encoder's GPU path: converted by the kernel, never in host memory.
-      input = importer->convert(deviceFrame.pointer, deviceFrame.pitch);
-      source = VideoFrameFormat{config.width, config.height, AV_PIX_FMT_CUDA, AVCOL_SPC_BT709, AVCOL_RANGE_MPEG,
-                                importer->framesContext()};
+    if (onDevice) {
+      input = frames.fromDevice(deviceFrame.pointer, deviceFrame.pitch);
     } else {
-      input = allocFrame();
-      input->width = config.width;
-      input->height = config.height;
-      input->format = config.inputFormat;
-      input->color_range = AVCOL_RANGE_JPEG;
-      // Align 1: rows as packed as the caller's (e.g. 1926 bytes for 642 rgb24 pixels), so the
-      // conversion is checked on unaligned pitches too.
-      check(av_frame_get_buffer(input.get(), 1), "Cannot allocate the input frame");
-      if (onDevice) {
-        importer->download(deviceFrame.pointer, deviceFrame.pitch, input->data[0], input->linesize[0]);
-      } else {
-        const auto* data = static_cast<const uint8_t*>(pixels.ArrayBuffer().Data()) + pixels.ByteOffset();
-        av_image_copy_plane(input->data[0], input->linesize[0], data, int(stride), int(stride), config.height);
-      }
+      const auto* data = static_cast<const uint8_t*>(pixels.ArrayBuffer().Data()) + pixels.ByteOffset();
+      input = frames.fromHost(data, stride);
     }
     input->pts = 0;
-    LadderFilterGraph graph(config, source, device.get());
+    LadderFilterGraph graph(config, frames.frameFormat(), device.get());
     graph.push(input.get());
     graph.pushEnd();
 
@@ -104,9 +90,7 @@ Napi::Value ScaleLadderFrame(const Napi::CallbackInfo& info) {
       av_frame_unref(downloaded.get());
     }
     return result;
-  } catch (const std::exception& error) {
-    throw Napi::Error::New(env, error.what());
-  }
+  });
 }
 
 }  // namespace abrcast

@@ -8,17 +8,20 @@
 #include <string>
 
 #include "ffmpeg.h"
+#include "stop-token.h"
 
 namespace abrcast {
 
-// What makes a blocking open or read give up: flags other threads set, and a deadline while
+// What makes a blocking open or read give up: stop tokens other threads set, and a deadline while
 // opening. FFmpeg's protocols keep a pointer to it: it must outlive the format context.
 struct InputInterrupt {
-  const std::atomic<bool>* flags[2] = {nullptr, nullptr};
+  const StopToken* tokens[2] = {nullptr, nullptr};
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   std::atomic<bool> expired{false};
 
-  bool cancelled() const { return (flags[0] && flags[0]->load()) || (flags[1] && flags[1]->load()); }
+  bool cancelled() const {
+    return (tokens[0] && tokens[0]->stopRequested()) || (tokens[1] && tokens[1]->stopRequested());
+  }
   static int check(void* opaque);
 };
 

@@ -1,50 +1,26 @@
 #include "media-probe-binding.h"
 
 #include "media-input.h"
+#include "napi-call.h"
 
 namespace abrcast {
 
 namespace {
 
-class ProbeWorker : public Napi::AsyncWorker {
- public:
-  ProbeWorker(Napi::Env env, std::string source, double timeoutSeconds)
-      : Napi::AsyncWorker(env, "abrcast-probe-media"), source_(std::move(source)), timeoutSeconds_(timeoutSeconds), deferred_(env) {}
-
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      info_ = probeMedia(source_, timeoutSeconds_);
-    } catch (const std::exception& error) {
-      SetError(error.what());
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("width", info_.width);
-    result.Set("height", info_.height);
-    result.Set("fpsNum", info_.frameRate.num);
-    result.Set("fpsDen", info_.frameRate.den);
-    if (info_.durationSeconds >= 0) result.Set("durationSeconds", info_.durationSeconds);
-    if (info_.frames >= 0) result.Set("frames", double(info_.frames));
-    result.Set("pixelFormat", info_.pixelFormat);
-    result.Set("videoCodec", info_.videoCodec);
-    if (!info_.audioCodec.empty()) result.Set("audioCodec", info_.audioCodec);
-    result.Set("formatName", info_.formatName);
-    deferred_.Resolve(result);
-  }
-
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
-
- private:
-  std::string source_;
-  double timeoutSeconds_;
-  Napi::Promise::Deferred deferred_;
-  MediaInfo info_;
-};
+Napi::Value mediaInfoObject(Napi::Env env, const MediaInfo& info) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("width", info.width);
+  result.Set("height", info.height);
+  result.Set("fpsNum", info.frameRate.num);
+  result.Set("fpsDen", info.frameRate.den);
+  if (info.durationSeconds >= 0) result.Set("durationSeconds", info.durationSeconds);
+  if (info.frames >= 0) result.Set("frames", double(info.frames));
+  result.Set("pixelFormat", info.pixelFormat);
+  result.Set("videoCodec", info.videoCodec);
+  if (!info.audioCodec.empty()) result.Set("audioCodec", info.audioCodec);
+  result.Set("formatName", info.formatName);
+  return result;
+}
 
 }  // namespace
 
@@ -56,10 +32,9 @@ Napi::Value ProbeMedia(const Napi::CallbackInfo& info) {
     timeoutSeconds = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
     if (!(timeoutSeconds > 0)) throw Napi::RangeError::New(env, "probeMedia(source, timeoutSeconds): expected seconds greater than 0");
   }
-  auto* worker = new ProbeWorker(env, info[0].As<Napi::String>().Utf8Value(), timeoutSeconds);
-  Napi::Promise promise = worker->promise();
-  worker->Queue();  // the worker deletes itself after OnOK/OnError
-  return promise;
+  std::string source = info[0].As<Napi::String>().Utf8Value();
+  return callCoreAsync<MediaInfo>(
+      env, "abrcast-probe-media", [source, timeoutSeconds] { return probeMedia(source, timeoutSeconds); }, mediaInfoObject);
 }
 
 }  // namespace abrcast

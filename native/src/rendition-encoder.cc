@@ -48,7 +48,8 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
       events_(events),
       onFailure_(std::move(onFailure)),
       packet_(allocPacket()),
-      queue_(kScaledFrameQueue) {
+      queue_(kScaledFrameQueue),
+      cutter_(rendition_.name, config.framesPerSegment, config.framesPerPart) {
   const bool nvenc = config.encoder == EncoderKind::Nvenc;
   const char* codecName = nvenc ? "h264_nvenc" : "libx264";
   const std::string where = " for rendition " + rendition_.name;
@@ -149,7 +150,7 @@ void RenditionEncoder::start() {
 }
 
 void RenditionEncoder::abort() {
-  aborted_ = true;
+  stop_.requestStop();
   queue_.discard();
 }
 
@@ -162,26 +163,28 @@ void RenditionEncoder::run() {
   try {
     emitInit();
     while (auto frame = queue_.pop()) {
-      if (aborted_) return;
+      if (stop_.stopRequested()) return;
       encode(frame->get());
     }
-    if (aborted_) return;
+    if (stop_.stopRequested()) return;
     encode(nullptr);  // flush the encoder's delayed frames
     if (audio_) {
       const int64_t proposed = audio_->waitProposedEnd();
       if (proposed < 0) return;  // aborted
       drainPending(false);  // what the audio, now complete but for its last frame, covers
-      const int64_t end = audio_->agreeEnd(exactEndAtOrBefore(proposed));
+      const int64_t end = audio_->agreeEnd(cutter_.exactEndAtOrBefore(proposed, pendingPts()));
       if (end < 0) return;
       if (!audio_->track().waitFinished()) return;
-      cutPendingAt(end);
+      // Drops the pending packets shown at or after `end`.
+      pending_.resize(cutter_.pendingBefore(end, pendingPts()));
       drainPending(true);
       writeAudioBefore(end);
     }
     std::vector<uint8_t> last = segmenter_->finish();
-    const bool partLeft = endPts_ > partStart_;  // frames after the last cut (cutIfFull() may have taken them all)
-    if (partLeft) emitPart(std::move(last), endPts_);
-    if (segmentHasPackets_) emitSegment(endPts_ - segmentStart_);
+    const int64_t endPts = cutter_.endPts();
+    const bool partLeft = cutter_.partLeft();  // frames after the last cut (cutIfFull() may have taken them all)
+    if (partLeft) emitPart(std::move(last), cutter_.endPart(endPts));
+    if (cutter_.segmentHasPackets()) emitSegment(cutter_.endSegment(endPts));
     // Every packet went out with its part; a trailer the muxer writes after that belongs to no frame.
     if (!partLeft && !last.empty()) {
       events_->onWarning("[" + rendition_.name + "] " + std::to_string(last.size()) + " bytes the muxer wrote at the end follow the last part and were left out");
@@ -194,8 +197,7 @@ void RenditionEncoder::run() {
 void RenditionEncoder::encode(AVFrame* frame) {
   if (frame) {
     // Force an IDR at every segment boundary; forced-idr=1 turns this I into an IDR.
-    const bool boundary = frame->pts % config_.framesPerSegment == 0;
-    frame->pict_type = boundary ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    frame->pict_type = cutter_.startsSegment(frame->pts) ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
   }
   int sent = avcodec_send_frame(codec_.get(), frame);
   check(sent, "Cannot encode frame for rendition " + rendition_.name);
@@ -211,15 +213,7 @@ void RenditionEncoder::encode(AVFrame* frame) {
 void RenditionEncoder::handlePacket(AVPacket* packet) {
   const bool keyframe = packet->flags & AV_PKT_FLAG_KEY;
   if (keyframe && codecs_.empty()) codecs_ = avcCodecString(packet->data, packet->size);
-  // Every rendition cuts on its own: one that skipped a forced IDR would merge two segments and
-  // drift from the others' indexes, so it fails instead.
-  if (packet->pts % config_.framesPerSegment == 0 &&
-      (!keyframe || !containsIdrSlice(packet->data, size_t(packet->size)))) {
-    throw FFmpegError("Rendition " + rendition_.name + ": frame " + std::to_string(packet->pts) +
-                      " should be an IDR frame (the start of segment " +
-                      std::to_string(packet->pts / config_.framesPerSegment) +
-                      "), but the encoder did not make one where it was forced");
-  }
+  cutter_.checkSegmentStart(packet->pts, keyframe, packet->data, size_t(packet->size));
   if (!audio_) {
     writeVideo(packet);
     return;
@@ -230,48 +224,17 @@ void RenditionEncoder::handlePacket(AVPacket* packet) {
   drainPending(false);
 }
 
-bool RenditionEncoder::isBoundary(const AVPacket* packet) const {
-  return (packet->flags & AV_PKT_FLAG_KEY) && packet->pts % config_.framesPerSegment == 0 && packet->pts > segmentStart_;
-}
-
 // Interleaving rule: an audio packet belongs to the segment whose video
 // presentation span [IDR pts, next IDR pts) holds its pts. So before a video
 // packet is muxed, every audio packet with pts before its dts goes first, and
 // before a segment is cut at an IDR, every audio packet with pts before the
 // IDR's pts. A video packet waits (in pending_) until that audio exists.
-// The largest end (in frames, at most `proposed`, not before what is muxed) at which this
-// rendition's frames shown before it are exactly a decode-order prefix of its packets, so
-// cutting there drops no frame that one kept references. Under `shortest` a packet is muxed
-// only once the audio covers its whole frame, so every muxed packet is shown before any pending
-// one and the first candidate, at least min(first pending pts, proposed), always exists.
-int64_t RenditionEncoder::exactEndAtOrBefore(int64_t proposed) const {
-  int64_t best = std::min(endPts_, proposed);
-  int64_t shownBefore = endPts_;  // max pts + 1 of the muxed packets and the prefix so far
-  for (size_t k = 0; k <= pending_.size(); ++k) {
-    int64_t restMin = proposed;
-    for (size_t j = k; j < pending_.size(); ++j) restMin = std::min(restMin, pending_[j]->pts);
-    // Ends in [shownBefore, restMin] split the packets after the first k exactly.
-    if (shownBefore <= restMin) best = std::max(best, restMin);
-    if (k < pending_.size()) shownBefore = std::max(shownBefore, pending_[k]->pts + 1);
-  }
-  return best;
-}
 
-// Drops the pending packets shown at or after `end`; they must be a decode-order suffix.
-void RenditionEncoder::cutPendingAt(int64_t end) {
-  size_t keep = 0;
-  while (keep < pending_.size() && pending_[keep]->pts < end) ++keep;
-  for (size_t j = keep; j < pending_.size(); ++j) {
-    if (pending_[j]->pts < end) {
-      throw FFmpegError("Rendition " + rendition_.name + " cannot end exactly at frame " + std::to_string(end) +
-                        ": frame " + std::to_string(pending_[j]->pts) + " depends on a later one");
-    }
-  }
-  if (endPts_ > end) {
-    throw FFmpegError("Rendition " + rendition_.name + " cannot end exactly at frame " + std::to_string(end) +
-                      ": frames up to " + std::to_string(endPts_) + " are already muxed");
-  }
-  pending_.resize(keep);
+std::vector<int64_t> RenditionEncoder::pendingPts() const {
+  std::vector<int64_t> pts;
+  pts.reserve(pending_.size());
+  for (const PacketPtr& packet : pending_) pts.push_back(packet->pts);
+  return pts;
 }
 
 void RenditionEncoder::drainPending(bool final) {
@@ -284,7 +247,7 @@ void RenditionEncoder::drainPending(bool final) {
       break;  // maybe past the end: wait for what follows
     }
     // The audio before this packet's dts, and before the cut in front of it, goes first.
-    const int64_t until = std::max(packet->dts, cutBefore(packet));
+    const int64_t until = std::max(packet->dts, cutter_.cutBefore(packet->pts, packet->flags & AV_PKT_FLAG_KEY).pts);
     if (!final && !audio_->track().covers(until, codec_->time_base)) break;
     // shortest: the end may still fall before this frame is over, so it waits until the audio
     // covers all of it (see exactEndAtOrBefore()).
@@ -315,35 +278,18 @@ void RenditionEncoder::writeAudioBefore(int64_t videoPts) {
   });
 }
 
-// Where a cut goes before `packet`, or -1. At a forced IDR the segment ends (in decode order, every
-// frame shown before the IDR is already written). With parts, a part ends before the packet that
-// would make it longer than framesPerPart, where the frames muxed in this segment are exactly those
-// shown before some pts: a frame boundary in presentation order too. Without B-frames that is
-// exactly every framesPerPart frames; with them, at the last B-frame group that fits (a group
-// longer than a part makes a part of its own).
-int64_t RenditionEncoder::cutBefore(const AVPacket* packet) const {
-  if (!segmentHasPackets_) return -1;
-  if (isBoundary(packet)) return packet->pts;
-  if (config_.framesPerPart == 0) return -1;
-  const bool presentationPrefix = endPts_ - segmentStart_ == segmentFrames_;
-  const bool partFull = packet->pts >= partStart_ + config_.framesPerPart;
-  return presentationPrefix && endPts_ > partStart_ && partFull ? endPts_ : -1;
-}
-
 void RenditionEncoder::writeVideo(AVPacket* packet) {
-  const int64_t cut = cutBefore(packet);
-  if (cut >= 0) {
-    if (audio_) writeAudioBefore(cut);
-    cutAt(cut, isBoundary(packet));
+  const SegmentCutter::Cut cut = cutter_.cutBefore(packet->pts, packet->flags & AV_PKT_FLAG_KEY);
+  if (cut) {
+    if (audio_) writeAudioBefore(cut.pts);
+    cutAt(cut);
   }
   if (audio_) writeAudioBefore(packet->dts);
-  endPts_ = std::max(endPts_, packet->pts + 1);
+  cutter_.written(packet->pts);
   // One frame, in ticks: fMP4 writes each sample's duration, and a fragment is flushed before the
   // next packet says where this one ends.
   if (packet->duration <= 0) packet->duration = 1;
   segmenter_->write(packet, codec_->time_base);
-  segmentHasPackets_ = true;
-  segmentFrames_ += 1;
   cutIfFull();
 }
 
@@ -351,33 +297,24 @@ void RenditionEncoder::writeVideo(AVPacket* packet) {
 // a frame interval (and that frame's encoding) sooner, which is what a low-latency viewer waits on.
 // Only when the audio before its end is there too; otherwise cutBefore() cuts it later.
 void RenditionEncoder::cutIfFull() {
-  if (endPts_ - segmentStart_ != segmentFrames_) return;  // not a presentation-order prefix yet
-  const bool segmentFull = endPts_ == segmentStart_ + config_.framesPerSegment;
-  const bool partFull = config_.framesPerPart > 0 && endPts_ == partStart_ + config_.framesPerPart;
-  if (!segmentFull && !partFull) return;
+  const SegmentCutter::Cut cut = cutter_.cutWhenFull();
+  if (!cut) return;
   if (audio_) {
-    if (!audio_->track().covers(endPts_, codec_->time_base)) return;
-    writeAudioBefore(endPts_);
+    if (!audio_->track().covers(cut.pts, codec_->time_base)) return;
+    writeAudioBefore(cut.pts);
   }
-  cutAt(endPts_, segmentFull);
+  cutAt(cut);
 }
 
-// Ends the running part at `pts` (and the segment too, when `segmentEnds`).
-void RenditionEncoder::cutAt(int64_t pts, bool segmentEnds) {
-  const bool parts = config_.framesPerPart > 0;
-  if (parts || segmentEnds) emitPart(segmenter_->cut(segmentEnds), pts);
-  if (!segmentEnds) return;
-  emitSegment(pts - segmentStart_);
-  segmentStart_ = pts;
-  partStart_ = pts;
-  partIndex_ = 0;
-  segmentHasPackets_ = false;
-  segmentFrames_ = 0;
+// Ends the running part at the cut (and the segment too, when it says so).
+void RenditionEncoder::cutAt(SegmentCutter::Cut cut) {
+  if (cutter_.parts() || cut.segmentEnds) emitPart(segmenter_->cut(cut.segmentEnds), cutter_.endPart(cut.pts));
+  if (cut.segmentEnds) emitSegment(cutter_.endSegment(cut.pts));
 }
 
 // Without parts, the one "part" of a segment is its whole data and no event is sent.
-void RenditionEncoder::emitPart(std::vector<uint8_t> data, int64_t endPts) {
-  if (config_.framesPerPart == 0) {
+void RenditionEncoder::emitPart(std::vector<uint8_t> data, const SegmentCutter::Span& span) {
+  if (!cutter_.parts()) {
     segmentData_ = std::move(data);
     return;
   }
@@ -385,15 +322,13 @@ void RenditionEncoder::emitPart(std::vector<uint8_t> data, int64_t endPts) {
   segmentData_.insert(segmentData_.end(), data.begin(), data.end());
   PartOutput part;
   part.rendition = index_;
-  part.segmentIndex = segmentIndex_;
-  part.index = partIndex_;
-  part.startFrame = partStart_;
-  part.durationFrames = endPts - partStart_;
-  part.independent = partIndex_ == 0;
+  part.segmentIndex = span.segmentIndex;
+  part.index = span.partIndex;
+  part.startFrame = span.startFrame;
+  part.durationFrames = span.durationFrames;
+  part.independent = span.partIndex == 0;
   part.data = std::move(data);
   events_->onPart(std::move(part));
-  partIndex_ += 1;
-  partStart_ = endPts;
 }
 
 std::string RenditionEncoder::writeToOutputDir(const char* what, const std::string& fileName, const std::vector<uint8_t>& data) const {
@@ -416,12 +351,12 @@ void RenditionEncoder::emitInit() {
   events_->onInit(std::move(init));
 }
 
-void RenditionEncoder::emitSegment(int64_t durationFrames) {
+void RenditionEncoder::emitSegment(const SegmentCutter::Span& span) {
   SegmentOutput segment;
   segment.rendition = index_;
-  segment.index = segmentIndex_++;
-  segment.startFrame = segmentStart_;
-  segment.durationFrames = durationFrames;
+  segment.index = span.segmentIndex;
+  segment.startFrame = span.startFrame;
+  segment.durationFrames = span.durationFrames;
   segment.codecs = audio_ ? codecs_ + "," + AacEncoder::kCodecString : codecs_;
   segment.ptsOffset = segmenter_->ptsOffsetSeconds();
   segment.data = std::move(segmentData_);

@@ -1,5 +1,7 @@
 // The owner of everything one rendition needs: its encoder, its segmenter, the
 // queue of scaled frames that feeds it, and the worker thread that drains it.
+// Where the stream is cut is the SegmentCutter's to say; this carries the cuts out
+// (muxer, audio interleaving, events).
 #pragma once
 
 #include <atomic>
@@ -14,7 +16,9 @@
 #include "ffmpeg.h"
 #include "log-router.h"
 #include "pipeline-events.h"
+#include "segment-cutter.h"
 #include "segmenter.h"
+#include "stop-token.h"
 
 namespace abrcast {
 
@@ -47,17 +51,14 @@ class RenditionEncoder {
   void run();
   void encode(AVFrame* frame);
   void handlePacket(AVPacket* packet);
-  bool isBoundary(const AVPacket* packet) const;
-  int64_t cutBefore(const AVPacket* packet) const;
   void writeVideo(AVPacket* packet);
-  void cutAt(int64_t pts, bool segmentEnds);
+  void cutAt(SegmentCutter::Cut cut);
   void cutIfFull();
-  void emitPart(std::vector<uint8_t> data, int64_t endPts);
+  void emitPart(std::vector<uint8_t> data, const SegmentCutter::Span& span);
   void writeAudioBefore(int64_t videoPts);
   void drainPending(bool final);
-  int64_t exactEndAtOrBefore(int64_t proposed) const;
-  void cutPendingAt(int64_t end);
-  void emitSegment(int64_t durationFrames);
+  std::vector<int64_t> pendingPts() const;
+  void emitSegment(const SegmentCutter::Span& span);
   void emitInit();
   std::string writeToOutputDir(const char* what, const std::string& fileName, const std::vector<uint8_t>& data) const;
 
@@ -74,16 +75,10 @@ class RenditionEncoder {
   PacketPtr packet_;
   BoundedQueue<FramePtr> queue_;
   std::thread worker_;
-  std::atomic<bool> aborted_{false};
+  StopToken stop_;
 
   std::string codecs_;
-  int segmentIndex_ = 0;
-  int64_t segmentStart_ = 0;
-  int64_t endPts_ = 0;  // pts just past the last frame written
-  bool segmentHasPackets_ = false;
-  int64_t segmentFrames_ = 0;  // video packets muxed into the running segment
-  int partIndex_ = 0;          // of the running part within the segment
-  int64_t partStart_ = 0;      // pts of its first frame
+  SegmentCutter cutter_;
   std::vector<uint8_t> segmentData_;  // the running segment's parts so far
   size_t expectedSegmentBytes_ = 0;   // bitrate x duration, to size segmentData_ once
   // With audio: video packets (decode order) waiting for the audio that precedes them.

@@ -4,11 +4,11 @@
 
 namespace abrcast {
 
-StreamDecoder::StreamDecoder(const std::string& source, AVMediaType type, const std::atomic<bool>* interrupted,
-                             const std::atomic<bool>* cancelled, double timeoutSeconds)
+StreamDecoder::StreamDecoder(const std::string& source, AVMediaType type, const StopToken* interrupted,
+                             const StopToken* cancelled, double timeoutSeconds)
     : source_(source), packet_(allocPacket()) {
-  interrupt_.flags[0] = interrupted;
-  interrupt_.flags[1] = cancelled;
+  interrupt_.tokens[0] = interrupted;
+  interrupt_.tokens[1] = cancelled;
   const bool audio = type == AVMEDIA_TYPE_AUDIO;
   // An audio source is named as such (it may be a second file); a video stream is the input's.
   label_ = (audio ? "audio source " : "input ") + source;

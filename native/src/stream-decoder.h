@@ -4,7 +4,6 @@
 // named, and the frames' real format is known before any graph is built.
 #pragma once
 
-#include <atomic>
 #include <string>
 
 #include "ffmpeg.h"
@@ -16,8 +15,8 @@ class StreamDecoder {
  public:
   // `type`: AVMEDIA_TYPE_AUDIO or AVMEDIA_TYPE_VIDEO. `interrupted` or `cancelled` (may be null)
   // make blocking reads (network sources) give up when set. `timeoutSeconds`: see openMediaInput().
-  StreamDecoder(const std::string& source, AVMediaType type, const std::atomic<bool>* interrupted,
-                const std::atomic<bool>* cancelled = nullptr, double timeoutSeconds = 0);
+  StreamDecoder(const std::string& source, AVMediaType type, const StopToken* interrupted,
+                const StopToken* cancelled = nullptr, double timeoutSeconds = 0);
   StreamDecoder(const StreamDecoder&) = delete;
   StreamDecoder& operator=(const StreamDecoder&) = delete;
 

@@ -16,10 +16,10 @@ std::string describeFormat(int width, int height, int format) {
 
 }  // namespace
 
-VideoFileSource::VideoFileSource(const EncoderConfig& config, PipelineEvents* events, const std::atomic<bool>* cancelled)
+VideoFileSource::VideoFileSource(const EncoderConfig& config, PipelineEvents* events, const StopToken* cancelled)
     : config_(config),
       events_(events),
-      decoder_(std::make_unique<StreamDecoder>(config.input.source, AVMEDIA_TYPE_VIDEO, &stopped_, cancelled,
+      decoder_(std::make_unique<StreamDecoder>(config.input.source, AVMEDIA_TYPE_VIDEO, &stop_, cancelled,
                                                config.ioTimeoutSeconds)) {
   const AVFrame& first = decoder_->firstFrame();
   frameFormat_ = VideoFrameFormat{first.width, first.height, AVPixelFormat(first.format), first.colorspace, first.color_range};
@@ -42,7 +42,7 @@ void VideoFileSource::start(Deliver deliver, FailureHandler onFailure, EndHandle
 void VideoFileSource::stop() {
   {
     std::lock_guard<std::mutex> lock(stopMutex_);
-    stopped_ = true;
+    stop_.requestStop();
   }
   stopChanged_.notify_all();
 }
@@ -62,13 +62,13 @@ bool VideoFileSource::waitUntilDue(int64_t tick) {
   const double seconds = double(tick) * av_q2d(config_.timeBase());
   const auto due = clockStart_ + duration_cast<steady_clock::duration>(duration<double>(seconds));
   std::unique_lock<std::mutex> lock(stopMutex_);
-  stopChanged_.wait_until(lock, due, [this] { return stopped_.load(); });
-  return !stopped_;
+  stopChanged_.wait_until(lock, due, [this] { return stop_.stopRequested(); });
+  return !stop_.stopRequested();
 }
 
 bool VideoFileSource::emit(FramePtr& frame) {
   if (config_.input.live && !waitUntilDue(nextTick_)) return false;
-  if (stopped_) return false;
+  if (stop_.stopRequested()) return false;
   if (!deliver_(frame)) return false;
   ++nextTick_;
   return true;
@@ -88,7 +88,7 @@ void VideoFileSource::run() {
     FramePtr decoded = allocFrame();
     FramePtr previous;
 
-    while (!stopped_ && decoder_->next(decoded.get())) {
+    while (!stop_.stopRequested() && decoder_->next(decoded.get())) {
       if (decoded->width != expected.width || decoded->height != expected.height || decoded->format != expected.pixelFormat) {
         throw FFmpegError("The video of " + decoder_->source() + " changed from " +
                           describeFormat(expected.width, expected.height, expected.pixelFormat) + " to " +
@@ -123,7 +123,7 @@ void VideoFileSource::run() {
         if (!emit(copy)) break;
         ++repeated;
       }
-      if (stopped_ || nextTick_ < tick) break;
+      if (stop_.stopRequested() || nextTick_ < tick) break;
       FramePtr current(av_frame_clone(decoded.get()));
       if (!current) throw std::bad_alloc();
       previous = std::move(decoded);

@@ -24,13 +24,14 @@
 
 #include "config.h"
 #include "ffmpeg.h"
+#include "frame-source.h"
 #include "pipeline-events.h"
-#include "ladder-filter-graph.h"
+#include "stop-token.h"
 #include "stream-decoder.h"
 
 namespace abrcast {
 
-class VideoFileSource {
+class VideoFileSource : public FrameSource {
  public:
   // False when the pipeline takes no more frames.
   using Deliver = std::function<bool(FramePtr&)>;
@@ -41,12 +42,12 @@ class VideoFileSource {
 
   // Opens and decodes the first frame (throws FFmpegError naming the source); `cancelled`
   // (may be null) interrupts that open from another thread.
-  VideoFileSource(const EncoderConfig& config, PipelineEvents* events, const std::atomic<bool>* cancelled = nullptr);
+  VideoFileSource(const EncoderConfig& config, PipelineEvents* events, const StopToken* cancelled = nullptr);
   ~VideoFileSource();
   VideoFileSource(const VideoFileSource&) = delete;
   VideoFileSource& operator=(const VideoFileSource&) = delete;
 
-  const VideoFrameFormat& frameFormat() const { return frameFormat_; }
+  VideoFrameFormat frameFormat() override { return frameFormat_; }
 
   // Starts the thread. `onEnd` follows the last delivered frame, also after stop() or a failure.
   void start(Deliver deliver, FailureHandler onFailure, EndHandler onEnd);
@@ -61,7 +62,7 @@ class VideoFileSource {
 
   const EncoderConfig& config_;
   PipelineEvents* events_;
-  std::atomic<bool> stopped_{false};
+  StopToken stop_;
   std::unique_ptr<StreamDecoder> decoder_;
   VideoFrameFormat frameFormat_;  // of the first decoded frame; later frames must match
   Deliver deliver_;

@@ -16,6 +16,7 @@ export const DEFAULTS = {
   host: '127.0.0.1',
   store: 'embedded',
   kuboUrl: 'http://127.0.0.1:5001',
+  replicas: 1,
   size: '1280x720',
   fps: 30,
   durationSeconds: 0,
@@ -31,7 +32,8 @@ export type StoreKind = (typeof STORE_KINDS)[number];
 export interface ServiceFlags {
   dataDir?: string;
   store?: StoreKind;
-  kuboUrl?: string;
+  kuboUrl?: string[];
+  replicas?: number;
   databaseUrl?: string;
   ipfsListen?: string[];
   ipfsAnnounce?: string[];
@@ -59,7 +61,10 @@ export interface ServiceConfig {
   /** Root of the embedded stores: <dataDir>/ipfs (Helia blocks) and <dataDir>/db (PGlite). */
   dataDir: string;
   store: StoreKind;
-  kuboUrl: string;
+  /** Kubo peers' RPC URLs, nearest first: adds and reads go to the first that answers. */
+  kuboUrls: string[];
+  /** Peers that must pin a segment or playlist before it counts as published (1 to kuboUrls.length). */
+  replicas: number;
   /** PostgreSQL URL; undefined selects the embedded PGlite database. */
   databaseUrl?: string;
   /** Multiaddrs the embedded store listens on; [] keeps it offline (the default). */
@@ -132,6 +137,15 @@ export function httpUrl(command: string): ValueParser<string> {
   return (value, source) => parseHttpUrl({ value, source }, command);
 }
 
+/** http(s) URLs: a repeatable flag whose every value (and its environment variable) may be a comma-separated list. */
+export function httpUrlList(command: string): ValueParser<string[]> {
+  return (value, source, previous) => {
+    const list = value.split(',').map((item) => item.trim()).filter(Boolean);
+    if (list.length === 0) invalid({ value, source }, 'http(s) URL such as http://127.0.0.1:5001', value, command);
+    return [...(previous ?? []), ...list.map((item) => parseHttpUrl({ value: item, source }, command))];
+  };
+}
+
 function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
 }
@@ -187,10 +201,20 @@ export function resolveServiceConfig(flags: ServiceFlags): ServiceConfig {
   if (ipfsListen.length === 0 && (ipfsAnnounce.length > 0 || ipfsPeers.length > 0)) {
     throw usageError('--ipfs-announce and --ipfs-peer need --ipfs-listen: the embedded store is offline without it', 'Add --ipfs-listen /ip4/0.0.0.0/tcp/4002');
   }
+  const kuboUrls = [...new Set(flags.kuboUrl ?? [DEFAULTS.kuboUrl])];
+  const replicas = flags.replicas ?? DEFAULTS.replicas;
+  if (store !== 'kubo' && replicas > 1) {
+    throw usageError(`--replicas ${replicas} is for the Kubo store: the embedded store is one node`, 'Use --store kubo with a --kubo-url per peer, or drop --replicas');
+  }
+  if (replicas > kuboUrls.length) {
+    const { message } = invalidParameterError('--replicas', `integer from 1 to ${kuboUrls.length} (the number of --kubo-url peers)`, replicas);
+    throw usageError(message, 'Give a --kubo-url for each peer (repeat it, or separate URLs with commas), or lower --replicas');
+  }
   return {
     dataDir: flags.dataDir ?? defaultDataDir(),
     store,
-    kuboUrl: flags.kuboUrl ?? DEFAULTS.kuboUrl,
+    kuboUrls,
+    replicas,
     databaseUrl: flags.databaseUrl,
     ipfsListen,
     ipfsAnnounce,

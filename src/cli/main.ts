@@ -16,6 +16,7 @@ import {
   frameSize,
   hostName,
   httpUrl,
+  httpUrlList,
   multiaddrList,
   numberBetween,
   parseLadderHeights,
@@ -44,7 +45,8 @@ const ENVIRONMENT_HELP = `Environment (a flag wins over its variable; an empty v
   ABRCAST_DATA_DIR       --data-dir (default ${defaultDataDir()})
   ABRCAST_STORE          --store
   DATABASE_URL           --database-url
-  KUBO_URL               --kubo-url
+  KUBO_URL               --kubo-url (comma-separated)
+  ABRCAST_REPLICAS       --replicas
   ABRCAST_IPFS_LISTEN    --ipfs-listen (comma-separated)
   ABRCAST_IPFS_ANNOUNCE  --ipfs-announce (comma-separated)
   ABRCAST_IPFS_PEERS     --ipfs-peer (comma-separated)`;
@@ -79,7 +81,16 @@ function addServiceOptions(command: Command): Command {
   command.addOption(
     new Option('--store <kind>', `where segments go: embedded (Helia, under the data dir) or kubo (default: ${DEFAULTS.store})`).env('ABRCAST_STORE').choices(STORE_KINDS),
   );
-  addParsedOption(command, new Option('--kubo-url <url>', `Kubo RPC address (default: ${DEFAULTS.kuboUrl})`).env('KUBO_URL'), httpUrl(name));
+  addParsedOption(
+    command,
+    new Option('--kubo-url <url>', `Kubo RPC address; repeat it (or separate with commas) for several peers, nearest first (default: ${DEFAULTS.kuboUrl})`).env('KUBO_URL'),
+    httpUrlList(name),
+  );
+  addParsedOption(
+    command,
+    new Option('--replicas <n>', `Kubo peers that must pin a segment before it is published, 1 to the number of --kubo-url peers (default: ${DEFAULTS.replicas})`).env('ABRCAST_REPLICAS'),
+    numberBetween(1, 64, name, true),
+  );
   addParsedOption(
     command,
     new Option('--database-url <url>', 'PostgreSQL URL for the run registry (default: embedded PGlite under the data dir)').env('DATABASE_URL'),

@@ -6,6 +6,7 @@ import { openRegistry } from '../registry/open-registry.js';
 import type { RunRegistry } from '../registry/run-registry.js';
 import type { ContentStore } from '../store/content-store.js';
 import { HeliaStore } from '../store/helia-store.js';
+import { KuboPeersStore } from '../store/kubo-peers-store.js';
 import { KuboStore } from '../store/kubo-store.js';
 import type { ServiceConfig } from './config.js';
 
@@ -33,7 +34,9 @@ export function journalDir(config: ServiceConfig): string {
 
 export async function openStore(config: ServiceConfig): Promise<ContentStore> {
   if (config.store === 'kubo') {
-    const store = new KuboStore({ url: config.kuboUrl });
+    // Several peers: adds replicate to `replicas`, reads (serve's gateway too) go to the first peer that answers.
+    const [url, ...others] = config.kuboUrls;
+    const store = others.length === 0 ? new KuboStore({ url }) : new KuboPeersStore({ peers: config.kuboUrls, replicas: config.replicas });
     try {
       await store.ping();
     } catch (error) {

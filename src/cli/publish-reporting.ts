@@ -7,7 +7,8 @@ import type { Reporter } from './reporter.js';
 
 export function describeServices(config: ServiceConfig, services: Pick<Services, 'registry' | 'storeAddresses'>): string {
   const online = services.storeAddresses.length > 0 ? `, online at ${services.storeAddresses.join(' ')}` : '';
-  const store = config.store === 'kubo' ? `Kubo at ${config.kuboUrl}` : `embedded IPFS in ${heliaDir(config)}${online}`;
+  const replicas = config.replicas > 1 ? ` (each segment pinned on ${config.replicas})` : '';
+  const store = config.store === 'kubo' ? `Kubo at ${config.kuboUrls.join(', ')}${replicas}` : `embedded IPFS in ${heliaDir(config)}${online}`;
   const database = services.registry.dialect === 'postgres' ? 'PostgreSQL' : `PGlite in ${databaseDir(config)}`;
   return `Publishing to ${store}; runs recorded in ${database}`;
 }

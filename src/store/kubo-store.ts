@@ -74,7 +74,8 @@ class IdleDeadline {
   }
 }
 
-function normalizeUrl(url: unknown): string {
+/** The RPC base as KuboStore keeps it: http(s), no trailing slash, no /api/v0. */
+export function normalizeKuboUrl(url: unknown): string {
   if (typeof url !== 'string') throw invalidParameterError('url', 'http(s) URL string', url);
   let parsed: URL;
   try {
@@ -101,7 +102,7 @@ export class KuboStore implements ContentStore {
 
   constructor(options: KuboStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
-    this.url = normalizeUrl(options.url ?? DEFAULT_KUBO_URL);
+    this.url = normalizeKuboUrl(options.url ?? DEFAULT_KUBO_URL);
     const timeoutMs = options.timeoutMs ?? DEFAULT_KUBO_TIMEOUT_MS;
     if (!isPositiveFinite(timeoutMs)) throw invalidParameterError('timeoutMs', 'positive number', timeoutMs);
     this.timeoutMs = timeoutMs;
@@ -204,6 +205,30 @@ export class KuboStore implements ContentStore {
       if (error instanceof Error && error.name === 'HTTPError' && /not found/i.test(error.message)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Pins `cid` recursively (`ipfs pin add`): blocks this node lacks come from its
+   * connected peers over bitswap. A pin already there answers at once.
+   */
+  async pin(cid: string): Promise<void> {
+    const parsed = parseCid(cid);
+    await this.call((signal) => this.client.pin.add(parsed, { signal, recursive: true }));
+  }
+
+  /** This node's libp2p addresses (`ipfs id`), each ending in /p2p/<peer ID>, for another node to dial. */
+  async swarmAddresses(): Promise<string[]> {
+    const { id, addresses } = await this.call((signal) => this.client.id({ signal }));
+    return addresses.map((address) => {
+      const text = address.toString();
+      return text.includes('/p2p/') ? text : `${text}/p2p/${id}`;
+    });
+  }
+
+  /** Connects to one peer by its addresses (`ipfs swarm connect`); a connection already open counts. */
+  async connect(addresses: readonly string[]): Promise<void> {
+    // The RPC takes every address as one `arg` and dials the peer once; the client's type wants one Multiaddr.
+    await this.call((signal) => this.client.swarm.connect([...addresses] as never, { signal }));
   }
 
   async close(): Promise<void> {

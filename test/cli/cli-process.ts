@@ -16,7 +16,7 @@ const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 /** The test's environment without any abrcast settings, with HOME in `home` so ~/.abrcast is never touched. */
 export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, ...extra };
-  for (const name of ['ABRCAST_PORT', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL']) {
+  for (const name of ['ABRCAST_PORT', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL', 'ABRCAST_REPLICAS']) {
     if (!(name in extra)) delete env[name];
   }
   return env;

@@ -18,7 +18,7 @@ const STOP = new Error('parsed');
  * environment, and returns the command about to run (its action is not run).
  */
 async function parsed(args: string[], env: Record<string, string> = {}): Promise<Command> {
-  const names = ['ABRCAST_PORT', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL', 'ABRCAST_IPFS_LISTEN', 'ABRCAST_IPFS_ANNOUNCE', 'ABRCAST_IPFS_PEERS'];
+  const names = ['ABRCAST_PORT', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL', 'ABRCAST_REPLICAS', 'ABRCAST_IPFS_LISTEN', 'ABRCAST_IPFS_ANNOUNCE', 'ABRCAST_IPFS_PEERS'];
   const saved = new Map(names.map((name) => [name, process.env[name]]));
   for (const name of names) delete process.env[name];
   Object.assign(process.env, env);
@@ -79,7 +79,7 @@ describe('resolveDemoConfig', () => {
     const fromEnv = await demoConfig([], env);
     assert.equal(fromEnv.port, 9000);
     assert.equal(fromEnv.store, 'kubo');
-    assert.equal(fromEnv.kuboUrl, 'http://127.0.0.1:5002');
+    assert.deepEqual(fromEnv.kuboUrls, ['http://127.0.0.1:5002']);
     assert.equal(fromEnv.dataDir, '/tmp/x');
     assert.equal(fromEnv.databaseUrl, 'postgres://u@h/db');
     const fromFlags = await demoConfig(
@@ -88,7 +88,7 @@ describe('resolveDemoConfig', () => {
     );
     assert.equal(fromFlags.port, 0);
     assert.equal(fromFlags.store, 'embedded');
-    assert.equal(fromFlags.kuboUrl, 'http://10.0.0.1:5001');
+    assert.deepEqual(fromFlags.kuboUrls, ['http://10.0.0.1:5001']);
     assert.equal(fromFlags.dataDir, resolve('rel'));
     assert.equal(fromFlags.databaseUrl, 'postgresql://v@k/db2');
   });
@@ -114,6 +114,27 @@ describe('resolveDemoConfig', () => {
     assert.match(await usageMessage(() => serviceConfig([], { ABRCAST_IPFS_PEERS: 'nope' })), /for ABRCAST_IPFS_PEERS but received "nope"/);
     assert.throws(() => resolveServiceConfig({ ipfsPeer: ['/ip4/10.0.0.2/tcp/4001'] }), /--ipfs-peer need --ipfs-listen/);
     assert.throws(() => resolveServiceConfig({ store: 'kubo', ipfsListen: ['/ip4/0.0.0.0/tcp/4002'] }), /--ipfs-listen is for the embedded store/);
+  });
+
+  test('several Kubo peers: --kubo-url repeated or comma-separated, and --replicas from 1 to their number', async () => {
+    const one = await serviceConfig([]);
+    assert.deepEqual([one.kuboUrls, one.replicas], [[DEFAULTS.kuboUrl], 1]);
+    const repeated = await serviceConfig(['--store', 'kubo', '--kubo-url', 'http://10.0.0.1:5001', '--kubo-url', 'http://10.0.0.2:5001,http://10.0.0.3:5001/', '--replicas', '3']);
+    assert.deepEqual(repeated.kuboUrls, ['http://10.0.0.1:5001', 'http://10.0.0.2:5001', 'http://10.0.0.3:5001']);
+    assert.equal(repeated.replicas, 3);
+    const fromEnv = await serviceConfig([], { ABRCAST_STORE: 'kubo', KUBO_URL: 'http://a:5001, http://b:5001', ABRCAST_REPLICAS: '2' });
+    assert.deepEqual([fromEnv.kuboUrls, fromEnv.replicas], [['http://a:5001', 'http://b:5001'], 2]);
+    assert.throws(
+      () => resolveServiceConfig({ store: 'kubo', kuboUrl: ['http://a:5001', 'http://b:5001'], replicas: 3 }),
+      { message: 'Expected integer from 1 to 2 (the number of --kubo-url peers) for --replicas but received 3' },
+    );
+    assert.throws(() => resolveServiceConfig({ store: 'embedded', replicas: 2 }), /--replicas 2 is for the Kubo store/);
+    assert.equal(await usageMessage(() => serviceConfig(['--replicas', '0'])), 'Expected integer between 1 and 64 for --replicas but received 0');
+    assert.equal(await usageMessage(() => serviceConfig([], { ABRCAST_REPLICAS: 'two' })), 'Expected integer between 1 and 64 for ABRCAST_REPLICAS but received "two"');
+    assert.equal(
+      await usageMessage(() => serviceConfig(['--kubo-url', 'http://a:5001,b:5001'])),
+      'Expected http(s) URL such as http://127.0.0.1:5001 for --kubo-url but received "b:5001"',
+    );
   });
 
   test('~ in --data-dir is the home directory', async () => {

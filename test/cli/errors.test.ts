@@ -60,6 +60,20 @@ describe('abrcast errors', () => {
     assertCauseAndFix(result, 3, /^error: Kubo RPC not reachable at http:\/\/127\.0\.0\.1:1/, /ipfs daemon.*--store embedded/);
   });
 
+  test('several Kubo peers, too few answering for --replicas: every unreachable peer is named, exit 3', async () => {
+    const result = await runCli(
+      ['demo', '--store', 'kubo', '--kubo-url', 'http://127.0.0.1:1', '--kubo-url', 'http://127.0.0.1:2', '--replicas', '2', '--port', '0', '--data-dir', dataDir],
+      env,
+      30_000,
+    );
+    assertCauseAndFix(result, 3, /^error: Kubo RPC not reachable at http:\/\/127\.0\.0\.1:1, http:\/\/127\.0\.0\.1:2: 0 of 2 Kubo peers answer, 2 needed/, /--kubo-url/);
+  });
+
+  test('--replicas above the number of Kubo peers: usage error naming the value, exit 2', async () => {
+    const result = await runCli(['demo', '--store', 'kubo', '--kubo-url', 'http://127.0.0.1:1,http://127.0.0.1:2', '--replicas', '3', '--data-dir', dataDir], env, 30_000);
+    assertCauseAndFix(result, 2, /^error: Expected integer from 1 to 2 \(the number of --kubo-url peers\) for --replicas but received 3$/, /--kubo-url for each peer/);
+  });
+
   test('unreachable PostgreSQL: cause and fix, exit 3', async () => {
     const result = await runCli(
       ['demo', '--database-url', 'postgres://x@127.0.0.1:1/x', '--port', '0', '--data-dir', dataDir],
