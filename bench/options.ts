@@ -17,7 +17,9 @@ export const USAGE = `Usage: npm run bench -- [--case C] [options]
                      endpoint: autocannon against the served playlists of a finished run;
                      soak: a long live run fed as fast as it encodes, measured at 10, 50 and 100 %;
                      container: TS vs fMP4 bytes per second, with and without parts (bench/container-bytes.ts:
-                     --seconds N, --size WxH, --preset P, --part S, --json)
+                     --seconds N, --size WxH, --preset P, --part S, --json);
+                     scale: playlist req/s through HAProxy with 1 and 2 \`abrcast serve\` processes, CPU split,
+                     Kubo peer propagation (bench/scale.ts: --quick, --seconds N, --connections N, --samples N)
 
 --case pipelines (the default):
   --quick            small CI smoke run: 640x360, ladder 360,180, 60 frames, 1 s segments, 2 rounds

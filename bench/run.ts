@@ -1,7 +1,8 @@
 // `npm run bench`: runs the pipelines in turn (A B C D A B C D ...) on the same
 // precomputed frames, prints the tables and writes the JSON and the chart.
 // `--case publish|endpoint` runs a service case instead (run-service-case.ts); `--case container`
-// compares TS and fMP4 bytes per second (container-bytes.ts).
+// compares TS and fMP4 bytes per second (container-bytes.ts); `--case scale` measures serve
+// instances behind HAProxy and Kubo peer propagation (scale.ts).
 import { rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { measureQuality, prepareReferences } from './quality.js';
 import { buildReport, describeSetup, formatTables, type BenchReport } from './report.js';
 import { runPipeline, type RunRecord } from './run-pipeline.js';
 import { benchServiceCase } from './run-service-case.js';
+import { scaleMain } from './scale.js';
 
 class UsageError extends Error {}
 
@@ -118,6 +120,12 @@ async function main(): Promise<number> {
   const at = argv.findIndex((arg, i) => arg === '--case=container' || (arg === '--case' && argv[i + 1] === 'container'));
   if (at >= 0) {
     await containerBytesMain([...argv.slice(0, at), ...argv.slice(at + (argv[at] === '--case' ? 2 : 1))]);
+    return 0;
+  }
+  // --case scale: serve instances behind HAProxy, Kubo peers (scale.ts, its own flags).
+  const scaleAt = argv.findIndex((arg, i) => arg === '--case=scale' || (arg === '--case' && argv[i + 1] === 'scale'));
+  if (scaleAt >= 0) {
+    await scaleMain([...argv.slice(0, scaleAt), ...argv.slice(scaleAt + (argv[scaleAt] === '--case' ? 2 : 1))]);
     return 0;
   }
   let config: AnyBenchConfig;

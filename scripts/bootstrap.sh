@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what abrcast needs on a fresh Debian/Ubuntu machine, then builds it.
 #   bash scripts/bootstrap.sh          # to run abrcast (FFmpeg libraries, npm packages, the addon)
-#   bash scripts/bootstrap.sh --test   # also what the tests use: ffmpeg/ffprobe, PostgreSQL 15, Chromium, Kubo, clang and ptxas (CUDA kernel checks),
+#   bash scripts/bootstrap.sh --test   # also what the tests use: ffmpeg/ffprobe, PostgreSQL 15, Chromium, HAProxy, Kubo, clang and ptxas (CUDA kernel checks),
 #                                      # qemu-user and an arm64 node (the linux-arm64 prebuild's test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ packages=(cmake g++ make pkg-config
   libavcodec-dev libavformat-dev libavfilter-dev libswscale-dev libavutil-dev libswresample-dev
   libx264-dev libffmpeg-nvenc-dev libyuv-dev)
 if [ "$with_tests" = 1 ]; then
-  packages+=(ffmpeg postgresql-15 chromium golang-go clang libclang-rt-14-dev)
+  packages+=(ffmpeg postgresql-15 chromium golang-go clang libclang-rt-14-dev haproxy)
 fi
 
 missing=()

@@ -21,6 +21,23 @@ export function describeValue(value: unknown): string {
 }
 
 /**
+ * The message of anything thrown, for a line of text: inside an AggregateError
+ * with no message of its own (Node's happy-eyeballs connect), the first inner
+ * error; an Error without a message, its code or name; anything else, as describeValue writes it.
+ */
+export function errorMessage(error: unknown): string {
+  if (error instanceof AggregateError && !error.message) {
+    const first = error.errors[0] as unknown;
+    if (first !== undefined) return errorMessage(first);
+  }
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return error.message || (typeof code === 'string' ? code : error.name);
+  }
+  return typeof error === 'string' ? error : describeValue(error);
+}
+
+/**
  * A TypeError when the value has the wrong type, a RangeError when it has the
  * right type but is out of range. Both name the option and what was expected.
  */

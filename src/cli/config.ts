@@ -5,7 +5,7 @@
 // in the sharp-style "Expected ... for <source> but received ...".
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { EncoderChoice } from '../encoder/types.js';
+import type { Container, EncoderChoice, LatencyProfile } from '../encoder/types.js';
 import { invalidParameterError } from '../errors.js';
 import { redactDatabaseUrl } from '../registry/postgres-client.js';
 import { isValidRunId } from '../registry/validation.js';
@@ -26,6 +26,38 @@ export const DEFAULTS = {
 } as const;
 
 export const STORE_KINDS = ['embedded', 'kubo'] as const;
+
+/** LL-HLS part length `--low-latency` aims at (RFC 8216bis suggests 0.3 to 1 s; hls.js's LL demos use 1/3 s). */
+export const LOW_LATENCY_PART_SECONDS = 0.333;
+
+/** --container and --low-latency, shared by demo and encode. */
+export interface StreamFlags {
+  container?: Container;
+  lowLatency?: boolean;
+}
+
+/** What --container and --low-latency mean for the encoder and the publisher. */
+export interface StreamConfig {
+  container: Container;
+  /** --low-latency: LL-HLS parts and x264/NVENC without added delay. */
+  lowLatency: boolean;
+  latency: LatencyProfile;
+}
+
+export function resolveStreamConfig(flags: StreamFlags): StreamConfig {
+  const lowLatency = flags.lowLatency === true;
+  return { container: flags.container ?? 'ts', lowLatency, latency: lowLatency ? 'low' : 'normal' };
+}
+
+/**
+ * The part duration of a --low-latency run: LOW_LATENCY_PART_SECONDS rounded to a whole
+ * number of frames (at least one, at most the segment), as the encoder requires.
+ */
+export function lowLatencyPartDuration(fps: number, segmentSeconds: number): number {
+  const framesPerSegment = Math.max(1, Math.round(fps * segmentSeconds));
+  const frames = Math.min(framesPerSegment, Math.max(1, Math.round(LOW_LATENCY_PART_SECONDS * fps)));
+  return frames / fps;
+}
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 /** Option values as commander hands them over, already parsed by the parsers below. */
@@ -45,7 +77,7 @@ export interface ServerFlags {
   host?: string;
 }
 
-export interface DemoFlags extends ServiceFlags, ServerFlags {
+export interface DemoFlags extends ServiceFlags, ServerFlags, StreamFlags {
   size?: [number, number];
   fps?: number;
   duration?: number;
@@ -81,7 +113,7 @@ export interface ServerConfig {
   port: number;
 }
 
-export interface DemoConfig extends ServiceConfig, ServerConfig {
+export interface DemoConfig extends ServiceConfig, ServerConfig, StreamConfig {
   width: number;
   height: number;
   fps: number;
@@ -90,6 +122,8 @@ export interface DemoConfig extends ServiceConfig, ServerConfig {
   preset: string;
   segmentSeconds: number;
   encoder: EncoderChoice;
+  /** LL-HLS part seconds with --low-latency (a whole number of frames); undefined: no parts. */
+  partDuration?: number;
 }
 
 interface Picked {
@@ -255,9 +289,12 @@ export function resolveDemoConfig(flags: DemoFlags): DemoConfig {
   if (Math.abs(framesPerSegment - Math.round(framesPerSegment)) > 1e-6) {
     invalid({ value: String(segment), source: '--segment' }, `number of seconds that is a whole number of frames at ${fps} fps`, segment, command);
   }
+  const stream = resolveStreamConfig(flags);
   return {
     ...service,
     ...server,
+    ...stream,
+    ...(stream.lowLatency ? { partDuration: lowLatencyPartDuration(fps, segment) } : {}),
     width,
     height,
     fps,
@@ -280,7 +317,7 @@ export function checkRunId(id: string): string {
 }
 
 
-export interface EncodeFlags extends ServiceFlags, ServerFlags {
+export interface EncodeFlags extends ServiceFlags, ServerFlags, StreamFlags {
   live?: boolean;
   audio?: string;
   ladder?: number[];
@@ -293,7 +330,7 @@ export interface EncodeFlags extends ServiceFlags, ServerFlags {
   serve?: boolean;
 }
 
-export interface EncodeConfig extends ServiceConfig, ServerConfig {
+export interface EncodeConfig extends ServiceConfig, ServerConfig, StreamConfig {
   /** Path or URL, as given (libavformat opens it). */
   input: string;
   live: boolean;
@@ -358,6 +395,7 @@ export function resolveEncodeConfig(input: string, flags: EncodeFlags, readText:
   return {
     ...service,
     ...server,
+    ...resolveStreamConfig(flags),
     input,
     live: flags.live === true,
     ...(flags.audio !== undefined ? { audio: flags.audio } : {}),

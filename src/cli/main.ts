@@ -3,10 +3,11 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { ENCODER_CHOICES, X264_PRESETS } from '../encoder/options.js';
+import { CONTAINERS, ENCODER_CHOICES, X264_PRESETS } from '../encoder/options.js';
 import {
   DEFAULTS,
   ENCODE_DEFAULTS,
+  LOW_LATENCY_PART_SECONDS,
   RUNS_LIMIT,
   STORE_KINDS,
   checkRunId,
@@ -117,11 +118,16 @@ function addServerOptions(command: Command): Command {
   return addParsedOption(command, new Option('--host <host>', `address to listen on (default: ${DEFAULTS.host})`), hostName(name));
 }
 
-/** --encoder and --preset, shared by demo and encode. */
+/** --encoder, --preset, --container and --low-latency, shared by demo and encode. */
 function addEncoderOptions(command: Command): Command {
   return command
     .addOption(new Option('--encoder <kind>', `video encoder (default: ${DEFAULTS.encoder})`).choices(ENCODER_CHOICES))
-    .addOption(new Option('--preset <name>', `x264 preset (default: ${DEFAULTS.preset})`).choices(X264_PRESETS));
+    .addOption(new Option('--preset <name>', `x264 preset (default: ${DEFAULTS.preset})`).choices(X264_PRESETS))
+    .addOption(new Option('--container <kind>', 'segment container: ts (MPEG-TS) or fmp4 (CMAF: init segment + fragments) (default: ts)').choices(CONTAINERS))
+    .option(
+      '--low-latency',
+      `LL-HLS: ${LOW_LATENCY_PART_SECONDS} s parts (whole frames) served with blocking reload, and the encoder without added delay (latency 'low': no B-frames or lookahead)`,
+    );
 }
 
 /** Commander's own parse errors ("unknown option ...") as usage errors that point at the command's help. */
@@ -166,6 +172,7 @@ ${examples(
   'abrcast demo',
   'abrcast demo --size 1920x1080 --fps 30 --segment 4',
   'abrcast demo --duration 30 --port 0 --json > events.jsonl',
+  'abrcast demo --low-latency --container fmp4',
   'abrcast demo --store kubo --kubo-url http://127.0.0.1:5001',
 )}`)
     .action(async (_options, command: Command) => {

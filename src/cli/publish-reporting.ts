@@ -1,5 +1,6 @@
 // What `demo` and `encode` both say about a run being published: where it
 // goes, and each uploaded segment and published playlist as it happens.
+import { errorMessage } from '../errors.js';
 import type { MultiResolutionHlsOutput } from '../publish/multi-resolution-hls-output.js';
 import type { ServiceConfig } from './config.js';
 import { databaseDir, heliaDir, type Services } from './open-services.js';
@@ -49,7 +50,31 @@ export function reportPublishing(
   });
   output.on('warning', (message) => reporter.warn(message));
   output.on('retry', ({ what, attempt, error }) =>
-    reporter.debug(`retrying ${what} (attempt ${attempt}): ${(error as Error)?.message ?? String(error)}`),
+    reporter.debug(`retrying ${what} (attempt ${attempt}): ${errorMessage(error)}`),
   );
   return tally;
+}
+
+export interface RunEnd {
+  runId: string;
+  failure: unknown;
+  interrupted: boolean;
+  frames: number;
+  /** Wall-clock seconds from start to the end of close(). */
+  seconds: number;
+  tally: PublishTally;
+  masterCid: string | undefined;
+}
+
+/** The fields every run command's 'end' event starts with; each command adds its own. */
+export function runEndFields(end: RunEnd): Record<string, unknown> {
+  return {
+    runId: end.runId,
+    status: end.failure ? 'failed' : 'ended',
+    interrupted: end.interrupted,
+    frames: end.frames,
+    seconds: Number(end.seconds.toFixed(3)),
+    segments: end.tally.segmentsUploaded,
+    masterCid: end.masterCid ?? null,
+  };
 }

@@ -22,8 +22,12 @@ export interface CidUrlOptions {
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 const KNOWN_PLACEHOLDERS = new Set(['cid', 'gateway']);
 const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
-// Multibase CIDs (base32, base36, base58btc) are letters and digits only, so they need no escaping.
-const CID_SHAPE = /^[A-Za-z0-9]+$/;
+/**
+ * What a CID looks like before anything parses it: multibase CIDs the stores
+ * hand out (base32, base36, base58btc) are letters and digits only, so they
+ * need no escaping in a URL or a path; the bound keeps parsing cheap.
+ */
+export const CID_SHAPE = /^[A-Za-z0-9]{8,128}$/;
 const SAMPLE_CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy';
 
 function checkGateway(gateway: unknown): string {
@@ -63,7 +67,7 @@ function isUsableUrl(url: string): boolean {
 
 function checkCid(cid: unknown): string {
   if (typeof cid !== 'string' || !CID_SHAPE.test(cid)) {
-    throw invalidParameterError('cid', 'CID string of letters and digits', cid);
+    throw invalidParameterError('cid', 'CID string of 8 to 128 letters and digits', cid);
   }
   return cid;
 }

@@ -13,7 +13,7 @@ import type { VariantStream } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { Rendition } from '../encoder/types.js';
 import { eventMediaPlaylist, qualityEntry } from './playlist-entries.js';
-import type { QualityMap } from './types.js';
+import { orderVariants, type VariantStreamRecords } from '../model/variant-stream-record.js';
 
 /** What finalizeRun reads and writes; RunRegistry fits (kept structural so this layer does not depend on it). */
 export interface FinalizableRegistry {
@@ -24,7 +24,7 @@ export interface FinalizableRegistry {
         status: string;
         fps: number;
         segmentDuration: number;
-        qualityPlaylists: QualityMap;
+        qualityPlaylists: VariantStreamRecords;
         playlistSequence: number;
         masterCid?: string | null;
         /** Stored by registries that know them (see NewRun); older runs lack them. */
@@ -38,7 +38,7 @@ export interface FinalizableRegistry {
   publishPlaylists(
     runId: string,
     masterCid: string,
-    qualities: QualityMap,
+    qualities: VariantStreamRecords,
     options?: { sequence?: number },
   ): Promise<{ applied: boolean; sequence: number }>;
   markEnded(runId: string): Promise<void>;
@@ -67,12 +67,7 @@ export interface FinalizeRunOptions {
 
 export interface FinalizeRunResult {
   masterCid: string;
-  qualities: QualityMap;
-}
-
-/** Highest configured bitrate first, then name: the same order on every call. */
-function byBitrateDescending([nameA, a]: [string, QualityMap[string]], [nameB, b]: [string, QualityMap[string]]): number {
-  return b.bitrate - a.bitrate || b.width * b.height - a.width * a.height || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0);
+  qualities: VariantStreamRecords;
 }
 
 /**
@@ -101,7 +96,7 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
   const startTime = run.startedAt ?? journal.startedAt ?? run.createdAt;
   // Sizes, bitrates and codecs come from a publish, or from the journal; without either nothing could play.
   const known: [string, { width: number; height: number; bitrate: number; codecs: string; cid?: string }][] =
-    Object.entries(run.qualityPlaylists).sort(byBitrateDescending);
+    orderVariants(run.qualityPlaylists);
   if (known.length === 0) {
     for (const rendition of journal.renditions ?? []) known.push([rendition.name, rendition]);
   }
@@ -118,7 +113,7 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
 
   const targetDuration = targetDurationFor(run.segmentDuration);
   const encode = (text: string) => new TextEncoder().encode(text);
-  const qualities: QualityMap = {};
+  const qualities: VariantStreamRecords = {};
   const variants: VariantStream[] = [];
   for (const [name, stored] of known) {
     const listed = byRendition.get(name)!.listed();

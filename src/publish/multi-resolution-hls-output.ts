@@ -5,17 +5,21 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 
 import { LadderEncoder } from '../encoder/ladder-encoder.js';
-import type { CudaDeviceFrame, EncodeSummary, EncoderChoice, FileInputOptions, PixelFormat, Rendition, SegmentEvent } from '../encoder/types.js';
-import { AbrcastError, invalidParameterError, isPositiveFinite, withCallSiteStack } from '../errors.js';
+import type { CudaDeviceFrame, EncodeSummary, EncoderChoice, FileInputOptions, LatencyProfile, PixelFormat, Rendition, SegmentEvent } from '../encoder/types.js';
+import { AbrcastError, errorMessage, invalidParameterError, isPositiveFinite, withCallSiteStack } from '../errors.js';
 import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
 import { defaultJournalDir, SegmentJournal, type JournalSegment } from '../journal/segment-journal.js';
-import { isTransientRegistryError } from '../registry/registry-errors.js';
 import type { ContentStore } from '../store/content-store.js';
 import { HeliaStore } from '../store/helia-store.js';
 import { OrderedLane } from './ordered-lane.js';
 import { PlaylistPublisher } from './playlist-publisher.js';
-import type { MissingSegment, PublishedVersion, QualityMap, RunRecorder } from './types.js';
-import { UploadIncompleteError, UploadQueue, type RetryOptions, type UploadQueueStats } from './upload-queue.js';
+import type { MissingSegment } from '../model/run-inputs.js';
+import type { RunRecorder } from '../model/run-recorder.js';
+import type { VariantStreamRecords } from '../model/variant-stream-record.js';
+import type { PublishedVersion } from './types.js';
+import type { RetryOptions } from './backoff.js';
+import { UploadIncompleteError } from './upload-incomplete-error.js';
+import { UploadQueue, type UploadQueueStats } from './upload-queue.js';
 
 /** Default journalLimitBytes: 4 GiB of segments waiting for upload. */
 export const DEFAULT_JOURNAL_LIMIT_BYTES = 4 * 1024 ** 3;
@@ -52,7 +56,7 @@ export interface MultiResolutionHlsOutputOptions {
   /** Media playlist URL inside the IPFS master playlist; default as segmentUrl. */
   playlistUrl?: string | CidUrl;
   /** Called after every publish with the master CID and the per-quality info, as in the Python original. */
-  onPlaylistUpdate?: (masterCid: string, qualities: QualityMap) => void | Promise<void>;
+  onPlaylistUpdate?: (masterCid: string, qualities: VariantStreamRecords) => void | Promise<void>;
   /** Audio file or URL, decoded in-process and muxed as AAC into every rendition (the run ends with the shorter input). */
   audioSource?: string;
   /**
@@ -75,6 +79,8 @@ export interface MultiResolutionHlsOutputOptions {
   partDuration?: number;
   /** Segment container (default 'ts'); 'fmp4' uploads each rendition's init segment and names it in EXT-X-MAP. */
   container?: 'ts' | 'fmp4';
+  /** Encoder latency (LadderEncoderOptions.latency, default 'normal'); 'low' for LL-HLS. */
+  latency?: LatencyProfile;
   /** Records the run (segments, newest playlists, status) for a server; RunRegistry fits. */
   registry?: RunRecorder;
   /** Run id to create in the registry; generated when absent. */
@@ -188,6 +194,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     const lowLatency = {
       ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
       ...(options.container !== undefined ? { container: options.container } : {}),
+      ...(options.latency !== undefined ? { latency: options.latency } : {}),
     };
 
     this.#ownsStore = options.store === undefined;
@@ -217,16 +224,16 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
 
     const onRetry = (what: string, attempt: number, error: unknown) => this.emit('retry', { what, attempt, error });
     this.#registryLane = new OrderedLane({
-      isTransient: isTransientRegistryError,
+      isTransient: (error) => this.#registry?.isTransientError?.(error) ?? false,
       onRetry,
-      onFailed: (what, error) => this.#fail(`Cannot ${what}: ${(error as Error).message}`),
+      onFailed: (what, error) => this.#fail(`Cannot ${what}: ${errorMessage(error)}`),
     });
     // A lost part only costs the live edge (its segment still carries the bytes): a warning, not a failed run.
     this.#partLane = new OrderedLane({
-      onFailed: (what, error) => this.emit('warning', `Cannot ${what}: ${(error as Error).message}`),
+      onFailed: (what, error) => this.emit('warning', `Cannot ${what}: ${errorMessage(error)}`),
     });
     this.#callbackLane = new OrderedLane({
-      onFailed: (what, error) => this.emit('warning', `${what} threw: ${(error as Error).message}`),
+      onFailed: (what, error) => this.emit('warning', `${what} threw: ${errorMessage(error)}`),
     });
     this.#publisher = new PlaylistPublisher({
       store: this.store,
@@ -277,7 +284,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     const registry = this.#registry;
     const runId = this.#runId;
     void this.#partLane.push(`upload part ${part.rendition}/${part.segmentIndex}.${part.partIndex}`, async () => {
-      const cid = await this.store.add(part.data);
+      const cid = await (this.store.addTransient ? this.store.addTransient(part.data) : this.store.add(part.data));
       if (!registry?.recordPart || !runId) return;
       await registry.recordPart(runId, {
         rendition: part.rendition, segmentIndex: part.segmentIndex, partIndex: part.partIndex, cid,
@@ -385,7 +392,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       // Always ENDLIST: players stop polling; a later resume only appends what is missing.
       await this.#publisher.publish(true);
     } catch (error) {
-      failure ??= new AbrcastError(`Cannot publish the final playlists: ${(error as Error).message}`, { cause: error });
+      failure ??= new AbrcastError(`Cannot publish the final playlists: ${errorMessage(error)}`, { cause: error });
     }
     this.#partLane.setDeadline(deadline);
     await this.#partLane.drain();
@@ -448,7 +455,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       this.#queue.enqueue(key, { byteLength: entry.bytes, read: () => this.#journal!.read(entry) }, entry);
     } catch (error) {
       // Not durable: still upload it from memory, and report the run incomplete for a crash-safe record.
-      this.#fail(`Cannot journal segment ${key}: ${(error as Error).message}`);
+      this.#fail(`Cannot journal segment ${key}: ${errorMessage(error)}`);
       this.#queue.enqueue(key, segment.data, {
         rendition: segment.rendition, index: segment.index, duration: segment.duration, bytes: segment.data.byteLength,
         codecs: segment.codecs, path: '', kept: true,

@@ -3,7 +3,8 @@
 // restarting database delays this lane, never the stream. A task whose error
 // is transient is retried with backoff until it succeeds or the lane's
 // deadline passes; any other error is reported and the lane moves on.
-import { retryDelayMs, type RetryOptions } from './upload-queue.js';
+import type { RetryOptions } from './backoff.js';
+import { retryUntilDeadline } from './retry-until-deadline.js';
 
 const LANE_RETRY: Required<RetryOptions> = { initialDelayMs: 100, maxDelayMs: 5_000, factor: 2, jitter: 'full' };
 
@@ -51,19 +52,17 @@ export class OrderedLane {
   }
 
   async #attempt(what: string, task: () => Promise<unknown> | unknown): Promise<boolean> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await task();
-        return true;
-      } catch (error) {
-        const delay = retryDelayMs(attempt, LANE_RETRY);
-        if (!this.#options.isTransient?.(error) || Date.now() + delay > this.#deadline) {
-          this.#options.onFailed(what, error);
-          return false;
-        }
-        this.#options.onRetry?.(what, attempt, error);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
+    try {
+      await retryUntilDeadline(task, {
+        backoff: LANE_RETRY,
+        deadline: () => this.#deadline,
+        isTransient: (error) => this.#options.isTransient?.(error) ?? false,
+        onRetry: (attempt, error) => this.#options.onRetry?.(what, attempt, error),
+      });
+      return true;
+    } catch (error) {
+      this.#options.onFailed(what, error);
+      return false;
     }
   }
 }

@@ -8,7 +8,7 @@ import type { UploadedSegment } from '../hls/contiguous-segments.js';
 import { programDateTimes } from '../hls/program-date-time.js';
 import type { CidUrl } from '../hls/segment-url.js';
 import type { MediaPlaylist, VariantStream } from '../hls/types.js';
-import type { QualityInfo } from './types.js';
+import type { VariantStreamRecord } from '../model/variant-stream-record.js';
 
 export interface EventPlaylistInput {
   targetDuration: number;
@@ -67,7 +67,7 @@ export interface QualityEntryInput {
 }
 
 /** The registry's quality entry and the master's STREAM-INF for one rendition, with measured bit rates. */
-export function qualityEntry(input: QualityEntryInput): { quality: QualityInfo; variant: VariantStream } {
+export function qualityEntry(input: QualityEntryInput): { quality: VariantStreamRecord; variant: VariantStream } {
   const { rendition, codecs, fps, cid } = input;
   const audioKbps = input.audioBitrate ?? (/\bmp4a\./.test(codecs) ? DEFAULT_AUDIO_BITRATE : 0);
   const { bandwidth, averageBandwidth } = variantBandwidth(input.listed, input.targetDuration, rendition.bitrate, {

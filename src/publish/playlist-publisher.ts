@@ -14,8 +14,12 @@ import type { CidUrl } from '../hls/segment-url.js';
 import type { MediaPlaylist } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
 import { eventMediaPlaylist, qualityEntry } from './playlist-entries.js';
-import { addWithRetry } from './store-retry.js';
-import type { PublishedVersion, QualityMap } from './types.js';
+import type { RetryOptions } from './backoff.js';
+import { retryUntilDeadline } from './retry-until-deadline.js';
+import type { VariantStreamRecords } from '../model/variant-stream-record.js';
+import type { PublishedVersion } from './types.js';
+
+const PLAYLIST_RETRY: Required<RetryOptions> = { initialDelayMs: 250, maxDelayMs: 5_000, factor: 2, jitter: 'full' };
 
 /** What the publisher needs of a store; without the version methods every version is kept. */
 export type PublisherStore = Pick<ContentStore, 'add'> & Partial<Pick<ContentStore, 'addVersion' | 'releaseVersion'>>;
@@ -165,7 +169,7 @@ export class PlaylistPublisher {
     }
 
     const media: PublishedVersion['media'] = {};
-    const qualities: QualityMap = {};
+    const qualities: VariantStreamRecords = {};
     const variants = [];
     for (const state of this.#states.values()) {
       const listed = state.segments.listed();
@@ -211,7 +215,10 @@ export class PlaylistPublisher {
   async #addVersion(slot: string, text: string, what: string): Promise<string> {
     const { store } = this.#options;
     const add = store.addVersion ? store.addVersion.bind(store) : store.add.bind(store);
-    const cid = await addWithRetry(add, new TextEncoder().encode(text), {
+    const bytes = new TextEncoder().encode(text);
+    // A brief store outage delays a publish instead of losing it.
+    const cid = await retryUntilDeadline(() => add(bytes), {
+      backoff: PLAYLIST_RETRY,
       deadline: () => this.#deadline,
       onRetry: (attempt, error) => this.#options.onRetry?.(what, attempt, error),
     });

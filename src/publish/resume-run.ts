@@ -5,7 +5,7 @@
 import { AbrcastError } from '../errors.js';
 import { defaultJournalDir, SegmentJournal } from '../journal/segment-journal.js';
 import { finalizeRun, type FinalizableRegistry, type FinalizeRunOptions, type FinalizeRunResult } from './finalize-run.js';
-import type { RunRecorder } from './types.js';
+import type { RunRecorder } from '../model/run-recorder.js';
 
 export interface ResumeRunOptions extends Omit<FinalizeRunOptions, 'journal' | 'registry'> {
   registry: FinalizableRegistry & Pick<RunRecorder, 'recordSegment'>;

@@ -2,22 +2,13 @@
 // backoff for as long as the queue is open: a live stream must not lose a segment
 // because the store was briefly down. A job holds a way to read its bytes (from the
 // journal on disk), not the bytes, so a long outage costs disk, not memory.
-import { AbrcastError, describeValue, invalidParameterError, isInteger } from '../errors.js';
+import { AbrcastError, describeValue, errorMessage, invalidParameterError, isInteger } from '../errors.js';
+import { checkRetry, retryDelayMs, type RetryOptions } from './backoff.js';
+import { UploadIncompleteError, type UploadFailure } from './upload-incomplete-error.js';
 import type { ContentStore } from '../store/content-store.js';
 
 /** The part of a content store the queue uses. */
 export type UploadStore = Pick<ContentStore, 'add'>;
-
-export interface RetryOptions {
-  /** Delay ceiling after the first failure (default 250 ms). */
-  initialDelayMs?: number;
-  /** Largest delay ceiling (default 10 s). */
-  maxDelayMs?: number;
-  /** Growth of the ceiling per failure (default 2). */
-  factor?: number;
-  /** 'full': a uniform delay in [0, ceiling), so retries of many jobs spread out; 'none': the ceiling. */
-  jitter?: 'full' | 'none';
-}
 
 /** What callbacks see of a job. */
 export interface UploadJob<M> {
@@ -54,62 +45,6 @@ export interface UploadQueueStats {
   retries: number;
   /** Bytes of unfinished jobs. */
   pendingBytes: number;
-}
-
-/** One job that close() gave up on. */
-export interface UploadFailure<M = unknown> {
-  key: string;
-  meta: M;
-  /** The last attempt's error, or why there was none. */
-  error: unknown;
-  attempts: number;
-  byteLength: number;
-  /** True when an attempt was still running at the deadline (its outcome is ignored). */
-  inFlight: boolean;
-}
-
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : describeValue(error));
-
-/** close() reached its deadline with uploads unfinished; every one is listed. */
-export class UploadIncompleteError extends AbrcastError {
-  readonly failures: readonly UploadFailure[];
-
-  constructor(failures: readonly UploadFailure[]) {
-    const lines = failures.map(
-      (failure) => `  ${failure.key}: ${errorMessage(failure.error)} after ${failure.attempts} attempt(s)`,
-    );
-    super(`${failures.length} upload(s) did not finish before the close deadline:\n${lines.join('\n')}`);
-    this.name = 'UploadIncompleteError';
-    this.failures = failures;
-  }
-}
-
-const DEFAULT_RETRY: Required<RetryOptions> = { initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 'full' };
-
-/** Delay before retry number `attempt` (1 after the first failure): exponential, capped, jittered. */
-export function retryDelayMs(attempt: number, retry: Required<RetryOptions>, random: () => number = Math.random): number {
-  const ceiling = Math.min(retry.maxDelayMs, retry.initialDelayMs * retry.factor ** (attempt - 1));
-  return retry.jitter === 'full' ? Math.floor(random() * ceiling) : ceiling;
-}
-
-function checkRetry(retry: RetryOptions | undefined): Required<RetryOptions> {
-  if (retry !== undefined && (typeof retry !== 'object' || retry === null)) {
-    throw invalidParameterError('retry', 'object', retry);
-  }
-  const merged = { ...DEFAULT_RETRY, ...retry };
-  for (const name of ['initialDelayMs', 'maxDelayMs'] as const) {
-    const value = merged[name];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw invalidParameterError(`retry.${name}`, 'number of at least 0', value);
-    }
-  }
-  if (typeof merged.factor !== 'number' || !Number.isFinite(merged.factor) || merged.factor < 1) {
-    throw invalidParameterError('retry.factor', 'number of at least 1', merged.factor);
-  }
-  if (merged.jitter !== 'full' && merged.jitter !== 'none') {
-    throw invalidParameterError('retry.jitter', 'one of full, none', merged.jitter);
-  }
-  return merged;
 }
 
 interface Job<M> {

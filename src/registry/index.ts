@@ -3,26 +3,17 @@ export { PARTS_CHANNEL, type PartChange, type PartChangeListener } from './chang
 export { defaultDatabaseDir, openPgliteClient } from './pglite-client.js';
 export { openPostgresClient, redactDatabaseUrl } from './postgres-client.js';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, type Migration } from './migrations.js';
-export {
-  generateRunId,
-  RunRegistry,
-  type ListRunsOptions,
-  type MissingSegment,
-  type NewRun,
-  PART_RETENTION_S,
-  type PartInput,
-  type PartPosition,
-  type PartRecord,
-  type PublishOptions,
-  type PublishResult,
-  type QualityPlaylistInfo,
-  type QualityPlaylists,
-  type RunRecord,
-  type RunStatus,
-  type SegmentCount,
-  type SegmentInput,
-  type SegmentRecord,
-} from './run-registry.js';
+export { generateRunId, PART_RETENTION_S, RunRegistry } from './run-registry.js';
+export type {
+  ListRunsOptions,
+  PartPosition,
+  PartRecord,
+  PublishResult,
+  RunRecord,
+  RunStatus,
+  SegmentCount,
+  SegmentRecord,
+} from './run-records.js';
 export {
   isValidQualityName,
   isValidRunId,

@@ -4,8 +4,8 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
-import { invalidParameterError, isInteger } from '../errors.js';
-import { errorDetail, RegistryUnavailableError } from './registry-errors.js';
+import { errorMessage, invalidParameterError, isInteger } from '../errors.js';
+import { RegistryUnavailableError } from './registry-errors.js';
 import type { QueryResult, SqlClient, SqlExecutor } from './sql-client.js';
 
 /** Where the registry keeps its data when no directory is given: `~/.abrcast/db`. */
@@ -90,7 +90,7 @@ export async function openPgliteClient(dataDir: string = defaultDatabaseDir(), o
     const db = await PGliteClass.create(inMemory ? undefined : location);
     return new PgliteClient(db, waitTimeoutMs);
   } catch (error) {
-    throw new RegistryUnavailableError(`PGlite database could not be opened at ${location}: ${errorDetail(error)}`, {
+    throw new RegistryUnavailableError(`PGlite database could not be opened at ${location}: ${errorMessage(error)}`, {
       cause: error,
     });
   }

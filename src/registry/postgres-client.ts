@@ -1,7 +1,7 @@
 // PostgreSQL through a `pg` pool, for servers that share one database.
 import type pg from 'pg';
-import { invalidParameterError, isInteger } from '../errors.js';
-import { errorDetail, isConnectionError, RegistryUnavailableError } from './registry-errors.js';
+import { errorMessage, invalidParameterError, isInteger } from '../errors.js';
+import { isConnectionError, RegistryUnavailableError } from './registry-errors.js';
 import type { QueryResult, SqlClient, SqlExecutor, Subscription } from './sql-client.js';
 
 /** How long to wait for a connection before calling the server unreachable. */
@@ -47,7 +47,7 @@ export function redactDatabaseUrl(url: string): string {
 }
 
 function unavailable(safeUrl: string, error: unknown): RegistryUnavailableError {
-  return new RegistryUnavailableError(`PostgreSQL not reachable at ${safeUrl}: ${errorDetail(error)}`, { cause: error });
+  return new RegistryUnavailableError(`PostgreSQL not reachable at ${safeUrl}: ${errorMessage(error)}`, { cause: error });
 }
 
 /** Reconnect delays of the LISTEN connection: doubling from the first to the last. */
@@ -219,7 +219,7 @@ export async function openPostgresClient(url: string, options: PostgresClientOpt
   } catch (error) {
     await pool.end().catch(() => {});
     if (isConnectionError(error)) throw unavailable(safeUrl, error);
-    throw new RegistryUnavailableError(`PostgreSQL at ${safeUrl} refused the connection: ${errorDetail(error)}`, {
+    throw new RegistryUnavailableError(`PostgreSQL at ${safeUrl} refused the connection: ${errorMessage(error)}`, {
       cause: error,
     });
   }

@@ -1,6 +1,7 @@
 // Typed errors of the registry, so callers (server, CLI) can map them to
 // exit codes or HTTP statuses without matching on message text.
 import { AbrcastError } from '../errors.js';
+import { NETWORK_ERROR_CODES } from '../network-error-codes.js';
 
 /** The database cannot be reached or opened; the message names where, never a password. */
 export class RegistryUnavailableError extends AbrcastError {
@@ -30,19 +31,6 @@ export class RunStatusError extends AbrcastError {
     this.runId = runId;
     this.status = status;
   }
-}
-
-/** Message of an error, looking inside AggregateError (Node's happy-eyeballs connect gives an empty message). */
-export function errorDetail(error: unknown): string {
-  if (error instanceof AggregateError && !error.message) {
-    const first = error.errors[0] as unknown;
-    if (first !== undefined) return errorDetail(first);
-  }
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return error.message || (typeof code === 'string' ? code : error.name);
-  }
-  return String(error);
 }
 
 /** createRun was given an id that is already taken. */
@@ -79,9 +67,7 @@ export class PartConflictError extends AbrcastError {
 // insufficient resources (53), operator intervention such as a shutdown or
 // statement timeout (57), transaction rollback such as a deadlock (40).
 const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '40', '53', '57']);
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+const SHUTDOWN_SQLSTATES = new Set([
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up / shutting down)
@@ -97,7 +83,7 @@ function codeOf(error: unknown): unknown {
 export function isConnectionError(error: unknown): boolean {
   if (error instanceof AggregateError) return error.errors.some((inner: unknown) => isConnectionError(inner));
   const code = codeOf(error);
-  if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || code.startsWith('08'))) return true;
+  if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || SHUTDOWN_SQLSTATES.has(code) || code.startsWith('08'))) return true;
   return error instanceof Error && CONNECTION_MESSAGE.test(error.message);
 }
 

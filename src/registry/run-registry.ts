@@ -2,195 +2,38 @@
 // server can answer /runs/{id}/quality/{name}/playlist.m3u8 with the current
 // playlist (immutable IPFS URLs never change under a live viewer).
 import { randomBytes } from 'node:crypto';
-import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
+import { invalidParameterError } from '../errors.js';
+import type { MissingSegment, NewRun, PartInput, PublishOptions, SegmentInput } from '../model/run-inputs.js';
+import type { VariantStreamRecord, VariantStreamRecords } from '../model/variant-stream-record.js';
 import { ChangeFeed, PARTS_CHANNEL, parsePartChangePayload, partChangePayload, type PartChangeListener } from './change-feed.js';
-import { PartConflictError, RunExistsError, RunNotFoundError, RunStatusError, SegmentConflictError } from './registry-errors.js';
-import type { QualityInfo } from '../publish/types.js';
+import {
+  isTransientRegistryError, PartConflictError, RunExistsError, RunNotFoundError, RunStatusError, SegmentConflictError,
+} from './registry-errors.js';
+import {
+  checkedMissing, checkedVariants, checkNewRun, checkPart, checkSegment, requireNonEmptyString, requireNonNegativeInteger,
+  requirePositiveInteger, requirePositiveNumber, requireQualityName,
+} from './run-input-checks.js';
+import type { ListRunsOptions, PartPosition, PartRecord, PublishResult, RunRecord, RunStatus, SegmentRecord } from './run-records.js';
+import {
+  fromJson, PART_COLUMNS, RUN_COLUMNS, SEGMENT_COLUMNS, toPartRecord, toRunRecord, toSegmentRecord,
+  type PartRow, type RunRow, type SegmentRow,
+} from './row-mapping.js';
 import type { SqlClient, SqlExecutor, Subscription } from './sql-client.js';
-import { isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN } from './validation.js';
 
-export type RunStatus = 'live' | 'ended' | 'failed';
-
-/** What the master playlist says about one quality, plus the CID of its newest media playlist (the publisher's shape). */
-export type QualityPlaylistInfo = QualityInfo;
-
-export type QualityPlaylists = Record<string, QualityPlaylistInfo>;
-
-export interface RunRecord {
-  id: string;
-  createdAt: Date;
-  updatedAt: Date;
-  status: RunStatus;
-  width: number;
-  height: number;
-  fps: number;
-  segmentDuration: number;
-  masterCid: string | null;
-  qualityPlaylists: QualityPlaylists;
-  /** Sequence of the stored playlists; 0 until the first publish. Only ever grows. */
-  playlistSequence: number;
-  error: string | null;
-  /** Wall-clock time of the run's first frame: the origin of EXT-X-PROGRAM-DATE-TIME. */
-  startedAt: Date | null;
-  /** URL templates the publisher used (e.g. `/ipfs/{cid}`); null when it was given a function. */
-  segmentUrl: string | null;
-  playlistUrl: string | null;
-  /** Segments a failed run never uploaded; empty otherwise. */
-  missing: MissingSegment[];
-  /** Per rendition: segments recorded, and how many form the playable prefix 0..k-1. */
-  segmentCounts: Record<string, SegmentCount>;
-  /** LL-HLS PART-TARGET in seconds (the longest a part may last); null for a run without parts. */
-  partTarget: number | null;
-}
-
-export interface MissingSegment {
-  rendition: string;
-  index: number;
-}
-
-export interface SegmentCount {
-  recorded: number;
-  contiguous: number;
-}
-
-export interface NewRun {
-  /** Generated ('r' + 12 base32 characters) when absent; otherwise must match RUN_ID_PATTERN. */
-  id?: string;
-  width: number;
-  height: number;
-  fps: number;
-  segmentDuration: number;
-  /** Wall-clock time of the run's first frame. */
-  startedAt?: Date;
-  /** The segment and playlist URL templates the publisher uses; omitted when it was given a function. */
-  segmentUrl?: string;
-  playlistUrl?: string;
-}
-
-export interface SegmentInput {
-  rendition: string;
-  index: number;
-  cid: string;
-  duration: number;
-  bytes: number;
-}
-
-export interface SegmentRecord extends SegmentInput {
-  runId: string;
-  createdAt: Date;
-}
-
-/** One partial segment (LL-HLS): part `partIndex` of segment `segmentIndex`. */
-export interface PartInput {
-  rendition: string;
-  segmentIndex: number;
-  partIndex: number;
-  cid: string;
-  /** Seconds. */
-  duration: number;
-  /** Starts with an IDR frame (INDEPENDENT=YES). */
-  independent: boolean;
-  bytes: number;
-}
-
-export interface PartRecord extends PartInput {
-  runId: string;
-}
-
-/** The newest part of a rendition: its live edge. */
-export interface PartPosition {
-  segmentIndex: number;
-  partIndex: number;
-}
-
-export interface PublishOptions {
-  /**
-   * Ordering of this publish (e.g. the number of segments it covers). The
-   * stored playlists change only when `sequence` is greater than the stored
-   * one, so a slow, older publish cannot replace a newer one. Without it the
-   * stored sequence is incremented and the publish always applies.
-   */
-  sequence?: number;
-}
-
-export interface PublishResult {
-  /** False when a publish with an equal or greater sequence was already stored. */
-  applied: boolean;
-  /** The sequence stored after this call. */
-  sequence: number;
-}
-
-export interface ListRunsOptions {
-  /** At most this many runs, newest first (1 to 1000, default 50). */
-  limit?: number;
-}
-
-const MAX_INT32 = 2_147_483_647;
 const MAX_LIST_LIMIT = 1000;
 const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
 
-const MAX_URL_TEMPLATE_LENGTH = 2048;
 /** How many rows one step of the contiguous-prefix walk reads. */
 const PREFIX_WALK_BATCH = 64;
 
-// The counts come from segment_counts (one row per rendition), never from segments.
-const RUN_COLUMNS = `id, created_at, updated_at, status, width, height, fps, segment_duration,
-  master_cid, quality_playlists, playlist_seq, error, started_at, segment_url, playlist_url, missing, part_target,
-  (SELECT coalesce(jsonb_object_agg(c.rendition, jsonb_build_object('recorded', c.recorded, 'contiguous', c.contiguous)), '{}'::jsonb)
-   FROM segment_counts c WHERE c.run_id = runs.id) AS segment_counts`;
-const SEGMENT_COLUMNS = 'run_id, rendition, idx, cid, duration, bytes, created_at';
-const PART_COLUMNS = 'run_id, rendition, segment_idx, part_idx, cid, duration, independent, bytes';
 /**
  * Parts are for the live edge (a playlist lists them for its last few target
  * durations); recordPart deletes those of segments older than this, so the
  * table stays small on long runs.
  */
 export const PART_RETENTION_S = 60;
-
-interface RunRow {
-  id: string;
-  created_at: Date | string;
-  updated_at: Date | string;
-  status: RunStatus;
-  width: number;
-  height: number;
-  fps: number;
-  segment_duration: number;
-  master_cid: string | null;
-  quality_playlists: QualityPlaylists | string;
-  // pg returns bigint as a string, PGlite as a number.
-  playlist_seq: number | string | bigint;
-  error: string | null;
-  started_at: Date | string | null;
-  segment_url: string | null;
-  playlist_url: string | null;
-  missing: MissingSegment[] | string;
-  segment_counts: Record<string, SegmentCount> | string;
-  part_target: number | null;
-}
-
-interface PartRow {
-  run_id: string;
-  rendition: string;
-  segment_idx: number;
-  part_idx: number;
-  cid: string;
-  duration: number;
-  independent: boolean;
-  bytes: number;
-}
-
-interface SegmentRow {
-  run_id: string;
-  rendition: string;
-  idx: number;
-  cid: string;
-  duration: number;
-  bytes: number;
-  created_at: Date | string;
-}
 
 /** A short, URL-safe, lowercase id: 'r' and 12 base32 characters (60 random bits). */
 export function generateRunId(): string {
@@ -199,142 +42,8 @@ export function generateRunId(): string {
   return `r${chars.join('')}`;
 }
 
-function toDate(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(value);
-}
-
-/** pg parses jsonb; a value read through a text path may still be a string. */
-function fromJson<T>(value: T | string): T {
-  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
-}
-
-function toRunRecord(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    createdAt: toDate(row.created_at),
-    updatedAt: toDate(row.updated_at),
-    status: row.status,
-    width: row.width,
-    height: row.height,
-    fps: Number(row.fps),
-    segmentDuration: Number(row.segment_duration),
-    masterCid: row.master_cid,
-    qualityPlaylists: fromJson(row.quality_playlists),
-    playlistSequence: Number(row.playlist_seq),
-    error: row.error,
-    startedAt: row.started_at === null ? null : toDate(row.started_at),
-    segmentUrl: row.segment_url,
-    playlistUrl: row.playlist_url,
-    missing: fromJson(row.missing),
-    segmentCounts: fromJson(row.segment_counts),
-    partTarget: row.part_target === null ? null : Number(row.part_target),
-  };
-}
-
-function toPartRecord(row: PartRow): PartRecord {
-  return {
-    runId: row.run_id,
-    rendition: row.rendition,
-    segmentIndex: row.segment_idx,
-    partIndex: row.part_idx,
-    cid: row.cid,
-    duration: Number(row.duration),
-    independent: row.independent,
-    bytes: row.bytes,
-  };
-}
-
-function toSegmentRecord(row: SegmentRow): SegmentRecord {
-  return {
-    runId: row.run_id,
-    rendition: row.rendition,
-    index: row.idx,
-    cid: row.cid,
-    duration: Number(row.duration),
-    bytes: row.bytes,
-    createdAt: toDate(row.created_at),
-  };
-}
-
 function errorCode(error: unknown): unknown {
   return (error as { code?: unknown } | null)?.code;
-}
-
-function requirePositiveInteger(name: string, value: unknown, max = MAX_INT32): void {
-  if (!isInteger(value) || value < 1 || value > max) throw invalidParameterError(name, `integer between 1 and ${max}`, value);
-}
-
-function requireNonNegativeInteger(name: string, value: unknown, max = MAX_INT32): void {
-  if (!isInteger(value) || value < 0 || value > max) throw invalidParameterError(name, `integer between 0 and ${max}`, value);
-}
-
-function requirePositiveNumber(name: string, value: unknown): void {
-  if (!isPositiveFinite(value)) throw invalidParameterError(name, 'positive finite number', value);
-}
-
-function requireNonNegativeNumber(name: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalidParameterError(name, 'non-negative finite number', value);
-  }
-}
-
-function requireNonEmptyString(name: string, value: unknown): void {
-  if (typeof value !== 'string' || value.length === 0) throw invalidParameterError(name, 'non-empty string', value);
-}
-
-function requireQualityName(name: string, value: unknown): void {
-  if (!isValidQualityName(value)) throw invalidParameterError(name, `string matching ${QUALITY_NAME_PATTERN}`, value);
-}
-
-function requireUrlTemplate(name: string, value: unknown): void {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_URL_TEMPLATE_LENGTH) {
-    throw invalidParameterError(name, `string of 1 to ${MAX_URL_TEMPLATE_LENGTH} characters`, value);
-  }
-}
-
-/** Copies only the known fields, so stray properties never reach the database. */
-function checkedMissing(value: unknown): MissingSegment[] {
-  if (!Array.isArray(value)) throw invalidParameterError('missing', 'array of { rendition, index }', value);
-  return value.map((entry: unknown, position) => {
-    if (typeof entry !== 'object' || entry === null) throw invalidParameterError(`missing[${position}]`, 'object', entry);
-    const { rendition, index } = entry as Record<string, unknown>;
-    requireQualityName(`missing[${position}].rendition`, rendition);
-    requireNonNegativeInteger(`missing[${position}].index`, index);
-    return { rendition: rendition as string, index: index as number };
-  });
-}
-
-/** Copies only the known fields, so stray properties never reach the database. */
-function checkedQualityPlaylists(value: unknown): QualityPlaylists {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidParameterError('qualityPlaylists', 'object keyed by quality name', value);
-  }
-  const checked: QualityPlaylists = {};
-  for (const [name, info] of Object.entries(value as Record<string, unknown>)) {
-    requireQualityName('qualityPlaylists key', name);
-    const prefix = `qualityPlaylists.${name}`;
-    if (typeof info !== 'object' || info === null) throw invalidParameterError(prefix, 'object', info);
-    const entry = info as Record<string, unknown>;
-    requireNonEmptyString(`${prefix}.cid`, entry.cid);
-    requirePositiveInteger(`${prefix}.width`, entry.width);
-    requirePositiveInteger(`${prefix}.height`, entry.height);
-    requireNonNegativeNumber(`${prefix}.bitrate`, entry.bitrate);
-    requireNonNegativeNumber(`${prefix}.bandwidth`, entry.bandwidth);
-    requireNonNegativeNumber(`${prefix}.averageBandwidth`, entry.averageBandwidth);
-    if (typeof entry.codecs !== 'string') throw invalidParameterError(`${prefix}.codecs`, 'string', entry.codecs);
-    requirePositiveNumber(`${prefix}.frameRate`, entry.frameRate);
-    checked[name] = {
-      cid: entry.cid as string,
-      width: entry.width as number,
-      height: entry.height as number,
-      bitrate: entry.bitrate as number,
-      bandwidth: entry.bandwidth as number,
-      averageBandwidth: entry.averageBandwidth as number,
-      codecs: entry.codecs,
-      frameRate: entry.frameRate as number,
-    };
-  }
-  return checked;
 }
 
 export class RunRegistry {
@@ -353,19 +62,7 @@ export class RunRegistry {
   }
 
   async createRun(run: NewRun): Promise<RunRecord> {
-    if (typeof run !== 'object' || run === null) throw invalidParameterError('run', 'object', run);
-    if (run.id !== undefined && !isValidRunId(run.id)) {
-      throw invalidParameterError('id', `string matching ${RUN_ID_PATTERN}`, run.id);
-    }
-    requirePositiveInteger('width', run.width);
-    requirePositiveInteger('height', run.height);
-    requirePositiveNumber('fps', run.fps);
-    requirePositiveNumber('segmentDuration', run.segmentDuration);
-    if (run.startedAt !== undefined && !(run.startedAt instanceof Date && Number.isFinite(run.startedAt.getTime()))) {
-      throw invalidParameterError('startedAt', 'valid Date', run.startedAt);
-    }
-    if (run.segmentUrl !== undefined) requireUrlTemplate('segmentUrl', run.segmentUrl);
-    if (run.playlistUrl !== undefined) requireUrlTemplate('playlistUrl', run.playlistUrl);
+    checkNewRun(run);
 
     // A generated id colliding is astronomically unlikely, but retrying is cheap.
     for (let attempt = 0; ; attempt++) {
@@ -395,12 +92,7 @@ export class RunRegistry {
    * known index rejects with SegmentConflictError. Segments may arrive in any order.
    */
   async recordSegment(runId: string, segment: SegmentInput): Promise<void> {
-    if (typeof segment !== 'object' || segment === null) throw invalidParameterError('segment', 'object', segment);
-    requireQualityName('rendition', segment.rendition);
-    requireNonNegativeInteger('index', segment.index);
-    requireNonEmptyString('cid', segment.cid);
-    requireNonNegativeNumber('duration', segment.duration);
-    requireNonNegativeInteger('bytes', segment.bytes);
+    checkSegment(segment);
     const { rendition, index, cid } = segment;
     try {
       await this.#sql.transaction(async (tx) => {
@@ -470,14 +162,7 @@ export class RunRegistry {
    * segment also deletes the rendition's parts older than PART_RETENTION_S.
    */
   async recordPart(runId: string, part: PartInput): Promise<void> {
-    if (typeof part !== 'object' || part === null) throw invalidParameterError('part', 'object', part);
-    requireQualityName('rendition', part.rendition);
-    requireNonNegativeInteger('segmentIndex', part.segmentIndex);
-    requireNonNegativeInteger('partIndex', part.partIndex);
-    requireNonEmptyString('cid', part.cid);
-    requirePositiveNumber('duration', part.duration);
-    if (typeof part.independent !== 'boolean') throw invalidParameterError('independent', 'boolean', part.independent);
-    requireNonNegativeInteger('bytes', part.bytes);
+    checkPart(part);
     const { rendition, segmentIndex, partIndex, cid } = part;
     const notify = this.#sql.listen !== undefined;
     let inserted = false;
@@ -647,11 +332,11 @@ export class RunRegistry {
   async publishPlaylists(
     runId: string,
     masterCid: string,
-    qualityPlaylists: QualityPlaylists,
+    qualityPlaylists: VariantStreamRecords,
     options: PublishOptions = {},
   ): Promise<PublishResult> {
     requireNonEmptyString('masterCid', masterCid);
-    const playlistsJson = JSON.stringify(checkedQualityPlaylists(qualityPlaylists));
+    const playlistsJson = JSON.stringify(checkedVariants(qualityPlaylists));
     const { sequence } = options;
     if (sequence !== undefined) requirePositiveInteger('sequence', sequence, Number.MAX_SAFE_INTEGER);
 
@@ -745,8 +430,8 @@ export class RunRegistry {
   }
 
   /** The stored entry of one quality, read from the JSONB column by key. */
-  async getQualityPlaylist(runId: string, name: string): Promise<QualityPlaylistInfo | undefined> {
-    const { rows } = await this.#sql.query<{ playlist: QualityPlaylistInfo | string | null }>(
+  async getQualityPlaylist(runId: string, name: string): Promise<VariantStreamRecord | undefined> {
+    const { rows } = await this.#sql.query<{ playlist: VariantStreamRecord | string | null }>(
       'SELECT quality_playlists -> $2::text AS playlist FROM runs WHERE id = $1',
       [runId, name],
     );
@@ -760,8 +445,8 @@ export class RunRegistry {
    * of one quality and the run's part target (set: an LL-HLS run). Undefined
    * when there is no such run.
    */
-  async getQualityState(runId: string, name: string): Promise<{ playlist?: QualityPlaylistInfo; partTarget: number | null } | undefined> {
-    const { rows } = await this.#sql.query<{ playlist: QualityPlaylistInfo | string | null; part_target: number | null }>(
+  async getQualityState(runId: string, name: string): Promise<{ playlist?: VariantStreamRecord; partTarget: number | null } | undefined> {
+    const { rows } = await this.#sql.query<{ playlist: VariantStreamRecord | string | null; part_target: number | null }>(
       'SELECT quality_playlists -> $2::text AS playlist, part_target FROM runs WHERE id = $1',
       [runId, name],
     );
@@ -792,6 +477,11 @@ export class RunRegistry {
   async deleteRun(runId: string): Promise<boolean> {
     const { rows } = await this.#sql.query('DELETE FROM runs WHERE id = $1 RETURNING id', [runId]);
     return rows.length > 0;
+  }
+
+  /** RunRecorder's question: may this registry call succeed if retried? (isTransientRegistryError) */
+  isTransientError(error: unknown): boolean {
+    return isTransientRegistryError(error);
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import { serverControlFor } from '../hls/low-latency-playlist.js';
 import type { LowLatencyMediaPlaylist, LowLatencyMediaSegment, PartialSegment } from '../hls/low-latency-types.js';
 import { targetDurationFor } from '../hls/media-playlist.js';
 import type { MediaPlaylist } from '../hls/types.js';
-import type { PartPosition, PartRecord } from '../registry/run-registry.js';
+import type { PartPosition, PartRecord } from '../registry/run-records.js';
 
 /** Parts are listed for the segments that end less than this many target durations before the end (RFC 8216bis 6.2.2: at least 3). */
 export const PART_LISTED_TARGETS = 3;
@@ -14,7 +14,7 @@ const PART_SUM_TOLERANCE_S = 1e-3;
 
 export type PartContainer = 'ts' | 'm4s';
 
-/** URIs relative to the media playlist (/runs/{id}/quality/{name}/playlist.m3u8). */
+/** URIs relative to the media playlist (/runs/{id}/quality/{name}/playlist.m3u8); segmentUri names every segment of an LL run. */
 export const partUri = (msn: number, part: number, ext: PartContainer) => `part/${msn}.${part}.${ext}`;
 export const segmentUri = (msn: number, ext: PartContainer) => `segment/${msn}.${ext}`;
 export const reportUri = (rendition: string) => `../${rendition}/playlist.m3u8`;
@@ -59,6 +59,14 @@ const toPartial = (part: PartRecord, ext: PartContainer): PartialSegment => ({
 
 const sum = (parts: readonly { duration: number }[]) => parts.reduce((total, part) => total + part.duration, 0);
 
+/**
+ * The ended run's published playlist with the URIs its live LL views gave each
+ * segment, so a player still polling sees only EXT-X-ENDLIST appended.
+ */
+export function endedLowLatencyPlaylist(published: MediaPlaylist, container: PartContainer): MediaPlaylist {
+  return { ...published, segments: published.segments.map((segment, position) => ({ ...segment, uri: segmentUri(published.mediaSequence + position, container) })) };
+}
+
 /** The playlist with parts; undefined when the rendition has no parts (a run without LL-HLS). */
 export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   const { run, published, container: ext } = input;
@@ -72,7 +80,10 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   // Published segments have MSN = position + mediaSequence (abrcast publishes from 0).
   const base = published?.segments ?? [];
   const mediaSequence = published?.mediaSequence ?? Math.min(...groups.keys());
-  const segments: LowLatencyMediaSegment[] = base.map((segment) => ({ ...segment }));
+  // Every segment by its position, published or not: one finished after the
+  // publish is first listed from its parts, and its URI must not change when
+  // the publish catches up (RFC 8216bis 6.2.1; hls.js stops on the change).
+  const segments: LowLatencyMediaSegment[] = base.map((segment, position) => ({ ...segment, uri: segmentUri(mediaSequence + position, ext) }));
   // Segments finished since the publish: known from their parts (a later segment has begun).
   let next = mediaSequence + segments.length;
   while (next < newest && groups.get(next)?.[0]?.independent) {

@@ -1,5 +1,5 @@
 // The server's front page: recent runs with links to watch them.
-import type { RunRecord } from '../registry/run-registry.js';
+import type { RunRecord } from '../registry/run-records.js';
 import { escapeHtml, PAGE_STYLE } from './page-style.js';
 
 function row(run: RunRecord): string {

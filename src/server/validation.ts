@@ -1,11 +1,9 @@
 // Path parameters checked before anything touches the database or the store.
 import { CID } from 'multiformats/cid';
+import { CID_SHAPE } from '../hls/segment-url.js';
 import { isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN } from '../registry/validation.js';
 import { sendError } from './responses.js';
 import type { RouteRequest } from './router.js';
-
-// Multibase CIDs the stores hand out are letters and digits; the bound keeps parsing cheap.
-const CID_SHAPE = /^[A-Za-z0-9]{8,128}$/;
 
 export function isValidCid(value: string): boolean {
   if (!CID_SHAPE.test(value)) return false;

@@ -19,6 +19,13 @@ export interface ContentStore {
    */
   addVersion(bytes: Uint8Array): Promise<string>;
   /**
+   * Like add(), for bytes needed only for a short while that what add() keeps
+   * holds again (an LL-HLS part: its bytes are in its segment). A store over
+   * several peers keeps it on one, so the live edge does not wait for replicas;
+   * a store without the method is given add() instead.
+   */
+  addTransient?(bytes: Uint8Array): Promise<string>;
+  /**
    * Stops keeping `cid`, an older version added by addVersion() that nothing names
    * any more. Blocks that anything else still uses stay. Unknown CIDs are left alone.
    */

@@ -84,6 +84,12 @@ export class KuboPeersStore implements ContentStore {
     return this.#addReplicated(bytes);
   }
 
+  /** On the first peer that answers only: an LL part is re-derivable from its (replicated) segment, and every part add is on the live edge. */
+  async addTransient(bytes: Uint8Array): Promise<string> {
+    assertBytes(bytes);
+    return (await this.#peers.first((p) => p.add(bytes))).result;
+  }
+
   async #addReplicated(bytes: Uint8Array): Promise<string> {
     assertBytes(bytes);
     const { peer, result: cid } = await this.#peers.first((p) => p.add(bytes));

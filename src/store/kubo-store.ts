@@ -4,6 +4,7 @@
 // per-call flag and which no Kubo profile sets).
 import type { AddOptions, KuboRPCClient } from 'kubo-rpc-client';
 import { AbrcastError, invalidParameterError, isPositiveFinite } from '../errors.js';
+import { NETWORK_ERROR_CODES } from '../network-error-codes.js';
 import { StoreUnavailableError, type ByteRange, type ContentStore } from './content-store.js';
 import { assertBytes, collectBytes, parseCid, toOffsetLength } from './store-arguments.js';
 import { UNIXFS_V1_2025, validateProfile, type UnixfsProfile } from './unixfs-profile.js';
@@ -25,12 +26,6 @@ export interface KuboStoreOptions {
 
 const KUBO_FIX = 'Start the daemon (`ipfs daemon`), or point abrcast at the right RPC URL, or use the embedded store.';
 
-// Error codes that mean the daemon could not be talked to at all.
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-  'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED',
-]);
-
 /** The innermost useful description when `error` is a failure to reach the daemon, else undefined. */
 function networkFailure(error: unknown): string | undefined {
   const chain: Error[] = [];
@@ -39,7 +34,7 @@ function networkFailure(error: unknown): string | undefined {
   }
   const top = chain[0];
   const isFetchFailure = top instanceof TypeError && (top.message === 'fetch failed' || top.message === 'terminated');
-  const coded = chain.find((link) => NETWORK_CODES.has(String((link as { code?: unknown }).code)));
+  const coded = chain.find((link) => NETWORK_ERROR_CODES.has(String((link as { code?: unknown }).code)));
   if (!isFetchFailure && !coded) return undefined;
   const source = coded ?? chain[chain.length - 1];
   const code = (source as { code?: unknown }).code;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { openRegistry } from '../../src/registry/open-registry.js';
-import type { RunRecord, SegmentRecord } from '../../src/registry/run-registry.js';
+import type { RunRecord, SegmentRecord } from '../../src/registry/run-records.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
-import type { RunRecord, SegmentRecord } from '../../src/registry/run-registry.js';
+import type { RunRecord, SegmentRecord } from '../../src/registry/run-records.js';
 import { CliProcess, cliEnv, makeTempDir, playlistUris, readJsonRun, runCli, type CliResult } from './cli-process.js';
 
 interface Event {

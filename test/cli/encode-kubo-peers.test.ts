@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { RunRecord, SegmentRecord } from '../../src/registry/run-registry.js';
+import type { RunRecord, SegmentRecord } from '../../src/registry/run-records.js';
 import { startKuboPeers, type KuboPeers } from '../support/kubo-peers.js';
 import { cliEnv, makeTempDir, readJsonRun, runCli, type CliResult } from './cli-process.js';
 

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { RunRecord, SegmentRecord } from '../../src/registry/run-registry.js';
+import type { RunRecord, SegmentRecord } from '../../src/registry/run-records.js';
 import { CliProcess, cliEnv, makeTempDir, playlistUris, readJsonRun, runCli, type CliResult } from './cli-process.js';
 
 const run = promisify(execFile);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openRegistry } from '../../src/registry/open-registry.js';
-import type { RunRecord } from '../../src/registry/run-registry.js';
+import type { RunRecord } from '../../src/registry/run-records.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { CliProcess, cliEnv, makeTempDir, playlistUris, runCli } from './cli-process.js';
 

@@ -59,7 +59,7 @@ describe('cidUrlResolver', () => {
 
   test('CIDs and function results are checked on each call', () => {
     const url = cidUrlResolver();
-    assert.throws(() => url(''), /CID string of letters and digits for cid but received ""/);
+    assert.throws(() => url(''), /CID string of 8 to 128 letters and digits for cid but received ""/);
     assert.throws(() => url('bafy/../x'), /for cid/);
     assert.throws(() => cidUrlResolver({ template: () => '' })(cid), /function returning an http\(s\) or relative URL/);
     assert.throws(() => cidUrlResolver({ template: () => 'a b', optionName: 'playlistUrl' })(cid), /for playlistUrl but received "a b"/);

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { PublishedVersion } from '../../src/publish/types.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
-import type { RunRecord } from '../../src/registry/run-registry.js';
+import type { RunRecord } from '../../src/registry/run-records.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { CliProcess, cliEnv, makeTempDir, playlistUris, runCli, type CliResult } from '../cli/cli-process.js';
 import { parsePlaylist } from '../support/parse-playlist.js';

@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { MultiResolutionHlsOutput, type HlsOutputSummary, type PublishedVersion } from '../../src/index.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
-import type { RunRecord, RunRegistry, SegmentRecord } from '../../src/registry/run-registry.js';
+import type { RunRegistry } from '../../src/registry/run-registry.js';
+import type { RunRecord, SegmentRecord } from '../../src/registry/run-records.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { FrameGenerator } from '../support/frames.js';
 import { startPostgres, type PostgresInstance } from '../support/postgres.js';

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 import { finalizeRun, type FinalizeRunResult } from '../../src/publish/finalize-run.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
-import type { RunRecord, RunRegistry } from '../../src/registry/run-registry.js';
+import type { RunRegistry } from '../../src/registry/run-registry.js';
+import type { RunRecord } from '../../src/registry/run-records.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { probeBytes } from '../support/media.js';
 import { parsePlaylist } from '../support/parse-playlist.js';

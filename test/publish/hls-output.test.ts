@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { HeliaStore, MultiResolutionHlsOutput, openRegistry, probeHardware, type HlsOutputSummary, type PublishedVersion, type QualityMap, type RunRegistry, type SegmentEvent } from '../../src/index.js';
+import { HeliaStore, MultiResolutionHlsOutput, openRegistry, probeHardware, type HlsOutputSummary, type PublishedVersion, type VariantStreamRecords, type RunRegistry, type SegmentEvent } from '../../src/index.js';
 import { FrameGenerator } from '../support/frames.js';
 import { probeBytes } from '../support/media.js';
 import { parsePlaylist } from '../support/parse-playlist.js';
@@ -28,7 +28,7 @@ describe('MultiResolutionHlsOutput on the embedded store', () => {
   let summary: HlsOutputSummary;
   const versions: PublishedVersion[] = [];
   const segments: SegmentEvent[] = [];
-  const updates: Array<[string, QualityMap]> = [];
+  const updates: Array<[string, VariantStreamRecords]> = [];
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'abrcast-output-'));

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { MultiResolutionHlsOutput } from '../../src/publish/multi-resolution-hls-output.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
 import type { PartChange, RunRegistry } from '../../src/registry/index.js';
+import type { ContentStore } from '../../src/store/content-store.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { FrameGenerator } from '../support/frames.js';
 import { LIVE_LADDER } from '../support/live-run.js';
@@ -81,6 +82,50 @@ describe('MultiResolutionHlsOutput with parts', () => {
     const other = Buffer.from(await store.cat(run.qualityPlaylists['180p'].cid)).toString();
     assert.doesNotMatch(other, /EXT-X-MAP/, 'a rendition without init has no map');
     assert.doesNotMatch(text, /EXT-X-PART/, 'published playlists stay plain');
+  });
+
+  test('parts go through the store addTransient (one peer, no wait for replicas); init segments and segments through add', async () => {
+    const transient = new Set<string>();
+    const kept = new Set<string>();
+    // The embedded store with the optional method, as a store over several peers has it.
+    const tracking: ContentStore = {
+      kind: store.kind,
+      add: async (bytes) => {
+        const cid = await store.add(bytes);
+        kept.add(cid);
+        return cid;
+      },
+      addTransient: async (bytes) => {
+        const cid = await store.add(bytes);
+        transient.add(cid);
+        return cid;
+      },
+      addVersion: (bytes) => store.addVersion(bytes),
+      releaseVersion: (cid) => store.releaseVersion(cid),
+      cat: (cid) => store.cat(cid),
+      catStream: (cid, range) => store.catStream(cid, range),
+      size: (cid) => store.size(cid),
+      has: (cid) => store.has(cid),
+      close: async () => {},
+    };
+    const output = new MultiResolutionHlsOutput({
+      sourceSize: [640, 360], fps: 30, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264',
+      x264Preset: 'ultrafast', store: tracking, registry, segmentUrl: '/ipfs/{cid}', partDuration: 1 / 3,
+      journalDir: join(dir, 'journal-transient'),
+    });
+    await output.start();
+    const runId = output.runId!;
+    const events = output.encoder as unknown as { emit(name: string, value: unknown): boolean };
+    const init = Buffer.from('ftyp+moov, kept with the segments');
+    events.emit('init', { rendition: '360p', data: init, bytes: init.length, codecs: 'avc1.64001e' });
+    const frames = new FrameGenerator(640, 360);
+    for (let i = 0; i < 45; i++) await output.write(frames.frame(i));
+    await output.close();
+    const parts = await registry.listRecentParts(runId, '360p', 0);
+    assert.ok(parts.length >= 3, `${parts.length} parts recorded`);
+    assert.deepEqual(parts.filter((part) => !transient.has(part.cid)), [], 'every part through addTransient');
+    assert.ok(kept.has((await registry.getInitSegments(runId))['360p']), 'the init segment through add');
+    for (const segment of await registry.listSegments(runId)) assert.ok(kept.has(segment.cid), `segment ${segment.rendition}/${segment.index} through add`);
   });
 
   test('a bad partDuration or container is refused by name', () => {

@@ -2,13 +2,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  retryDelayMs,
-  UploadIncompleteError,
-  UploadQueue,
-  type UploadJob,
-  type UploadQueueOptions,
-} from '../../src/publish/upload-queue.js';
+import { retryDelayMs } from '../../src/publish/backoff.js';
+import { UploadIncompleteError } from '../../src/publish/upload-incomplete-error.js';
+import { UploadQueue, type UploadJob, type UploadQueueOptions } from '../../src/publish/upload-queue.js';
 
 const digest = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 /** The CID the test store gives: content addressed, so a wrong byte gives a wrong CID. */

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { MultiResolutionHlsOutput, type HlsOutputSummary, type PublishedVersion } from '../../src/index.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
-import type { RunRecord } from '../../src/registry/run-registry.js';
+import type { RunRecord } from '../../src/registry/run-records.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { FrameGenerator } from '../support/frames.js';
 import { CHILD_RENDITIONS } from '../support/publisher-child-options.js';

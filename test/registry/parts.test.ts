@@ -14,8 +14,8 @@ import {
   PART_RETENTION_S,
   RunRegistry,
   type PartChange,
-  type PartInput,
 } from '../../src/registry/index.js';
+import type { PartInput } from '../../src/model/run-inputs.js';
 import { startPostgres, type PostgresInstance } from '../support/postgres.js';
 
 const part = (rendition: string, segmentIndex: number, partIndex: number, extra: Partial<PartInput> = {}): PartInput => ({

@@ -15,9 +15,9 @@ import {
   RunNotFoundError,
   RunRegistry,
   RunStatusError,
-  type QualityPlaylists,
   type SqlClient,
 } from '../../src/registry/index.js';
+import type { VariantStreamRecords } from '../../src/model/variant-stream-record.js';
 import { startPostgres } from '../support/postgres.js';
 
 interface Backend {
@@ -26,7 +26,7 @@ interface Backend {
   teardown(): Promise<void>;
 }
 
-function playlists(tag: string): QualityPlaylists {
+function playlists(tag: string): VariantStreamRecords {
   return {
     '1080p': {
       cid: `bafy-1080-${tag}`,
@@ -183,7 +183,7 @@ function registrySuite(name: string, createBackend: () => Promise<Backend>): voi
       const run = await registry.createRun(RUN_SIZE);
       const extra = playlists('x') as unknown as Record<string, Record<string, unknown>>;
       extra['360p'].secret = 'not stored';
-      await registry.publishPlaylists(run.id, 'bafy-master-x', extra as unknown as QualityPlaylists);
+      await registry.publishPlaylists(run.id, 'bafy-master-x', extra as unknown as VariantStreamRecords);
       assert.deepEqual(await registry.getQualityPlaylist(run.id, '360p'), playlists('x')['360p']);
 
       const badName = { 'Bad Name': playlists('y')['360p'] };

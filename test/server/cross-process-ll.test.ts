@@ -62,11 +62,12 @@ describe('blocking reload served by another process', () => {
       const committed = performance.now();
       const { response, at, text } = await answer;
       assert.equal(response.status, 200, text);
-      // Answered after the commit, and it lists the part it waited for.
-      assert.ok(at >= committed, 'answered only after the part was recorded');
+      // Held until the commit: the answer lists the part it waited for. (Its arrival here may be
+      // handled a moment before the COMMIT's own acknowledgement on a loaded machine: both are
+      // I/O of this process, so the order of the two timestamps is not the server's order.)
       assert.match(text, new RegExp(`URI="part/${next.msn}\\.${next.part}\\.ts"`));
       checkLowLatencyPlaylist(text);
-      latencies.push(at - committed);
+      latencies.push(Math.max(0, at - committed));
       position = next;
     }
     latencies.sort((a, b) => a - b);

@@ -12,10 +12,12 @@ import { after, before, describe, test } from 'node:test';
 
 import { serializeMasterPlaylist, serializeMediaPlaylist } from '../../src/hls/index.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
-import type { QualityPlaylists, RunRegistry } from '../../src/registry/run-registry.js';
+import type { VariantStreamRecords } from '../../src/model/variant-stream-record.js';
+import type { RunRegistry } from '../../src/registry/run-registry.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { checkDeltaUpdate, checkLowLatencyPlaylist, parseLowLatencyPlaylist } from '../support/ll-playlist-check.js';
+import { parsePlaylist } from '../support/parse-playlist.js';
 
 const FPS = 30;
 const SEGMENT_S = 2;
@@ -56,7 +58,7 @@ class Producer {
 
   /** Records and publishes the next segment of every rendition (its parts must exist). */
   async publish(endList = false): Promise<void> {
-    const qualities: QualityPlaylists = {};
+    const qualities: VariantStreamRecords = {};
     for (const rendition of RENDITIONS) {
       const list = (this.segments[rendition] ??= []);
       if (!endList) {
@@ -103,7 +105,18 @@ describe('LL-HLS endpoints', () => {
     const text = await response.text();
     versions.push(text);
     checkLowLatencyPlaylist(text, { partNumber });
-    return { text, response, parsed: parseLowLatencyPlaylist(text) };
+    const parsed = parseLowLatencyPlaylist(text);
+    noteUris(rendition, parsed.segments);
+    return { text, response, parsed };
+  };
+  /** Every URI each segment was listed under, over all the versions fetched (RFC 8216bis 6.2.1: it must stay one). */
+  const urisByMsn = new Map<string, Set<string>>();
+  const noteUris = (rendition: string, segments: readonly { msn: number; uri: string }[]) => {
+    for (const segment of segments) {
+      const key = `${rendition} ${segment.msn}`;
+      if (!urisByMsn.has(key)) urisByMsn.set(key, new Set());
+      urisByMsn.get(key)!.add(segment.uri);
+    }
   };
 
   before(async () => {
@@ -212,8 +225,11 @@ describe('LL-HLS endpoints', () => {
     checkDeltaUpdate(full.text, delta.text, { partNumber });
     const v2 = await playlist('?_HLS_skip=v2&_HLS_msn=12&_HLS_part=3');
     checkDeltaUpdate(full.text, v2.text, { partNumber });
-    assert.equal(full.parsed.segments[0].uri, `/ipfs/${producer.segments['720p'][0].cid}`, 'published segments keep their URIs');
-    assert.ok(full.parsed.segments.at(-1)!.uri.startsWith('segment/'), 'the unpublished last one comes from its parts');
+    // Published or not, a segment is listed by its position, so its URI never changes as the publish catches up.
+    assert.deepEqual(full.parsed.segments.map((segment) => segment.uri), full.parsed.segments.map((segment) => `segment/${segment.msn}.ts`));
+    const published = await get(`/runs/${runId}/quality/720p/segment/0.ts`);
+    assert.equal(published.status, 200);
+    assert.deepEqual(Buffer.from(await published.arrayBuffer()), Buffer.from(await store.cat(producer.segments['720p'][0].cid)));
   });
 
   test('fast start: a master asked for before the first publish is held, then answered by it', async () => {
@@ -237,5 +253,19 @@ describe('LL-HLS endpoints', () => {
     const text = await response.text();
     assert.match(text, /#EXT-X-ENDLIST\n$/);
     assert.doesNotMatch(text, /EXT-X-PART|SERVER-CONTROL/);
+    // The same URIs as while live: a player polling through the end sees only ENDLIST appended.
+    const uris = parsePlaylist(text).manifest.segments.map((segment) => segment.uri);
+    assert.deepEqual(uris, uris.map((_, msn) => `segment/${msn}.ts`));
+    noteUris('720p', uris.map((uri, msn) => ({ msn, uri })));
+    // A blocking request on the ended playlist is answered at once, with it.
+    const blocking = await get(path(`?_HLS_msn=${uris.length + 1}&_HLS_part=0`));
+    assert.equal(blocking.status, 200);
+    assert.equal(await blocking.text(), text);
+  });
+
+  test('each segment kept one URI in every playlist version, live and ended', () => {
+    assert.ok(urisByMsn.size >= 12);
+    const changed = [...urisByMsn].filter(([, uris]) => uris.size > 1).map(([key, uris]) => `${key}: ${[...uris].join(' → ')}`);
+    assert.deepEqual(changed, []);
   });
 });

@@ -13,7 +13,8 @@ import { create as createDigest } from 'multiformats/hashes/digest';
 
 import { MultiResolutionHlsOutput } from '../../src/publish/multi-resolution-hls-output.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
-import type { RunRecord, RunRegistry } from '../../src/registry/run-registry.js';
+import type { RunRegistry } from '../../src/registry/run-registry.js';
+import type { RunRecord } from '../../src/registry/run-records.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { FrameGenerator } from '../support/frames.js';

@@ -65,6 +65,19 @@ describe('KuboPeersStore on two real Kubo peers', () => {
     assert.equal(await new KuboStore({ url: b.apiUrl }).add(bytes), cid);
   });
 
+  test('addTransient (an LL part) is pinned on the first peer only, and goes on while the other is down', async () => {
+    const [a, b] = set.peers;
+    const cid = await store.addTransient(pseudoRandomBytes(40 * 1024, 31));
+    assert.deepEqual([await a.pinned(cid), await b.pinned(cid)], [true, false]);
+    await b.stop();
+    try {
+      const bytes = pseudoRandomBytes(40 * 1024, 32);
+      assert.equal(await store.addTransient(bytes), await new KuboStore({ url: a.apiUrl }).add(bytes));
+    } finally {
+      await b.restart();
+    }
+  });
+
   test('releaseVersion unpins a playlist version on every peer', async () => {
     const cid = await store.addVersion(new TextEncoder().encode('#EXTM3U\n# version 1\n'));
     assert.deepEqual([await set.peers[0].pinned(cid), await set.peers[1].pinned(cid)], [true, true]);

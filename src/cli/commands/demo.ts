@@ -1,65 +1,49 @@
 // `abrcast demo`: a live generative animation, encoded in real time into every
 // rendition, published to IPFS, recorded in the registry and served locally.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
-import { createServerLogger, startServer } from '../../server/index.js';
+import type { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
 import type { DemoConfig } from '../config.js';
 import { DemoRenderer } from '../demo-renderer.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
-import { handleInterrupts, unfinishedRunMessage } from '../interrupts.js';
-import { journalDir, openServices, type Services } from '../open-services.js';
-import { describeServices, reportPublishing } from '../publish-reporting.js';
+import { startFrameRateTicker } from '../frame-rate-ticker.js';
+import type { Interrupts } from '../interrupts.js';
+import { journalDir, type Services } from '../open-services.js';
+import { describeServices, reportPublishing, runEndFields } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
+import { withRunSession } from '../run-session.js';
 import { formatDemoProgress } from '../status-line.js';
 
 /** Segments and playlists point at the local gateway, so the served run plays with no outside gateway. */
 const LOCAL_CID_URL = '/ipfs/{cid}';
+const STATUS_MS = 250;
 
 export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<ExitCode> {
-  let runId: string | undefined;
-  const interrupts = handleInterrupts({
-    first: (signal) => {
-      reporter.clearStatus();
-      reporter.info(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: finishing the run (press Ctrl-C again to abort)`);
-    },
-    secondMessage: () => unfinishedRunMessage(runId),
+  // Before any service opens: without the canvas package there is no run to start.
+  const renderer = await DemoRenderer.create(config.width, config.height, config.fps);
+  return withRunSession(config, reporter, {
+    serve: true,
+    firstInterrupt: (name) => `${name}: finishing the run (press Ctrl-C again to abort)`,
+  }, async (session) => {
+    const output = session.createOutput({
+      sourceSize: [config.width, config.height],
+      fps: config.fps,
+      segmentDuration: config.segmentSeconds,
+      store: session.services.store,
+      registry: session.services.registry,
+      journalDir: journalDir(config),
+      segmentUrl: LOCAL_CID_URL,
+      playlistUrl: LOCAL_CID_URL,
+      pixelFormat: 'rgba',
+      encoder: config.encoder,
+      x264Preset: config.preset,
+      container: config.container,
+      latency: config.latency,
+      ...(config.partDuration !== undefined ? { partDuration: config.partDuration } : {}),
+    });
+    await output.start();
+    session.runId = output.runId!;
+    return streamRun(config, reporter, renderer, output, session.serverUrl!, session.services, session.interrupts);
   });
-  try {
-    // Before any service opens: without the canvas package there is no run to start.
-    const renderer = await DemoRenderer.create(config.width, config.height, config.fps);
-    const services = await openServices(config);
-    let server: Awaited<ReturnType<typeof startServer>> | undefined;
-    let output: MultiResolutionHlsOutput | undefined;
-    try {
-      // Stopped while the services opened: there is no run to finish yet.
-      if (interrupts.requested) return EXIT_CODES.interrupted;
-      server = await startServer({ registry: services.registry, store: services.store, host: config.host, port: config.port, logger: createServerLogger(reporter.logLevel) });
-      output = new MultiResolutionHlsOutput({
-        sourceSize: [config.width, config.height],
-        fps: config.fps,
-        segmentDuration: config.segmentSeconds,
-        store: services.store,
-        registry: services.registry,
-        journalDir: journalDir(config),
-        segmentUrl: LOCAL_CID_URL,
-        playlistUrl: LOCAL_CID_URL,
-        pixelFormat: 'rgba',
-        encoder: config.encoder,
-        x264Preset: config.preset,
-      });
-      server.metrics.attach(output);
-      await output.start();
-      runId = output.runId!;
-      return await streamRun(config, reporter, renderer, output, server.url.replace(/\/+$/, ''), services, interrupts);
-    } finally {
-      // close() again is harmless; it matters when setup failed after the output was made.
-      if (output) await output.close().catch(() => {});
-      await server?.close().catch(() => {});
-      await services.close();
-    }
-  } finally {
-    interrupts.dispose();
-  }
 }
 
 async function streamRun(
@@ -69,13 +53,14 @@ async function streamRun(
   output: MultiResolutionHlsOutput,
   serverUrl: string,
   services: Services,
-  interrupts: ReturnType<typeof handleInterrupts>,
+  interrupts: Interrupts,
 ): Promise<ExitCode> {
   const runId = output.runId!;
   const watchUrl = `${serverUrl}/runs/${runId}/watch`;
   const ladder = output.renditions.map((r) => `${r.name} ${r.width}x${r.height}`).join(', ');
   reporter.info(
     `Demo ${config.width}x${config.height} at ${config.fps} fps, ${config.segmentSeconds} s segments, ` +
+      `${config.container === 'fmp4' ? 'fMP4' : 'MPEG-TS'}${config.partDuration !== undefined ? `, LL-HLS parts of ${config.partDuration.toFixed(3)} s` : ''}, ` +
       `${output.encoder.encoder} (${config.preset}); renditions: ${ladder}`,
   );
   if (output.encoder.fallbackReason) reporter.debug(`NVENC not used: ${output.encoder.fallbackReason}`);
@@ -91,6 +76,8 @@ async function streamRun(
     height: config.height,
     fps: config.fps,
     segmentDuration: config.segmentSeconds,
+    container: config.container,
+    partDuration: config.partDuration ?? null,
     renditions: output.renditions,
     encoder: output.encoder.encoder,
     ...(output.encoder.fallbackReason ? { fallbackReason: output.encoder.fallbackReason } : {}),
@@ -108,26 +95,23 @@ async function streamRun(
   let renderMs = 0;
   let failure: unknown;
 
-  // fps over the last second (four 250 ms ticks), steadier than tick to tick.
-  const samples = [{ at: startedAt, frames: 0 }];
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    samples.push({ at: now, frames });
-    if (samples.length > 5) samples.shift();
-    const oldest = samples[0];
-    const fps = ((frames - oldest.frames) * 1000) / Math.max(1, now - oldest.at);
-    const uploads = output.uploads;
-    reporter.status(
-      formatDemoProgress({
-        frames,
-        fps,
-        segments: tally.segmentsUploaded,
-        queue: uploads.pending + uploads.inFlight,
-        lagSeconds: Math.max(0, (now - (startedAt + frames * frameMs)) / 1000),
-      }),
-    );
-  }, 250);
-  ticker.unref();
+  const stopTicker = startFrameRateTicker({
+    startedAt,
+    frames: () => frames,
+    intervalMs: STATUS_MS,
+    tick: (done, fps, now) => {
+      const uploads = output.uploads;
+      reporter.status(
+        formatDemoProgress({
+          frames: done,
+          fps,
+          segments: tally.segmentsUploaded,
+          queue: uploads.pending + uploads.inFlight,
+          lagSeconds: Math.max(0, (now - (startedAt + done * frameMs)) / 1000),
+        }),
+      );
+    },
+  });
 
   try {
     while (!interrupts.requested && frames < maxFrames) {
@@ -144,7 +128,7 @@ async function streamRun(
   } catch (error) {
     failure = error;
   } finally {
-    clearInterval(ticker);
+    stopTicker();
     reporter.clearStatus();
   }
 
@@ -159,13 +143,7 @@ async function streamRun(
   const elapsed = (performance.now() - startedAt) / 1000;
   reporter.debug(`render cost ${(renderMs / Math.max(1, frames)).toFixed(2)} ms/frame over ${frames} frames`);
   reporter.event('end', {
-    runId,
-    status: failure ? 'failed' : 'ended',
-    interrupted: interrupts.requested !== undefined,
-    frames,
-    seconds: Number(elapsed.toFixed(3)),
-    segments: tally.segmentsUploaded,
-    masterCid: masterCid ?? null,
+    ...runEndFields({ runId, failure, interrupted: interrupts.requested !== undefined, frames, seconds: elapsed, tally, masterCid }),
     renderMsPerFrame: Number((renderMs / Math.max(1, frames)).toFixed(3)),
   });
   if (failure) return reporter.error(failure, 'abrcast demo');

@@ -5,15 +5,16 @@ import { once } from 'node:events';
 import { fileEncoderOptions, probeMediaFile } from '../../encoder/media-file.js';
 import { ladderFromHeights, validateLadder } from '../../encoder/ladder.js';
 import type { MediaInfo, Rendition } from '../../encoder/types.js';
-import { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
-import { createServerLogger, startServer } from '../../server/index.js';
-import { ENCODE_DEFAULTS, type EncodeConfig } from '../config.js';
+import type { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
+import { ENCODE_DEFAULTS, lowLatencyPartDuration, type EncodeConfig } from '../config.js';
 import { formatEncodeProgress } from '../encode-progress.js';
 import { CliError, EXIT_CODES, usageError, type ExitCode } from '../errors.js';
-import { handleInterrupts, unfinishedRunMessage } from '../interrupts.js';
-import { journalDir, openServices, type Services } from '../open-services.js';
-import { describeServices, reportPublishing } from '../publish-reporting.js';
+import { startFrameRateTicker } from '../frame-rate-ticker.js';
+import type { Interrupts } from '../interrupts.js';
+import { journalDir, type Services } from '../open-services.js';
+import { describeServices, reportPublishing, runEndFields } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
+import { withRunSession } from '../run-session.js';
 
 /** Root-relative, so playlists play through the local server and through any path gateway alike. */
 const ROOT_CID_URL = '/ipfs/{cid}';
@@ -58,62 +59,43 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
   const renditions = chooseLadder(config, options.width, options.height);
   const audioSource = options.audio && 'source' in options.audio ? options.audio.source : undefined;
 
-  let runId: string | undefined;
   let encoding = true;
-  const interrupts = handleInterrupts({
-    first: (signal) => {
-      reporter.clearStatus();
-      const name = signal === 'SIGINT' ? 'Ctrl-C' : signal;
-      reporter.info(encoding ? `${name}: stopping the input and finishing the run (press Ctrl-C again to abort)` : `${name}: stopping the server`);
-    },
-    secondMessage: () => unfinishedRunMessage(runId),
-  });
-  try {
-    const services = await openServices(config);
-    let server: Awaited<ReturnType<typeof startServer>> | undefined;
-    let output: MultiResolutionHlsOutput | undefined;
-    try {
-      if (interrupts.requested) return EXIT_CODES.interrupted;
-      if (config.serve) {
-        server = await startServer({ registry: services.registry, store: services.store, host: config.host, port: config.port, logger: createServerLogger(reporter.logLevel) });
-      }
-      const cidUrl = config.gateway ? `${config.gateway}/ipfs/{cid}` : ROOT_CID_URL;
-      output = new MultiResolutionHlsOutput({
-        sourceSize: [options.width, options.height],
-        fps: options.fps,
-        segmentDuration: options.segmentDuration,
-        input: options.input,
-        ...(audioSource !== undefined ? { audioSource } : {}),
-        ...(renditions ? { renditions } : {}),
-        store: services.store,
-        registry: services.registry,
-        journalDir: journalDir(config),
-        segmentUrl: cidUrl,
-        playlistUrl: cidUrl,
-        encoder: config.encoder,
-        x264Preset: config.preset,
-        ...(config.outDir ? { outputDir: config.outDir } : {}),
-      });
-      server?.metrics.attach(output);
-      const serverUrl = server?.url.replace(/\/+$/, '');
-      const exitCode = await encodeRun(config, reporter, output, media, serverUrl, services, interrupts, (id) => {
-        runId = id;
-      });
-      encoding = false;
-      if (exitCode === EXIT_CODES.ok && server && !interrupts.requested) {
-        reporter.info('Encode finished; still serving. Ctrl-C stops the server.');
-        await once(interrupts.signal, 'abort');
-      }
-      return exitCode;
-    } finally {
-      // close() again is harmless; it matters when setup failed after the output was made.
-      if (output) await output.close().catch(() => {});
-      await server?.close().catch(() => {});
-      await services.close();
+  return withRunSession(config, reporter, {
+    serve: config.serve,
+    firstInterrupt: (name) =>
+      encoding ? `${name}: stopping the input and finishing the run (press Ctrl-C again to abort)` : `${name}: stopping the server`,
+  }, async (session) => {
+    const cidUrl = config.gateway ? `${config.gateway}/ipfs/{cid}` : ROOT_CID_URL;
+    const output = session.createOutput({
+      sourceSize: [options.width, options.height],
+      fps: options.fps,
+      segmentDuration: options.segmentDuration,
+      input: options.input,
+      ...(audioSource !== undefined ? { audioSource } : {}),
+      ...(renditions ? { renditions } : {}),
+      store: session.services.store,
+      registry: session.services.registry,
+      journalDir: journalDir(config),
+      segmentUrl: cidUrl,
+      playlistUrl: cidUrl,
+      encoder: config.encoder,
+      x264Preset: config.preset,
+      container: config.container,
+      latency: config.latency,
+      ...(config.lowLatency ? { partDuration: lowLatencyPartDuration(options.fps, options.segmentDuration ?? config.segmentSeconds) } : {}),
+      ...(config.outDir ? { outputDir: config.outDir } : {}),
+    });
+    const { interrupts } = session;
+    const exitCode = await encodeRun(config, reporter, output, media, session.serverUrl, session.services, interrupts, (id) => {
+      session.runId = id;
+    });
+    encoding = false;
+    if (exitCode === EXIT_CODES.ok && session.server && !interrupts.requested) {
+      reporter.info('Encode finished; still serving. Ctrl-C stops the server.');
+      await once(interrupts.signal, 'abort');
     }
-  } finally {
-    interrupts.dispose();
-  }
+    return exitCode;
+  });
 }
 
 async function probeAudio(source: string): Promise<void> {
@@ -137,7 +119,7 @@ async function encodeRun(
   media: MediaInfo,
   serverUrl: string | undefined,
   services: Services,
-  interrupts: ReturnType<typeof handleInterrupts>,
+  interrupts: Interrupts,
   onRunId: (id: string) => void,
 ): Promise<ExitCode> {
   const { encoder } = output;
@@ -183,25 +165,21 @@ async function encodeRun(
     ...(serverUrl ? { serverUrl, runUrl, masterUrl: `${serverUrl}/runs/${runId}/master.m3u8` } : {}),
   });
 
-  // fps and speed over the last second (four 250 ms ticks), steadier than tick to tick.
-  const samples = [{ at: startedAt, frames: 0 }];
   let lastJson = 0;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    const frames = encoder.framesWritten;
-    samples.push({ at: now, frames });
-    if (samples.length > 5) samples.shift();
-    const oldest = samples[0];
-    const rate = ((frames - oldest.frames) * 1000) / Math.max(1, now - oldest.at);
-    const uploads = output.uploads;
-    const state = { frames, fps: rate, speed: rate / fps, segments: tally.segmentsUploaded, queue: uploads.pending + uploads.inFlight };
-    reporter.status(formatEncodeProgress({ ...state, ...(totalFrames !== undefined ? { totalFrames } : {}) }));
-    if (reporter.json && now - lastJson >= JSON_PROGRESS_MS) {
-      lastJson = now;
-      reporter.event('progress', { runId, ...state, fps: Number(rate.toFixed(2)), speed: Number(state.speed.toFixed(3)), totalFrames: totalFrames ?? null });
-    }
-  }, STATUS_MS);
-  ticker.unref();
+  const stopTicker = startFrameRateTicker({
+    startedAt,
+    frames: () => encoder.framesWritten,
+    intervalMs: STATUS_MS,
+    tick: (frames, rate, now) => {
+      const uploads = output.uploads;
+      const state = { frames, fps: rate, speed: rate / fps, segments: tally.segmentsUploaded, queue: uploads.pending + uploads.inFlight };
+      reporter.status(formatEncodeProgress({ ...state, ...(totalFrames !== undefined ? { totalFrames } : {}) }));
+      if (reporter.json && now - lastJson >= JSON_PROGRESS_MS) {
+        lastJson = now;
+        reporter.event('progress', { runId, ...state, fps: Number(rate.toFixed(2)), speed: Number(state.speed.toFixed(3)), totalFrames: totalFrames ?? null });
+      }
+    },
+  });
   const stopOnInterrupt = () => encoder.stopInput();
   interrupts.signal.addEventListener('abort', stopOnInterrupt);
 
@@ -216,21 +194,15 @@ async function encodeRun(
     failure = error;
     frames = encoder.framesWritten;
   } finally {
-    clearInterval(ticker);
+    stopTicker();
     interrupts.signal.removeEventListener('abort', stopOnInterrupt);
     reporter.clearStatus();
   }
   const seconds = (performance.now() - startedAt) / 1000;
   const gatewayUrl = masterCid ? `${gateway}/ipfs/${masterCid}` : undefined;
   reporter.event('end', {
-    runId,
-    status: failure ? 'failed' : 'ended',
-    interrupted: interrupts.requested !== undefined,
-    frames,
-    seconds: Number(seconds.toFixed(3)),
+    ...runEndFields({ runId, failure, interrupted: interrupts.requested !== undefined, frames, seconds, tally, masterCid }),
     speed: Number((frames / fps / Math.max(seconds, 1e-3)).toFixed(3)),
-    segments: tally.segmentsUploaded,
-    masterCid: masterCid ?? null,
     gatewayUrl: gatewayUrl ?? null,
     runUrl: runUrl ?? null,
   });

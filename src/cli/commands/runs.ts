@@ -3,7 +3,7 @@ import type { ServiceConfig } from '../config.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
 import { openConfiguredRegistry } from '../open-services.js';
 import type { Reporter } from '../reporter.js';
-import type { RunRecord } from '../../registry/run-registry.js';
+import type { RunRecord } from '../../registry/run-records.js';
 
 function localTime(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');

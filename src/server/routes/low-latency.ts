@@ -6,12 +6,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { serializeLowLatencyPlaylist, skippableSegments } from '../../hls/low-latency-playlist.js';
-import { targetDurationFor } from '../../hls/media-playlist.js';
-import type { QualityPlaylistInfo } from '../../registry/run-registry.js';
+import { serializeMediaPlaylist, targetDurationFor } from '../../hls/media-playlist.js';
+import type { MediaPlaylist } from '../../hls/types.js';
+import type { VariantStreamRecord } from '../../model/variant-stream-record.js';
 import { StoreUnavailableError } from '../../store/content-store.js';
 import { acceptsGzip } from '../compression.js';
 import { parsedPlaylist } from '../playlist-cache.js';
-import { buildLiveEdge, PART_LISTED_TARGETS, type LiveEdge, type PartContainer } from '../live-edge.js';
+import { buildLiveEdge, endedLowLatencyPlaylist, PART_LISTED_TARGETS, type LiveEdge, type PartContainer } from '../live-edge.js';
 import { IMMUTABLE, MPEGURL, sendError, sendPlaylist } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { qualityParam, runIdParam } from '../validation.js';
@@ -71,8 +72,18 @@ interface EdgeState {
   targetDuration: number;
 }
 
-/** Reads what the live edge of `name` is made of and builds it; undefined for a run without parts or an ended one. */
-async function loadEdge(request: RouteRequest, runId: string, name: string, info: QualityPlaylistInfo | undefined): Promise<EdgeState | undefined> {
+/** A run with parts that has ended: its final playlist, with the segment URIs its live views used. */
+interface EndedState {
+  ended: MediaPlaylist;
+}
+
+/** Reads what the live edge of `name` is made of and builds it; undefined for a run without parts. */
+async function loadEdge(
+  request: RouteRequest,
+  runId: string,
+  name: string,
+  info: VariantStreamRecord | undefined,
+): Promise<EdgeState | EndedState | undefined> {
   const { registry, playlists } = request.server;
   const run = await registry.getRun(runId);
   if (!run) return undefined;
@@ -83,7 +94,12 @@ async function loadEdge(request: RouteRequest, runId: string, name: string, info
     if (error instanceof StoreUnavailableError) throw error;
     return undefined; // the plain path reports the unreadable playlist (502)
   }
-  if (published?.endList) return undefined;
+  if (published?.endList) {
+    const parts = await registry.latestParts(runId);
+    if (parts[name] === undefined) return undefined;
+    const inits = await registry.getInitSegments(runId);
+    return { ended: endedLowLatencyPlaylist(published, inits[name] ? 'm4s' : 'ts') };
+  }
   const targetDuration = published?.targetDuration ?? targetDurationFor(run.segmentDuration);
   const window = Math.ceil((PART_LISTED_TARGETS * targetDuration) / run.segmentDuration) + PUBLISH_LAG_SEGMENTS;
   const [parts, latest, inits] = await Promise.all([
@@ -121,7 +137,7 @@ export async function serveLowLatencyPlaylist(
   request: RouteRequest,
   runId: string,
   name: string,
-  info: QualityPlaylistInfo | undefined,
+  info: VariantStreamRecord | undefined,
 ): Promise<boolean> {
   const query = readQuery(request.url);
   let state = await loadEdge(request, runId, name, info);
@@ -130,6 +146,8 @@ export async function serveLowLatencyPlaylist(
     sendError(request.res, 400, query);
     return true;
   }
+  // RFC 8216bis 6.2.5.2: a playlist with EXT-X-ENDLIST answers a blocking request at once.
+  if ('ended' in state) return sendEnded(request, state.ended);
   const { msn, part } = query;
   if (msn !== undefined) {
     if (msn > state.edge.lastCompleteMsn + MSN_AHEAD_LIMIT) {
@@ -146,10 +164,14 @@ export async function serveLowLatencyPlaylist(
         ready: async () => {
           const next = await loadEdge(request, runId, name, (await request.server.registry.getQualityState(runId, name))?.playlist);
           if (next) state = next;
-          return next === undefined || satisfies(next.edge, msn, part);
+          return next === undefined || 'ended' in next || satisfies(next.edge, msn, part);
         },
       });
       if (request.res.destroyed) return true;
+      // The run may have ended while the request waited (the closure above reassigns state).
+      const settled = state as EdgeState | EndedState;
+      if ('ended' in settled) return sendEnded(request, settled.ended);
+      state = settled;
       if (!ready) {
         sendError(request.res, 503, `part ${msn}.${part ?? 0} did not appear within ${BLOCK_TARGETS} target durations`, {
           'Retry-After': String(state.targetDuration),
@@ -164,6 +186,13 @@ export async function serveLowLatencyPlaylist(
   // A blocking answer names a moment that exists, so caches may keep it briefly (the URL changes with each moment).
   const cacheControl = msn !== undefined ? `public, max-age=${state.targetDuration}` : 'no-cache';
   const headers = { 'Content-Type': MPEGURL, 'Cache-Control': cacheControl };
+  sendPlaylist(request.req, request.res, text, headers, acceptsGzip(request.req) ? { gzipped: gzipOnce(text) } : {});
+  return true;
+}
+
+function sendEnded(request: RouteRequest, playlist: MediaPlaylist): true {
+  const text = serializeMediaPlaylist(playlist);
+  const headers = { 'Content-Type': MPEGURL, 'Cache-Control': 'no-cache' };
   sendPlaylist(request.req, request.res, text, headers, acceptsGzip(request.req) ? { gzipped: gzipOnce(text) } : {});
   return true;
 }

@@ -6,7 +6,8 @@
 // redirected to a CID URL (gateways cache /ipfs/ answers forever).
 import { serializeMasterPlaylist } from '../../hls/master-playlist.js';
 import type { VariantStream } from '../../hls/types.js';
-import type { QualityPlaylistInfo, RunRecord } from '../../registry/run-registry.js';
+import { orderVariants } from '../../model/variant-stream-record.js';
+import type { RunRecord } from '../../registry/run-records.js';
 import { waitForChange } from '../wait-for-change.js';
 import { StoreUnavailableError } from '../../store/content-store.js';
 import { MPEGURL, sendError, sendPlaylist } from '../responses.js';
@@ -17,18 +18,6 @@ import { serveLowLatencyPlaylist } from './low-latency.js';
 export const qualityPlaylistPath = (runId: string, name: string) => `/runs/${runId}/quality/${name}/playlist.m3u8`;
 
 /**
- * Highest configured bitrate first, then larger picture, then name. Configured
- * values never change during a run (measured BANDWIDTH does), and the registry's
- * JSONB column does not keep key order, so this is what keeps the order stable.
- */
-export function orderQualities(qualities: Record<string, QualityPlaylistInfo>): [string, QualityPlaylistInfo][] {
-  return Object.entries(qualities).sort(
-    ([nameA, a], [nameB, b]) =>
-      b.bitrate - a.bitrate || b.width * b.height - a.width * a.height || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0),
-  );
-}
-
-/**
  * How long a master request for a live run that has not published yet is held
  * (fast start: a player that asks at launch gets the master the moment the
  * first publish lands, instead of a 404 and a retry seconds later).
@@ -36,7 +25,7 @@ export function orderQualities(qualities: Record<string, QualityPlaylistInfo>): 
 export const MASTER_WAIT_MS = 5000;
 
 function masterVariants(runId: string, run: RunRecord): VariantStream[] {
-  return orderQualities(run.qualityPlaylists)
+  return orderVariants(run.qualityPlaylists)
     .filter(([, info]) => info.codecs.length > 0)
     .map(([name, info]) => ({
       uri: qualityPlaylistPath(runId, name),

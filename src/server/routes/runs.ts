@@ -2,11 +2,12 @@
 // has published, and how many segments the registry recorded. Every answer
 // costs the same whatever the run's length: counts come from the registry's
 // per-rendition counters, never from its segment rows.
-import type { RunRecord } from '../../registry/run-registry.js';
+import type { RunRecord } from '../../registry/run-records.js';
 import { sendError, sendJson } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { runIdParam } from '../validation.js';
-import { orderQualities, qualityPlaylistPath } from './playlists.js';
+import { orderVariants } from '../../model/variant-stream-record.js';
+import { qualityPlaylistPath } from './playlists.js';
 
 const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 1000;
@@ -37,7 +38,7 @@ function runSummary(run: RunRecord) {
     startedAt: run.startedAt?.toISOString() ?? null,
     playlistSequence: run.playlistSequence,
     error: publicRunError(run.error),
-    qualities: orderQualities(run.qualityPlaylists).map(([name]) => name),
+    qualities: orderVariants(run.qualityPlaylists).map(([name]) => name),
     urls: { master: `/runs/${run.id}/master.m3u8`, watch: `/runs/${run.id}/watch`, status: `/runs/${run.id}` },
   };
 }
@@ -59,7 +60,7 @@ async function runStatus(request: RouteRequest): Promise<void> {
   const run = await registry.getRun(runId);
   if (!run) return sendError(request.res, 404, `No run ${runId}`);
   const counts = run.segmentCounts;
-  const qualities = orderQualities(run.qualityPlaylists).map(([name, info]) => ({
+  const qualities = orderVariants(run.qualityPlaylists).map(([name, info]) => ({
     name,
     ...info,
     playlist: qualityPlaylistPath(runId, name),

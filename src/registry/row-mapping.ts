@@ -1,0 +1,113 @@
+// How the registry's rows become records: the column lists its queries read,
+// the row shapes pg and PGlite return, and the mapping to RunRecord and friends.
+import type { MissingSegment } from '../model/run-inputs.js';
+import type { VariantStreamRecords } from '../model/variant-stream-record.js';
+import type { PartRecord, RunRecord, RunStatus, SegmentCount, SegmentRecord } from './run-records.js';
+
+// The counts come from segment_counts (one row per rendition), never from segments.
+export const RUN_COLUMNS = `id, created_at, updated_at, status, width, height, fps, segment_duration,
+  master_cid, quality_playlists, playlist_seq, error, started_at, segment_url, playlist_url, missing, part_target,
+  (SELECT coalesce(jsonb_object_agg(c.rendition, jsonb_build_object('recorded', c.recorded, 'contiguous', c.contiguous)), '{}'::jsonb)
+   FROM segment_counts c WHERE c.run_id = runs.id) AS segment_counts`;
+export const SEGMENT_COLUMNS = 'run_id, rendition, idx, cid, duration, bytes, created_at';
+export const PART_COLUMNS = 'run_id, rendition, segment_idx, part_idx, cid, duration, independent, bytes';
+
+export interface RunRow {
+  id: string;
+  created_at: Date | string;
+  updated_at: Date | string;
+  status: RunStatus;
+  width: number;
+  height: number;
+  fps: number;
+  segment_duration: number;
+  master_cid: string | null;
+  quality_playlists: VariantStreamRecords | string;
+  // pg returns bigint as a string, PGlite as a number.
+  playlist_seq: number | string | bigint;
+  error: string | null;
+  started_at: Date | string | null;
+  segment_url: string | null;
+  playlist_url: string | null;
+  missing: MissingSegment[] | string;
+  segment_counts: Record<string, SegmentCount> | string;
+  part_target: number | null;
+}
+
+export interface PartRow {
+  run_id: string;
+  rendition: string;
+  segment_idx: number;
+  part_idx: number;
+  cid: string;
+  duration: number;
+  independent: boolean;
+  bytes: number;
+}
+
+export interface SegmentRow {
+  run_id: string;
+  rendition: string;
+  idx: number;
+  cid: string;
+  duration: number;
+  bytes: number;
+  created_at: Date | string;
+}
+
+function toDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(value);
+}
+
+/** pg parses jsonb; a value read through a text path may still be a string. */
+export function fromJson<T>(value: T | string): T {
+  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
+}
+
+export function toRunRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+    status: row.status,
+    width: row.width,
+    height: row.height,
+    fps: Number(row.fps),
+    segmentDuration: Number(row.segment_duration),
+    masterCid: row.master_cid,
+    qualityPlaylists: fromJson(row.quality_playlists),
+    playlistSequence: Number(row.playlist_seq),
+    error: row.error,
+    startedAt: row.started_at === null ? null : toDate(row.started_at),
+    segmentUrl: row.segment_url,
+    playlistUrl: row.playlist_url,
+    missing: fromJson(row.missing),
+    segmentCounts: fromJson(row.segment_counts),
+    partTarget: row.part_target === null ? null : Number(row.part_target),
+  };
+}
+
+export function toPartRecord(row: PartRow): PartRecord {
+  return {
+    runId: row.run_id,
+    rendition: row.rendition,
+    segmentIndex: row.segment_idx,
+    partIndex: row.part_idx,
+    cid: row.cid,
+    duration: Number(row.duration),
+    independent: row.independent,
+    bytes: row.bytes,
+  };
+}
+
+export function toSegmentRecord(row: SegmentRow): SegmentRecord {
+  return {
+    runId: row.run_id,
+    rendition: row.rendition,
+    index: row.idx,
+    cid: row.cid,
+    duration: Number(row.duration),
+    bytes: row.bytes,
+    createdAt: toDate(row.created_at),
+  };
+}

@@ -1,0 +1,122 @@
+// Checks of what callers hand the registry, before anything reaches the
+// database: each names the value and what was expected (invalidParameterError).
+import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
+import type { MissingSegment, NewRun, PartInput, SegmentInput } from '../model/run-inputs.js';
+import type { VariantStreamRecords } from '../model/variant-stream-record.js';
+import { isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN } from './validation.js';
+
+const MAX_INT32 = 2_147_483_647;
+const MAX_URL_TEMPLATE_LENGTH = 2048;
+
+export function requirePositiveInteger(name: string, value: unknown, max = MAX_INT32): void {
+  if (!isInteger(value) || value < 1 || value > max) throw invalidParameterError(name, `integer between 1 and ${max}`, value);
+}
+
+export function requireNonNegativeInteger(name: string, value: unknown, max = MAX_INT32): void {
+  if (!isInteger(value) || value < 0 || value > max) throw invalidParameterError(name, `integer between 0 and ${max}`, value);
+}
+
+export function requirePositiveNumber(name: string, value: unknown): void {
+  if (!isPositiveFinite(value)) throw invalidParameterError(name, 'positive finite number', value);
+}
+
+export function requireNonNegativeNumber(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalidParameterError(name, 'non-negative finite number', value);
+  }
+}
+
+export function requireNonEmptyString(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length === 0) throw invalidParameterError(name, 'non-empty string', value);
+}
+
+export function requireQualityName(name: string, value: unknown): void {
+  if (!isValidQualityName(value)) throw invalidParameterError(name, `string matching ${QUALITY_NAME_PATTERN}`, value);
+}
+
+export function requireUrlTemplate(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_URL_TEMPLATE_LENGTH) {
+    throw invalidParameterError(name, `string of 1 to ${MAX_URL_TEMPLATE_LENGTH} characters`, value);
+  }
+}
+
+/** Copies only the known fields, so stray properties never reach the database. */
+export function checkedMissing(value: unknown): MissingSegment[] {
+  if (!Array.isArray(value)) throw invalidParameterError('missing', 'array of { rendition, index }', value);
+  return value.map((entry: unknown, position) => {
+    if (typeof entry !== 'object' || entry === null) throw invalidParameterError(`missing[${position}]`, 'object', entry);
+    const { rendition, index } = entry as Record<string, unknown>;
+    requireQualityName(`missing[${position}].rendition`, rendition);
+    requireNonNegativeInteger(`missing[${position}].index`, index);
+    return { rendition: rendition as string, index: index as number };
+  });
+}
+
+/** Copies only the known fields, so stray properties never reach the database. */
+export function checkedVariants(value: unknown): VariantStreamRecords {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidParameterError('qualityPlaylists', 'object keyed by quality name', value);
+  }
+  const checked: VariantStreamRecords = {};
+  for (const [name, info] of Object.entries(value as Record<string, unknown>)) {
+    requireQualityName('qualityPlaylists key', name);
+    const prefix = `qualityPlaylists.${name}`;
+    if (typeof info !== 'object' || info === null) throw invalidParameterError(prefix, 'object', info);
+    const entry = info as Record<string, unknown>;
+    requireNonEmptyString(`${prefix}.cid`, entry.cid);
+    requirePositiveInteger(`${prefix}.width`, entry.width);
+    requirePositiveInteger(`${prefix}.height`, entry.height);
+    requireNonNegativeNumber(`${prefix}.bitrate`, entry.bitrate);
+    requireNonNegativeNumber(`${prefix}.bandwidth`, entry.bandwidth);
+    requireNonNegativeNumber(`${prefix}.averageBandwidth`, entry.averageBandwidth);
+    if (typeof entry.codecs !== 'string') throw invalidParameterError(`${prefix}.codecs`, 'string', entry.codecs);
+    requirePositiveNumber(`${prefix}.frameRate`, entry.frameRate);
+    checked[name] = {
+      cid: entry.cid as string,
+      width: entry.width as number,
+      height: entry.height as number,
+      bitrate: entry.bitrate as number,
+      bandwidth: entry.bandwidth as number,
+      averageBandwidth: entry.averageBandwidth as number,
+      codecs: entry.codecs,
+      frameRate: entry.frameRate as number,
+    };
+  }
+  return checked;
+}
+
+export function checkNewRun(run: NewRun): void {
+  if (typeof run !== 'object' || run === null) throw invalidParameterError('run', 'object', run);
+  if (run.id !== undefined && !isValidRunId(run.id)) {
+    throw invalidParameterError('id', `string matching ${RUN_ID_PATTERN}`, run.id);
+  }
+  requirePositiveInteger('width', run.width);
+  requirePositiveInteger('height', run.height);
+  requirePositiveNumber('fps', run.fps);
+  requirePositiveNumber('segmentDuration', run.segmentDuration);
+  if (run.startedAt !== undefined && !(run.startedAt instanceof Date && Number.isFinite(run.startedAt.getTime()))) {
+    throw invalidParameterError('startedAt', 'valid Date', run.startedAt);
+  }
+  if (run.segmentUrl !== undefined) requireUrlTemplate('segmentUrl', run.segmentUrl);
+  if (run.playlistUrl !== undefined) requireUrlTemplate('playlistUrl', run.playlistUrl);
+}
+
+export function checkSegment(segment: SegmentInput): void {
+  if (typeof segment !== 'object' || segment === null) throw invalidParameterError('segment', 'object', segment);
+  requireQualityName('rendition', segment.rendition);
+  requireNonNegativeInteger('index', segment.index);
+  requireNonEmptyString('cid', segment.cid);
+  requireNonNegativeNumber('duration', segment.duration);
+  requireNonNegativeInteger('bytes', segment.bytes);
+}
+
+export function checkPart(part: PartInput): void {
+  if (typeof part !== 'object' || part === null) throw invalidParameterError('part', 'object', part);
+  requireQualityName('rendition', part.rendition);
+  requireNonNegativeInteger('segmentIndex', part.segmentIndex);
+  requireNonNegativeInteger('partIndex', part.partIndex);
+  requireNonEmptyString('cid', part.cid);
+  requirePositiveNumber('duration', part.duration);
+  if (typeof part.independent !== 'boolean') throw invalidParameterError('independent', 'boolean', part.independent);
+  requireNonNegativeInteger('bytes', part.bytes);
+}
