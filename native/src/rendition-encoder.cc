@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -24,13 +25,16 @@ void setOption(AVDictionary** options, const char* key, const std::string& value
 // x264's default is 1.5 frame threads per core in every encoder: a 3-rung ladder on 2 cores ran 9,
 // each a frame of delay and of memory. Measured there (bench, 1080p ladder, veryfast): one thread
 // per rendition spends the same CPU with ~120 MiB less peak RSS. So each rendition gets a share of
-// the cores by its pixels, at least one thread (x264 then sizes its lookahead threads from it).
+// the cores by its pixels, at least one thread (x264 then sizes its lookahead threads from it),
+// rounded up: one thread of a rendition with more than a core's share (1080p of 1080/720/360 on 2
+// cores: 1.3) paces the whole ladder while the other core runs dry; at veryfast the 1080p thread
+// alone was half of the ladder's CPU.
 int x264Threads(const EncoderConfig& config, const RenditionConfig& rendition) {
   double ladderPixels = 0;
   for (const RenditionConfig& r : config.renditions) ladderPixels += double(r.width) * r.height;
   const double cores = std::max(1u, std::thread::hardware_concurrency());
   const double share = double(rendition.width) * rendition.height / ladderPixels;
-  return std::clamp(int(cores * share + 0.5), 1, 16);
+  return std::clamp(int(std::ceil(cores * share)), 1, 16);
 }
 
 }  // namespace

@@ -68,6 +68,8 @@ class RenditionScaler {
   const EncoderConfig config_;  // a copy: the graph's caller may pass a temporary
   std::vector<BufferPoolPtr> pools_;      // [0]: the converted frame; [1 + i]: rendition i
   std::vector<SwsContextPtr> scalers_;    // null where a rendition has the ladder's size
+  std::vector<int> sources_;              // what rendition i is scaled from: -1 the converted frame, else a rendition
+  std::vector<std::vector<size_t>> stages_;  // renditions to scale, in stages: each reads only earlier ones
   ParallelTasks tasks_;
   std::vector<std::function<void()>> batch_;
 };

@@ -1,7 +1,7 @@
 // Packed RGB (write()'s rgb24, rgba, bgra) to BT.709 limited-range YUV 4:2:0 on the CPU, vectorised.
 // libyuv (this version) only knows BT.601 and full-range JPEG matrices for RGB->YUV, so the matrix
-// step is our own loop that the compiler vectorises (AVX2 where the CPU has it, SSE2 otherwise);
-// libyuv's SIMD rows unpack rgb24 to 4-byte pixels first. Chroma is filtered as swscale's `bilinear`
+// step is our own: AVX2 intrinsics where the CPU has it, otherwise loops that the compiler vectorises
+// (SSE2, NEON); libyuv's SIMD rows unpack rgb24 to 4-byte pixels first. Chroma is filtered as swscale's `bilinear`
 // conversion does it (yuv-convert.cc says why, and test/encoder/rgb-to-yuv.test.ts checks it).
 #pragma once
 
