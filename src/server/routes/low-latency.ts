@@ -22,6 +22,8 @@ import { waitForChange } from '../wait-for-change.js';
 const BLOCK_TARGETS = 3;
 /** RFC 8216bis 6.2.5.2: an _HLS_msn more than this past the last segment gets 400. */
 const MSN_AHEAD_LIMIT = 2;
+/** Part durations are written rounded; their sum may fall this short of a whole number of parts. */
+const START_TOLERANCE_S = 1e-3;
 /** Segments between the publish and the newest part that the live edge may have to list (upload lag). */
 const PUBLISH_LAG_SEGMENTS = 4;
 
@@ -130,6 +132,22 @@ function satisfies(edge: LiveEdge, msn: number, part: number | undefined): boole
 }
 
 /**
+ * Whether a player may be given its first playlist: a whole segment (hls.js plays from
+ * whole segments only; on parts alone it reports levelEmptyError and retries a second
+ * later), and a pending segment holding PART-HOLD-BACK of parts (at most all but one part
+ * of a segment), so that the start position (edge − PART-HOLD-BACK) lies in the pending
+ * segment, at or after its INDEPENDENT first part. Answered earlier, hls.js starts inside
+ * the last complete segment, loads its parts back to back from its first, and then (the
+ * buffered end 1 µs short of the segment's end) loads that segment once more and appends
+ * it after itself: one segment more latency for the whole session (measured, hls.js 1.7).
+ */
+function startable(edge: LiveEdge): boolean {
+  const { pendingParts, serverControl, partTarget, targetDuration } = edge.playlist;
+  const needed = Math.min(serverControl.partHoldBack, targetDuration - partTarget) - START_TOLERANCE_S;
+  return edge.lastCompleteMsn >= 0 && pendingParts.reduce((sum, part) => sum + part.duration, 0) >= needed;
+}
+
+/**
  * Answers the quality playlist request in LL-HLS form when the rendition has
  * parts and the run is live; false (nothing sent) otherwise, for the plain path.
  */
@@ -153,37 +171,34 @@ export async function serveLowLatencyPlaylist(
     sendError(request.res, 400, `_HLS_msn ${msn} is more than ${MSN_AHEAD_LIMIT} past the last segment (${state.edge.lastCompleteMsn})`);
     return true;
   }
-  // What the answer must hold: the part a blocking reload names; for a plain request made
-  // before the run's first segment ends (fast start), that segment. hls.js plays from whole
-  // segments only (on parts alone it reports levelEmptyError and retries a second later);
-  // held, it gets its first playable playlist as soon as there is one.
-  const wanted = msn !== undefined ? { msn, part } : state.edge.lastCompleteMsn < 0 ? { msn: 0, part: undefined } : undefined;
-  if (wanted) {
-    if (!satisfies(state.edge, wanted.msn, wanted.part)) {
-      const ready = await waitForChange({
-        registry: request.server.registry,
-        runId,
-        relevant: (change) => change.rendition === name,
-        res: request.res,
-        timeoutMs: BLOCK_TARGETS * state.targetDuration * 1000,
-        ready: async () => {
-          const next = await loadEdge(request, runId, name, (await request.server.registry.getQualityState(runId, name))?.playlist);
-          if (next) state = next;
-          return next === undefined || 'ended' in next || satisfies(next.edge, wanted.msn, wanted.part);
-        },
+  // What the answer must hold: the part a blocking reload names; for a plain request (a
+  // player's first), a start point (startable).
+  const wanted = msn !== undefined ? { msn, part } : undefined;
+  const answerable = (edge: LiveEdge) => (wanted ? satisfies(edge, wanted.msn, wanted.part) : startable(edge));
+  if (!answerable(state.edge)) {
+    const ready = await waitForChange({
+      registry: request.server.registry,
+      runId,
+      relevant: (change) => change.rendition === name,
+      res: request.res,
+      timeoutMs: BLOCK_TARGETS * state.targetDuration * 1000,
+      ready: async () => {
+        const next = await loadEdge(request, runId, name, (await request.server.registry.getQualityState(runId, name))?.playlist);
+        if (next) state = next;
+        return next === undefined || 'ended' in next || answerable(next.edge);
+      },
+    });
+    if (request.res.destroyed) return true;
+    // The run may have ended while the request waited (the closure above reassigns state).
+    const settled = state as EdgeState | EndedState;
+    if ('ended' in settled) return sendEnded(request, settled.ended);
+    state = settled;
+    // A plain request gets the playlist as it is at the deadline; a blocking one, 503.
+    if (!ready && msn !== undefined) {
+      sendError(request.res, 503, `part ${msn}.${part ?? 0} did not appear within ${BLOCK_TARGETS} target durations`, {
+        'Retry-After': String(state.targetDuration),
       });
-      if (request.res.destroyed) return true;
-      // The run may have ended while the request waited (the closure above reassigns state).
-      const settled = state as EdgeState | EndedState;
-      if ('ended' in settled) return sendEnded(request, settled.ended);
-      state = settled;
-      // A plain request gets the playlist as it is at the deadline; a blocking one, 503.
-      if (!ready && msn !== undefined) {
-        sendError(request.res, 503, `part ${msn}.${part ?? 0} did not appear within ${BLOCK_TARGETS} target durations`, {
-          'Retry-After': String(state.targetDuration),
-        });
-        return true;
-      }
+      return true;
     }
   }
   const { playlist } = state.edge;
