@@ -187,20 +187,28 @@ describe('LL-HLS endpoints', () => {
   });
 
   test('segments finished after the publish are listed from their parts and served as their concatenation', async () => {
-    // Fast start: a plain request made before the first segment ends is held until it does
-    // (hls.js plays from whole segments: on parts alone it reports levelEmptyError and retries later).
+    // A player's first (plain) request is held until there is a whole segment (hls.js plays from
+    // whole segments: on parts alone it reports levelEmptyError and retries later) and the pending
+    // segment holds PART-HOLD-BACK of parts, so that the player starts in it, at or after its
+    // independent part (started in the complete segment, hls.js played that segment twice).
     const plain = tracked(get(path()));
     await producer.segmentParts('720p', 0, 4);
     await producer.segmentParts('360p', 0, 2);
     await playlist('?_HLS_msn=0&_HLS_part=5');
     assert.equal(plain.settled(), false, 'held while segment 0 is not complete');
     await producer.part('720p', 1, 0);
+    await producer.part('720p', 1, 1);
+    await playlist('?_HLS_msn=1&_HLS_part=1');
+    assert.equal(plain.settled(), false, 'held while segment 1 holds less than PART-HOLD-BACK (3 parts)');
+    await producer.part('720p', 1, 2);
     const heldAnswer = await plain.promise;
     assert.equal(heldAnswer.status, 200);
     assert.equal(heldAnswer.headers.get('cache-control'), 'no-cache');
     const heldText = await heldAnswer.text();
     versions.push(heldText);
-    assert.equal(checkLowLatencyPlaylist(heldText, { partNumber }).segments.length, 1, 'answered with the first whole segment');
+    const held = checkLowLatencyPlaylist(heldText, { partNumber });
+    assert.equal(held.segments.length, 1, 'answered with the first whole segment');
+    assert.equal(held.pending.length, 3, 'and PART-HOLD-BACK of the next');
     const { parsed } = await playlist();
     assert.equal(parsed.segments.length, 1);
     assert.equal(parsed.segments[0].uri, 'segment/0.ts');
@@ -224,7 +232,7 @@ describe('LL-HLS endpoints', () => {
   });
 
   test('as segments are published, parts stay on the last 3 target durations; delta updates restore to the full playlist', async () => {
-    await producer.segmentParts('720p', 1, 1);
+    await producer.segmentParts('720p', 1, 3);
     await producer.segmentParts('360p', 1);
     const before = (await playlist()).parsed.segments.map((segment) => segment.uri);
     await producer.publish(); // segment 0
