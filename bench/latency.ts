@@ -46,7 +46,7 @@ export interface WatchedRun {
   lowLatency: boolean;
   /** Launch → first master with variants, seconds. */
   firstMasterS: number;
-  /** Launch → first frame on screen (the master, then the probe page's start-up; hls.js waits for a whole first segment). */
+  /** Launch → first frame on screen (the master, then the probe page's start-up; LL: the first playlist waits for a whole segment plus PART-HOLD-BACK of the next). */
   firstFrameAfterLaunchS: number;
   probe: Omit<HlsLatencyReport, 'samples'> & { sampleCount: number };
   /** Against the goals; null for the run without --low-latency (no goal, comparison only). */
