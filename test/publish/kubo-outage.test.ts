@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { KuboStore, MultiResolutionHlsOutput, type HlsOutputSummary, type PublishedVersion } from '../../src/index.js';
-import { FrameGenerator } from '../support/frames.js';
+import { writePaced } from '../support/paced-writer.js';
 import { startKubo, type KuboHandle } from '../support/kubo.js';
 import { parsePlaylist } from '../support/parse-playlist.js';
 import { assertAppendOnly } from '../support/playlist-history.js';
@@ -38,25 +38,19 @@ describe('publishing to Kubo through a daemon outage', () => {
     output.on('segment', (s) => produced.push(`${s.rendition}/${s.index}`));
     output.on('retry', () => { retries += 1; });
 
-    const frames = new FrameGenerator(640, 360);
-    const start = Date.now();
-    let outage: Promise<void> | undefined;
-    for (let i = 0; i < SECONDS * FPS; i++) {
-      // Real-time pacing, so segments keep finishing while Kubo is away.
-      const due = start + (i * 1000) / FPS;
-      if (due > Date.now()) await sleep(due - Date.now());
-      if (i === 2 * FPS) {
-        outage = (async () => {
+    await writePaced(output, {
+      width: 640, height: 360, fps: FPS, seconds: SECONDS,
+      during: {
+        atS: 2,
+        run: async () => {
           await kubo.stopDaemon('SIGKILL');
           const versionsBefore = versions.length;
           await sleep(3_200); // longer than two segments
           listedWhileDown = versions.length - versionsBefore;
           await kubo.startDaemon();
-        })();
-      }
-      await output.write(frames.frame(i));
-    }
-    await outage;
+        },
+      },
+    });
     summary = await output.close();
   });
   after(async () => {

@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { KuboPeersStore, MultiResolutionHlsOutput, type HlsOutputSummary, type PublishedVersion } from '../../src/index.js';
-import { FrameGenerator } from '../support/frames.js';
 import { startKuboPeers, type KuboPeers } from '../support/kubo-peers.js';
+import { writePaced } from '../support/paced-writer.js';
 import { parsePlaylist } from '../support/parse-playlist.js';
 import { assertAppendOnly } from '../support/playlist-history.js';
 
@@ -43,25 +43,19 @@ describe('publishing to two Kubo peers with replicas 2 through an outage of one'
     });
 
     const [, b] = set.peers;
-    const frames = new FrameGenerator(640, 360);
-    const start = Date.now();
-    let outage: Promise<void> | undefined;
-    for (let i = 0; i < SECONDS * FPS; i++) {
-      // Real-time pacing, so segments keep finishing while B is away.
-      const due = start + (i * 1000) / FPS;
-      if (due > Date.now()) await sleep(due - Date.now());
-      if (i === 2 * FPS) {
-        outage = (async () => {
+    await writePaced(output, {
+      width: 640, height: 360, fps: FPS, seconds: SECONDS,
+      during: {
+        atS: 2,
+        run: async () => {
           await b.stop('SIGKILL');
           const versionsBefore = versions.length;
           await sleep(2_500); // longer than two segments
           listedWhileDown = versions.length - versionsBefore;
           await b.restart();
-        })();
-      }
-      await output.write(frames.frame(i));
-    }
-    await outage;
+        },
+      },
+    });
     summary = await output.close();
   });
 
