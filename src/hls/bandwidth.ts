@@ -55,6 +55,61 @@ export function peakBandwidth(segments: readonly SegmentSize[], targetDuration: 
   return peak ?? segments.reduce((most, segment) => Math.max(most, bitsPerSecond(segment.bytes, segment.duration)), 0);
 }
 
+/**
+ * peakBandwidth() and averageBandwidth() kept up to date one segment at a time, so a
+ * long run's publish does not walk every segment again: add() looks back only over
+ * the runs of segments that end at the new one (at most 1.5 target durations).
+ */
+export class BandwidthMeter {
+  readonly #shortest: number;
+  readonly #longest: number;
+  /** The newest segments, as far back as a qualifying run can reach. */
+  #recent: SegmentSize[] = [];
+  #qualifiedPeak: number | undefined;
+  #singlePeak: number | undefined;
+  #bytes = 0;
+  #seconds = 0;
+
+  constructor(targetDuration: number) {
+    if (!isPositiveFinite(targetDuration)) {
+      throw invalidParameterError('targetDuration', 'positive number of seconds', targetDuration);
+    }
+    this.#shortest = 0.5 * targetDuration - 1e-9;
+    this.#longest = 1.5 * targetDuration + 1e-9;
+  }
+
+  /** Counts the segment that follows every one added before. */
+  add(segment: SegmentSize): void {
+    checkSegments([segment]);
+    this.#bytes += segment.bytes;
+    this.#seconds += segment.duration;
+    this.#singlePeak = Math.max(this.#singlePeak ?? 0, bitsPerSecond(segment.bytes, segment.duration));
+    this.#recent.push(segment);
+    let bytes = 0;
+    let seconds = 0;
+    let keep = 0;
+    for (let first = this.#recent.length - 1; first >= 0; first -= 1) {
+      bytes += this.#recent[first].bytes;
+      seconds += this.#recent[first].duration;
+      if (seconds > this.#longest) break;
+      keep += 1;
+      if (seconds >= this.#shortest) this.#qualifiedPeak = Math.max(this.#qualifiedPeak ?? 0, bitsPerSecond(bytes, seconds));
+    }
+    // Only runs that end later can still use these; older ones can never qualify again.
+    if (keep < this.#recent.length) this.#recent = this.#recent.slice(this.#recent.length - keep);
+  }
+
+  /** peakBandwidth() of every segment added; undefined before the first. */
+  get peak(): number | undefined {
+    return this.#qualifiedPeak ?? this.#singlePeak;
+  }
+
+  /** averageBandwidth() of every segment added; undefined before the first. */
+  get average(): number | undefined {
+    return this.#seconds > 0 ? bitsPerSecond(this.#bytes, this.#seconds) : undefined;
+  }
+}
+
 /** Average segment bit rate in bits/s: all listed bytes over all listed seconds. Undefined for no segments. */
 export function averageBandwidth(segments: readonly SegmentSize[]): number | undefined {
   checkSegments(segments);
@@ -119,20 +174,24 @@ export interface VariantBandwidthOptions extends Omit<BandwidthBoundInput, 'bitr
 }
 
 /**
- * BANDWIDTH and AVERAGE-BANDWIDTH for a variant. While live: max(measured
+ * BANDWIDTH and AVERAGE-BANDWIDTH for a variant, from its listed segments or from a
+ * BandwidthMeter that counted them. While live: max(measured
  * peak, bandwidthUpperBound()), since later segments may exceed the peak so
  * far. Once the playlist has ENDLIST: the measured peak of what it lists (the
  * bound when it lists nothing). AVERAGE-BANDWIDTH is measured, absent without segments.
  */
 export function variantBandwidth(
-  segments: readonly SegmentSize[],
+  segments: readonly SegmentSize[] | Pick<BandwidthMeter, 'peak' | 'average'>,
   targetDuration: number,
   bitrateKbps: number,
   options: VariantBandwidthOptions,
 ): { bandwidth: number; averageBandwidth?: number } {
-  const peak = peakBandwidth(segments, targetDuration);
+  const measured = Array.isArray(segments)
+    ? { peak: peakBandwidth(segments, targetDuration), average: averageBandwidth(segments) }
+    : (segments as Pick<BandwidthMeter, 'peak' | 'average'>);
+  const { peak } = measured;
   const bound = () => bandwidthUpperBound({ ...options, bitrateKbps });
   if (peak === undefined) return { bandwidth: bound() };
   const bandwidth = options.live ? Math.max(peak, bound()) : Math.max(1, peak);
-  return { bandwidth, averageBandwidth: Math.max(1, averageBandwidth(segments) ?? 1) };
+  return { bandwidth, averageBandwidth: Math.max(1, measured.average ?? 1) };
 }

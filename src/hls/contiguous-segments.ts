@@ -16,8 +16,12 @@ export interface UploadedSegment {
 export class ContiguousSegments<S extends UploadedSegment = UploadedSegment> {
   /** Arrived, but behind a missing index. */
   readonly #waiting = new Map<number, S>();
-  readonly #listed: S[] = [];
-  #snapshot: readonly S[] = Object.freeze([]);
+  /** Listed segments still held: indexes #dropped.. (forget() lets a sliding window drop older ones). */
+  #listed: S[] = [];
+  /** Listed segments forgotten (the lowest held index). */
+  #dropped = 0;
+  /** listed(), built on demand: a publish per segment must not copy the whole run per segment. */
+  #snapshot: readonly S[] | undefined = Object.freeze([]);
   /** How many listed segments takeNew() has handed out. */
   #taken = 0;
 
@@ -32,35 +36,66 @@ export class ContiguousSegments<S extends UploadedSegment = UploadedSegment> {
     if (!isPositiveFinite(duration)) throw invalidParameterError('duration', 'positive number of seconds', duration);
     if (!isInteger(bytes) || bytes < 0) throw invalidParameterError('bytes', 'integer of at least 0', bytes);
 
-    const known = index < this.#listed.length ? this.#listed[index] : this.#waiting.get(index);
+    if (index < this.#dropped) {
+      // Forgotten: its CID cannot be compared any more, but it was listed, so this is a repeat.
+      return false;
+    }
+    const known = index < this.listedCount ? this.#listed[index - this.#dropped] : this.#waiting.get(index);
     if (known) {
       if (known.cid === cid) return false;
       throw new AbrcastError(`Segment ${index} was already added with CID ${known.cid}, now ${cid}`);
     }
     this.#waiting.set(index, Object.freeze({ ...segment }));
 
-    const before = this.#listed.length;
-    for (let next = this.#waiting.get(before); next; next = this.#waiting.get(this.#listed.length)) {
+    const before = this.listedCount;
+    for (let next = this.#waiting.get(before); next; next = this.#waiting.get(this.listedCount)) {
       this.#waiting.delete(next.index);
       this.#listed.push(next);
     }
-    if (this.#listed.length === before) return false;
-    this.#snapshot = Object.freeze(this.#listed.slice());
+    if (this.listedCount === before) return false;
+    this.#snapshot = undefined;
     return true;
   }
 
-  /** Segments 0..listedCount-1, all present. Frozen; a later call returns an extension of it. */
+  /**
+   * The listed segments still held: 0..listedCount-1, or from the first one not
+   * forgotten. Frozen; a later call returns an extension of it (until forget()).
+   */
   listed(): readonly S[] {
+    this.#snapshot ??= Object.freeze(this.#listed.slice());
     return this.#snapshot;
   }
 
+  /** Every segment listed so far, forgotten ones included. */
   get listedCount(): number {
-    return this.#listed.length;
+    return this.#dropped + this.#listed.length;
+  }
+
+  /** The lowest index still held (0 until forget()). */
+  get firstHeldIndex(): number {
+    return this.#dropped;
+  }
+
+  /** The listed segment `index`, while held. */
+  get(index: number): S | undefined {
+    return index >= this.#dropped ? this.#listed[index - this.#dropped] : undefined;
+  }
+
+  /**
+   * Drops listed segments below `index` from memory (a sliding window that published
+   * them elsewhere); they stay counted, and a repeat of one is ignored.
+   */
+  forget(index: number): void {
+    const count = Math.min(index, this.#taken, this.listedCount) - this.#dropped;
+    if (count <= 0) return;
+    this.#listed = this.#listed.slice(count);
+    this.#dropped += count;
+    this.#snapshot = undefined;
   }
 
   /** The index the prefix waits for (equal to listedCount). */
   get firstMissingIndex(): number {
-    return this.#listed.length;
+    return this.listedCount;
   }
 
   /** Segments that arrived after a gap and are not listed yet. */
@@ -69,13 +104,13 @@ export class ContiguousSegments<S extends UploadedSegment = UploadedSegment> {
   }
 
   hasNewSinceLastTake(): boolean {
-    return this.#taken < this.#listed.length;
+    return this.#taken < this.listedCount;
   }
 
   /** The segments listed since the previous takeNew(), in index order. */
   takeNew(): readonly S[] {
-    const fresh = this.#snapshot.slice(this.#taken);
-    this.#taken = this.#listed.length;
+    const fresh = this.#listed.slice(this.#taken - this.#dropped);
+    this.#taken = this.listedCount;
     return Object.freeze(fresh);
   }
 }

@@ -9,6 +9,7 @@ export {
 export { MASTER_PLAYLIST_VERSION, serializeMasterPlaylist } from './master-playlist.js';
 export {
   averageBandwidth,
+  BandwidthMeter,
   bandwidthUpperBound,
   MAXRATE_FACTOR,
   maxrateBandwidth,

@@ -2,7 +2,10 @@
 // 6.2.5.1 delta updates). Pure: model in, text out. Segment lines are written
 // by the same helpers as the plain Media Playlist, so both read alike.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
-import { appendPlaylistTypeLines, appendSegmentLines, formatExtinfDuration, mapLine, programDateTimeLine } from './media-playlist.js';
+import {
+  appendDiscontinuitySequenceLine, appendPlaylistTypeLines, appendSegmentHeadLines, appendSegmentLines, formatExtinfDuration, mapLine,
+  programDateTimeLine,
+} from './media-playlist.js';
 import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
 import type { LowLatencyMediaPlaylist, PartialSegment, RenditionReport, ServerControl } from './low-latency-types.js';
 
@@ -16,9 +19,9 @@ export const SKIP_BOUNDARY_TARGETS = 6;
  * delta updates (CAN-SKIP-UNTIL) is written at 9 in every version, so the full
  * and delta forms differ only by the skipped lines. EXT-X-MAP needs 6.
  */
-export function lowLatencyPlaylistVersion(playlist: Pick<LowLatencyMediaPlaylist, 'serverControl' | 'skippedSegments' | 'map'>): number {
+export function lowLatencyPlaylistVersion(playlist: Pick<LowLatencyMediaPlaylist, 'serverControl' | 'skippedSegments' | 'map' | 'segments'>): number {
   if (playlist.serverControl.canSkipUntil !== undefined || (playlist.skippedSegments ?? 0) > 0) return 9;
-  return playlist.map !== undefined ? 6 : 3;
+  return playlist.map !== undefined || playlist.segments.some((segment) => segment.mapUri !== undefined) ? 6 : 3;
 }
 
 /** The EXT-X-SERVER-CONTROL a run with these durations gets: block reload, 3-part hold back, 6-target skip boundary. */
@@ -109,6 +112,7 @@ export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): 
     `#EXT-X-PART-INF:PART-TARGET=${formatExtinfDuration(playlist.partTarget)}`,
     `#EXT-X-MEDIA-SEQUENCE:${decimalInteger('mediaSequence', playlist.mediaSequence)}`,
   ];
+  appendDiscontinuitySequenceLine(lines, playlist);
   appendPlaylistTypeLines(lines, playlist);
   if (playlist.map !== undefined) lines.push(mapLine(playlist.map.uri));
   if (skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
@@ -116,13 +120,16 @@ export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): 
   playlist.segments.forEach((segment, position) => {
     const sequence = playlist.mediaSequence + position;
     if (position < skipped) return;
-    if (segment.programDateTime !== undefined) lines.push(programDateTimeLine(`programDateTime of segment ${sequence}`, segment.programDateTime));
+    appendSegmentHeadLines(lines, segment, sequence);
     segment.parts?.forEach((part, index) => lines.push(partLine(part, `part ${sequence}.${index}`, playlist.partTarget)));
     appendSegmentLines(lines, segment, sequence, playlist.targetDuration);
   });
   const pendingSequence = playlist.mediaSequence + playlist.segments.length;
-  if (playlist.pendingProgramDateTime !== undefined && playlist.pendingParts.length > 0) {
-    lines.push(programDateTimeLine(`programDateTime of segment ${pendingSequence}`, playlist.pendingProgramDateTime));
+  if (playlist.pendingParts.length > 0) {
+    if (playlist.pendingDiscontinuity === true) lines.push('#EXT-X-DISCONTINUITY');
+    if (playlist.pendingProgramDateTime !== undefined) {
+      lines.push(programDateTimeLine(`programDateTime of segment ${pendingSequence}`, playlist.pendingProgramDateTime));
+    }
   }
   playlist.pendingParts.forEach((part, index) => lines.push(partLine(part, `part ${pendingSequence}.${index}`, playlist.partTarget)));
   if (playlist.preloadHint !== undefined) {

@@ -59,6 +59,8 @@ export interface LowLatencyMediaPlaylist extends Omit<MediaPlaylist, 'segments'>
   pendingParts: readonly PartialSegment[];
   /** Wall-clock time of the pending segment's first sample, when it needs one (e.g. no complete segment yet). */
   pendingProgramDateTime?: Date;
+  /** The pending segment follows a discontinuity (a channel's next run): EXT-X-DISCONTINUITY before its first part. */
+  pendingDiscontinuity?: boolean;
   preloadHint?: PreloadHint;
   renditionReports: readonly RenditionReport[];
   /**

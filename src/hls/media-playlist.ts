@@ -31,7 +31,7 @@ export function targetDurationFor(segmentDuration: number): number {
  */
 export function mediaPlaylistVersion(playlist: Pick<MediaPlaylist, 'segments' | 'mapUri'>): number {
   // EXT-X-MAP outside an I-frames-only playlist needs 6 (RFC 8216 7).
-  if (playlist.mapUri !== undefined) return 6;
+  if (playlist.mapUri !== undefined || playlist.segments.some((segment) => segment.mapUri !== undefined)) return 6;
   return playlist.segments.length > 0 ? 3 : 1;
 }
 
@@ -49,11 +49,6 @@ export function programDateTimeLine(name: string, time: unknown): string {
   return `#EXT-X-PROGRAM-DATE-TIME:${time.toISOString()}`;
 }
 
-/**
- * The EXTINF and URI lines of segment `sequence` (its PROGRAM-DATE-TIME, and
- * in LL-HLS its parts, come before them and are the caller's). Throws a RangeError when the written duration, rounded to the nearest
- * integer, exceeds the target duration.
- */
 /** EXT-X-PLAYLIST-TYPE and EXT-X-INDEPENDENT-SEGMENTS, shared by the plain and the LL serializer. */
 export function appendPlaylistTypeLines(lines: string[], playlist: Pick<MediaPlaylist, 'playlistType' | 'independentSegments'>): void {
   if (playlist.playlistType !== undefined) {
@@ -65,6 +60,30 @@ export function appendPlaylistTypeLines(lines: string[], playlist: Pick<MediaPla
   if (playlist.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
 }
 
+/** EXT-X-DISCONTINUITY-SEQUENCE (after EXT-X-MEDIA-SEQUENCE), when the playlist sets one. */
+export function appendDiscontinuitySequenceLine(lines: string[], playlist: Pick<MediaPlaylist, 'discontinuitySequence'>): void {
+  if (playlist.discontinuitySequence === undefined) return;
+  lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${decimalInteger('discontinuitySequence', playlist.discontinuitySequence)}`);
+}
+
+/**
+ * The tags that open segment `sequence`, before its parts (LL-HLS) and its EXTINF:
+ * EXT-X-DISCONTINUITY, then EXT-X-PROGRAM-DATE-TIME.
+ */
+export function appendSegmentHeadLines(lines: string[], segment: Pick<MediaSegment, 'discontinuity' | 'programDateTime' | 'mapUri'>, sequence: number): void {
+  if (segment.discontinuity !== undefined && typeof segment.discontinuity !== 'boolean') {
+    throw invalidParameterError(`discontinuity of segment ${sequence}`, 'boolean', segment.discontinuity);
+  }
+  if (segment.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+  if (segment.mapUri !== undefined) lines.push(mapLine(segment.mapUri));
+  if (segment.programDateTime !== undefined) lines.push(programDateTimeLine(`programDateTime of segment ${sequence}`, segment.programDateTime));
+}
+
+/**
+ * The EXTINF and URI lines of segment `sequence` (its head lines, and in LL-HLS
+ * its parts, come before them and are the caller's). Throws a RangeError when the
+ * written duration, rounded to the nearest integer, exceeds the target duration.
+ */
 export function appendSegmentLines(lines: string[], segment: MediaSegment, sequence: number, targetDuration: number): void {
   if (!isPositiveFinite(segment.duration)) {
     throw invalidParameterError(`duration of segment ${sequence}`, 'positive number of seconds', segment.duration);
@@ -91,12 +110,13 @@ export function serializeMediaPlaylist(playlist: MediaPlaylist): string {
     `#EXT-X-TARGETDURATION:${targetDuration}`,
     `#EXT-X-MEDIA-SEQUENCE:${decimalInteger('mediaSequence', playlist.mediaSequence)}`,
   ];
+  appendDiscontinuitySequenceLine(lines, playlist);
   appendPlaylistTypeLines(lines, playlist);
   if (playlist.mapUri !== undefined) lines.push(mapLine(playlist.mapUri));
 
   playlist.segments.forEach((segment, position) => {
     const sequence = playlist.mediaSequence + position;
-    if (segment.programDateTime !== undefined) lines.push(programDateTimeLine(`programDateTime of segment ${sequence}`, segment.programDateTime));
+    appendSegmentHeadLines(lines, segment, sequence);
     appendSegmentLines(lines, segment, sequence, playlist.targetDuration);
   });
 

@@ -16,6 +16,8 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   };
   let duration: number | undefined;
   let programDateTime: Date | undefined;
+  let discontinuity = false;
+  let mapUri: string | undefined;
   for (const [number, line] of lines.entries()) {
     if (number === 0 || line === '') continue;
     const colon = line.indexOf(':');
@@ -23,19 +25,32 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
     const value = colon === -1 ? '' : line.slice(colon + 1);
     if (!line.startsWith('#')) {
       if (duration === undefined) throw new AbrcastError(`Playlist line ${number + 1}: URI without #EXTINF`);
-      playlist.segments.push({ duration, uri: line, ...(programDateTime ? { programDateTime } : {}) });
+      playlist.segments.push({
+        duration, uri: line, ...(programDateTime ? { programDateTime } : {}), ...(discontinuity ? { discontinuity } : {}),
+        ...(mapUri !== undefined ? { mapUri } : {}),
+      });
       duration = undefined;
       programDateTime = undefined;
+      discontinuity = false;
+      mapUri = undefined;
       continue;
     }
     switch (tag) {
       case '#EXT-X-VERSION': break;
       case '#EXT-X-TARGETDURATION': playlist.targetDuration = Number(value); break;
       case '#EXT-X-MEDIA-SEQUENCE': playlist.mediaSequence = Number(value); break;
+      case '#EXT-X-DISCONTINUITY-SEQUENCE': playlist.discontinuitySequence = Number(value); break;
+      case '#EXT-X-DISCONTINUITY': discontinuity = true; break;
       case '#EXT-X-PLAYLIST-TYPE': playlist.playlistType = value as 'EVENT' | 'VOD'; break;
       case '#EXT-X-INDEPENDENT-SEGMENTS': playlist.independentSegments = true; break;
       case '#EXT-X-PROGRAM-DATE-TIME': programDateTime = new Date(value); break;
-      case '#EXT-X-MAP': playlist.mapUri = /URI="([^"]*)"/.exec(value)?.[1]; break;
+      case '#EXT-X-MAP': {
+        const uri = /URI="([^"]*)"/.exec(value)?.[1];
+        // Before the first segment it is the playlist's; later, the segment's that follows.
+        if (playlist.segments.length === 0 && !discontinuity) playlist.mapUri = uri;
+        else mapUri = uri;
+        break;
+      }
       case '#EXTINF': duration = Number(value.split(',')[0]); break;
       case '#EXT-X-ENDLIST': playlist.endList = true; break;
       default: throw new AbrcastError(`Playlist line ${number + 1}: ${tag} is not a tag abrcast writes`);

@@ -8,6 +8,16 @@ export interface MediaSegment {
   uri: string;
   /** Wall-clock time of the segment's first sample; written as EXT-X-PROGRAM-DATE-TIME. */
   programDateTime?: Date;
+  /**
+   * Preceded by EXT-X-DISCONTINUITY (RFC 8216 4.3.2.3): the segment does not continue
+   * the one before it (a channel's next run: new timestamps, a new encoder).
+   */
+  discontinuity?: boolean;
+  /**
+   * EXT-X-MAP written before this segment: its init segment when it differs from the one
+   * before (fMP4 after a discontinuity). The playlist's mapUri covers the first segments.
+   */
+  mapUri?: string;
 }
 
 /** A Media Playlist (RFC 8216 4.3.3): the segments of one rendition. */
@@ -16,6 +26,12 @@ export interface MediaPlaylist {
   targetDuration: number;
   /** EXT-X-MEDIA-SEQUENCE: the media sequence number of the first listed segment. */
   mediaSequence: number;
+  /**
+   * EXT-X-DISCONTINUITY-SEQUENCE (RFC 8216 4.3.3.3): the discontinuity sequence number of
+   * the first listed segment; written when set (a sliding window that dropped a discontinuity,
+   * a channel's run after the first). Omitted: 0.
+   */
+  discontinuitySequence?: number;
   /** EXT-X-PLAYLIST-TYPE; omitted for a sliding live playlist. */
   playlistType?: 'EVENT' | 'VOD';
   /** Writes EXT-X-INDEPENDENT-SEGMENTS (every segment starts with an IDR frame). */

@@ -3,11 +3,11 @@
 // playlist, and how a rendition becomes a quality entry and a master variant.
 import type { Rendition } from '../encoder/types.js';
 import { DEFAULT_AUDIO_BITRATE } from '../encoder/options.js';
-import { variantBandwidth } from '../hls/bandwidth.js';
+import { variantBandwidth, type BandwidthMeter } from '../hls/bandwidth.js';
 import type { UploadedSegment } from '../hls/contiguous-segments.js';
 import { programDateTimes } from '../hls/program-date-time.js';
 import type { CidUrl } from '../hls/segment-url.js';
-import type { MediaPlaylist, VariantStream } from '../hls/types.js';
+import type { MediaPlaylist, MediaSegment, VariantStream } from '../hls/types.js';
 import type { VariantStreamRecord } from '../model/variant-stream-record.js';
 
 export interface EventPlaylistInput {
@@ -46,10 +46,85 @@ export function eventMediaPlaylist(input: EventPlaylistInput): MediaPlaylist {
   };
 }
 
+/**
+ * One listed segment of a sliding-window or channel playlist, as it is written:
+ * numbered by its Media Sequence Number, with its own start time and the
+ * discontinuity and init segment in force for it.
+ */
+export interface TimelineSegment {
+  /** Media Sequence Number. */
+  msn: number;
+  duration: number;
+  uri: string;
+  /** Wall-clock time of its first sample, ms since the epoch. */
+  startMs: number;
+  /** Preceded by EXT-X-DISCONTINUITY. */
+  discontinuity: boolean;
+  /** Discontinuity sequence number of the segment (its own EXT-X-DISCONTINUITY counted). */
+  discontinuitySequence: number;
+  /** EXT-X-MAP URI in force for it (fMP4). */
+  mapUri?: string;
+}
+
+export interface TimelinePlaylistInput {
+  targetDuration: number;
+  /** Consecutive segments (MSN n, n+1, …). */
+  segments: readonly TimelineSegment[];
+  /** EXT-X-MEDIA-SEQUENCE and EXT-X-DISCONTINUITY-SEQUENCE without segments: those of the first one to come. */
+  emptyMediaSequence?: number;
+  emptyDiscontinuitySequence?: number;
+  /** EXT-X-MAP without segments: the init segment of those to come. */
+  emptyMapUri?: string;
+  /** 'live': a sliding window (no EXT-X-PLAYLIST-TYPE); 'event'; 'vod' (EXT-X-ENDLIST implied). */
+  type: 'live' | 'event' | 'vod';
+  endList: boolean;
+  /** Writes EXT-X-DISCONTINUITY-SEQUENCE even when it is 0 (a channel's playlists always carry it). */
+  alwaysDiscontinuitySequence?: boolean;
+}
+
+/**
+ * The media playlist of consecutive timeline segments: EXT-X-MEDIA-SEQUENCE is the
+ * first one's MSN, EXT-X-DISCONTINUITY-SEQUENCE its discontinuity sequence number
+ * (RFC 8216 6.2.2: tags that slid out are counted there, and so is a tag of the first
+ * segment itself, which is therefore not written), a date
+ * on the first segment and after each discontinuity, and EXT-X-MAP where the init
+ * segment changes.
+ */
+export function timelineMediaPlaylist(input: TimelinePlaylistInput): MediaPlaylist {
+  const { segments } = input;
+  const first = segments[0];
+  const written: MediaSegment[] = [];
+  let map = first?.mapUri;
+  segments.forEach((segment, position) => {
+    const dated = position === 0 || segment.discontinuity;
+    const mapChanged = position > 0 && segment.mapUri !== undefined && segment.mapUri !== map;
+    if (mapChanged) map = segment.mapUri;
+    written.push({
+      duration: segment.duration,
+      uri: segment.uri,
+      ...(dated ? { programDateTime: new Date(Math.round(segment.startMs)) } : {}),
+      ...(segment.discontinuity && position > 0 ? { discontinuity: true } : {}),
+      ...(mapChanged ? { mapUri: segment.mapUri } : {}),
+    });
+  });
+  // The first segment's own tag is counted in EXT-X-DISCONTINUITY-SEQUENCE instead of written.
+  const sequence = first ? first.discontinuitySequence : (input.emptyDiscontinuitySequence ?? 0);
+  return {
+    targetDuration: input.targetDuration,
+    mediaSequence: first?.msn ?? input.emptyMediaSequence ?? 0,
+    ...(sequence > 0 || input.alwaysDiscontinuitySequence ? { discontinuitySequence: sequence } : {}),
+    ...(input.type === 'event' ? { playlistType: 'EVENT' as const } : input.type === 'vod' ? { playlistType: 'VOD' as const } : {}),
+    independentSegments: true,
+    endList: input.endList || input.type === 'vod',
+    ...((first ? first.mapUri : input.emptyMapUri) !== undefined ? { mapUri: first ? first.mapUri : input.emptyMapUri } : {}),
+    segments: written,
+  };
+}
+
 export interface QualityEntryInput {
   rendition: Rendition;
-  /** Segments the rendition's media playlist lists. */
-  listed: readonly UploadedSegment[];
+  /** Segments the rendition's media playlist lists, or a meter that counted every one of them. */
+  listed: readonly UploadedSegment[] | BandwidthMeter;
   targetDuration: number;
   codecs: string;
   fps: number;

@@ -6,23 +6,66 @@
 // state wins); every version still only grows. Each playlist version is a
 // store "version": older ones are released once nothing names them
 // (releaseUpTo), so storage stays linear in the run's length.
+//
+// With a sliding window (windowSeconds) a live media playlist lists only its
+// newest segments (EXT-X-MEDIA-SEQUENCE advances, no EXT-X-PLAYLIST-TYPE), and
+// what slides out is published as immutable archive playlists, one per
+// archiveSeconds of media aligned on Media Sequence Numbers; the publisher then
+// forgets it, so memory and the cost of a publish are O(window), not O(run). The
+// final playlists list every segment of the run (VOD), read back from the archive.
+//
+// A channel's run (continues) numbers its segments after the channel's previous
+// run (mediaSequenceBase), lists that run's newest segments first (the tail its
+// viewers saw) and opens its own with EXT-X-DISCONTINUITY.
 import type { Rendition } from '../encoder/types.js';
+import { AbrcastError, invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
+import { BandwidthMeter, peakBandwidth, averageBandwidth } from '../hls/bandwidth.js';
 import { commonListedCount, ContiguousSegments, type UploadedSegment } from '../hls/contiguous-segments.js';
 import { serializeMasterPlaylist } from '../hls/master-playlist.js';
 import { serializeMediaPlaylist, targetDurationFor } from '../hls/media-playlist.js';
+import { parseMediaPlaylist } from '../hls/parse-media-playlist.js';
 import type { CidUrl } from '../hls/segment-url.js';
-import type { MediaPlaylist } from '../hls/types.js';
+import type { MediaPlaylist, MediaSegment, VariantStream } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
-import { eventMediaPlaylist, qualityEntry } from './playlist-entries.js';
+import { qualityEntry, timelineMediaPlaylist, type TimelineSegment } from './playlist-entries.js';
 import type { RetryOptions } from './backoff.js';
 import { retryUntilDeadline } from './retry-until-deadline.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
-import type { PublishedVersion } from './types.js';
+import type { ArchivedChunk, PublishedVersion } from './types.js';
 
 const PLAYLIST_RETRY: Required<RetryOptions> = { initialDelayMs: 250, maxDelayMs: 5_000, factor: 2, jitter: 'full' };
 
-/** What the publisher needs of a store; without the version methods every version is kept. */
-export type PublisherStore = Pick<ContentStore, 'add'> & Partial<Pick<ContentStore, 'addVersion' | 'releaseVersion'>>;
+/** Default archiveSeconds: one archive playlist per hour of media. */
+export const DEFAULT_ARCHIVE_SECONDS = 3600;
+
+/** RFC 8216 6.2.2: a live playlist must not become shorter than three target durations. */
+export const MIN_WINDOW_TARGETS = 3;
+
+/** What the publisher needs of a store; without the version methods every version is kept. cat reads the archive back for a windowed run's final playlists. */
+export type PublisherStore = Pick<ContentStore, 'add'> & Partial<Pick<ContentStore, 'addVersion' | 'releaseVersion' | 'cat'>>;
+
+/** A segment of the channel's previous run(s), as its viewers saw it listed. */
+export interface ContinuedSegment {
+  msn: number;
+  duration: number;
+  uri: string;
+  /** Wall-clock time of its first sample. */
+  startedAt: Date;
+  discontinuity: boolean;
+  /** Discontinuity sequence number (its own EXT-X-DISCONTINUITY counted). */
+  discontinuitySequence: number;
+  mapUri?: string;
+}
+
+/** How a channel's run continues the previous one. */
+export interface ChannelContinuation {
+  /** Discontinuity sequence number of this run's first segment, which opens with EXT-X-DISCONTINUITY. */
+  discontinuitySequence: number;
+  /** Per rendition, the newest segments before this run, ending at MSN mediaSequenceBase - 1 (may be empty). */
+  tail: Record<string, readonly ContinuedSegment[]>;
+  /** Per rendition, the previous run's codecs: the first version's master names them before this run's own are known. */
+  codecs: Record<string, string>;
+}
 
 export interface PlaylistPublisherOptions {
   store: PublisherStore;
@@ -34,18 +77,50 @@ export interface PlaylistPublisherOptions {
   /** Published after the playlists of a version are stored, in order. */
   onPublished: (version: PublishedVersion) => Promise<void> | void;
   onRetry?: (what: string, attempt: number, error: unknown) => void;
+  /** Live media playlists list only about this many seconds of the newest segments (at least 3 target durations). */
+  windowSeconds?: number;
+  /** Seconds of media per archive playlist (windowed runs; default one hour). */
+  archiveSeconds?: number;
+  /** After each archive chunk is stored (windowed runs), on the publish chain. */
+  onArchived?: (chunk: ArchivedChunk) => Promise<void> | void;
+  /** Media Sequence Number of segment index 0 (default 0; a channel's run continues the previous run's numbers). */
+  mediaSequenceBase?: number;
+  /** A channel's run after the first: the tail it lists before its own segments. */
+  continues?: ChannelContinuation;
+}
+
+interface Entry extends TimelineSegment {
+  /** This run's segment (not the previous run's tail): it is archived; bytes known. */
+  own: boolean;
+  bytes: number;
+  cid?: string;
 }
 
 interface RenditionState {
   rendition: Rendition;
-  segments: ContiguousSegments;
+  /** Uploads in any order; the listed prefix is taken into `timeline` at each publish. */
+  arrivals: ContiguousSegments;
   codecs: string;
+  /** codecs came from the previous run (continues): the first own segment replaces them. */
+  codecsInherited: boolean;
   /** EXT-X-MAP URI of the fMP4 init segment, once uploaded. */
   mapUri?: string;
-  /** Segments listed in the last published media playlist, and its CID. */
+  /** Listed segments still held, oldest first: the window and what is not archived yet. */
+  timeline: Entry[];
+  /** This run's segments listed so far (taken from arrivals). */
+  ownListed: number;
+  /** Seconds of this run's listed segments: the next one's start. */
+  ownSeconds: number;
+  meter: BandwidthMeter;
+  /** Own segments listed in the last published media playlist, and its CID. */
   publishedCount: number;
   publishedCid?: string;
   publishedText?: string;
+}
+
+/** An archive chunk, with its playlist models while they may be needed without a store read. */
+interface HeldChunk extends ArchivedChunk {
+  playlists?: Record<string, MediaPlaylist>;
 }
 
 /** One stored playlist version and the publish that first used it. */
@@ -54,15 +129,42 @@ interface StoredVersion {
   sequence: number;
 }
 
+function checkOptions(options: PlaylistPublisherOptions, targetDuration: number): void {
+  const { windowSeconds, archiveSeconds, mediaSequenceBase, continues } = options;
+  if (windowSeconds !== undefined && (!isPositiveFinite(windowSeconds) || windowSeconds < MIN_WINDOW_TARGETS * targetDuration)) {
+    throw invalidParameterError(
+      'windowSeconds',
+      `number of seconds of at least ${MIN_WINDOW_TARGETS} target durations (${MIN_WINDOW_TARGETS * targetDuration}; RFC 8216 6.2.2)`,
+      windowSeconds,
+    );
+  }
+  if (archiveSeconds !== undefined && (!isPositiveFinite(archiveSeconds) || archiveSeconds < options.segmentDuration)) {
+    throw invalidParameterError('archiveSeconds', `number of seconds of at least one segment (${options.segmentDuration})`, archiveSeconds);
+  }
+  if (mediaSequenceBase !== undefined && (!isInteger(mediaSequenceBase) || mediaSequenceBase < 0)) {
+    throw invalidParameterError('mediaSequenceBase', 'integer of at least 0', mediaSequenceBase);
+  }
+  if (continues !== undefined) {
+    if (windowSeconds === undefined) throw invalidParameterError('windowSeconds', 'number of seconds with continues (a channel slides)', windowSeconds);
+    if (!isInteger(continues.discontinuitySequence) || continues.discontinuitySequence < 1) {
+      throw invalidParameterError('continues.discontinuitySequence', 'integer of at least 1', continues.discontinuitySequence);
+    }
+  }
+}
+
 export class PlaylistPublisher {
   readonly targetDuration: number;
   readonly #options: PlaylistPublisherOptions;
   readonly #states: Map<string, RenditionState>;
+  /** Segments a live playlist lists; undefined: all (an EVENT playlist). */
+  readonly #windowCount?: number;
+  readonly #archiveCount: number;
+  readonly #base: number;
   #chain: Promise<unknown> = Promise.resolve();
   /** A publish waiting for the chain: later requests join it instead of queueing another. */
   #queued?: Promise<void>;
   #finalRequested = false;
-  /** publishFirst() asked for a version before any segment (LL-HLS fast start). */
+  /** publishFirst() asked for a version before any segment (LL-HLS fast start, a channel's hand-over). */
   #firstRequested = false;
   /** Stored versions not yet released, per playlist ('' is the master), oldest first. */
   readonly #versions = new Map<string, StoredVersion[]>();
@@ -71,20 +173,51 @@ export class PlaylistPublisher {
   #latest?: PublishedVersion;
   #startTime?: Date;
   #deadline = Number.POSITIVE_INFINITY;
+  /** The archive so far: MSNs below archivedUpTo are in it. */
+  readonly #archive: HeldChunk[] = [];
+  #archivedUpTo: number;
 
   constructor(options: PlaylistPublisherOptions) {
     this.#options = options;
     this.targetDuration = targetDurationFor(options.segmentDuration);
+    checkOptions(options, this.targetDuration);
+    this.#base = options.mediaSequenceBase ?? 0;
+    this.#archivedUpTo = this.#base;
+    this.#windowCount = options.windowSeconds === undefined ? undefined : Math.ceil(options.windowSeconds / options.segmentDuration - 1e-9);
+    this.#archiveCount = Math.max(1, Math.round((options.archiveSeconds ?? DEFAULT_ARCHIVE_SECONDS) / options.segmentDuration));
+    const { continues } = options;
     this.#states = new Map(
-      options.renditions.map((rendition) => [
-        rendition.name,
-        { rendition, segments: new ContiguousSegments(), codecs: '', publishedCount: 0 },
-      ]),
+      options.renditions.map((rendition) => {
+        const codecs = continues?.codecs[rendition.name] ?? '';
+        const tail = continues?.tail[rendition.name] ?? [];
+        const timeline = tail.map((segment): Entry => ({
+          msn: segment.msn, duration: segment.duration, uri: segment.uri, startMs: segment.startedAt.getTime(),
+          discontinuity: segment.discontinuity, discontinuitySequence: segment.discontinuitySequence,
+          ...(segment.mapUri !== undefined ? { mapUri: segment.mapUri } : {}),
+          own: false, bytes: 0,
+        }));
+        const last = timeline.at(-1);
+        if (last && last.msn !== this.#base - 1) {
+          throw new AbrcastError(`The ${rendition.name} tail ends at media sequence ${last.msn}, not ${this.#base - 1} before this run's first segment`);
+        }
+        return [
+          rendition.name,
+          {
+            rendition, arrivals: new ContiguousSegments(), codecs, codecsInherited: codecs !== '', timeline,
+            ownListed: 0, ownSeconds: 0, meter: new BandwidthMeter(this.targetDuration), publishedCount: 0,
+          },
+        ];
+      }),
     );
   }
 
   get latest(): PublishedVersion | undefined {
     return this.#latest;
+  }
+
+  /** The archive chunks stored so far (windowed runs), oldest first. */
+  get archive(): readonly ArchivedChunk[] {
+    return this.#archive;
   }
 
   /** Wall-clock time of frame 0, written as EXT-X-PROGRAM-DATE-TIME of the first segment. */
@@ -100,7 +233,11 @@ export class PlaylistPublisher {
   /** The codec string of a rendition, from its first segment's SPS. */
   setCodecs(rendition: string, codecs: string): void {
     const state = this.#state(rendition);
-    if (!state.codecs && codecs) state.codecs = codecs;
+    if (!codecs) return;
+    if (!state.codecs || state.codecsInherited) {
+      state.codecs = codecs;
+      state.codecsInherited = false;
+    }
   }
 
   /** The rendition's fMP4 init segment, uploaded: every later media playlist names it in EXT-X-MAP. */
@@ -110,16 +247,16 @@ export class PlaylistPublisher {
 
   /** Records an uploaded segment; publishes when it completes an index in every rendition. */
   segmentUploaded(rendition: string, segment: UploadedSegment): Promise<void> {
-    this.#state(rendition).segments.add(segment);
-    if (commonListedCount(this.#renditionSegments()) > this.#publishedIndexCount) return this.publish(false);
+    this.#state(rendition).arrivals.add(segment);
+    if (commonListedCount(this.#arrivals()) > this.#publishedIndexCount) return this.publish(false);
     return this.#chain.then(() => undefined);
   }
 
   /**
-   * LL-HLS fast start: once every rendition's codecs are known (from its first part),
-   * publishes a first version whose media playlists list no segment yet, so the master
-   * answers while the first segment is still being made (a server lists the parts).
-   * Does nothing after that, or once any version is published.
+   * A first version before any segment of this run, once every rendition's codecs are
+   * known: for LL-HLS fast start (from its first part; a server lists the parts) and for a
+   * channel's run (the previous run's tail, so the channel hands over at once). Does
+   * nothing after that, or once any version is published.
    */
   publishFirst(): Promise<void> {
     const states = [...this.#states.values()];
@@ -169,39 +306,76 @@ export class PlaylistPublisher {
     return state;
   }
 
-  *#renditionSegments(): Iterable<ContiguousSegments> {
-    for (const state of this.#states.values()) yield state.segments;
+  *#arrivals(): Iterable<ContiguousSegments> {
+    for (const state of this.#states.values()) yield state.arrivals;
+  }
+
+  /** Moves what became listed into the timeline (in index order), and forgets it in `arrivals`. */
+  #takeListed(state: RenditionState): void {
+    const startedAt = (this.#startTime ??= new Date()).getTime();
+    const continues = this.#options.continues;
+    for (const segment of state.arrivals.takeNew()) {
+      const previous = state.timeline.at(-1);
+      const first = state.ownListed === 0 && continues !== undefined;
+      const entry: Entry = {
+        msn: this.#base + segment.index,
+        duration: segment.duration,
+        uri: this.#options.segmentUrl(segment.cid),
+        startMs: startedAt + state.ownSeconds * 1000,
+        discontinuity: first,
+        discontinuitySequence: first ? continues.discontinuitySequence : (previous?.discontinuitySequence ?? 0),
+        ...(state.mapUri !== undefined ? { mapUri: state.mapUri } : {}),
+        own: true, bytes: segment.bytes, cid: segment.cid,
+      };
+      state.timeline.push(entry);
+      state.ownListed += 1;
+      state.ownSeconds += segment.duration;
+      state.meter.add(segment);
+    }
+    state.arrivals.forget(state.arrivals.listedCount);
+  }
+
+  /** The entries a live playlist lists now. */
+  #window(state: RenditionState): Entry[] {
+    const count = this.#windowCount;
+    return count === undefined || state.timeline.length <= count ? state.timeline : state.timeline.slice(state.timeline.length - count);
   }
 
   async #publishNow(final: boolean): Promise<void> {
-    const common = commonListedCount(this.#renditionSegments());
-    const changed = [...this.#states.values()].some((s) => s.segments.listedCount !== s.publishedCount);
-    // The fast-start version: every rendition, listed or not, before any other version.
+    const common = commonListedCount(this.#arrivals());
+    const states = [...this.#states.values()];
+    for (const state of states) this.#takeListed(state);
+    const changed = states.some((s) => s.ownListed !== s.publishedCount);
+    // The first version: every rendition, listed or not, before any other version.
     const first = this.#firstRequested && this.#sequence === 0 && !final;
     if (!final && !first && (common <= this.#publishedIndexCount || !changed)) return;
-    if (!first && [...this.#states.values()].some((s) => s.segments.listedCount === 0)) {
+    if (!first && states.some((s) => s.ownListed === 0)) {
       if (!final) return;
       // A final publish with a rendition that never listed a segment has nothing to play.
-      if ([...this.#states.values()].every((s) => s.segments.listedCount === 0)) return;
+      if (states.every((s) => s.ownListed === 0)) return;
     }
+    const windowed = this.#windowCount !== undefined;
+    // The end of a windowed run: the rest goes to the archive first; the final playlists list all of it.
+    if (final && windowed) await this.#archiveUpTo(Number.POSITIVE_INFINITY);
 
     const media: PublishedVersion['media'] = {};
     const qualities: VariantStreamRecords = {};
-    const variants = [];
-    for (const state of this.#states.values()) {
-      const listed = state.segments.listed();
-      if (listed.length === 0 && !first) continue;
-      if (final || listed.length !== state.publishedCount || !state.publishedCid) {
-        const text = serializeMediaPlaylist(this.#mediaPlaylist(listed, final, state.mapUri));
+    const variants: VariantStream[] = [];
+    for (const state of states) {
+      if (state.timeline.length === 0 && state.ownListed === 0 && !first) continue;
+      if (final || state.ownListed !== state.publishedCount || !state.publishedCid) {
+        const playlist = final && windowed ? await this.#finalPlaylist(state) : this.#livePlaylist(state, final);
+        if (playlist.segments.length === 0 && final) continue;
+        const text = serializeMediaPlaylist(playlist);
         state.publishedCid = await this.#addVersion(state.rendition.name, text, `${state.rendition.name} playlist`);
         state.publishedText = text;
-        state.publishedCount = listed.length;
+        state.publishedCount = state.ownListed;
       }
       const { rendition } = state;
       const cid = state.publishedCid!;
       media[rendition.name] = { cid, text: state.publishedText!, segmentCount: state.publishedCount };
       const entry = qualityEntry({
-        rendition, listed, targetDuration: this.targetDuration, codecs: state.codecs, fps: this.#options.fps,
+        rendition, listed: state.meter, targetDuration: this.targetDuration, codecs: state.codecs, fps: this.#options.fps,
         cid, uri: this.#options.playlistUrl(cid), final,
       });
       qualities[rendition.name] = entry.quality;
@@ -218,14 +392,133 @@ export class PlaylistPublisher {
     const version: PublishedVersion = { sequence: this.#sequence, final, masterCid, masterText, qualities, media };
     this.#latest = version;
     await this.#options.onPublished(version);
+    if (windowed && !final) await this.#slide();
   }
 
-  #mediaPlaylist(listed: readonly UploadedSegment[], final: boolean, mapUri?: string): MediaPlaylist {
-    return eventMediaPlaylist({
-      ...(mapUri !== undefined ? { mapUri } : {}),
-      targetDuration: this.targetDuration, segments: listed, segmentUrl: this.#options.segmentUrl,
-      endList: final, startedAt: (this.#startTime ??= new Date()),
+  #livePlaylist(state: RenditionState, final: boolean): MediaPlaylist {
+    const windowed = this.#windowCount !== undefined;
+    return timelineMediaPlaylist({
+      targetDuration: this.targetDuration,
+      segments: this.#window(state),
+      emptyMediaSequence: this.#base,
+      emptyDiscontinuitySequence: this.#options.continues?.discontinuitySequence ?? 0,
+      ...(state.mapUri !== undefined ? { emptyMapUri: state.mapUri } : {}),
+      type: windowed ? 'live' : 'event',
+      endList: final,
+      alwaysDiscontinuitySequence: this.#options.continues !== undefined,
     });
+  }
+
+  /**
+   * A windowed run's final playlist: every segment of the run (VOD), from its archive
+   * chunks, read back from the store (the publisher forgot them), in MSN order.
+   */
+  async #finalPlaylist(state: RenditionState): Promise<MediaPlaylist> {
+    const name = state.rendition.name;
+    const segments: MediaSegment[] = [];
+    let head: MediaPlaylist | undefined;
+    for (const chunk of this.#archive) {
+      const cid = chunk.media[name]?.cid;
+      if (cid === undefined) continue;
+      const playlist = chunk.playlists?.[name] ?? (await this.#readArchived(cid));
+      // Within a run only its first segment follows a discontinuity, and the first chunk's head counts it.
+      head ??= playlist;
+      segments.push(...playlist.segments);
+    }
+    if (!head) return { targetDuration: this.targetDuration, mediaSequence: this.#base, independentSegments: true, segments: [], endList: true };
+    // The chunks' dates stay: a date on the first segment of each hour is allowed anywhere and harmless.
+    return { ...head, playlistType: 'VOD', endList: true, segments };
+  }
+
+  async #readArchived(cid: string): Promise<MediaPlaylist> {
+    const cat = this.#options.store.cat?.bind(this.#options.store);
+    if (!cat) throw new AbrcastError('A windowed run needs a store that can read its archive back (cat) for its final playlists');
+    const bytes = await retryUntilDeadline(() => cat(cid), {
+      backoff: PLAYLIST_RETRY,
+      deadline: () => this.#deadline,
+      onRetry: (attempt, error) => this.#options.onRetry?.(`read archive playlist ${cid}`, attempt, error),
+    });
+    return parseMediaPlaylist(new TextDecoder().decode(bytes));
+  }
+
+  /** After a live publish: archives what left every window, and forgets what is archived or was the previous run's. */
+  async #slide(): Promise<void> {
+    const states = [...this.#states.values()];
+    let windowStart = Number.POSITIVE_INFINITY;
+    for (const state of states) windowStart = Math.min(windowStart, this.#window(state)[0]?.msn ?? this.#base);
+    // Whole chunks only while live: a chunk is archived once all of it is out of every window.
+    const chunkEnd = Math.floor(windowStart / this.#archiveCount) * this.#archiveCount;
+    if (chunkEnd > this.#archivedUpTo) await this.#archiveUpTo(chunkEnd);
+    for (const state of states) {
+      const start = this.#window(state)[0]?.msn ?? Number.POSITIVE_INFINITY;
+      let drop = 0;
+      while (drop < state.timeline.length) {
+        const entry = state.timeline[drop];
+        if (entry.msn >= start || (entry.own && entry.msn >= this.#archivedUpTo)) break;
+        drop += 1;
+      }
+      if (drop > 0) state.timeline = state.timeline.slice(drop);
+    }
+  }
+
+  /** Stores archive chunks for this run's listed segments below `end` (MSN), each within one aligned chunk. */
+  async #archiveUpTo(end: number): Promise<void> {
+    const listed = [...this.#states.values()].map((state) => this.#base + state.ownListed);
+    // While live, only what every rendition listed; at the end, everything any rendition listed.
+    const stop = Number.isFinite(end) ? Math.min(end, ...listed) : Math.max(...listed);
+    while (this.#archivedUpTo < stop) {
+      const from = this.#archivedUpTo;
+      const to = Math.min(stop, (Math.floor(from / this.#archiveCount) + 1) * this.#archiveCount);
+      await this.#storeChunk(from, to);
+      this.#archivedUpTo = to;
+    }
+  }
+
+  async #storeChunk(from: number, to: number): Promise<void> {
+    const variants: VariantStream[] = [];
+    const media: ArchivedChunk['media'] = {};
+    const playlists: Record<string, MediaPlaylist> = {};
+    let duration = 0;
+    let startedAt: Date | undefined;
+    for (const state of this.#states.values()) {
+      const entries = state.timeline.filter((entry) => entry.own && entry.msn >= from && entry.msn < to);
+      if (entries.length === 0) continue;
+      const playlist = timelineMediaPlaylist({
+        targetDuration: this.targetDuration, segments: entries, type: 'vod', endList: true,
+        alwaysDiscontinuitySequence: this.#options.continues !== undefined,
+      });
+      const name = state.rendition.name;
+      // Immutable and kept for good: add(), not a version.
+      const cid = await retryUntilDeadline(() => this.#options.store.add(new TextEncoder().encode(serializeMediaPlaylist(playlist))), {
+        backoff: PLAYLIST_RETRY,
+        deadline: () => this.#deadline,
+        onRetry: (attempt, error) => this.#options.onRetry?.(`${name} archive playlist`, attempt, error),
+      });
+      playlists[name] = playlist;
+      media[name] = { cid, segmentCount: entries.length };
+      duration = Math.max(duration, entries.reduce((sum, entry) => sum + entry.duration, 0));
+      startedAt ??= new Date(Math.round(entries[0].startMs));
+      const peak = peakBandwidth(entries, this.targetDuration) ?? 1;
+      const average = averageBandwidth(entries);
+      variants.push({
+        uri: this.#options.playlistUrl(cid), bandwidth: Math.max(1, peak),
+        ...(average !== undefined ? { averageBandwidth: Math.max(1, average) } : {}),
+        codecs: state.codecs, resolution: { width: state.rendition.width, height: state.rendition.height },
+        frameRate: this.#options.fps, name,
+      });
+    }
+    if (variants.length === 0) return;
+    const masterText = serializeMasterPlaylist({ independentSegments: true, variants });
+    const masterCid = await retryUntilDeadline(() => this.#options.store.add(new TextEncoder().encode(masterText)), {
+      backoff: PLAYLIST_RETRY,
+      deadline: () => this.#deadline,
+      onRetry: (attempt, error) => this.#options.onRetry?.('archive master playlist', attempt, error),
+    });
+    const chunk: ArchivedChunk = { firstMsn: from, segmentCount: to - from, duration, startedAt: startedAt!, masterCid, media };
+    // The models are kept only for chunks stored by the final publish; earlier ones are read back from the store.
+    for (const older of this.#archive) delete older.playlists;
+    this.#archive.push({ ...chunk, playlists });
+    await this.#options.onArchived?.(chunk);
   }
 
   /** Stores one playlist version; its publish sequence is set once the master of that publish is stored. */

@@ -13,3 +13,20 @@ export interface PublishedVersion {
   /** Media playlists of this version, by rendition (unchanged ones included). */
   media: Record<string, { cid: string; text: string; segmentCount: number }>;
 }
+
+/**
+ * One archive chunk of a windowed run: immutable VOD playlists (one per rendition, and
+ * a master naming them) of the segments with MSN firstMsn .. firstMsn+segmentCount-1.
+ */
+export interface ArchivedChunk {
+  /** Media Sequence Number of its first segment. */
+  firstMsn: number;
+  segmentCount: number;
+  /** Seconds of media (the longest rendition). */
+  duration: number;
+  /** Wall-clock time of its first segment. */
+  startedAt: Date;
+  masterCid: string;
+  /** By rendition: the VOD media playlist's CID and how many segments it lists. */
+  media: Record<string, { cid: string; segmentCount: number }>;
+}
