@@ -105,3 +105,28 @@ describe('variantBandwidth', () => {
     assert.equal(Number(variant.attributes['AVERAGE-BANDWIDTH']), 1_400_000);
   });
 });
+
+describe('BandwidthMeter', () => {
+  test('counts one segment at a time what peakBandwidth and averageBandwidth compute over all of them', async () => {
+    const { BandwidthMeter } = await import('../../src/hls/bandwidth.js');
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const targetDuration of [1, 2, 4]) {
+      const segments = Array.from({ length: 300 }, () => ({
+        bytes: Math.floor(random() * 500_000),
+        duration: Math.max(0.04, Number((random() * targetDuration * 1.2).toFixed(3))),
+      }));
+      const meter = new BandwidthMeter(targetDuration);
+      assert.equal(meter.peak, undefined);
+      assert.equal(meter.average, undefined);
+      segments.forEach((segment, position) => {
+        meter.add(segment);
+        const seen = segments.slice(0, position + 1);
+        assert.equal(meter.peak, peakBandwidth(seen, targetDuration), `peak after ${position + 1} (target ${targetDuration})`);
+        assert.equal(meter.average, averageBandwidth(seen));
+      });
+      const ended = { live: false, fps: 30 };
+      assert.deepEqual(variantBandwidth(meter, targetDuration, 3000, ended), variantBandwidth(segments, targetDuration, 3000, ended));
+    }
+  });
+});

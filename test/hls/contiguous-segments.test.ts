@@ -167,3 +167,23 @@ describe('commonListedCount', () => {
     assert.equal(commonListedCount([]), 0);
   });
 });
+
+describe('ContiguousSegments.forget', () => {
+  test('drops taken segments from memory, keeps counting, and ignores repeats of them', () => {
+    const track = new ContiguousSegments();
+    for (const index of [0, 1, 2, 4]) track.add(segment(index));
+    assert.deepEqual(track.takeNew().map((s) => s.index), [0, 1, 2]);
+    track.forget(2);
+    assert.equal(track.firstHeldIndex, 2);
+    assert.equal(track.listedCount, 3);
+    assert.deepEqual(track.listed().map((s) => s.index), [2]);
+    assert.equal(track.get(1), undefined);
+    assert.equal(track.add(segment(1)), false, 'a repeat of a forgotten segment changes nothing');
+    track.add(segment(3));
+    assert.equal(track.listedCount, 5);
+    // Not yet taken: forget() keeps them for takeNew().
+    track.forget(5);
+    assert.equal(track.firstHeldIndex, 3);
+    assert.deepEqual(track.takeNew().map((s) => s.index), [3, 4]);
+  });
+});

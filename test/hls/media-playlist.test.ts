@@ -196,3 +196,43 @@ describe('parseMediaPlaylist', () => {
     assert.throws(() => parseMediaPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-KEY:METHOD=NONE\n'), /EXT-X-KEY is not a tag abrcast writes/);
   });
 });
+
+describe('discontinuities and a changing init segment', () => {
+  const model = {
+    targetDuration: 2,
+    mediaSequence: 40,
+    discontinuitySequence: 3,
+    independentSegments: true,
+    endList: false,
+    mapUri: '/ipfs/init-a',
+    segments: [
+      { duration: 2, uri: '/ipfs/a', programDateTime: new Date('2026-11-30T10:00:00.000Z') },
+      { duration: 2, uri: '/ipfs/b' },
+      { duration: 2, uri: '/ipfs/c', discontinuity: true, mapUri: '/ipfs/init-b', programDateTime: new Date('2026-11-30T10:07:00.000Z') },
+      { duration: 1.5, uri: '/ipfs/d' },
+    ],
+  };
+
+  test('EXT-X-DISCONTINUITY-SEQUENCE, EXT-X-DISCONTINUITY and a second EXT-X-MAP read back with m3u8-parser', () => {
+    const text = serializeMediaPlaylist(model);
+    assert.match(text, /#EXT-X-MEDIA-SEQUENCE:40\n#EXT-X-DISCONTINUITY-SEQUENCE:3\n/);
+    assert.match(text, /\/ipfs\/b\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="\/ipfs\/init-b"\n#EXT-X-PROGRAM-DATE-TIME:2026-11-30T10:07:00.000Z\n#EXTINF/);
+    assert.ok(!/PLAYLIST-TYPE/.test(text), 'a sliding playlist has no type');
+    const { manifest, warnings } = parsePlaylist(text);
+    assert.deepEqual(warnings, []);
+    assert.equal(manifest.discontinuitySequence, 3);
+    assert.deepEqual(manifest.segments.map((s) => s.timeline), [3, 3, 4, 4]);
+    assert.deepEqual(manifest.segments.map((s) => s.map?.uri), ['/ipfs/init-a', '/ipfs/init-a', '/ipfs/init-b', '/ipfs/init-b']);
+    assert.equal(mediaPlaylistVersion(model), 6);
+  });
+
+  test('parseMediaPlaylist reads them back', async () => {
+    const { parseMediaPlaylist } = await import('../../src/hls/parse-media-playlist.js');
+    assert.deepEqual(parseMediaPlaylist(serializeMediaPlaylist(model)), model);
+  });
+
+  test('a discontinuity that is not a boolean is refused', () => {
+    const bad = { ...model, segments: [{ duration: 2, uri: '/ipfs/a', discontinuity: 'yes' as unknown as boolean }] };
+    assert.throws(() => serializeMediaPlaylist(bad), /Expected boolean for discontinuity of segment 40 but received "yes"/);
+  });
+});

@@ -8,6 +8,10 @@ declare module 'm3u8-parser' {
     dateTimeString?: string;
     parts?: { duration: number; uri: string; independent?: boolean }[];
     map?: { uri: string };
+    /** Preceded by EXT-X-DISCONTINUITY. */
+    discontinuity?: boolean;
+    /** The segment's discontinuity sequence number (m3u8-parser's "timeline"). */
+    timeline?: number;
   }
 
   export interface ParsedVariant {
@@ -27,6 +31,7 @@ declare module 'm3u8-parser' {
     version?: number;
     targetDuration?: number;
     mediaSequence?: number;
+    discontinuitySequence?: number;
     playlistType?: string;
     independentSegments?: boolean;
     endList?: boolean;

@@ -19,3 +19,31 @@ export function assertAppendOnly(versions: readonly PublishedVersion[]): void {
     }
   }
 }
+
+/**
+ * Checks versions of sliding-window media playlists as a live viewer sees them
+ * (RFC 8216 6.2.2): segments leave only from the front and are added only at the
+ * end; a segment keeps its Media Sequence Number, URI, duration and discontinuity
+ * sequence number in every version that lists it.
+ */
+export function assertSlidingOnly(texts: readonly string[], name = 'playlist'): void {
+  let before: { first: number; last: number; byMsn: Map<number, string> } | undefined;
+  texts.forEach((text, version) => {
+    const { manifest, warnings } = parsePlaylist(text);
+    assert.deepEqual(warnings, [], `version ${version} of ${name} parses cleanly`);
+    const first = manifest.mediaSequence ?? 0;
+    const byMsn = new Map<number, string>();
+    manifest.segments.forEach((segment, position) => {
+      byMsn.set(first + position, `${segment.uri} ${segment.duration} cc=${segment.timeline ?? 0}`);
+    });
+    const last = first + manifest.segments.length - 1;
+    if (before) {
+      assert.ok(first >= before.first, `version ${version} of ${name}: media sequence went back from ${before.first} to ${first}`);
+      assert.ok(last >= before.last, `version ${version} of ${name}: the last segment went back from ${before.last} to ${last}`);
+      for (let msn = first; msn <= Math.min(last, before.last); msn += 1) {
+        assert.equal(byMsn.get(msn), before.byMsn.get(msn), `version ${version} of ${name}: segment ${msn} changed`);
+      }
+    }
+    before = { first, last, byMsn };
+  });
+}
