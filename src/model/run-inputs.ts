@@ -13,6 +13,18 @@ export interface NewRun {
   /** The segment and playlist URL templates the publisher uses; omitted when it was given a function. */
   segmentUrl?: string;
   playlistUrl?: string;
+  /** Live media playlists slide over this many seconds (the registry records it for readers). */
+  windowSeconds?: number;
+  /**
+   * Starts the run on this channel, after the channel's newest run: its segments are
+   * numbered after that run's contiguous prefix and follow a discontinuity.
+   */
+  channel?: string;
+  /**
+   * With channel: the run the caller expects to be the channel's newest (null: none). When
+   * another run started on the channel meanwhile, createRun rejects with ChannelChangedError.
+   */
+  follows?: string | null;
 }
 
 export interface SegmentInput {

@@ -5,6 +5,9 @@ export { openPostgresClient, redactDatabaseUrl } from './postgres-client.js';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, type Migration } from './migrations.js';
 export { generateRunId, PART_RETENTION_S, RunRegistry } from './run-registry.js';
 export type {
+  ArchiveRecord,
+  ChannelRecord,
+  ChannelSegment,
   ListRunsOptions,
   PartPosition,
   PartRecord,
@@ -15,6 +18,8 @@ export type {
   SegmentRecord,
 } from './run-records.js';
 export {
+  CHANNEL_NAME_PATTERN,
+  isValidChannelName,
   isValidQualityName,
   isValidRunId,
   QUALITY_NAME_PATTERN,
@@ -22,6 +27,7 @@ export {
 } from './validation.js';
 export { openRegistry, openSqlClient, type OpenRegistryOptions } from './open-registry.js';
 export {
+  ChannelChangedError,
   isTransientRegistryError,
   PartConflictError,
   RegistryUnavailableError,

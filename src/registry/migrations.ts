@@ -110,6 +110,43 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE runs ADD COLUMN part_target double precision`,
     ],
   },
+  {
+    version: 5,
+    name: 'channels, sliding windows and archives, heartbeats, run locks',
+    statements: [
+      // A run's segment and part indexes (idx, segment_idx) are Media Sequence Numbers:
+      // segment i of a run is msn_base + i. A channel's run continues its predecessor's numbers.
+      `ALTER TABLE runs ADD COLUMN msn_base bigint NOT NULL DEFAULT 0 CHECK (msn_base >= 0)`,
+      // Discontinuity sequence number of the run's first segment (> 0: it follows a discontinuity).
+      `ALTER TABLE runs ADD COLUMN discontinuity_sequence integer NOT NULL DEFAULT 0 CHECK (discontinuity_sequence >= 0)`,
+      `ALTER TABLE runs ADD COLUMN window_seconds double precision`,
+      `ALTER TABLE runs ADD COLUMN channel text`,
+      `ALTER TABLE runs ADD COLUMN previous_run_id text`,
+      `ALTER TABLE runs ADD COLUMN heartbeat_at timestamptz`,
+      // A lease: resume and the stale-run sweeper hold it while they end a run.
+      `ALTER TABLE runs ADD COLUMN lock_holder text`,
+      `ALTER TABLE runs ADD COLUMN lock_expires_at timestamptz`,
+      `CREATE INDEX runs_channel_idx ON runs (channel, created_seq DESC) WHERE channel IS NOT NULL`,
+      `CREATE INDEX runs_live_heartbeat_idx ON runs (heartbeat_at) WHERE status = 'live'`,
+      // run_id: the newest run started on the channel (rows are locked while a run starts on it).
+      `CREATE TABLE channels (
+        name text PRIMARY KEY,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        run_id text REFERENCES runs (id) ON DELETE SET NULL
+      )`,
+      // Immutable archive playlists of a windowed run: one row per chunk.
+      `CREATE TABLE archives (
+        run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        first_msn bigint NOT NULL CHECK (first_msn >= 0),
+        segment_count integer NOT NULL CHECK (segment_count > 0),
+        duration double precision NOT NULL,
+        started_at timestamptz NOT NULL,
+        master_cid text NOT NULL,
+        media jsonb NOT NULL,
+        PRIMARY KEY (run_id, first_msn)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -43,6 +43,21 @@ export class RunExistsError extends AbrcastError {
   }
 }
 
+/** createRun on a channel whose newest run is not the one the caller expected: another producer started on it. */
+export class ChannelChangedError extends AbrcastError {
+  readonly channel: string;
+  readonly newestRunId: string | null;
+  constructor(channel: string, expected: string | null, newestRunId: string | null) {
+    super(
+      `Channel ${JSON.stringify(channel)} moved on: its newest run is ${newestRunId === null ? 'none' : JSON.stringify(newestRunId)}, ` +
+        `not ${expected === null ? 'none' : JSON.stringify(expected)} (did another producer start on it?)`,
+    );
+    this.name = 'ChannelChangedError';
+    this.channel = channel;
+    this.newestRunId = newestRunId;
+  }
+}
+
 /** recordSegment was given a CID for a (rendition, index) that is already stored with another. */
 export class SegmentConflictError extends AbrcastError {
   readonly runId: string;

@@ -2,11 +2,12 @@
 // the row shapes pg and PGlite return, and the mapping to RunRecord and friends.
 import type { MissingSegment } from '../model/run-inputs.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
-import type { PartRecord, RunRecord, RunStatus, SegmentCount, SegmentRecord } from './run-records.js';
+import type { ArchiveRecord, PartRecord, RunRecord, RunStatus, SegmentCount, SegmentRecord } from './run-records.js';
 
 // The counts come from segment_counts (one row per rendition), never from segments.
 export const RUN_COLUMNS = `id, created_at, updated_at, status, width, height, fps, segment_duration,
   master_cid, quality_playlists, playlist_seq, error, started_at, segment_url, playlist_url, missing, part_target,
+  msn_base, discontinuity_sequence, window_seconds, channel, previous_run_id, heartbeat_at,
   (SELECT coalesce(jsonb_object_agg(c.rendition, jsonb_build_object('recorded', c.recorded, 'contiguous', c.contiguous)), '{}'::jsonb)
    FROM segment_counts c WHERE c.run_id = runs.id) AS segment_counts`;
 export const SEGMENT_COLUMNS = 'run_id, rendition, idx, cid, duration, bytes, created_at';
@@ -32,6 +33,36 @@ export interface RunRow {
   missing: MissingSegment[] | string;
   segment_counts: Record<string, SegmentCount> | string;
   part_target: number | null;
+  msn_base: number | string;
+  discontinuity_sequence: number;
+  window_seconds: number | null;
+  channel: string | null;
+  previous_run_id: string | null;
+  heartbeat_at: Date | string | null;
+}
+
+export const ARCHIVE_COLUMNS = 'run_id, first_msn, segment_count, duration, started_at, master_cid, media';
+
+export interface ArchiveRow {
+  run_id: string;
+  first_msn: number | string;
+  segment_count: number;
+  duration: number;
+  started_at: Date | string;
+  master_cid: string;
+  media: Record<string, { cid: string; segmentCount: number }> | string;
+}
+
+export function toArchiveRecord(row: ArchiveRow): ArchiveRecord {
+  return {
+    runId: row.run_id,
+    firstMsn: Number(row.first_msn),
+    segmentCount: row.segment_count,
+    duration: Number(row.duration),
+    startedAt: toDate(row.started_at),
+    masterCid: row.master_cid,
+    media: fromJson(row.media),
+  };
 }
 
 export interface PartRow {
@@ -65,6 +96,12 @@ export function fromJson<T>(value: T | string): T {
 }
 
 export function toRunRecord(row: RunRow): RunRecord {
+  const msnBase = Number(row.msn_base);
+  // segment_counts.contiguous is the MSN the prefix waits for; a record counts segments.
+  const counts: Record<string, SegmentCount> = fromJson(row.segment_counts);
+  const segmentCounts = Object.fromEntries(
+    Object.entries(counts).map(([rendition, count]) => [rendition, { recorded: Number(count.recorded), contiguous: Number(count.contiguous) - msnBase }]),
+  );
   return {
     id: row.id,
     createdAt: toDate(row.created_at),
@@ -82,8 +119,14 @@ export function toRunRecord(row: RunRow): RunRecord {
     segmentUrl: row.segment_url,
     playlistUrl: row.playlist_url,
     missing: fromJson(row.missing),
-    segmentCounts: fromJson(row.segment_counts),
+    segmentCounts,
     partTarget: row.part_target === null ? null : Number(row.part_target),
+    msnBase,
+    discontinuitySequence: Number(row.discontinuity_sequence),
+    windowSeconds: row.window_seconds === null ? null : Number(row.window_seconds),
+    channel: row.channel,
+    previousRunId: row.previous_run_id,
+    heartbeatAt: row.heartbeat_at === null ? null : toDate(row.heartbeat_at),
   };
 }
 

@@ -3,7 +3,7 @@
 import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
 import type { MissingSegment, NewRun, PartInput, SegmentInput } from '../model/run-inputs.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
-import { isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN } from './validation.js';
+import { CHANNEL_NAME_PATTERN, isValidChannelName, isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN } from './validation.js';
 
 const MAX_INT32 = 2_147_483_647;
 const MAX_URL_TEMPLATE_LENGTH = 2048;
@@ -99,6 +99,20 @@ export function checkNewRun(run: NewRun): void {
   }
   if (run.segmentUrl !== undefined) requireUrlTemplate('segmentUrl', run.segmentUrl);
   if (run.playlistUrl !== undefined) requireUrlTemplate('playlistUrl', run.playlistUrl);
+  if (run.windowSeconds !== undefined) requirePositiveNumber('windowSeconds', run.windowSeconds);
+  if (run.channel !== undefined) {
+    requireChannelName('channel', run.channel);
+    if (run.windowSeconds === undefined) throw invalidParameterError('windowSeconds', 'number of seconds for a channel run (a channel slides)', run.windowSeconds);
+  }
+  if (run.follows !== undefined && run.follows !== null && !isValidRunId(run.follows)) {
+    throw invalidParameterError('follows', `null or a run id matching ${RUN_ID_PATTERN}`, run.follows);
+  }
+}
+
+export function requireChannelName(name: string, value: unknown): void {
+  if (!isValidChannelName(value)) {
+    throw invalidParameterError(name, `channel name matching ${CHANNEL_NAME_PATTERN} (1 to 40 lowercase letters, digits and inner '-')`, value);
+  }
 }
 
 export function checkSegment(segment: SegmentInput): void {

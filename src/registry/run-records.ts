@@ -30,6 +30,64 @@ export interface RunRecord {
   segmentCounts: Record<string, SegmentCount>;
   /** LL-HLS PART-TARGET in seconds (the longest a part may last); null for a run without parts. */
   partTarget: number | null;
+  /**
+   * Media Sequence Number of the run's segment 0: segment and part indexes in the
+   * registry are MSNs (0 for a run outside a channel; a channel's run continues the previous one's).
+   */
+  msnBase: number;
+  /** Discontinuity sequence number of the run's first segment (above 0: it follows the channel's previous run). */
+  discontinuitySequence: number;
+  /** Live media playlists slide over this many seconds; null: they list the whole run. */
+  windowSeconds: number | null;
+  /** The channel the run belongs to, or null. */
+  channel: string | null;
+  /** The run this one continues on its channel. */
+  previousRunId: string | null;
+  /** The producer's newest heartbeat (the database's clock); null for a run whose producer never sent one. */
+  heartbeatAt: Date | null;
+}
+
+/** One archive chunk of a windowed run: immutable VOD playlists on IPFS. */
+export interface ArchiveRecord {
+  runId: string;
+  firstMsn: number;
+  segmentCount: number;
+  /** Seconds of media. */
+  duration: number;
+  /** Wall-clock time of its first segment. */
+  startedAt: Date;
+  masterCid: string;
+  media: Record<string, { cid: string; segmentCount: number }>;
+}
+
+/** A channel: a stable name whose newest published run players follow. */
+export interface ChannelRecord {
+  name: string;
+  createdAt: Date;
+  /** The newest run started on it (it may not have published yet). */
+  newestRunId: string | null;
+  /** The run its URLs serve: the newest one that has published playlists. */
+  currentRunId: string | null;
+}
+
+/** A segment of a channel's previous runs, as a channel's next run lists it before its own. */
+export interface ChannelSegment {
+  runId: string;
+  rendition: string;
+  /** Media Sequence Number. */
+  msn: number;
+  cid: string;
+  duration: number;
+  bytes: number;
+  /** Wall-clock time of its first sample (its run's start plus the durations before it). */
+  startedAt: Date;
+  /** Its run's first segment after a discontinuity. */
+  discontinuity: boolean;
+  discontinuitySequence: number;
+  /** Its run's segment URL template (null: a function was used). */
+  segmentUrl: string | null;
+  /** Its run's fMP4 init segment for the rendition. */
+  initCid?: string;
 }
 
 export interface SegmentCount {

@@ -7,16 +7,18 @@ import type { MissingSegment, NewRun, PartInput, PublishOptions, SegmentInput } 
 import type { VariantStreamRecord, VariantStreamRecords } from '../model/variant-stream-record.js';
 import { ChangeFeed, PARTS_CHANNEL, parsePartChangePayload, partChangePayload, type PartChangeListener } from './change-feed.js';
 import {
-  isTransientRegistryError, PartConflictError, RunExistsError, RunNotFoundError, RunStatusError, SegmentConflictError,
+  ChannelChangedError, isTransientRegistryError, PartConflictError, RunExistsError, RunNotFoundError, RunStatusError, SegmentConflictError,
 } from './registry-errors.js';
 import {
   checkedMissing, checkedVariants, checkNewRun, checkPart, checkSegment, requireNonEmptyString, requireNonNegativeInteger,
   requirePositiveInteger, requirePositiveNumber, requireQualityName,
 } from './run-input-checks.js';
-import type { ListRunsOptions, PartPosition, PartRecord, PublishResult, RunRecord, RunStatus, SegmentRecord } from './run-records.js';
+import type {
+  ArchiveRecord, ChannelRecord, ChannelSegment, ListRunsOptions, PartPosition, PartRecord, PublishResult, RunRecord, RunStatus, SegmentRecord,
+} from './run-records.js';
 import {
-  fromJson, PART_COLUMNS, RUN_COLUMNS, SEGMENT_COLUMNS, toPartRecord, toRunRecord, toSegmentRecord,
-  type PartRow, type RunRow, type SegmentRow,
+  ARCHIVE_COLUMNS, fromJson, PART_COLUMNS, RUN_COLUMNS, SEGMENT_COLUMNS, toArchiveRecord, toPartRecord, toRunRecord, toSegmentRecord,
+  type ArchiveRow, type PartRow, type RunRow, type SegmentRow,
 } from './row-mapping.js';
 import type { SqlClient, SqlExecutor, Subscription } from './sql-client.js';
 
@@ -68,13 +70,14 @@ export class RunRegistry {
     for (let attempt = 0; ; attempt++) {
       const id = run.id ?? generateRunId();
       try {
+        if (run.channel !== undefined) return await this.#createChannelRun(id, run, run.channel);
         const { rows } = await this.#sql.query<RunRow>(
-          `INSERT INTO runs (id, width, height, fps, segment_duration, started_at, segment_url, playlist_url)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+          `INSERT INTO runs (id, width, height, fps, segment_duration, started_at, segment_url, playlist_url, window_seconds)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            RETURNING ${RUN_COLUMNS}`,
           [
             id, run.width, run.height, run.fps, run.segmentDuration,
-            run.startedAt ?? null, run.segmentUrl ?? null, run.playlistUrl ?? null,
+            run.startedAt ?? null, run.segmentUrl ?? null, run.playlistUrl ?? null, run.windowSeconds ?? null,
           ],
         );
         return toRunRecord(rows[0]);
@@ -83,6 +86,45 @@ export class RunRegistry {
         if (run.id !== undefined || attempt >= 2) throw new RunExistsError(id);
       }
     }
+  }
+
+  /**
+   * The channel's next run, in one transaction that holds the channel's row: numbered
+   * after the newest run's contiguous prefix (common to every rendition: what its
+   * playlists could list), one discontinuity later.
+   */
+  async #createChannelRun(id: string, run: NewRun, channel: string): Promise<RunRecord> {
+    return this.#sql.transaction(async (tx) => {
+      await tx.query('INSERT INTO channels (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [channel]);
+      const { rows: channelRows } = await tx.query<{ run_id: string | null }>('SELECT run_id FROM channels WHERE name = $1 FOR UPDATE', [channel]);
+      const newest = channelRows[0].run_id;
+      if (run.follows !== undefined && run.follows !== newest) throw new ChannelChangedError(channel, run.follows, newest);
+      let msnBase = 0;
+      let discontinuitySequence = 0;
+      if (newest !== null) {
+        const { rows } = await tx.query<{ msn_base: number | string; discontinuity_sequence: number; next_msn: number | string | null }>(
+          `SELECT msn_base, discontinuity_sequence,
+             (SELECT min(c.contiguous) FROM segment_counts c WHERE c.run_id = runs.id) AS next_msn
+           FROM runs WHERE id = $1`,
+          [newest],
+        );
+        const previous = rows[0];
+        msnBase = Math.max(Number(previous.msn_base), Number(previous.next_msn ?? 0));
+        discontinuitySequence = previous.discontinuity_sequence + 1;
+      }
+      const { rows } = await tx.query<RunRow>(
+        `INSERT INTO runs (id, width, height, fps, segment_duration, started_at, segment_url, playlist_url, window_seconds,
+           channel, previous_run_id, msn_base, discontinuity_sequence)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         RETURNING ${RUN_COLUMNS}`,
+        [
+          id, run.width, run.height, run.fps, run.segmentDuration, run.startedAt ?? null, run.segmentUrl ?? null,
+          run.playlistUrl ?? null, run.windowSeconds ?? null, channel, newest, msnBase, discontinuitySequence,
+        ],
+      );
+      await tx.query('UPDATE channels SET run_id = $2 WHERE name = $1', [channel, id]);
+      return toRunRecord(rows[0]);
+    });
   }
 
   /**
@@ -114,8 +156,10 @@ export class RunRegistry {
         // The upsert locks the rendition's count row until COMMIT, so writers of
         // one rendition take turns here and each reads the prefix its
         // predecessor committed; the walk below then sees every committed row.
+        // The prefix of a channel's run starts at its first MSN.
         const counted = await tx.query<{ contiguous: number }>(
-          `INSERT INTO segment_counts (run_id, rendition, recorded, contiguous) VALUES ($1, $2, 1, 0)
+          `INSERT INTO segment_counts (run_id, rendition, recorded, contiguous)
+           VALUES ($1, $2, 1, (SELECT msn_base FROM runs WHERE id = $1))
            ON CONFLICT (run_id, rendition) DO UPDATE SET recorded = segment_counts.recorded + 1
            RETURNING contiguous`,
           [runId, rendition],
@@ -471,6 +515,204 @@ export class RunRegistry {
             [runId, rendition],
           );
     return rows.map(toSegmentRecord);
+  }
+
+  /**
+   * Notes that the run's producer is alive (a cheap periodic write; the database's clock
+   * stamps it). False when the run is not live any more (a sweeper or resume ended it).
+   */
+  async heartbeat(runId: string): Promise<boolean> {
+    const { rows } = await this.#sql.query(`UPDATE runs SET heartbeat_at = now() WHERE id = $1 AND status = 'live' RETURNING id`, [runId]);
+    if (rows.length > 0) return true;
+    if (!(await this.getRun(runId))) throw new RunNotFoundError(runId);
+    return false;
+  }
+
+  /**
+   * Milliseconds since the run's producer last showed life (its heartbeat, else the run's
+   * last update), by the database's clock, as heartbeats are stamped; undefined for no such run.
+   */
+  async silentMs(runId: string): Promise<number | undefined> {
+    const { rows } = await this.#sql.query<{ ms: number | string }>(
+      `SELECT (extract(epoch FROM now() - coalesce(heartbeat_at, updated_at)) * 1000)::double precision AS ms FROM runs WHERE id = $1`,
+      [runId],
+    );
+    return rows.length === 0 ? undefined : Math.max(0, Number(rows[0].ms));
+  }
+
+  /**
+   * Takes the run's lease for `holder` (resume, the stale-run sweeper) for `ttlMs`, or
+   * renews it; false while another holder's lease runs. Release it with releaseRunLock.
+   */
+  async acquireRunLock(runId: string, holder: string, ttlMs: number): Promise<boolean> {
+    requireNonEmptyString('holder', holder);
+    requirePositiveInteger('ttlMs', ttlMs);
+    const { rows } = await this.#sql.query(
+      `UPDATE runs SET lock_holder = $2, lock_expires_at = now() + $3 * interval '1 millisecond'
+       WHERE id = $1 AND (lock_holder IS NULL OR lock_holder = $2 OR lock_expires_at < now())
+       RETURNING id`,
+      [runId, holder, ttlMs],
+    );
+    if (rows.length > 0) return true;
+    if (!(await this.getRun(runId))) throw new RunNotFoundError(runId);
+    return false;
+  }
+
+  /** Who holds the run's lease now, if anyone. */
+  async runLockHolder(runId: string): Promise<string | undefined> {
+    const { rows } = await this.#sql.query<{ lock_holder: string | null }>(
+      'SELECT lock_holder FROM runs WHERE id = $1 AND lock_expires_at >= now()',
+      [runId],
+    );
+    return rows[0]?.lock_holder ?? undefined;
+  }
+
+  async releaseRunLock(runId: string, holder: string): Promise<void> {
+    await this.#sql.query('UPDATE runs SET lock_holder = NULL, lock_expires_at = NULL WHERE id = $1 AND lock_holder = $2', [runId, holder]);
+  }
+
+  /**
+   * Live runs outside channels whose producer has been silent (no heartbeat, else no
+   * update) for at least `silentForMs`, oldest first: what the stale-run sweeper ends.
+   */
+  async listSilentRuns(silentForMs: number, limit = 20): Promise<RunRecord[]> {
+    requirePositiveInteger('silentForMs', silentForMs);
+    requirePositiveInteger('limit', limit, MAX_LIST_LIMIT);
+    const { rows } = await this.#sql.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs
+       WHERE status = 'live' AND channel IS NULL AND coalesce(heartbeat_at, updated_at) < now() - $1 * interval '1 millisecond'
+       ORDER BY coalesce(heartbeat_at, updated_at) LIMIT $2`,
+      [silentForMs, limit],
+    );
+    return rows.map(toRunRecord);
+  }
+
+  /** Records an archive chunk of a windowed run; idempotent (a repeat of the same chunk changes nothing). */
+  async recordArchive(runId: string, chunk: Omit<ArchiveRecord, 'runId'>): Promise<void> {
+    requireNonNegativeInteger('firstMsn', chunk.firstMsn);
+    requirePositiveInteger('segmentCount', chunk.segmentCount);
+    requireNonEmptyString('masterCid', chunk.masterCid);
+    if (!(chunk.startedAt instanceof Date) || !Number.isFinite(chunk.startedAt.getTime())) throw invalidParameterError('startedAt', 'valid Date', chunk.startedAt);
+    const media: Record<string, { cid: string; segmentCount: number }> = {};
+    for (const [rendition, entry] of Object.entries(chunk.media ?? {})) {
+      requireQualityName('rendition', rendition);
+      requireNonEmptyString(`media.${rendition}.cid`, entry?.cid);
+      requirePositiveInteger(`media.${rendition}.segmentCount`, entry?.segmentCount);
+      media[rendition] = { cid: entry.cid, segmentCount: entry.segmentCount };
+    }
+    try {
+      await this.#sql.query(
+        `INSERT INTO archives (run_id, first_msn, segment_count, duration, started_at, master_cid, media)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT (run_id, first_msn) DO NOTHING`,
+        [runId, chunk.firstMsn, chunk.segmentCount, chunk.duration, chunk.startedAt, chunk.masterCid, JSON.stringify(media)],
+      );
+    } catch (error) {
+      if (errorCode(error) === FOREIGN_KEY_VIOLATION) throw new RunNotFoundError(runId);
+      throw error;
+    }
+  }
+
+  /** The run's archive chunks in order. */
+  async listArchives(runId: string): Promise<ArchiveRecord[]> {
+    const { rows } = await this.#sql.query<ArchiveRow>(`SELECT ${ARCHIVE_COLUMNS} FROM archives WHERE run_id = $1 ORDER BY first_msn`, [runId]);
+    return rows.map(toArchiveRecord);
+  }
+
+  /** The channel, or undefined when no run ever started on it. */
+  async getChannel(name: string): Promise<ChannelRecord | undefined> {
+    const { rows } = await this.#sql.query<{ name: string; created_at: Date | string; run_id: string | null; current_run_id: string | null }>(
+      `SELECT name, created_at, run_id,
+         (SELECT id FROM runs WHERE channel = channels.name AND master_cid IS NOT NULL ORDER BY created_seq DESC LIMIT 1) AS current_run_id
+       FROM channels WHERE name = $1`,
+      [name],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      name: row.name, createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+      newestRunId: row.run_id, currentRunId: row.current_run_id,
+    };
+  }
+
+  /** The channel's runs, newest first (at most `limit`). */
+  async listChannelRuns(name: string, limit = 50): Promise<RunRecord[]> {
+    requirePositiveInteger('limit', limit, MAX_LIST_LIMIT);
+    const { rows } = await this.#sql.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE channel = $1 ORDER BY created_seq DESC LIMIT $2`,
+      [name, limit],
+    );
+    return rows.map(toRunRecord);
+  }
+
+  /** The run of the channel that numbers segment `msn` (the newest whose first MSN is at or below it). */
+  async channelRunForMsn(name: string, msn: number): Promise<string | undefined> {
+    requireNonNegativeInteger('msn', msn, Number.MAX_SAFE_INTEGER);
+    const { rows } = await this.#sql.query<{ id: string }>(
+      'SELECT id FROM runs WHERE channel = $1 AND msn_base <= $2 ORDER BY created_seq DESC LIMIT 1',
+      [name, msn],
+    );
+    return rows[0]?.id;
+  }
+
+  /**
+   * Up to `count` segments of each rendition of the channel before MSN `beforeMsn`, oldest
+   * first, from the runs that numbered them: the tail a channel's next run lists before its
+   * own. Each run contributes the MSNs from its first up to the next run's first.
+   */
+  async channelTail(name: string, beforeMsn: number, count: number): Promise<ChannelSegment[]> {
+    requireNonNegativeInteger('beforeMsn', beforeMsn, Number.MAX_SAFE_INTEGER);
+    requirePositiveInteger('count', count);
+    const from = Math.max(0, beforeMsn - count);
+    const tail: ChannelSegment[][] = [];
+    let upper = beforeMsn;
+    const { rows: runs } = await this.#sql.query<{
+      id: string; msn_base: number | string; discontinuity_sequence: number; started_at: Date | string | null; created_at: Date | string; segment_url: string | null;
+    }>(
+      `SELECT id, msn_base, discontinuity_sequence, started_at, created_at, segment_url FROM runs
+       WHERE channel = $1 AND msn_base < $2 ORDER BY created_seq DESC`,
+      [name, beforeMsn],
+    );
+    for (const run of runs) {
+      if (upper <= from) break;
+      const base = Number(run.msn_base);
+      const start = Math.max(base, from);
+      if (start < upper) {
+        const [{ rows: segments }, { rows: offsets }, inits] = await Promise.all([
+          this.#sql.query<SegmentRow>(
+            `SELECT ${SEGMENT_COLUMNS} FROM segments WHERE run_id = $1 AND idx >= $2 AND idx < $3 ORDER BY rendition COLLATE "C", idx`,
+            [run.id, start, upper],
+          ),
+          this.#sql.query<{ rendition: string; seconds: number | null }>(
+            'SELECT rendition, sum(duration) AS seconds FROM segments WHERE run_id = $1 AND idx < $2 GROUP BY rendition',
+            [run.id, start],
+          ),
+          this.getInitSegments(run.id),
+        ]);
+        const origin = new Date(run.started_at ?? run.created_at).getTime();
+        const seconds = new Map(offsets.map((row) => [row.rendition, Number(row.seconds ?? 0)]));
+        tail.push(segments.map((row) => {
+          const at = seconds.get(row.rendition) ?? 0;
+          seconds.set(row.rendition, at + Number(row.duration));
+          return {
+            runId: run.id, rendition: row.rendition, msn: row.idx, cid: row.cid, duration: Number(row.duration), bytes: row.bytes,
+            startedAt: new Date(origin + Math.round(at * 1000)),
+            discontinuity: row.idx === base && run.discontinuity_sequence > 0,
+            discontinuitySequence: run.discontinuity_sequence,
+            segmentUrl: run.segment_url,
+            ...(inits[row.rendition] ? { initCid: inits[row.rendition] } : {}),
+          };
+        }));
+      }
+      upper = Math.min(upper, base);
+    }
+    return tail.reverse().flat();
+  }
+
+  /** Deletes the rendition's part records below segment `beforeMsn` (their bytes were released from the store). */
+  async forgetParts(runId: string, rendition: string, beforeMsn: number): Promise<void> {
+    requireQualityName('rendition', rendition);
+    requireNonNegativeInteger('beforeMsn', beforeMsn);
+    await this.#sql.query('DELETE FROM parts WHERE run_id = $1 AND rendition = $2 AND segment_idx < $3', [runId, rendition, beforeMsn]);
   }
 
   /** Removes the run and (by cascade) its segments; false when there was no such run. */
