@@ -36,6 +36,9 @@ export interface JournalRun {
   playlistUrl?: string;
 }
 
+/** Default memoryLimitBytes: segments the disk refused, held in memory until uploaded. */
+export const DEFAULT_JOURNAL_MEMORY_LIMIT_BYTES = 256 * 1024 ** 2;
+
 export interface JournalSegment {
   rendition: string;
   index: number;
@@ -46,6 +49,8 @@ export interface JournalSegment {
   path: string;
   /** True when the file belongs to the user (outputDir) and stays after upload. */
   kept: boolean;
+  /** The disk refused it (ENOSPC, EIO…): its bytes are held in memory until uploaded, and a crash loses it. */
+  inMemory?: boolean;
   /** Set once uploaded. */
   cid?: string;
 }
@@ -56,10 +61,13 @@ type LogLine =
 
 /** The journal holds more bytes waiting for upload than its limit allows. */
 export class JournalFullError extends AbrcastError {
-  constructor(dir: string, pendingBytes: number, limitBytes: number, waitedMs: number) {
+  constructor(dir: string, pendingBytes: number, limitBytes: number, waitedMs: number, memory?: { bytes: number; limitBytes: number }) {
     super(
-      `Journal ${dir} holds ${pendingBytes} bytes of segments not yet uploaded, over its limit of ${limitBytes} ` +
-        `(journalLimitBytes), and no upload freed room in ${waitedMs} ms: the store is not keeping up`,
+      memory
+        ? `Journal ${dir} holds ${memory.bytes} bytes of segments in memory that its disk refused, over its memory limit of ` +
+            `${memory.limitBytes}, and no upload freed room in ${waitedMs} ms: free disk space, or the store is not keeping up`
+        : `Journal ${dir} holds ${pendingBytes} bytes of segments not yet uploaded, over its limit of ${limitBytes} ` +
+            `(journalLimitBytes), and no upload freed room in ${waitedMs} ms: the store is not keeping up`,
     );
     this.name = 'JournalFullError';
   }
@@ -73,6 +81,20 @@ async function fsyncPath(path: string, flags = 'r'): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Appends all of `bytes` at the end of `handle` (opened 'a'): write(2) may write less
+ * than asked (a disk filling up, a file size limit); the rest is written after it, and a
+ * write that makes no progress is an error, never a silently cut line.
+ */
+async function writeAll(handle: FileHandle, bytes: Buffer, path: string): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
+    if (!(bytesWritten > 0)) throw new AbrcastError(`Cannot write ${path}: wrote ${offset} of ${bytes.byteLength} bytes, then nothing`);
+    offset += bytesWritten;
   }
 }
 
@@ -94,7 +116,14 @@ export class SegmentJournal {
   readonly dir: string;
   readonly run: JournalRun;
   readonly limitBytes: number;
+  /** Most bytes of refused segments held in memory (see keepInMemory). */
+  memoryLimitBytes = DEFAULT_JOURNAL_MEMORY_LIMIT_BYTES;
   readonly #segments = new Map<string, JournalSegment>();
+  /** Bytes of segments the disk refused, by key, until uploaded. */
+  readonly #memory = new Map<string, Uint8Array>();
+  #memoryBytes = 0;
+  /** A log write failed part way: the next line starts on a line of its own. */
+  #tornLine = false;
   readonly #createdDirs = new Set<string>();
   #log: FileHandle | undefined;
   /** Appends run one after another, each fsync'd before the next. */
@@ -117,6 +146,8 @@ export class SegmentJournal {
     await writeDurable(join(dir, 'run.json'), JSON.stringify(run));
     const journal = new SegmentJournal(dir, run, limitBytes);
     journal.#log = await open(join(dir, 'log.jsonl'), 'a');
+    // The log's name is as durable as its lines: without this a crash can leave a directory without it.
+    await fsyncPath(dir);
     return journal;
   }
 
@@ -154,9 +185,14 @@ export class SegmentJournal {
     return journal;
   }
 
-  /** Bytes of journaled segments not uploaded yet. */
+  /** Bytes of journaled segments not uploaded yet (those held in memory included). */
   get pendingBytes(): number {
     return this.#pendingBytes;
+  }
+
+  /** Bytes of segments the disk refused, held in memory until uploaded. */
+  get memoryBytes(): number {
+    return this.#memoryBytes;
   }
 
   /** Every journaled segment, by rendition then index. */
@@ -196,14 +232,46 @@ export class SegmentJournal {
     return written;
   }
 
-  /** The bytes of a journaled segment, read back from disk. */
+  /**
+   * A segment the disk refused (append() rejected: ENOSPC, EIO, a size limit): held in
+   * memory for its upload instead, counted against memoryLimitBytes, so a disk that stays
+   * full slows the producer (waitForRoom) instead of growing memory without bound. It is
+   * not crash-safe; the caller reports the run incomplete.
+   */
+  keepInMemory(segment: { rendition: string; index: number; duration: number; codecs: string; data: Uint8Array }): JournalSegment {
+    const { rendition, index } = segment;
+    if (this.#segments.has(key(rendition, index))) throw new AbrcastError(`Segment ${key(rendition, index)} is already in journal ${this.dir}`);
+    const entry: JournalSegment = {
+      rendition, index, duration: segment.duration, bytes: segment.data.byteLength, codecs: segment.codecs, path: '', kept: false, inMemory: true,
+    };
+    this.#segments.set(key(rendition, index), entry);
+    this.#memory.set(key(rendition, index), segment.data);
+    this.#memoryBytes += entry.bytes;
+    this.#pendingBytes += entry.bytes;
+    return entry;
+  }
+
+  /** The bytes of a journaled segment, read back from disk (or memory, for one the disk refused). */
   read(segment: JournalSegment): Promise<Buffer> {
+    if (segment.inMemory) {
+      const data = this.#memory.get(key(segment.rendition, segment.index));
+      if (!data) return Promise.reject(new AbrcastError(`Segment ${key(segment.rendition, segment.index)} is no longer held in memory`));
+      return Promise.resolve(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    }
     return readFile(segment.path);
   }
 
   /** Records that the store holds `segment` as `cid` (fsync'd), then frees its bytes unless the user keeps them. */
   async markUploaded(segment: JournalSegment, cid: string): Promise<void> {
     if (segment.cid !== undefined) return;
+    if (segment.inMemory) {
+      // Never logged (the disk refused it): nothing to note, only memory to free.
+      segment.cid = cid;
+      this.#memory.delete(key(segment.rendition, segment.index));
+      this.#memoryBytes -= segment.bytes;
+      this.#release(segment.bytes);
+      return;
+    }
     await this.#appendLine({ uploaded: { rendition: segment.rendition, index: segment.index, cid } });
     segment.cid = cid;
     this.#release(segment.bytes);
@@ -215,11 +283,12 @@ export class SegmentJournal {
    * with JournalFullError if that takes longer than `timeoutMs`.
    */
   waitForRoom(timeoutMs: number): Promise<void> {
-    if (this.#pendingBytes <= this.limitBytes) return Promise.resolve();
+    if (this.#hasRoom()) return Promise.resolve();
     return new Promise((resolveRoom, reject) => {
       const timer = setTimeout(() => {
         this.#roomWaiters = this.#roomWaiters.filter((waiter) => waiter !== wake);
-        reject(new JournalFullError(this.dir, this.#pendingBytes, this.limitBytes, timeoutMs));
+        const memory = this.#memoryBytes > this.memoryLimitBytes ? { bytes: this.#memoryBytes, limitBytes: this.memoryLimitBytes } : undefined;
+        reject(new JournalFullError(this.dir, this.#pendingBytes, this.limitBytes, timeoutMs, memory));
       }, timeoutMs);
       const wake = () => {
         clearTimeout(timer);
@@ -242,9 +311,13 @@ export class SegmentJournal {
     await rm(this.dir, { recursive: true, force: true });
   }
 
+  #hasRoom(): boolean {
+    return this.#pendingBytes <= this.limitBytes && this.#memoryBytes <= this.memoryLimitBytes;
+  }
+
   #release(bytes: number): void {
     this.#pendingBytes -= bytes;
-    if (this.#pendingBytes > this.limitBytes) return;
+    if (!this.#hasRoom()) return;
     const waiters = this.#roomWaiters;
     this.#roomWaiters = [];
     for (const wake of waiters) wake();
@@ -258,7 +331,11 @@ export class SegmentJournal {
     const log = this.#log;
     if (!log) return Promise.reject(new AbrcastError(`Journal ${this.dir} is closed`));
     const done = this.#appending.catch(() => undefined).then(async () => {
-      await log.write(text);
+      // After a write that failed part way, a fresh line: the torn one is skipped on reopen, not glued to this one.
+      const line = this.#tornLine ? `\n${text}` : text;
+      this.#tornLine = true;
+      await writeAll(log, Buffer.from(line), join(this.dir, 'log.jsonl'));
+      this.#tornLine = false;
       await log.sync();
     });
     this.#appending = done;

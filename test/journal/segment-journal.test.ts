@@ -169,4 +169,111 @@ describe('SegmentJournal', () => {
     await assert.rejects(journal.append(segment('90p', 0)), /Segment 90p\/0 is already in journal/);
     await journal.close();
   });
+
+  /** The FileHandle prototype, whose methods every handle the journal opens uses. */
+  async function handlePrototype(): Promise<{ sync: () => Promise<void>; write: (...args: unknown[]) => Promise<{ bytesWritten: number }> }> {
+    const probe = await open(join(parent, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe);
+    await probe.close();
+    return proto;
+  }
+
+  test('the journal directory is fsync\'d after its log file is created in it', async () => {
+    const proto = await handlePrototype();
+    const realSync = proto.sync;
+    const dir = join(parent, 'rdirsync');
+    const dirSyncsWithLog: boolean[] = [];
+    mock.method(proto, 'sync', async function (this: { fd: number }) {
+      const path = readlinkSync(`/proc/self/fd/${this.fd}`);
+      await realSync.call(this);
+      if (path === dir) dirSyncsWithLog.push(existsSync(join(dir, 'log.jsonl')));
+    });
+    let journal: SegmentJournal;
+    try {
+      journal = await SegmentJournal.create(parent, { ...RUN, runId: 'rdirsync' });
+    } finally {
+      mock.restoreAll();
+    }
+    assert.ok(dirSyncsWithLog.includes(true), `the directory was synced only before log.jsonl existed: ${JSON.stringify(dirSyncsWithLog)}`);
+    await journal!.close();
+  });
+
+  test('short writes to the log are completed: every line is whole after a reopen', async () => {
+    const proto = await handlePrototype();
+    const realWrite = proto.write;
+    // The kernel may write fewer bytes than asked (a filling disk, a size limit); here, at most 7 per call.
+    mock.method(proto, 'write', async function (this: unknown, data: unknown, ...rest: unknown[]) {
+      if (typeof data === 'string') {
+        const { bytesWritten } = await realWrite.call(this, data.slice(0, 7));
+        return { bytesWritten, buffer: data };
+      }
+      const [offset = 0, length = (data as Buffer).byteLength - (offset as number)] = rest as number[];
+      return realWrite.call(this, data, offset, Math.min(7, length));
+    });
+    const written = [segment('180p', 0), segment('90p', 0), segment('180p', 1)];
+    try {
+      const journal = await SegmentJournal.create(parent, { ...RUN, runId: 'rshort' });
+      for (const item of written) await journal.append(item);
+      await journal.markUploaded(journal.segments()[0], 'bafkreishort');
+      await journal.close();
+    } finally {
+      mock.restoreAll();
+    }
+    const reopened = (await SegmentJournal.open(parent, 'rshort'))!;
+    assert.deepEqual(reopened.segments().map((s) => `${s.rendition}/${s.index}/${s.cid ?? '-'}`), ['180p/0/bafkreishort', '180p/1/-', '90p/0/-']);
+    await reopened.close();
+  });
+
+  test('a log write that fails part way is an error, and the next line starts on a line of its own', async () => {
+    const proto = await handlePrototype();
+    const realWrite = proto.write;
+    let failNext = false;
+    mock.method(proto, 'write', async function (this: unknown, data: unknown, ...rest: unknown[]) {
+      if (failNext && Buffer.isBuffer(data)) {
+        failNext = false;
+        // Half the line reaches the file, then the disk is full.
+        await realWrite.call(this, data, 0, Math.floor(data.byteLength / 2));
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      }
+      return realWrite.call(this, data, ...rest);
+    });
+    try {
+      const journal = await SegmentJournal.create(parent, { ...RUN, runId: 'rtorn' });
+      await journal.append(segment('180p', 0));
+      failNext = true;
+      await assert.rejects(journal.append(segment('180p', 1)), /ENOSPC/);
+      await journal.append(segment('180p', 2));
+      await journal.close();
+    } finally {
+      mock.restoreAll();
+    }
+    const reopened = (await SegmentJournal.open(parent, 'rtorn'))!;
+    assert.deepEqual(reopened.segments().map((s) => s.index), [0, 2], 'the segment after the torn line is not lost');
+    await reopened.close();
+  });
+
+  test('segments the disk refused are held in memory up to a bound, then the producer waits (backpressure)', async () => {
+    const journal = await SegmentJournal.create(parent, { ...RUN, runId: 'rmemory' });
+    journal.memoryLimitBytes = 2500;
+    const items = [segment('180p', 0), segment('180p', 1), segment('180p', 2)];
+    const entries = items.map((item) => journal.keepInMemory(item));
+    assert.equal(journal.memoryBytes, 3000);
+    assert.deepEqual(await journal.read(entries[1]), items[1].data);
+    let roomAt = 0;
+    const waiting = journal.waitForRoom(10_000).then(() => (roomAt = Date.now()));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(roomAt, 0, 'over the memory bound the producer waits');
+    await journal.markUploaded(entries[0], 'bafkreimemory');
+    await waiting;
+    assert.equal(journal.memoryBytes, 2000);
+    assert.equal(journal.pendingBytes, 2000);
+    journal.keepInMemory(segment('180p', 3));
+    await assert.rejects(journal.waitForRoom(100), (error: unknown) => {
+      assert.ok(error instanceof JournalFullError);
+      assert.match(error.message, /holds 3000 bytes of segments in memory that its disk refused, over its memory limit of 2500/);
+      return true;
+    });
+    assert.throws(() => journal.keepInMemory(segment('180p', 3)), /already in journal/);
+    await journal.close();
+  });
 });
