@@ -34,6 +34,8 @@ export interface JournalRun {
   /** URL templates the publisher used; absent when a function was given. */
   segmentUrl?: string;
   playlistUrl?: string;
+  /** Media Sequence Number of segment 0 (a channel's run); absent: 0. Segment indexes here are the run's own, from 0. */
+  msnBase?: number;
 }
 
 /** Default memoryLimitBytes: segments the disk refused, held in memory until uploaded. */

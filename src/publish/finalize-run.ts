@@ -2,17 +2,21 @@
 // playlists have no EXT-X-ENDLIST) or failed (ENDLIST on a prefix, segments
 // missing). The registry knows every recorded segment, so the final playlists can
 // be rebuilt from it, as the publisher would have written them on close(), with
-// the run's own start time and URL templates. resumeRun first adds what the
-// run's journal holds.
+// the run's own start time, URL templates and init segments; a windowed or
+// channel run gets the VOD playlists of every segment, numbered from its first
+// Media Sequence Number. resumeRun first adds what the run's journal holds; the
+// stale-run sweeper ends a run this way as failed.
 import { AbrcastError, invalidParameterError } from '../errors.js';
 import { ContiguousSegments, type UploadedSegment } from '../hls/contiguous-segments.js';
 import { serializeMasterPlaylist } from '../hls/master-playlist.js';
 import { serializeMediaPlaylist, targetDurationFor } from '../hls/media-playlist.js';
+import { parseMediaPlaylist } from '../hls/parse-media-playlist.js';
 import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
 import type { VariantStream } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { Rendition } from '../encoder/types.js';
-import { eventMediaPlaylist, qualityEntry } from './playlist-entries.js';
+import { eventMediaPlaylist, qualityEntry, timelineMediaPlaylist, type TimelineSegment } from './playlist-entries.js';
+import type { MissingSegment } from '../model/run-inputs.js';
 import { orderVariants, type VariantStreamRecords } from '../model/variant-stream-record.js';
 
 /** What finalizeRun reads and writes; RunRegistry fits (kept structural so this layer does not depend on it). */
@@ -31,10 +35,18 @@ export interface FinalizableRegistry {
         startedAt?: Date | null;
         segmentUrl?: string | null;
         playlistUrl?: string | null;
+        /** Schema 5 (older registries lack them): MSN of segment 0, its discontinuity sequence, the window. */
+        msnBase?: number;
+        discontinuitySequence?: number;
+        windowSeconds?: number | null;
       }
     | undefined
   >;
+  /** Segments by rendition; `index` is the segment's Media Sequence Number (msnBase + its index in the run). */
   listSegments(runId: string): Promise<Array<UploadedSegment & { rendition: string }>>;
+  /** fMP4 init segment CIDs by rendition (EXT-X-MAP); a registry without it finalizes TS runs only. */
+  getInitSegments?(runId: string): Promise<Record<string, string>>;
+  markFailed?(runId: string, error: string, missing?: MissingSegment[]): Promise<void>;
   publishPlaylists(
     runId: string,
     masterCid: string,
@@ -56,6 +68,11 @@ export interface FinalizeRunOptions {
   playlistUrl?: string | CidUrl;
   /** Gateway origin for `{gateway}` (default https://ipfs.io). */
   gateway?: string;
+  /**
+   * End the run as failed with this error and these missing segments (by MSN) instead of
+   * ended: the stale-run sweeper, or a resume that could not read every journaled segment.
+   */
+  failure?: { error: string; missing: MissingSegment[] };
   /** What the run's journal knows, for a run the registry lacks it for (crashed before its first publish, or an older registry). */
   journal?: {
     startedAt?: Date;
@@ -104,12 +121,17 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
     throw new AbrcastError(`Run ${JSON.stringify(runId)} never published playlists and has no journal, so its renditions are unknown`);
   }
 
+  const msnBase = run.msnBase ?? 0;
+  const discontinuitySequence = run.discontinuitySequence ?? 0;
+  // A windowed or channel run ends as VOD numbered from its first MSN; any other keeps its EVENT form.
+  const timeline = (run.windowSeconds ?? null) !== null || msnBase > 0 || discontinuitySequence > 0;
   const byRendition = new Map(known.map(([name]) => [name, new ContiguousSegments()]));
   for (const segment of await registry.listSegments(runId)) {
     // A zero duration cannot be listed; it ends that rendition's prefix like a missing segment.
-    if (!(segment.duration > 0)) continue;
-    byRendition.get(segment.rendition)?.add({ index: segment.index, cid: segment.cid, duration: segment.duration, bytes: segment.bytes });
+    if (!(segment.duration > 0) || segment.index < msnBase) continue;
+    byRendition.get(segment.rendition)?.add({ index: segment.index - msnBase, cid: segment.cid, duration: segment.duration, bytes: segment.bytes });
   }
+  const inits = (await registry.getInitSegments?.(runId)) ?? {};
 
   const targetDuration = targetDurationFor(run.segmentDuration);
   const encode = (text: string) => new TextEncoder().encode(text);
@@ -119,18 +141,37 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
     const listed = byRendition.get(name)!.listed();
     if (stored.cid) {
       // RFC 8216 6.2.1: a published playlist may only grow. A hole in the registry must not shorten it.
-      const published = countSegments(new TextDecoder().decode(await store.cat(stored.cid)));
-      if (listed.length < published) {
+      const published = lastListedMsn(new TextDecoder().decode(await store.cat(stored.cid)));
+      const last = msnBase + listed.length - 1;
+      if (published !== undefined && last < published) {
         throw new AbrcastError(
-          `Run ${JSON.stringify(runId)}: the registry lists ${listed.length} contiguous segment(s) of ${name}, but a ` +
+          `Run ${JSON.stringify(runId)}: the registry lists segments of ${name} up to media sequence ${last}, but a ` +
             `published playlist already listed ${published}; finalizing would shorten it (resume from the run's journal records the rest)`,
         );
       }
     }
     if (listed.length === 0) continue;
-    const text = serializeMediaPlaylist(
-      eventMediaPlaylist({ targetDuration, segments: listed, segmentUrl, endList: true, startedAt: startTime, segmentDuration: run.segmentDuration }),
-    );
+    const mapUri = inits[name] !== undefined ? segmentUrl(inits[name]) : undefined;
+    let playlist;
+    if (timeline) {
+      let seconds = 0;
+      const segments = listed.map((segment): TimelineSegment => {
+        const entry = {
+          msn: msnBase + segment.index, duration: segment.duration, uri: segmentUrl(segment.cid),
+          startMs: startTime.getTime() + seconds * 1000, discontinuity: segment.index === 0 && discontinuitySequence > 0,
+          discontinuitySequence, ...(mapUri !== undefined ? { mapUri } : {}),
+        };
+        seconds += segment.duration;
+        return entry;
+      });
+      playlist = timelineMediaPlaylist({ targetDuration, segments, type: 'vod', endList: true, alwaysDiscontinuitySequence: discontinuitySequence > 0 });
+    } else {
+      playlist = eventMediaPlaylist({
+        targetDuration, segments: listed, segmentUrl, endList: true, startedAt: startTime, segmentDuration: run.segmentDuration,
+        ...(mapUri !== undefined ? { mapUri } : {}),
+      });
+    }
+    const text = serializeMediaPlaylist(playlist);
     const cid = await store.add(encode(text));
     const entry = qualityEntry({
       rendition: { name, width: stored.width, height: stored.height, bitrate: stored.bitrate },
@@ -139,14 +180,19 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
     qualities[name] = entry.quality;
     variants.push(entry.variant);
   }
-  if (variants.length === 0) throw new AbrcastError(`Run ${JSON.stringify(runId)} has no segment 0 in any rendition`);
+  if (variants.length === 0) throw new AbrcastError(`Run ${JSON.stringify(runId)} has no segment ${msnBase} in any rendition`);
 
   const masterCid = await store.add(encode(serializeMasterPlaylist({ independentSegments: true, variants })));
   const published = await registry.publishPlaylists(runId, masterCid, qualities, { sequence: run.playlistSequence + 1 });
   if (!published.applied) {
     throw new AbrcastError(`Run ${JSON.stringify(runId)} published newer playlists meanwhile; is its publisher still running?`);
   }
-  await registry.markEnded(runId);
+  if (options.failure) {
+    if (!registry.markFailed) throw new AbrcastError('This registry cannot mark a run failed');
+    await registry.markFailed(runId, options.failure.error, options.failure.missing);
+  } else {
+    await registry.markEnded(runId);
+  }
   // The versions the registry named before are superseded (linear storage, as while live).
   const superseded = [run.masterCid, ...known.map(([, stored]) => stored.cid)];
   const kept = new Set([masterCid, ...Object.values(qualities).map((quality) => quality.cid)]);
@@ -156,7 +202,15 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
   return { masterCid, qualities };
 }
 
-/** Media segments in a media playlist's text: one EXTINF each. */
-function countSegments(text: string): number {
-  return text.match(/^#EXTINF:/gm)?.length ?? 0;
+/** The Media Sequence Number of the last segment a published media playlist lists; undefined when it lists none. */
+function lastListedMsn(text: string): number | undefined {
+  let playlist;
+  try {
+    playlist = parseMediaPlaylist(text);
+  } catch {
+    // Not a playlist abrcast wrote (an older form, or something else under that CID): its EXTINF lines from MSN 0.
+    const count = text.match(/^#EXTINF:/gm)?.length ?? 0;
+    return count === 0 ? undefined : count - 1;
+  }
+  return playlist.segments.length === 0 ? undefined : playlist.mediaSequence + playlist.segments.length - 1;
 }

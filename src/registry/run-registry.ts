@@ -529,15 +529,16 @@ export class RunRegistry {
   }
 
   /**
-   * Milliseconds since the run's producer last showed life (its heartbeat, else the run's
-   * last update), by the database's clock, as heartbeats are stamped; undefined for no such run.
+   * Milliseconds since the run's producer last sent a heartbeat, by the database's clock
+   * (the one that stamps them): null when it never sent one, undefined for no such run.
    */
-  async silentMs(runId: string): Promise<number | undefined> {
-    const { rows } = await this.#sql.query<{ ms: number | string }>(
-      `SELECT (extract(epoch FROM now() - coalesce(heartbeat_at, updated_at)) * 1000)::double precision AS ms FROM runs WHERE id = $1`,
+  async heartbeatAgeMs(runId: string): Promise<number | null | undefined> {
+    const { rows } = await this.#sql.query<{ ms: number | string | null }>(
+      `SELECT (extract(epoch FROM now() - heartbeat_at) * 1000)::double precision AS ms FROM runs WHERE id = $1`,
       [runId],
     );
-    return rows.length === 0 ? undefined : Math.max(0, Number(rows[0].ms));
+    if (rows.length === 0) return undefined;
+    return rows[0].ms === null ? null : Math.max(0, Number(rows[0].ms));
   }
 
   /**
