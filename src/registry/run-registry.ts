@@ -619,6 +619,16 @@ export class RunRegistry {
     return rows.map(toArchiveRecord);
   }
 
+  /** The archive chunks of every run of the channel, in Media Sequence order. */
+  async listChannelArchives(name: string): Promise<ArchiveRecord[]> {
+    const { rows } = await this.#sql.query<ArchiveRow>(
+      `SELECT ${ARCHIVE_COLUMNS.split(', ').map((column) => `a.${column}`).join(', ')}
+       FROM archives a JOIN runs r ON r.id = a.run_id WHERE r.channel = $1 ORDER BY a.first_msn, r.created_seq`,
+      [name],
+    );
+    return rows.map(toArchiveRecord);
+  }
+
   /** The channel, or undefined when no run ever started on it. */
   async getChannel(name: string): Promise<ChannelRecord | undefined> {
     const { rows } = await this.#sql.query<{ name: string; created_at: Date | string; run_id: string | null; current_run_id: string | null }>(

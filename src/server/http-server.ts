@@ -4,6 +4,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { invalidParameterError, isInteger } from '../errors.js';
+import { DEFAULT_SWEEP_AFTER_MS } from '../model/heartbeat.js';
+import { sweepSilentRuns } from '../publish/sweep-silent-runs.js';
 import { isTransientRegistryError } from '../registry/registry-errors.js';
 import type { RunRegistry } from '../registry/run-registry.js';
 import { StoreUnavailableError, type ContentStore } from '../store/content-store.js';
@@ -12,6 +14,7 @@ import { ServerMetrics } from './metrics.js';
 import { PlaylistCache } from './playlist-cache.js';
 import { sendError, setCors } from './responses.js';
 import { BadPathError, Router, type ServerContext } from './router.js';
+import { channelRoutes } from './routes/channels.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages.js';
@@ -27,6 +30,12 @@ export interface ServerOptions {
   /** Port (default 8787; 0 picks a free one). */
   port?: number;
   metrics?: ServerMetrics;
+  /**
+   * End live runs outside channels whose producer has sent no heartbeat for this long, as
+   * failed on what they listed (default 10 minutes; false: never). Any number of servers may
+   * sweep one registry: a run's lease lets one of them do it.
+   */
+  sweepSilentRunsAfterMs?: number | false;
   /**
    * Where failures are logged in detail (clients only get a generic message).
    * A pino logger fits; default: pino at level 'warn' on stderr.
@@ -47,7 +56,7 @@ export const DEFAULT_PORT = 8787;
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
-const router = new Router([...playlistRoutes, ...lowLatencyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes]);
+const router = new Router([...playlistRoutes, ...lowLatencyRoutes, ...channelRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes]);
 
 /** `label.route` is set as soon as the path is matched, so the metrics see it even if the handler fails. */
 async function handle(context: ServerContext, req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {
@@ -97,6 +106,24 @@ function answerFailure(res: ServerResponse, error: unknown, logger: ServerLogger
   sendError(res, answer.status, answer.message);
 }
 
+/** Sweeps silent runs every quarter of `afterMs` (at most once a minute); returns the function that stops it. */
+function startSweeper(context: ServerContext, afterMs: number): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    sweepSilentRuns({ registry: context.registry, store: context.store, silentForMs: afterMs })
+      .then(({ ended, skipped }) => {
+        for (const runId of ended) context.logger.warn({ runId }, 'ended a run whose producer went silent');
+        for (const { runId, reason } of skipped) context.logger.debug({ runId, reason }, 'silent run not ended now');
+      })
+      .catch((error: unknown) => context.logger.debug({ err: error }, 'silent-run sweep failed'))
+      .finally(() => (running = false));
+  }, Math.min(60_000, Math.max(250, Math.floor(afterMs / 4))));
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
   const { registry, store, host = DEFAULT_HOST, port = DEFAULT_PORT } = options;
@@ -114,6 +141,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw invalidParameterError('logger', 'pino logger (or an object with error, warn, info and debug)', logger);
   }
   const context: ServerContext = { registry, store, metrics, logger, playlists: new PlaylistCache(store) };
+  const sweepAfterMs = options.sweepSilentRunsAfterMs ?? DEFAULT_SWEEP_AFTER_MS;
+  if (sweepAfterMs !== false && (!isInteger(sweepAfterMs) || sweepAfterMs < 1000)) {
+    throw invalidParameterError('sweepSilentRunsAfterMs', 'false or an integer of at least 1000 milliseconds', sweepAfterMs);
+  }
 
   const server = createServer((req, res) => {
     const started = performance.now();
@@ -137,12 +168,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const address = server.address() as AddressInfo;
   logger.info({ host: address.address, port: address.port }, 'listening');
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const stopSweeping = sweepAfterMs === false ? () => {} : startSweeper(context, sweepAfterMs);
   let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
     metrics,
     close() {
+      stopSweeping();
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // Players keep connections alive; without this close() would wait for them.

@@ -23,6 +23,11 @@ export interface RouteRequest {
   params: Record<string, string>;
   url: URL;
   server: ServerContext;
+  /**
+   * Where the playlists' own URIs start, when not /runs/{id}: a channel's routes serve its
+   * current run under /channels/{name}, and the master must point players there.
+   */
+  basePath?: string;
 }
 
 export type RouteHandler = (request: RouteRequest) => Promise<void> | void;

@@ -1,13 +1,16 @@
 // The server's front page: recent runs with links to watch them.
 import type { RunRecord } from '../registry/run-records.js';
 import { escapeHtml, PAGE_STYLE } from './page-style.js';
+import { isStalled } from './routes/runs.js';
 
 function row(run: RunRecord): string {
   const id = escapeHtml(run.id);
   const qualities = Object.keys(run.qualityPlaylists).length;
+  const channel = run.channel === null ? '' : `\n      <a class="muted" href="/channels/${escapeHtml(run.channel)}/watch">channel ${escapeHtml(run.channel)}</a>`;
+  const stalled = isStalled(run) ? '\n      <span class="badge failed" title="no heartbeat from its producer">stalled</span>' : '';
   return `<li class="card">
       <a class="mono run" href="/runs/${id}/watch">${id}</a>
-      <span class="badge ${escapeHtml(run.status)}">${escapeHtml(run.status)}</span>
+      <span class="badge ${escapeHtml(run.status)}">${escapeHtml(run.status)}</span>${stalled}${channel}
       <span class="muted">${run.width}×${run.height} · ${run.fps} fps · ${qualities} qualit${qualities === 1 ? 'y' : 'ies'}</span>
       <time class="muted" datetime="${run.createdAt.toISOString()}">${escapeHtml(run.createdAt.toISOString().replace('T', ' ').slice(0, 19))} UTC</time>
     </li>`;

@@ -1,14 +1,22 @@
 // The watch page: hls.js (served from node_modules, no CDN) on the server's own
-// master playlist, a quality switcher, and live stats. lowLatencyMode is on:
+// master playlist (a run's, or a channel's stable one), a quality switcher, live
+// stats, a stalled notice when the producer went silent, and the DVR: the
+// archive's hourly VOD playlists, each playable in place. lowLatencyMode is on:
 // hls.js uses parts, blocking reloads and preload hints only where a playlist
 // offers them (EXT-X-PART-INF), and plays a plain playlist as before. The player state is also
 // kept on window.abrcast so tests (and curious users) can read it.
 import { escapeHtml, PAGE_STYLE } from './page-style.js';
 
-export function watchPageHtml(runId: string): string {
-  const id = escapeHtml(runId);
-  // runId matches the registry's pattern ([a-z0-9_-]); JSON.stringify keeps it a plain string literal anyway.
-  const runIdLiteral = JSON.stringify(runId).replace(/</g, '\\u003c');
+/** What a watch page plays: one run, or a channel (whatever run is current on it). */
+export type WatchTarget = { kind: 'run'; id: string } | { kind: 'channel'; name: string };
+
+export function watchPageHtml(watched: WatchTarget): string {
+  const name = watched.kind === 'run' ? watched.id : watched.name;
+  const id = escapeHtml(name);
+  const base = watched.kind === 'run' ? `/runs/${name}` : `/channels/${name}`;
+  // Names match the registry's patterns ([a-z0-9_-]); JSON.stringify keeps them plain string literals anyway.
+  const baseLiteral = JSON.stringify(base).replace(/</g, '\\u003c');
+  const escapedBase = escapeHtml(base);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -30,13 +38,18 @@ export function watchPageHtml(runId: string): string {
   .stats dt { font-size: .75rem; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); }
   .stats dd { margin: 2px 0 0; font-size: 1.05rem; font-weight: 600; font-variant-numeric: tabular-nums; }
   .links { margin-top: 12px; font-size: .9rem; display: flex; gap: 16px; flex-wrap: wrap; }
+  .dvr { margin-top: 16px; }
+  .dvr h2 { font-size: 1rem; margin: 0 0 8px; }
+  .dvr ol { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 6px; }
+  .dvr button { font: inherit; padding: 4px 10px; border-radius: 8px; border: 1px solid var(--line); background: var(--card); color: var(--text); cursor: pointer; }
+  .dvr button[aria-pressed="true"] { border-color: currentColor; font-weight: 650; }
 </style>
 </head>
 <body>
 <main>
   <header>
     <a class="brand" href="/">abrcast</a>
-    <h1 class="mono">${id}</h1>
+    <h1 class="mono">${watched.kind === 'channel' ? 'channel ' : ''}${id}</h1>
     <span id="status" class="badge">…</span>
   </header>
   <div class="player">
@@ -58,16 +71,21 @@ export function watchPageHtml(runId: string): string {
     <div><dt>Position</dt><dd id="stat-position">–</dd></div>
   </dl>
   <div class="links">
-    <a href="/runs/${id}/master.m3u8">Master playlist</a>
-    <a href="/runs/${id}">Run status (JSON)</a>
+    <a href="${escapedBase}/master.m3u8">Master playlist</a>
+    <a href="${escapedBase}">${watched.kind === 'run' ? 'Run' : 'Channel'} status (JSON)</a>
     <a href="/">All runs</a>
   </div>
+  <section class="dvr" id="dvr" hidden>
+    <h2>Archive (DVR)</h2>
+    <ol id="dvr-list"></ol>
+  </section>
 </main>
 <script src="/assets/hls.min.js"></script>
 <script>
 (() => {
-  const runId = ${runIdLiteral};
-  const source = '/runs/' + runId + '/master.m3u8';
+  const base = ${baseLiteral};
+  const liveSource = base + '/master.m3u8';
+  let source = liveSource;
   const $ = (id) => document.getElementById(id);
   const video = $('video');
   const select = $('quality');
@@ -75,7 +93,7 @@ export function watchPageHtml(runId: string): string {
   const state = window.abrcast = {
     hls: null, levelUpdates: 0, lastFragmentCount: 0, live: null, endList: false, ended: false,
     loadedLevels: [], bufferedByLevel: {}, errors: [],
-    lowLatency: null, pdtLatency: null,
+    lowLatency: null, pdtLatency: null, stalled: false, archive: [], playing: liveSource,
   };
   const seconds = (value) => (Number.isFinite(value) ? value.toFixed(1) + ' s' : '–');
   const levelLabel = (level) => (level.name ? level.name + ' · ' : '') + level.height + 'p · ' + Math.round(level.bitrate / 1000) + ' kbit/s';
@@ -88,6 +106,8 @@ export function watchPageHtml(runId: string): string {
   function render() {
     const hls = state.hls;
     if (state.ended) setStatus('ended', 'ended');
+    else if (state.playing !== liveSource) setStatus('archive', 'ended');
+    else if (state.stalled) setStatus('stalled', 'failed');
     else if (state.live === true) setStatus('live', 'live');
     else if (state.live === false) setStatus('vod', 'ended');
     if (!hls) return;
@@ -145,9 +165,55 @@ export function watchPageHtml(runId: string): string {
     setTimeout(() => (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR ? hls.loadSource(source) : hls.startLoad()), 2000);
   });
   select.addEventListener('change', () => { hls.currentLevel = Number(select.value); render(); });
+
+  // DVR: play an archive hour (an immutable VOD master on this server's gateway), or go back to live.
+  function play(url) {
+    state.playing = url;
+    source = url;
+    state.ended = false;
+    hls.loadSource(url);
+    renderArchive();
+    render();
+  }
+  function renderArchive() {
+    const list = $('dvr-list');
+    list.textContent = '';
+    const entries = [{ label: 'Live', url: liveSource }].concat(state.archive.map((chunk) => ({
+      label: chunk.startedAt.replace('T', ' ').slice(0, 16) + ' UTC · ' + Math.round(chunk.duration / 60) + ' min', url: chunk.master,
+    })));
+    for (const entry of entries) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = entry.label;
+      button.dataset.url = entry.url;
+      button.setAttribute('aria-pressed', String(entry.url === state.playing));
+      button.addEventListener('click', () => play(entry.url));
+      const item = document.createElement('li');
+      item.append(button);
+      list.append(item);
+    }
+    $('dvr').hidden = state.archive.length === 0;
+  }
+  // The status JSON: whether the producer is stalled, and the archive so far.
+  async function poll() {
+    try {
+      const response = await fetch(base, { cache: 'no-store' });
+      if (response.ok) {
+        const status = await response.json();
+        const stalled = Boolean(status.stalled);
+        if (stalled !== state.stalled) notice(stalled ? 'The producer stopped sending; waiting for it to come back…' : '');
+        state.stalled = stalled;
+        const archive = (status.archive && status.archive.newest) || [];
+        if (archive.length !== state.archive.length) { state.archive = archive; renderArchive(); }
+      }
+    } catch {}
+    render();
+  }
   hls.loadSource(source);
   hls.attachMedia(video);
   setInterval(render, 250);
+  poll();
+  setInterval(poll, 2000);
 })();
 </script>
 </body>

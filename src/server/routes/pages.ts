@@ -36,7 +36,7 @@ async function watch(request: RouteRequest): Promise<void> {
   const runId = runIdParam(request);
   if (runId === undefined) return;
   if (!(await request.server.registry.getRun(runId))) return sendError(request.res, 404, `No run ${runId}`);
-  sendText(request.res, 200, watchPageHtml(runId), HTML, 'no-cache');
+  sendText(request.res, 200, watchPageHtml({ kind: 'run', id: runId }), HTML, 'no-cache');
 }
 
 export const pageRoutes: Route[] = [

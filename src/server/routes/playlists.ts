@@ -24,11 +24,11 @@ export const qualityPlaylistPath = (runId: string, name: string) => `/runs/${run
  */
 export const MASTER_WAIT_MS = 5000;
 
-function masterVariants(runId: string, run: RunRecord): VariantStream[] {
+function masterVariants(runId: string, run: RunRecord, basePath?: string): VariantStream[] {
   return orderVariants(run.qualityPlaylists)
     .filter(([, info]) => info.codecs.length > 0)
     .map(([name, info]) => ({
-      uri: qualityPlaylistPath(runId, name),
+      uri: basePath === undefined ? qualityPlaylistPath(runId, name) : `${basePath}/quality/${name}/playlist.m3u8`,
       bandwidth: Math.max(1, Math.round(info.bandwidth)),
       ...(info.averageBandwidth >= 1 ? { averageBandwidth: Math.round(info.averageBandwidth) } : {}),
       codecs: info.codecs,
@@ -44,7 +44,7 @@ async function master(request: RouteRequest): Promise<void> {
   const { registry } = request.server;
   let run = await registry.getRun(runId);
   if (!run) return sendError(request.res, 404, `No run ${runId}`);
-  let variants = masterVariants(runId, run);
+  let variants = masterVariants(runId, run, request.basePath);
   if (variants.length === 0 && run.status === 'live') {
     // Woken by the publish (the registry announces it), re-checked on a timer as well.
     await waitForChange({
@@ -54,7 +54,7 @@ async function master(request: RouteRequest): Promise<void> {
       timeoutMs: MASTER_WAIT_MS,
       ready: async () => {
         run = (await registry.getRun(runId)) ?? run;
-        variants = masterVariants(runId, run!);
+        variants = masterVariants(runId, run!, request.basePath);
         return variants.length > 0 || run!.status !== 'live';
       },
     });

@@ -2,7 +2,8 @@
 // has published, and how many segments the registry recorded. Every answer
 // costs the same whatever the run's length: counts come from the registry's
 // per-rendition counters, never from its segment rows.
-import type { RunRecord } from '../../registry/run-records.js';
+import { stalledAfterMs } from '../../model/heartbeat.js';
+import type { ArchiveRecord, RunRecord } from '../../registry/run-records.js';
 import { sendError, sendJson } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { runIdParam } from '../validation.js';
@@ -13,6 +14,8 @@ const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 1000;
 /** The detail lists at most this many missing segments (and says how many there are). */
 const MAX_LISTED_MISSING = 100;
+/** The detail lists the newest this many archive chunks (a day of hours); /runs/{id}/archive lists them all. */
+const MAX_LISTED_ARCHIVE = 24;
 
 // A run's error is written by the publisher for its operator: it may name the
 // Kubo URL or a spool path. Clients see it with those taken out.
@@ -24,7 +27,27 @@ export function publicRunError(error: string | null): string | null {
   return error.replace(URL_IN_TEXT, '<url>').replace(PATH_IN_TEXT, '$1<path>');
 }
 
-function runSummary(run: RunRecord) {
+/**
+ * A live run whose producer's newest heartbeat is older than the stall bound (a few target
+ * durations): its producer crashed or is cut off. A run without heartbeats is never stalled.
+ */
+export function isStalled(run: RunRecord, now = Date.now()): boolean {
+  return run.status === 'live' && run.heartbeatAt !== null && now - run.heartbeatAt.getTime() > stalledAfterMs(run.segmentDuration);
+}
+
+/** One archive chunk for clients: its VOD master on this server's gateway. */
+export function archiveEntry(chunk: ArchiveRecord) {
+  return {
+    firstMediaSequence: chunk.firstMsn,
+    segments: chunk.segmentCount,
+    duration: chunk.duration,
+    startedAt: chunk.startedAt.toISOString(),
+    masterCid: chunk.masterCid,
+    master: `/ipfs/${chunk.masterCid}`,
+  };
+}
+
+export function runSummary(run: RunRecord) {
   return {
     id: run.id,
     status: run.status,
@@ -39,7 +62,17 @@ function runSummary(run: RunRecord) {
     playlistSequence: run.playlistSequence,
     error: publicRunError(run.error),
     qualities: orderVariants(run.qualityPlaylists).map(([name]) => name),
-    urls: { master: `/runs/${run.id}/master.m3u8`, watch: `/runs/${run.id}/watch`, status: `/runs/${run.id}` },
+    stalled: isStalled(run),
+    heartbeatAt: run.heartbeatAt?.toISOString() ?? null,
+    windowSeconds: run.windowSeconds,
+    channel: run.channel,
+    previousRunId: run.previousRunId,
+    firstMediaSequence: run.msnBase,
+    urls: {
+      master: `/runs/${run.id}/master.m3u8`, watch: `/runs/${run.id}/watch`, status: `/runs/${run.id}`,
+      ...(run.windowSeconds !== null ? { archive: `/runs/${run.id}/archive` } : {}),
+      ...(run.channel !== null ? { channel: `/channels/${run.channel}/watch` } : {}),
+    },
   };
 }
 
@@ -67,15 +100,28 @@ async function runStatus(request: RouteRequest): Promise<void> {
     segments: counts[name] ?? { recorded: 0, contiguous: 0 },
   }));
   const totalSegments = Object.values(counts).reduce((sum, count) => sum + count.recorded, 0);
+  const archive = run.windowSeconds === null ? [] : await registry.listArchives(runId);
   sendJson(request.res, 200, {
     ...runSummary(run),
     qualities,
     segments: { total: totalSegments, byRendition: counts },
     missing: { count: run.missing.length, first: run.missing.slice(0, MAX_LISTED_MISSING) },
+    archive: { count: archive.length, newest: archive.slice(-MAX_LISTED_ARCHIVE).map(archiveEntry) },
   });
+}
+
+/** Every archive chunk of a windowed run, oldest first: the DVR's list. */
+async function runArchive(request: RouteRequest): Promise<void> {
+  const runId = runIdParam(request);
+  if (runId === undefined) return;
+  const { registry } = request.server;
+  const run = await registry.getRun(runId);
+  if (!run) return sendError(request.res, 404, `No run ${runId}`);
+  sendJson(request.res, 200, { runId, chunks: (await registry.listArchives(runId)).map(archiveEntry) });
 }
 
 export const runRoutes: Route[] = [
   { pattern: '/runs', handler: listRuns },
   { pattern: '/runs/:id', handler: runStatus },
+  { pattern: '/runs/:id/archive', handler: runArchive },
 ];
