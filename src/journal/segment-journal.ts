@@ -197,7 +197,7 @@ export class SegmentJournal {
     return this.#memoryBytes;
   }
 
-  /** Every journaled segment, by rendition then index. */
+  /** Every journaled segment, by rendition then index (of a journal being written: those not uploaded yet). */
   segments(): JournalSegment[] {
     return [...this.#segments.values()].sort((a, b) => (a.rendition < b.rendition ? -1 : a.rendition > b.rendition ? 1 : a.index - b.index));
   }
@@ -269,6 +269,7 @@ export class SegmentJournal {
     if (segment.inMemory) {
       // Never logged (the disk refused it): nothing to note, only memory to free.
       segment.cid = cid;
+      this.#segments.delete(key(segment.rendition, segment.index));
       this.#memory.delete(key(segment.rendition, segment.index));
       this.#memoryBytes -= segment.bytes;
       this.#release(segment.bytes);
@@ -276,6 +277,8 @@ export class SegmentJournal {
     }
     await this.#appendLine({ uploaded: { rendition: segment.rendition, index: segment.index, cid } });
     segment.cid = cid;
+    // The log keeps it; memory holds only what still waits (a 24/7 run's journal stays O(pending) in memory).
+    this.#segments.delete(key(segment.rendition, segment.index));
     this.#release(segment.bytes);
     if (!segment.kept) await unlink(segment.path).catch(() => undefined);
   }

@@ -63,3 +63,14 @@ export interface PublishOptions {
    */
   sequence?: number;
 }
+
+/** One archive chunk of a windowed run: immutable VOD playlists of its segments firstMsn.. (see ArchivedChunk). */
+export interface ArchiveInput {
+  firstMsn: number;
+  segmentCount: number;
+  /** Seconds of media. */
+  duration: number;
+  startedAt: Date;
+  masterCid: string;
+  media: Record<string, { cid: string; segmentCount: number }>;
+}

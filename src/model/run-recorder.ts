@@ -1,10 +1,11 @@
 // Where a publisher records a run. RunRegistry (src/registry) implements it;
 // the publisher depends on this interface only.
-import type { MissingSegment, NewRun, PartInput, PublishOptions, SegmentInput } from './run-inputs.js';
+import type { ArchiveInput, MissingSegment, NewRun, PartInput, PublishOptions, SegmentInput } from './run-inputs.js';
 import type { VariantStreamRecords } from './variant-stream-record.js';
 
 export interface RunRecorder {
-  createRun(run: NewRun): Promise<{ id: string }>;
+  /** A channel's run comes back numbered after the channel's previous run (msnBase) and one discontinuity later. */
+  createRun(run: NewRun): Promise<{ id: string; msnBase?: number; discontinuitySequence?: number }>;
   /** Idempotent: the publisher retries after timeouts. */
   recordSegment(runId: string, segment: SegmentInput): Promise<void>;
   publishPlaylists(runId: string, masterCid: string, variants: VariantStreamRecords, options?: PublishOptions): Promise<unknown>;
@@ -14,6 +15,12 @@ export interface RunRecorder {
   setPartTarget?(runId: string, seconds: number): Promise<void>;
   recordPart?(runId: string, part: PartInput): Promise<void>;
   setInitSegment?(runId: string, rendition: string, cid: string): Promise<void>;
+  /** The producer is alive (a cheap periodic write); false once the run is no longer live (a sweeper ended it). */
+  heartbeat?(runId: string): Promise<boolean>;
+  /** An archive chunk of a windowed run (idempotent). */
+  recordArchive?(runId: string, chunk: ArchiveInput): Promise<void>;
+  /** Drops the rendition's part records below segment `beforeMsn` (their bytes are being released). */
+  forgetParts?(runId: string, rendition: string, beforeMsn: number): Promise<void>;
   /**
    * Whether a failed call may succeed if retried (the database unreachable or
    * restarting). The publisher retries those until its close deadline; without

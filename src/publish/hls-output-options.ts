@@ -3,7 +3,9 @@
 // options are checked by the encoder; URL templates by cidUrlResolver).
 import type { EncoderChoice, FileInputOptions, LadderEncoderOptions, LatencyProfile, PixelFormat, Rendition } from '../encoder/types.js';
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
+import { targetDurationFor } from '../hls/media-playlist.js';
 import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
+import { requireChannelName } from '../model/channel-name.js';
 import { defaultJournalDir } from '../journal/segment-journal.js';
 import type { RunRecorder } from '../model/run-recorder.js';
 import type { ContentStore } from '../store/content-store.js';
@@ -80,7 +82,27 @@ export interface MultiResolutionHlsOutputOptions {
   uploadRetry?: RetryOptions;
   /** How long close() keeps retrying uploads and registry writes before it reports what failed (default 60 s). */
   closeDeadlineMs?: number;
+  /**
+   * A sliding window: while live, media playlists list only about this many seconds of the
+   * newest segments (at least 3 target durations), and what slides out is published as
+   * immutable archive playlists (archiveSeconds each). The run's final playlists list
+   * every segment (VOD). Undefined: playlists list the whole run (EVENT). A channel slides
+   * over DEFAULT_CHANNEL_WINDOW_SECONDS unless set.
+   */
+  windowSeconds?: number;
+  /** Seconds of media per archive playlist of a windowed run (default 3600: one per hour). */
+  archiveSeconds?: number;
+  /**
+   * Publish on this channel (a slug): its stable URL /channels/{name}/master.m3u8 outlives
+   * producer restarts. The run continues the channel's previous one (its segments follow
+   * after EXT-X-DISCONTINUITY, numbered after it); a previous run that crashed with its
+   * journal in journalDir is recorded first. Needs a registry (RunRegistry).
+   */
+  channel?: string;
 }
+
+/** A channel's window when none is given: two minutes (a player needs 3 target durations; the archive keeps the rest). */
+export const DEFAULT_CHANNEL_WINDOW_SECONDS = 120;
 
 /** The checked settings of a run, apart from the encoder's and the URLs. */
 export interface OutputSettings {
@@ -89,6 +111,9 @@ export interface OutputSettings {
   journalDir: string;
   segmentDuration: number;
   partDuration?: number;
+  /** Live playlists slide over this many seconds (the publisher checks it against the target duration). */
+  windowSeconds?: number;
+  channel?: string;
   /** The LadderEncoder's options (it validates them itself). */
   encoder: LadderEncoderOptions;
 }
@@ -129,7 +154,16 @@ export function outputSettings(options: MultiResolutionHlsOutputOptions): Output
     ...(options.container !== undefined ? { container: options.container } : {}),
     ...(options.latency !== undefined ? { latency: options.latency } : {}),
   };
-  return { closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder };
+  if (options.channel !== undefined) {
+    requireChannelName('channel', options.channel);
+    if (options.registry === undefined) throw invalidParameterError('registry', 'RunRegistry with channel (a channel lives in the registry)', options.registry);
+  }
+  const windowSeconds = options.windowSeconds ?? (options.channel !== undefined
+    ? Math.max(DEFAULT_CHANNEL_WINDOW_SECONDS, 6 * targetDurationFor(segmentDuration)) : undefined);
+  return {
+    closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder,
+    ...(windowSeconds !== undefined ? { windowSeconds } : {}), ...(options.channel !== undefined ? { channel: options.channel } : {}),
+  };
 }
 
 /** Segment and playlist URLs of a run, and the templates the registry and journal keep (absent for a function). */

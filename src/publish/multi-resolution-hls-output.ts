@@ -7,20 +7,29 @@
 //   init, part → PartLane (stored, recorded: the live edge)
 //   each uploaded segment and published version → RegistryLane; each version → PlaylistUpdateLane
 // Every media byte goes to the store through one ResourceStore.
+//
+// A 24/7 run: with windowSeconds the publisher slides and archives (O(window)
+// memory and publish cost), with channel the run continues the channel's
+// previous one (channel-start.ts), and while it runs a heartbeat tells the
+// registry (and so servers, resume and the sweeper) that its producer is alive.
+// Parts are released once the live edge is well past their segment.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 
 import { LadderEncoder } from '../encoder/ladder-encoder.js';
 import type { CudaDeviceFrame, EncodeSummary, Rendition, SegmentEvent } from '../encoder/types.js';
 import { AbrcastError, errorMessage, withCallSiteStack } from '../errors.js';
+import { targetDurationFor } from '../hls/media-playlist.js';
+import { heartbeatIntervalMs } from '../model/heartbeat.js';
 import type { CidUrl } from '../hls/segment-url.js';
 import type { JournalSegment } from '../journal/segment-journal.js';
 import type { RunRecorder } from '../model/run-recorder.js';
 import type { ContentStore } from '../store/content-store.js';
 import { HeliaStore } from '../store/helia-store.js';
+import { startOnChannel, type ChannelRegistry } from './channel-start.js';
 import { outputSettings, runUrls, type MultiResolutionHlsOutputOptions } from './hls-output-options.js';
 import { JournalWriter } from './journal-writer.js';
-import { PartLane } from './part-lane.js';
+import { PART_RELEASE_TARGETS, PartLane } from './part-lane.js';
 import { PlaylistPublisher } from './playlist-publisher.js';
 import { PlaylistUpdateLane } from './playlist-update-lane.js';
 import { RegistryLane } from './registry-lane.js';
@@ -30,7 +39,7 @@ import type { PublishedVersion } from './types.js';
 import { UploadIncompleteError } from './upload-incomplete-error.js';
 import type { UploadQueueStats } from './upload-queue.js';
 
-export { DEFAULT_JOURNAL_LIMIT_BYTES, type MultiResolutionHlsOutputOptions } from './hls-output-options.js';
+export { DEFAULT_CHANNEL_WINDOW_SECONDS, DEFAULT_JOURNAL_LIMIT_BYTES, type MultiResolutionHlsOutputOptions } from './hls-output-options.js';
 
 export interface HlsOutputSummary extends EncodeSummary {
   masterCid?: string;
@@ -55,7 +64,9 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   readonly #closeDeadlineMs: number;
   readonly #partDuration?: number;
   readonly #playlistUrl: CidUrl;
+  readonly #segmentUrl: CidUrl;
   readonly #urlTemplates: { segmentUrl?: string; playlistUrl?: string };
+  readonly #settings: ReturnType<typeof outputSettings>;
   readonly #registry?: RunRecorder;
   readonly #journal: JournalWriter;
   readonly #segments: SegmentUploadLane;
@@ -70,17 +81,23 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   #started?: Promise<void>;
   #startedAt?: Date;
   #runId?: string;
+  /** MSN of segment 0: registry indexes are MSNs (a channel's run continues the previous one's numbers). */
+  #msnBase = 0;
+  #heartbeat?: NodeJS.Timeout;
+  #heartbeatWarned = false;
   #closing?: Promise<HlsOutputSummary>;
 
   constructor(options: MultiResolutionHlsOutputOptions) {
     super();
     const settings = outputSettings(options);
+    this.#settings = settings;
     this.#closeDeadlineMs = settings.closeDeadlineMs;
     this.#partDuration = settings.partDuration;
     this.#ownsStore = options.store === undefined;
     this.store = options.store ?? new HeliaStore();
     const urls = runUrls(this.store.kind, options);
     this.#playlistUrl = urls.playlistUrl;
+    this.#segmentUrl = urls.segmentUrl;
     this.#urlTemplates = urls.templates;
     this.encoder = new LadderEncoder(settings.encoder);
     this.#registry = options.registry;
@@ -105,8 +122,17 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       playlistUrl: urls.playlistUrl,
       onPublished: (version) => this.#onPublished(version),
       onRetry,
+      ...(settings.windowSeconds !== undefined ? { windowSeconds: settings.windowSeconds } : {}),
+      ...(options.archiveSeconds !== undefined ? { archiveSeconds: options.archiveSeconds } : {}),
+      onArchived: (chunk) => this.#records.recordArchive(chunk),
     });
-    this.#parts = new PartLane({ resources, publisher: this.#publisher, registry: this.#registry, runId, onWarning });
+    this.#parts = new PartLane({
+      resources, publisher: this.#publisher, registry: this.#registry, runId, onWarning, onRetry,
+      msnBase: () => this.#msnBase,
+      targetDuration: this.#publisher.targetDuration,
+      segmentStored: (rendition, index) => this.#segments.cid(rendition, index) !== undefined,
+      segmentCid: (rendition, index) => this.#segments.cid(rendition, index),
+    });
     this.#segments = new SegmentUploadLane({
       resources,
       concurrency: options.uploadConcurrency,
@@ -225,7 +251,9 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     if (failure && this.#journal.dir) {
       failure.message += `\nEvery finished segment is kept in ${this.#journal.dir}; \`abrcast resume ${this.#runId}\` uploads and lists them.`;
     }
-    const recorded = await this.#records.recordEnd(failure?.message, uploads.missing);
+    const missing = uploads.missing.map(({ rendition, index }) => ({ rendition, index: this.#msnBase + index }));
+    const recorded = await this.#records.recordEnd(failure?.message, missing);
+    this.#stopHeartbeat();
     if (!recorded && !failure) failure = new AbrcastError(this.#failures[this.#failures.length - 1]);
     await this.#updates.drain(deadline);
     await this.#journal.end(!failure);
@@ -244,16 +272,79 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   async #createRun(): Promise<void> {
     const { width, height, fps, segmentDuration, renditions } = this.encoder.options;
     const startedAt = this.#startedAt!;
-    if (this.#registry) {
-      const run = await this.#registry.createRun({ id: this.#runId, width, height, fps, segmentDuration, startedAt, ...this.#urlTemplates });
+    const settings = this.#settings;
+    const newRun = {
+      id: this.#runId, width, height, fps, segmentDuration, startedAt, ...this.#urlTemplates,
+      ...(settings.windowSeconds !== undefined ? { windowSeconds: settings.windowSeconds } : {}),
+    };
+    let finalizePrevious: (() => Promise<void>) | undefined;
+    if (this.#registry && settings.channel !== undefined) {
+      const registry = this.#registry as unknown as ChannelRegistry;
+      if (typeof registry.getChannel !== 'function' || typeof registry.channelTail !== 'function') {
+        throw new AbrcastError(`channel ${JSON.stringify(settings.channel)} needs a registry with channels (RunRegistry)`);
+      }
+      const start = await startOnChannel({
+        registry, store: this.store, channel: settings.channel, run: newRun, journalDir: settings.journalDir,
+        renditions, ...(settings.partDuration !== undefined ? { partTarget: settings.partDuration } : {}),
+        container: settings.encoder.container ?? 'ts',
+        windowSegments: Math.ceil(settings.windowSeconds! / segmentDuration - 1e-9),
+        segmentUrl: this.#segmentUrl,
+      });
+      this.#runId = start.run.id;
+      this.#msnBase = start.run.msnBase;
+      this.#publisher.continueFrom(start.run.msnBase, start.continues);
+      finalizePrevious = start.finalizePrevious;
+    } else if (this.#registry) {
+      const run = await this.#registry.createRun(newRun);
       this.#runId = run.id;
+    }
+    if (this.#registry && this.#runId) {
       // Set before any part: a server lists parts (LL-HLS) for runs with a part target.
-      if (this.#partDuration !== undefined && this.#registry.setPartTarget) await this.#registry.setPartTarget(run.id, this.#partDuration);
+      if (this.#partDuration !== undefined && this.#registry.setPartTarget) await this.#registry.setPartTarget(this.#runId, this.#partDuration);
+      this.#startHeartbeat(this.#registry, this.#runId, segmentDuration);
     }
     this.#runId ??= `r${randomBytes(8).toString('hex')}`;
     await this.#journal.create({
       runId: this.#runId, startedAt: startedAt.toISOString(), width, height, fps, segmentDuration, renditions: [...renditions], ...this.#urlTemplates,
+      ...(this.#msnBase > 0 ? { msnBase: this.#msnBase } : {}),
     });
+    if (finalizePrevious) {
+      // The hand-over: the previous run's tail, published at once; the channel serves this run from then on,
+      // and only then may the previous run get its final (ENDLIST) playlists.
+      await this.#publisher.publishFirst();
+      const finalize = finalizePrevious;
+      this.#records.after('finalize the run this one continued', () =>
+        finalize().catch((error: unknown) => this.emit('warning', `Cannot finalize the channel's previous run: ${errorMessage(error)}`)),
+      );
+    }
+  }
+
+  /** A cheap periodic registry write: servers show the run stalled, and resume and the sweeper leave it alone, by its age. */
+  #startHeartbeat(registry: RunRecorder, runId: string, segmentDuration: number): void {
+    if (!registry.heartbeat) return;
+    const beat = () => {
+      registry.heartbeat!(runId).then(
+        (live) => {
+          if (!live && !this.#heartbeatWarned) {
+            this.#heartbeatWarned = true;
+            this.emit('warning', `Run ${runId} is no longer live in the registry (a sweeper or resume ended it); its playlists stay as they were`);
+          }
+        },
+        (error: unknown) => {
+          // Missed beats only make the run look stalled for a while; the next one may pass.
+          if (!this.#heartbeatWarned) this.emit('warning', `Cannot send a heartbeat for run ${runId}: ${errorMessage(error)}`);
+          this.#heartbeatWarned = true;
+        },
+      );
+    };
+    beat();
+    this.#heartbeat = setInterval(beat, heartbeatIntervalMs(segmentDuration));
+    this.#heartbeat.unref();
+  }
+
+  #stopHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
   }
 
   /** A finished segment: durable in the journal, then queued for upload, then announced. */
@@ -275,7 +366,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     const { rendition, index, duration, bytes } = meta;
     this.emit('uploaded', { rendition, index, cid });
     await this.#journal.markUploaded(meta, cid);
-    this.#records.recordSegment({ rendition, index, cid, duration, bytes });
+    this.#records.recordSegment({ rendition, index: this.#msnBase + index, cid, duration, bytes });
     await this.#publisher
       .segmentUploaded(rendition, { index, cid, duration, bytes })
       .catch((error: Error) => this.emit('warning', `Cannot publish playlists: ${error.message}`));
@@ -290,7 +381,38 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
         this.emit('warning', `Cannot release older playlist versions: ${error.message}`);
       }),
     );
+    this.#releaseParts(version);
+    this.#forgetOutsideWindow(version);
     this.#updates.published(version);
+  }
+
+  /**
+   * Parts of segments this version lists, PART_RELEASE_TARGETS behind its end, are released
+   * once the registry named the version (their segments are stored, recorded and listed).
+   */
+  #releaseParts(version: PublishedVersion): void {
+    if (this.#partDuration === undefined) return;
+    const segmentDuration = this.#settings.segmentDuration;
+    const lag = Math.ceil((PART_RELEASE_TARGETS * targetDurationFor(segmentDuration)) / segmentDuration);
+    for (const [rendition, media] of Object.entries(version.media)) {
+      const below = media.segmentCount - lag;
+      if (below <= 0) continue;
+      this.#records.after(`release the parts of ${rendition} below segment ${below}`, () =>
+        this.#parts.releaseBefore(rendition, below).catch((error: unknown) =>
+          this.emit('warning', `Cannot release parts of ${rendition}: ${errorMessage(error)}`),
+        ),
+      );
+    }
+  }
+
+  /** A windowed run remembers the CIDs of its window's segments only (the registry and the archive hold the rest). */
+  #forgetOutsideWindow(version: PublishedVersion): void {
+    const windowSeconds = this.#settings.windowSeconds;
+    if (windowSeconds === undefined || version.final) return;
+    const keep = 2 * Math.ceil(windowSeconds / this.#settings.segmentDuration);
+    for (const [rendition, media] of Object.entries(version.media)) {
+      if (media.segmentCount > keep) this.#segments.forgetBelow(rendition, media.segmentCount - keep);
+    }
   }
 
   #fail(message: string): void {

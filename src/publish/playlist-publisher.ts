@@ -159,7 +159,8 @@ export class PlaylistPublisher {
   /** Segments a live playlist lists; undefined: all (an EVENT playlist). */
   readonly #windowCount?: number;
   readonly #archiveCount: number;
-  readonly #base: number;
+  #base: number;
+  #continues?: ChannelContinuation;
   #chain: Promise<unknown> = Promise.resolve();
   /** A publish waiting for the chain: later requests join it instead of queueing another. */
   #queued?: Promise<void>;
@@ -185,30 +186,50 @@ export class PlaylistPublisher {
     this.#archivedUpTo = this.#base;
     this.#windowCount = options.windowSeconds === undefined ? undefined : Math.ceil(options.windowSeconds / options.segmentDuration - 1e-9);
     this.#archiveCount = Math.max(1, Math.round((options.archiveSeconds ?? DEFAULT_ARCHIVE_SECONDS) / options.segmentDuration));
-    const { continues } = options;
     this.#states = new Map(
-      options.renditions.map((rendition) => {
-        const codecs = continues?.codecs[rendition.name] ?? '';
-        const tail = continues?.tail[rendition.name] ?? [];
-        const timeline = tail.map((segment): Entry => ({
-          msn: segment.msn, duration: segment.duration, uri: segment.uri, startMs: segment.startedAt.getTime(),
-          discontinuity: segment.discontinuity, discontinuitySequence: segment.discontinuitySequence,
-          ...(segment.mapUri !== undefined ? { mapUri: segment.mapUri } : {}),
-          own: false, bytes: 0,
-        }));
-        const last = timeline.at(-1);
-        if (last && last.msn !== this.#base - 1) {
-          throw new AbrcastError(`The ${rendition.name} tail ends at media sequence ${last.msn}, not ${this.#base - 1} before this run's first segment`);
-        }
-        return [
-          rendition.name,
-          {
-            rendition, arrivals: new ContiguousSegments(), codecs, codecsInherited: codecs !== '', timeline,
-            ownListed: 0, ownSeconds: 0, meter: new BandwidthMeter(this.targetDuration), publishedCount: 0,
-          },
-        ];
-      }),
+      options.renditions.map((rendition) => [
+        rendition.name,
+        {
+          rendition, arrivals: new ContiguousSegments(), codecs: '', codecsInherited: false, timeline: [],
+          ownListed: 0, ownSeconds: 0, meter: new BandwidthMeter(this.targetDuration), publishedCount: 0,
+        },
+      ]),
     );
+    if (options.continues) this.continueFrom(this.#base, options.continues);
+  }
+
+  /**
+   * A channel's run (known once the registry created it): its segment 0 is MSN
+   * `mediaSequenceBase`, and the previous runs' tail is listed before it. Only before
+   * the first publish.
+   */
+  continueFrom(mediaSequenceBase: number, continues: ChannelContinuation | undefined): void {
+    if (this.#sequence > 0 || [...this.#states.values()].some((state) => state.ownListed > 0)) {
+      throw new AbrcastError('A run continues a channel only before its first publish');
+    }
+    checkOptions({ ...this.#options, mediaSequenceBase, continues }, this.targetDuration);
+    this.#base = mediaSequenceBase;
+    this.#archivedUpTo = mediaSequenceBase;
+    this.#continues = continues;
+    for (const state of this.#states.values()) {
+      const name = state.rendition.name;
+      const tail = continues?.tail[name] ?? [];
+      state.timeline = tail.map((segment): Entry => ({
+        msn: segment.msn, duration: segment.duration, uri: segment.uri, startMs: segment.startedAt.getTime(),
+        discontinuity: segment.discontinuity, discontinuitySequence: segment.discontinuitySequence,
+        ...(segment.mapUri !== undefined ? { mapUri: segment.mapUri } : {}),
+        own: false, bytes: 0,
+      }));
+      const last = state.timeline.at(-1);
+      if (last && last.msn !== mediaSequenceBase - 1) {
+        throw new AbrcastError(`The ${name} tail ends at media sequence ${last.msn}, not ${mediaSequenceBase - 1} before this run's first segment`);
+      }
+      const codecs = continues?.codecs[name] ?? '';
+      if (codecs && (!state.codecs || state.codecsInherited)) {
+        state.codecs = codecs;
+        state.codecsInherited = true;
+      }
+    }
   }
 
   get latest(): PublishedVersion | undefined {
@@ -313,7 +334,7 @@ export class PlaylistPublisher {
   /** Moves what became listed into the timeline (in index order), and forgets it in `arrivals`. */
   #takeListed(state: RenditionState): void {
     const startedAt = (this.#startTime ??= new Date()).getTime();
-    const continues = this.#options.continues;
+    const continues = this.#continues;
     for (const segment of state.arrivals.takeNew()) {
       const previous = state.timeline.at(-1);
       const first = state.ownListed === 0 && continues !== undefined;
@@ -401,11 +422,11 @@ export class PlaylistPublisher {
       targetDuration: this.targetDuration,
       segments: this.#window(state),
       emptyMediaSequence: this.#base,
-      emptyDiscontinuitySequence: this.#options.continues?.discontinuitySequence ?? 0,
+      emptyDiscontinuitySequence: this.#continues?.discontinuitySequence ?? 0,
       ...(state.mapUri !== undefined ? { emptyMapUri: state.mapUri } : {}),
       type: windowed ? 'live' : 'event',
       endList: final,
-      alwaysDiscontinuitySequence: this.#options.continues !== undefined,
+      alwaysDiscontinuitySequence: this.#continues !== undefined,
     });
   }
 
@@ -485,7 +506,7 @@ export class PlaylistPublisher {
       if (entries.length === 0) continue;
       const playlist = timelineMediaPlaylist({
         targetDuration: this.targetDuration, segments: entries, type: 'vod', endList: true,
-        alwaysDiscontinuitySequence: this.#options.continues !== undefined,
+        alwaysDiscontinuitySequence: this.#continues !== undefined,
       });
       const name = state.rendition.name;
       // Immutable and kept for good: add(), not a version.

@@ -6,7 +6,7 @@
 // on this lane too, only once the registry names newer ones: a server reads
 // playlists by the CIDs the registry names.
 import { errorMessage } from '../errors.js';
-import type { MissingSegment, SegmentInput } from '../model/run-inputs.js';
+import type { ArchiveInput, MissingSegment, SegmentInput } from '../model/run-inputs.js';
 import type { RunRecorder } from '../model/run-recorder.js';
 import { OrderedLane } from './ordered-lane.js';
 import type { PublishedVersion } from './types.js';
@@ -54,6 +54,19 @@ export class RegistryLane {
       await registry.publishPlaylists(runId, version.masterCid, version.qualities, { sequence: version.sequence });
       await releaseOlder();
     });
+  }
+
+  /** An archive chunk of a windowed run (a recorder without recordArchive keeps none). */
+  recordArchive(chunk: ArchiveInput): void {
+    const recorder = this.#recorder();
+    if (!recorder || !recorder[0].recordArchive) return;
+    const [registry, runId] = recorder;
+    void this.#lane.push(`record archive chunk ${chunk.firstMsn} of run ${runId}`, () => registry.recordArchive!(runId, chunk));
+  }
+
+  /** Any other task that must come after the writes pushed before it (parts released once a version names their segments). */
+  after(what: string, task: () => Promise<unknown>): void {
+    void this.#lane.push(what, task);
   }
 
   /**

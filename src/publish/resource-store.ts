@@ -12,8 +12,11 @@ export type MediaResource =
   | { kind: 'init'; rendition: string }
   | { kind: 'part'; rendition: string; segmentIndex: number; partIndex: number };
 
-/** What the resource store needs of a content store; without addTransient, parts go to add(). */
-export type ResourceTarget = Pick<ContentStore, 'add'> & Partial<Pick<ContentStore, 'addTransient'>>;
+/**
+ * What the resource store needs of a content store. Parts go to addTransient, else to
+ * addVersion (so they can be released), else to add() (kept for good).
+ */
+export type ResourceTarget = Pick<ContentStore, 'add'> & Partial<Pick<ContentStore, 'addTransient' | 'addVersion' | 'releaseVersion'>>;
 
 export class ResourceStore {
   readonly #store: ResourceTarget;
@@ -25,8 +28,21 @@ export class ResourceStore {
   /** Stores one resource's bytes; resolves with its CID. */
   add(resource: MediaResource, bytes: Uint8Array): Promise<string> {
     const store = this.#store;
-    // A part is needed briefly: its segment holds the same bytes again (ContentStore.addTransient).
-    if (resource.kind === 'part' && store.addTransient) return store.addTransient(bytes);
+    // A part is needed briefly: its segment holds the same bytes again (ContentStore.addTransient), and it is released.
+    if (resource.kind === 'part') {
+      if (store.addTransient) return store.addTransient(bytes);
+      if (store.addVersion) return store.addVersion(bytes);
+    }
     return store.add(bytes);
+  }
+
+  /** Whether parts can be released (the store has releaseVersion): without it they are kept. */
+  get releasesParts(): boolean {
+    return this.#store.releaseVersion !== undefined;
+  }
+
+  /** Stops keeping a part (an LL-HLS part whose segment is stored and that no playlist lists any more). */
+  async releasePart(cid: string): Promise<void> {
+    await this.#store.releaseVersion?.(cid);
   }
 }

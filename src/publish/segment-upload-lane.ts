@@ -57,7 +57,19 @@ export class SegmentUploadLane {
     return this.#queue.stats();
   }
 
-  /** `{ [rendition]: { [index]: cid } }` of every uploaded segment (a copy). */
+  /** The CID of an uploaded segment, while it is remembered. */
+  cid(rendition: string, index: number): string | undefined {
+    return this.#cids[rendition]?.[index];
+  }
+
+  /** Forgets the CIDs of the rendition's segments below `index` (a windowed run keeps O(window), not O(run)). */
+  forgetBelow(rendition: string, index: number): void {
+    const cids = this.#cids[rendition];
+    if (!cids) return;
+    for (const key of Object.keys(cids)) if (Number(key) < index) delete cids[Number(key)];
+  }
+
+  /** `{ [rendition]: { [index]: cid } }` of every uploaded segment still remembered (a copy; a windowed run remembers its window). */
   get segmentCids(): Record<string, Record<number, string>> {
     return Object.fromEntries(Object.entries(this.#cids).map(([name, cids]) => [name, { ...cids }]));
   }

@@ -1,5 +1,6 @@
 // Shapes the publisher hands its callers. What it shares with the registry
 // (the run's inputs, RunRecorder, the variant stream records) lives in src/model.
+import type { ArchiveInput } from '../model/run-inputs.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
 
 /** One published version of the stream's playlists. */
@@ -16,17 +17,7 @@ export interface PublishedVersion {
 
 /**
  * One archive chunk of a windowed run: immutable VOD playlists (one per rendition, and
- * a master naming them) of the segments with MSN firstMsn .. firstMsn+segmentCount-1.
+ * a master naming them) of the segments with MSN firstMsn .. firstMsn+segmentCount-1;
+ * media names each rendition's VOD playlist CID and how many segments it lists.
  */
-export interface ArchivedChunk {
-  /** Media Sequence Number of its first segment. */
-  firstMsn: number;
-  segmentCount: number;
-  /** Seconds of media (the longest rendition). */
-  duration: number;
-  /** Wall-clock time of its first segment. */
-  startedAt: Date;
-  masterCid: string;
-  /** By rendition: the VOD media playlist's CID and how many segments it lists. */
-  media: Record<string, { cid: string; segmentCount: number }>;
-}
+export type ArchivedChunk = ArchiveInput;

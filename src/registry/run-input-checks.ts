@@ -3,7 +3,8 @@
 import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
 import type { MissingSegment, NewRun, PartInput, SegmentInput } from '../model/run-inputs.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
-import { CHANNEL_NAME_PATTERN, isValidChannelName, isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN } from './validation.js';
+import { requireChannelName } from '../model/channel-name.js';
+import { isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN } from './validation.js';
 
 const MAX_INT32 = 2_147_483_647;
 const MAX_URL_TEMPLATE_LENGTH = 2048;
@@ -109,11 +110,6 @@ export function checkNewRun(run: NewRun): void {
   }
 }
 
-export function requireChannelName(name: string, value: unknown): void {
-  if (!isValidChannelName(value)) {
-    throw invalidParameterError(name, `channel name matching ${CHANNEL_NAME_PATTERN} (1 to 40 lowercase letters, digits and inner '-')`, value);
-  }
-}
 
 export function checkSegment(segment: SegmentInput): void {
   if (typeof segment !== 'object' || segment === null) throw invalidParameterError('segment', 'object', segment);

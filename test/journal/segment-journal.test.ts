@@ -149,8 +149,12 @@ describe('SegmentJournal', () => {
       return true;
     });
     assert.ok(Date.now() - started >= 190);
-    assert.deepEqual(journal.segments().map((s) => s.index), [0, 1, 2, 3]);
+    // Nothing is dropped: 1..3 wait for upload, 0 is in the log as uploaded (memory holds only what waits).
+    assert.deepEqual(journal.segments().map((s) => s.index), [1, 2, 3]);
     await journal.close();
+    const reopened = (await SegmentJournal.open(parent, 'rlimit'))!;
+    assert.deepEqual(reopened.segments().map((s) => `${s.index}${s.cid ? ' uploaded' : ''}`), ['0 uploaded', '1', '2', '3']);
+    await reopened.close();
   });
 
   test('remove() deletes the journal: the run is final and uploaded', async () => {
