@@ -244,6 +244,16 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       failure ??= new AbrcastError(`Cannot publish the final playlists: ${errorMessage(error)}`, { cause: error });
     }
     await this.#parts.drain(deadline);
+    // No part is listed once the run ended: every one left is released, after the final version's record.
+    if (this.#partDuration !== undefined) {
+      for (const { name } of this.encoder.renditions) {
+        this.#records.after(`release the parts of ${name}`, () =>
+          this.#parts.releaseBefore(name, Number.POSITIVE_INFINITY).catch((error: unknown) =>
+            this.emit('warning', `Cannot release parts of ${name}: ${errorMessage(error)}`),
+          ),
+        );
+      }
+    }
     await this.#records.drain(deadline);
     if (!failure && this.#failures.length > 0) {
       failure = new AbrcastError(`Run ${this.#runId} is incomplete:\n  ${this.#failures.join('\n  ')}`);
@@ -391,7 +401,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
    * once the registry named the version (their segments are stored, recorded and listed).
    */
   #releaseParts(version: PublishedVersion): void {
-    if (this.#partDuration === undefined) return;
+    if (this.#partDuration === undefined || version.final) return;
     const segmentDuration = this.#settings.segmentDuration;
     const lag = Math.ceil((PART_RELEASE_TARGETS * targetDurationFor(segmentDuration)) / segmentDuration);
     for (const [rendition, media] of Object.entries(version.media)) {

@@ -140,7 +140,8 @@ export class PartLane {
     }
     if (released.length === 0) return;
     const runId = this.#options.runId();
-    if (registry?.forgetParts && runId) await registry.forgetParts(runId, rendition, (this.#options.msnBase?.() ?? 0) + index);
+    const beforeMsn = Number.isFinite(index) ? (this.#options.msnBase?.() ?? 0) + index : 2 ** 31 - 1;
+    if (registry?.forgetParts && runId) await registry.forgetParts(runId, rendition, beforeMsn);
     // Pins are not counted (Kubo): a CID still in use by a part not yet released, or a segment, stays.
     const inUse = new Set([...this.#stored.values()].flatMap((segments) => [...segments.values()].flat()));
     for (const cid of released) if (!keep.has(cid) && !inUse.has(cid)) await resources.releasePart(cid);

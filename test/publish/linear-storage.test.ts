@@ -1,9 +1,11 @@
 // Linear storage: a live run publishes a new version of every playlist per segment
 // index, yet each store ends up holding the segments plus about one set of
 // playlists (older versions are released once the registry names newer ones),
-// while onPlaylistUpdate still gets a fresh master CID per publish. On both stores,
-// measured from the store itself: the embedded blockstore's files, Kubo's blocks
-// after `repo gc`.
+// while onPlaylistUpdate still gets a fresh master CID per publish. With LL-HLS
+// parts (the same bytes as the segments again) the parts are released once the
+// live edge is past them, so the store holds the media about once, not twice. On
+// both stores, measured from the store itself: the embedded blockstore's files,
+// Kubo's blocks after `repo gc`.
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,8 +35,11 @@ interface Outcome {
   store: ContentStore;
 }
 
+/** LL-HLS: parts of 0.2 s (2 frames at 10 fps), 5 per segment. */
+const PARTS = { partDuration: 0.2, latency: 'low' as const };
+
 /** A run of SEGMENTS one-second segments at 160x90, fed as fast as the encoder takes it. */
-async function publishRun(store: ContentStore, dir: string): Promise<Outcome> {
+async function publishRun(store: ContentStore, dir: string, extra: Partial<ConstructorParameters<typeof MultiResolutionHlsOutput>[0]> = {}): Promise<Outcome> {
   const registry = await openRegistry({ databaseUrl: '', dataDir: join(dir, 'db') });
   try {
     const updates: string[] = [];
@@ -45,7 +50,9 @@ async function publishRun(store: ContentStore, dir: string): Promise<Outcome> {
       onPlaylistUpdate: (masterCid) => {
         updates.push(masterCid);
       },
+      ...extra,
     });
+    output.on('warning', (message) => console.log(`warning: ${message}`));
     const versions: PublishedVersion[] = [];
     let segmentBytes = 0;
     output.on('publish', (version) => versions.push(version));
@@ -89,7 +96,7 @@ async function checkFinalReadable(outcome: Outcome): Promise<void> {
   }
 }
 
-describe('linear storage on the embedded store', () => {
+for (const parts of [false, true]) describe(`linear storage on the embedded store${parts ? ', with LL-HLS parts' : ''}`, () => {
   let dir: string;
   let outcome: Outcome;
   let storeBytes: number;
@@ -97,7 +104,7 @@ describe('linear storage on the embedded store', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'abrcast-linear-helia-'));
     const store = new HeliaStore({ dir: join(dir, 'ipfs') });
-    outcome = await publishRun(store, dir);
+    outcome = await publishRun(store, dir, parts ? PARTS : {});
     storeBytes = await directoryBytes(join(dir, 'ipfs'));
   });
 
@@ -108,7 +115,7 @@ describe('linear storage on the embedded store', () => {
 
   test('the blockstore holds the segments and about one set of playlists', () => {
     const ratio = storeBytes / outcome.segmentBytes;
-    console.log(`embedded: store ${storeBytes} B / segments ${outcome.segmentBytes} B = ${ratio.toFixed(4)} after ${outcome.versions.length} publishes`);
+    console.log(`embedded${parts ? ' with parts' : ''}: store ${storeBytes} B / segments ${outcome.segmentBytes} B = ${ratio.toFixed(4)} after ${outcome.versions.length} publishes`);
     assert.ok(ratio <= MAX_RATIO, `store/segments ${ratio.toFixed(3)} > ${MAX_RATIO}`);
     assert.ok(ratio >= 1, 'every segment byte is stored');
   });
@@ -119,7 +126,7 @@ describe('linear storage on the embedded store', () => {
   });
 });
 
-describe('linear storage on Kubo', () => {
+for (const parts of [false, true]) describe(`linear storage on Kubo${parts ? ', with LL-HLS parts' : ''}`, () => {
   let dir: string;
   let kubo: KuboHandle;
   let outcome: Outcome;
@@ -129,7 +136,7 @@ describe('linear storage on Kubo', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'abrcast-linear-kubo-'));
     kubo = await startKubo();
-    outcome = await publishRun(new KuboStore({ url: kubo.apiUrl }), dir);
+    outcome = await publishRun(new KuboStore({ url: kubo.apiUrl }), dir, parts ? PARTS : {});
     kubo.cli(['repo', 'gc', '--quiet']);
     const client = create({ url: kubo.apiUrl });
     storeBytes = 0;
@@ -145,10 +152,10 @@ describe('linear storage on Kubo', () => {
 
   test('after repo gc Kubo holds the segments and one set of playlists', () => {
     const ratio = storeBytes / outcome.segmentBytes;
-    console.log(`kubo: blocks ${storeBytes} B / segments ${outcome.segmentBytes} B = ${ratio.toFixed(4)}, ${pins} pins after ${outcome.versions.length} publishes`);
+    console.log(`kubo${parts ? ' with parts' : ''}: blocks ${storeBytes} B / segments ${outcome.segmentBytes} B = ${ratio.toFixed(4)}, ${pins} pins after ${outcome.versions.length} publishes`);
     assert.ok(ratio <= MAX_RATIO, `store/segments ${ratio.toFixed(3)} > ${MAX_RATIO}`);
     assert.ok(ratio >= 1, 'every segment byte is stored');
-    // Every segment, plus the final master and media playlists: nothing older stays pinned.
+    // Every segment, plus the final master and media playlists: nothing older (and no part) stays pinned.
     assert.equal(pins, 2 * SEGMENTS + 1 + 2);
   });
 
