@@ -112,4 +112,71 @@ describe('PartLane', () => {
     assert.match(warnings[0], /^Cannot upload part 360p\/4\.1: .*closed/);
     assert.deepEqual((await registry.listRecentParts(runId, '360p', 0)).map((r) => r.partIndex), [0, 2]);
   });
+
+  test('a store or database that blinks leaves no gap: parts are retried like segments, in order', async () => {
+    // Every part's first two store attempts fail (a Kubo restart, a full disk for a moment); the third stores it.
+    const attempts = new Map<string, number>();
+    const good = new ResourceStore(store);
+    const retries: string[] = [];
+    const { runId, warnings, publisher } = await laneFor();
+    const lane = new PartLane({
+      resources: {
+        add: async (resource, bytes) => {
+          if (resource.kind !== 'part') return good.add(resource, bytes);
+          const key = `${resource.segmentIndex}.${resource.partIndex}`;
+          const attempt = (attempts.get(key) ?? 0) + 1;
+          attempts.set(key, attempt);
+          if (attempt <= 2) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5001'), { code: 'ECONNREFUSED' });
+          return good.add(resource, bytes);
+        },
+      },
+      publisher, registry, runId: () => runId, onWarning: (message) => warnings.push(message), targetDuration: 1,
+      onRetry: (what) => retries.push(what),
+    });
+    for (let segmentIndex = 0; segmentIndex < 2; segmentIndex += 1) {
+      for (let partIndex = 0; partIndex < 3; partIndex += 1) lane.part(part('360p', segmentIndex, partIndex));
+    }
+    await lane.drain(Date.now() + 20_000);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual((await registry.listRecentParts(runId, '360p', 0)).map((r) => `${r.segmentIndex}.${r.partIndex}`), ['0.0', '0.1', '0.2', '1.0', '1.1', '1.2']);
+    assert.equal(retries.length, 12, 'two retries per part');
+    assert.match(retries[0], /^upload part 360p\/0\.0$/);
+  });
+
+  test('a part whose segment is stored meanwhile is not retried: the segment carries its bytes', async () => {
+    const { runId, warnings, publisher } = await laneFor();
+    let calls = 0;
+    const lane = new PartLane({
+      resources: { add: async () => { calls += 1; throw new Error('store down'); } },
+      publisher, registry, runId: () => runId, onWarning: (message) => warnings.push(message), targetDuration: 1,
+      segmentStored: (_rendition, index) => index === 7,
+    });
+    lane.part(part('360p', 7, 0));
+    await lane.drain(Date.now() + 5_000);
+    assert.equal(calls, 0);
+    assert.deepEqual(warnings, []);
+  });
+
+  test('released parts leave the registry, then the store; a part stored as its segment\'s very bytes stays', async () => {
+    const { runId, warnings, publisher } = await laneFor();
+    const resources = new ResourceStore(store);
+    // Bytes of this test only (an earlier test stored the same parts as versions of its own).
+    const unique = (p: PartEvent): PartEvent => ({ ...p, data: Buffer.concat([p.data, Buffer.from(` of ${runId}`)]) });
+    const parts = [part('180p', 0, 0), part('180p', 0, 1), part('180p', 1, 0), part('180p', 2, 0)].map(unique);
+    const segmentOne = await store.add(parts[2].data);
+    const lane = new PartLane({
+      resources, publisher, registry, runId: () => runId, onWarning: (message) => warnings.push(message),
+      segmentCid: (_rendition, index) => (index === 1 ? segmentOne : undefined),
+    });
+    for (const p of parts) lane.part(p);
+    await lane.drain(Date.now() + 10_000);
+    const cids = (await registry.listRecentParts(runId, '180p', 0)).map((r) => r.cid);
+    await lane.releaseBefore('180p', 2);
+    assert.deepEqual((await registry.listRecentParts(runId, '180p', 0)).map((r) => `${r.segmentIndex}.${r.partIndex}`), ['2.0']);
+    assert.equal(await store.has(cids[0]), false, 'part 0.0 is gone from the store');
+    assert.equal(await store.has(cids[1]), false);
+    assert.equal(await store.has(cids[2]), true, 'part 1.0 is segment 1 itself');
+    assert.equal(await store.has(cids[3]), true, 'part 2.0 is near the edge still');
+    assert.deepEqual(warnings, []);
+  });
 });
