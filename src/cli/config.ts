@@ -7,6 +7,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Container, EncoderChoice, LatencyProfile } from '../encoder/types.js';
 import { invalidParameterError } from '../errors.js';
+import { MIN_WINDOW_TARGETS, targetDurationFor } from '../hls/media-playlist.js';
+import { CHANNEL_NAME_PATTERN, isValidChannelName } from '../model/channel-name.js';
 import { redactDatabaseUrl } from '../registry/postgres-client.js';
 import { isValidRunId } from '../registry/validation.js';
 import { usageError } from './errors.js';
@@ -30,23 +32,51 @@ export const STORE_KINDS = ['embedded', 'kubo'] as const;
 /** LL-HLS part length `--low-latency` aims at (RFC 8216bis suggests 0.3 to 1 s; hls.js's LL demos use 1/3 s). */
 export const LOW_LATENCY_PART_SECONDS = 0.333;
 
-/** --container and --low-latency, shared by demo and encode. */
+/** --container, --low-latency, --window and --channel, shared by demo and encode. */
 export interface StreamFlags {
   container?: Container;
   lowLatency?: boolean;
+  window?: number;
+  channel?: string;
 }
 
-/** What --container and --low-latency mean for the encoder and the publisher. */
+/** What --container, --low-latency, --window and --channel mean for the encoder and the publisher. */
 export interface StreamConfig {
   container: Container;
   /** --low-latency: LL-HLS parts and x264/NVENC without added delay. */
   lowLatency: boolean;
   latency: LatencyProfile;
+  /** --window: live playlists slide over this many seconds (the rest is archived). */
+  windowSeconds?: number;
+  /** --channel: publish on this channel's stable URL, continuing its previous run. */
+  channel?: string;
 }
 
-export function resolveStreamConfig(flags: StreamFlags): StreamConfig {
+/**
+ * The stream flags, checked against the segment duration: a window must hold at least
+ * three target durations (RFC 8216 6.2.2).
+ */
+export function resolveStreamConfig(flags: StreamFlags, segmentSeconds: number, command: string): StreamConfig {
   const lowLatency = flags.lowLatency === true;
-  return { container: flags.container ?? 'ts', lowLatency, latency: lowLatency ? 'low' : 'normal' };
+  if (flags.window !== undefined) {
+    const least = MIN_WINDOW_TARGETS * targetDurationFor(segmentSeconds);
+    if (flags.window < least) {
+      invalid({ value: String(flags.window), source: '--window' }, `number of seconds of at least ${MIN_WINDOW_TARGETS} target durations (${least} with ${segmentSeconds} s segments)`, flags.window, command);
+    }
+  }
+  return {
+    container: flags.container ?? 'ts', lowLatency, latency: lowLatency ? 'low' : 'normal',
+    ...(flags.window !== undefined ? { windowSeconds: flags.window } : {}),
+    ...(flags.channel !== undefined ? { channel: flags.channel } : {}),
+  };
+}
+
+/** --channel: a slug (a URL path segment people type). */
+export function channelName(command: string): ValueParser<string> {
+  return (text, source) => {
+    if (!isValidChannelName(text)) invalid({ value: text, source }, `channel name matching ${CHANNEL_NAME_PATTERN} (1 to 40 lowercase letters, digits and inner '-')`, text, command);
+    return text;
+  };
 }
 
 /**
@@ -289,7 +319,7 @@ export function resolveDemoConfig(flags: DemoFlags): DemoConfig {
   if (Math.abs(framesPerSegment - Math.round(framesPerSegment)) > 1e-6) {
     invalid({ value: String(segment), source: '--segment' }, `number of seconds that is a whole number of frames at ${fps} fps`, segment, command);
   }
-  const stream = resolveStreamConfig(flags);
+  const stream = resolveStreamConfig(flags, segment, command);
   return {
     ...service,
     ...server,
@@ -395,7 +425,7 @@ export function resolveEncodeConfig(input: string, flags: EncodeFlags, readText:
   return {
     ...service,
     ...server,
-    ...resolveStreamConfig(flags),
+    ...resolveStreamConfig(flags, flags.segment ?? ENCODE_DEFAULTS.segmentSeconds, command),
     input,
     live: flags.live === true,
     ...(flags.audio !== undefined ? { audio: flags.audio } : {}),

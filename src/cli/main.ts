@@ -10,6 +10,7 @@ import {
   LOW_LATENCY_PART_SECONDS,
   RUNS_LIMIT,
   STORE_KINDS,
+  channelName,
   checkRunId,
   databaseUrl,
   defaultDataDir,
@@ -118,8 +119,19 @@ function addServerOptions(command: Command): Command {
   return addParsedOption(command, new Option('--host <host>', `address to listen on (default: ${DEFAULTS.host})`), hostName(name));
 }
 
-/** --encoder, --preset, --container and --low-latency, shared by demo and encode. */
+/** --encoder, --preset, --container, --low-latency, --window and --channel, shared by demo and encode. */
 function addEncoderOptions(command: Command): Command {
+  const name = command.name();
+  addParsedOption(
+    command,
+    new Option('--window <seconds>', 'sliding window: live playlists list the newest <seconds> (at least 3 segments), older segments go to hourly archive playlists; the final playlists list everything (default: the whole run; 120 with --channel)'),
+    numberBetween(1, 31_536_000, name),
+  );
+  addParsedOption(
+    command,
+    new Option('--channel <name>', 'publish on a channel: a stable URL /channels/<name>/master.m3u8 that a restarted producer continues (a slug: a-z, 0-9, -)').env('ABRCAST_CHANNEL'),
+    channelName(name),
+  );
   return command
     .addOption(new Option('--encoder <kind>', `video encoder (default: ${DEFAULTS.encoder})`).choices(ENCODER_CHOICES))
     .addOption(new Option('--preset <name>', `x264 preset (default: ${DEFAULTS.preset})`).choices(X264_PRESETS))

@@ -3,6 +3,9 @@ import { invalidParameterError, isPositiveFinite } from '../errors.js';
 import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
 import type { MediaPlaylist, MediaSegment } from './types.js';
 
+/** RFC 8216 6.2.2: a live playlist (without ENDLIST) must not become shorter than three target durations. */
+export const MIN_WINDOW_TARGETS = 3;
+
 /** EXTINF durations are written with this many decimals (decimal-floating-point). */
 export const EXTINF_DECIMALS = 5;
 

@@ -15,6 +15,7 @@ import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
 import type { NewRun } from '../model/run-inputs.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
 import type { ContentStore } from '../store/content-store.js';
+import { JournalLockedError } from '../journal/journal-lock.js';
 import { finalizeRun } from './finalize-run.js';
 import type { ChannelContinuation, ContinuedSegment } from './playlist-publisher.js';
 import { recordJournal, resumeRun, RunAliveError, withRunLease, type ResumableRegistry } from './resume-run.js';
@@ -103,13 +104,21 @@ export async function startOnChannel(options: ChannelStartOptions): Promise<Chan
       checkCompatible(channel, previous, await registry.getInitSegments(newestRunId), options);
       if (previous.status === 'live') {
         // Refuses a live producer (RunAliveError, JournalLockedError); records a crashed one's journal here.
-        const recorded = await recordJournal({ registry, store, runId: newestRunId, journalDir: options.journalDir });
+        const recorded = await recordJournal({ registry, store, runId: newestRunId, journalDir: options.journalDir }).catch((error: unknown) => {
+          if (error instanceof JournalLockedError || error instanceof RunAliveError) {
+            throw new AbrcastError(`Channel ${JSON.stringify(channel)} is live with run ${newestRunId}: ${error.message}`, { cause: error });
+          }
+          throw error;
+        });
         if (recorded === undefined) {
           // No journal on this machine: only a heartbeat can tell, and it must be stale.
           const age = await registry.heartbeatAgeMs?.(newestRunId);
           const bound = stalledAfterMs(previous.segmentDuration);
           if (typeof age === 'number' && age < bound) {
-            throw new RunAliveError(newestRunId, `channel ${JSON.stringify(channel)} is live: its last heartbeat was ${(age / 1000).toFixed(1)} s ago`);
+            throw new AbrcastError(
+              `Channel ${JSON.stringify(channel)} is live with run ${newestRunId}: its producer's last heartbeat was ${(age / 1000).toFixed(1)} s ago ` +
+                `(a run is stalled after ${bound / 1000} s without one); stop that producer first, or wait`,
+            );
           }
         }
         leftLive = { runId: newestRunId, journaled: recorded !== undefined };

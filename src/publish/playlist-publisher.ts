@@ -22,7 +22,7 @@ import { AbrcastError, invalidParameterError, isInteger, isPositiveFinite } from
 import { BandwidthMeter, peakBandwidth, averageBandwidth } from '../hls/bandwidth.js';
 import { commonListedCount, ContiguousSegments, type UploadedSegment } from '../hls/contiguous-segments.js';
 import { serializeMasterPlaylist } from '../hls/master-playlist.js';
-import { serializeMediaPlaylist, targetDurationFor } from '../hls/media-playlist.js';
+import { MIN_WINDOW_TARGETS, serializeMediaPlaylist, targetDurationFor } from '../hls/media-playlist.js';
 import { parseMediaPlaylist } from '../hls/parse-media-playlist.js';
 import type { CidUrl } from '../hls/segment-url.js';
 import type { MediaPlaylist, MediaSegment, VariantStream } from '../hls/types.js';
@@ -38,8 +38,6 @@ const PLAYLIST_RETRY: Required<RetryOptions> = { initialDelayMs: 250, maxDelayMs
 /** Default archiveSeconds: one archive playlist per hour of media. */
 export const DEFAULT_ARCHIVE_SECONDS = 3600;
 
-/** RFC 8216 6.2.2: a live playlist must not become shorter than three target durations. */
-export const MIN_WINDOW_TARGETS = 3;
 
 /** What the publisher needs of a store; without the version methods every version is kept. cat reads the archive back for a windowed run's final playlists. */
 export type PublisherStore = Pick<ContentStore, 'add'> & Partial<Pick<ContentStore, 'addVersion' | 'releaseVersion' | 'cat'>>;

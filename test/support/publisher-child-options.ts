@@ -10,6 +10,11 @@ export interface PublisherChildOptions {
   /** Each segment upload waits this long first: a store slower than the stream, so the journal holds a backlog. */
   uploadDelayMs?: number;
   closeDeadlineMs?: number;
+  /** Publish on this channel (with windowSeconds, or the channel default). */
+  channel?: string;
+  windowSeconds?: number;
+  /** LL-HLS parts of this many seconds (latency 'low'). */
+  partDuration?: number;
 }
 
 export const CHILD_RENDITIONS = [

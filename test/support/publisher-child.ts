@@ -25,6 +25,9 @@ const output = new MultiResolutionHlsOutput({
   sourceSize: [160, 90], fps, segmentDuration: 1, encoder: 'x264', x264Preset: 'ultrafast', renditions: CHILD_RENDITIONS,
   store, registry, journalDir: join(options.dataDir, 'journal'), segmentUrl: '/ipfs/{cid}', playlistUrl: '/ipfs/{cid}',
   uploadConcurrency: 1, uploadRetry: { initialDelayMs: 100, maxDelayMs: 500 }, closeDeadlineMs: options.closeDeadlineMs ?? 10_000,
+  ...(options.channel !== undefined ? { channel: options.channel } : {}),
+  ...(options.windowSeconds !== undefined ? { windowSeconds: options.windowSeconds } : {}),
+  ...(options.partDuration !== undefined ? { partDuration: options.partDuration, latency: 'low' as const } : {}),
 });
 output.on('segment', (segment) => {
   print({
@@ -34,6 +37,8 @@ output.on('segment', (segment) => {
 });
 output.on('publish', (version) => print({ event: 'publish', version }));
 output.on('warning', (message) => print({ event: 'warning', message }));
+await output.start();
+print({ event: 'started', runId: output.runId });
 
 const frames = new FrameGenerator(160, 90);
 const started = performance.now();

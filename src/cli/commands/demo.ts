@@ -39,6 +39,8 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
       container: config.container,
       latency: config.latency,
       ...(config.partDuration !== undefined ? { partDuration: config.partDuration } : {}),
+      ...(config.windowSeconds !== undefined ? { windowSeconds: config.windowSeconds } : {}),
+      ...(config.channel !== undefined ? { channel: config.channel } : {}),
     });
     await output.start();
     session.runId = output.runId!;
@@ -56,7 +58,9 @@ async function streamRun(
   interrupts: Interrupts,
 ): Promise<ExitCode> {
   const runId = output.runId!;
-  const watchUrl = `${serverUrl}/runs/${runId}/watch`;
+  // On a channel, its stable URL: it outlives this run (a restart continues it).
+  const watchPath = config.channel !== undefined ? `/channels/${config.channel}` : `/runs/${runId}`;
+  const watchUrl = `${serverUrl}${watchPath}/watch`;
   const ladder = output.renditions.map((r) => `${r.name} ${r.width}x${r.height}`).join(', ');
   reporter.info(
     `Demo ${config.width}x${config.height} at ${config.fps} fps, ${config.segmentSeconds} s segments, ` +
@@ -70,7 +74,10 @@ async function streamRun(
   reporter.event('start', {
     runId,
     watchUrl,
-    masterUrl: `${serverUrl}/runs/${runId}/master.m3u8`,
+    masterUrl: `${serverUrl}${watchPath}/master.m3u8`,
+    runUrl: `${serverUrl}/runs/${runId}/watch`,
+    ...(config.channel !== undefined ? { channel: config.channel } : {}),
+    windowSeconds: config.windowSeconds ?? null,
     serverUrl,
     width: config.width,
     height: config.height,

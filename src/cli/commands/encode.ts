@@ -84,6 +84,8 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
       latency: config.latency,
       ...(config.lowLatency ? { partDuration: lowLatencyPartDuration(options.fps, options.segmentDuration ?? config.segmentSeconds) } : {}),
       ...(config.outDir ? { outputDir: config.outDir } : {}),
+      ...(config.windowSeconds !== undefined ? { windowSeconds: config.windowSeconds } : {}),
+      ...(config.channel !== undefined ? { channel: config.channel } : {}),
     });
     const { interrupts } = session;
     const exitCode = await encodeRun(config, reporter, output, media, session.serverUrl, session.services, interrupts, (id) => {
@@ -136,7 +138,9 @@ async function encodeRun(
   await output.start();
   runId = output.runId!;
   onRunId(runId);
-  const runUrl = serverUrl ? `${serverUrl}/runs/${runId}/watch` : undefined;
+  // On a channel, its stable URL: it outlives this run (a restart continues it).
+  const watchPath = config.channel !== undefined ? `/channels/${config.channel}` : `/runs/${runId}`;
+  const runUrl = serverUrl ? `${serverUrl}${watchPath}/watch` : undefined;
 
   reporter.info(
     `Encoding ${config.input}: ${media.width}x${media.height} ${media.videoCodec} at ${Number(fps.toFixed(3))} fps` +
@@ -162,7 +166,9 @@ async function encodeRun(
     store: output.store.kind,
     database: services.registry.dialect,
     dataDir: config.dataDir,
-    ...(serverUrl ? { serverUrl, runUrl, masterUrl: `${serverUrl}/runs/${runId}/master.m3u8` } : {}),
+    ...(serverUrl ? { serverUrl, runUrl, masterUrl: `${serverUrl}${watchPath}/master.m3u8` } : {}),
+    ...(config.channel !== undefined ? { channel: config.channel } : {}),
+    windowSeconds: config.windowSeconds ?? null,
   });
 
   let lastJson = 0;

@@ -1,0 +1,173 @@
+// A channel across a crash: a paced producer on channel "cx" (a child process:
+// PGlite, the embedded store and its journal under one data dir, as the CLI
+// lays them out) is SIGKILLed mid-run; a new producer on the same data dir and
+// channel first records the dead run's journal, then continues the channel:
+// numbered after it, one discontinuity later, its first playlists listing the
+// dead run's tail. What a player on the channel URL sees never goes back; the
+// dead run is completed (ended, every journaled segment listed) once the
+// channel moved on. A second producer while one is live is refused.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { MultiResolutionHlsOutput } from '../../src/publish/multi-resolution-hls-output.js';
+import type { PublishedVersion } from '../../src/publish/types.js';
+import { openRegistry } from '../../src/registry/open-registry.js';
+import type { RunRegistry } from '../../src/registry/run-registry.js';
+import { startServer, type RunningServer } from '../../src/server/index.js';
+import { HeliaStore } from '../../src/store/helia-store.js';
+import { CliProcess, cliEnv, makeTempDir } from '../cli/cli-process.js';
+import { FrameGenerator } from '../support/frames.js';
+import { parsePlaylist } from '../support/parse-playlist.js';
+import { assertSlidingOnly } from '../support/playlist-history.js';
+import { CHILD_RENDITIONS, type PublisherChildOptions } from '../support/publisher-child-options.js';
+
+const CHILD = fileURLToPath(new URL('../support/publisher-child.ts', import.meta.url));
+const WINDOW = 4;
+/** Kill once every rendition produced this many segments. */
+const SEGMENTS_BEFORE_KILL = 7;
+
+interface ChildLine {
+  event: string;
+  runId?: string;
+  rendition?: string;
+  index?: number;
+  version?: PublishedVersion;
+}
+
+describe('a channel across a SIGKILL and a restart', () => {
+  let temp: Awaited<ReturnType<typeof makeTempDir>>;
+  let dataDir: string;
+  let lines: ChildLine[];
+  let firstRunId: string;
+  let registry: RunRegistry;
+  let store: HeliaStore;
+  let server: RunningServer;
+  const versions: PublishedVersion[] = [];
+  let secondRunId: string;
+  let refusal: unknown;
+
+  before(async () => {
+    temp = await makeTempDir('abrcast-channel-');
+    dataDir = join(temp.path, 'data');
+    const options: PublisherChildOptions = { dataDir, seconds: 60, channel: 'cx', windowSeconds: WINDOW };
+    const child = new CliProcess([JSON.stringify(options)], cliEnv(temp.path), CHILD);
+    const counts = new Map<string, number>();
+    await child.waitForJson<ChildLine>((line) => {
+      if (line.event !== 'segment') return false;
+      counts.set(line.rendition!, (counts.get(line.rendition!) ?? 0) + 1);
+      return CHILD_RENDITIONS.every(({ name }) => (counts.get(name) ?? 0) >= SEGMENTS_BEFORE_KILL);
+    }, 60_000);
+    child.child.kill('SIGKILL');
+    await child.exited;
+    lines = child.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as ChildLine);
+    firstRunId = lines.find((line) => line.event === 'started')!.runId!;
+
+    // The restart, on the same data dir (the dead run's journal is there).
+    registry = await openRegistry({ databaseUrl: '', dataDir: join(dataDir, 'db') });
+    store = new HeliaStore({ dir: join(dataDir, 'ipfs') });
+    server = await startServer({ registry, store, port: 0 });
+    const output = new MultiResolutionHlsOutput({
+      sourceSize: [160, 90], fps: 10, segmentDuration: 1, encoder: 'x264', x264Preset: 'ultrafast', renditions: CHILD_RENDITIONS,
+      store, registry, journalDir: join(dataDir, 'journal'), segmentUrl: '/ipfs/{cid}', playlistUrl: '/ipfs/{cid}',
+      channel: 'cx', windowSeconds: WINDOW,
+    });
+    output.on('publish', (version) => versions.push(version));
+    await output.start();
+    secondRunId = output.runId!;
+    // While it is live, another producer on the channel is refused.
+    const rival = new MultiResolutionHlsOutput({
+      sourceSize: [160, 90], fps: 10, segmentDuration: 1, encoder: 'x264', x264Preset: 'ultrafast', renditions: CHILD_RENDITIONS,
+      store, registry, journalDir: join(dataDir, 'journal'), channel: 'cx', windowSeconds: WINDOW,
+    });
+    refusal = await rival.start().then(() => undefined, (error: unknown) => error);
+    await rival.close().catch(() => undefined);
+    const frames = new FrameGenerator(160, 90);
+    for (let i = 0; i < 60; i++) await output.write(frames.frame(i));
+    // Before the end: what the channel serves while the second run is live.
+    await output.close();
+  });
+
+  after(async () => {
+    await server?.close();
+    await store?.close();
+    await registry?.close();
+    await temp?.remove();
+  });
+
+  test('the dead run\'s journal was recorded first: it ended with every segment its producer finished, and the new run follows all of them', async () => {
+    const first = (await registry.getRun(firstRunId))!;
+    assert.equal(first.status, 'ended', first.error ?? '');
+    assert.equal(first.channel, 'cx');
+    const produced = new Map<string, number>();
+    for (const line of lines) if (line.event === 'segment') produced.set(line.rendition!, Math.max(produced.get(line.rendition!) ?? 0, line.index! + 1));
+    for (const { name } of CHILD_RENDITIONS) {
+      const { manifest } = parsePlaylist(new TextDecoder().decode(await store.cat(first.qualityPlaylists[name].cid)));
+      assert.ok(manifest.endList);
+      assert.equal(manifest.playlistType, 'VOD');
+      assert.equal(manifest.segments.length, produced.get(name), `${name}: every segment whose event fired is listed`);
+    }
+    const second = (await registry.getRun(secondRunId))!;
+    assert.equal(second.previousRunId, firstRunId);
+    assert.equal(second.discontinuitySequence, 1);
+    assert.equal(second.msnBase, Math.min(...[...produced.values()]));
+  });
+
+  test('a player on the channel sees one sliding playlist: the dead run\'s tail, a discontinuity, then the new run; nothing goes back', async () => {
+    const firstLive = lines.filter((line) => line.event === 'publish').map((line) => line.version!);
+    const second = (await registry.getRun(secondRunId))!;
+    for (const { name } of CHILD_RENDITIONS) {
+      const seen = [...firstLive, ...versions.filter((v) => !v.final)].map((v) => v.media[name].text);
+      assertSlidingOnly(seen, `${name} across the restart`);
+    }
+    const handOver = parsePlaylist(versions[0].media['90p'].text).manifest;
+    assert.equal(versions[0].media['90p'].segmentCount, 0, 'the hand-over version comes before any own segment');
+    assert.equal(handOver.mediaSequence! + handOver.segments.length, second.msnBase, 'the tail ends right before the new run');
+    assert.ok(handOver.segments.length > 0);
+    const withOwn = versions.find((v) => v.media['90p'].segmentCount === 2)!;
+    const { manifest } = parsePlaylist(withOwn.media['90p'].text);
+    const firstOwn = second.msnBase - manifest.mediaSequence!;
+    assert.equal(manifest.segments[firstOwn].discontinuity, true);
+    assert.equal(manifest.segments[firstOwn].timeline, 1);
+    assert.equal(manifest.segments[firstOwn - 1].timeline, 0);
+  });
+
+  test('the channel URLs serve the newest run: master variants under /channels/cx, its media playlist, its status and watch page', async () => {
+    const master = await (await fetch(`${server.url}/channels/cx/master.m3u8`)).text();
+    const uris = parsePlaylist(master).manifest.playlists!.map((p) => p.uri);
+    assert.deepEqual(uris.sort(), CHILD_RENDITIONS.map(({ name }) => `/channels/cx/quality/${name}/playlist.m3u8`).sort());
+    const second = (await registry.getRun(secondRunId))!;
+    const media = await fetch(`${server.url}/channels/cx/quality/90p/playlist.m3u8`);
+    assert.equal(media.status, 200);
+    assert.equal(await media.text(), new TextDecoder().decode(await store.cat(second.qualityPlaylists['90p'].cid)));
+    const status = await (await fetch(`${server.url}/channels/cx`)).json() as { current: { id: string }; runs: { id: string }[]; stalled: boolean };
+    assert.equal(status.current.id, secondRunId);
+    assert.deepEqual(status.runs.map((r) => r.id), [secondRunId, firstRunId]);
+    assert.equal(status.stalled, false);
+    const page = await fetch(`${server.url}/channels/cx/watch`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /const base = "\/channels\/cx";/);
+    for (const [path, code] of [['/channels/Bad_Name/master.m3u8', 400], ['/channels/nope/master.m3u8', 404], ['/channels/nope', 404], [`/channels/${'x'.repeat(300)}/watch`, 400]] as const) {
+      const response = await fetch(server.url + path);
+      assert.equal(response.status, code, path);
+      assert.ok((await response.text()).length < 200, 'a short error, no echo of the input');
+    }
+  });
+
+  test('the new run ends as VOD of its own segments, numbered after the dead run\'s', async () => {
+    const final = versions.at(-1)!;
+    assert.ok(final.final);
+    const second = (await registry.getRun(secondRunId))!;
+    const { manifest } = parsePlaylist(final.media['90p'].text);
+    assert.equal(manifest.mediaSequence, second.msnBase);
+    assert.equal(manifest.discontinuitySequence, 1);
+    assert.equal(manifest.playlistType, 'VOD');
+    assert.equal(manifest.segments.length, 6);
+  });
+
+  test('a second producer on a live channel is refused, naming the channel and the run', () => {
+    assert.ok(refusal instanceof Error, 'the rival did not start');
+    assert.match((refusal as Error).message, new RegExp(`Channel "cx" is live with run ${secondRunId}: Journal .* is held by the producer of this run, process ${process.pid}`));
+  });
+});
