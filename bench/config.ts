@@ -81,8 +81,13 @@ export interface EndpointBenchConfig extends ServiceBenchConfig {
 
 export interface SoakBenchConfig extends ServiceBenchConfig {
   case: 'soak';
-  /** Simulated minutes of live stream, fed as fast as the encoder takes it. */
+  /** Simulated minutes of a channel, fed synthetic segments as fast as the publisher takes them. */
   minutes: number;
+  /** The channel's sliding window (--window) and archive chunk length, seconds. */
+  windowSeconds: number;
+  archiveSeconds: number;
+  /** LL-HLS part length in frames at fps (--part-frames). */
+  partFrames: number;
   /** GETs of each measured route at each checkpoint. */
   routeSamples: number;
   /** Segments fed at wall-clock pace before each checkpoint, over which publish latency is measured. */

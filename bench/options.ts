@@ -15,7 +15,8 @@ export const USAGE = `Usage: npm run bench -- [--case C] [options]
   --case C           pipelines (default): the encode pipelines side by side;
                      publish: segment ready -> listed in the playlist the server serves (p50/p99);
                      endpoint: autocannon against the served playlists of a finished run;
-                     soak: a long live run fed as fast as it encodes, measured at 10, 50 and 100 %;
+                     soak: a 24/7 channel (window, archive, parts) fed synthetic segments flat out, measured after
+                     the first hour and each quarter (bench/soak.ts);
                      container: TS vs fMP4 bytes per second, with and without parts (bench/container-bytes.ts:
                      --seconds N, --size WxH, --preset P, --part S, --json);
                      latency: abrcast demo --low-latency (ts, fmp4) and a plain run watched by hls.js in
@@ -54,9 +55,13 @@ export const USAGE = `Usage: npm run bench -- [--case C] [options]
   --connections N    endpoint: autocannon connections (default 10, --quick 2)
   --run-seconds N    endpoint: length of the finished run that is served (default 10, --quick 3)
 
---case soak (same setups and stream flags; defaults 320x180, 10 fps, 1 s segments, ultrafast,
-  ladder 180p 400k, 120p 250k, 90p 150k; setups embedded,kubo-postgres, --quick: embedded):
-  --minutes N        simulated minutes of stream (default 120 = 7200 segments; --quick 10)
+--case soak: a 24/7 channel fed synthetic segments and LL-HLS parts (the encoder idle) as fast as the
+  publisher, registry and store take them (defaults 320x180, 30 fps, 1 s segments, ladder 180p 400k,
+  120p 250k, 90p 150k at half those rates; setup embedded; --setups kubo-postgres for Kubo + PostgreSQL):
+  --minutes N        simulated minutes of the channel (default 1440 = 86,400 segments; --quick 10)
+  --window S         the channel's sliding window (default 3600; --quick 60)
+  --archive S        seconds per archive playlist (default 3600; --quick 60)
+  --part-frames N    LL-HLS part length in frames (default fps/3: 1/3 s)
   --route-samples N  GETs of /runs/:id and of a media playlist per checkpoint (default 200, --quick 50)
   --probe-segments N segments fed at wall-clock pace before each checkpoint; publish latency is
                      measured on them once the flat-out backlog has drained (default 10, --quick 5)
@@ -115,9 +120,9 @@ const PIPELINE_ONLY = ['frames', 'rounds', 'encoder', 'only', 'scale', 'abrcast-
 const CASE_ONLY: Record<Exclude<BenchCase, 'pipelines'>, readonly string[]> = {
   publish: ['setups', 'seconds', 'poll-ms'],
   endpoint: ['setups', 'seconds', 'connections', 'run-seconds'],
-  soak: ['setups', 'minutes', 'route-samples', 'probe-segments'],
+  soak: ['setups', 'minutes', 'route-samples', 'probe-segments', 'window', 'archive', 'part-frames'],
 };
-const SERVICE_ONLY = ['setups', 'seconds', 'poll-ms', 'connections', 'run-seconds', 'minutes', 'route-samples', 'probe-segments'] as const;
+const SERVICE_ONLY = ['setups', 'seconds', 'poll-ms', 'connections', 'run-seconds', 'minutes', 'route-samples', 'probe-segments', 'window', 'archive', 'part-frames'] as const;
 
 /** The soak's small ladder: three renditions of a 320x180 source at modest rates, so hours of it fit on disk. */
 const SOAK_LADDER = [
@@ -160,6 +165,9 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
       minutes: { type: 'string' },
       'route-samples': { type: 'string' },
       'probe-segments': { type: 'string' },
+      window: { type: 'string' },
+      archive: { type: 'string' },
+      'part-frames': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -178,7 +186,7 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
   const service = benchCase !== 'pipelines';
   const soak = benchCase === 'soak';
   const { width, height } = size(values.size ?? (soak ? '320x180' : quick || service ? '640x360' : '1920x1080'));
-  const fps = positiveNumber('--fps', values.fps ?? (soak ? '10' : '30'));
+  const fps = positiveNumber('--fps', values.fps ?? '30');
   const segmentSeconds = positiveNumber('--segment', values.segment ?? (quick || service ? '1' : '2'));
   const frames = integer('--frames', values.frames ?? (quick ? '60' : '240'), 1, 100_000);
   const rounds = integer('--rounds', values.rounds ?? (quick ? '2' : '3'), 1, 100);
@@ -222,7 +230,7 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
       width, height, fps, segmentSeconds, framesPerSegment: normalized.framesPerSegment, preset,
       renditions: normalized.renditions,
       setups: values.setups === undefined
-        ? (quick ? ['embedded' as const] : soak ? ['embedded' as const, 'kubo-postgres' as const] : [...SETUP_IDS])
+        ? (quick || soak ? ['embedded' as const] : [...SETUP_IDS])
         : setupList(values.setups),
       quick, json, outDir, ...(tag ? { tag } : {}),
     };
@@ -231,9 +239,12 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
         help: false,
         config: {
           case: 'soak', ...shared,
-          minutes: integer('--minutes', values.minutes ?? (quick ? '10' : '120'), 1, 24 * 60),
+          minutes: integer('--minutes', values.minutes ?? (quick ? '10' : String(24 * 60)), 1, 7 * 24 * 60),
+          windowSeconds: positiveNumber('--window', values.window ?? (quick ? '60' : '3600')),
+          archiveSeconds: positiveNumber('--archive', values.archive ?? (quick ? '60' : '3600')),
+          partFrames: integer('--part-frames', values['part-frames'] ?? String(Math.max(1, Math.round(fps / 3))), 1, 1000),
           routeSamples: integer('--route-samples', values['route-samples'] ?? (quick ? '50' : '200'), 1, 10_000),
-          probeSegments: integer('--probe-segments', values['probe-segments'] ?? (quick ? '5' : '10'), 2, 600),
+          probeSegments: integer('--probe-segments', values['probe-segments'] ?? (quick ? '5' : '20'), 2, 600),
         },
       };
     }

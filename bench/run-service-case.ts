@@ -53,7 +53,7 @@ export async function benchServiceCase(config: ServiceCaseConfig): Promise<void>
     const setup = await openSetup(id);
     try {
       if (config.case === 'soak') {
-        soak.push(await measureSoak(config, setup, ring, log));
+        soak.push(await measureSoak(config, setup, log));
       } else if (config.case === 'publish') {
         const result = await measurePublish(config, setup, ring);
         publish.push(result);

@@ -26,6 +26,8 @@ export interface ServiceSetup {
   registry: RunRegistry;
   store: ContentStore;
   server: RunningServer;
+  /** The setup's scratch directory (removed by close()). */
+  dir: string;
   /** Closes the server, store and registry, stops Kubo/PostgreSQL and removes temp files. Never throws. */
   close(): Promise<void>;
 }
@@ -70,7 +72,7 @@ export async function openSetup(id: SetupId): Promise<ServiceSetup> {
     closers.push(() => store.close());
     const server = await startServer({ registry, store, host: '127.0.0.1', port: 0 });
     closers.push(() => server.close());
-    return { id, label: SETUP_LABELS[id], registry, store, server, close };
+    return { id, label: SETUP_LABELS[id], registry, store, server, dir, close };
   } catch (error) {
     await close();
     throw error;
