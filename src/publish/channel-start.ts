@@ -161,7 +161,7 @@ export async function startOnChannel(options: ChannelStartOptions): Promise<Chan
       const { runId, journaled } = leftLive;
       if (journaled) {
         // Its journal was recorded: resume completes it (final playlists, ended) and removes the journal.
-        await resumeRun({ registry, store, runId, journalDir: options.journalDir });
+        await resumeRun({ registry, store, runId, journalDir: options.journalDir, producerGone: true });
         return;
       }
       const error = `Its producer stopped without ending it; channel ${JSON.stringify(channel)} continued with run ${run.id}`;

@@ -32,6 +32,11 @@ export interface ResumeRunOptions extends Omit<FinalizeRunOptions, 'journal' | '
   journalDir?: string;
   /** After each segment the journal held but the store did not. */
   onUploaded?: (segment: { rendition: string; index: number; cid: string }) => void;
+  /**
+   * The caller knows the run's producer is gone (a channel's next producer found its lock
+   * stale when it recorded the journal): a heartbeat younger than the stall bound is no reason to refuse.
+   */
+  producerGone?: boolean;
 }
 
 export interface ResumeRunResult extends FinalizeRunResult {
@@ -117,7 +122,7 @@ async function guarded<T>(options: ResumeRunOptions, lease: boolean, work: (jour
   try {
     // A live producer (or resume) of this run on this machine holds the journal: JournalLockedError.
     if (journal) lock = await JournalLock.acquire(journal.dir, 'resume');
-    await refuseLiveProducer(registry, runId, lock?.replaced !== undefined);
+    await refuseLiveProducer(registry, runId, options.producerGone === true || lock?.replaced !== undefined);
     return await (lease ? withRunLease(registry, runId, holder, () => work(journal)) : work(journal));
   } finally {
     await lock?.release();

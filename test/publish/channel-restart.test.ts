@@ -68,6 +68,8 @@ describe('a channel across a SIGKILL and a restart', () => {
     registry = await openRegistry({ databaseUrl: '', dataDir: join(dataDir, 'db') });
     store = new HeliaStore({ dir: join(dataDir, 'ipfs') });
     server = await startServer({ registry, store, port: 0 });
+    // An immediate restart: the dead producer's last heartbeat is still fresh; its stale journal lock says it is gone.
+    await registry.heartbeat(firstRunId);
     const output = new MultiResolutionHlsOutput({
       sourceSize: [160, 90], fps: 10, segmentDuration: 1, encoder: 'x264', x264Preset: 'ultrafast', renditions: CHILD_RENDITIONS,
       store, registry, journalDir: join(dataDir, 'journal'), segmentUrl: '/ipfs/{cid}', playlistUrl: '/ipfs/{cid}',

@@ -114,6 +114,8 @@ interface PageState {
   partsInPlaylist: boolean;
   ended: boolean;
   playedS: number;
+  /** Every media segment hls.js loaded, in order: its Media Sequence Number and discontinuity sequence (cc). */
+  fragments: { sn: number; cc: number; level: number }[];
 }
 
 // The page: hls.js's default config plus lowLatencyMode, nothing else. Timing uses
@@ -125,7 +127,7 @@ const PAGE = (lowLatencyMode: boolean, intervalMs: number) => `<!doctype html>
 const video = document.getElementById('v');
 const state = window.probe = {
   firstFrameAt: null, openedAt: performance.now(), samples: [], stalls: [], stallSince: null,
-  fatalErrors: [], errors: {}, partsInPlaylist: false, ended: false, playedS: 0,
+  fatalErrors: [], errors: {}, partsInPlaylist: false, ended: false, playedS: 0, fragments: [],
 };
 const hls = window.hls = new Hls({ lowLatencyMode: ${lowLatencyMode} });
 hls.on(Hls.Events.ERROR, (_, data) => {
@@ -135,6 +137,9 @@ hls.on(Hls.Events.ERROR, (_, data) => {
 });
 hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
   if (data.details.partList && data.details.partList.length > 0) state.partsInPlaylist = true;
+});
+hls.on(Hls.Events.FRAG_LOADED, (_, data) => {
+  if (typeof data.frag.sn === 'number' && !data.part) state.fragments.push({ sn: data.frag.sn, cc: data.frag.cc, level: data.frag.level });
 });
 video.addEventListener('ended', () => { state.ended = true; });
 hls.loadSource(window.PROBE_URL);
@@ -174,14 +179,50 @@ setInterval(() => {
  * errors. Rejects when no frame shows within startTimeoutMs (the report so far in the message).
  */
 export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promise<HlsLatencyReport> {
-  const lowLatencyMode = options.lowLatencyMode ?? true;
   const warmupS = options.warmupS ?? 10;
+  const probe = await openHlsProbe(options);
+  try {
+    let state = await probe.firstFrame();
+    // Watch for `seconds` of wall time after the first frame, or until the stream ends or fails.
+    const watchUntil = Date.now() + options.seconds * 1000;
+    while (Date.now() < watchUntil && !state.ended && state.fatalErrors.length === 0) {
+      await probe.page.waitForTimeout(Math.min(500, Math.max(10, watchUntil - Date.now())));
+      state = await probe.read();
+    }
+    return summarize(options.url, probe.lowLatencyMode, warmupS, state, probe.requests);
+  } finally {
+    await probe.close();
+  }
+}
+
+/** An open probe page: the state the page keeps (read()), the requests it made, and close(). */
+export interface HlsProbe {
+  page: Awaited<ReturnType<BrowserHandle['context']['newPage']>>;
+  lowLatencyMode: boolean;
+  requests: HlsLatencyReport['requests'];
+  read(): Promise<PageState>;
+  /** Resolves with the state once the first frame is on screen; rejects on a fatal error or after startTimeoutMs. */
+  firstFrame(): Promise<PageState>;
+  close(): Promise<void>;
+}
+
+export type HlsProbeState = PageState;
+
+/** Opens the probe page on `url` (hls.js default config plus lowLatencyMode) and leaves it playing. */
+export async function openHlsProbe(options: Omit<HlsLatencyProbeOptions, 'seconds'>): Promise<HlsProbe> {
+  const lowLatencyMode = options.lowLatencyMode ?? true;
   const intervalMs = options.sampleIntervalMs ?? 250;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const { origin, server } = await servePage(PAGE(lowLatencyMode, intervalMs));
   let browser: BrowserHandle | undefined;
-  let page: Awaited<ReturnType<BrowserHandle['context']['newPage']>> | undefined;
+  let page: HlsProbe['page'] | undefined;
   const requests = { parts: 0, blockingReloads: 0, segments: 0, playlists: 0 };
+  const close = async () => {
+    await page?.close().catch(() => undefined);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    if (!options.browser) await browser?.close();
+  };
   try {
     browser = options.browser ?? (await launchBrowser({ width: 640, height: 360 }));
     page = await browser.context.newPage();
@@ -199,32 +240,28 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
       (window as unknown as { PROBE_URL: string }).PROBE_URL = url;
     }, options.url);
     await page.goto(`${origin}/`, { timeout: 15_000 });
-
-    const open = page;
-    const read = (): Promise<PageState> => open.evaluate(() => JSON.parse(JSON.stringify((window as unknown as { probe: PageState }).probe)) as PageState);
-    const startDeadline = Date.now() + startTimeoutMs;
-    let state = await read();
-    while (state.firstFrameAt === null) {
-      if (state.fatalErrors.length > 0 || Date.now() > startDeadline) {
-        const why = state.fatalErrors.length > 0 ? `fatal hls.js error ${state.fatalErrors.join(', ')}` : `no frame within ${startTimeoutMs} ms`;
-        throw new Error(`measureHlsLatency(${options.url}): ${why}; errors ${JSON.stringify(state.errors)}, requests ${JSON.stringify(requests)}`);
-      }
-      await page.waitForTimeout(100);
-      state = await read();
-    }
-    // Watch for `seconds` of wall time after the first frame, or until the stream ends or fails.
-    const watchUntil = Date.now() + options.seconds * 1000;
-    while (Date.now() < watchUntil && !state.ended && state.fatalErrors.length === 0) {
-      await page.waitForTimeout(Math.min(500, Math.max(10, watchUntil - Date.now())));
-      state = await read();
-    }
-    return summarize(options.url, lowLatencyMode, warmupS, state, requests);
-  } finally {
-    await page?.close().catch(() => undefined);
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    if (!options.browser) await browser?.close();
+  } catch (error) {
+    await close();
+    throw error;
   }
+  const open = page;
+  const read = (): Promise<PageState> => open.evaluate(() => JSON.parse(JSON.stringify((window as unknown as { probe: PageState }).probe)) as PageState);
+  return {
+    page: open, lowLatencyMode, requests, read, close,
+    async firstFrame() {
+      const startDeadline = Date.now() + startTimeoutMs;
+      let state = await read();
+      while (state.firstFrameAt === null) {
+        if (state.fatalErrors.length > 0 || Date.now() > startDeadline) {
+          const why = state.fatalErrors.length > 0 ? `fatal hls.js error ${state.fatalErrors.join(', ')}` : `no frame within ${startTimeoutMs} ms`;
+          throw new Error(`hls.js probe on ${options.url}: ${why}; errors ${JSON.stringify(state.errors)}, requests ${JSON.stringify(requests)}`);
+        }
+        await open.waitForTimeout(100);
+        state = await read();
+      }
+      return state;
+    },
+  };
 }
 
 function summarize(url: string, lowLatencyMode: boolean, warmupS: number, state: PageState, requests: HlsLatencyReport['requests']): HlsLatencyReport {
