@@ -20,7 +20,11 @@ export const segmentUri = (msn: number, ext: PartContainer) => `segment/${msn}.$
 export const reportUri = (rendition: string) => `../${rendition}/playlist.m3u8`;
 
 export interface LiveEdgeInput {
-  run: { segmentDuration: number; fps: number; startedAt: Date | null; partTarget: number | null };
+  run: {
+    segmentDuration: number; fps: number; startedAt: Date | null; partTarget: number | null;
+    /** A channel's run: MSN of its first segment, which follows a discontinuity when discontinuitySequence > 0. */
+    msnBase?: number; discontinuitySequence?: number;
+  };
   /** The newest published media playlist of the rendition, if any. */
   published?: MediaPlaylist;
   /** The rendition's parts of its newest segments, ordered by (segment, part). */
@@ -71,10 +75,16 @@ export function endedLowLatencyPlaylist(published: MediaPlaylist, container: Par
 export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   const { run, published, container: ext } = input;
   const groups = groupParts(input.parts);
-  if (groups.size === 0) return undefined;
-  const newest = Math.max(...groups.keys());
+  // No part yet but a published playlist: a channel's run that took over with the previous run's
+  // tail. Its LL form (segment URIs, tags) must not fall back to the plain one under a player.
+  if (groups.size === 0 && !published) return undefined;
+  const newest = groups.size > 0 ? Math.max(...groups.keys()) : -1;
   const targetDuration = published?.targetDuration ?? targetDurationFor(run.segmentDuration);
-  const mapUri = input.mapUri ?? published?.mapUri;
+  // A channel's published window may open with the previous run's segments and their init segment.
+  const mapUri = published?.mapUri ?? input.mapUri;
+  const msnBase = run.msnBase ?? 0;
+  /** The run's own first segment follows the channel's previous run (EXT-X-DISCONTINUITY, its own date and init). */
+  const opensRun = (msn: number, position: number) => msn === msnBase && (run.discontinuitySequence ?? 0) > 0 && position > 0;
   const partTarget = run.partTarget ?? Math.max(...input.parts.map((part) => part.duration));
 
   // Published segments have MSN = position + mediaSequence (abrcast publishes from 0).
@@ -88,7 +98,14 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   let next = mediaSequence + segments.length;
   while (next < newest && groups.get(next)?.[0]?.independent) {
     const group = groups.get(next)!;
-    segments.push({ duration: sum(group), uri: segmentUri(next, ext) });
+    segments.push({
+      duration: sum(group), uri: segmentUri(next, ext),
+      ...(opensRun(next, segments.length) ? {
+        discontinuity: true,
+        ...(run.startedAt ? { programDateTime: run.startedAt } : {}),
+        ...(input.mapUri !== undefined && input.mapUri !== mapUri ? { mapUri: input.mapUri } : {}),
+      } : {}),
+    });
     next += 1;
   }
   const pendingGroup = next === newest ? (groups.get(newest) ?? []) : [];
@@ -109,7 +126,7 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   const origin = run.startedAt;
   let pendingProgramDateTime: Date | undefined;
   if (base.length === 0 && origin !== null) {
-    const date = new Date(origin.getTime() + Math.round(mediaSequence * run.segmentDuration * 1000));
+    const date = new Date(origin.getTime() + Math.round((mediaSequence - msnBase) * run.segmentDuration * 1000));
     if (segments.length > 0) segments[0].programDateTime = date;
     else pendingProgramDateTime = date;
   }
@@ -125,6 +142,7 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
     playlist: {
       targetDuration,
       mediaSequence,
+      ...(published?.discontinuitySequence !== undefined ? { discontinuitySequence: published.discontinuitySequence } : {}),
       ...(published?.playlistType ? { playlistType: published.playlistType } : { playlistType: 'EVENT' as const }),
       independentSegments: true,
       endList: false,
@@ -134,6 +152,9 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
       segments,
       pendingParts,
       ...(pendingProgramDateTime ? { pendingProgramDateTime } : {}),
+      ...(opensRun(next, segments.length) && pendingParts.length > 0
+        ? { pendingDiscontinuity: true, ...(run.startedAt && !pendingProgramDateTime ? { pendingProgramDateTime: run.startedAt } : {}) }
+        : {}),
       preloadHint: { type: 'PART', uri: partUri(hinted.msn, hinted.part, ext) },
       renditionReports: Object.entries(input.reports)
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -5,7 +5,9 @@
 // numbered after it, one discontinuity later, its first playlists listing the
 // dead run's tail. What a player on the channel URL sees never goes back; the
 // dead run is completed (ended, every journaled segment listed) once the
-// channel moved on. A second producer while one is live is refused.
+// channel moved on. A second producer while one is live is refused. Both runs
+// have LL-HLS parts: the channel's LL playlists (the server's live edge) cross
+// the restart the same way, and every segment and part URI they list answers.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -25,6 +27,7 @@ import { CHILD_RENDITIONS, type PublisherChildOptions } from '../support/publish
 
 const CHILD = fileURLToPath(new URL('../support/publisher-child.ts', import.meta.url));
 const WINDOW = 4;
+const PART = 0.2;
 /** Kill once every rendition produced this many segments. */
 const SEGMENTS_BEFORE_KILL = 7;
 
@@ -47,11 +50,12 @@ describe('a channel across a SIGKILL and a restart', () => {
   const versions: PublishedVersion[] = [];
   let secondRunId: string;
   let refusal: unknown;
+  const llTexts: string[] = [];
 
   before(async () => {
     temp = await makeTempDir('abrcast-channel-');
     dataDir = join(temp.path, 'data');
-    const options: PublisherChildOptions = { dataDir, seconds: 60, channel: 'cx', windowSeconds: WINDOW };
+    const options: PublisherChildOptions = { dataDir, seconds: 60, channel: 'cx', windowSeconds: WINDOW, partDuration: PART };
     const child = new CliProcess([JSON.stringify(options)], cliEnv(temp.path), CHILD);
     const counts = new Map<string, number>();
     await child.waitForJson<ChildLine>((line) => {
@@ -73,21 +77,34 @@ describe('a channel across a SIGKILL and a restart', () => {
     const output = new MultiResolutionHlsOutput({
       sourceSize: [160, 90], fps: 10, segmentDuration: 1, encoder: 'x264', x264Preset: 'ultrafast', renditions: CHILD_RENDITIONS,
       store, registry, journalDir: join(dataDir, 'journal'), segmentUrl: '/ipfs/{cid}', playlistUrl: '/ipfs/{cid}',
-      channel: 'cx', windowSeconds: WINDOW,
+      channel: 'cx', windowSeconds: WINDOW, partDuration: PART, latency: 'low',
     });
     output.on('publish', (version) => versions.push(version));
+    // What an LL player on the channel reloads while the new run is live.
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        const response = await fetch(`${server.url}/channels/cx/quality/90p/playlist.m3u8`).catch(() => undefined);
+        if (response?.status === 200) llTexts.push(await response.text());
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+    })();
     await output.start();
     secondRunId = output.runId!;
     // While it is live, another producer on the channel is refused.
     const rival = new MultiResolutionHlsOutput({
       sourceSize: [160, 90], fps: 10, segmentDuration: 1, encoder: 'x264', x264Preset: 'ultrafast', renditions: CHILD_RENDITIONS,
-      store, registry, journalDir: join(dataDir, 'journal'), channel: 'cx', windowSeconds: WINDOW,
+      store, registry, journalDir: join(dataDir, 'journal'), channel: 'cx', windowSeconds: WINDOW, partDuration: PART, latency: 'low',
     });
     refusal = await rival.start().then(() => undefined, (error: unknown) => error);
     await rival.close().catch(() => undefined);
     const frames = new FrameGenerator(160, 90);
-    for (let i = 0; i < 60; i++) await output.write(frames.frame(i));
-    // Before the end: what the channel serves while the second run is live.
+    for (let i = 0; i < 60; i++) {
+      await output.write(frames.frame(i));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    polling = false;
+    await poll;
     await output.close();
   });
 
@@ -154,6 +171,36 @@ describe('a channel across a SIGKILL and a restart', () => {
       const response = await fetch(server.url + path);
       assert.equal(response.status, code, path);
       assert.ok((await response.text()).length < 200, 'a short error, no echo of the input');
+    }
+  });
+
+  test('the LL playlists of the channel cross the restart: they never go back, show the discontinuity, and every URI they list answers', async () => {
+    const second = (await registry.getRun(secondRunId))!;
+    assert.ok(llTexts.length > 5, `${llTexts.length} LL playlists polled`);
+    assertSlidingOnly(llTexts, 'the LL playlist');
+    assert.ok(llTexts.every((text) => /#EXT-X-PART-INF/.test(text)), 'LL playlists');
+    const crossing = llTexts.map((text) => parsePlaylist(text).manifest).find((m) => m.mediaSequence! < second.msnBase && m.mediaSequence! + m.segments.length > second.msnBase);
+    assert.ok(crossing, 'a playlist listing both runs');
+    const position = second.msnBase - crossing.mediaSequence!;
+    assert.equal(crossing.segments[position].discontinuity, true, 'EXT-X-DISCONTINUITY before the new run');
+    assert.deepEqual([crossing.segments[position - 1].timeline, crossing.segments[position].timeline], [0, 1]);
+    // The tail's segments (numbered by the dead run) answer through the channel and through the new run's own URL.
+    const base = `${server.url}/channels/cx/quality/90p/`;
+    for (const segment of crossing.segments) {
+      const response = await fetch(new URL(segment.uri, base));
+      assert.equal(response.status, 200, segment.uri);
+      await response.arrayBuffer();
+    }
+    const tailUri = crossing.segments[0].uri;
+    const viaRun = await fetch(new URL(tailUri, `${server.url}/runs/${secondRunId}/quality/90p/`));
+    assert.equal(viaRun.status, 200, `${tailUri} through the new run's own URL`);
+    await viaRun.arrayBuffer();
+    const last = parsePlaylist(llTexts.at(-1)!).manifest;
+    assert.ok((last.discontinuitySequence ?? 0) <= 1);
+    for (const part of last.segments.flatMap((segment) => segment.parts ?? []).slice(-3)) {
+      const response = await fetch(new URL(part.uri, base));
+      assert.equal(response.status, 200, part.uri);
+      await response.arrayBuffer();
     }
   });
 

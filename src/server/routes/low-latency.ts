@@ -300,7 +300,13 @@ async function serveSegment(request: RouteRequest): Promise<void> {
   const msn = Number(match[1]);
   const ext = match[2] as PartContainer;
   const { registry } = request.server;
-  const segment = await registry.getSegment(runId, name, msn);
+  let segment = await registry.getSegment(runId, name, msn);
+  if (!segment) {
+    // A channel's run lists the previous run's tail first: those MSNs were numbered by that run.
+    const run = await registry.getRun(runId);
+    const owner = run?.channel && msn < run.msnBase ? await registry.channelRunForMsn(run.channel, msn) : undefined;
+    if (owner) segment = await registry.getSegment(owner, name, msn);
+  }
   if (segment) return streamCids(request, [segment.cid], CONTENT_TYPES[ext], IMMUTABLE);
   // Complete once the next segment has begun; its parts are then all recorded.
   const [parts, next] = await Promise.all([registry.listRecentParts(runId, name, msn), registry.getPart(runId, name, msn + 1, 0)]);
