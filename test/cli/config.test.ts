@@ -18,7 +18,7 @@ const STOP = new Error('parsed');
  * environment, and returns the command about to run (its action is not run).
  */
 async function parsed(args: string[], env: Record<string, string> = {}): Promise<Command> {
-  const names = ['ABRCAST_PORT', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL', 'ABRCAST_REPLICAS', 'ABRCAST_IPFS_LISTEN', 'ABRCAST_IPFS_ANNOUNCE', 'ABRCAST_IPFS_PEERS'];
+  const names = ['ABRCAST_PORT', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL', 'ABRCAST_REPLICAS', 'ABRCAST_IPFS_LISTEN', 'ABRCAST_IPFS_ANNOUNCE', 'ABRCAST_IPFS_PEERS', 'ABRCAST_CHANNEL'];
   const saved = new Map(names.map((name) => [name, process.env[name]]));
   for (const name of names) delete process.env[name];
   Object.assign(process.env, env);
@@ -87,6 +87,17 @@ describe('resolveDemoConfig', () => {
     const encode = await encodeConfig(['--low-latency', '--container', 'fmp4']);
     assert.deepEqual([encode.container, encode.lowLatency, encode.latency], ['fmp4', true, 'low']);
     assert.deepEqual([(await encodeConfig([])).container, (await encodeConfig([])).lowLatency], ['ts', false]);
+  });
+
+  test('--window and --channel (or ABRCAST_CHANNEL), on demo and encode', async () => {
+    const demo = await demoConfig(['--window', '60', '--channel', 'news-2']);
+    assert.deepEqual([demo.windowSeconds, demo.channel], [60, 'news-2']);
+    assert.deepEqual([(await demoConfig([])).windowSeconds, (await demoConfig([])).channel], [undefined, undefined]);
+    assert.equal((await demoConfig([], { ABRCAST_CHANNEL: 'lobby' })).channel, 'lobby');
+    // The least window is three target durations of the run's segments.
+    assert.equal((await demoConfig(['--window', '3', '--segment', '1'])).windowSeconds, 3);
+    const encode = await encodeConfig(['--window', '3600', '--channel', 'x']);
+    assert.deepEqual([encode.windowSeconds, encode.channel], [3600, 'x']);
   });
 
   test('lowLatencyPartDuration: 1/3 s in whole frames, at least one frame, at most the segment', () => {
@@ -193,6 +204,10 @@ describe('resolveDemoConfig', () => {
     [[], { KUBO_URL: 'localhost:5001' }, 'Expected http(s) URL such as http://127.0.0.1:5001 for KUBO_URL but received "localhost:5001"'],
     [['--host', 'a b'], {}, 'Expected host name or IP address such as 127.0.0.1 for --host but received "a b"'],
     [['--data-dir', ' '], {}, 'Expected non-empty directory path for --data-dir but received ""'],
+    [['--window', '5'], {}, 'Expected number of seconds of at least 3 target durations (6 with 2 s segments) for --window but received 5'],
+    [['--window', 'long'], {}, 'Expected number between 1 and 31536000 for --window but received "long"'],
+    [['--channel', 'Bad Name'], {}, 'Expected channel name matching /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/ (1 to 40 lowercase letters, digits and inner \'-\') for --channel but received "Bad Name"'],
+    [[], { ABRCAST_CHANNEL: 'news/' }, 'Expected channel name matching /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/ (1 to 40 lowercase letters, digits and inner \'-\') for ABRCAST_CHANNEL but received "news/"'],
   ];
   for (const [flags, env, message] of bad) {
     test(`rejects ${JSON.stringify([...flags, ...Object.entries(env).flat()])}`, async () => {
