@@ -155,9 +155,12 @@ describe('MultiResolutionHlsOutput with parts', () => {
     events.emit('init', { rendition: '360p', data: init, bytes: init.length, codecs: 'avc1.64001e' });
     const frames = new FrameGenerator(640, 360);
     for (let i = 0; i < 45; i++) await output.write(frames.frame(i));
+    // Parts are released once the run ends (records and bytes): read them while it is live.
+    const parts = await waitFor('three parts recorded', async () => {
+      const recorded = await registry.listRecentParts(runId, '360p', 0);
+      return recorded.length >= 3 ? recorded : undefined;
+    });
     await output.close();
-    const parts = await registry.listRecentParts(runId, '360p', 0);
-    assert.ok(parts.length >= 3, `${parts.length} parts recorded`);
     assert.deepEqual(parts.filter((part) => !transient.has(part.cid)), [], 'every part through addTransient');
     assert.ok(kept.has((await registry.getInitSegments(runId))['360p']), 'the init segment through add');
     for (const segment of await registry.listSegments(runId)) assert.ok(kept.has(segment.cid), `segment ${segment.rendition}/${segment.index} through add`);

@@ -97,8 +97,8 @@ async function loadEdge(
     return undefined; // the plain path reports the unreadable playlist (502)
   }
   if (published?.endList) {
-    const parts = await registry.latestParts(runId);
-    if (parts[name] === undefined) return undefined;
+    // An LL run keeps its LL form once ended, though its parts are released by then (no part is listed after the end).
+    if (run.partTarget === null) return undefined;
     const inits = await registry.getInitSegments(runId);
     return { ended: endedLowLatencyPlaylist(published, inits[name] ? 'm4s' : 'ts') };
   }
