@@ -86,7 +86,12 @@ describe('hls.js on a channel across a SIGKILL of its producer and a restart', (
         state = await probe.read();
         if (state.fatalErrors.length > 0) return true;
         return state.fragments.some((fragment) => fragment.sn >= secondRun.msnBase + 2) && state.playedS > playedAtKill + 4 ? true : undefined;
-      }, { timeoutMs: 90_000, intervalMs: 250 });
+      }, { timeoutMs: 120_000, intervalMs: 250 }).catch(async (error: Error) => {
+        const text = await (await fetch(`${server.url}/channels/${CHANNEL}/quality/original/playlist.m3u8`)).text();
+        error.message += `; played ${state.playedS} s (${playedAtKill} at the kill), fragments ${state.fragments.map((f) => `${f.sn}/${f.cc}`).join(' ')}, ` +
+          `errors ${JSON.stringify(state.errors)}, new run from MSN ${secondRun.msnBase}; the channel's playlist:\n${text}`;
+        throw error;
+      });
       t.diagnostic(`played ${state.playedS} s, fragments ${state.fragments.map((f) => `${f.sn}/${f.cc}`).join(' ')}, errors ${JSON.stringify(state.errors)}`);
 
       assert.deepEqual(state.fatalErrors, [], 'no fatal hls.js error');
