@@ -1,7 +1,6 @@
 // Versioned schema changes, recorded in `schema_migrations`. Each version is
 // applied once, all pending ones in one transaction, so reopening a database is
 // a no-op and a failed upgrade leaves the old schema intact.
-import { createHash } from 'node:crypto';
 import { AbrcastError } from '../errors.js';
 import type { SqlClient } from './sql-client.js';
 
@@ -118,11 +117,6 @@ export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 // Serializes concurrent migrators (two servers starting on one PostgreSQL);
 // the lock is released at COMMIT. An arbitrary constant owned by abrcast.
 const MIGRATION_LOCK_KEY = '7261726361737431';
-
-/** What a migration does, as a short hash: a database made by one list fits another only where these agree. */
-export function migrationDigest(migration: Migration): string {
-  return createHash('sha256').update(JSON.stringify([migration.version, migration.statements])).digest('hex').slice(0, 16);
-}
 
 /**
  * Applies every pending migration; returns the versions it applied (empty when

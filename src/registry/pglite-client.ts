@@ -5,7 +5,6 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { errorMessage, invalidParameterError, isInteger } from '../errors.js';
-import { isNewDirectory, unpackSeed, usableSeed } from './pglite-seed.js';
 import { RegistryUnavailableError } from './registry-errors.js';
 import type { QueryResult, SqlClient, SqlExecutor } from './sql-client.js';
 
@@ -100,10 +99,13 @@ export async function openPgliteClient(dataDir: string = defaultDatabaseDir(), o
   const inMemory = dataDir === IN_MEMORY;
   const location = inMemory ? dataDir : resolve(dataDir);
   try {
-    const seed = seeded ? usableSeed() : undefined;
     let loadDataDir: Blob | undefined;
-    if (seed && inMemory) loadDataDir = new Blob([await readFile(seed.archive)], { type: 'application/gzip' });
-    else if (seed && (await isNewDirectory(location))) await unpackSeed(seed, location);
+    if (seeded) {
+      const { isNewDirectory, unpackSeed, usableSeed } = await import('./pglite-seed.js');
+      const seed = usableSeed();
+      if (seed && inMemory) loadDataDir = new Blob([await readFile(seed.archive)], { type: 'application/gzip' });
+      else if (seed && (await isNewDirectory(location))) await unpackSeed(seed, location);
+    }
     if (!inMemory) await mkdir(location, { recursive: true });
     // Loaded on use: PostgreSQL users and the encoder alone never load PGlite's WASM.
     const { PGlite: PGliteClass } = await import('@electric-sql/pglite');

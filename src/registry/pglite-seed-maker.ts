@@ -5,9 +5,16 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Migration, MIGRATIONS, migrate, migrationDigest } from './migrations.js';
+import { type Migration, MIGRATIONS, migrate } from './migrations.js';
 import { openPgliteClient } from './pglite-client.js';
-import { installedPgliteVersion, SEED_ARCHIVE, SEED_FORMAT, SEED_MANIFEST, type SeedManifest } from './pglite-seed.js';
+import {
+  installedPgliteVersion,
+  migrationDigest,
+  SEED_ARCHIVE,
+  SEED_FORMAT,
+  SEED_MANIFEST,
+  type SeedManifest,
+} from './pglite-seed.js';
 
 export function seedManifestFor(migrations: readonly Migration[]): SeedManifest {
   return {

@@ -4,6 +4,7 @@
 // beside initdb's own WASM instance: 3–5 s and ~800 MB RSS for a newcomer's
 // first `abrcast demo`. Unpacking costs a tenth of that. docs/performance.md has
 // the figures; pglite-seed-maker.ts makes the seed.
+import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { AbrcastError, errorMessage } from '../errors.js';
-import { type Migration, MIGRATIONS, migrationDigest } from './migrations.js';
+import { type Migration, MIGRATIONS } from './migrations.js';
 import { TarExtractor } from './tar-extract.js';
 
 /** dist/pglite-seed: the same folder seen from src/registry (tests) and dist/registry. */
@@ -34,6 +35,11 @@ export interface Seed {
   manifest: SeedManifest;
   /** Path of the gzipped tar of the data directory. */
   archive: string;
+}
+
+/** What a migration does, as a short hash: a seed made with one list fits another only where these agree. */
+export function migrationDigest(migration: Migration): string {
+  return createHash('sha256').update(JSON.stringify([migration.version, migration.statements])).digest('hex').slice(0, 16);
 }
 
 let pgliteVersion: string | undefined;

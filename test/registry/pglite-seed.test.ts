@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { create, Header } from 'tar';
 import { type Migration, MIGRATIONS, migrate, openPgliteClient, openRegistry } from '../../src/registry/index.js';
-import { migrationDigest } from '../../src/registry/migrations.js';
 import {
   installedPgliteVersion,
+  migrationDigest,
   SEED_DIR,
   SEED_FORMAT,
   seedFits,
