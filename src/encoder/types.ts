@@ -52,6 +52,13 @@ export interface LadderEncoderOptions {
   /** Frames that may wait between write() and the filter graph (default 4). */
   maxFramesInFlight?: number;
   /**
+   * Threads this encoder sizes itself for (x264's frame threads, split among the renditions by
+   * their pixels; the scaler's helpers; a file's decoder), instead of its even share of the
+   * process's thread budget (see setThreadBudget()). At least one x264 thread per rendition
+   * whatever this says. `encoder.threadPlan` shows what was decided.
+   */
+  threads?: number;
+  /**
    * Seconds a file or URL (input or audio source) may take to open, and each network read after it
    * to make progress, before the encoder fails naming it (default 30).
    */
@@ -77,6 +84,48 @@ export interface LadderEncoderOptions {
    * runtime's cudaMalloc allocates, holding `height` rows of `pitch` bytes in `pixelFormat`.
    */
   cudaFrames?: boolean;
+}
+
+/**
+ * How many threads an encoder runs, decided when it is created (`encoder.threadPlan`). The process
+ * has one thread budget (setThreadBudget(), else the CPUs it may use); each encoder's share is the
+ * budget divided by the encoders then open, this one included, unless its `threads` option sets it.
+ */
+export interface ThreadPlan {
+  /** CPUs this process may use: its affinity mask, bounded by a cgroup (or Windows job) CPU quota. */
+  usableCpus: number;
+  /** How `usableCpus` was counted, e.g. `affinity 2 CPUs, cgroup v2 cpu.max 150000 100000 (/sys/fs/cgroup/app)`. */
+  cpuSource: string;
+  /** The process's thread budget when this encoder was created. */
+  budget: number;
+  /** Whether setThreadBudget() set it (otherwise it is `usableCpus`). */
+  budgetSet: boolean;
+  /** Encoders the budget was split among, this one included. */
+  encoders: number;
+  /** This encoder's threads: `floor(budget / encoders)`, at least 1, or the `threads` option. */
+  share: number;
+  /** Whether the `threads` option set `share`. */
+  shareSet: boolean;
+  /** x264's `threads` per rendition (by name); empty with NVENC. */
+  x264Threads: Record<string, number>;
+  /** Helper threads of the CPU scaler of write()'s frames, besides the encoder's graph thread. */
+  scalerThreads: number;
+  /** File input: the video decoder's threads. */
+  decoderThreads: number;
+}
+
+/** The process's thread budget now (getThreadBudget()). */
+export interface ThreadBudget {
+  /** What the next encoder's share is cut from. */
+  threads: number;
+  /** Whether setThreadBudget() set it (otherwise it is `usableCpus`). */
+  set: boolean;
+  /** CPUs this process may use now (affinity and CPU quota). */
+  usableCpus: number;
+  /** How `usableCpus` was counted. */
+  cpuSource: string;
+  /** Encoders open now in this process (all of its threads and workers). */
+  liveEncoders: number;
 }
 
 /**

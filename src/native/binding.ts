@@ -23,6 +23,8 @@ export interface NativeEncoderConfig {
   /** latency: 'low' (x264 tune=zerolatency, NVENC zerolatency). */
   lowLatency: boolean;
   maxFramesInFlight: number;
+  /** This encoder's share of the thread budget; absent: budget / live encoders. */
+  threads?: number;
   /** Seconds to open an input and for each network read; default 30. */
   ioTimeout?: number;
   outputDir: string;
@@ -74,6 +76,30 @@ export interface NativeLadderEncoder {
   dispose(): void;
   ref(): void;
   unref(): void;
+  /** The threads it was planned (x264Threads per rendition, in order); undefined once disposed. */
+  threadPlan(): NativeThreadPlan | undefined;
+}
+
+export interface NativeThreadPlan {
+  usableCpus: number;
+  cpuSource: string;
+  budget: number;
+  budgetSet: boolean;
+  encoders: number;
+  share: number;
+  shareSet: boolean;
+  x264Threads: number[];
+  scalerThreads: number;
+  conversionBands: number;
+  decoderThreads: number;
+}
+
+export interface NativeThreadBudget {
+  threads: number;
+  set: boolean;
+  usableCpus: number;
+  cpuSource: string;
+  liveEncoders: number;
 }
 
 export interface NativeHardwareReport {
@@ -111,6 +137,9 @@ export interface NativeAddon {
     useCuda: boolean,
   ): Array<{ name: string; width: number; height: number; pixelFormat: string; onGpu: boolean; data: Buffer }>;
   ffmpegVersions(): Record<string, string>;
+  /** 0: back to the CPUs this process may use. Applies to encoders created after. */
+  setThreadBudget(threads: number): void;
+  threadBudget(): NativeThreadBudget;
   /** Test support: copies rows of `rowBytes` into new CUDA memory of `pitch` bytes a row. */
   uploadToCuda(data: Uint8Array, rowBytes: number, pitch: number): bigint;
   freeCuda(pointer: bigint): void;
