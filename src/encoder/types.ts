@@ -1,5 +1,6 @@
 // Public types of the encoder core. Later layers (publisher, registry, server)
 // depend on these shapes, never on the native binding.
+import type { NativeThreadBudget, NativeThreadPlan } from '../native/binding.js';
 
 export type PixelFormat = 'rgb24' | 'rgba' | 'bgra';
 export type EncoderChoice = 'auto' | 'x264' | 'nvenc';
@@ -91,42 +92,13 @@ export interface LadderEncoderOptions {
  * has one thread budget (setThreadBudget(), else the CPUs it may use); each encoder's share is the
  * budget divided by the encoders then open, this one included, unless its `threads` option sets it.
  */
-export interface ThreadPlan {
-  /** CPUs this process may use: its affinity mask, bounded by a cgroup (or Windows job) CPU quota. */
-  usableCpus: number;
-  /** How `usableCpus` was counted, e.g. `affinity 2 CPUs, cgroup v2 cpu.max 150000 100000 (/sys/fs/cgroup/app)`. */
-  cpuSource: string;
-  /** The process's thread budget when this encoder was created. */
-  budget: number;
-  /** Whether setThreadBudget() set it (otherwise it is `usableCpus`). */
-  budgetSet: boolean;
-  /** Encoders the budget was split among, this one included. */
-  encoders: number;
-  /** This encoder's threads: `floor(budget / encoders)`, at least 1, or the `threads` option. */
-  share: number;
-  /** Whether the `threads` option set `share`. */
-  shareSet: boolean;
+export interface ThreadPlan extends Omit<NativeThreadPlan, 'x264Threads' | 'conversionBands'> {
   /** x264's `threads` per rendition (by name); empty with NVENC. */
   x264Threads: Record<string, number>;
-  /** Helper threads of the CPU scaler of write()'s frames, besides the encoder's graph thread. */
-  scalerThreads: number;
-  /** File input: the video decoder's threads. */
-  decoderThreads: number;
 }
 
 /** The process's thread budget now (getThreadBudget()). */
-export interface ThreadBudget {
-  /** What the next encoder's share is cut from. */
-  threads: number;
-  /** Whether setThreadBudget() set it (otherwise it is `usableCpus`). */
-  set: boolean;
-  /** CPUs this process may use now (affinity and CPU quota). */
-  usableCpus: number;
-  /** How `usableCpus` was counted. */
-  cpuSource: string;
-  /** Encoders open now in this process (all of its threads and workers). */
-  liveEncoders: number;
-}
+export type ThreadBudget = NativeThreadBudget;
 
 /**
  * A frame in CUDA device memory (see `cudaFrames`). write() returns once abrcast has converted
