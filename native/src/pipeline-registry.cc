@@ -28,7 +28,7 @@ PipelineHandle PipelineRegistry::open(EncoderConfig config, PipelineEvents* even
   std::lock_guard<std::mutex> lock(mutex_);
   if (processExiting) throw FFmpegError("Cannot create an encoder: the process is exiting");
   config.threads = planEncoderThreads(config, int(liveCountLocked()) + 1);
-  auto pipeline = std::make_unique<LadderPipeline>(std::move(config), events);
+  std::unique_ptr<LadderPipeline> pipeline(new LadderPipeline(std::move(config), events));
   // When its graph thread cannot start, nothing was registered and `pipeline` frees what was built.
   pipeline->start();
   LadderPipeline* raw = pipeline.get();
