@@ -4,7 +4,7 @@
 // Run as: node --import tsx bench/streams-child.ts '<StreamsChildInput JSON>'
 import { readFileSync } from 'node:fs';
 
-import { LadderEncoder, type Rendition } from '../src/index.js';
+import { LadderEncoder, type Rendition, type ThreadPlan } from '../src/index.js';
 import { makeFrameRing } from './frames.js';
 import { lateness, type StreamLateness } from './stream-lateness.js';
 
@@ -33,6 +33,8 @@ export interface StreamsChildResult {
   baseRssBytes: number;
   /** Threads the process ran at its busiest sample (every encoder open). */
   threads: number;
+  /** The last encoder's thread plan: the process's budget split among the K encoders (docs/native-lifetime.md). */
+  threadPlan: ThreadPlan;
 }
 
 function threadCount(): number {
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
     ringBytes: ring.frames.reduce((sum, frame) => sum + frame.byteLength, 0),
     baseRssBytes,
     threads,
+    threadPlan: encoders[encoders.length - 1]!.threadPlan,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -85,6 +85,8 @@ export interface StreamsTrial {
   threads?: number;
   /** abrcast side: the process's RSS before any frame or encoder (Node, and tsx, which runs the child), in rssTotalMiB once. */
   processBaseMiB?: number;
+  /** abrcast side: how the process's thread budget was split (the last encoder's plan). */
+  threadPlan?: { budget: number; encoders: number; share: number };
   loadAverage: number;
   perStream: StreamLateness[];
 }
@@ -180,6 +182,7 @@ async function runAbrcast(config: StreamsConfig, streams: number, workDir: strin
     rssTotalMiB: rss / MIB,
     threads: result.threads,
     processBaseMiB: Number((result.baseRssBytes / MIB).toFixed(1)),
+    threadPlan: { budget: result.threadPlan.budget, encoders: result.threadPlan.encoders, share: result.threadPlan.share },
     loadAverage: load,
   });
 }

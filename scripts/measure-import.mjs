@@ -4,6 +4,9 @@
 //   node scripts/measure-import.mjs [runs] --registry   also openRegistry() on a new and on an existing PGlite dir:
 //                                                       wall and CPU time of the open, RSS before it, after it, and the peak
 //   node scripts/measure-import.mjs [runs] --encode     also `abrcast encode` of a 160x90 4 s clip on a new data dir: peak RSS
+//   node scripts/measure-import.mjs [runs] --workload   also a registry workload on a new PGlite dir: 600 recordSegment,
+//                                                       600 reads, 20 lists of 300 segments (ms per call), RSS after it
+//   node flags given to this script (e.g. --liftoff-only) are passed to every measured process
 //   --root=<checkout>                                   measures another built checkout (a before/after pair)
 // One JSON line per run and case.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -43,8 +46,30 @@ const registryChild = (dataDir, label) => `
   }));
 `;
 
+const workloadChild = (dataDir) => `
+  const { openRegistry } = await import(${JSON.stringify(entry)});
+  const registry = await openRegistry({ databaseUrl: '', dataDir: ${JSON.stringify(dataDir)} });
+  const run = await registry.createRun({ width: 1280, height: 720, fps: 30, segmentDuration: 2 });
+  const cid = 'bafkreigzxsr5in6ehnd7wwdamaxan4xetw7qtr32mavbes6ny6kzuh6via';
+  let t = performance.now();
+  for (let i = 0; i < 300; i++) for (const rendition of ['720p', '360p']) await registry.recordSegment(run.id, { rendition, index: i, cid, duration: 2, bytes: 1000 });
+  const recordMs = (performance.now() - t) / 600;
+  t = performance.now();
+  for (let i = 0; i < 300; i++) { await registry.getQualityState(run.id, '720p'); await registry.getRun(run.id); }
+  const readMs = (performance.now() - t) / 600;
+  t = performance.now();
+  for (let i = 0; i < 20; i++) await registry.listSegments(run.id, '720p');
+  const listMs = (performance.now() - t) / 20;
+  const rss = process.memoryUsage().rss;
+  await registry.close();
+  console.log(JSON.stringify({
+    case: 'registry-workload', recordMs: +recordMs.toFixed(2), readMs: +readMs.toFixed(2), list300Ms: +listMs.toFixed(2),
+    rssMB: Math.round(rss / ${MB}), peakMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  }));
+`;
+
 function node(script) {
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(result.stderr);
   process.stdout.write(result.stdout);
 }
@@ -52,7 +77,7 @@ function node(script) {
 /** Peak RSS (VmHWM) of `abrcast encode` on a new data dir, read from /proc until the process ends. */
 async function encodePeak(clip, dataDir) {
   const started = performance.now();
-  const child = spawn(process.execPath, [join(root, 'bin/abrcast.js'), 'encode', clip, '--data-dir', dataDir, '-q'], {
+  const child = spawn(process.execPath, [...process.execArgv, join(root, 'bin/abrcast.js'), 'encode', clip, '--data-dir', dataDir, '-q'], {
     cwd: root,
     env: { ...process.env, HOME: dataDir, DATABASE_URL: '' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -81,6 +106,9 @@ try {
       node(registryChild(dataDir, 'registry-new'));
       node(registryChild(dataDir, 'registry-reopen'));
     }
+  }
+  if (args.includes('--workload')) {
+    for (let i = 0; i < runs; i++) node(workloadChild(join(scratch, `workload-${i}`)));
   }
   if (args.includes('--encode')) {
     const clip = join(scratch, 'clip160.mp4');

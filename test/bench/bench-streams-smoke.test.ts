@@ -61,7 +61,11 @@ describe('npm run bench -- --case streams --quick --json', () => {
       assert.ok(trial.cpuCoresPerStream > 0 && trial.rssPerStreamMiB > 0, JSON.stringify(trial));
       assert.ok(Math.abs(trial.rssPerStreamMiB * trial.streams - trial.rssTotalMiB) < 0.1 * trial.streams, JSON.stringify(trial));
       if (trial.side === 'ffmpeg') assert.ok(trial.feederCoresPerStream !== undefined);
-      else assert.ok(trial.threads! > 0 && trial.processBaseMiB! > 0, JSON.stringify(trial));
+      else {
+        assert.ok(trial.threads! > 0 && trial.processBaseMiB! > 0, JSON.stringify(trial));
+        // One thread budget for the process, split among its K encoders.
+        assert.equal(trial.threadPlan!.encoders, trial.streams, JSON.stringify(trial.threadPlan));
+      }
     }
   });
 });
