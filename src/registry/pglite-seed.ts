@@ -5,8 +5,8 @@
 // first `abrcast demo`. Unpacking costs a tenth of that. docs/performance.md has
 // the figures; pglite-seed-maker.ts makes the seed.
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,8 +76,9 @@ export function usableSeed(seedDir: string = SEED_DIR, migrations: readonly Migr
   } catch {
     return undefined; // not built (tsc alone), or unreadable: initdb still works
   }
-  if (!seedFits(manifest, installedPgliteVersion(), migrations)) return undefined;
-  return { manifest, archive: join(seedDir, SEED_ARCHIVE) };
+  const archive = join(seedDir, SEED_ARCHIVE);
+  if (!seedFits(manifest, installedPgliteVersion(), migrations) || !existsSync(archive)) return undefined;
+  return { manifest, archive };
 }
 
 /** True when `dir` does not exist or is an empty directory: the only places a seed may go. */
@@ -114,11 +115,15 @@ export async function unpackSeed(seed: Seed, dir: string): Promise<boolean> {
     throw new AbrcastError(`PGlite seed ${seed.archive} could not be unpacked: ${errorMessage(error)}`, { cause: error });
   }
   try {
-    await rename(staging, dir); // replaces an empty directory, fails on a non-empty one
+    // An empty directory goes first: renaming onto one works on POSIX but not on Windows.
+    await rmdir(dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    await rename(staging, dir);
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM') && !(await isNewDirectory(dir))) return false;
     throw error;
   } finally {
     await rm(staging, { recursive: true, force: true });
