@@ -105,7 +105,9 @@ describe('a new PGlite database from the seed', () => {
     assert.deepEqual(readdirSync(dir).filter((name) => name.includes('.seed-')), [], 'no staging directory left behind');
   });
 
-  test('a fresh open in a new process adds under 180 MB RSS at its peak (initdb added ~750 MB)', async () => {
+  // On Liftoff, as the CLI runs it (src/cli/wasm-tiering.ts): TurboFan's share of the RSS varies with
+  // how much of PGlite turns hot before the peak (50-60 MB), Liftoff's does not.
+  test('a fresh open in a new process adds under 150 MB RSS at its peak (initdb added ~800 MB)', async () => {
     const script = `
       const { openRegistry } = await import(${JSON.stringify(join(REPO_ROOT, 'src/registry/index.ts'))});
       const before = process.memoryUsage().rss;
@@ -115,7 +117,7 @@ describe('a new PGlite database from the seed', () => {
       await registry.close();
       console.log(JSON.stringify({ before, peak }));
     `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT });
+    const child = spawn(process.execPath, ['--liftoff-only', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
@@ -124,7 +126,7 @@ describe('a new PGlite database from the seed', () => {
     assert.equal(code, 0, stderr);
     const { before, peak } = JSON.parse(stdout) as { before: number; peak: number };
     const added = (peak - before) / 1048576;
-    assert.ok(added < 180, `peak RSS ${(peak / 1048576).toFixed(0)} MB, ${added.toFixed(0)} MB over the ${(before / 1048576).toFixed(0)} MB before the open`);
+    assert.ok(added < 150, `peak RSS ${(peak / 1048576).toFixed(0)} MB, ${added.toFixed(0)} MB over the ${(before / 1048576).toFixed(0)} MB before the open`);
   });
 });
 
