@@ -47,6 +47,8 @@ export interface HlsOutputSummary extends EncodeSummary {
   runId?: string;
   segmentCids: Record<string, Record<number, string>>;
   uploads: UploadQueueStats;
+  /** LL-HLS parts stored, and released (all of them by the end of a complete run). */
+  parts: { stored: number; released: number };
 }
 
 export interface MultiResolutionHlsOutputEvents {
@@ -183,6 +185,11 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     return this.#segments.stats();
   }
 
+  /** LL-HLS parts stored so far, and how many were released (linear storage: a part's bytes are in its segment again). */
+  get parts(): { stored: number; released: number } {
+    return this.#parts.counts;
+  }
+
   /** Creates the run (registry, journal). write() does this on first use. File input: then starts decoding. */
   start(): Promise<void> {
     this.#started ??= (async () => {
@@ -276,6 +283,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       runId: this.#runId,
       segmentCids: this.segmentCids,
       uploads: this.#segments.stats(),
+      parts: this.#parts.counts,
     };
   }
 

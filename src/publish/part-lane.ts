@@ -62,6 +62,7 @@ export class PartLane {
   readonly #stored = new Map<string, Map<number, string[]>>();
   /** Retries give up at this time at the latest (close() sets it). */
   #deadline = Number.POSITIVE_INFINITY;
+  readonly #counts = { stored: 0, released: 0 };
 
   constructor(options: PartLaneOptions) {
     this.#options = options;
@@ -106,6 +107,7 @@ export class PartLane {
       // Its segment is stored already (the part waited out an outage): the segment carries the bytes.
       if (this.#options.segmentStored?.(rendition, segmentIndex)) return;
       const cid = await this.#retry(what, giveUpAt, () => resources.add({ kind: 'part', rendition, segmentIndex, partIndex }, part.data));
+      this.#counts.stored += 1;
       this.#remember(rendition, segmentIndex, cid);
       if (!registry?.recordPart || !runId) return;
       const msn = (this.#options.msnBase?.() ?? 0) + segmentIndex;
@@ -144,7 +146,15 @@ export class PartLane {
     if (registry?.forgetParts && runId) await registry.forgetParts(runId, rendition, beforeMsn);
     // Pins are not counted (Kubo): a CID still in use by a part not yet released, or a segment, stays.
     const inUse = new Set([...this.#stored.values()].flatMap((segments) => [...segments.values()].flat()));
-    for (const cid of released) if (!keep.has(cid) && !inUse.has(cid)) await resources.releasePart(cid);
+    for (const cid of released) {
+      if (!keep.has(cid) && !inUse.has(cid)) await resources.releasePart(cid);
+      this.#counts.released += 1;
+    }
+  }
+
+  /** Parts stored so far, and how many of them were released (a part equal to its segment counts as released: nothing extra is kept). */
+  get counts(): { stored: number; released: number } {
+    return { ...this.#counts };
   }
 
   /** From now on retries give up at `deadline` (ms since epoch); resolves when every task pushed so far finished. */

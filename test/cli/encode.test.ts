@@ -124,8 +124,11 @@ describe('abrcast encode clip.mp4 --ladder 360,180 --segment 1 --json', () => {
     try {
       const inits = await registry.getInitSegments(llRun.id);
       assert.deepEqual(Object.keys(inits).sort(), ['180p', '360p']);
-      const parts = await registry.listRecentParts(llRun.id, '360p', 0);
-      assert.ok(parts.length >= 3 * 3, `parts of every segment recorded (${parts.length})`);
+      // Every segment's parts were stored (3 parts a segment, 3 segments, 2 renditions), and released by the end: no part outlives the run.
+      const end = (ll.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event?: string; parts?: { stored: number; released: number } })).find((event) => event.event === 'end')!;
+      assert.ok(end.parts!.stored >= 2 * 3 * 3, `parts stored (${end.parts!.stored})`);
+      assert.equal(end.parts!.released, end.parts!.stored);
+      assert.deepEqual(await registry.listRecentParts(llRun.id, '360p', 0), [], 'no part record outlives the run');
       assert.equal(llSegments.filter((s) => s.rendition === '360p').length, 3);
     } finally {
       await registry.close();

@@ -150,6 +150,7 @@ async function streamRun(
   const elapsed = (performance.now() - startedAt) / 1000;
   reporter.debug(`render cost ${(renderMs / Math.max(1, frames)).toFixed(2)} ms/frame over ${frames} frames`);
   reporter.event('end', {
+    parts: output.parts,
     ...runEndFields({ runId, failure, interrupted: interrupts.requested !== undefined, frames, seconds: elapsed, tally, masterCid }),
     renderMsPerFrame: Number((renderMs / Math.max(1, frames)).toFixed(3)),
   });

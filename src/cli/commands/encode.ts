@@ -207,6 +207,7 @@ async function encodeRun(
   const seconds = (performance.now() - startedAt) / 1000;
   const gatewayUrl = masterCid ? `${gateway}/ipfs/${masterCid}` : undefined;
   reporter.event('end', {
+    parts: output.parts,
     ...runEndFields({ runId, failure, interrupted: interrupts.requested !== undefined, frames, seconds, tally, masterCid }),
     speed: Number((frames / fps / Math.max(seconds, 1e-3)).toFixed(3)),
     gatewayUrl: gatewayUrl ?? null,
