@@ -15,6 +15,7 @@ import { serializeMediaPlaylist } from '../../src/hls/media-playlist.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { KuboStore } from '../../src/store/kubo-store.js';
 import { startPostgres } from '../support/postgres.js';
+import { countingClient } from '../support/counting-sql-client.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,23 +48,6 @@ function rawGet(url: string, headers: Record<string, string> = {}) {
     req.on('error', reject);
     req.end();
   });
-}
-
-/** An SqlClient that counts the statements it runs (the registry's only way to the database). */
-function countingClient(inner: SqlClient): SqlClient & { statements: string[] } {
-  const statements: string[] = [];
-  return {
-    dialect: inner.dialect,
-    statements,
-    query(text, params) {
-      statements.push(text);
-      return inner.query(text, params);
-    },
-    transaction(fn) {
-      return inner.transaction((tx) => fn({ query: (text, params) => (statements.push(text), tx.query(text, params)) }));
-    },
-    close: () => inner.close(),
-  };
 }
 
 describe('server on a healthy registry and store', () => {
