@@ -54,11 +54,13 @@ const ORIGIN = 'http://server.invalid';
 /**
  * The URL of a request target (RFC 9112 3.2): origin-form (`/path?query`) or
  * absolute-form (`http://host/path`, which a server must accept), reduced to
- * its path and query; undefined for anything else (`//[`, a bad host, `*`),
- * which the caller answers 400. new URL() alone would read `//x` as a host.
+ * its path and query; undefined for anything else, which the caller answers
+ * 400: `*`, a bad host, and a path starting `//` (no route has an empty first
+ * segment, and URL parsers read `//x` as a host, as new URL() did here).
  */
 export function requestUrl(target: string): URL | undefined {
   try {
+    if (target.startsWith('//')) return undefined;
     if (target.startsWith('/')) return new URL(ORIGIN + target);
     const absolute = new URL(target);
     if (absolute.protocol !== 'http:' && absolute.protocol !== 'https:') return undefined;

@@ -162,7 +162,7 @@ describe('the in-memory live edge', () => {
     checkLowLatencyPlaylist(answer.body, { partNumber });
   });
 
-  test('an _HLS_part past the Advance Part Limit is 400 at once; one within it is held', async () => {
+  test('an _HLS_part past the Advance Part Limit is 400 at once, as are bad values (in a short message); one within it is held', async () => {
     const runId = await newRun();
     await parts(runId, 0);
     await parts(runId, 1, 0, 2);
@@ -171,6 +171,12 @@ describe('the in-memory live edge', () => {
     assert.equal(far.status, 400);
     assert.match(JSON.parse(far.body).error, /Advance Part Limit/);
     assert.equal((await rawGet(agent, playlistUrl(runId, '?_HLS_msn=2&_HLS_part=5'))).status, 400, '2.5 is 10 parts ahead');
+    const long = '9'.repeat(6000);
+    for (const query of [`?_HLS_msn=${long}`, `?_HLS_msn=1&_HLS_part=x${long}`, `?_HLS_skip=${long}`]) {
+      const bad = await rawGet(agent, playlistUrl(runId, query));
+      assert.equal(bad.status, 400, query.slice(0, 20));
+      assert.ok(bad.body.length < 200, `an error body of ${bad.body.length} characters`);
+    }
     const near = tracked(rawGet(agent, playlistUrl(runId, '?_HLS_msn=2&_HLS_part=4')));
     await rawGet(agent, playlistUrl(runId, '?_HLS_msn=1&_HLS_part=1'));
     assert.equal(near.settled(), false, '2.4 is 9 parts ahead: held');
