@@ -9,6 +9,7 @@ import type { RunRegistry } from '../registry/run-registry.js';
 import { StoreUnavailableError, type ContentStore } from '../store/content-store.js';
 import { createServerLogger, type ServerLogger } from './logger.js';
 import { defaultMaxHeldRequests } from './held-requests.js';
+import { startMetricsListener } from './metrics-listener.js';
 import { ServerMetrics } from './metrics.js';
 import { quoted, sendError, setCors } from './responses.js';
 import { BadPathError, requestUrl, Router, type ServerContext } from './router.js';
@@ -64,6 +65,8 @@ export const DEFAULT_PORT = 8787;
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 const routes = [...playlistRoutes, ...lowLatencyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes];
+/** With /metrics beside the playlists (the default), and without (metricsPort: it has its own listener). */
+const routers = { withMetrics: new Router([...routes, ...metricsRoutes]), withoutMetrics: new Router(routes) };
 
 /** `label.route` is set as soon as the path is matched, so the metrics see it even if the handler fails. */
 async function handle(router: Router, context: ServerContext, req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {
@@ -141,39 +144,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   if (typeof metricsHost !== 'string' || metricsHost.length === 0) throw invalidParameterError('metricsHost', 'non-empty string', metricsHost);
   const context = createServerContext({ registry, store, metrics, logger, maxHeldRequests });
-  const router = new Router(metricsPort === undefined ? [...routes, ...metricsRoutes] : routes);
-  let metricsListener: Listener | undefined;
-  let main: Listener;
-  try {
-    if (metricsPort !== undefined) metricsListener = await listen(new Router(metricsRoutes), context, metricsHost, metricsPort);
-    main = await listen(router, context, host, port);
-  } catch (error) {
-    await metricsListener?.close();
+  const router = metricsPort === undefined ? routers.withMetrics : routers.withoutMetrics;
+  const metricsListener = metricsPort === undefined ? undefined : await startMetricsListener(metrics, logger, metricsHost, metricsPort).catch((error: unknown) => {
     closeServerContext(context);
     throw error;
-  }
-  let closing: Promise<void> | undefined;
-  return {
-    url: main.url,
-    port: main.port,
-    ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
-    metrics,
-    close() {
-      closing ??= Promise.all([main.close(), metricsListener?.close()]).then(() => closeServerContext(context));
-      return closing;
-    },
-  };
-}
+  });
 
-interface Listener {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
-
-/** One HTTP listener over `router`. */
-async function listen(router: Router, context: ServerContext, host: string, port: number): Promise<Listener> {
-  const { metrics, logger } = context;
   const server = createServer((req, res) => {
     const started = performance.now();
     const label = { route: 'unmatched' };
@@ -192,19 +168,30 @@ async function listen(router: Router, context: ServerContext, host: string, port
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await metricsListener?.close();
+    closeServerContext(context);
+    throw error;
   });
   const address = server.address() as AddressInfo;
   logger.info({ host: address.address, port: address.port }, 'listening');
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
+    ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
+    metrics,
     close() {
-      return new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Players keep connections alive; without this close() would wait for them.
-        server.closeAllConnections();
-      });
+      closing ??= Promise.all([
+        new Promise<void>((resolve, reject) => {
+          server.close((error) => (error ? reject(error) : resolve()));
+          // Players keep connections alive; without this close() would wait for them.
+          server.closeAllConnections();
+        }),
+        metricsListener?.close(),
+      ]).then(() => closeServerContext(context));
+      return closing;
     },
   };
 }
