@@ -266,7 +266,7 @@ export function resolveServiceConfig(flags: ServiceFlags): ServiceConfig {
 
 export function resolveServerConfig(flags: ServerFlags): ServerConfig {
   if (flags.metricsHost !== undefined && flags.metricsPort === undefined) {
-    throw usageError('--metrics-host needs --metrics-port', 'Without --metrics-port, /metrics is served beside the playlists');
+    throw usageError('--metrics-host needs --metrics-port (without it /metrics is served beside the playlists)', 'Add --metrics-port <port>; see `abrcast serve --help`');
   }
   return {
     host: flags.host ?? DEFAULTS.host,
