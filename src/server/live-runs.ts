@@ -55,9 +55,9 @@ export class LiveRun implements RenditionContext {
   readonly runId: string;
   readonly #owner: LiveRuns;
   #record!: RunRecord;
-  // Keyed by names from the registry and by notifications; read with Object.hasOwn.
-  #inits: Record<string, string> = {};
-  #latest: Record<string, PartPosition> = {};
+  // Maps, not objects: rendition names come from the registry and its notifications.
+  #inits = new Map<string, string>();
+  readonly #latest = new Map<string, PartPosition>();
   readonly #renditions = new Map<string, RenditionEntry>();
   readonly #waiters = new Set<RecordWaiter>();
   /** Changes that arrived while the run was loading, applied once it is. */
@@ -102,11 +102,11 @@ export class LiveRun implements RenditionContext {
   }
 
   init(rendition: string): string | undefined {
-    return Object.hasOwn(this.#inits, rendition) ? this.#inits[rendition] : undefined;
+    return this.#inits.get(rendition);
   }
 
   reports(except: string): Record<string, PartPosition> {
-    return Object.fromEntries(Object.entries(this.#latest).filter(([rendition]) => rendition !== except));
+    return Object.fromEntries([...this.#latest].filter(([rendition]) => rendition !== except));
   }
 
   /** Reads the run (3 statements); false when there is no such run. */
@@ -123,7 +123,7 @@ export class LiveRun implements RenditionContext {
     const { registry } = this.#owner;
     const [record, inits, latest] = await Promise.all([registry.getRun(this.runId), registry.getInitSegments(this.runId), registry.latestParts(this.runId)]);
     if (!record) return false;
-    this.#inits = inits;
+    this.#inits = new Map(Object.entries(inits));
     for (const [rendition, position] of Object.entries(latest)) this.#notePart(rendition, position);
     await this.#setRecord(record);
     return true;
@@ -134,7 +134,7 @@ export class LiveRun implements RenditionContext {
     this.lastUsed = performance.now();
     let entry = this.#renditions.get(name);
     if (!entry) {
-      const known = [this.#record.qualityPlaylists, this.#latest, this.#inits].some((byName) => Object.hasOwn(byName, name));
+      const known = Object.hasOwn(this.#record.qualityPlaylists, name) || this.#latest.has(name) || this.#inits.has(name);
       if (this.#record.partTarget === null || !known || this.#closed) return undefined;
       const model = new LiveRendition(this, name);
       const created: RenditionEntry = { model, loaded: Promise.resolve() };
@@ -207,7 +207,7 @@ export class LiveRun implements RenditionContext {
         return;
       }
       case 'init':
-        this.#inits[change.rendition] = change.cid;
+        this.#inits.set(change.rendition, change.cid);
         this.#renditions.get(change.rendition)?.model.changed();
         return;
       case 'run':
@@ -220,8 +220,8 @@ export class LiveRun implements RenditionContext {
   }
 
   #notePart(rendition: string, position: PartPosition): void {
-    const known = Object.hasOwn(this.#latest, rendition) ? this.#latest[rendition] : undefined;
-    if (known === undefined || comparePositions(position, known) > 0) this.#latest[rendition] = position;
+    const known = this.#latest.get(rendition);
+    if (known === undefined || comparePositions(position, known) > 0) this.#latest.set(rendition, position);
   }
 
   /** The one read a recorded part costs, per watched rendition. */

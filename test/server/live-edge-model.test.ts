@@ -136,6 +136,10 @@ describe('the in-memory live edge', () => {
     assert.equal(answer.status, 200);
     assert.equal((await rawGet(agent, `${server.url}/runs/${runId}/quality/720p/part/0.2.ts`)).status, 200);
     assert.deepEqual(client.statements, [], 'the viewer cost no SQL while the others are held');
+    const health = await rawGet(agent, `${server.url}/healthz`);
+    assert.equal(health.status, 200, '/healthz answers while they are held');
+    assert.deepEqual(client.statements, ['-- ping'], 'on its own check path');
+    client.statements.length = 0;
     await part(runId, 0, 3);
     const answers = await Promise.all(held);
     assert.ok(answers.every((a) => a.status === 200));
