@@ -2,8 +2,9 @@
 // then re-fetches the variant URIs it found there; if those were IPFS CIDs (each
 // naming one immutable version) a live viewer would never see a new segment. So
 // the master served here points at this server, and each variant URL answers
-// with the newest media playlist the registry knows, never cached, never
-// redirected to a CID URL (gateways cache /ipfs/ answers forever).
+// with the newest media playlist the registry knows (as the process's live
+// model of the run has it, kept current by the registry's change feed), never
+// cached, never redirected to a CID URL (gateways cache /ipfs/ answers forever).
 import { serializeMasterPlaylist } from '../../hls/master-playlist.js';
 import type { VariantStream } from '../../hls/types.js';
 import { orderVariants } from '../../model/variant-stream-record.js';
