@@ -3,7 +3,12 @@
 // does, and at each segment's end stores the segment and publishes the
 // playlists. No encoder: the bench measures the server, and an encoder would
 // take the CPU the server and the viewers share on a small machine. Notes the
-// moment each part's recordPart call starts (the clock's zero for delays).
+// moment each part's recordPart call starts (the clock's zero for delays), in
+// milliseconds since the epoch so another process can compare. Run as a
+// script it is a process of its own, so a busy load generator cannot make it
+// late: `node --import tsx bench/ll-part-producer.ts <database-url> <kubo-url> <part-bytes>`
+// prints {"runId"} and then {"part":"msn.part","at":ms} per part.
+import { fileURLToPath } from 'node:url';
 import { serializeMasterPlaylist } from '../src/hls/master-playlist.js';
 import { serializeMediaPlaylist } from '../src/hls/media-playlist.js';
 import type { VariantStreamRecords } from '../src/model/variant-stream-record.js';
@@ -24,8 +29,10 @@ export interface ProducerOptions {
 export class LlPartProducer {
   readonly options: ProducerOptions;
   runId = '';
-  /** performance.now() when recordPart of each part of the first rendition started, by "msn.part". */
+  /** When recordPart of each part of the first rendition started (ms since the epoch), by "msn.part". */
   readonly recordedAt = new Map<string, number>();
+  /** Called with each part of the first rendition as its recordPart starts. */
+  onPart?: (key: string, at: number) => void;
   /** Parts that failed to record or publish (the bench reports them). */
   readonly failures: string[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -49,10 +56,11 @@ export class LlPartProducer {
     const started = performance.now();
     // Each tick is scheduled against the start, so a slow one does not shift the rest.
     const next = () => {
-      this.#tick += 1;
-      const due = started + this.#tick * this.partSeconds * 1000;
+      const tick = ++this.#tick;
+      const due = started + tick * this.partSeconds * 1000;
       this.#timer = setTimeout(() => {
-        this.#busy = this.#busy.then(() => this.#part(this.#tick - 1)).catch((error: unknown) => {
+        // In order, each after the one before (a slow store delays the next part, never skips it).
+        this.#busy = this.#busy.then(() => this.#part(tick)).catch((error: unknown) => {
           this.failures.push((error as Error).message);
         });
         next();
@@ -72,7 +80,11 @@ export class LlPartProducer {
         const bytes = Buffer.alloc(partBytes, position + 1);
         bytes.write(`${this.runId} ${rendition} part ${msn}.${index} `);
         const cid = await store.add(bytes);
-        if (position === 0) this.recordedAt.set(partKey(msn, index), performance.now());
+        if (position === 0) {
+          const at = performance.timeOrigin + performance.now();
+          this.recordedAt.set(partKey(msn, index), at);
+          this.onPart?.(partKey(msn, index), at);
+        }
         await registry.recordPart(this.runId, {
           rendition, segmentIndex: msn, partIndex: index, cid, duration: this.partSeconds, independent: index === 0, bytes: partBytes,
         });
@@ -106,4 +118,34 @@ export class LlPartProducer {
     clearTimeout(this.#timer);
     await this.#busy;
   }
+}
+
+/** The producer as a process of its own (see the header). */
+async function main(argv: string[]): Promise<void> {
+  const [databaseUrl, kuboUrl, partBytes, segmentSeconds, partsPerSegment] = argv;
+  const { openRegistry } = await import('../src/registry/open-registry.js');
+  const { KuboStore } = await import('../src/store/kubo-store.js');
+  const registry = await openRegistry({ databaseUrl });
+  const producer = new LlPartProducer({
+    registry, store: new KuboStore({ url: kuboUrl }), renditions: ['720p', '360p'], fps: 30,
+    segmentSeconds: Number(segmentSeconds), partsPerSegment: Number(partsPerSegment), partBytes: Number(partBytes),
+  });
+  producer.onPart = (part, at) => process.stdout.write(`${JSON.stringify({ part, at })}\n`);
+  const runId = await producer.start();
+  process.stdout.write(`${JSON.stringify({ runId })}\n`);
+  const stop = async () => {
+    await producer.stop();
+    if (producer.failures.length > 0) process.stdout.write(`${JSON.stringify({ failures: producer.failures })}\n`);
+    await registry.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
 }

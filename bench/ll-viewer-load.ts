@@ -14,7 +14,7 @@ export interface PartKey {
   part: number;
 }
 
-/** When each viewer first saw each part listed: by part key "msn.part", performance.now() per viewer. */
+/** When each viewer first saw each part listed (ms since the epoch, to compare with another process's clock), by part key "msn.part". */
 export type ArrivalLog = Map<string, number[]>;
 
 export const partKey = (msn: number, part: number) => `${msn}.${part}`;
@@ -130,7 +130,7 @@ export class ViewerLoad {
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
       }
-      const at = performance.now();
+      const at = performance.timeOrigin + performance.now();
       this.counters.playlists += 1;
       if (answer.status !== 200) {
         countError(this.counters, `playlist ${answer.status}`);

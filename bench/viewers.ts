@@ -2,8 +2,8 @@
 // process keeps at the live edge (issue 23's goals), and whether hostile held
 // requests hurt a real player.
 //  - Viewers: PostgreSQL, Kubo, one `abrcast serve` on both, and a paced producer in
-//    this process (bench/ll-part-producer.ts: 2 renditions, parts of 1/3 s, 2-s
-//    segments, a publish per segment). For each K, K simulated viewers
+//    a process of its own (bench/ll-part-producer.ts: 2 renditions, parts of 1/3 s,
+//    2-s segments, a publish per segment). For each K, K simulated viewers
 //    (bench/ll-viewer-load.ts: one keep-alive connection each, a blocking reload
 //    outstanding as hls.js has, then the newest part) watch the first rendition.
 //    Per K: p50/p95/p99 of the delay from a part's recordPart call to the first
@@ -24,16 +24,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { invalidParameterError } from '../src/errors.js';
-import { openRegistry } from '../src/registry/open-registry.js';
 import { openPostgresClient } from '../src/registry/postgres-client.js';
-import { KuboStore } from '../src/store/kubo-store.js';
 import { launchBrowser } from '../test/support/browser.js';
 import { demoEntry, launchDemo } from '../test/support/demo-process.js';
 import { measureHlsLatency, percentile, type HlsLatencyReport } from '../test/support/hls-latency-probe.js';
 import { startKubo } from '../test/support/kubo.js';
 import { startPostgres } from '../test/support/postgres.js';
-import { HostileLoad, partKey, ViewerLoad } from './ll-viewer-load.js';
-import { LlPartProducer } from './ll-part-producer.js';
+import { HostileLoad, ViewerLoad } from './ll-viewer-load.js';
 import { describeMachine, type MachineInfo } from './machine.js';
 
 export const VIEWER_GOALS = { viewers: 1000, firstAnswerP95Ms: 250, spreadP95Ms: 250, errorRate: 0.001 } as const;
@@ -196,18 +193,21 @@ async function startServe(args: string[], dataDir: string): Promise<{ child: Chi
   return { child, url, stderr: () => stderr };
 }
 
-async function measureStep(options: ViewersOptions, k: number, playlistUrl: string, producer: LlPartProducer, servePid: number, transactions: () => Promise<number>): Promise<ViewerStep> {
+/** Milliseconds since the epoch, comparable with the producer process's clock. */
+const now = () => performance.timeOrigin + performance.now();
+
+async function measureStep(options: ViewersOptions, k: number, playlistUrl: string, recordedAt: Map<string, number>, servePid: number, transactions: () => Promise<number>): Promise<ViewerStep> {
   const load = new ViewerLoad({ playlistUrl, viewers: k, partsPerSegment: PARTS_PER_SEGMENT, rampMs: Math.min(3000, k * 2), timeoutMs: 3 * SEGMENT_S * 1000 + 5000 });
   load.start();
   // Started, and a few parts at the edge for all of them, before the window opens.
   await new Promise((r) => setTimeout(r, Math.min(3000, k * 2) + 2000));
   const before = { serve: cpuSeconds(servePid), own: process.cpuUsage(), xacts: await transactions(), playlists: load.counters.playlists, parts: load.counters.parts };
   const errorsBefore = [...load.counters.errors.values()].reduce((a, b) => a + b, 0);
-  const windowStart = performance.now();
+  const windowStart = now();
   let rss = 0;
   const sampler = setInterval(() => (rss = Math.max(rss, rssMiB(servePid))), 500);
   await new Promise((r) => setTimeout(r, options.seconds * 1000));
-  const windowEnd = performance.now();
+  const windowEnd = now();
   clearInterval(sampler);
   rss = Math.max(rss, rssMiB(servePid));
   const serveCpu = cpuSeconds(servePid) - before.serve;
@@ -225,14 +225,14 @@ async function measureStep(options: ViewersOptions, k: number, playlistUrl: stri
   const spread: number[] = [];
   let measured = 0;
   let missing = 0;
-  for (const [key, recordedAt] of producer.recordedAt) {
-    if (recordedAt < windowStart || recordedAt > windowEnd - 1000) continue;
+  for (const [key, at] of recordedAt) {
+    if (at < windowStart || at > windowEnd - 1000) continue;
     measured += 1;
     const arrivals = load.arrivals.get(key) ?? [];
     missing += Math.max(0, k - arrivals.length);
     if (arrivals.length === 0) continue;
     const earliest = Math.min(...arrivals);
-    first.push(earliest - recordedAt);
+    first.push(earliest - at);
     for (const at of arrivals) if (at !== earliest) spread.push(at - earliest);
   }
   const seconds = (windowEnd - windowStart) / 1000;
@@ -266,19 +266,51 @@ async function measureStep(options: ViewersOptions, k: number, playlistUrl: stri
   return step;
 }
 
+/** The paced producer (bench/ll-part-producer.ts) as a process of its own: its run id, and each part's recording time as it comes. */
+async function startProducer(databaseUrl: string, kuboUrl: string, options: ViewersOptions) {
+  const script = fileURLToPath(new URL('ll-part-producer.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, databaseUrl, kuboUrl, String(options.partBytes), String(SEGMENT_S), String(PARTS_PER_SEGMENT)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const recordedAt = new Map<string, number>();
+  const failures: string[] = [];
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-4000)));
+  const exited = new Promise<void>((resolvePromise) => child.once('exit', () => resolvePromise()));
+  const runId = await new Promise<string>((resolvePromise, reject) => {
+    let partial = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        const event = JSON.parse(line) as { runId?: string; part?: string; at?: number; failures?: string[] };
+        if (event.runId) resolvePromise(event.runId);
+        if (event.part !== undefined) recordedAt.set(event.part, event.at!);
+        if (event.failures) failures.push(...event.failures);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the producer exited (${code}): ${stderr}`)));
+  });
+  return {
+    runId,
+    recordedAt,
+    failures,
+    /** Stops it (it records its failures on the way out); safe to call again. */
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      await exited;
+    },
+  };
+}
+
 async function measureViewers(options: ViewersOptions, dir: string): Promise<{ steps: ViewerStep[]; producerFailures: string[] }> {
   const postgres = await startPostgres();
   const kubo = await startKubo();
-  const setup = await openRegistry({ databaseUrl: postgres.url });
   const stats = await openPostgresClient(postgres.url);
   const serve = await startServe(['--database-url', postgres.url, '--store', 'kubo', '--kubo-url', kubo.apiUrl], join(dir, 'serve'));
-  const producer = new LlPartProducer({
-    registry: setup, store: new KuboStore({ url: kubo.apiUrl }), renditions: RENDITIONS, fps: FPS, segmentSeconds: SEGMENT_S,
-    partsPerSegment: PARTS_PER_SEGMENT, partBytes: options.partBytes,
-  });
+  const producer = await startProducer(postgres.url, kubo.apiUrl, options);
   try {
-    const runId = await producer.start();
-    const playlistUrl = `${serve.url}/runs/${runId}/quality/${RENDITIONS[0]}/playlist.m3u8`;
+    const playlistUrl = `${serve.url}/runs/${producer.runId}/quality/${RENDITIONS[0]}/playlist.m3u8`;
     // A first segment and PART-HOLD-BACK of the next: a viewer's first playlist answers at once.
     await new Promise((r) => setTimeout(r, (SEGMENT_S + 1.5) * 1000));
     const transactions = async () => {
@@ -288,7 +320,7 @@ async function measureViewers(options: ViewersOptions, dir: string): Promise<{ s
     const steps: ViewerStep[] = [];
     for (const k of options.viewers) {
       log(`viewers: ${k} viewers, ${options.seconds} s…`);
-      const step = await measureStep(options, k, playlistUrl, producer, serve.child.pid!, transactions);
+      const step = await measureStep(options, k, playlistUrl, producer.recordedAt, serve.child.pid!, transactions);
       steps.push(step);
       log(
         `viewers: ${k}: first answer p95 ${step.firstAnswerMs.p95} ms, spread p95 ${step.spreadMs.p95} ms, errors ${step.errors} ` +
@@ -296,13 +328,13 @@ async function measureViewers(options: ViewersOptions, dir: string): Promise<{ s
           `${step.postgres.perPlaylistAnswer} PostgreSQL transactions per playlist answer`,
       );
     }
+    await producer.stop();
     return { steps, producerFailures: producer.failures };
   } finally {
     await producer.stop();
     serve.child.kill('SIGINT');
     await new Promise((r) => serve.child.once('exit', r));
     await stats.close();
-    await setup.close();
     await kubo.stop();
     await postgres.stop();
   }
