@@ -4,7 +4,7 @@
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
 import {
   appendDiscontinuitySequenceLine, appendPlaylistTypeLines, appendSegmentHeadLines, appendSegmentLines, formatExtinfDuration, mapLine,
-  programDateTimeLine,
+  programDateTimeLine, totalDuration,
 } from './media-playlist.js';
 import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
 import type { LowLatencyMediaPlaylist, PartialSegment, RenditionReport, ServerControl } from './low-latency-types.js';
@@ -43,7 +43,7 @@ export function skippableSegments(
   pendingParts: readonly { duration: number }[],
   canSkipUntil: number,
 ): number {
-  let fromEnd = pendingParts.reduce((sum, part) => sum + part.duration, 0);
+  let fromEnd = totalDuration(pendingParts);
   for (let position = segments.length - 1; position >= 0; position--) {
     fromEnd += segments[position].duration;
     // Segment `position` starts `fromEnd` seconds before the end; every earlier one starts further back.
