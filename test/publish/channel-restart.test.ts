@@ -110,9 +110,12 @@ describe('a channel across a SIGKILL and a restart', () => {
     refusal = await rival.start().then(() => undefined, (error: unknown) => error);
     await rival.close().catch(() => undefined);
     const frames = new FrameGenerator(160, 90);
+    // At the stream's pace (10 fps), as a renderer feeds it: the LL playlists are polled along the way.
+    const startedAt = performance.now();
     for (let i = 0; i < 60; i++) {
+      const wait = startedAt + i * 100 - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       await output.write(frames.frame(i));
-      await new Promise((resolve) => setTimeout(resolve, 20));
     }
     polling = false;
     await poll;
