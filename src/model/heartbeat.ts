@@ -19,3 +19,11 @@ export function stalledAfterMs(segmentDuration: number): number {
 
 /** A run outside a channel silent this long is ended as failed by the sweeper (a server option changes it). */
 export const DEFAULT_SWEEP_AFTER_MS = 10 * 60_000;
+
+/**
+ * A live run whose producer's newest heartbeat is older than the stall bound: its producer
+ * crashed or is cut off. A run without heartbeats (an older producer, or made by hand) is never stalled.
+ */
+export function isStalled(run: { status: string; heartbeatAt: Date | null; segmentDuration: number }, now = Date.now()): boolean {
+  return run.status === 'live' && run.heartbeatAt !== null && now - run.heartbeatAt.getTime() > stalledAfterMs(run.segmentDuration);
+}

@@ -1,7 +1,7 @@
 // The server's front page: recent runs with links to watch them.
 import type { RunRecord } from '../registry/run-records.js';
 import { escapeHtml, PAGE_STYLE } from './page-style.js';
-import { isStalled } from './routes/runs.js';
+import { isStalled } from '../model/heartbeat.js';
 
 function row(run: RunRecord): string {
   const id = escapeHtml(run.id);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { runsTable } from '../../src/cli/commands/runs.js';
 import { cidUrlResolver } from '../../src/hls/segment-url.js';
 import { PlaylistPublisher } from '../../src/publish/playlist-publisher.js';
 import { migrate, openPgliteClient, RunRegistry, type SqlClient } from '../../src/registry/index.js';
@@ -83,8 +84,12 @@ describe('heartbeats, stalled runs and the sweeper', () => {
     assert.match(page, new RegExp(`href="/runs/${runId}/watch">${runId}</a>\\s*<span class="badge live">live</span>\\s*<span class="badge failed"[^>]*>stalled</span>`));
     // The watch page reads the same flag from the status JSON.
     assert.match(await (await fetch(`${server.url}/runs/${runId}/watch`)).text(), /state\.stalled = stalled/);
+    // `abrcast runs` says so too.
+    const line = runsTable([(await registry.getRun(runId))!]).find((row) => row.startsWith(runId))!;
+    assert.match(line, /^\S+\s+live \(stalled\)\s/);
     await registry.heartbeat(runId);
     assert.equal((await find()).stalled, false, 'a heartbeat clears it');
+    assert.match(runsTable([(await registry.getRun(runId))!])[1], /^\S+\s+live\s+320x180/);
   });
 
   test('the sweeper ends a long-silent run outside a channel as failed, with ENDLIST on what it listed; channel and fresh runs stay live', async () => {

@@ -3,6 +3,7 @@ import type { ServiceConfig } from '../config.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
 import { openConfiguredRegistry } from '../open-services.js';
 import type { Reporter } from '../reporter.js';
+import { isStalled } from '../../model/heartbeat.js';
 import type { RunRecord } from '../../registry/run-records.js';
 
 function localTime(date: Date): string {
@@ -18,14 +19,16 @@ export function formatTable(header: string[], rows: string[][]): string[] {
 
 export function runsTable(runs: RunRecord[]): string[] {
   return formatTable(
-    ['ID', 'STATUS', 'SIZE', 'FPS', 'CREATED', 'MASTER CID'],
+    ['ID', 'STATUS', 'SIZE', 'FPS', 'CREATED', 'MASTER CID', 'CHANNEL'],
     runs.map((run) => [
       run.id,
-      run.status,
+      // A live run whose producer stopped sending heartbeats (docs/channels.md).
+      isStalled(run) ? 'live (stalled)' : run.status,
       `${run.width}x${run.height}`,
       String(run.fps),
       localTime(run.createdAt),
       run.masterCid ?? '-',
+      run.channel ?? '-',
     ]),
   );
 }

@@ -2,7 +2,7 @@
 // has published, and how many segments the registry recorded. Every answer
 // costs the same whatever the run's length: counts come from the registry's
 // per-rendition counters, never from its segment rows.
-import { stalledAfterMs } from '../../model/heartbeat.js';
+import { isStalled } from '../../model/heartbeat.js';
 import type { ArchiveRecord, RunRecord } from '../../registry/run-records.js';
 import { sendError, sendJson } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
@@ -25,14 +25,6 @@ const PATH_IN_TEXT = /(^|[\s("'=])(?:~|\.{1,2})?\/(?:[^\s/"'<>,;)]+\/)*[^\s/"'<>
 export function publicRunError(error: string | null): string | null {
   if (error === null) return null;
   return error.replace(URL_IN_TEXT, '<url>').replace(PATH_IN_TEXT, '$1<path>');
-}
-
-/**
- * A live run whose producer's newest heartbeat is older than the stall bound (a few target
- * durations): its producer crashed or is cut off. A run without heartbeats is never stalled.
- */
-export function isStalled(run: RunRecord, now = Date.now()): boolean {
-  return run.status === 'live' && run.heartbeatAt !== null && now - run.heartbeatAt.getTime() > stalledAfterMs(run.segmentDuration);
 }
 
 /** One archive chunk for clients: its VOD master on this server's gateway. */
