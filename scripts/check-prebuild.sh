@@ -22,7 +22,7 @@ if [ "$target_os" = win32 ]; then
   deps=$(objdump -p "$file" | sed -n 's/^\tDLL Name: //p')
   foreign=$(grep -Eiv "$windows_own" <<<"$deps" || true)
   [ -z "$foreign" ] || fail "imports DLLs that are neither Windows' own nor node.exe: $(echo $foreign)"
-  grep -qx 'node.exe' <<<"$deps" || fail "does not import Node-API from node.exe: $(echo $deps)"
+  grep -qix 'node.exe' <<<"$deps" || fail "does not import Node-API from node.exe: $(echo $deps)"
   exported=$(objdump -p "$file" | sed -n '/^\[Ordinal\/Name Pointer\] Table/,/^$/p' | sed -n 's/^\t\[ *[0-9]*\] //p')
 else
   # ldd only for a native build; a cross build lists DT_NEEDED (its test loads it under qemu).

@@ -78,7 +78,7 @@ if [ "$target_os" = linux ]; then
   libc_label=" (glibc)"
 else
   subsystem=$("${cross_prefix}objdump" -p "$output" | awk '/^MajorSubsystemVersion/ {major=$2} /^MinorSubsystemVersion/ {minor=$2} END {print major "." minor}')
-  system_line="Windows: subsystem ${subsystem}; C runtime msvcrt.dll; libstdc++, libgcc and winpthreads linked in statically (Node 20+ itself needs Windows 10)"
+  system_line="Windows: PE subsystem version ${subsystem} (node.exe 20 to 24 itself needs Windows 8.1 / Server 2012 R2 or newer); C runtime msvcrt.dll; libstdc++, libgcc and winpthreads linked in statically"
   libc_label=""
 fi
 napi_version=$(node -p "require('./package.json').binary.napi_versions.join(',')")
