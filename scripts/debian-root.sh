@@ -59,6 +59,11 @@ if [ ! -f "$root_dir/.complete" ]; then
   $sudo_cmd rm -rf "$root_dir" && mkdir -p "$(dirname "$root_dir")"
   $sudo_cmd debootstrap --variant=minbase "$suite" "$root_dir" http://deb.debian.org/debian >"$root_dir.log" 2>&1 ||
     { tail -30 "$root_dir.log"; exit 1; }
+  if [ "$suite" = sid ]; then
+    # An unstable suite's Release file is valid for a week only; a mirror serving a snapshot (as some
+    # build machines' do) outlives that, and apt would then refuse every package.
+    echo 'Acquire::Check-Valid-Until "false";' | $sudo_cmd tee "$root_dir/etc/apt/apt.conf.d/99abrcast-snapshot" >/dev/null
+  fi
   echo "==> apt-get install ${packages[*]} (in the root)"
   in_root apt-get update -qq
   in_root apt-get install -y -qq --no-install-recommends "${packages[@]}" >>"$root_dir.log" 2>&1 ||
