@@ -62,6 +62,9 @@ bool hasOption(const AVFilter* filter, const char* name) {
 LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, const VideoFrameFormat& source, AVBufferRef* cudaDevice)
     : graph_(avfilter_graph_alloc()) {
   if (!graph_) throw std::bad_alloc();
+  // No filter here works in slices, so no pool: by default every graph starts one thread per CPU
+  // (less one) on its first filter, which then wait for nothing.
+  graph_->nb_threads = 1;
   const bool cuda = cudaDevice != nullptr;
   // The RGB->YUV scaler uses these flags too; per-rendition scalers name theirs.
   const std::string swsFlags = "flags=" + config.scaleFlags;

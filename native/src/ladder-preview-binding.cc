@@ -6,6 +6,7 @@
 #include "log-router.h"
 #include "napi-call.h"
 #include "pushed-frame-source.h"
+#include "thread-budget.h"
 
 namespace abrcast {
 
@@ -29,7 +30,9 @@ Napi::Value ScaleLadderFrame(const Napi::CallbackInfo& info) {
   if (info.Length() < 3 || !info[0].IsObject() || !info[1].IsObject() || !info[2].IsBoolean()) {
     throw Napi::TypeError::New(env, "scaleLadderFrame(config, frame, useCuda) needs an object, a frame and a boolean");
   }
-  const EncoderConfig config = readConfig(info[0].As<Napi::Object>());
+  EncoderConfig config = readConfig(info[0].As<Napi::Object>());
+  // One frame, no encoder: the scaler may use the whole budget.
+  config.threads = planThreads(config, currentThreadBudget().threads);
   const bool useCuda = info[2].As<Napi::Boolean>().Value();
   const size_t stride = size_t(config.width) * bytesPerPixel(config.inputFormat);
   const bool onDevice = !info[1].IsTypedArray();

@@ -6,15 +6,24 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include "thread-start.h"
 #include "yuv-convert.h"
 
 namespace abrcast {
 
 ParallelTasks::ParallelTasks(size_t helpers) {
-  for (size_t i = 0; i < helpers; ++i) threads_.emplace_back([this] { helperLoop(); });
+  threads_.reserve(helpers);  // so push_back cannot throw with a started thread in hand
+  try {
+    for (size_t i = 0; i < helpers; ++i) threads_.push_back(startThread("a scaler thread", [this] { helperLoop(); }));
+  } catch (...) {
+    stop();  // the helpers already started: a joinable std::thread destroyed would terminate the process
+    throw;
+  }
 }
 
-ParallelTasks::~ParallelTasks() {
+ParallelTasks::~ParallelTasks() { stop(); }
+
+void ParallelTasks::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
@@ -78,18 +87,6 @@ size_t yuvBytes(int width, int height) {
          AV_INPUT_BUFFER_PADDING_SIZE;
 }
 
-// Row bands for the conversion: one per core, at most 4, each an even number of rows.
-int conversionBands(int height) {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  return std::max(1, std::min({int(cores), 4, height / 16}));
-}
-
-size_t helperThreads(const EncoderConfig& config) {
-  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
-  const size_t widest = std::max(size_t(conversionBands(config.height)), config.renditions.size());
-  return std::min(cores, widest) - 1;
-}
-
 // The rendition a rendition is scaled from: the smallest other one at least twice its size in both
 // directions (scaled first, in an earlier stage), else the converted frame (-1). Measured on 1080p
 // bench frames against ffmpeg's lanczos+accurate_rnd one-step reference: 360p from the 720p
@@ -122,7 +119,7 @@ bool RenditionScaler::accepts(const EncoderConfig& config, AVPixelFormat format,
   return isPackedRgb(format) && extraWidth >= 0 && extraWidth <= 1 && extraHeight >= 0 && extraHeight <= 1;
 }
 
-RenditionScaler::RenditionScaler(const EncoderConfig& config) : config_(config), tasks_(helperThreads(config)) {
+RenditionScaler::RenditionScaler(const EncoderConfig& config) : config_(config), tasks_(size_t(config.threads.scalerThreads)) {
   pools_.emplace_back(av_buffer_pool_init(yuvBytes(config.width, config.height), nullptr));
   for (size_t i = 0; i < config.renditions.size(); ++i) {
     const RenditionConfig& r = config.renditions[i];
@@ -186,7 +183,7 @@ void RenditionScaler::process(const AVFrame* input, std::vector<FramePtr>& out) 
   FramePtr yuv = pooledFrame(0, width, height);
   yuv->pts = input->pts;
 
-  const int bands = conversionBands(height);
+  const int bands = config_.threads.conversionBands;  // row bands, each an even number of rows
   batch_.clear();
   for (int band = 0; band < bands; ++band) {
     const int top = (height * band / bands) & ~1;

@@ -19,6 +19,7 @@ struct SwsContext;
 namespace abrcast {
 
 // Runs a batch of tasks on `helpers` threads plus the caller; run() returns when all are done.
+// How many helpers and bands: the encoder's thread plan (config.threads, thread-budget.h).
 class ParallelTasks {
  public:
   explicit ParallelTasks(size_t helpers);
@@ -30,6 +31,7 @@ class ParallelTasks {
   void run(const std::vector<std::function<void()>>& tasks);
 
  private:
+  void stop();  // stops and joins the helpers
   void helperLoop();
   void work(std::unique_lock<std::mutex>& lock);  // with mutex_ held: takes tasks until none is left
 
