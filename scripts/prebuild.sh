@@ -54,11 +54,12 @@ stage="$root/.tools/prebuild-stage-$platform_name"
 rm -rf "$stage" && mkdir -p "$stage"
 
 # N-API: one binary for every Node version >= the napi version in package.json.
-# --tag-libc names the Linux ones *.glibc.node, which node-gyp-build skips on musl (Alpine).
+# --tag-libc names the Linux ones *.glibc.node, which node-gyp-build skips on musl (Alpine); Windows has no such variants.
 # A cross build compiles nothing for the build machine: only headers (node-api-headers) come from there.
-tag_libc=()
-[ "$target_os" = linux ] && tag_libc=(--tag-libc)
-"$root/node_modules/.bin/prebuildify" --napi --strip --strip-bin "${cross_prefix}strip" "${tag_libc[@]}" --name abrcast \
+# The Windows one is stripped by its linker (CMakeLists.txt): strip would stamp the current time into it.
+platform_flags=(--strip --strip-bin "${cross_prefix}strip" --tag-libc)
+[ "$target_os" = win32 ] && platform_flags=()
+"$root/node_modules/.bin/prebuildify" --napi "${platform_flags[@]}" --name abrcast \
   --platform "$target_os" --arch "$target_arch" --cwd "$stage" --out "$root" --node-gyp "$root/scripts/prebuild-node-gyp.js"
 # Its format, what it loads (nothing from FFmpeg, x264 or libyuv; on Windows no DLL beyond Windows' own
 # and node.exe) and its exports: one set of rules for the build and for the tests (scripts/check-prebuild.sh).
