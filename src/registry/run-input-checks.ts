@@ -12,6 +12,11 @@ export function requirePositiveInteger(name: string, value: unknown, max = MAX_I
   if (!isInteger(value) || value < 1 || value > max) throw invalidParameterError(name, `integer between 1 and ${max}`, value);
 }
 
+/** A timeout or wait of the registry's clients, in whole milliseconds. */
+export function requireMilliseconds(name: string, value: unknown): void {
+  if (!isInteger(value) || value < 1) throw invalidParameterError(name, 'positive integer of milliseconds', value);
+}
+
 export function requireNonNegativeInteger(name: string, value: unknown, max = MAX_INT32): void {
   if (!isInteger(value) || value < 0 || value > max) throw invalidParameterError(name, `integer between 0 and ${max}`, value);
 }

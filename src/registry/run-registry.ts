@@ -2,7 +2,7 @@
 // server can answer /runs/{id}/quality/{name}/playlist.m3u8 with the current
 // playlist (immutable IPFS URLs never change under a live viewer).
 import { randomBytes } from 'node:crypto';
-import { invalidParameterError } from '../errors.js';
+import { errorCode, invalidParameterError } from '../errors.js';
 import type { MissingSegment, NewRun, PartInput, PublishOptions, SegmentInput } from '../model/run-inputs.js';
 import type { VariantStreamRecord, VariantStreamRecords } from '../model/variant-stream-record.js';
 import { ChangeFeed, PARTS_CHANNEL, parseRunChangePayload, runChangePayload, type RunChange, type RunChangeListener, type RunResync } from './change-feed.js';
@@ -43,10 +43,6 @@ export function generateRunId(): string {
   // 256 is a multiple of 32, so masking each byte keeps the characters uniform.
   const chars = Array.from(randomBytes(12), (byte) => BASE32_ALPHABET[byte & 31]);
   return `r${chars.join('')}`;
-}
-
-function errorCode(error: unknown): unknown {
-  return (error as { code?: unknown } | null)?.code;
 }
 
 export class RunRegistry {
