@@ -117,6 +117,9 @@ export interface ServiceFlags {
 export interface ServerFlags {
   port?: number;
   host?: string;
+  adminToken?: string;
+  adminPort?: number;
+  adminHost?: string;
 }
 
 export interface DemoFlags extends ServiceFlags, ServerFlags, StreamFlags {
@@ -153,6 +156,11 @@ export interface ServerConfig {
   host: string;
   /** 0 lets the system pick a free port. */
   port: number;
+  /** Bearer token the admin routes (/runs, /, /metrics) require. */
+  adminToken?: string;
+  /** The admin routes on a listener of their own. */
+  adminPort?: number;
+  adminHost?: string;
 }
 
 export interface DemoConfig extends ServiceConfig, ServerConfig, StreamConfig {
@@ -299,7 +307,35 @@ export function resolveServiceConfig(flags: ServiceFlags): ServiceConfig {
 }
 
 export function resolveServerConfig(flags: ServerFlags): ServerConfig {
-  return { host: flags.host ?? DEFAULTS.host, port: flags.port ?? DEFAULTS.port };
+  if (flags.adminHost !== undefined && flags.adminPort === undefined) {
+    throw usageError('--admin-host needs --admin-port', 'Without --admin-port, the admin routes are served beside the playlists');
+  }
+  return {
+    host: flags.host ?? DEFAULTS.host,
+    port: flags.port ?? DEFAULTS.port,
+    ...(flags.adminToken !== undefined ? { adminToken: flags.adminToken } : {}),
+    ...(flags.adminPort !== undefined ? { adminPort: flags.adminPort, adminHost: flags.adminHost ?? DEFAULTS.host } : {}),
+  };
+}
+
+/** What startServer takes from the server flags. */
+export function serverListenOptions(config: ServerConfig): Pick<ServerConfig, 'host' | 'port' | 'adminToken' | 'adminPort' | 'adminHost'> {
+  const { host, port, adminToken, adminPort, adminHost } = config;
+  return {
+    host, port,
+    ...(adminToken !== undefined ? { adminToken } : {}),
+    ...(adminPort !== undefined ? { adminPort, adminHost: adminHost ?? DEFAULTS.host } : {}),
+  };
+}
+
+/** --admin-token: a bearer token of at least 16 characters (the message never echoes it). */
+export function adminToken(command: string): ValueParser<string> {
+  return (value, source) => {
+    if (value.length < 16 || /\s/.test(value)) {
+      throw usageError(`Expected a token of at least 16 characters without whitespace for ${source}`, `e.g. \`${source === '--admin-token' ? '--admin-token' : `export ${source}=`}$(openssl rand -base64 24)\`; see \`abrcast ${command} --help\``);
+    }
+    return value;
+  };
 }
 
 /** "1280x720" -> [1280, 720]: even sizes (4:2:0 video) from 64x64 up to 7680x4320. */

@@ -26,6 +26,7 @@ import {
   resolveServerConfig,
   resolveServiceConfig,
   resolveTokenConfig,
+  adminToken,
   requireSecretFromEnvironment,
   ipAddress,
   segmentSeconds,
@@ -56,6 +57,9 @@ const ENVIRONMENT_HELP = `Environment (a flag wins over its variable; an empty v
   ABRCAST_IPFS_LISTEN    --ipfs-listen (comma-separated)
   ABRCAST_IPFS_ANNOUNCE  --ipfs-announce (comma-separated)
   ABRCAST_IPFS_PEERS     --ipfs-peer (comma-separated)
+  ABRCAST_ADMIN_TOKEN    --admin-token
+  ABRCAST_ADMIN_PORT     --admin-port
+  ABRCAST_ADMIN_HOST     --admin-host
   ABRCAST_KEY_SECRET     server secret of private runs (--encrypt, token, serve): at least 32 characters, the same everywhere
   ABRCAST_KEY_SECRET_PREVIOUS  the secret being replaced while a new one is rolled out (see rewrap-keys)`;
 
@@ -122,7 +126,22 @@ function addServiceOptions(command: Command): Command {
 function addServerOptions(command: Command): Command {
   const name = command.name();
   addParsedOption(command, new Option('--port <port>', `HTTP port, 0 for any free one (default: ${DEFAULTS.port})`).env('ABRCAST_PORT'), numberBetween(0, 65535, name, true));
-  return addParsedOption(command, new Option('--host <host>', `address to listen on (default: ${DEFAULTS.host})`), hostName(name));
+  addParsedOption(command, new Option('--host <host>', `address to listen on (default: ${DEFAULTS.host}, this machine only)`), hostName(name));
+  addParsedOption(
+    command,
+    new Option('--admin-token <token>', 'the admin routes (/runs, the run list page, /metrics) require Authorization: Bearer <token>').env('ABRCAST_ADMIN_TOKEN'),
+    adminToken(name),
+  );
+  addParsedOption(
+    command,
+    new Option('--admin-port <port>', 'serve the admin routes on a listener of their own at this port (0: any free one), not beside the playlists').env('ABRCAST_ADMIN_PORT'),
+    numberBetween(0, 65535, name, true),
+  );
+  return addParsedOption(
+    command,
+    new Option('--admin-host <host>', `address of the admin listener (default: ${DEFAULTS.host}); needs --admin-port`).env('ABRCAST_ADMIN_HOST'),
+    hostName(name),
+  );
 }
 
 /** --encoder, --preset, --container, --low-latency and the private-run flags, shared by demo and encode. */

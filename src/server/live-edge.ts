@@ -4,7 +4,7 @@
 import { serverControlFor } from '../hls/low-latency-playlist.js';
 import type { LowLatencyMediaPlaylist, LowLatencyMediaSegment, PartialSegment } from '../hls/low-latency-types.js';
 import { targetDurationFor } from '../hls/media-playlist.js';
-import type { MediaPlaylist } from '../hls/types.js';
+import type { MediaPlaylist, SegmentKey } from '../hls/types.js';
 import type { PartPosition, PartRecord } from '../registry/run-records.js';
 
 /** Parts are listed for the segments that end less than this many target durations before the end (RFC 8216bis 6.2.2: at least 3). */
@@ -26,8 +26,11 @@ export interface LiveEdgeInput {
   /** The rendition's parts of its newest segments, ordered by (segment, part). */
   parts: readonly PartRecord[];
   container: PartContainer;
-  /** EXT-X-MAP URI (fMP4). */
+  /** EXT-X-MAP URI (fMP4), and its key in an encrypted run. */
   mapUri?: string;
+  mapKey?: SegmentKey;
+  /** An encrypted run's key URI of key `index`: the EXT-X-KEY of segments and parts known from their parts. */
+  keyUri?: (index: number) => string;
   /** The other renditions' newest parts. */
   reports: Record<string, PartPosition>;
 }
@@ -75,6 +78,14 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   const newest = Math.max(...groups.keys());
   const targetDuration = published?.targetDuration ?? targetDurationFor(run.segmentDuration);
   const mapUri = input.mapUri ?? published?.mapUri;
+  const mapKey = input.mapUri !== undefined ? input.mapKey : published?.mapKey;
+  // A segment known from its parts has their key (a part's key and IV are its segment's).
+  const partsKey = (group: readonly PartRecord[] | undefined): { key?: SegmentKey } => {
+    const key = group?.[0]?.key;
+    if (!key) return {};
+    if (!input.keyUri) throw new TypeError('An encrypted run\'s live edge needs its key URIs (keyUri)');
+    return { key: { method: 'AES-128', uri: input.keyUri(key.index), iv: key.iv } };
+  };
   const partTarget = run.partTarget ?? Math.max(...input.parts.map((part) => part.duration));
 
   // Published segments have MSN = position + mediaSequence (abrcast publishes from 0).
@@ -88,7 +99,7 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   let next = mediaSequence + segments.length;
   while (next < newest && groups.get(next)?.[0]?.independent) {
     const group = groups.get(next)!;
-    segments.push({ duration: sum(group), uri: segmentUri(next, ext) });
+    segments.push({ duration: sum(group), uri: segmentUri(next, ext), ...partsKey(group) });
     next += 1;
   }
   const pendingGroup = next === newest ? (groups.get(newest) ?? []) : [];
@@ -130,11 +141,15 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
       endList: false,
       serverControl: serverControlFor(targetDuration, partTarget),
       partTarget,
-      ...(mapUri !== undefined ? { map: { uri: mapUri } } : {}),
+      ...(mapUri !== undefined ? { map: { uri: mapUri, ...(mapKey ? { key: mapKey } : {}) } } : {}),
       segments,
       pendingParts,
+      ...(pendingParts.length > 0 && partsKey(pendingGroup).key ? { pendingKey: partsKey(pendingGroup).key } : {}),
       ...(pendingProgramDateTime ? { pendingProgramDateTime } : {}),
-      preloadHint: { type: 'PART', uri: partUri(hinted.msn, hinted.part, ext) },
+      // Encrypted: a hint for the first part of a segment not listed yet would be read under the key in effect
+      // there, the previous segment's (Shaka preloads it so), while its IV is its own segment's: no hint
+      // then; players ask for that part with a blocking reload instead (one round trip at each segment start).
+      ...(input.keyUri && hinted.part === 0 ? {} : { preloadHint: { type: 'PART' as const, uri: partUri(hinted.msn, hinted.part, ext) } }),
       renditionReports: Object.entries(input.reports)
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([rendition, position]) => ({ uri: reportUri(rendition), lastMsn: position.segmentIndex, lastPart: position.partIndex })),

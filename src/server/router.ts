@@ -7,6 +7,7 @@ import type { RunRegistry } from '../registry/run-registry.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServerLogger } from './logger.js';
 import type { PlaylistCache } from './playlist-cache.js';
+import type { PlaybackAccess, PlaybackGrant } from './playback-access.js';
 
 export interface ServerContext {
   registry: RunRegistry;
@@ -14,6 +15,7 @@ export interface ServerContext {
   metrics: ServerMetrics;
   playlists: PlaylistCache;
   logger: ServerLogger;
+  access: PlaybackAccess;
 }
 
 export interface RouteRequest {
@@ -23,6 +25,8 @@ export interface RouteRequest {
   params: Record<string, string>;
   url: URL;
   server: ServerContext;
+  /** Set by playbackRoute: whether the run is private, and the token its written URIs carry. */
+  playback?: PlaybackGrant;
 }
 
 export type RouteHandler = (request: RouteRequest) => Promise<void> | void;
@@ -32,6 +36,8 @@ export interface Route {
   handler: RouteHandler;
   /** Answers carry CORS headers: only what a player on another origin loads. */
   cors?: boolean;
+  /** An admin route (every run, the server's metrics): served as admin-access.ts says. */
+  admin?: boolean;
 }
 
 export interface RouteMatch {

@@ -1,6 +1,6 @@
 // `abrcast serve`: the watch pages, playlists and local gateway for every run in the registry.
 import { createServerLogger, startServer } from '../../server/index.js';
-import type { ServerConfig, ServiceConfig } from '../config.js';
+import { serverListenOptions, type ServerConfig, type ServiceConfig } from '../config.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
 import { handleInterrupts } from '../interrupts.js';
 import { openServices } from '../open-services.js';
@@ -19,9 +19,10 @@ export async function runServe(service: ServiceConfig, listen: ServerConfig, rep
     try {
       if (interrupts.requested) return EXIT_CODES.ok;
       const server = await startServer({
-        registry: services.registry, store: services.store, host: listen.host, port: listen.port,
+        registry: services.registry, store: services.store, ...serverListenOptions(listen),
         logger: createServerLogger(reporter.logLevel),
       });
+      if (server.adminUrl) reporter.info(`Admin routes (/runs, /metrics) at ${server.adminUrl}`);
       try {
         const url = server.url.replace(/\/+$/, '');
         const runs = await services.registry.listRuns({ limit: LISTED_RUNS });

@@ -36,5 +36,5 @@ async function metrics({ res, server }: RouteRequest): Promise<void> {
 
 export const healthRoutes: Route[] = [
   { pattern: '/healthz', handler: healthz },
-  { pattern: '/metrics', handler: metrics },
+  { pattern: '/metrics', handler: metrics, admin: true },
 ];

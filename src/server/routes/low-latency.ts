@@ -17,6 +17,8 @@ import { IMMUTABLE, MPEGURL, sendError, sendPlaylist } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { qualityParam, runIdParam } from '../validation.js';
 import { waitForChange } from '../wait-for-change.js';
+import { lowLatencyPlaylistWithToken, mediaPlaylistWithToken, playbackRoute } from '../playback-access.js';
+import { DEFAULT_KEY_URL_TEMPLATE, keyUrlResolver } from '../../hls/segment-url.js';
 
 /** RFC 8216bis 6.2.5.2: a blocking request not satisfied within 3 target durations gets 503. */
 const BLOCK_TARGETS = 3;
@@ -111,15 +113,27 @@ async function loadEdge(
   ]);
   const reports = Object.fromEntries(Object.entries(latest).filter(([rendition]) => rendition !== name));
   const init = inits[name];
+  const keys = run.encryption !== null ? await encryptionOf(request, runId, run.keyUrl, init !== undefined) : undefined;
+  const mapKey = keys?.initKeys[name];
   const edge = buildLiveEdge({
     run,
     published,
     parts,
     container: init ? 'm4s' : 'ts',
-    ...(init ? { mapUri: `/ipfs/${init}` } : {}),
+    ...(init ? { mapUri: `/ipfs/${init}`, ...(mapKey && keys ? { mapKey: { method: 'AES-128' as const, uri: keys.keyUri(mapKey.index), iv: mapKey.iv } } : {}) } : {}),
+    ...(keys ? { keyUri: keys.keyUri } : {}),
     reports,
   });
   return edge && { edge, targetDuration: edge.playlist.targetDuration };
+}
+
+/** An encrypted run's key URIs (the run's template) and, for fMP4, its init segments' keys. */
+async function encryptionOf(request: RouteRequest, runId: string, template: string | null, fmp4: boolean) {
+  const keyUrl = keyUrlResolver(template ?? DEFAULT_KEY_URL_TEMPLATE);
+  return {
+    keyUri: (index: number) => keyUrl(runId, index),
+    initKeys: fmp4 ? await request.server.registry.getInitSegmentKeys(runId) : {},
+  };
 }
 
 /** Whether the playlist holds segment `msn` complete or, with `part`, part (msn, part) or later (RFC 8216bis 6.2.5.2). */
@@ -201,7 +215,7 @@ export async function serveLowLatencyPlaylist(
       return true;
     }
   }
-  const { playlist } = state.edge;
+  const playlist = lowLatencyPlaylistWithToken(state.edge.playlist, request.playback?.token);
   const skipped = query.skip ? skippableSegments(playlist.segments, playlist.pendingParts, playlist.serverControl.canSkipUntil!) : 0;
   const text = serializeLowLatencyPlaylist({ ...playlist, skippedSegments: skipped });
   // A blocking answer names a moment that exists, so caches may keep it briefly (the URL changes with each moment).
@@ -212,7 +226,7 @@ export async function serveLowLatencyPlaylist(
 }
 
 function sendEnded(request: RouteRequest, playlist: MediaPlaylist): true {
-  const text = serializeMediaPlaylist(playlist);
+  const text = serializeMediaPlaylist(mediaPlaylistWithToken(playlist, request.playback?.token));
   const headers = { 'Content-Type': MPEGURL, 'Cache-Control': 'no-cache' };
   sendPlaylist(request.req, request.res, text, headers, acceptsGzip(request.req) ? { gzipped: gzipOnce(text) } : {});
   return true;
@@ -302,6 +316,23 @@ async function serveSegment(request: RouteRequest): Promise<void> {
   const { registry } = request.server;
   const segment = await registry.getSegment(runId, name, msn);
   if (segment) return streamCids(request, [segment.cid], CONTENT_TYPES[ext], IMMUTABLE);
+  if (request.playback?.private) {
+    // Encrypted parts are whole resources of their own: their concatenation is not the segment. Serve the
+    // segment's own ciphertext, waiting (as for a hinted part) while its upload finishes.
+    const run = await registry.getRun(runId);
+    const complete = run && (await registry.getPart(runId, name, msn + 1, 0));
+    if (!run || !complete) return sendError(request.res, 404, `No complete segment ${msn} of ${name} in run ${runId}`);
+    await waitForChange({
+      registry, runId, res: request.res,
+      relevant: (change) => change.rendition === name,
+      timeoutMs: BLOCK_TARGETS * targetDurationFor(run.segmentDuration) * 1000,
+      ready: async () => (await registry.getSegment(runId, name, msn)) !== undefined,
+    });
+    if (request.res.destroyed) return;
+    const stored = await registry.getSegment(runId, name, msn);
+    if (!stored) return sendError(request.res, 503, `segment ${msn} of ${name} is not stored yet`, { 'Retry-After': '1' });
+    return streamCids(request, [stored.cid], CONTENT_TYPES[ext], IMMUTABLE);
+  }
   // Complete once the next segment has begun; its parts are then all recorded.
   const [parts, next] = await Promise.all([registry.listRecentParts(runId, name, msn), registry.getPart(runId, name, msn + 1, 0)]);
   const own = parts.filter((part) => part.segmentIndex === msn);
@@ -312,6 +343,6 @@ async function serveSegment(request: RouteRequest): Promise<void> {
 }
 
 export const lowLatencyRoutes: Route[] = [
-  { pattern: '/runs/:id/quality/:name/part/:file', handler: servePart, cors: true },
-  { pattern: '/runs/:id/quality/:name/segment/:file', handler: serveSegment, cors: true },
+  { pattern: '/runs/:id/quality/:name/part/:file', handler: playbackRoute(servePart), cors: true },
+  { pattern: '/runs/:id/quality/:name/segment/:file', handler: playbackRoute(serveSegment), cors: true },
 ];

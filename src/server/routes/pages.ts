@@ -6,6 +6,7 @@ import { sendError, sendText } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { runIdParam } from '../validation.js';
 import { watchPageHtml } from '../watch-page.js';
+import { playbackRoute, tokenCookie } from '../playback-access.js';
 
 const HTML = 'text/html; charset=utf-8';
 
@@ -36,11 +37,14 @@ async function watch(request: RouteRequest): Promise<void> {
   const runId = runIdParam(request);
   if (runId === undefined) return;
   if (!(await request.server.registry.getRun(runId))) return sendError(request.res, 404, `No run ${runId}`);
-  sendText(request.res, 200, watchPageHtml(runId), HTML, 'no-cache');
+  // A private run's page keeps the token in a cookie for its player's requests (same path, same expiry).
+  const token = request.playback?.token;
+  if (token !== undefined) request.res.setHeader('Set-Cookie', tokenCookie(request, token));
+  sendText(request.res, 200, watchPageHtml(runId), HTML, token !== undefined ? 'private, no-store' : 'no-cache');
 }
 
 export const pageRoutes: Route[] = [
-  { pattern: '/', handler: home },
-  { pattern: '/runs/:id/watch', handler: watch },
+  { pattern: '/', handler: home, admin: true },
+  { pattern: '/runs/:id/watch', handler: playbackRoute(watch) },
   { pattern: '/assets/hls.min.js', handler: hlsAsset },
 ];
