@@ -4,7 +4,8 @@
 // compares TS and fMP4 bytes per second (container-bytes.ts); `--case latency` measures LL-HLS
 // latency in Chromium, time to the first master and cross-process wake-up (latency.ts); `--case scale`
 // measures serve instances behind HAProxy and Kubo peer propagation (scale.ts); `--case streams` how many
-// paced ladders one abrcast process keeps in real time against one ffmpeg per stream (streams.ts).
+// paced ladders one abrcast process keeps in real time against one ffmpeg per stream (streams.ts);
+// `--case encryption` what encrypting a 1080p ladder's segments and parts costs per frame (encryption.ts).
 import { rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { probeHardware } from '../src/index.js';
 import { loadNativeAddon } from '../src/native/binding.js';
 import { renderChart } from './chart.js';
 import { containerBytesMain } from './container-bytes.js';
+import { encryptionMain } from './encryption.js';
 import type { AnyBenchConfig, BenchConfig } from './config.js';
 import { makeFrameRing } from './frames.js';
 import { latencyMain } from './latency.js';
@@ -120,9 +122,11 @@ async function bench(config: BenchConfig): Promise<void> {
 
 async function main(): Promise<number> {
   // Cases with their own flags: --case container (container-bytes.ts), latency (latency.ts), scale (scale.ts),
-  // streams (streams.ts).
+  // streams (streams.ts), encryption (encryption.ts).
   const argv = process.argv.slice(2);
-  const ownFlags = [['container', containerBytesMain], ['latency', latencyMain], ['scale', scaleMain], ['streams', streamsMain]] as const;
+  const ownFlags = [
+    ['container', containerBytesMain], ['latency', latencyMain], ['scale', scaleMain], ['streams', streamsMain], ['encryption', encryptionMain],
+  ] as const;
   for (const [name, caseMain] of ownFlags) {
     const at = argv.findIndex((arg, i) => arg === `--case=${name}` || (arg === '--case' && argv[i + 1] === name));
     if (at >= 0) {
