@@ -40,6 +40,8 @@ async function watch(request: RouteRequest): Promise<void> {
   // A private run's page keeps the token in a cookie for its player's requests (same path, same expiry).
   const token = request.playback?.token;
   if (token !== undefined) request.res.setHeader('Set-Cookie', tokenCookie(request, token));
+  // The page's URL may hold a token: it goes to no other site in a Referer.
+  if (request.playback?.private) request.res.setHeader('Referrer-Policy', 'same-origin');
   sendText(request.res, 200, watchPageHtml(runId), HTML, token !== undefined ? 'private, no-store' : 'no-cache');
 }
 
