@@ -117,6 +117,7 @@ export interface ServiceFlags {
 export interface ServerFlags {
   port?: number;
   host?: string;
+  maxHeldRequests?: number;
   adminToken?: string;
   adminPort?: number;
   adminHost?: string;
@@ -156,9 +157,11 @@ export interface ServerConfig {
   host: string;
   /** 0 lets the system pick a free port. */
   port: number;
+  /** Cap on held requests; undefined: the server's default from the open-file limit. */
+  maxHeldRequests?: number;
   /** Bearer token the admin routes (/runs, /, /metrics) require. */
   adminToken?: string;
-  /** The admin routes on a listener of their own. */
+  /** The admin routes on a listener of their own (undefined: beside the playlists). */
   adminPort?: number;
   adminHost?: string;
 }
@@ -308,21 +311,23 @@ export function resolveServiceConfig(flags: ServiceFlags): ServiceConfig {
 
 export function resolveServerConfig(flags: ServerFlags): ServerConfig {
   if (flags.adminHost !== undefined && flags.adminPort === undefined) {
-    throw usageError('--admin-host needs --admin-port', 'Without --admin-port, the admin routes are served beside the playlists');
+    throw usageError('--admin-host needs --admin-port (without it the admin routes are served beside the playlists)', 'Add --admin-port <port>; see `abrcast serve --help`');
   }
   return {
     host: flags.host ?? DEFAULTS.host,
     port: flags.port ?? DEFAULTS.port,
+    ...(flags.maxHeldRequests !== undefined ? { maxHeldRequests: flags.maxHeldRequests } : {}),
     ...(flags.adminToken !== undefined ? { adminToken: flags.adminToken } : {}),
     ...(flags.adminPort !== undefined ? { adminPort: flags.adminPort, adminHost: flags.adminHost ?? DEFAULTS.host } : {}),
   };
 }
 
 /** What startServer takes from the server flags. */
-export function serverListenOptions(config: ServerConfig): Pick<ServerConfig, 'host' | 'port' | 'adminToken' | 'adminPort' | 'adminHost'> {
-  const { host, port, adminToken, adminPort, adminHost } = config;
+export function serverListenOptions(config: ServerConfig): Pick<ServerConfig, 'host' | 'port' | 'maxHeldRequests' | 'adminToken' | 'adminPort' | 'adminHost'> {
+  const { host, port, maxHeldRequests, adminToken, adminPort, adminHost } = config;
   return {
     host, port,
+    ...(maxHeldRequests !== undefined ? { maxHeldRequests } : {}),
     ...(adminToken !== undefined ? { adminToken } : {}),
     ...(adminPort !== undefined ? { adminPort, adminHost: adminHost ?? DEFAULTS.host } : {}),
   };

@@ -49,19 +49,21 @@ function packageVersion(): string {
 }
 
 const ENVIRONMENT_HELP = `Environment (a flag wins over its variable; an empty variable counts as unset):
-  ABRCAST_PORT           --port
-  ABRCAST_DATA_DIR       --data-dir (default ${defaultDataDir()})
-  ABRCAST_STORE          --store
-  DATABASE_URL           --database-url
-  KUBO_URL               --kubo-url (comma-separated)
-  ABRCAST_REPLICAS       --replicas
-  ABRCAST_IPFS_LISTEN    --ipfs-listen (comma-separated)
-  ABRCAST_IPFS_ANNOUNCE  --ipfs-announce (comma-separated)
-  ABRCAST_IPFS_PEERS     --ipfs-peer (comma-separated)
-  ABRCAST_ADMIN_TOKEN    --admin-token
-  ABRCAST_ADMIN_PORT     --admin-port
-  ABRCAST_ADMIN_HOST     --admin-host
-  ABRCAST_KEY_SECRET     server secret of private runs (--encrypt, token, serve): at least 32 characters, the same everywhere
+  ABRCAST_PORT               --port
+  ABRCAST_HOST               --host
+  ABRCAST_MAX_HELD_REQUESTS  --max-held-requests
+  ABRCAST_ADMIN_TOKEN        --admin-token
+  ABRCAST_ADMIN_PORT         --admin-port
+  ABRCAST_ADMIN_HOST         --admin-host
+  ABRCAST_DATA_DIR           --data-dir (default ${defaultDataDir()})
+  ABRCAST_STORE              --store
+  DATABASE_URL               --database-url
+  KUBO_URL                   --kubo-url (comma-separated)
+  ABRCAST_REPLICAS           --replicas
+  ABRCAST_IPFS_LISTEN        --ipfs-listen (comma-separated)
+  ABRCAST_IPFS_ANNOUNCE      --ipfs-announce (comma-separated)
+  ABRCAST_IPFS_PEERS         --ipfs-peer (comma-separated)
+  ABRCAST_KEY_SECRET         server secret of private runs (--encrypt, token, serve): at least 32 characters, the same everywhere
   ABRCAST_KEY_SECRET_PREVIOUS  the secret being replaced while a new one is rolled out (see rewrap-keys)`;
 
 function examples(...lines: string[]): string {
@@ -127,7 +129,14 @@ function addServiceOptions(command: Command): Command {
 function addServerOptions(command: Command): Command {
   const name = command.name();
   addParsedOption(command, new Option('--port <port>', `HTTP port, 0 for any free one (default: ${DEFAULTS.port})`).env('ABRCAST_PORT'), numberBetween(0, 65535, name, true));
-  addParsedOption(command, new Option('--host <host>', `address to listen on (default: ${DEFAULTS.host}, this machine only)`), hostName(name));
+  addParsedOption(command, new Option('--host <host>', `address to listen on (default: ${DEFAULTS.host}, this machine only)`).env('ABRCAST_HOST'), hostName(name));
+  addParsedOption(
+    command,
+    new Option('--max-held-requests <n>', 'requests held open at most (blocking LL-HLS reloads, hinted parts); past it 503 with Retry-After (default: from the open-file limit)').env(
+      'ABRCAST_MAX_HELD_REQUESTS',
+    ),
+    numberBetween(1, 1_000_000, name, true),
+  );
   addParsedOption(
     command,
     new Option('--admin-token <token>', 'the admin routes (/runs, the run list page, /metrics) require Authorization: Bearer <token>').env('ABRCAST_ADMIN_TOKEN'),
@@ -135,7 +144,7 @@ function addServerOptions(command: Command): Command {
   );
   addParsedOption(
     command,
-    new Option('--admin-port <port>', 'serve the admin routes on a listener of their own at this port (0: any free one), not beside the playlists').env('ABRCAST_ADMIN_PORT'),
+    new Option('--admin-port <port>', 'the admin routes (/runs, the run list page, /metrics) on a listener of their own at this port (0: any free one), not beside the playlists').env('ABRCAST_ADMIN_PORT'),
     numberBetween(0, 65535, name, true),
   );
   return addParsedOption(
@@ -252,7 +261,7 @@ ${examples(
 
   const serve = program.command('serve').description('serve the watch page, playlists and local gateway for every run');
   addServerOptions(addServiceOptions(serve))
-    .addHelpText('after', examples('abrcast serve', 'abrcast serve --port 9000 --data-dir ./abrcast-data', 'DATABASE_URL=postgres://me@db/abrcast abrcast serve --host 0.0.0.0'))
+    .addHelpText('after', examples('abrcast serve', 'abrcast serve --port 9000 --data-dir ./abrcast-data', 'DATABASE_URL=postgres://me@db/abrcast abrcast serve --host 10.0.0.5 --admin-port 9787'))
     .action(async (_options, command: Command) => {
       const service = resolveServiceConfig(command.opts());
       const listen = resolveServerConfig(command.opts());

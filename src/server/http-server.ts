@@ -8,19 +8,20 @@ import { isTransientRegistryError } from '../registry/registry-errors.js';
 import type { RunRegistry } from '../registry/run-registry.js';
 import { StoreUnavailableError, type ContentStore } from '../store/content-store.js';
 import { createServerLogger, type ServerLogger } from './logger.js';
+import { defaultMaxHeldRequests } from './held-requests.js';
 import { ServerMetrics } from './metrics.js';
-import { PlaylistCache } from './playlist-cache.js';
 import { adminPolicies, admitAdmin, MIN_ADMIN_TOKEN_LENGTH, type AdminPolicy } from './admin-access.js';
 import { PlaybackAccess } from './playback-access.js';
-import { sendError, setCors } from './responses.js';
-import { BadPathError, Router, type Route, type ServerContext } from './router.js';
+import { quoted, sendError, setCors } from './responses.js';
+import { BadPathError, requestUrl, Router, type Route, type ServerContext } from './router.js';
 import { gatewayRoutes } from './routes/gateway.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, metricsRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { pageRoutes } from './routes/pages.js';
 import { lowLatencyRoutes } from './routes/low-latency.js';
 import { playlistRoutes } from './routes/playlists.js';
 import { runRoutes } from './routes/runs.js';
+import { closeServerContext, createServerContext } from './server-context.js';
 import { resolveSecrets, type SecretInput } from '../crypto/server-secret.js';
 
 export interface ServerOptions {
@@ -37,6 +38,12 @@ export interface ServerOptions {
    */
   logger?: ServerLogger;
   /**
+   * Requests held open at most (blocking playlist reloads, preload-hinted
+   * parts, first masters); past it such a request gets 503 with Retry-After.
+   * Default: from the open-file limit (defaultMaxHeldRequests).
+   */
+  maxHeldRequests?: number;
+  /**
    * The server secret of private runs (at least 32 characters; default:
    * ABRCAST_KEY_SECRET, and ABRCAST_KEY_SECRET_PREVIOUS while it is rotated).
    * It checks playback tokens and unwraps keys; without it a private run gets 503.
@@ -44,7 +51,10 @@ export interface ServerOptions {
   keySecret?: SecretInput;
   /** The admin routes (/runs, the home page's run list, /metrics) require `Authorization: Bearer <adminToken>`. */
   adminToken?: string;
-  /** Serve the admin routes on a listener of their own at this port (0: any free one), and not beside the playlists. */
+  /**
+   * Serve the admin routes on a listener of their own at this port (0: any free
+   * one) and not beside the playlists, so they can be bound to a private address.
+   */
   adminPort?: number;
   /** Address of the admin listener (default 127.0.0.1); only with adminPort. */
   adminHost?: string;
@@ -65,7 +75,9 @@ export const DEFAULT_PORT = 8787;
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
-const routes: Route[] = [...playlistRoutes, ...lowLatencyRoutes, ...keyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes];
+const routes: Route[] = [
+  ...playlistRoutes, ...lowLatencyRoutes, ...keyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...metricsRoutes, ...pageRoutes,
+];
 
 /** One listener's routes, and how it answers the admin ones (undefined: it does not serve them). */
 interface Listening {
@@ -73,6 +85,7 @@ interface Listening {
   admin: AdminPolicy | undefined;
 }
 
+/** The main listener serves every route (the admin ones only with a policy); the admin listener those only. */
 function listening(admin: AdminPolicy | undefined, only: 'all' | 'admin'): Listening {
   const served = routes.filter((route) => (only === 'admin' ? route.admin : admin !== undefined || !route.admin));
   return { router: new Router(served), admin };
@@ -81,7 +94,12 @@ function listening(admin: AdminPolicy | undefined, only: 'all' | 'admin'): Liste
 /** `label.route` is set as soon as the path is matched, so the metrics see it even if the handler fails. */
 async function handle(on: Listening, context: ServerContext, req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {
   const { router } = on;
-  const url = new URL(req.url ?? '/', 'http://server.invalid');
+  const url = requestUrl(req.url ?? '/');
+  if (!url) {
+    label.route = 'bad-target';
+    sendError(res, 400, 'Request target is not a path or an http(s) URL');
+    return;
+  }
   let match;
   try {
     match = router.match(url.pathname);
@@ -92,7 +110,7 @@ async function handle(on: Listening, context: ServerContext, req: IncomingMessag
     return;
   }
   if (!match) {
-    sendError(res, 404, `Nothing at ${url.pathname}`);
+    sendError(res, 404, `Nothing at ${quoted(url.pathname)}`);
     return;
   }
   label.route = match.route.pattern;
@@ -152,7 +170,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function') {
     throw invalidParameterError('logger', 'pino logger (or an object with error, warn, info and debug)', logger);
   }
-  const { adminToken, adminPort, adminHost = DEFAULT_HOST } = options;
+  const { maxHeldRequests = defaultMaxHeldRequests(), adminToken, adminPort, adminHost = DEFAULT_HOST } = options;
+  if (!isInteger(maxHeldRequests) || maxHeldRequests < 1) throw invalidParameterError('maxHeldRequests', 'positive integer', maxHeldRequests);
   if (adminToken !== undefined && (typeof adminToken !== 'string' || adminToken.length < MIN_ADMIN_TOKEN_LENGTH || /\s/.test(adminToken))) {
     // Never echo it: it is a password.
     throw new TypeError(`Expected a string of at least ${MIN_ADMIN_TOKEN_LENGTH} characters without whitespace for adminToken`);
@@ -162,11 +181,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   if (typeof adminHost !== 'string' || adminHost.length === 0) throw invalidParameterError('adminHost', 'non-empty string', adminHost);
   const access = new PlaybackAccess(resolveSecrets(options.keySecret, 'keySecret'));
-  const context: ServerContext = { registry, store, metrics, logger, playlists: new PlaylistCache(store), access };
   const policies = adminPolicies({ host, ...(adminToken !== undefined ? { adminToken } : {}), ...(adminPort !== undefined ? { adminPort } : {}) });
   if (policies.main?.kind === 'closed') {
     logger.warn({ host }, 'admin routes (/runs, /metrics) are closed on this non-loopback address: give the server an admin token or an admin port to read them');
   }
+  const context = createServerContext({ registry, store, metrics, logger, maxHeldRequests, access });
   let admin: Listener | undefined;
   let main: Listener;
   try {
@@ -174,6 +193,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     main = await listen(listening(policies.main, 'all'), context, host, port);
   } catch (error) {
     await admin?.close();
+    closeServerContext(context);
     throw error;
   }
   let closing: Promise<void> | undefined;
@@ -183,7 +203,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(admin ? { adminUrl: admin.url } : {}),
     metrics,
     close() {
-      closing ??= Promise.all([main.close(), admin?.close()]).then(() => undefined);
+      closing ??= Promise.all([main.close(), admin?.close()]).then(() => closeServerContext(context));
       return closing;
     },
   };
@@ -195,7 +215,7 @@ interface Listener {
   close(): Promise<void>;
 }
 
-/** One HTTP listener. */
+/** One HTTP listener: the main one, or the admin one (adminPort). */
 async function listen(on: Listening, context: ServerContext, host: string, port: number): Promise<Listener> {
   const { metrics, logger } = context;
   const server = createServer((req, res) => {
@@ -223,12 +243,11 @@ async function listen(on: Listening, context: ServerContext, host: string, port:
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
-    close() {
-      return new Promise<void>((resolve, reject) => {
+    close: () =>
+      new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // Players keep connections alive; without this close() would wait for them.
         server.closeAllConnections();
-      });
-    },
+      }),
   };
 }

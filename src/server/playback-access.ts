@@ -17,7 +17,6 @@ import { checkPlaybackToken, scopeAllows, type TokenRefusal } from '../crypto/pl
 import type { ServerSecrets } from '../crypto/server-secret.js';
 import type { LowLatencyMediaPlaylist } from '../hls/low-latency-types.js';
 import type { MediaPlaylist, SegmentKey, VariantStream } from '../hls/types.js';
-import type { RunRegistry } from '../registry/run-registry.js';
 import { isValidRunId } from '../registry/validation.js';
 import { sendError } from './responses.js';
 import type { RouteHandler, RouteRequest } from './router.js';
@@ -33,13 +32,11 @@ export interface PlaybackGrant {
   token?: string;
 }
 
-/** What the server knows of a run to decide on access; it never changes for a run, so it is kept. */
+/** What the server knows of a run to decide on access (from the run's live model). */
 interface RunAccess {
   encrypted: boolean;
   channel: string | null;
 }
-
-const MAX_CACHED_RUNS = 10_000;
 
 const REFUSALS: Record<TokenRefusal, string> = {
   malformed: 'the playback token is not one',
@@ -49,10 +46,9 @@ const REFUSALS: Record<TokenRefusal, string> = {
   address: 'the playback token is for another client address',
 };
 
-/** The server's side of private runs: its secrets, and which runs are private. */
+/** The server's side of private runs: the secrets that check tokens and open keys. */
 export class PlaybackAccess {
   readonly #secrets?: ServerSecrets;
-  readonly #runs = new Map<string, RunAccess>();
 
   /** Without secrets, a private run is answered 503 (this server cannot check tokens or open keys). */
   constructor(secrets: ServerSecrets | undefined) {
@@ -61,19 +57,6 @@ export class PlaybackAccess {
 
   get secrets(): ServerSecrets | undefined {
     return this.#secrets;
-  }
-
-  /** Whether the run is private, and its channel; undefined for an unknown run (the handler answers 404). */
-  async run(registry: Pick<RunRegistry, 'getRun'>, runId: string): Promise<RunAccess | undefined> {
-    const known = this.#runs.get(runId);
-    if (known) return known;
-    const run = await registry.getRun(runId);
-    if (!run) return undefined;
-    // channel: set on registries with channels (schema 5); a run's channel never changes.
-    const access = { encrypted: run.encryption !== null, channel: (run as { channel?: string | null }).channel ?? null };
-    if (this.#runs.size >= MAX_CACHED_RUNS) this.#runs.delete(this.#runs.keys().next().value!);
-    this.#runs.set(runId, access);
-    return access;
   }
 
   /**
@@ -130,12 +113,13 @@ export function cookieValues(req: IncomingMessage, name: string): string[] {
 export function playbackRoute(handler: RouteHandler): RouteHandler {
   return async (request) => {
     const runId = request.params.id;
-    const access = request.server.access;
     // An id that is not one is the handler's to refuse (400), an unknown run its 404. A registry
     // that cannot answer fails the request (503): never served unchecked.
-    const run = isValidRunId(runId) ? await access.run(request.server.registry, runId) : undefined;
-    if (run) {
-      const grant = access.authorize(request.req, request.res, request.url, runId, run);
+    const record = isValidRunId(runId) ? (await request.server.live.run(runId))?.record : undefined;
+    if (record) {
+      // channel: set on registries with channels (schema 5); a run's channel never changes.
+      const run = { encrypted: record.encryption !== null, channel: (record as { channel?: string | null }).channel ?? null };
+      const grant = request.server.access.authorize(request.req, request.res, request.url, runId, run);
       if (!grant) return;
       request.playback = grant;
     }

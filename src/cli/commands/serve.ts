@@ -22,7 +22,6 @@ export async function runServe(service: ServiceConfig, listen: ServerConfig, rep
         registry: services.registry, store: services.store, ...serverListenOptions(listen),
         logger: createServerLogger(reporter.logLevel),
       });
-      if (server.adminUrl) reporter.info(`Admin routes (/runs, /metrics) at ${server.adminUrl}`);
       try {
         const url = server.url.replace(/\/+$/, '');
         const runs = await services.registry.listRuns({ limit: LISTED_RUNS });
@@ -30,8 +29,10 @@ export async function runServe(service: ServiceConfig, listen: ServerConfig, rep
         if (runs.length === 0) reporter.info('No runs yet: start one with `abrcast demo`.');
         for (const run of runs) reporter.info(`  ${run.id}  ${run.status.padEnd(6)}  ${url}/runs/${run.id}/watch`);
         reporter.info('Ctrl-C stops the server.');
+        if (server.adminUrl) reporter.info(`Admin routes at ${server.adminUrl} (/runs, /metrics)`);
         reporter.event('start', {
           serverUrl: url,
+          ...(server.adminUrl ? { adminUrl: server.adminUrl } : {}),
           runs: runs.map((run) => ({ id: run.id, status: run.status, watchUrl: `${url}/runs/${run.id}/watch` })),
         });
         if (!interrupts.requested) {
