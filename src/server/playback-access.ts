@@ -17,6 +17,7 @@ import { checkPlaybackToken, scopeAllows, type TokenRefusal } from '../crypto/pl
 import type { ServerSecrets } from '../crypto/server-secret.js';
 import type { LowLatencyMediaPlaylist } from '../hls/low-latency-types.js';
 import type { MediaPlaylist, SegmentKey, VariantStream } from '../hls/types.js';
+import type { RunRecord } from '../registry/run-records.js';
 import { isValidRunId } from '../registry/validation.js';
 import { sendError } from './responses.js';
 import type { RouteHandler, RouteRequest } from './router.js';
@@ -108,14 +109,22 @@ export function cookieValues(req: IncomingMessage, name: string): string[] {
 
 /**
  * Wraps a handler of a run's route (`:id`): a private run's request goes on only
- * with a valid token, and the handler finds the grant in `request.playback`.
+ * with a valid token, and the handler finds the grant in `request.playback`. The
+ * run is read where the handler reads it, so the check costs no statement of its
+ * own: from the process's live model (`'live'`: playlists, parts, segments), or
+ * from the registry (`'registry'`: status, watch page, keys), the record then
+ * handed on in `request.run`.
  */
-export function playbackRoute(handler: RouteHandler): RouteHandler {
+export function playbackRoute(handler: RouteHandler, source: 'live' | 'registry' = 'live'): RouteHandler {
   return async (request) => {
     const runId = request.params.id;
     // An id that is not one is the handler's to refuse (400), an unknown run its 404. A registry
     // that cannot answer fails the request (503): never served unchecked.
-    const record = isValidRunId(runId) ? (await request.server.live.run(runId))?.record : undefined;
+    let record: RunRecord | undefined;
+    if (isValidRunId(runId)) {
+      record = source === 'live' ? (await request.server.live.run(runId))?.record : await request.server.registry.getRun(runId);
+      if (source === 'registry') request.run = record ?? null;
+    }
     if (record) {
       // channel: set on registries with channels (schema 5); a run's channel never changes.
       const run = { encrypted: record.encryption !== null, channel: (record as { channel?: string | null }).channel ?? null };

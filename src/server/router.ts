@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ContentStore } from '../store/content-store.js';
 import type { RunRegistry } from '../registry/run-registry.js';
+import type { RunRecord } from '../registry/run-records.js';
 import type { ServerMetrics } from './metrics.js';
 import type { HeldRequests } from './held-requests.js';
 import type { LiveRuns } from './live-runs.js';
@@ -37,6 +38,8 @@ export interface RouteRequest {
   server: ServerContext;
   /** Set by playbackRoute: whether the run is private, and the token its written URIs carry. */
   playback?: PlaybackGrant;
+  /** Set by playbackRoute(…, 'registry'): the run it read (null: no such run). */
+  run?: RunRecord | null;
 }
 
 export type RouteHandler = (request: RouteRequest) => Promise<void> | void;

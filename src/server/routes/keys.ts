@@ -32,4 +32,4 @@ async function serveKey(request: RouteRequest): Promise<void> {
   send(request.res, 200, key, { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'private, no-store' });
 }
 
-export const keyRoutes: Route[] = [{ pattern: '/runs/:id/keys/:n', handler: playbackRoute(serveKey), cors: true }];
+export const keyRoutes: Route[] = [{ pattern: '/runs/:id/keys/:n', handler: playbackRoute(serveKey, 'registry'), cors: true }];

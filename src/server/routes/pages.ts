@@ -36,7 +36,8 @@ async function home({ res, server }: RouteRequest): Promise<void> {
 async function watch(request: RouteRequest): Promise<void> {
   const runId = runIdParam(request);
   if (runId === undefined) return;
-  if (!(await request.server.registry.getRun(runId))) return sendError(request.res, 404, `No run ${runId}`);
+  const run = request.run !== undefined ? request.run : await request.server.registry.getRun(runId);
+  if (!run) return sendError(request.res, 404, `No run ${runId}`);
   // A private run's page keeps the token in a cookie for its player's requests (same path, same expiry).
   const token = request.playback?.token;
   if (token !== undefined) request.res.setHeader('Set-Cookie', tokenCookie(request, token));
@@ -47,6 +48,6 @@ async function watch(request: RouteRequest): Promise<void> {
 
 export const pageRoutes: Route[] = [
   { pattern: '/', handler: home, admin: true },
-  { pattern: '/runs/:id/watch', handler: playbackRoute(watch) },
+  { pattern: '/runs/:id/watch', handler: playbackRoute(watch, 'registry') },
   { pattern: '/assets/hls.min.js', handler: hlsAsset },
 ];

@@ -59,7 +59,7 @@ async function runStatus(request: RouteRequest): Promise<void> {
   const runId = runIdParam(request);
   if (runId === undefined) return;
   const { registry } = request.server;
-  const run = await registry.getRun(runId);
+  const run = request.run !== undefined ? request.run : await registry.getRun(runId);
   if (!run) return sendError(request.res, 404, `No run ${runId}`);
   const counts = run.segmentCounts;
   const qualities = orderVariants(run.qualityPlaylists).map(([name, info]) => ({
@@ -79,5 +79,5 @@ async function runStatus(request: RouteRequest): Promise<void> {
 
 export const runRoutes: Route[] = [
   { pattern: '/runs', handler: listRuns, admin: true },
-  { pattern: '/runs/:id', handler: playbackRoute(runStatus) },
+  { pattern: '/runs/:id', handler: playbackRoute(runStatus, 'registry') },
 ];
