@@ -1,6 +1,6 @@
 // Public types of the encoder core. Later layers (publisher, registry, server)
 // depend on these shapes, never on the native binding.
-import type { NativeThreadBudget, NativeThreadPlan } from '../native/binding.js';
+import type { NativeMediaInfo, NativeThreadBudget, NativeThreadPlan } from '../native/binding.js';
 
 export type PixelFormat = 'rgb24' | 'rgba' | 'bgra';
 export type EncoderChoice = 'auto' | 'x264' | 'nvenc';
@@ -129,25 +129,10 @@ export interface FileEncoderOptions extends Omit<LadderEncoderOptions, 'width' |
 }
 
 /** What probeMediaFile() reads from a file or URL without decoding it. */
-export interface MediaInfo {
-  width: number;
-  height: number;
+export interface MediaInfo extends NativeMediaInfo {
   /** Average frame rate; 0 when the container does not say. */
   fps: number;
-  fpsNum: number;
-  fpsDen: number;
-  /** Unknown for live streams and some raw formats. */
-  durationSeconds?: number;
-  /** Frame count, when the container records one. */
-  frames?: number;
-  /** FFmpeg's name, e.g. yuv420p. */
-  pixelFormat: string;
-  /** e.g. h264 */
-  videoCodec: string;
   hasAudio: boolean;
-  audioCodec?: string;
-  /** libavformat's demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2". */
-  formatName: string;
 }
 
 /** File input: frames that have entered the filter graph so far. */

@@ -133,11 +133,16 @@ export interface NativeMediaInfo {
   height: number;
   fpsNum: number;
   fpsDen: number;
+  /** Unknown for live streams and some raw formats. */
   durationSeconds?: number;
+  /** Frame count, when the container records one. */
   frames?: number;
+  /** FFmpeg's name, e.g. yuv420p. */
   pixelFormat: string;
+  /** e.g. h264 */
   videoCodec: string;
   audioCodec?: string;
+  /** libavformat's demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2". */
   formatName: string;
 }
 
