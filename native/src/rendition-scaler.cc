@@ -149,19 +149,11 @@ FramePtr RenditionScaler::pooledFrame(size_t pool, int width, int height) {
   return ladderYuvFrame(pools_[pool].get(), width, height);
 }
 
-void RenditionScaler::process(const AVFrame* input, std::vector<FramePtr>& out) {
-  const int width = config_.width;
-  const int height = config_.height;
-  FramePtr yuv;
-  if (input->format == AV_PIX_FMT_YUV420P) {
-    // Converted as write() took it (PushedFrameSource): only the scales are left.
-    yuv = allocFrame();
-    check(av_frame_ref(yuv.get(), input), "Cannot reference the converted frame");
-  } else {
-    yuv = pooledFrame(0, width, height);
-    yuv->pts = input->pts;
-    convert(input, yuv.get());
-  }
+void RenditionScaler::process(AVFrame* input, std::vector<FramePtr>& out) {
+  FramePtr yuv = pooledFrame(0, config_.width, config_.height);
+  yuv->pts = input->pts;
+  convert(input, yuv.get());
+  av_frame_unref(input);
   scale(yuv.get(), out);
 }
 

@@ -1,8 +1,8 @@
 // The CPU path's picture work for write()'s packed RGB frames, instead of libavfilter's serial chain:
-// RGB -> BT.709 limited YUV 4:2:0 once (yuv-convert.h, in row bands; write() usually did it already,
-// see pushed-frame-source.h), then every rendition's scale
+// RGB -> BT.709 limited YUV 4:2:0 once (yuv-convert.h, in row bands), then every rendition's scale
 // (swscale's SIMD yuv420p scalers, with the ladder's flags), the bands and the renditions each run
-// in parallel on a few helper threads while the calling thread works too.
+// in parallel on a few helper threads while the calling thread works too. The RGB frame is usually
+// the caller's own buffer (pushed-frame-source.h): it is let go of as soon as it is converted.
 #pragma once
 
 #include <condition_variable>
@@ -62,9 +62,9 @@ class RenditionScaler {
   explicit RenditionScaler(const EncoderConfig& config);
 
   // One yuv420p frame per rendition in `out` (reused), each with the input's pts; a rendition at the
-  // ladder's size shares the converted frame. `input`: packed RGB, or the ladder's YUV already
-  // (ladder-yuv-frame.h, converted by PushedFrameSource), which is only scaled.
-  void process(const AVFrame* input, std::vector<FramePtr>& out);
+  // ladder's size shares the converted frame. Takes `input`'s reference (packed RGB) and drops it
+  // once converted, before scaling: a borrowed frame goes back to its caller then.
+  void process(AVFrame* input, std::vector<FramePtr>& out);
 
  private:
   FramePtr pooledFrame(size_t pool, int width, int height);
