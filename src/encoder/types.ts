@@ -45,10 +45,10 @@ export interface LadderEncoderOptions {
   /**
    * Encoder latency (default 'normal'). 'low' emits each segment as soon as its last frame is
    * encoded, for live use: x264 runs with tune=zerolatency (no lookahead or B-frames, sliced threads),
-   * NVENC with zerolatency and no output delay. It costs some quality per bit; see the README's bench.
+   * NVENC with zerolatency and no output delay. It costs some quality per bit; see docs/benchmarks.md.
    */
   latency?: LatencyProfile;
-  /** swscale algorithm for the per-rendition scalers (default lanczos; see the README's bench for why). */
+  /** swscale algorithm for the per-rendition scalers (default lanczos; docs/api.md says why). */
   scaleAlgorithm?: ScaleAlgorithm;
   /**
    * Frames that may wait between write() and the filter graph before write() holds the caller back
