@@ -13,6 +13,7 @@ import { startMetricsListener } from './metrics-listener.js';
 import { ServerMetrics } from './metrics.js';
 import { quoted, sendError, setCors } from './responses.js';
 import { BadPathError, requestUrl, Router, type ServerContext } from './router.js';
+import { dashRoutes } from './routes/dash.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages.js';
@@ -64,7 +65,7 @@ export const DEFAULT_PORT = 8787;
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
-const routes = [...playlistRoutes, ...lowLatencyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes];
+const routes = [...playlistRoutes, ...lowLatencyRoutes, ...dashRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes];
 /** With /metrics beside the playlists (the default), and without (metricsPort: it has its own listener). */
 const routers = { withMetrics: new Router([...routes, ...metricsRoutes]), withoutMetrics: new Router(routes) };
 
