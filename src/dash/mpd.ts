@@ -86,7 +86,7 @@ function representation(rep: Representation, at: string, indent: string): string
     ['codecs', text(`${at}.codecs`, rep.codecs)],
     ['width', unsigned(`${at}.width`, rep.width, 1)],
     ['height', unsigned(`${at}.height`, rep.height, 1)],
-    ['frameRate', frameRate(`${at}.frameRate`, rep.frameRate)],
+    ...(rep.frameRate === undefined ? [] : [['frameRate', frameRate(`${at}.frameRate`, rep.frameRate)] as [string, string]]),
   ], [segmentTemplate(rep.segmentTemplate, `${at}.segmentTemplate`, `${indent}  `)], indent);
 }
 
@@ -100,7 +100,7 @@ function adaptationSet(set: AdaptationSet, at: string, indent: string): string {
     ['startWithSAP', unsigned(`${at}.startWithSAP`, set.startWithSAP)],
     ['maxWidth', String(most((rep) => rep.width))],
     ['maxHeight', String(most((rep) => rep.height))],
-    ['maxFrameRate', frameRate(`${at}.maxFrameRate`, most((rep) => rep.frameRate))],
+    ['maxFrameRate', set.maxFrameRate === undefined ? undefined : frameRate(`${at}.maxFrameRate`, set.maxFrameRate)],
   ], set.representations.map((rep, i) => representation(rep, `${at}.representations[${i}]`, `${indent}  `)), indent);
 }
 

@@ -33,8 +33,8 @@ export interface Representation {
   codecs: string;
   width: number;
   height: number;
-  /** Frames per second, written as an integer or a fraction. */
-  frameRate: number;
+  /** Frames per second, written as an integer or a fraction; optional (5.3.7.2). */
+  frameRate?: number;
   segmentTemplate: SegmentTemplate;
 }
 
@@ -45,6 +45,8 @@ export interface AdaptationSet {
   segmentAlignment: boolean;
   /** SAP type every segment starts with (1: an IDR). */
   startWithSAP: number;
+  /** The highest frame rate of its Representations. */
+  maxFrameRate?: number;
   representations: readonly Representation[];
 }
 

@@ -72,7 +72,9 @@ export function liveMpd(input: LiveMpdInput): Mpd {
     codecs: rendition.codecs,
     width: rendition.width,
     height: rendition.height,
-    frameRate: rendition.frameRate,
+    // No @frameRate (optional): dash.js 5 checks a Representation that has width, height, bandwidth and
+    // frameRate with MediaCapabilities.decodingInfo(), which refuses a video configuration of two codecs
+    // (video and audio muxed, as here); without it, with MediaSource.isTypeSupported(), which takes them.
     segmentTemplate: {
       timescale: MPD_TIMESCALE,
       duration: Math.round(segmentDuration * MPD_TIMESCALE),
@@ -88,7 +90,10 @@ export function liveMpd(input: LiveMpdInput): Mpd {
   const period = {
     id: '0',
     start: 0,
-    adaptationSets: [{ id: 0, mimeType: 'video/mp4', segmentAlignment: true, startWithSAP: 1, representations }],
+    adaptationSets: [{
+      id: 0, mimeType: 'video/mp4', segmentAlignment: true, startWithSAP: 1,
+      maxFrameRate: Math.max(...input.renditions.map((rendition) => rendition.frameRate)), representations,
+    }],
   };
   const common = {
     profiles: [PROFILE_ISOFF_LIVE],

@@ -33,6 +33,8 @@ export interface LiveRunOptions {
   audioSource?: string;
   /** LL-HLS part duration in seconds (the run gets a part target; the encoder's part events are recorded). */
   partDuration?: number;
+  /** Segment container (default ts). */
+  container?: 'ts' | 'fmp4';
 }
 
 export interface LiveRun {
@@ -94,6 +96,7 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
       sourceSize: [640, 360], fps, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
       store, registry, journalDir: join(dir, 'journal'), segmentUrl: '/ipfs/{cid}', closeDeadlineMs: 15_000, audioSource: options.audioSource,
       ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
+      ...(options.container !== undefined ? { container: options.container } : {}),
     });
     server.metrics.attach(output);
     const versions: PublishedVersion[] = [];
@@ -104,9 +107,10 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
     await output.write(frames.frame(written++));
     const runId = output.runId!;
 
-    // Frame i is due at start + i/fps; writing late frames at once catches up after a stall.
+    // Frame i is due at start + i/fps, the run's startedAt (what PROGRAM-DATE-TIME and the MPD's
+    // availabilityStartTime date it by); writing late frames at once catches up after a stall.
     let stopping = false;
-    const started = performance.now();
+    const started = performance.now() - (Date.now() - output.startedAt!.getTime());
     const feeding = (async () => {
       while (!stopping && written < maxFrames) {
         const due = started + (written * 1000) / fps;
