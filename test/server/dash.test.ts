@@ -6,7 +6,8 @@
 // part by part (a raw HTTP/1.1 client reads the first chunk before the segment
 // ends; a part that never comes aborts the response instead of ending it short).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -277,6 +278,16 @@ describe('LL-DASH from the LL-HLS bytes', () => {
     await client.until('the connection closed', () => client.closed);
     assert.equal(client.chunks().complete, false, 'no last-chunk: the client knows the segment is incomplete');
     assert.equal(client.chunks().data.length, 1);
+  });
+
+  // The normative schema ships in no npm, PyPI or Debian package (docs/players.md): with ABRCAST_DASH_XSD naming a local
+  // DASH-MPD.xsd (MPEGGroup/DASHSchema, its xlink import pointed at a local copy), xmllint validates the served MPD too.
+  test('the live MPD validates against DASH-MPD.xsd (ABRCAST_DASH_XSD)', { skip: process.env.ABRCAST_DASH_XSD ? false : 'ABRCAST_DASH_XSD is not set' }, async () => {
+    const { text } = await mpd();
+    const file = join(dir, 'live.mpd');
+    await writeFile(file, text);
+    const result = spawnSync('xmllint', ['--noout', '--schema', process.env.ABRCAST_DASH_XSD!, file], { encoding: 'utf8' });
+    assert.equal(result.status, 0, `xmllint: ${result.stderr}`);
   });
 
   test('the ended run gets a static MPD with its duration (DASH-IF live-to-VoD) and the same URLs', async () => {
