@@ -35,6 +35,13 @@ export interface LiveRunOptions {
   partDuration?: number;
   /** Segment container (default ts). */
   container?: 'ts' | 'fmp4';
+  /** The ladder (default LIVE_LADDER) and the source size it is cut from (default 640x360). */
+  renditions?: Rendition[];
+  sourceSize?: [number, number];
+  /** Seconds (default 1). */
+  segmentDuration?: number;
+  /** Fresh noise on every frame, so every rendition needs its whole bitrate (the ABR bench); default off. */
+  grain?: boolean;
 }
 
 export interface LiveRun {
@@ -92,8 +99,9 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
     const server = await startServer({ registry, store, port: 0 });
     closers.push(() => server.close());
 
+    const [width, height] = options.sourceSize ?? [640, 360];
     const output = new MultiResolutionHlsOutput({
-      sourceSize: [640, 360], fps, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
+      sourceSize: [width, height], fps, segmentDuration: options.segmentDuration ?? 1, renditions: options.renditions ?? LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
       store, registry, journalDir: join(dir, 'journal'), segmentUrl: '/ipfs/{cid}', closeDeadlineMs: 15_000, audioSource: options.audioSource,
       ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
       ...(options.container !== undefined ? { container: options.container } : {}),
@@ -102,7 +110,7 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
     const versions: PublishedVersion[] = [];
     output.on('publish', (version) => versions.push(version));
 
-    const frames = new FrameGenerator(640, 360);
+    const frames = new FrameGenerator(width, height, 'rgb24', { grain: options.grain ?? false });
     let written = 0;
     await output.write(frames.frame(written++));
     const runId = output.runId!;
