@@ -30,11 +30,20 @@ import { describeMachine, type MachineInfo } from './machine.js';
 
 const DEFAULT_OUT_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), 'results');
 
-/** Three rungs 2.7x apart: at 8 Mbit/s the top fits, at 1.5 Mbit/s only the middle and the bottom (BANDWIDTH is 1.5x the bitrate while live, plus the audio). */
+/**
+ * Three rungs about 2.7x apart: at 8 Mbit/s the top fits, at 1.5 Mbit/s only the middle and the
+ * bottom (BANDWIDTH is 1.5x the bitrate while live, plus the audio). --quick: the same bitrates on
+ * smaller pictures, so a loaded machine keeps encoding them in real time.
+ */
 export const ABR_LADDER: Rendition[] = [
   { name: '360p', width: 640, height: 360, bitrate: 1600 },
   { name: '270p', width: 480, height: 270, bitrate: 600 },
   { name: '180p', width: 320, height: 180, bitrate: 220 },
+];
+const QUICK_LADDER: Rendition[] = [
+  { name: '180p', width: 320, height: 180, bitrate: 1600 },
+  { name: '144p', width: 256, height: 144, bitrate: 600 },
+  { name: '90p', width: 160, height: 90, bitrate: 220 },
 ];
 const PART_S = 10 / 30;
 const SEGMENT_S = 2;
@@ -201,10 +210,12 @@ export async function benchAbr(options: AbrOptions): Promise<AbrReport> {
   // Long enough for every player's watch and start-up.
   const runS = options.players.length * (watchS + 30) + 60;
   await promisify(execFile)('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', String(runS), '-c:a', 'aac', tone]);
+  const rungs = options.quick ? QUICK_LADDER : ABR_LADDER;
   const live = await startLiveRun({
     maxSeconds: runS, audioSource: tone, container: 'fmp4', partDuration: PART_S, segmentDuration: SEGMENT_S,
-    renditions: ABR_LADDER, sourceSize: [640, 360], grain: true,
+    renditions: rungs, sourceSize: [rungs[0].width, rungs[0].height], grain: true,
   });
+  log(`abr: run ${live.runId} started (${rungs.map((r) => `${r.name} ${r.bitrate} kbit/s`).join(', ')})`);
   const browser = await launchBrowser({ width: 640, height: 360 });
   try {
     const masterUrl = `${live.server.url}/runs/${live.runId}/master.m3u8`;
@@ -215,10 +226,10 @@ export async function benchAbr(options: AbrOptions): Promise<AbrReport> {
     await waitFor('the run to keep real time', async () => {
       const due = Math.floor((Date.now() - runStart!.getTime()) / 1000 / SEGMENT_S);
       const latest = Object.values(await live.registry.latestParts(live.runId));
-      return latest.length === ABR_LADDER.length && latest.every((part) => part.segmentIndex >= due);
+      return latest.length === rungs.length && latest.every((part) => part.segmentIndex >= due);
     }, { timeoutMs: 90_000, intervalMs: 250 });
     const master = await (await fetch(masterUrl)).text();
-    const ladder = ABR_LADDER.map((rung) => {
+    const ladder = rungs.map((rung) => {
       const bandwidth = new RegExp(`BANDWIDTH=(\\d+)[^\\n]*NAME="${rung.name}"`).exec(master)?.[1];
       return { name: rung.name, height: rung.height, bandwidth: Number(bandwidth) };
     });
