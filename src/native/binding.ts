@@ -183,7 +183,7 @@ export function loadNativeAddon(): NativeAddon {
         '- Build it against the system FFmpeg: install cmake, a C++17 compiler and the FFmpeg dev packages',
         '  (Debian/Ubuntu: apt-get install cmake g++ pkg-config libavcodec-dev libavformat-dev libavfilter-dev',
         '   libswscale-dev libavutil-dev libswresample-dev libx264-dev libffmpeg-nvenc-dev), then run `npm rebuild abrcast`.',
-        `- Use a platform with a prebuilt binary (linux-x64 or linux-arm64, glibc). This one is ${process.platform}-${process.arch}.`,
+        `- Use a platform with a prebuilt binary (linux-x64 or linux-arm64 with glibc, win32-x64). This one is ${process.platform}-${process.arch}.`,
       ].join('\n'),
       { cause },
     );
