@@ -212,8 +212,8 @@ export async function benchAbr(options: AbrOptions): Promise<AbrReport> {
   await promisify(execFile)('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', String(runS), '-c:a', 'aac', tone]);
   const rungs = options.quick ? QUICK_LADDER : ABR_LADDER;
   const live = await startLiveRun({
-    maxSeconds: runS, audioSource: tone, container: 'fmp4', partDuration: PART_S, segmentDuration: SEGMENT_S,
-    renditions: rungs, sourceSize: [rungs[0].width, rungs[0].height], grain: true,
+    maxSeconds: runS, audioSource: tone, partDuration: PART_S, grain: true,
+    output: { container: 'fmp4', segmentDuration: SEGMENT_S, renditions: rungs, sourceSize: [rungs[0].width, rungs[0].height] },
   });
   log(`abr: run ${live.runId} started (${rungs.map((r) => `${r.name} ${r.bitrate} kbit/s`).join(', ')})`);
   const browser = await launchBrowser({ width: 640, height: 360 });

@@ -52,7 +52,7 @@ type Outcome = 'done' | 'gone' | 'not-started' | 'broken';
  * cache takes a short segment for the whole one. False (nothing sent) when
  * the process holds as many requests as it may.
  */
-export async function streamSegment(request: RouteRequest, model: LiveRendition, msn: number, contentType: string, partTimeoutMs: number): Promise<boolean> {
+export async function streamRecordedParts(request: RouteRequest, model: LiveRendition, msn: number, contentType: string, partTimeoutMs: number): Promise<boolean> {
   const { req, res, server } = request;
   const sent: PartRecord[] = [];
   const held = await server.held.hold(async (): Promise<Outcome> => {

@@ -44,7 +44,7 @@ describe('LL-DASH in Chromium: dash.js and Shaka Player on the MPD', () => {
     dir = await mkdtemp(join(tmpdir(), 'abrcast-browser-dash-'));
     const tone = join(dir, 'tone.m4a');
     await promisify(execFile)('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '120', '-c:a', 'aac', tone]);
-    live = await startLiveRun({ maxSeconds: 120, audioSource: tone, container: 'fmp4', partDuration: 10 / 30 });
+    live = await startLiveRun({ maxSeconds: 120, audioSource: tone, partDuration: 10 / 30, output: { container: 'fmp4' } });
     mpdUrl = `${live.server.url}/runs/${live.runId}/manifest.mpd`;
     browser = await launchBrowser({ width: 640, height: 360 });
     // The MPD answers once the first segment is published.

@@ -14,6 +14,7 @@ import type { LiveRun } from '../live-runs.js';
 import { liveMpd, TIME_PATH, type MpdRendition } from '../live-mpd.js';
 import { sendError, sendPlaylist, sendText } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
+import { playbackRoute } from '../playback-access.js';
 import { MASTER_WAIT_MS } from '../start-rules.js';
 import { runIdParam } from '../validation.js';
 import { sendHeldLimit } from './low-latency.js';
@@ -76,6 +77,8 @@ async function manifest(request: RouteRequest): Promise<void> {
   if (runId === undefined) return;
   const run = await request.server.live.run(runId);
   if (!run) return sendError(request.res, 404, `No run ${runId}`);
+  // AES-128 of whole segments and parts (docs/private-streams.md) has no DASH form: DASH encrypts samples (CENC).
+  if (request.playback?.private) return sendError(request.res, 404, `Run ${runId} is private: its encrypted segments are served as HLS only`);
   let renditions = mpdRenditions(run);
   if (typeof renditions === 'string' && run.record.status === 'live' && run.record.playlistSequence === 0) {
     // Fast start, as for the master: a request before the first publish is answered by it.
@@ -111,6 +114,6 @@ function time({ res }: RouteRequest): void {
 }
 
 export const dashRoutes: Route[] = [
-  { pattern: '/runs/:id/manifest.mpd', handler: manifest, cors: true },
+  { pattern: '/runs/:id/manifest.mpd', handler: playbackRoute(manifest), cors: true },
   { pattern: TIME_PATH, handler: time, cors: true },
 ];
