@@ -192,6 +192,11 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     return this.#started;
   }
 
+  /**
+   * One frame for every rendition (LadderEncoder.write()): the buffer is the encoder's until this
+   * resolves, and may be reused from then on. Waits for the run to start and, when the store falls
+   * behind, for room in the journal first.
+   */
   async write(frame: Uint8Array | Uint8ClampedArray | CudaDeviceFrame): Promise<void> {
     await this.start();
     // Backpressure: a store that falls behind fills the journal up to its limit, then slows the producer.

@@ -175,7 +175,8 @@ describe('one budget per process, worker threads included', () => {
         renditions: [{ name: '180p', width: 320, height: 180, bitrate: 300 }], cudaFrames: false, lowLatency: false };
       const native = new addon.NativeLadderEncoder(config, () => {});
       const frame = Buffer.alloc(320 * 180 * 3);
-      setInterval(() => native.write(frame), 5);
+      let id = 0;
+      setInterval(() => native.write(frame, id++), 5);
       parentPort.postMessage(native.threadPlan());
     `, { eval: true });
     const inWorker = await new Promise<{ encoders: number }>((resolve, reject) => worker.once('message', resolve).once('error', reject));
