@@ -204,6 +204,13 @@ export interface PartEvent {
   data: Buffer;
 }
 
+/**
+ * The `ptsOffset` every segment and part carries (native/src/ts-segmenter.h, fmp4-segmenter.h):
+ * a frame shown `t` seconds into the run has the timestamp `t + SEGMENT_PTS_OFFSET_S` in the bytes.
+ * What a DASH manifest's presentationTimeOffset is made from (the registry does not record it).
+ */
+export const SEGMENT_PTS_OFFSET_S = 1.4;
+
 /** Emitted once per finished segment of one rendition. */
 export interface SegmentEvent {
   rendition: string;

@@ -172,6 +172,15 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     return this.#segments.stats();
   }
 
+  /**
+   * Wall-clock time of frame 0, the origin of EXT-X-PROGRAM-DATE-TIME (and of a DASH MPD's
+   * availabilityStartTime): frame i is dated startedAt + i/fps. Set by start(); a live source
+   * paces its frames on it. Undefined before start().
+   */
+  get startedAt(): Date | undefined {
+    return this.#startedAt;
+  }
+
   /** Creates the run (registry, journal). write() does this on first use. File input: then starts decoding. */
   start(): Promise<void> {
     this.#started ??= (async () => {

@@ -14,6 +14,7 @@ import { adminPolicies, admitAdmin, MIN_ADMIN_TOKEN_LENGTH, type AdminPolicy } f
 import { PlaybackAccess } from './playback-access.js';
 import { quoted, sendError, setCors } from './responses.js';
 import { BadPathError, requestUrl, Router, type Route, type ServerContext } from './router.js';
+import { dashRoutes } from './routes/dash.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
@@ -76,7 +77,7 @@ export const DEFAULT_PORT = 8787;
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 const routes: Route[] = [
-  ...playlistRoutes, ...lowLatencyRoutes, ...keyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...metricsRoutes, ...pageRoutes,
+  ...playlistRoutes, ...lowLatencyRoutes, ...dashRoutes, ...keyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...metricsRoutes, ...pageRoutes,
 ];
 
 /** One listener's routes, and how it answers the admin ones (undefined: it does not serve them). */

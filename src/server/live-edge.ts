@@ -21,7 +21,8 @@ export type PartContainer = 'ts' | 'm4s';
 
 /** URIs relative to the media playlist (/runs/{id}/quality/{name}/playlist.m3u8); segmentUri names every segment of an LL run. */
 export const partUri = (msn: number, part: number, ext: PartContainer) => `part/${msn}.${part}.${ext}`;
-export const segmentUri = (msn: number, ext: PartContainer) => `segment/${msn}.${ext}`;
+/** `$Number$` makes the DASH SegmentTemplate@media of the same URIs. */
+export const segmentUri = (msn: number | '$Number$', ext: PartContainer) => `segment/${msn}.${ext}`;
 export const reportUri = (rendition: string) => `../${rendition}/playlist.m3u8`;
 
 /** A rendition's parts by segment (MSN), each array indexed by part index; holes are parts not (yet) known. */

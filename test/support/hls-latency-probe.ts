@@ -1,11 +1,13 @@
-// How far behind the renderer a viewer is: an independent player page (hls.js's
-// or Shaka Player's default config, low-latency mode as asked; not the watch page)
-// plays a master playlist in Debian's Chromium, and every sample is now − the
-// player's playing date (hls.playingDate, player.getPlayheadTimeAsDate()), i.e.
-// the wall clock minus the EXT-X-PROGRAM-DATE-TIME of the frame on screen. The
-// renderer stamps PDT from its own clock on this machine, so the two clocks agree.
-// Stalls are measured in the page: spans where the video's currentTime does not move
-// while it should be playing. Used by the Chromium LL test and `--case latency`.
+// How far behind the renderer a viewer is: an independent player page (not the watch
+// page) plays a master playlist in Debian's Chromium with the player's default config
+// and low-latency mode as asked: hls.js (hls.playingDate) or Shaka Player
+// (player.getPlayheadTimeAsDate()). Every sample is the wall clock minus the
+// EXT-X-PROGRAM-DATE-TIME of the frame on screen; the renderer stamps PDT from its own
+// clock on this machine, so the two clocks agree. Stalls are measured in the page: spans
+// where the video's currentTime does not move while it should be playing. Which HTTP
+// version carried the stream is read from the page's resource timing (nextHopProtocol).
+// Used by the Chromium LL tests and `--case latency`. A player is one entry of PLAYERS:
+// its script and the few lines that start it and report dates and errors.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,12 +15,18 @@ import { createRequire } from 'node:module';
 
 import { launchBrowser, type BrowserHandle } from './browser.js';
 
+/** The players the probe can open. */
+export const PROBE_PLAYERS = ['hls.js', 'shaka', 'dash.js'] as const;
+export type ProbePlayer = (typeof PROBE_PLAYERS)[number];
+
 export interface HlsLatencyProbeOptions {
-  /** Master (or media) playlist URL, absolute. It should answer already: hls.js's manifest retries are its defaults. */
+  /** Master (or media) playlist URL, or an MPD (dash.js; Shaka reads either), absolute. It should answer already: the players' manifest retries are their defaults. */
   url: string;
+  /** Which player plays it (default hls.js). */
+  player?: ProbePlayer;
   /** Seconds to watch once the first frame is on screen (sooner if the stream ends). */
   seconds: number;
-  /** hls.js `lowLatencyMode` (default true): parts, blocking reload, preload hints where a playlist offers them. */
+  /** hls.js `lowLatencyMode` / Shaka `streaming.lowLatencyMode` (default true): parts, blocking reload, preload hints where a playlist offers them. */
   lowLatencyMode?: boolean;
   /** Latency and stalls are taken after this many seconds of playback (default 10), the start-up catch-up left out. */
   warmupS?: number;
@@ -28,17 +36,30 @@ export interface HlsLatencyProbeOptions {
   sampleIntervalMs?: number;
   /** A browser to open the page in (left open); default: one launched and closed here. */
   browser?: BrowserHandle;
-  /** The player: hls.js (default) or Shaka Player (shaka-player, default config plus streaming.lowLatencyMode). */
-  player?: ProbePlayer;
+  /**
+   * Network conditions Chromium emulates for the page (Chrome DevTools Protocol
+   * Network.emulateNetworkConditions): the first from the start, each later one from
+   * `fromS` seconds after the first frame. Default: none (loopback speed).
+   */
+  network?: NetworkStep[];
 }
 
-export type ProbePlayer = 'hls.js' | 'shaka';
+export interface NetworkStep {
+  /** Seconds after the first frame (the first step applies from the start, whatever it says). */
+  fromS: number;
+  /** Download throughput, kbit/s. */
+  downloadKbps: number;
+  /** Added round-trip latency, ms (default 20). */
+  latencyMs?: number;
+}
 
 export interface LatencySample {
   /** Seconds since the first frame was on screen. */
   atS: number;
   /** now − PROGRAM-DATE-TIME of the frame on screen, seconds. */
   latencyS: number;
+  /** Height of the picture on screen (the rung played), pixels. */
+  height: number;
 }
 
 export interface Stall {
@@ -50,6 +71,8 @@ export interface Stall {
 export interface HlsLatencyReport {
   url: string;
   player: ProbePlayer;
+  /** The player's version, as it reports it. */
+  playerVersion: string;
   lowLatencyMode: boolean;
   /** Seconds from opening the page to the first frame on screen. */
   firstFrameS: number;
@@ -64,16 +87,20 @@ export interface HlsLatencyReport {
   maxStallAfterS: number;
   /** Every span of 100 ms or more where playback did not move. */
   stalls: Stall[];
-  /** hls.js errors with fatal: true ("type/details: reason (url)"). */
+  /** Errors the player gave up on (hls.js fatal: true; Shaka severity CRITICAL), as "kind: reason (url)". */
   fatalErrors: string[];
-  /** Every other hls.js error, by details, with its count. */
+  /** Every other player error, by kind (hls.js details; Shaka "code N"), with its count. */
   errors: Record<string, number>;
   /** Requests the page made: part URIs, blocking reloads (_HLS_msn), whole segments, playlists. */
   requests: { parts: number; blockingReloads: number; segments: number; playlists: number };
-  /** hls.js saw parts in a media playlist (EXT-X-PART), i.e. it could play in low-latency mode. */
+  /** The player saw parts in a media playlist (EXT-X-PART), i.e. it could play in low-latency mode. */
   partsInPlaylist: boolean;
+  /** The stream's requests by HTTP version as Chromium's resource timing names it (nextHopProtocol: 'h2', 'http/1.1'), or 'cache'. */
+  protocols: Record<string, number>;
   /** The stream ended (EXT-X-ENDLIST reached) before `seconds` were watched. */
   ended: boolean;
+  /** Audio bytes Chromium decoded (webkitAudioDecodedByteCount): more than 0 when the stream's audio played. */
+  audioDecodedBytes: number;
 }
 
 /** Nearest-rank percentile of `values` (0..100); null for none. */
@@ -84,9 +111,89 @@ export function percentile(values: readonly number[], p: number): number | null 
   return sorted[rank]!;
 }
 
+/**
+ * Each player: its script (from the installed package, the version package-lock pins) and
+ * the page code that starts it on `video` with `url` and defines `window.adapter`:
+ * playingDate() (ms since the epoch of the frame on screen, or null) and version; it
+ * reports errors through fatal(text) and error(kind), and parts through sawParts().
+ */
+interface PlayerEntry {
+  script: string;
+  start: (lowLatencyMode: boolean) => string;
+}
+
+const PLAYERS: Record<ProbePlayer, PlayerEntry> = {
+  'hls.js': {
+    script: 'hls.js/dist/hls.min.js',
+    start: (lowLatencyMode) => `
+const hls = window.hls = new Hls({ lowLatencyMode: ${lowLatencyMode} });
+hls.on(Hls.Events.ERROR, (_, data) => {
+  const why = data.reason || (data.error && data.error.message) || (data.response && data.response.code) || '';
+  if (data.fatal) fatal(data.type + '/' + data.details + (why ? ': ' + why : '') + (data.url ? ' (' + data.url + ')' : ''));
+  else error(data.details);
+});
+hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
+  if (data.details.partList && data.details.partList.length > 0) sawParts();
+});
+hls.loadSource(window.PROBE_URL);
+hls.attachMedia(video);
+window.adapter = { version: Hls.version, playingDate: () => (hls.playingDate ? hls.playingDate.getTime() : null) };`,
+  },
+  shaka: {
+    script: 'shaka-player/dist/shaka-player.compiled.js',
+    // Shaka's defaults but lowLatencyMode, as asked (Shaka 5 turns it on by default).
+    start: (lowLatencyMode) => `
+shaka.polyfill.installAll();
+const player = window.player = new shaka.Player();
+const describe = (e) => 'code ' + e.code + ' (category ' + e.category + ')' + (e.data && e.data.length ? ': ' + e.data.map((d) => {
+  if (d === null || d === undefined) return String(d);
+  if (typeof d === 'object') return d.message || d.uri || (d.code !== undefined ? 'code ' + d.code : JSON.stringify(d).slice(0, 200));
+  return String(d).slice(0, 200);
+}).join(', ') : '');
+player.addEventListener('error', (event) => {
+  const e = event.detail;
+  if (e.severity === shaka.util.Error.Severity.CRITICAL) fatal(describe(e));
+  else error('code ' + e.code);
+});
+player.configure({ streaming: { lowLatencyMode: ${lowLatencyMode} } });
+window.adapter = {
+  version: shaka.Player.version,
+  playingDate: () => {
+    const date = player.getPlayheadTimeAsDate();
+    return date && !Number.isNaN(date.getTime()) && video.currentTime !== 0 ? date.getTime() : null;
+  },
+};
+player.attach(video).then(() => player.load(window.PROBE_URL)).then(() => {
+  const manifest = player.getManifest && player.getManifest();
+  if (manifest && manifest.isLowLatency) sawParts();
+}).catch((e) => fatal(e && e.code !== undefined ? describe(e) : String(e)));`,
+  },
+  // dash.js: its defaults; low-latency mode comes from the MPD (availabilityTimeComplete="false"), and the
+  // latency it keeps from its ServiceDescription (streaming.delay.liveDelay unset). `lowLatencyMode` has no
+  // switch of its own in dash.js 5.
+  'dash.js': {
+    // The package's "require" export is the UMD build a page loads with a script tag.
+    script: 'dashjs',
+    start: () => `
+const player = window.player = dashjs.MediaPlayer().create();
+player.on(dashjs.MediaPlayer.events.ERROR, (e) => {
+  const err = e.error || {};
+  fatal('code ' + err.code + ': ' + String(err.message || '').slice(0, 200));
+});
+player.on(dashjs.MediaPlayer.events.PLAYBACK_ERROR, (e) => error('playback ' + ((e.error && e.error.code) || '')));
+player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => { if (player.getLowLatencyModeEnabled()) sawParts(); });
+player.initialize(video, window.PROBE_URL, true);
+window.adapter = {
+  version: player.getVersion(),
+  // The playhead on the MPD's clock: availabilityStartTime + presentation time, i.e. the frame's PROGRAM-DATE-TIME.
+  playingDate: () => (player.isReady() && video.currentTime !== 0 ? player.timeAsUTC() * 1000 : null),
+};`,
+  },
+};
+
 function playerSource(player: ProbePlayer): string {
   const require = createRequire(import.meta.url);
-  return readFileSync(require.resolve(player === 'shaka' ? 'shaka-player/dist/shaka-player.compiled.js' : 'hls.js/dist/hls.min.js'), 'utf8');
+  return readFileSync(require.resolve(PLAYERS[player].script), 'utf8');
 }
 
 /**
@@ -120,44 +227,13 @@ interface PageState {
   partsInPlaylist: boolean;
   ended: boolean;
   playedS: number;
+  protocols: Record<string, number>;
+  playerVersion: string;
+  audioDecodedBytes: number;
 }
 
-// The page: hls.js's default config plus lowLatencyMode, nothing else. Timing uses
+// The page: the player's default config plus lowLatencyMode, nothing else. Timing uses
 // performance.now() inside the page, so a slow evaluate() round trip does not count.
-// The player set-up of each page: its default config plus low-latency mode, errors
-// recorded (fatal ones apart), whether the playlists had parts, and playingDate():
-// the PROGRAM-DATE-TIME of the frame on screen.
-const PLAYER_SETUP: Record<ProbePlayer, (lowLatencyMode: boolean) => string> = {
-  'hls.js': (lowLatencyMode) => `
-const hls = window.hls = new Hls({ lowLatencyMode: ${lowLatencyMode} });
-hls.on(Hls.Events.ERROR, (_, data) => {
-  const why = data.reason || (data.error && data.error.message) || (data.response && data.response.code) || '';
-  if (data.fatal) state.fatalErrors.push(data.type + '/' + data.details + (why ? ': ' + why : '') + (data.url ? ' (' + data.url + ')' : ''));
-  else state.errors[data.details] = (state.errors[data.details] || 0) + 1;
-});
-hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
-  if (data.details.partList && data.details.partList.length > 0) state.partsInPlaylist = true;
-});
-hls.loadSource(window.PROBE_URL);
-hls.attachMedia(video);
-const playingDate = () => hls.playingDate;`,
-  shaka: (lowLatencyMode) => `
-shaka.polyfill.installAll();
-const player = window.player = new shaka.Player();
-const shakaError = (error) => 'shaka ' + error.category + '/' + error.code + ': ' + JSON.stringify(error.data).slice(0, 300);
-player.addEventListener('error', (event) => {
-  const error = event.detail;
-  if (error.severity === shaka.util.Error.Severity.CRITICAL) state.fatalErrors.push(shakaError(error));
-  else state.errors[error.code] = (state.errors[error.code] || 0) + 1;
-});
-player.configure({ streaming: { lowLatencyMode: ${lowLatencyMode} } });
-player.attach(video)
-  .then(() => player.load(window.PROBE_URL))
-  .then(() => { const manifest = player.getManifest(); state.partsInPlaylist = Boolean(manifest && manifest.isLowLatency); })
-  .catch((error) => state.fatalErrors.push(shakaError(error)));
-const playingDate = () => player.getPlayheadTimeAsDate();`,
-};
-
 const PAGE = (player: ProbePlayer, lowLatencyMode: boolean, intervalMs: number) => `<!doctype html>
 <html><body><video id="v" muted autoplay playsinline></video>
 <script src="/player.js"></script>
@@ -165,10 +241,24 @@ const PAGE = (player: ProbePlayer, lowLatencyMode: boolean, intervalMs: number) 
 const video = document.getElementById('v');
 const state = window.probe = {
   firstFrameAt: null, openedAt: performance.now(), samples: [], stalls: [], stallSince: null,
-  fatalErrors: [], errors: {}, partsInPlaylist: false, ended: false, playedS: 0,
+  fatalErrors: [], errors: {}, partsInPlaylist: false, ended: false, playedS: 0, protocols: {}, playerVersion: '', audioDecodedBytes: 0,
 };
-${PLAYER_SETUP[player](lowLatencyMode)}
+const fatal = (text) => state.fatalErrors.push(text);
+const error = (kind) => { state.errors[kind] = (state.errors[kind] || 0) + 1; };
+const sawParts = () => { state.partsInPlaylist = true; };
+// Every request to the stream's origin, by the HTTP version that carried it.
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.name.startsWith(location.origin)) continue;
+    // A response from the browser's cache (an immutable part loaded again) went over no protocol.
+    const cached = entry.transferSize === 0 && entry.decodedBodySize > 0;
+    const protocol = cached ? 'cache' : entry.nextHopProtocol || 'unknown';
+    state.protocols[protocol] = (state.protocols[protocol] || 0) + 1;
+  }
+}).observe({ type: 'resource', buffered: true });
 video.addEventListener('ended', () => { state.ended = true; });
+${PLAYERS[player].start(lowLatencyMode)}
+state.playerVersion = window.adapter.version;
 video.play().catch(() => {});
 let lastTime = -1;
 let startTime = 0;
@@ -193,8 +283,9 @@ setInterval(() => {
     state.stallSince = lastMoveAt;
   }
   state.playedS = t - startTime;
-  const date = playingDate();
-  if (date && t !== 0) state.samples.push({ atS: sinceStart, latencyS: (Date.now() - date.getTime()) / 1000 });
+  state.audioDecodedBytes = video.webkitAudioDecodedByteCount || 0;
+  const date = window.adapter.playingDate();
+  if (date !== null && t !== 0) state.samples.push({ atS: sinceStart, latencyS: (Date.now() - date) / 1000, height: video.videoHeight });
 }, ${intervalMs});
 </script></body></html>`;
 
@@ -205,10 +296,10 @@ setInterval(() => {
  */
 export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promise<HlsLatencyReport> {
   const lowLatencyMode = options.lowLatencyMode ?? true;
+  const player = options.player ?? 'hls.js';
   const warmupS = options.warmupS ?? 10;
   const intervalMs = options.sampleIntervalMs ?? 250;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  const player = options.player ?? 'hls.js';
   const { origin, server } = await servePage(PAGE(player, lowLatencyMode, intervalMs), player);
   let browser: BrowserHandle | undefined;
   let page: Awaited<ReturnType<BrowserHandle['context']['newPage']>> | undefined;
@@ -221,7 +312,7 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
       if (url.startsWith(origin)) return;
       const { pathname, searchParams } = new URL(url);
       if (/\/part\/\d+\.\d+\.\w+$/.test(pathname)) requests.parts += 1;
-      else if (pathname.endsWith('.m3u8')) {
+      else if (pathname.endsWith('.m3u8') || pathname.endsWith('.mpd')) {
         requests.playlists += 1;
         if (searchParams.has('_HLS_msn')) requests.blockingReloads += 1;
       } else requests.segments += 1;
@@ -229,6 +320,16 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
     await page.addInitScript((url: string) => {
       (window as unknown as { PROBE_URL: string }).PROBE_URL = url;
     }, options.url);
+    const network = options.network ?? [];
+    const cdp = network.length > 0 ? await browser.context.newCDPSession(page) : undefined;
+    const emulate = (step: NetworkStep) =>
+      cdp!.send('Network.emulateNetworkConditions', {
+        offline: false, latency: step.latencyMs ?? 20, downloadThroughput: (step.downloadKbps * 1000) / 8, uploadThroughput: -1,
+      });
+    if (cdp) {
+      await cdp.send('Network.enable');
+      await emulate(network[0]);
+    }
     await page.goto(`${origin}/`, { timeout: 15_000 });
 
     const open = page;
@@ -244,12 +345,16 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
       state = await read();
     }
     // Watch for `seconds` of wall time after the first frame, or until the stream ends or fails.
-    const watchUntil = Date.now() + options.seconds * 1000;
+    const firstFrameAt = Date.now();
+    const watchUntil = firstFrameAt + options.seconds * 1000;
+    let nextStep = 1;
     while (Date.now() < watchUntil && !state.ended && state.fatalErrors.length === 0) {
-      await page.waitForTimeout(Math.min(500, Math.max(10, watchUntil - Date.now())));
+      const stepAt = nextStep < network.length ? firstFrameAt + network[nextStep].fromS * 1000 : Infinity;
+      await page.waitForTimeout(Math.min(500, Math.max(10, Math.min(watchUntil, stepAt) - Date.now())));
+      if (Date.now() >= stepAt) await emulate(network[nextStep++]);
       state = await read();
     }
-    return { ...summarize(options.url, lowLatencyMode, warmupS, state, requests), player };
+    return summarize(options.url, player, lowLatencyMode, warmupS, state, requests);
   } finally {
     await page?.close().catch(() => undefined);
     server.closeAllConnections();
@@ -258,7 +363,7 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
   }
 }
 
-function summarize(url: string, lowLatencyMode: boolean, warmupS: number, state: PageState, requests: HlsLatencyReport['requests']): Omit<HlsLatencyReport, 'player'> {
+function summarize(url: string, player: ProbePlayer, lowLatencyMode: boolean, warmupS: number, state: PageState, requests: HlsLatencyReport['requests']): HlsLatencyReport {
   // A stall still open at the end counts up to the last sample.
   const stalls = [...state.stalls];
   const lastAt = state.samples.at(-1)?.atS ?? 0;
@@ -271,10 +376,12 @@ function summarize(url: string, lowLatencyMode: boolean, warmupS: number, state:
   const round = (v: number | null) => (v === null ? null : Number(v.toFixed(3)));
   return {
     url,
+    player,
+    playerVersion: state.playerVersion,
     lowLatencyMode,
     firstFrameS: round((state.firstFrameAt! - state.openedAt) / 1000)!,
     playedS: round(state.playedS)!,
-    samples: state.samples.map((s) => ({ atS: round(s.atS)!, latencyS: round(s.latencyS)! })),
+    samples: state.samples.map((s) => ({ atS: round(s.atS)!, latencyS: round(s.latencyS)!, height: s.height })),
     medianLatencyS: round(percentile(latencies, 50)),
     p95LatencyS: round(percentile(latencies, 95)),
     warmupS,
@@ -284,6 +391,8 @@ function summarize(url: string, lowLatencyMode: boolean, warmupS: number, state:
     errors: state.errors,
     requests,
     partsInPlaylist: state.partsInPlaylist,
+    protocols: state.protocols,
     ended: state.ended,
+    audioDecodedBytes: state.audioDecodedBytes,
   };
 }

@@ -12,6 +12,7 @@ import type { LiveRendition } from '../live-rendition.js';
 import { acceptsGzip } from '../compression.js';
 import { IMMUTABLE, MPEGURL, quoted, send, sendError, sendPlaylist } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
+import { isComingSegment, streamRecordedParts } from '../segment-stream.js';
 import { startable } from '../start-rules.js';
 import { lowLatencyPlaylistWithToken, playbackRoute } from '../playback-access.js';
 import type { LowLatencyMediaPlaylist } from '../../hls/low-latency-types.js';
@@ -190,7 +191,9 @@ async function servePart(request: RouteRequest): Promise<void> {
  * A segment URI (every segment of an LL run is listed as one). A segment
  * finished after the newest publish is its parts, concatenated from memory;
  * a published one streams from the store by its registry record (a cold
- * path: LL players load parts; a segment is a start or a seek).
+ * path: LL-HLS players load parts; a segment is a start or a seek). The
+ * segment being written (and the next) is sent part by part as they are
+ * recorded: LL-DASH players ask for it early (src/server/segment-stream.ts).
  */
 async function serveSegment(request: RouteRequest): Promise<void> {
   const runId = runIdParam(request);
@@ -214,9 +217,15 @@ async function serveSegment(request: RouteRequest): Promise<void> {
   if (segment) return streamSegment(request, segment.cid, ext);
   if (request.playback?.private) return serveEncryptedSegment(request, model, msn, ext);
   const parts = model.segmentParts(msn);
-  if (!isWholeSegment(parts, model.runTiming)) return missing();
-  const bytes = await Promise.all(parts.map((part) => partBytes.get(part.cid)));
-  sendBytes(request, Buffer.concat(bytes), CONTENT_TYPES[ext]);
+  if (isWholeSegment(parts, model.runTiming)) {
+    const bytes = await Promise.all(parts.map((part) => partBytes.get(part.cid)));
+    return sendBytes(request, Buffer.concat(bytes), CONTENT_TYPES[ext]);
+  }
+  // The segment being written, or the next: sent part by part as they are recorded (LL-DASH).
+  const edge = model.edge();
+  if (!edge || !isComingSegment(edge, msn)) return missing();
+  const timeoutMs = BLOCK_TARGETS * edge.playlist.targetDuration * 1000;
+  if (!(await streamRecordedParts(request, model, msn, CONTENT_TYPES[ext], timeoutMs))) sendHeldLimit(request);
 }
 
 /** A stored segment, streamed from the store by its CID. */
