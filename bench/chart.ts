@@ -1,4 +1,4 @@
-// The README's chart: hand-written SVG, no dependencies. Two panels of
+// The bench's chart (docs/benchmarks.md): hand-written SVG, no dependencies. Two panels of
 // horizontal bars, CPU per frame and wall-clock fps, median bar with a
 // min–max whisker per pipeline.
 import type { BenchReport, PipelineSummary } from './report.js';

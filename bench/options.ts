@@ -33,7 +33,10 @@ export const USAGE = `Usage: npm run bench -- [--case C] [options]
                      --probe-seconds N (30), --quick, --out-dir, --tag, --json);
                      streams: K paced 720p ladders in one abrcast process against K ffmpeg processes, K doubled
                      then bisected: the largest K each keeps in real time, CPU and RSS per stream (bench/streams.ts:
-                     --quick, --max-streams N, --seconds N, --size, --ladder, --preset, --fps, --segment, --only)
+                     --quick, --max-streams N, --seconds N, --size, --ladder, --preset, --fps, --segment, --only);
+                     abr: a live LL run (fMP4, 3 rungs) watched by hls.js and Shaka (LL-HLS) and dash.js (LL-DASH) in
+                     Chromium throttled high -> low -> high: rung over time, switches, stalls, latency (bench/abr.ts:
+                     --phase S (30), --high KBPS (8000), --low KBPS (1500), --players, --quick, --out-dir, --tag, --json)
 
 --case pipelines (the default):
   --quick            small CI smoke run: 640x360, ladder 360,180, 60 frames, 1 s segments, 2 rounds

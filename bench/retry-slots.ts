@@ -3,7 +3,7 @@
 // refused for BAD_MS, 40 healthy ones are not; same concurrency, same backoff bounds
 // (p-retry's randomize spans [1, 2) x minTimeout, so minTimeout is half our initial delay).
 // p-retry is the copy libp2p installs (not a dependency of abrcast).
-// Run: npx tsx bench/retry-slots.ts (README, "Retries: why not p-retry").
+// Run: npx tsx bench/retry-slots.ts (docs/architecture.md, "Retries: why not p-retry").
 import pRetry from 'p-retry';
 import { UploadQueue } from '../src/publish/upload-queue.js';
 

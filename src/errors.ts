@@ -31,10 +31,15 @@ export function errorMessage(error: unknown): string {
     if (first !== undefined) return errorMessage(first);
   }
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
+    const code = errorCode(error);
     return error.message || (typeof code === 'string' ? code : error.name);
   }
   return typeof error === 'string' ? error : describeValue(error);
+}
+
+/** The `code` of anything thrown (Node's 'ECONNREFUSED', a SQLSTATE from pg), or undefined. */
+export function errorCode(error: unknown): unknown {
+  return (error as { code?: unknown } | null | undefined)?.code;
 }
 
 /**

@@ -1,5 +1,6 @@
 // How the CLI reports a failure: the cause on one line, what to do about it on
 // the next, and an exit code a script can branch on. Stacks only with --verbose.
+import { errorCode } from '../errors.js';
 import { RegistryUnavailableError, RunNotFoundError } from '../registry/registry-errors.js';
 import { StoreUnavailableError } from '../store/content-store.js';
 
@@ -79,7 +80,7 @@ export function describeError(error: unknown, command = 'abrcast'): DescribedErr
   if (isInvalidParameter(error)) {
     return { cause: oneLine(error.message), fix: `See \`${command} --help\``, exitCode: EXIT_CODES.usage };
   }
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = errorCode(error);
   if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
     return {
       cause: oneLine((error as Error).message),

@@ -1,6 +1,6 @@
 // Public types of the encoder core. Later layers (publisher, registry, server)
 // depend on these shapes, never on the native binding.
-import type { NativeThreadBudget, NativeThreadPlan } from '../native/binding.js';
+import type { NativeMediaInfo, NativeThreadBudget, NativeThreadPlan } from '../native/binding.js';
 
 export type PixelFormat = 'rgb24' | 'rgba' | 'bgra';
 export type EncoderChoice = 'auto' | 'x264' | 'nvenc';
@@ -45,12 +45,18 @@ export interface LadderEncoderOptions {
   /**
    * Encoder latency (default 'normal'). 'low' emits each segment as soon as its last frame is
    * encoded, for live use: x264 runs with tune=zerolatency (no lookahead or B-frames, sliced threads),
-   * NVENC with zerolatency and no output delay. It costs some quality per bit; see the README's bench.
+   * NVENC with zerolatency and no output delay. It costs some quality per bit; see docs/benchmarks.md.
    */
   latency?: LatencyProfile;
-  /** swscale algorithm for the per-rendition scalers (default lanczos; see the README's bench for why). */
+  /** swscale algorithm for the per-rendition scalers (default lanczos; docs/api.md says why). */
   scaleAlgorithm?: ScaleAlgorithm;
-  /** Frames that may wait between write() and the filter graph (default 4). */
+  /**
+   * Frames that may wait between write() and the filter graph before write() holds the caller back
+   * (default 4). A Buffer's write() resolves once its frame is converted (the buffer is the caller's
+   * again then), so a caller that awaits each write() has one frame waiting; up to
+   * 4 x maxFramesInFlight + 8 writes may be pending at once, beyond which write() rejects. With
+   * `cudaFrames`, write() resolves at once while at most this many frames wait.
+   */
   maxFramesInFlight?: number;
   /**
    * Threads this encoder sizes itself for (x264's frame threads, split among the renditions by
@@ -129,25 +135,10 @@ export interface FileEncoderOptions extends Omit<LadderEncoderOptions, 'width' |
 }
 
 /** What probeMediaFile() reads from a file or URL without decoding it. */
-export interface MediaInfo {
-  width: number;
-  height: number;
+export interface MediaInfo extends NativeMediaInfo {
   /** Average frame rate; 0 when the container does not say. */
   fps: number;
-  fpsNum: number;
-  fpsDen: number;
-  /** Unknown for live streams and some raw formats. */
-  durationSeconds?: number;
-  /** Frame count, when the container records one. */
-  frames?: number;
-  /** FFmpeg's name, e.g. yuv420p. */
-  pixelFormat: string;
-  /** e.g. h264 */
-  videoCodec: string;
   hasAudio: boolean;
-  audioCodec?: string;
-  /** libavformat's demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2". */
-  formatName: string;
 }
 
 /** File input: frames that have entered the filter graph so far. */
@@ -212,6 +203,13 @@ export interface PartEvent {
   bytes: number;
   data: Buffer;
 }
+
+/**
+ * The `ptsOffset` every segment and part carries (native/src/ts-segmenter.h, fmp4-segmenter.h):
+ * a frame shown `t` seconds into the run has the timestamp `t + SEGMENT_PTS_OFFSET_S` in the bytes.
+ * What a DASH manifest's presentationTimeOffset is made from (the registry does not record it).
+ */
+export const SEGMENT_PTS_OFFSET_S = 1.4;
 
 /** Emitted once per finished segment of one rendition. */
 export interface SegmentEvent {

@@ -3,8 +3,8 @@
 // by the same helpers as the plain Media Playlist, so both read alike.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
 import {
-  appendDiscontinuitySequenceLine, appendPlaylistTypeLines, appendSegmentHeadLines, appendSegmentLines, formatExtinfDuration, mapLine,
-  programDateTimeLine, totalDuration,
+  appendDiscontinuitySequenceLine, appendKeyLine, appendPlaylistTypeLines, appendSegmentHeadLines, appendSegmentLines, formatExtinfDuration, mapLine,
+  totalDuration,
 } from './media-playlist.js';
 import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
 import type { LowLatencyMediaPlaylist, PartialSegment, RenditionReport, ServerControl } from './low-latency-types.js';
@@ -114,22 +114,31 @@ export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): 
   ];
   appendDiscontinuitySequenceLine(lines, playlist);
   appendPlaylistTypeLines(lines, playlist);
+  // RFC 8216bis 4.4.4.5: the key of an encrypted init segment comes before its EXT-X-MAP.
+  let key = playlist.map?.key === undefined ? undefined : appendKeyLine(lines, playlist.map.key, undefined, 'map.key');
   if (playlist.map !== undefined) lines.push(mapLine(playlist.map.uri));
   if (skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
 
   playlist.segments.forEach((segment, position) => {
     const sequence = playlist.mediaSequence + position;
-    if (position < skipped) return;
-    appendSegmentHeadLines(lines, segment, sequence);
+    if (position < skipped) {
+      // Skipped lines are not written; the key they left in effect is tracked all the same.
+      key = segment.key;
+      return;
+    }
+    // A segment's EXT-X-KEY comes before its parts: it applies to them too.
+    key = appendSegmentHeadLines(lines, segment, sequence, key, position === skipped && skipped > 0);
     segment.parts?.forEach((part, index) => lines.push(partLine(part, `part ${sequence}.${index}`, playlist.partTarget)));
     appendSegmentLines(lines, segment, sequence, playlist.targetDuration);
   });
   const pendingSequence = playlist.mediaSequence + playlist.segments.length;
   if (playlist.pendingParts.length > 0) {
-    if (playlist.pendingDiscontinuity === true) lines.push('#EXT-X-DISCONTINUITY');
-    if (playlist.pendingProgramDateTime !== undefined) {
-      lines.push(programDateTimeLine(`programDateTime of segment ${pendingSequence}`, playlist.pendingProgramDateTime));
-    }
+    const pending = {
+      discontinuity: playlist.pendingDiscontinuity,
+      key: playlist.pendingKey,
+      programDateTime: playlist.pendingProgramDateTime,
+    };
+    key = appendSegmentHeadLines(lines, pending, pendingSequence, key, skipped > 0 && skipped === playlist.segments.length);
   }
   playlist.pendingParts.forEach((part, index) => lines.push(partLine(part, `part ${pendingSequence}.${index}`, playlist.partTarget)));
   if (playlist.preloadHint !== undefined) {

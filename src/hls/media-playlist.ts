@@ -1,7 +1,7 @@
 // Media Playlist serializer (RFC 8216 4.3.3). Pure: model in, text out.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
 import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
-import type { MediaPlaylist, MediaSegment } from './types.js';
+import type { MediaPlaylist, MediaSegment, SegmentKey } from './types.js';
 
 /** RFC 8216 6.2.2: a live playlist (without ENDLIST) must not become shorter than three target durations. */
 export const MIN_WINDOW_TARGETS = 3;
@@ -54,6 +54,31 @@ export function mapLine(uri: string): string {
   return `#EXT-X-MAP:URI=${quotedString('mapUri', checkUri('mapUri', uri))}`;
 }
 
+const IV_HEX = /^[0-9a-f]{32}$/;
+
+/** EXT-X-KEY (RFC 8216bis 4.4.4.4) with METHOD=AES-128, its key URI and explicit IV. */
+export function keyLine(key: SegmentKey, name: string): string {
+  if (key.method !== 'AES-128') throw invalidParameterError(`method of ${name}`, "'AES-128'", key.method);
+  if (typeof key.iv !== 'string' || !IV_HEX.test(key.iv)) throw invalidParameterError(`iv of ${name}`, '32 lowercase hex digits', key.iv);
+  return `#EXT-X-KEY:METHOD=AES-128,URI=${quotedString(`uri of ${name}`, checkUri(`uri of ${name}`, key.uri))},IV=0x${key.iv}`;
+}
+
+const sameKey = (a: SegmentKey | undefined, b: SegmentKey | undefined) =>
+  a === b || (a !== undefined && b !== undefined && a.method === b.method && a.uri === b.uri && a.iv === b.iv);
+
+/**
+ * Writes what `key` needs given the key in effect (the last one written): nothing
+ * when it is the same, an EXT-X-KEY when it changes, METHOD=NONE when a clear
+ * segment follows an encrypted one. `force` writes a defined key even when it is
+ * the same (after EXT-X-SKIP, whose skipped lines the client does not re-read).
+ * Returns the key now in effect.
+ */
+export function appendKeyLine(lines: string[], key: SegmentKey | undefined, inEffect: SegmentKey | undefined, name: string, force = false): SegmentKey | undefined {
+  if (sameKey(key, inEffect) && !(force && key !== undefined)) return inEffect;
+  lines.push(key === undefined ? '#EXT-X-KEY:METHOD=NONE' : keyLine(key, name));
+  return key;
+}
+
 export function programDateTimeLine(name: string, time: unknown): string {
   if (!(time instanceof Date) || Number.isNaN(time.getTime())) throw invalidParameterError(name, 'valid Date', time);
   return `#EXT-X-PROGRAM-DATE-TIME:${time.toISOString()}`;
@@ -78,15 +103,25 @@ export function appendDiscontinuitySequenceLine(lines: string[], playlist: Pick<
 
 /**
  * The tags that open segment `sequence`, before its parts (LL-HLS) and its EXTINF:
- * EXT-X-DISCONTINUITY, then EXT-X-PROGRAM-DATE-TIME.
+ * EXT-X-DISCONTINUITY, EXT-X-MAP, EXT-X-KEY when its key differs from `keyInEffect`
+ * (in LL-HLS it applies to the parts too; `forceKey` as for appendKeyLine), then
+ * EXT-X-PROGRAM-DATE-TIME. Returns the key now in effect.
  */
-export function appendSegmentHeadLines(lines: string[], segment: Pick<MediaSegment, 'discontinuity' | 'programDateTime' | 'mapUri'>, sequence: number): void {
+export function appendSegmentHeadLines(
+  lines: string[],
+  segment: Pick<MediaSegment, 'discontinuity' | 'programDateTime' | 'mapUri' | 'key'>,
+  sequence: number,
+  keyInEffect: SegmentKey | undefined,
+  forceKey = false,
+): SegmentKey | undefined {
   if (segment.discontinuity !== undefined && typeof segment.discontinuity !== 'boolean') {
     throw invalidParameterError(`discontinuity of segment ${sequence}`, 'boolean', segment.discontinuity);
   }
   if (segment.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
   if (segment.mapUri !== undefined) lines.push(mapLine(segment.mapUri));
+  const key = appendKeyLine(lines, segment.key, keyInEffect, `key of segment ${sequence}`, forceKey);
   if (segment.programDateTime !== undefined) lines.push(programDateTimeLine(`programDateTime of segment ${sequence}`, segment.programDateTime));
+  return key;
 }
 
 /**
@@ -122,11 +157,13 @@ export function serializeMediaPlaylist(playlist: MediaPlaylist): string {
   ];
   appendDiscontinuitySequenceLine(lines, playlist);
   appendPlaylistTypeLines(lines, playlist);
+  // RFC 8216bis 4.4.4.5: the key of an encrypted init segment comes before its EXT-X-MAP.
+  let key = playlist.mapKey === undefined ? undefined : appendKeyLine(lines, playlist.mapKey, undefined, 'mapKey');
   if (playlist.mapUri !== undefined) lines.push(mapLine(playlist.mapUri));
 
   playlist.segments.forEach((segment, position) => {
     const sequence = playlist.mediaSequence + position;
-    appendSegmentHeadLines(lines, segment, sequence);
+    key = appendSegmentHeadLines(lines, segment, sequence, key);
     appendSegmentLines(lines, segment, sequence, playlist.targetDuration);
   });
 

@@ -2,7 +2,15 @@
 // snapshot), so the server can extend it with the live edge's parts. Only the
 // tags abrcast writes are understood; anything else is an error, not a guess.
 import { AbrcastError } from '../errors.js';
-import type { MediaPlaylist, MediaSegment } from './types.js';
+import type { MediaPlaylist, MediaSegment, SegmentKey } from './types.js';
+
+/** EXT-X-KEY as abrcast writes it: METHOD=NONE, or AES-128 with URI and IV. */
+function parseKey(value: string, number: number): SegmentKey | undefined {
+  if (value === 'METHOD=NONE') return undefined;
+  const match = /^METHOD=AES-128,URI="([^"]*)",IV=0x([0-9a-fA-F]{32})$/.exec(value);
+  if (!match) throw new AbrcastError(`Playlist line ${number + 1}: an EXT-X-KEY abrcast does not write`);
+  return { method: 'AES-128', uri: match[1], iv: match[2].toLowerCase() };
+}
 
 export function parseMediaPlaylist(text: string): MediaPlaylist {
   const lines = text.split('\n');
@@ -18,6 +26,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   let programDateTime: Date | undefined;
   let discontinuity = false;
   let mapUri: string | undefined;
+  let key: SegmentKey | undefined;
   for (const [number, line] of lines.entries()) {
     if (number === 0 || line === '') continue;
     const colon = line.indexOf(':');
@@ -27,7 +36,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
       if (duration === undefined) throw new AbrcastError(`Playlist line ${number + 1}: URI without #EXTINF`);
       playlist.segments.push({
         duration, uri: line, ...(programDateTime ? { programDateTime } : {}), ...(discontinuity ? { discontinuity } : {}),
-        ...(mapUri !== undefined ? { mapUri } : {}),
+        ...(mapUri !== undefined ? { mapUri } : {}), ...(key ? { key } : {}),
       });
       duration = undefined;
       programDateTime = undefined;
@@ -46,11 +55,14 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
       case '#EXT-X-PROGRAM-DATE-TIME': programDateTime = new Date(value); break;
       case '#EXT-X-MAP': {
         const uri = /URI="([^"]*)"/.exec(value)?.[1];
-        // Before the first segment it is the playlist's; later, the segment's that follows.
-        if (playlist.segments.length === 0 && !discontinuity) playlist.mapUri = uri;
-        else mapUri = uri;
+        // Before the first segment it is the playlist's (under the key in effect); later, the segment's that follows.
+        if (playlist.segments.length === 0 && !discontinuity) {
+          playlist.mapUri = uri;
+          if (key) playlist.mapKey = key;
+        } else mapUri = uri;
         break;
       }
+      case '#EXT-X-KEY': key = parseKey(value, number); break;
       case '#EXTINF': duration = Number(value.split(',')[0]); break;
       case '#EXT-X-ENDLIST': playlist.endList = true; break;
       default: throw new AbrcastError(`Playlist line ${number + 1}: ${tag} is not a tag abrcast writes`);

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AbrcastError } from '../errors.js';
+import { fsyncDir } from './durable-fs.js';
 
 export type JournalRole = 'producer' | 'resume';
 
@@ -54,15 +55,6 @@ async function readOwner(path: string): Promise<JournalLockOwner | undefined> {
   }
 }
 
-async function syncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 export class JournalLock {
   readonly dir: string;
   readonly owner: JournalLockOwner;
@@ -93,7 +85,7 @@ export class JournalLock {
         } finally {
           await handle.close();
         }
-        await syncPath(dir);
+        await fsyncDir(dir);
         return new JournalLock(dir, owner, replaced);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

@@ -15,6 +15,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Rendition } from '../encoder/types.js';
 import { AbrcastError, invalidParameterError, isInteger } from '../errors.js';
+import { fsyncDir, fsyncPath } from './durable-fs.js';
 
 /** ~/.abrcast/journal */
 export function defaultJournalDir(): string {
@@ -77,15 +78,6 @@ export class JournalFullError extends AbrcastError {
 
 const key = (rendition: string, index: number) => `${rendition}/${index}`;
 
-async function fsyncPath(path: string, flags = 'r'): Promise<void> {
-  const handle = await open(path, flags);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Appends all of `bytes` at the end of `handle` (opened 'a'): write(2) may write less
  * than asked (a disk filling up, a file size limit); the rest is written after it, and a
@@ -111,7 +103,7 @@ async function writeDurable(path: string, bytes: Uint8Array | string): Promise<v
     await handle.close();
   }
   await rename(partial, path);
-  await fsyncPath(dirname(path)); // the new name itself
+  await fsyncDir(dirname(path)); // the new name itself
 }
 
 export class SegmentJournal {
@@ -144,12 +136,12 @@ export class SegmentJournal {
     if (!(limitBytes > 0)) throw invalidParameterError('journalLimitBytes', 'positive number of bytes', limitBytes);
     const dir = resolve(parentDir, run.runId);
     await mkdir(dir, { recursive: true });
-    await fsyncPath(dirname(dir));
+    await fsyncDir(dirname(dir));
     await writeDurable(join(dir, 'run.json'), JSON.stringify(run));
     const journal = new SegmentJournal(dir, run, limitBytes);
     journal.#log = await open(join(dir, 'log.jsonl'), 'a');
     // The log's name is as durable as its lines: without this a crash can leave a directory without it.
-    await fsyncPath(dir);
+    await fsyncDir(dir);
     return journal;
   }
 
@@ -350,7 +342,7 @@ export class SegmentJournal {
   async #ensureDir(dir: string): Promise<void> {
     if (this.#createdDirs.has(dir)) return;
     await mkdir(dir, { recursive: true });
-    await fsyncPath(dirname(dir));
+    await fsyncDir(dirname(dir));
     this.#createdDirs.add(dir);
   }
 }

@@ -11,11 +11,11 @@ import { ContiguousSegments, type UploadedSegment } from '../hls/contiguous-segm
 import { serializeMasterPlaylist } from '../hls/master-playlist.js';
 import { serializeMediaPlaylist, targetDurationFor } from '../hls/media-playlist.js';
 import { parseMediaPlaylist } from '../hls/parse-media-playlist.js';
-import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
-import type { VariantStream } from '../hls/types.js';
+import { cidUrlResolver, DEFAULT_KEY_URL_TEMPLATE, keyUrlResolver, type CidUrl } from '../hls/segment-url.js';
+import type { ResourceKey, VariantStream } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { Rendition } from '../encoder/types.js';
-import { eventMediaPlaylist, qualityEntry, timelineMediaPlaylist, type TimelineSegment } from './playlist-entries.js';
+import { eventMediaPlaylist, qualityEntry, segmentKey, timelineMediaPlaylist, type TimelineSegment } from './playlist-entries.js';
 import type { MissingSegment } from '../model/run-inputs.js';
 import { orderVariants, type VariantStreamRecords } from '../model/variant-stream-record.js';
 
@@ -39,6 +39,10 @@ export interface FinalizableRegistry {
         msnBase?: number;
         discontinuitySequence?: number;
         windowSeconds?: number | null;
+        /** An encrypted run's settings (registries with private runs). */
+        encryption?: string | null;
+        keyRotation?: number | null;
+        keyUrl?: string | null;
       }
     | undefined
   >;
@@ -46,6 +50,8 @@ export interface FinalizableRegistry {
   listSegments(runId: string): Promise<Array<UploadedSegment & { rendition: string }>>;
   /** fMP4 init segment CIDs by rendition (EXT-X-MAP); a registry without it finalizes TS runs only. */
   getInitSegments?(runId: string): Promise<Record<string, string>>;
+  /** The keys of an encrypted run's init segments, by rendition. */
+  getInitSegmentKeys?(runId: string): Promise<Record<string, ResourceKey>>;
   markFailed?(runId: string, error: string, missing?: MissingSegment[]): Promise<void>;
   publishPlaylists(
     runId: string,
@@ -111,6 +117,9 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
     gateway: options.gateway, template: template(options.playlistUrl, run.playlistUrl, journal.playlistUrl), optionName: 'playlistUrl',
   });
   const startTime = run.startedAt ?? journal.startedAt ?? run.createdAt;
+  // An encrypted run's segments name their keys (recorded with them) at the run's key URIs.
+  const keyUrl = run.encryption ? keyUrlResolver(run.keyUrl ?? DEFAULT_KEY_URL_TEMPLATE) : undefined;
+  const keyUri = keyUrl ? (index: number) => keyUrl(runId, index) : undefined;
   // Sizes, bitrates and codecs come from a publish, or from the journal; without either nothing could play.
   const known: [string, { width: number; height: number; bitrate: number; codecs: string; cid?: string }][] =
     orderVariants(run.qualityPlaylists);
@@ -129,9 +138,12 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
   for (const segment of await registry.listSegments(runId)) {
     // A zero duration cannot be listed; it ends that rendition's prefix like a missing segment.
     if (!(segment.duration > 0) || segment.index < msnBase) continue;
-    byRendition.get(segment.rendition)?.add({ index: segment.index - msnBase, cid: segment.cid, duration: segment.duration, bytes: segment.bytes });
+    byRendition.get(segment.rendition)?.add({
+      index: segment.index - msnBase, cid: segment.cid, duration: segment.duration, bytes: segment.bytes, ...(segment.key ? { key: segment.key } : {}),
+    });
   }
   const inits = (await registry.getInitSegments?.(runId)) ?? {};
+  const initKeys = run.encryption ? ((await registry.getInitSegmentKeys?.(runId)) ?? {}) : {};
 
   const targetDuration = targetDurationFor(run.segmentDuration);
   const encode = (text: string) => new TextEncoder().encode(text);
@@ -152,14 +164,17 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
     }
     if (listed.length === 0) continue;
     const mapUri = inits[name] !== undefined ? segmentUrl(inits[name]) : undefined;
+    const mapKey = mapUri !== undefined ? initKeys[name] : undefined;
     let playlist;
     if (timeline) {
       let seconds = 0;
+      const mapSegmentKey = mapKey ? segmentKey(mapKey, keyUri) : undefined;
       const segments = listed.map((segment): TimelineSegment => {
         const entry = {
           msn: msnBase + segment.index, duration: segment.duration, uri: segmentUrl(segment.cid),
           startMs: startTime.getTime() + seconds * 1000, discontinuity: segment.index === 0 && discontinuitySequence > 0,
-          discontinuitySequence, ...(mapUri !== undefined ? { mapUri } : {}),
+          discontinuitySequence, ...(mapUri !== undefined ? { mapUri } : {}), ...(mapSegmentKey ? { mapKey: mapSegmentKey } : {}),
+          ...(segment.key ? { key: segmentKey(segment.key, keyUri) } : {}),
         };
         seconds += segment.duration;
         return entry;
@@ -168,7 +183,7 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
     } else {
       playlist = eventMediaPlaylist({
         targetDuration, segments: listed, segmentUrl, endList: true, startedAt: startTime, segmentDuration: run.segmentDuration,
-        ...(mapUri !== undefined ? { mapUri } : {}),
+        ...(mapUri !== undefined ? { mapUri } : {}), ...(mapKey ? { mapKey } : {}), ...(keyUri ? { keyUri } : {}),
       });
     }
     const text = serializeMediaPlaylist(playlist);

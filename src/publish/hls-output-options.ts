@@ -4,8 +4,9 @@
 import type { EncoderChoice, FileInputOptions, LadderEncoderOptions, LatencyProfile, PixelFormat, Rendition } from '../encoder/types.js';
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
 import { targetDurationFor } from '../hls/media-playlist.js';
-import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
+import { cidUrlResolver, DEFAULT_KEY_URL_TEMPLATE, keyUrlResolver, type CidUrl, type KeyUrl } from '../hls/segment-url.js';
 import { requireChannelName } from '../model/channel-name.js';
+import { resolveSecrets, type SecretInput, type ServerSecrets } from '../crypto/server-secret.js';
 import { defaultJournalDir } from '../journal/segment-journal.js';
 import type { RunRecorder } from '../model/run-recorder.js';
 import type { ContentStore } from '../store/content-store.js';
@@ -99,6 +100,36 @@ export interface MultiResolutionHlsOutputOptions {
    * journal in journalDir is recorded first. Needs a registry (RunRegistry).
    */
   channel?: string;
+  /**
+   * 'aes-128': a private run. Every segment, part and init segment is encrypted
+   * (AES-128-CBC of the whole resource, RFC 8216bis 4.4.4.4) before it leaves the
+   * process; the playlists name each resource's key and IV (EXT-X-KEY); the keys are
+   * kept in the registry, wrapped under `keySecret`, and a server hands them out
+   * only for a valid playback token. Needs a registry.
+   */
+  encryption?: 'aes-128';
+  /** A new key every this many segments (several EXT-X-KEY URIs); default: one key for the run. */
+  keyRotation?: number;
+  /**
+   * Key URI written in the playlists, a template with `{run}` and `{key}` (default
+   * `/runs/{run}/keys/{key}`, the key route of the server the playlist is read from).
+   * Make it absolute when players read the playlists through a public gateway.
+   */
+  keyUrl?: string;
+  /**
+   * The server secret the run's keys are wrapped with (at least 32 characters);
+   * default: ABRCAST_KEY_SECRET. The servers that serve the run need the same one.
+   */
+  keySecret?: SecretInput;
+}
+
+/** How an encrypted run's keys are made and named. */
+export interface EncryptionSettings {
+  keyRotation?: number;
+  /** The key URI template, as the registry keeps it. */
+  keyUrlTemplate: string;
+  keyUrl: KeyUrl;
+  secrets: ServerSecrets;
 }
 
 /** A channel's window when none is given: two minutes (a player needs 3 target durations; the archive keeps the rest). */
@@ -114,6 +145,8 @@ export interface OutputSettings {
   /** Live playlists slide over this many seconds (the publisher checks it against the target duration). */
   windowSeconds?: number;
   channel?: string;
+  /** Set for an encrypted run. */
+  encryption?: EncryptionSettings;
   /** The LadderEncoder's options (it validates them itself). */
   encoder: LadderEncoderOptions;
 }
@@ -160,10 +193,37 @@ export function outputSettings(options: MultiResolutionHlsOutputOptions): Output
   }
   const windowSeconds = options.windowSeconds ?? (options.channel !== undefined
     ? Math.max(DEFAULT_CHANNEL_WINDOW_SECONDS, 6 * targetDurationFor(segmentDuration)) : undefined);
+  const encryption = encryptionSettings(options);
+  if (encryption && options.channel !== undefined) {
+    // A channel's next run lists the previous run's tail, whose keys and IVs are that run's: not built yet (docs/channels.md).
+    throw invalidParameterError('encryption', `nothing with channel ${JSON.stringify(options.channel)} (a private run cannot be published on a channel yet)`, options.encryption);
+  }
   return {
     closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder,
     ...(windowSeconds !== undefined ? { windowSeconds } : {}), ...(options.channel !== undefined ? { channel: options.channel } : {}),
+    ...(encryption ? { encryption } : {}),
   };
+}
+
+function encryptionSettings(options: MultiResolutionHlsOutputOptions): EncryptionSettings | undefined {
+  const { encryption, keyRotation, keyUrl } = options;
+  if (encryption === undefined) {
+    for (const name of ['keyRotation', 'keyUrl', 'keySecret'] as const) {
+      if (options[name] !== undefined) throw invalidParameterError(name, "nothing without encryption: 'aes-128'", name === 'keySecret' ? 'a secret' : options[name]);
+    }
+    return undefined;
+  }
+  if (encryption !== 'aes-128') throw invalidParameterError('encryption', "'aes-128'", encryption);
+  if (keyRotation !== undefined && (!Number.isInteger(keyRotation) || keyRotation < 1 || keyRotation > 2_147_483_647)) {
+    throw invalidParameterError('keyRotation', 'integer of at least 1 (segments per key)', keyRotation);
+  }
+  if (typeof options.registry?.putRunKey !== 'function') {
+    throw invalidParameterError('registry', 'RunRecorder with putRunKey (a RunRegistry): an encrypted run keeps its keys there', options.registry === undefined ? undefined : 'object');
+  }
+  const secrets = resolveSecrets(options.keySecret, 'keySecret');
+  if (!secrets) throw new TypeError('An encrypted run needs the server secret: set ABRCAST_KEY_SECRET (the servers need the same) or pass keySecret');
+  const keyUrlTemplate = keyUrl ?? DEFAULT_KEY_URL_TEMPLATE;
+  return { ...(keyRotation !== undefined ? { keyRotation } : {}), keyUrlTemplate, keyUrl: keyUrlResolver(keyUrlTemplate, 'keyUrl'), secrets };
 }
 
 /** Segment and playlist URLs of a run, and the templates the registry and journal keep (absent for a function). */

@@ -35,7 +35,7 @@ export const PART_RETRY_TARGETS = 3;
 export const PART_RELEASE_TARGETS = 6;
 
 export interface PartLaneOptions {
-  resources: Pick<ResourceStore, 'add'> & Partial<Pick<ResourceStore, 'releasePart' | 'releasesParts'>>;
+  resources: Pick<ResourceStore, 'add' | 'keyOf'> & Partial<Pick<ResourceStore, 'releasePart' | 'releasesParts'>>;
   publisher: Pick<PlaylistPublisher, 'setCodecs' | 'setInitSegment' | 'publishFirst'>;
   /** Records parts and init segments; a recorder without the methods records neither. */
   registry?: Pick<RunRecorder, 'recordPart' | 'setInitSegment' | 'forgetParts' | 'isTransientError'>;
@@ -80,11 +80,13 @@ export class PartLane {
     this.#initUploads.set(
       init.rendition,
       this.#lane.push(what, async () => {
+        const resource = { kind: 'init', rendition: init.rendition } as const;
         // Every segment of the rendition waits for it: retried until the run closes.
-        const cid = await this.#retry(what, Number.POSITIVE_INFINITY, () => resources.add({ kind: 'init', rendition: init.rendition }, init.data));
-        publisher.setInitSegment(init.rendition, cid);
+        const cid = await this.#retry(what, Number.POSITIVE_INFINITY, () => resources.add(resource, init.data));
+        const key = await resources.keyOf(resource);
+        publisher.setInitSegment(init.rendition, cid, key);
         if (registry?.setInitSegment && runId) {
-          await this.#retry(what, Number.POSITIVE_INFINITY, () => registry.setInitSegment!(runId, init.rendition, cid), (error) => this.#transient(error));
+          await this.#retry(what, Number.POSITIVE_INFINITY, () => registry.setInitSegment!(runId, init.rendition, cid, key), (error) => this.#transient(error));
         }
       }),
     );
@@ -106,13 +108,16 @@ export class PartLane {
     void this.#lane.push(what, async () => {
       // Its segment is stored already (the part waited out an outage): the segment carries the bytes.
       if (this.#options.segmentStored?.(rendition, segmentIndex)) return;
-      const cid = await this.#retry(what, giveUpAt, () => resources.add({ kind: 'part', rendition, segmentIndex, partIndex }, part.data));
+      const resource = { kind: 'part', rendition, segmentIndex, partIndex } as const;
+      const cid = await this.#retry(what, giveUpAt, () => resources.add(resource, part.data));
       this.#counts.stored += 1;
       this.#remember(rendition, segmentIndex, cid);
       if (!registry?.recordPart || !runId) return;
       const msn = (this.#options.msnBase?.() ?? 0) + segmentIndex;
+      const key = await resources.keyOf(resource);
       await this.#retry(`record part ${rendition}/${segmentIndex}.${partIndex}`, giveUpAt, () => registry.recordPart!(runId, {
         rendition, segmentIndex: msn, partIndex, cid, duration: part.duration, independent: part.independent, bytes: part.data.byteLength,
+        ...(key ? { key } : {}),
       }), (error) => this.#transient(error));
       // Fast start: with a first part recorded in every rendition the master can answer (the parts are the live edge).
       if (segmentIndex === 0 && partIndex === 0) {

@@ -7,7 +7,7 @@ import { variantBandwidth, type BandwidthMeter } from '../hls/bandwidth.js';
 import type { UploadedSegment } from '../hls/contiguous-segments.js';
 import { programDateTimes } from '../hls/program-date-time.js';
 import type { CidUrl } from '../hls/segment-url.js';
-import type { MediaPlaylist, MediaSegment, VariantStream } from '../hls/types.js';
+import type { MediaPlaylist, MediaSegment, ResourceKey, SegmentKey, VariantStream } from '../hls/types.js';
 import type { VariantStreamRecord } from '../model/variant-stream-record.js';
 
 export interface EventPlaylistInput {
@@ -26,10 +26,21 @@ export interface EventPlaylistInput {
   segmentDuration?: number;
   /** EXT-X-MAP URI of the rendition's fMP4 init segment. */
   mapUri?: string;
+  /** An encrypted init segment's key. */
+  mapKey?: ResourceKey;
+  /** An encrypted run's key URI of key `index` (needed when a segment or the init segment has a key). */
+  keyUri?: (index: number) => string;
+}
+
+/** The EXT-X-KEY of a resource from its key reference and the run's key URIs. */
+export function segmentKey(key: ResourceKey, keyUri: ((index: number) => string) | undefined): SegmentKey {
+  if (!keyUri) throw new TypeError('An encrypted segment needs the run\'s key URIs (keyUri)');
+  return { method: 'AES-128', uri: keyUri(key.index), iv: key.iv };
 }
 
 export function eventMediaPlaylist(input: EventPlaylistInput): MediaPlaylist {
   const dates = programDateTimes(input.segments, input.startedAt, input.segmentDuration ?? input.targetDuration);
+  const { keyUri } = input;
   return {
     targetDuration: input.targetDuration,
     mediaSequence: 0,
@@ -38,10 +49,12 @@ export function eventMediaPlaylist(input: EventPlaylistInput): MediaPlaylist {
     independentSegments: true,
     endList: input.endList,
     ...(input.mapUri !== undefined ? { mapUri: input.mapUri } : {}),
+    ...(input.mapUri !== undefined && input.mapKey ? { mapKey: segmentKey(input.mapKey, keyUri) } : {}),
     segments: input.segments.map((segment, position) => ({
       duration: segment.duration,
       uri: input.segmentUrl(segment.cid),
       ...(dates[position] ? { programDateTime: dates[position] } : {}),
+      ...(segment.key ? { key: segmentKey(segment.key, keyUri) } : {}),
     })),
   };
 }
@@ -64,6 +77,10 @@ export interface TimelineSegment {
   discontinuitySequence: number;
   /** EXT-X-MAP URI in force for it (fMP4). */
   mapUri?: string;
+  /** Its EXT-X-KEY in an encrypted run. */
+  key?: SegmentKey;
+  /** The key of the init segment in force for it (an encrypted fMP4 run). */
+  mapKey?: SegmentKey;
 }
 
 export interface TimelinePlaylistInput {
@@ -73,8 +90,9 @@ export interface TimelinePlaylistInput {
   /** EXT-X-MEDIA-SEQUENCE and EXT-X-DISCONTINUITY-SEQUENCE without segments: those of the first one to come. */
   emptyMediaSequence?: number;
   emptyDiscontinuitySequence?: number;
-  /** EXT-X-MAP without segments: the init segment of those to come. */
+  /** EXT-X-MAP without segments: the init segment of those to come, and its key. */
   emptyMapUri?: string;
+  emptyMapKey?: SegmentKey;
   /** 'live': a sliding window (no EXT-X-PLAYLIST-TYPE); 'event'; 'vod' (EXT-X-ENDLIST implied). */
   type: 'live' | 'event' | 'vod';
   endList: boolean;
@@ -87,8 +105,8 @@ export interface TimelinePlaylistInput {
  * first one's MSN, EXT-X-DISCONTINUITY-SEQUENCE its discontinuity sequence number
  * (RFC 8216 6.2.2: tags that slid out are counted there, and so is a tag of the first
  * segment itself, which is therefore not written), a date
- * on the first segment and after each discontinuity, and EXT-X-MAP where the init
- * segment changes.
+ * on the first segment and after each discontinuity, EXT-X-MAP where the init
+ * segment changes, and each segment's key (the serializer writes EXT-X-KEY where it changes).
  */
 export function timelineMediaPlaylist(input: TimelinePlaylistInput): MediaPlaylist {
   const { segments } = input;
@@ -99,12 +117,18 @@ export function timelineMediaPlaylist(input: TimelinePlaylistInput): MediaPlayli
     const dated = position === 0 || segment.discontinuity;
     const mapChanged = position > 0 && segment.mapUri !== undefined && segment.mapUri !== map;
     if (mapChanged) map = segment.mapUri;
+    // A later EXT-X-MAP is written under the key of the segment before it (appendSegmentHeadLines): an encrypted one
+    // would need its own EXT-X-KEY first. A run whose init segments are encrypted never changes them (no channel).
+    if (mapChanged && segment.mapKey !== undefined) {
+      throw new TypeError(`Segment ${segment.msn} changes EXT-X-MAP to an encrypted init segment, which a playlist cannot say here`);
+    }
     written.push({
       duration: segment.duration,
       uri: segment.uri,
       ...(dated ? { programDateTime: new Date(Math.round(segment.startMs)) } : {}),
       ...(segment.discontinuity && position > 0 ? { discontinuity: true } : {}),
       ...(mapChanged ? { mapUri: segment.mapUri } : {}),
+      ...(segment.key ? { key: segment.key } : {}),
     });
   });
   // The first segment's own tag is counted in EXT-X-DISCONTINUITY-SEQUENCE instead of written.
@@ -117,6 +141,7 @@ export function timelineMediaPlaylist(input: TimelinePlaylistInput): MediaPlayli
     independentSegments: true,
     endList: input.endList || input.type === 'vod',
     ...((first ? first.mapUri : input.emptyMapUri) !== undefined ? { mapUri: first ? first.mapUri : input.emptyMapUri } : {}),
+    ...((first ? first.mapKey : input.emptyMapKey) !== undefined ? { mapKey: first ? first.mapKey : input.emptyMapKey } : {}),
     segments: written,
   };
 }

@@ -25,9 +25,9 @@ import { serializeMasterPlaylist } from '../hls/master-playlist.js';
 import { MIN_WINDOW_TARGETS, serializeMediaPlaylist, targetDurationFor } from '../hls/media-playlist.js';
 import { parseMediaPlaylist } from '../hls/parse-media-playlist.js';
 import type { CidUrl } from '../hls/segment-url.js';
-import type { MediaPlaylist, MediaSegment, VariantStream } from '../hls/types.js';
+import type { MediaPlaylist, MediaSegment, ResourceKey, SegmentKey, VariantStream } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
-import { qualityEntry, timelineMediaPlaylist, type TimelineSegment } from './playlist-entries.js';
+import { qualityEntry, segmentKey, timelineMediaPlaylist, type TimelineSegment } from './playlist-entries.js';
 import type { RetryOptions } from './backoff.js';
 import { retryUntilDeadline } from './retry-until-deadline.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
@@ -72,6 +72,8 @@ export interface PlaylistPublisherOptions {
   segmentDuration: number;
   segmentUrl: CidUrl;
   playlistUrl: CidUrl;
+  /** An encrypted run's key URI of key `index`. */
+  keyUri?: (index: number) => string;
   /** Published after the playlists of a version are stored, in order. */
   onPublished: (version: PublishedVersion) => Promise<void> | void;
   onRetry?: (what: string, attempt: number, error: unknown) => void;
@@ -101,8 +103,9 @@ interface RenditionState {
   codecs: string;
   /** codecs came from the previous run (continues): the first own segment replaces them. */
   codecsInherited: boolean;
-  /** EXT-X-MAP URI of the fMP4 init segment, once uploaded. */
+  /** EXT-X-MAP URI of the fMP4 init segment, once uploaded, and its key in an encrypted run. */
   mapUri?: string;
+  mapKey?: ResourceKey;
   /** Listed segments still held, oldest first: the window and what is not archived yet. */
   timeline: Entry[];
   /** This run's segments listed so far (taken from arrivals). */
@@ -259,9 +262,17 @@ export class PlaylistPublisher {
     }
   }
 
-  /** The rendition's fMP4 init segment, uploaded: every later media playlist names it in EXT-X-MAP. */
-  setInitSegment(rendition: string, cid: string): void {
-    this.#state(rendition).mapUri ??= this.#options.segmentUrl(cid);
+  /** The rendition's fMP4 init segment, uploaded: every later media playlist names it in EXT-X-MAP (after its EXT-X-KEY when encrypted). */
+  setInitSegment(rendition: string, cid: string, key?: ResourceKey): void {
+    const state = this.#state(rendition);
+    if (state.mapUri !== undefined) return;
+    state.mapUri = this.#options.segmentUrl(cid);
+    state.mapKey = key;
+  }
+
+  /** The EXT-X-KEY of an encrypted resource of this run. */
+  #key(key: ResourceKey | undefined): { key?: SegmentKey } {
+    return key ? { key: segmentKey(key, this.#options.keyUri) } : {};
   }
 
   /** Records an uploaded segment; publishes when it completes an index in every rendition. */
@@ -344,6 +355,8 @@ export class PlaylistPublisher {
         discontinuity: first,
         discontinuitySequence: first ? continues.discontinuitySequence : (previous?.discontinuitySequence ?? 0),
         ...(state.mapUri !== undefined ? { mapUri: state.mapUri } : {}),
+        ...(state.mapUri !== undefined && state.mapKey ? { mapKey: this.#key(state.mapKey).key } : {}),
+        ...this.#key(segment.key),
         own: true, bytes: segment.bytes, cid: segment.cid,
       };
       state.timeline.push(entry);
@@ -422,6 +435,7 @@ export class PlaylistPublisher {
       emptyMediaSequence: this.#base,
       emptyDiscontinuitySequence: this.#continues?.discontinuitySequence ?? 0,
       ...(state.mapUri !== undefined ? { emptyMapUri: state.mapUri } : {}),
+      ...(state.mapUri !== undefined && state.mapKey ? { emptyMapKey: this.#key(state.mapKey).key } : {}),
       type: windowed ? 'live' : 'event',
       endList: final,
       alwaysDiscontinuitySequence: this.#continues !== undefined,

@@ -9,6 +9,10 @@
 // journal's lock and the run's lease in the registry while it works. A segment
 // the journal cannot read is reported missing: the run then ends as failed on
 // what could be listed, and the journal stays for another try.
+//
+// An encrypted run's segments are encrypted as the live publisher would have
+// (the same keys from the registry, the same IVs: the very same bytes and CIDs),
+// so nothing clear reaches the store; that needs the server secret.
 import { hostname } from 'node:os';
 import { AbrcastError, errorMessage } from '../errors.js';
 import { JournalLock } from '../journal/journal-lock.js';
@@ -17,9 +21,13 @@ import { stalledAfterMs } from '../model/heartbeat.js';
 import type { MissingSegment } from '../model/run-inputs.js';
 import { finalizeRun, type FinalizableRegistry, type FinalizeRunOptions, type FinalizeRunResult } from './finalize-run.js';
 import type { RunRecorder } from '../model/run-recorder.js';
+import { resolveSecrets, type SecretInput } from '../crypto/server-secret.js';
+import { ResourceCipher } from './resource-cipher.js';
+import { ResourceStore } from './resource-store.js';
+import { RunKeys } from './run-keys.js';
 
 /** What resume needs of a registry beyond finalizing: RunRegistry fits; without the lease and heartbeat methods it cannot guard. */
-export type ResumableRegistry = FinalizableRegistry & Pick<RunRecorder, 'recordSegment'> & {
+export type ResumableRegistry = FinalizableRegistry & Pick<RunRecorder, 'recordSegment' | 'putRunKey'> & {
   heartbeatAgeMs?(runId: string): Promise<number | null | undefined>;
   acquireRunLock?(runId: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseRunLock?(runId: string, holder: string): Promise<void>;
@@ -28,6 +36,8 @@ export type ResumableRegistry = FinalizableRegistry & Pick<RunRecorder, 'recordS
 
 export interface ResumeRunOptions extends Omit<FinalizeRunOptions, 'journal' | 'registry' | 'failure'> {
   registry: ResumableRegistry;
+  /** An encrypted run's server secret (default: ABRCAST_KEY_SECRET), the one its keys are wrapped with. */
+  keySecret?: SecretInput;
   /** Parent of the run journals (default ~/.abrcast/journal). */
   journalDir?: string;
   /** After each segment the journal held but the store did not. */
@@ -133,8 +143,10 @@ async function guarded<T>(options: ResumeRunOptions, lease: boolean, work: (jour
 async function completeFromJournal(options: ResumeRunOptions, journal: SegmentJournal, finalize: true): Promise<ResumeRunResult>;
 async function completeFromJournal(options: ResumeRunOptions, journal: SegmentJournal, finalize: false): Promise<Omit<ResumeRunResult, keyof FinalizeRunResult>>;
 async function completeFromJournal(options: ResumeRunOptions, journal: SegmentJournal, finalize: boolean): Promise<Omit<ResumeRunResult, keyof FinalizeRunResult>> {
-  const { registry, store, runId } = options;
+  const { registry, runId } = options;
   const msnBase = journal.run.msnBase ?? 0;
+  // Before anything is uploaded: an encrypted run without the server secret is refused here.
+  const resources = await resumeResources(options);
   let uploaded = 0;
   const unreadable: { segment: JournalSegment; reason: string }[] = [];
   const segments = journal.segments();
@@ -148,7 +160,7 @@ async function completeFromJournal(options: ResumeRunOptions, journal: SegmentJo
       unreadable.push({ segment, reason: errorMessage(error) });
       continue;
     }
-    const cid = await store.add(bytes);
+    const cid = await resources.add({ kind: 'segment', rendition: segment.rendition, index: segment.index }, bytes);
     await journal.markUploaded(segment, cid);
     options.onUploaded?.({ rendition: segment.rendition, index: segment.index, cid });
     uploaded += 1;
@@ -157,7 +169,9 @@ async function completeFromJournal(options: ResumeRunOptions, journal: SegmentJo
   for (const { rendition, index, cid, duration, bytes } of segments) {
     if (cid === undefined) continue;
     const msn = msnBase + index;
-    if (!recorded.has(`${rendition}/${msn}/${cid}`)) await registry.recordSegment(runId, { rendition, index: msn, cid, duration, bytes });
+    if (recorded.has(`${rendition}/${msn}/${cid}`)) continue;
+    const key = await resources.keyOf({ kind: 'segment', rendition, index });
+    await registry.recordSegment(runId, { rendition, index: msn, cid, duration, bytes, ...(key ? { key } : {}) });
   }
   const missing = unreadable.map(({ segment }) => ({ rendition: segment.rendition, index: msnBase + segment.index }));
   if (!finalize) return { uploaded, journal: journal.dir, missing };
@@ -180,4 +194,18 @@ async function completeFromJournal(options: ResumeRunOptions, journal: SegmentJo
   // Kept while something is missing: a later resume (the file readable again) completes the run.
   if (!failure) await journal.remove();
   return { ...result, uploaded, journal: journal.dir, missing };
+}
+
+/** Where the journal's segments go: the store as it is, or through the run's cipher for an encrypted run. */
+async function resumeResources(options: ResumeRunOptions): Promise<ResourceStore> {
+  const { registry, store, runId } = options;
+  const run = await registry.getRun(runId);
+  if (!run?.encryption) return new ResourceStore(store);
+  const secrets = resolveSecrets(options.keySecret, 'keySecret');
+  if (!secrets) throw new AbrcastError(`Run ${runId} is encrypted: resuming it needs the server secret its keys are wrapped with (ABRCAST_KEY_SECRET)`);
+  if (!registry.putRunKey) throw new AbrcastError(`Run ${runId} is encrypted: resuming it needs a registry that keeps keys`);
+  const keys = new RunKeys({ registry: { putRunKey: registry.putRunKey.bind(registry) }, runId: () => runId, secrets });
+  // The container by the run's init segments (fMP4 has them); the leading block differs per container.
+  const container = Object.keys((await registry.getInitSegments?.(runId)) ?? {}).length > 0 ? 'fmp4' : 'ts';
+  return new ResourceStore(store, new ResourceCipher({ container, keyRotation: run.keyRotation ?? undefined, keyFor: (index) => keys.key(index) }));
 }

@@ -4,8 +4,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
-import { errorMessage, invalidParameterError, isInteger } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { RegistryUnavailableError } from './registry-errors.js';
+import { requireMilliseconds } from './run-input-checks.js';
 import type { QueryResult, SqlClient, SqlExecutor } from './sql-client.js';
 
 /** Where the registry keeps its data when no directory is given: `~/.abrcast/db`. */
@@ -97,9 +98,7 @@ class PgliteClient implements SqlClient {
  */
 export async function openPgliteClient(dataDir: string = defaultDatabaseDir(), options: PgliteClientOptions = {}): Promise<SqlClient> {
   const { waitTimeoutMs = PGLITE_WAIT_TIMEOUT_MS, seeded = false } = options;
-  if (!isInteger(waitTimeoutMs) || waitTimeoutMs < 1) {
-    throw invalidParameterError('waitTimeoutMs', 'positive integer of milliseconds', waitTimeoutMs);
-  }
+  requireMilliseconds('waitTimeoutMs', waitTimeoutMs);
   const inMemory = dataDir === IN_MEMORY;
   const location = inMemory ? dataDir : resolve(dataDir);
   try {

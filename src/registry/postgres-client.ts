@@ -1,7 +1,8 @@
 // PostgreSQL through a `pg` pool, for servers that share one database.
 import type pg from 'pg';
-import { errorMessage, invalidParameterError, isInteger } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { isConnectionError, RegistryUnavailableError } from './registry-errors.js';
+import { requireMilliseconds } from './run-input-checks.js';
 import type { QueryResult, SqlClient, SqlExecutor, Subscription } from './sql-client.js';
 
 /** How long to wait for a connection before calling the server unreachable. */
@@ -25,10 +26,6 @@ export interface PostgresClientOptions {
   statementTimeoutMs?: number;
   /** Default QUERY_TIMEOUT_MS. */
   queryTimeoutMs?: number;
-}
-
-function requirePositiveInteger(name: string, value: unknown): void {
-  if (!isInteger(value) || value < 1) throw invalidParameterError(name, 'positive integer of milliseconds', value);
 }
 
 /** The URL with its password removed, safe for logs and error messages. */
@@ -219,8 +216,8 @@ class PostgresClient implements SqlClient {
  */
 export async function openPostgresClient(url: string, options: PostgresClientOptions = {}): Promise<SqlClient> {
   const { statementTimeoutMs = STATEMENT_TIMEOUT_MS, queryTimeoutMs = QUERY_TIMEOUT_MS } = options;
-  requirePositiveInteger('statementTimeoutMs', statementTimeoutMs);
-  requirePositiveInteger('queryTimeoutMs', queryTimeoutMs);
+  requireMilliseconds('statementTimeoutMs', statementTimeoutMs);
+  requireMilliseconds('queryTimeoutMs', queryTimeoutMs);
   const safeUrl = redactDatabaseUrl(url);
   // Loaded on use: the PGlite default and the encoder alone never load pg.
   const { default: pgModule } = await import('pg');

@@ -1,6 +1,6 @@
 // Typed errors of the registry, so callers (server, CLI) can map them to
 // exit codes or HTTP statuses without matching on message text.
-import { AbrcastError } from '../errors.js';
+import { AbrcastError, errorCode } from '../errors.js';
 import { NETWORK_ERROR_CODES } from '../network-error-codes.js';
 
 /** The database cannot be reached or opened; the message names where, never a password. */
@@ -90,14 +90,10 @@ const SHUTDOWN_SQLSTATES = new Set([
 // pg reports its own timeouts and lost connections without a code.
 const CONNECTION_MESSAGE = /timeout exceeded when trying to connect|Query read timeout|Connection terminated|Client has encountered a connection error/i;
 
-function codeOf(error: unknown): unknown {
-  return (error as { code?: unknown } | null)?.code;
-}
-
 /** The database could not be reached, went away, or did not answer in time. */
 export function isConnectionError(error: unknown): boolean {
   if (error instanceof AggregateError) return error.errors.some((inner: unknown) => isConnectionError(inner));
-  const code = codeOf(error);
+  const code = errorCode(error);
   if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || SHUTDOWN_SQLSTATES.has(code) || code.startsWith('08'))) return true;
   return error instanceof Error && CONNECTION_MESSAGE.test(error.message);
 }
@@ -112,6 +108,6 @@ export function isTransientRegistryError(error: unknown): boolean {
   if (error instanceof RegistryUnavailableError) return true;
   if (error instanceof AbrcastError || error instanceof TypeError || error instanceof RangeError) return false;
   if (isConnectionError(error)) return true;
-  const code = codeOf(error);
+  const code = errorCode(error);
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && TRANSIENT_SQLSTATE_CLASSES.has(code.slice(0, 2));
 }

@@ -3,7 +3,7 @@
 // change the CIDs (except Import.UnixFSPBNodeFieldOrder=data-first, which has no
 // per-call flag and which no Kubo profile sets).
 import type { AddOptions, KuboRPCClient } from 'kubo-rpc-client';
-import { AbrcastError, invalidParameterError, isPositiveFinite } from '../errors.js';
+import { AbrcastError, errorCode, invalidParameterError, isPositiveFinite } from '../errors.js';
 import { NETWORK_ERROR_CODES } from '../network-error-codes.js';
 import { StoreUnavailableError, UnreadableContentError, type ByteRange, type ContentStore } from './content-store.js';
 import { assertBytes, collectBytes, parseCid, toOffsetLength } from './store-arguments.js';
@@ -44,10 +44,10 @@ function networkFailure(error: unknown): string | undefined {
   }
   const top = chain[0];
   const isFetchFailure = top instanceof TypeError && (top.message === 'fetch failed' || top.message === 'terminated');
-  const coded = chain.find((link) => NETWORK_ERROR_CODES.has(String((link as { code?: unknown }).code)));
+  const coded = chain.find((link) => NETWORK_ERROR_CODES.has(String(errorCode(link))));
   if (!isFetchFailure && !coded) return undefined;
   const source = coded ?? chain[chain.length - 1];
-  const code = (source as { code?: unknown }).code;
+  const code = errorCode(source);
   return source.message || (code !== undefined ? String(code) : 'connection failed');
 }
 

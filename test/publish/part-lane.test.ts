@@ -105,6 +105,7 @@ describe('PartLane', () => {
     const broken = new ResourceStore(down);
     const { lane, runId, warnings } = await laneFor({
       add: (resource, bytes) => (resource.kind === 'part' && resource.partIndex === 1 ? broken : good).add(resource, bytes),
+      keyOf: (resource) => good.keyOf(resource),
     });
     for (const partIndex of [0, 1, 2]) lane.part(part('360p', 4, partIndex));
     await lane.drain(Date.now() + 10_000);
@@ -129,6 +130,7 @@ describe('PartLane', () => {
           if (attempt <= 2) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5001'), { code: 'ECONNREFUSED' });
           return good.add(resource, bytes);
         },
+        keyOf: (resource) => good.keyOf(resource),
       },
       publisher, registry, runId: () => runId, onWarning: (message) => warnings.push(message), targetDuration: 1,
       onRetry: (what) => retries.push(what),
@@ -147,7 +149,7 @@ describe('PartLane', () => {
     const { runId, warnings, publisher } = await laneFor();
     let calls = 0;
     const lane = new PartLane({
-      resources: { add: async () => { calls += 1; throw new Error('store down'); } },
+      resources: { add: async () => { calls += 1; throw new Error('store down'); }, keyOf: async () => undefined },
       publisher, registry, runId: () => runId, onWarning: (message) => warnings.push(message), targetDuration: 1,
       segmentStored: (_rendition, index) => index === 7,
     });

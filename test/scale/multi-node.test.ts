@@ -1,5 +1,5 @@
 // The scaled-out setup on loopback, every part real and started the way the
-// README's deployment section starts it: 2 Kubo peers connected to each other,
+// docs/deployment.md starts it: 2 Kubo peers connected to each other,
 // one PostgreSQL, 2 `abrcast serve` instances (each reading from its own peer
 // first) behind HAProxy, and 2 producers (`abrcast demo --low-latency`, separate data
 // dirs and journals) writing 2 LL-HLS runs at once with replicas 2. hls.js in

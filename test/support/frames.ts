@@ -1,5 +1,6 @@
 // Deterministic test frames with detail and motion: a fixed gradient with a
 // bright box that moves every frame, so every encoder sees real change.
+import { randomBytes } from 'node:crypto';
 import type { PixelFormat } from '../../src/encoder/types.js';
 
 export class FrameGenerator {
@@ -8,7 +9,11 @@ export class FrameGenerator {
   readonly #frame: Buffer;
   readonly #bpp: number;
 
-  constructor(readonly width: number, readonly height: number, readonly pixelFormat: PixelFormat = 'rgb24') {
+  readonly #grain: boolean;
+
+  /** `grain`: fresh noise over every frame, which no encoder can predict (it spends its whole bitrate). */
+  constructor(readonly width: number, readonly height: number, readonly pixelFormat: PixelFormat = 'rgb24', options: { grain?: boolean } = {}) {
+    this.#grain = options.grain ?? false;
     this.#bpp = pixelFormat === 'rgb24' ? 3 : 4;
     this.frameBytes = width * height * this.#bpp;
     this.#base = Buffer.alloc(this.frameBytes);
@@ -29,6 +34,11 @@ export class FrameGenerator {
   /** Frame `index`; the returned buffer is reused by the next call. */
   frame(index: number): Buffer {
     this.#base.copy(this.#frame);
+    if (this.#grain) {
+      const noise = randomBytes(this.frameBytes);
+      // ±16 around the picture: the gradient and the box stay visible.
+      for (let i = 0; i < this.frameBytes; i++) this.#frame[i] = Math.min(255, Math.max(0, this.#frame[i] + (noise[i] & 31) - 16));
+    }
     const box = Math.max(8, Math.floor(this.height / 6));
     const x0 = (index * 7) % Math.max(1, this.width - box);
     const y0 = (index * 3) % Math.max(1, this.height - box);

@@ -1,10 +1,13 @@
-// How far behind the renderer a viewer is: an independent hls.js page (hls.js's
-// default config, lowLatencyMode as asked; not the watch page) plays a master
-// playlist in Debian's Chromium, and every sample is now − hls.playingDate, i.e.
-// the wall clock minus the EXT-X-PROGRAM-DATE-TIME of the frame on screen. The
-// renderer stamps PDT from its own clock on this machine, so the two clocks agree.
-// Stalls are measured in the page: spans where the video's currentTime does not move
-// while it should be playing. Used by the Chromium LL test and `--case latency`.
+// How far behind the renderer a viewer is: an independent player page (not the watch
+// page) plays a master playlist in Debian's Chromium with the player's default config
+// and low-latency mode as asked: hls.js (hls.playingDate) or Shaka Player
+// (player.getPlayheadTimeAsDate()). Every sample is the wall clock minus the
+// EXT-X-PROGRAM-DATE-TIME of the frame on screen; the renderer stamps PDT from its own
+// clock on this machine, so the two clocks agree. Stalls are measured in the page: spans
+// where the video's currentTime does not move while it should be playing. Which HTTP
+// version carried the stream is read from the page's resource timing (nextHopProtocol).
+// Used by the Chromium LL tests and `--case latency`. A player is one entry of PLAYERS:
+// its script and the few lines that start it and report dates and errors.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,12 +15,18 @@ import { createRequire } from 'node:module';
 
 import { launchBrowser, type BrowserHandle } from './browser.js';
 
+/** The players the probe can open. */
+export const PROBE_PLAYERS = ['hls.js', 'shaka', 'dash.js'] as const;
+export type ProbePlayer = (typeof PROBE_PLAYERS)[number];
+
 export interface HlsLatencyProbeOptions {
-  /** Master (or media) playlist URL, absolute. It should answer already: hls.js's manifest retries are its defaults. */
+  /** Master (or media) playlist URL, or an MPD (dash.js; Shaka reads either), absolute. It should answer already: the players' manifest retries are their defaults. */
   url: string;
+  /** Which player plays it (default hls.js). */
+  player?: ProbePlayer;
   /** Seconds to watch once the first frame is on screen (sooner if the stream ends). */
   seconds: number;
-  /** hls.js `lowLatencyMode` (default true): parts, blocking reload, preload hints where a playlist offers them. */
+  /** hls.js `lowLatencyMode` / Shaka `streaming.lowLatencyMode` (default true): parts, blocking reload, preload hints where a playlist offers them. */
   lowLatencyMode?: boolean;
   /** Latency and stalls are taken after this many seconds of playback (default 10), the start-up catch-up left out. */
   warmupS?: number;
@@ -27,6 +36,21 @@ export interface HlsLatencyProbeOptions {
   sampleIntervalMs?: number;
   /** A browser to open the page in (left open); default: one launched and closed here. */
   browser?: BrowserHandle;
+  /**
+   * Network conditions Chromium emulates for the page (Chrome DevTools Protocol
+   * Network.emulateNetworkConditions): the first from the start, each later one from
+   * `fromS` seconds after the first frame. Default: none (loopback speed).
+   */
+  network?: NetworkStep[];
+}
+
+export interface NetworkStep {
+  /** Seconds after the first frame (the first step applies from the start, whatever it says). */
+  fromS: number;
+  /** Download throughput, kbit/s. */
+  downloadKbps: number;
+  /** Added round-trip latency, ms (default 20). */
+  latencyMs?: number;
 }
 
 export interface LatencySample {
@@ -34,6 +58,8 @@ export interface LatencySample {
   atS: number;
   /** now − PROGRAM-DATE-TIME of the frame on screen, seconds. */
   latencyS: number;
+  /** Height of the picture on screen (the rung played), pixels. */
+  height: number;
 }
 
 export interface Stall {
@@ -44,6 +70,9 @@ export interface Stall {
 
 export interface HlsLatencyReport {
   url: string;
+  player: ProbePlayer;
+  /** The player's version, as it reports it. */
+  playerVersion: string;
   lowLatencyMode: boolean;
   /** Seconds from opening the page to the first frame on screen. */
   firstFrameS: number;
@@ -58,16 +87,20 @@ export interface HlsLatencyReport {
   maxStallAfterS: number;
   /** Every span of 100 ms or more where playback did not move. */
   stalls: Stall[];
-  /** hls.js errors with fatal: true ("type/details: reason (url)"). */
+  /** Errors the player gave up on (hls.js fatal: true; Shaka severity CRITICAL), as "kind: reason (url)". */
   fatalErrors: string[];
-  /** Every other hls.js error, by details, with its count. */
+  /** Every other player error, by kind (hls.js details; Shaka "code N"), with its count. */
   errors: Record<string, number>;
   /** Requests the page made: part URIs, blocking reloads (_HLS_msn), whole segments, playlists. */
   requests: { parts: number; blockingReloads: number; segments: number; playlists: number };
-  /** hls.js saw parts in a media playlist (EXT-X-PART), i.e. it could play in low-latency mode. */
+  /** The player saw parts in a media playlist (EXT-X-PART), i.e. it could play in low-latency mode. */
   partsInPlaylist: boolean;
+  /** The stream's requests by HTTP version as Chromium's resource timing names it (nextHopProtocol: 'h2', 'http/1.1'), or 'cache'. */
+  protocols: Record<string, number>;
   /** The stream ended (EXT-X-ENDLIST reached) before `seconds` were watched. */
   ended: boolean;
+  /** Audio bytes Chromium decoded (webkitAudioDecodedByteCount): more than 0 when the stream's audio played. */
+  audioDecodedBytes: number;
 }
 
 /** Nearest-rank percentile of `values` (0..100); null for none. */
@@ -78,9 +111,93 @@ export function percentile(values: readonly number[], p: number): number | null 
   return sorted[rank]!;
 }
 
-function hlsJsSource(): string {
+/**
+ * Each player: its script (from the installed package, the version package-lock pins) and
+ * the page code that starts it on `video` with `url` and defines `window.adapter`:
+ * playingDate() (ms since the epoch of the frame on screen, or null) and version; it
+ * reports errors through fatal(text) and error(kind), parts through sawParts(), and
+ * (hls.js) each whole segment loaded through loadedFragment(sn, cc, level).
+ */
+interface PlayerEntry {
+  script: string;
+  start: (lowLatencyMode: boolean) => string;
+}
+
+const PLAYERS: Record<ProbePlayer, PlayerEntry> = {
+  'hls.js': {
+    script: 'hls.js/dist/hls.min.js',
+    start: (lowLatencyMode) => `
+const hls = window.hls = new Hls({ lowLatencyMode: ${lowLatencyMode} });
+hls.on(Hls.Events.ERROR, (_, data) => {
+  const why = data.reason || (data.error && data.error.message) || (data.response && data.response.code) || '';
+  if (data.fatal) fatal(data.type + '/' + data.details + (why ? ': ' + why : '') + (data.url ? ' (' + data.url + ')' : ''));
+  else error(data.details);
+});
+hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
+  if (data.details.partList && data.details.partList.length > 0) sawParts();
+});
+hls.on(Hls.Events.FRAG_LOADED, (_, data) => {
+  if (typeof data.frag.sn === 'number' && !data.part) loadedFragment(data.frag.sn, data.frag.cc, data.frag.level);
+});
+hls.loadSource(window.PROBE_URL);
+hls.attachMedia(video);
+window.adapter = { version: Hls.version, playingDate: () => (hls.playingDate ? hls.playingDate.getTime() : null) };`,
+  },
+  shaka: {
+    script: 'shaka-player/dist/shaka-player.compiled.js',
+    // Shaka's defaults but lowLatencyMode, as asked (Shaka 5 turns it on by default).
+    start: (lowLatencyMode) => `
+shaka.polyfill.installAll();
+const player = window.player = new shaka.Player();
+const describe = (e) => 'code ' + e.code + ' (category ' + e.category + ')' + (e.data && e.data.length ? ': ' + e.data.map((d) => {
+  if (d === null || d === undefined) return String(d);
+  if (typeof d === 'object') return d.message || d.uri || (d.code !== undefined ? 'code ' + d.code : JSON.stringify(d).slice(0, 200));
+  return String(d).slice(0, 200);
+}).join(', ') : '');
+player.addEventListener('error', (event) => {
+  const e = event.detail;
+  if (e.severity === shaka.util.Error.Severity.CRITICAL) fatal(describe(e));
+  else error('code ' + e.code);
+});
+player.configure({ streaming: { lowLatencyMode: ${lowLatencyMode} } });
+window.adapter = {
+  version: shaka.Player.version,
+  playingDate: () => {
+    const date = player.getPlayheadTimeAsDate();
+    return date && !Number.isNaN(date.getTime()) && video.currentTime !== 0 ? date.getTime() : null;
+  },
+};
+player.attach(video).then(() => player.load(window.PROBE_URL)).then(() => {
+  const manifest = player.getManifest && player.getManifest();
+  if (manifest && manifest.isLowLatency) sawParts();
+}).catch((e) => fatal(e && e.code !== undefined ? describe(e) : String(e)));`,
+  },
+  // dash.js: its defaults; low-latency mode comes from the MPD (availabilityTimeComplete="false"), and the
+  // latency it keeps from its ServiceDescription (streaming.delay.liveDelay unset). `lowLatencyMode` has no
+  // switch of its own in dash.js 5.
+  'dash.js': {
+    // The package's "require" export is the UMD build a page loads with a script tag.
+    script: 'dashjs',
+    start: () => `
+const player = window.player = dashjs.MediaPlayer().create();
+player.on(dashjs.MediaPlayer.events.ERROR, (e) => {
+  const err = e.error || {};
+  fatal('code ' + err.code + ': ' + String(err.message || '').slice(0, 200));
+});
+player.on(dashjs.MediaPlayer.events.PLAYBACK_ERROR, (e) => error('playback ' + ((e.error && e.error.code) || '')));
+player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => { if (player.getLowLatencyModeEnabled()) sawParts(); });
+player.initialize(video, window.PROBE_URL, true);
+window.adapter = {
+  version: player.getVersion(),
+  // The playhead on the MPD's clock: availabilityStartTime + presentation time, i.e. the frame's PROGRAM-DATE-TIME.
+  playingDate: () => (player.isReady() && video.currentTime !== 0 ? player.timeAsUTC() * 1000 : null),
+};`,
+  },
+};
+
+function playerSource(player: ProbePlayer): string {
   const require = createRequire(import.meta.url);
-  return readFileSync(require.resolve('hls.js/dist/hls.min.js'), 'utf8');
+  return readFileSync(require.resolve(PLAYERS[player].script), 'utf8');
 }
 
 /**
@@ -88,12 +205,12 @@ function hlsJsSource(): string {
  * playlists are fetched cross-origin as by a player on another site; loopback to
  * loopback, so Chromium's private-network rules do not apply).
  */
-async function servePage(html: string): Promise<{ origin: string; server: Server }> {
-  const hlsJs = hlsJsSource();
+async function servePage(html: string, player: ProbePlayer): Promise<{ origin: string; server: Server }> {
+  const script = playerSource(player);
   const server = createServer((request, response) => {
-    const js = request.url === '/hls.min.js';
+    const js = request.url === '/player.js';
     response.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html', 'cache-control': 'no-store' });
-    response.end(js ? hlsJs : html);
+    response.end(js ? script : html);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -114,36 +231,42 @@ interface PageState {
   partsInPlaylist: boolean;
   ended: boolean;
   playedS: number;
-  /** Every media segment hls.js loaded, in order: its Media Sequence Number and discontinuity sequence (cc). */
+  protocols: Record<string, number>;
+  playerVersion: string;
+  audioDecodedBytes: number;
+  /** Every media segment the player loaded, in order: its Media Sequence Number and discontinuity sequence (cc); hls.js only. */
   fragments: { sn: number; cc: number; level: number }[];
 }
 
-// The page: hls.js's default config plus lowLatencyMode, nothing else. Timing uses
+// The page: the player's default config plus lowLatencyMode, nothing else. Timing uses
 // performance.now() inside the page, so a slow evaluate() round trip does not count.
-const PAGE = (lowLatencyMode: boolean, intervalMs: number) => `<!doctype html>
+const PAGE = (player: ProbePlayer, lowLatencyMode: boolean, intervalMs: number) => `<!doctype html>
 <html><body><video id="v" muted autoplay playsinline></video>
-<script src="/hls.min.js"></script>
+<script src="/player.js"></script>
 <script>
 const video = document.getElementById('v');
 const state = window.probe = {
   firstFrameAt: null, openedAt: performance.now(), samples: [], stalls: [], stallSince: null,
-  fatalErrors: [], errors: {}, partsInPlaylist: false, ended: false, playedS: 0, fragments: [],
+  fatalErrors: [], errors: {}, partsInPlaylist: false, ended: false, playedS: 0, protocols: {}, playerVersion: '', audioDecodedBytes: 0,
+  fragments: [],
 };
-const hls = window.hls = new Hls({ lowLatencyMode: ${lowLatencyMode} });
-hls.on(Hls.Events.ERROR, (_, data) => {
-  const why = data.reason || (data.error && data.error.message) || (data.response && data.response.code) || '';
-  if (data.fatal) state.fatalErrors.push(data.type + '/' + data.details + (why ? ': ' + why : '') + (data.url ? ' (' + data.url + ')' : ''));
-  else state.errors[data.details] = (state.errors[data.details] || 0) + 1;
-});
-hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
-  if (data.details.partList && data.details.partList.length > 0) state.partsInPlaylist = true;
-});
-hls.on(Hls.Events.FRAG_LOADED, (_, data) => {
-  if (typeof data.frag.sn === 'number' && !data.part) state.fragments.push({ sn: data.frag.sn, cc: data.frag.cc, level: data.frag.level });
-});
+const fatal = (text) => state.fatalErrors.push(text);
+const error = (kind) => { state.errors[kind] = (state.errors[kind] || 0) + 1; };
+const sawParts = () => { state.partsInPlaylist = true; };
+const loadedFragment = (sn, cc, level) => { state.fragments.push({ sn, cc, level }); };
+// Every request to the stream's origin, by the HTTP version that carried it.
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.name.startsWith(location.origin)) continue;
+    // A response from the browser's cache (an immutable part loaded again) went over no protocol.
+    const cached = entry.transferSize === 0 && entry.decodedBodySize > 0;
+    const protocol = cached ? 'cache' : entry.nextHopProtocol || 'unknown';
+    state.protocols[protocol] = (state.protocols[protocol] || 0) + 1;
+  }
+}).observe({ type: 'resource', buffered: true });
 video.addEventListener('ended', () => { state.ended = true; });
-hls.loadSource(window.PROBE_URL);
-hls.attachMedia(video);
+${PLAYERS[player].start(lowLatencyMode)}
+state.playerVersion = window.adapter.version;
 video.play().catch(() => {});
 let lastTime = -1;
 let startTime = 0;
@@ -168,13 +291,14 @@ setInterval(() => {
     state.stallSince = lastMoveAt;
   }
   state.playedS = t - startTime;
-  const date = hls.playingDate;
-  if (date && t !== 0) state.samples.push({ atS: sinceStart, latencyS: (Date.now() - date.getTime()) / 1000 });
+  state.audioDecodedBytes = video.webkitAudioDecodedByteCount || 0;
+  const date = window.adapter.playingDate();
+  if (date !== null && t !== 0) state.samples.push({ atS: sinceStart, latencyS: (Date.now() - date) / 1000, height: video.videoHeight });
 }, ${intervalMs});
 </script></body></html>`;
 
 /**
- * Plays `url` in Chromium with an independent hls.js page for `seconds` after the
+ * Plays `url` in Chromium with an independent player page for `seconds` after the
  * first frame and reports the latency to the renderer's clock, the stalls and the
  * errors. Rejects when no frame shows within startTimeoutMs (the report so far in the message).
  */
@@ -184,12 +308,17 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
   try {
     let state = await probe.firstFrame();
     // Watch for `seconds` of wall time after the first frame, or until the stream ends or fails.
-    const watchUntil = Date.now() + options.seconds * 1000;
+    const network = options.network ?? [];
+    const firstFrameAt = Date.now();
+    const watchUntil = firstFrameAt + options.seconds * 1000;
+    let nextStep = 1;
     while (Date.now() < watchUntil && !state.ended && state.fatalErrors.length === 0) {
-      await probe.page.waitForTimeout(Math.min(500, Math.max(10, watchUntil - Date.now())));
+      const stepAt = nextStep < network.length ? firstFrameAt + network[nextStep].fromS * 1000 : Infinity;
+      await probe.page.waitForTimeout(Math.min(500, Math.max(10, Math.min(watchUntil, stepAt) - Date.now())));
+      if (Date.now() >= stepAt) await probe.emulate(network[nextStep++]);
       state = await probe.read();
     }
-    return summarize(options.url, probe.lowLatencyMode, warmupS, state, probe.requests);
+    return summarize(options.url, probe.player, probe.lowLatencyMode, warmupS, state, probe.requests);
   } finally {
     await probe.close();
   }
@@ -198,22 +327,26 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
 /** An open probe page: the state the page keeps (read()), the requests it made, and close(). */
 export interface HlsProbe {
   page: Awaited<ReturnType<BrowserHandle['context']['newPage']>>;
+  player: ProbePlayer;
   lowLatencyMode: boolean;
   requests: HlsLatencyReport['requests'];
   read(): Promise<PageState>;
   /** Resolves with the state once the first frame is on screen; rejects on a fatal error or after startTimeoutMs. */
   firstFrame(): Promise<PageState>;
+  /** Applies a network step (options.network must have been given). */
+  emulate(step: NetworkStep): Promise<unknown>;
   close(): Promise<void>;
 }
 
 export type HlsProbeState = PageState;
 
-/** Opens the probe page on `url` (hls.js default config plus lowLatencyMode) and leaves it playing. */
+/** Opens the probe page on `url` (the player's default config plus lowLatencyMode, network[0] applied) and leaves it playing. */
 export async function openHlsProbe(options: Omit<HlsLatencyProbeOptions, 'seconds'>): Promise<HlsProbe> {
   const lowLatencyMode = options.lowLatencyMode ?? true;
+  const player = options.player ?? 'hls.js';
   const intervalMs = options.sampleIntervalMs ?? 250;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  const { origin, server } = await servePage(PAGE(lowLatencyMode, intervalMs));
+  const { origin, server } = await servePage(PAGE(player, lowLatencyMode, intervalMs), player);
   let browser: BrowserHandle | undefined;
   let page: HlsProbe['page'] | undefined;
   const requests = { parts: 0, blockingReloads: 0, segments: 0, playlists: 0 };
@@ -223,6 +356,7 @@ export async function openHlsProbe(options: Omit<HlsLatencyProbeOptions, 'second
     await new Promise((resolve) => server.close(resolve));
     if (!options.browser) await browser?.close();
   };
+  let emulate: HlsProbe['emulate'] = () => Promise.reject(new Error('openHlsProbe: no network steps were given'));
   try {
     browser = options.browser ?? (await launchBrowser({ width: 640, height: 360 }));
     page = await browser.context.newPage();
@@ -231,7 +365,7 @@ export async function openHlsProbe(options: Omit<HlsLatencyProbeOptions, 'second
       if (url.startsWith(origin)) return;
       const { pathname, searchParams } = new URL(url);
       if (/\/part\/\d+\.\d+\.\w+$/.test(pathname)) requests.parts += 1;
-      else if (pathname.endsWith('.m3u8')) {
+      else if (pathname.endsWith('.m3u8') || pathname.endsWith('.mpd')) {
         requests.playlists += 1;
         if (searchParams.has('_HLS_msn')) requests.blockingReloads += 1;
       } else requests.segments += 1;
@@ -239,6 +373,16 @@ export async function openHlsProbe(options: Omit<HlsLatencyProbeOptions, 'second
     await page.addInitScript((url: string) => {
       (window as unknown as { PROBE_URL: string }).PROBE_URL = url;
     }, options.url);
+    const network = options.network ?? [];
+    const cdp = network.length > 0 ? await browser.context.newCDPSession(page) : undefined;
+    if (cdp) {
+      emulate = (step: NetworkStep) =>
+        cdp.send('Network.emulateNetworkConditions', {
+          offline: false, latency: step.latencyMs ?? 20, downloadThroughput: (step.downloadKbps * 1000) / 8, uploadThroughput: -1,
+        });
+      await cdp.send('Network.enable');
+      await emulate(network[0]);
+    }
     await page.goto(`${origin}/`, { timeout: 15_000 });
   } catch (error) {
     await close();
@@ -247,14 +391,14 @@ export async function openHlsProbe(options: Omit<HlsLatencyProbeOptions, 'second
   const open = page;
   const read = (): Promise<PageState> => open.evaluate(() => JSON.parse(JSON.stringify((window as unknown as { probe: PageState }).probe)) as PageState);
   return {
-    page: open, lowLatencyMode, requests, read, close,
+    page: open, player, lowLatencyMode, requests, read, emulate, close,
     async firstFrame() {
       const startDeadline = Date.now() + startTimeoutMs;
       let state = await read();
       while (state.firstFrameAt === null) {
         if (state.fatalErrors.length > 0 || Date.now() > startDeadline) {
-          const why = state.fatalErrors.length > 0 ? `fatal hls.js error ${state.fatalErrors.join(', ')}` : `no frame within ${startTimeoutMs} ms`;
-          throw new Error(`hls.js probe on ${options.url}: ${why}; errors ${JSON.stringify(state.errors)}, requests ${JSON.stringify(requests)}`);
+          const why = state.fatalErrors.length > 0 ? `fatal ${player} error ${state.fatalErrors.join(', ')}` : `no frame within ${startTimeoutMs} ms`;
+          throw new Error(`measureHlsLatency(${options.url}): ${why}; errors ${JSON.stringify(state.errors)}, requests ${JSON.stringify(requests)}`);
         }
         await open.waitForTimeout(100);
         state = await read();
@@ -264,7 +408,7 @@ export async function openHlsProbe(options: Omit<HlsLatencyProbeOptions, 'second
   };
 }
 
-function summarize(url: string, lowLatencyMode: boolean, warmupS: number, state: PageState, requests: HlsLatencyReport['requests']): HlsLatencyReport {
+function summarize(url: string, player: ProbePlayer, lowLatencyMode: boolean, warmupS: number, state: PageState, requests: HlsLatencyReport['requests']): HlsLatencyReport {
   // A stall still open at the end counts up to the last sample.
   const stalls = [...state.stalls];
   const lastAt = state.samples.at(-1)?.atS ?? 0;
@@ -277,10 +421,12 @@ function summarize(url: string, lowLatencyMode: boolean, warmupS: number, state:
   const round = (v: number | null) => (v === null ? null : Number(v.toFixed(3)));
   return {
     url,
+    player,
+    playerVersion: state.playerVersion,
     lowLatencyMode,
     firstFrameS: round((state.firstFrameAt! - state.openedAt) / 1000)!,
     playedS: round(state.playedS)!,
-    samples: state.samples.map((s) => ({ atS: round(s.atS)!, latencyS: round(s.latencyS)! })),
+    samples: state.samples.map((s) => ({ atS: round(s.atS)!, latencyS: round(s.latencyS)!, height: s.height })),
     medianLatencyS: round(percentile(latencies, 50)),
     p95LatencyS: round(percentile(latencies, 95)),
     warmupS,
@@ -290,6 +436,8 @@ function summarize(url: string, lowLatencyMode: boolean, warmupS: number, state:
     errors: state.errors,
     requests,
     partsInPlaylist: state.partsInPlaylist,
+    protocols: state.protocols,
     ended: state.ended,
+    audioDecodedBytes: state.audioDecodedBytes,
   };
 }

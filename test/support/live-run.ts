@@ -6,11 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Rendition } from '../../src/encoder/types.js';
-import { MultiResolutionHlsOutput, type HlsOutputSummary } from '../../src/publish/multi-resolution-hls-output.js';
+import { MultiResolutionHlsOutput, type HlsOutputSummary, type MultiResolutionHlsOutputOptions } from '../../src/publish/multi-resolution-hls-output.js';
 import type { PublishedVersion } from '../../src/publish/types.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
 import type { RunRegistry } from '../../src/registry/run-registry.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
 import type { ContentStore } from '../../src/store/content-store.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { KuboStore } from '../../src/store/kubo-store.js';
@@ -33,6 +33,12 @@ export interface LiveRunOptions {
   audioSource?: string;
   /** LL-HLS part duration in seconds (the run gets a part target; the encoder's part events are recorded). */
   partDuration?: number;
+  /** More output options (e.g. container, encryption, sourceSize, renditions), over the defaults above. */
+  output?: Partial<MultiResolutionHlsOutputOptions>;
+  /** More server options (e.g. keySecret, logger). */
+  server?: Partial<ServerOptions>;
+  /** Fresh noise on every frame, so every rendition needs its whole bitrate (the ABR bench); default off. */
+  grain?: boolean;
 }
 
 export interface LiveRun {
@@ -87,26 +93,29 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
     closers.push(() => registry.close());
     const store: ContentStore = options.kuboUrl ? new KuboStore({ url: options.kuboUrl }) : new HeliaStore({ dir: join(dir, 'ipfs') });
     closers.push(() => store.close());
-    const server = await startServer({ registry, store, port: 0 });
+    const server = await startServer({ registry, store, port: 0, ...options.server });
     closers.push(() => server.close());
 
+    const [width, height] = options.output?.sourceSize ?? [640, 360];
     const output = new MultiResolutionHlsOutput({
-      sourceSize: [640, 360], fps, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
+      sourceSize: [width, height], fps, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
       store, registry, journalDir: join(dir, 'journal'), segmentUrl: '/ipfs/{cid}', closeDeadlineMs: 15_000, audioSource: options.audioSource,
       ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
+      ...options.output,
     });
     server.metrics.attach(output);
     const versions: PublishedVersion[] = [];
     output.on('publish', (version) => versions.push(version));
 
-    const frames = new FrameGenerator(640, 360);
+    const frames = new FrameGenerator(width, height, 'rgb24', { grain: options.grain ?? false });
     let written = 0;
     await output.write(frames.frame(written++));
     const runId = output.runId!;
 
-    // Frame i is due at start + i/fps; writing late frames at once catches up after a stall.
+    // Frame i is due at start + i/fps, the run's startedAt (what PROGRAM-DATE-TIME and the MPD's
+    // availabilityStartTime date it by); writing late frames at once catches up after a stall.
     let stopping = false;
-    const started = performance.now();
+    const started = performance.now() - (Date.now() - output.startedAt!.getTime());
     const feeding = (async () => {
       while (!stopping && written < maxFrames) {
         const due = started + (written * 1000) / fps;

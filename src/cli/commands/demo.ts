@@ -10,6 +10,7 @@ import type { Interrupts } from '../interrupts.js';
 import { journalDir, type Services } from '../open-services.js';
 import { describeServices, reportPublishing, runEndFields } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
+import { encryptionOptions, playbackQuery } from '../private-run.js';
 import { withRunSession } from '../run-session.js';
 import { formatDemoProgress } from '../status-line.js';
 
@@ -41,6 +42,7 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
       ...(config.partDuration !== undefined ? { partDuration: config.partDuration } : {}),
       ...(config.windowSeconds !== undefined ? { windowSeconds: config.windowSeconds } : {}),
       ...(config.channel !== undefined ? { channel: config.channel } : {}),
+      ...encryptionOptions(config),
     });
     await output.start();
     session.runId = output.runId!;
@@ -58,13 +60,15 @@ async function streamRun(
   interrupts: Interrupts,
 ): Promise<ExitCode> {
   const runId = output.runId!;
+  const query = playbackQuery(config, runId);
   // On a channel, its stable URL: it outlives this run (a restart continues it).
   const watchPath = config.channel !== undefined ? `/channels/${config.channel}` : `/runs/${runId}`;
-  const watchUrl = `${serverUrl}${watchPath}/watch`;
+  const watchUrl = `${serverUrl}${watchPath}/watch${query}`;
   const ladder = output.renditions.map((r) => `${r.name} ${r.width}x${r.height}`).join(', ');
   reporter.info(
     `Demo ${config.width}x${config.height} at ${config.fps} fps, ${config.segmentSeconds} s segments, ` +
       `${config.container === 'fmp4' ? 'fMP4' : 'MPEG-TS'}${config.partDuration !== undefined ? `, LL-HLS parts of ${config.partDuration.toFixed(3)} s` : ''}, ` +
+      `${config.encryption ? `encrypted (AES-128${config.encryption.keyRotation ? `, a new key every ${config.encryption.keyRotation} segments` : ''}), ` : ''}` +
       `${output.encoder.encoder} (${config.preset}); renditions: ${ladder}`,
   );
   if (output.encoder.fallbackReason) reporter.debug(`NVENC not used: ${output.encoder.fallbackReason}`);
@@ -74,11 +78,12 @@ async function streamRun(
   reporter.event('start', {
     runId,
     watchUrl,
-    masterUrl: `${serverUrl}${watchPath}/master.m3u8`,
-    runUrl: `${serverUrl}/runs/${runId}/watch`,
+    masterUrl: `${serverUrl}${watchPath}/master.m3u8${query}`,
+    runUrl: `${serverUrl}/runs/${runId}/watch${query}`,
     ...(config.channel !== undefined ? { channel: config.channel } : {}),
     windowSeconds: config.windowSeconds ?? null,
     serverUrl,
+    encrypted: config.encryption !== undefined,
     width: config.width,
     height: config.height,
     fps: config.fps,

@@ -14,6 +14,7 @@ import type { Interrupts } from '../interrupts.js';
 import { journalDir, type Services } from '../open-services.js';
 import { describeServices, reportPublishing, runEndFields } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
+import { encryptionOptions, playbackQuery } from '../private-run.js';
 import { withRunSession } from '../run-session.js';
 
 /** Root-relative, so playlists play through the local server and through any path gateway alike. */
@@ -86,6 +87,7 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
       ...(config.outDir ? { outputDir: config.outDir } : {}),
       ...(config.windowSeconds !== undefined ? { windowSeconds: config.windowSeconds } : {}),
       ...(config.channel !== undefined ? { channel: config.channel } : {}),
+      ...encryptionOptions(config),
     });
     const { interrupts } = session;
     const exitCode = await encodeRun(config, reporter, output, media, session.serverUrl, session.services, interrupts, (id) => {
@@ -138,9 +140,10 @@ async function encodeRun(
   await output.start();
   runId = output.runId!;
   onRunId(runId);
+  const query = playbackQuery(config, runId);
   // On a channel, its stable URL: it outlives this run (a restart continues it).
   const watchPath = config.channel !== undefined ? `/channels/${config.channel}` : `/runs/${runId}`;
-  const runUrl = serverUrl ? `${serverUrl}${watchPath}/watch` : undefined;
+  const runUrl = serverUrl ? `${serverUrl}${watchPath}/watch${query}` : undefined;
 
   reporter.info(
     `Encoding ${config.input}: ${media.width}x${media.height} ${media.videoCodec} at ${Number(fps.toFixed(3))} fps` +
@@ -166,7 +169,8 @@ async function encodeRun(
     store: output.store.kind,
     database: services.registry.dialect,
     dataDir: config.dataDir,
-    ...(serverUrl ? { serverUrl, runUrl, masterUrl: `${serverUrl}${watchPath}/master.m3u8` } : {}),
+    encrypted: config.encryption !== undefined,
+    ...(serverUrl ? { serverUrl, runUrl, masterUrl: `${serverUrl}${watchPath}/master.m3u8${query}` } : {}),
     ...(config.channel !== undefined ? { channel: config.channel } : {}),
     windowSeconds: config.windowSeconds ?? null,
   });

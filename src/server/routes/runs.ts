@@ -9,6 +9,7 @@ import type { Route, RouteRequest } from '../router.js';
 import { runIdParam } from '../validation.js';
 import { orderVariants } from '../../model/variant-stream-record.js';
 import { qualityPlaylistPath } from './playlists.js';
+import { playbackRoute } from '../playback-access.js';
 
 const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 1000;
@@ -54,6 +55,7 @@ export function runSummary(run: RunRecord) {
     playlistSequence: run.playlistSequence,
     error: publicRunError(run.error),
     qualities: orderVariants(run.qualityPlaylists).map(([name]) => name),
+    private: run.encryption !== null,
     stalled: isStalled(run),
     heartbeatAt: run.heartbeatAt?.toISOString() ?? null,
     windowSeconds: run.windowSeconds,
@@ -82,7 +84,7 @@ async function runStatus(request: RouteRequest): Promise<void> {
   const runId = runIdParam(request);
   if (runId === undefined) return;
   const { registry } = request.server;
-  const run = await registry.getRun(runId);
+  const run = request.run !== undefined ? request.run : await registry.getRun(runId);
   if (!run) return sendError(request.res, 404, `No run ${runId}`);
   const counts = run.segmentCounts;
   const qualities = orderVariants(run.qualityPlaylists).map(([name, info]) => ({
@@ -107,13 +109,13 @@ async function runArchive(request: RouteRequest): Promise<void> {
   const runId = runIdParam(request);
   if (runId === undefined) return;
   const { registry } = request.server;
-  const run = await registry.getRun(runId);
+  const run = request.run !== undefined ? request.run : await registry.getRun(runId);
   if (!run) return sendError(request.res, 404, `No run ${runId}`);
   sendJson(request.res, 200, { runId, chunks: (await registry.listArchives(runId)).map(archiveEntry) });
 }
 
 export const runRoutes: Route[] = [
-  { pattern: '/runs', handler: listRuns },
-  { pattern: '/runs/:id', handler: runStatus },
-  { pattern: '/runs/:id/archive', handler: runArchive },
+  { pattern: '/runs', handler: listRuns, admin: true },
+  { pattern: '/runs/:id', handler: playbackRoute(runStatus, 'registry') },
+  { pattern: '/runs/:id/archive', handler: playbackRoute(runArchive, 'registry') },
 ];
