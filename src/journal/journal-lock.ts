@@ -5,7 +5,8 @@
 // registry's run lease and heartbeats decide; this lock is the local guard
 // that also tells resume, with certainty, that the producer died.
 import { hostname } from 'node:os';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AbrcastError } from '../errors.js';
 import { fsyncDir } from './durable-fs.js';
@@ -77,18 +78,24 @@ export class JournalLock {
     const owner: JournalLockOwner = { role, pid: process.pid, host: hostname(), since: new Date().toISOString() };
     let replaced: StaleLock | undefined;
     for (let attempt = 0; attempt < 3; attempt += 1) {
+      // Written whole under a name of its own, then linked into place (link fails if the lock exists): a
+      // taker never sees a lock half written, which it would take for a torn one and replace.
+      const own = `${path}.${process.pid}-${randomBytes(4).toString('hex')}`;
       try {
-        const handle = await open(path, 'wx');
+        const handle = await open(own, 'wx');
         try {
           await handle.writeFile(JSON.stringify(owner));
           await handle.sync();
         } finally {
           await handle.close();
         }
+        await link(own, path);
         await fsyncDir(dir);
         return new JournalLock(dir, owner, replaced);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      } finally {
+        await unlink(own).catch(() => undefined);
       }
       const held = await readOwner(path);
       if (held && (held.host !== owner.host || processAlive(held.pid))) {

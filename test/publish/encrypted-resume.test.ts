@@ -48,8 +48,10 @@ describe('resuming an encrypted run', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function crashedRun(): Promise<{ runId: string; clear: Map<string, Buffer> }> {
-    const { id: runId } = await registry.createRun({ width: 160, height: 90, fps: 10, segmentDuration: 1, encryption: 'aes-128', keyRotation: 2 });
+  async function crashedRun(windowSeconds?: number): Promise<{ runId: string; clear: Map<string, Buffer> }> {
+    const { id: runId } = await registry.createRun({
+      width: 160, height: 90, fps: 10, segmentDuration: 1, encryption: 'aes-128', keyRotation: 2, ...(windowSeconds ? { windowSeconds } : {}),
+    });
     const journal = await SegmentJournal.create(join(dir, 'journal'), {
       runId, startedAt: new Date().toISOString(), width: 160, height: 90, fps: 10, segmentDuration: 1, renditions: CHILD_RENDITIONS,
       segmentUrl: '/ipfs/{cid}', playlistUrl: '/ipfs/{cid}',
@@ -85,6 +87,21 @@ describe('resuming an encrypted run', () => {
         assert.deepEqual([decrypted[0], decrypted[1], decrypted[2]], [0x47, 0x1f, 0xff]);
         assert.deepEqual(decrypted.subarray(188), clear.get(`${name}/${index}`));
       }
+    }
+  });
+
+  test('a windowed run ends as VOD of every segment, each behind its own EXT-X-KEY', async () => {
+    const { runId } = await crashedRun(3);
+    const result = await resumeRun({ registry, store, runId, journalDir: join(dir, 'journal'), keySecret: SECRET });
+    assert.equal(result.uploaded, 6);
+    for (const { name } of CHILD_RENDITIONS) {
+      const text = new TextDecoder().decode(await store.cat(result.qualities[name].cid));
+      const playlist = parseMediaPlaylist(text);
+      assert.equal(playlist.playlistType, 'VOD', text);
+      assert.equal(playlist.mediaSequence, 0);
+      assert.deepEqual(playlist.segments.map((s) => s.key?.uri), [0, 0, 1].map((n) => `/runs/${runId}/keys/${n}`), text);
+      const recorded = await registry.listSegments(runId, name);
+      assert.deepEqual(playlist.segments.map((s) => s.key?.iv), recorded.map((segment) => segment.key?.iv));
     }
   });
 

@@ -50,6 +50,13 @@ describe('an encrypted run (encryption: aes-128)', () => {
       });
       const frames = new FrameGenerator(640, 360);
       for (let i = 0; i < 150; i++) await output.write(frames.frame(i));
+      // Parts are released (records and bytes) when the run ends (linear storage): read them while it is live.
+      const live = output.runId!;
+      let liveParts = await registry.listRecentParts(live, '360p', 0);
+      for (const deadline = Date.now() + 30_000; liveParts.length < 6 && Date.now() < deadline; liveParts = await registry.listRecentParts(live, '360p', 0)) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const partBytes = new Map(await Promise.all(liveParts.map(async (part) => [part.cid, Buffer.from(await store.cat(part.cid))] as const)));
       await output.close();
       const runId = output.runId!;
       const run = (await registry.getRun(runId))!;
@@ -107,13 +114,13 @@ describe('an encrypted run (encryption: aes-128)', () => {
           assert.ok(probed.frames.length >= 29, `decrypted segment ${name}/${segment.index} decodes (${probed.frames.length} frames)`);
         }
       }
-      // Parts of the segments the registry still holds: encrypted, with their segment's key and IV.
-      const parts = await registry.listRecentParts(runId, '360p', 0);
+      // Parts the registry held while live: encrypted, with their segment's key and IV.
+      const parts = liveParts;
       assert.ok(parts.length >= 6, `parts recorded (${parts.length})`);
       const segmentKeys = new Map((await registry.listSegments(runId, '360p')).map((s) => [s.index, s.key!]));
       for (const part of parts) {
         assert.deepEqual(part.key, segmentKeys.get(part.segmentIndex), 'a part has its segment\'s key and IV');
-        const stored = Buffer.from(await store.cat(part.cid));
+        const stored = partBytes.get(part.cid)!;
         assert.deepEqual(clearMediaSigns(stored), [], `part ${part.segmentIndex}.${part.partIndex} is not readable`);
         const clear = decryptResource(stored, keys.get(part.key!.index)!, part.key!.iv);
         assert.ok(clearMediaSigns(clear).length > 0, 'the decrypted part is media');

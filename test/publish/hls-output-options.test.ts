@@ -40,6 +40,23 @@ describe('outputSettings', () => {
     assert.throws(() => outputSettings({ ...base, partDuration: Number.NaN }), /positive number of seconds for partDuration/);
     assert.throws(() => outputSettings({ ...base, container: 'mkv' as 'ts' }), /'ts' or 'fmp4' for container but received "?mkv/);
   });
+
+  test('a window; a channel slides by default; a private run on a channel is refused by name', () => {
+    const base = { sourceSize: [640, 360] as [number, number], fps: 30, segmentDuration: 2 };
+    const registry = { createRun: async () => ({ id: 'r1' }), putRunKey: async (_run: string, _index: number, wrapped: string) => wrapped } as never;
+    assert.equal(outputSettings({ ...base, windowSeconds: 60 }).windowSeconds, 60);
+    assert.equal(outputSettings({ ...base }).windowSeconds, undefined);
+    assert.equal(outputSettings({ ...base, channel: 'news', registry }).windowSeconds, 120);
+    const secret = 'a server secret of at least thirty-two characters';
+    // A windowed private run is fine: its window and archive name every key.
+    assert.ok(outputSettings({ ...base, windowSeconds: 60, encryption: 'aes-128', keySecret: secret, registry }).encryption);
+    assert.throws(
+      () => outputSettings({ ...base, channel: 'news', encryption: 'aes-128', keySecret: secret, registry }),
+      /^TypeError: Expected nothing with channel "news" \(a private run cannot be published on a channel yet\) for encryption but received "?aes-128/,
+    );
+    assert.throws(() => outputSettings({ ...base, channel: 'News!', registry }), /channel/);
+    assert.throws(() => outputSettings({ ...base, channel: 'news' }), /RunRegistry with channel/);
+  });
 });
 
 describe('runUrls', () => {

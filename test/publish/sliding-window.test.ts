@@ -14,6 +14,7 @@ import { averageBandwidth, peakBandwidth } from '../../src/hls/bandwidth.js';
 import { cidUrlResolver } from '../../src/hls/segment-url.js';
 import { PlaylistPublisher, type ChannelContinuation, type PlaylistPublisherOptions } from '../../src/publish/playlist-publisher.js';
 import type { ArchivedChunk, PublishedVersion } from '../../src/publish/types.js';
+import type { ResourceKey } from '../../src/hls/types.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { parsePlaylist } from '../support/parse-playlist.js';
 import { assertSlidingOnly } from '../support/playlist-history.js';
@@ -33,8 +34,14 @@ interface Published {
   segmentCids: Map<string, string[]>;
 }
 
+/** An encrypted run's keys: each segment's (by index), and the init segment's of every rendition (fMP4). */
+interface RunKeysFor {
+  key: (index: number) => ResourceKey;
+  init?: { cid: string; key: ResourceKey };
+}
+
 /** Runs `segments` 1-s segments per rendition through a publisher and ends it. */
-async function publishRun(store: HeliaStore, segments: number, options: Partial<PlaylistPublisherOptions>, tag: string): Promise<Published> {
+async function publishRun(store: HeliaStore, segments: number, options: Partial<PlaylistPublisherOptions>, tag: string, keys?: RunKeysFor): Promise<Published> {
   const result: Published = { versions: [], chunks: [], stored: [], segmentCids: new Map() };
   const counting = {
     add: (bytes: Uint8Array) => { result.stored.push(bytes.byteLength); return store.add(bytes); },
@@ -50,6 +57,7 @@ async function publishRun(store: HeliaStore, segments: number, options: Partial<
   });
   publisher.setStartTime(STARTED);
   for (const { name } of RENDITIONS) publisher.setCodecs(name, 'avc1.42c00d');
+  if (keys?.init) for (const { name } of RENDITIONS) publisher.setInitSegment(name, keys.init.cid, keys.init.key);
   if (options.continues) await publisher.publishFirst();
   for (let index = 0; index < segments; index += 1) {
     for (const { name } of RENDITIONS) {
@@ -57,7 +65,9 @@ async function publishRun(store: HeliaStore, segments: number, options: Partial<
       const cids = result.segmentCids.get(name) ?? [];
       cids.push(cid);
       result.segmentCids.set(name, cids);
-      await publisher.segmentUploaded(name, { index, cid, duration: index === segments - 1 ? 0.5 : 1, bytes: 1000 + index });
+      await publisher.segmentUploaded(name, {
+        index, cid, duration: index === segments - 1 ? 0.5 : 1, bytes: 1000 + index, ...(keys ? { key: keys.key(index) } : {}),
+      });
     }
   }
   await publisher.publish(true);
@@ -178,6 +188,43 @@ describe('a sliding window and its archive', () => {
     assert.equal(final.mediaSequence, 12);
     assert.equal(final.discontinuitySequence, 1);
     assert.equal(final.segments.length, 10);
+  });
+
+  test('an encrypted run: its window, archive chunks and final playlists name every segment\'s key, and the init segment\'s before EXT-X-MAP', async () => {
+    // Keys rotate every 4 segments; each segment has its own IV (as ResourceCipher gives them).
+    const iv = (n: number) => n.toString(16).padStart(32, '0');
+    const keys: RunKeysFor = { key: (index) => ({ index: Math.floor(index / 4), iv: iv(index + 1) }), init: { cid: 'bafkqaaa', key: { index: 0, iv: iv(0xabc) } } };
+    const keyUri = (index: number) => `/runs/rsecret/keys/${index}`;
+    const run = await publishRun(store, 23, { windowSeconds: 5, archiveSeconds: 10, keyUri }, 'encrypted', keys);
+    /** Every listed segment's key (URI and IV, read back by m3u8-parser) is its own. */
+    const assertKeys = (text: string, what: string) => {
+      const { manifest } = parsePlaylist(text);
+      assert.ok(manifest.segments.length > 0, what);
+      manifest.segments.forEach((segment, position) => {
+        const index = manifest.mediaSequence! + position;
+        const expected = keys.key(index);
+        assert.equal(segment.key?.method, 'AES-128', `${what}: segment ${index} is encrypted`);
+        assert.equal(segment.key?.uri, keyUri(expected.index), `${what}: segment ${index}'s key`);
+        // m3u8-parser reads the IV as four 32-bit words.
+        assert.equal(Array.from(segment.key!.iv!, (word) => word.toString(16).padStart(8, '0')).join(''), expected.iv, `${what}: segment ${index}'s IV`);
+        assert.equal(segment.map?.uri, '/ipfs/bafkqaaa', `${what}: the init segment`);
+        assert.equal(segment.map?.key?.uri, keyUri(0), `${what}: the init segment is read under its own key`);
+      });
+      // The serializer writes EXT-X-KEY only where the key changes, and the init's before EXT-X-MAP.
+      const lines = text.split('\n');
+      assert.ok(lines.findIndex((line) => line.startsWith('#EXT-X-KEY')) < lines.findIndex((line) => line.startsWith('#EXT-X-MAP')), `${what}: the init's key first`);
+    };
+    for (const version of run.versions.filter((v) => !v.final).slice(-3)) assertKeys(version.media.high.text, `live version ${version.sequence}`);
+    assert.deepEqual(run.chunks.map((c) => [c.firstMsn, c.segmentCount]), [[0, 10], [10, 10], [20, 3]]);
+    for (const chunk of run.chunks) {
+      for (const { name } of RENDITIONS) assertKeys(new TextDecoder().decode(await store.cat(chunk.media[name].cid)), `archive chunk ${chunk.firstMsn} of ${name}`);
+    }
+    const final = run.versions.at(-1)!;
+    assert.ok(final.final);
+    for (const { name } of RENDITIONS) {
+      assertKeys(final.media[name].text, `final ${name}`);
+      assert.equal(parsePlaylist(final.media[name].text).manifest.segments.length, 23);
+    }
   });
 
   test('a window under three target durations is refused by name (RFC 8216 6.2.2)', () => {
