@@ -16,11 +16,13 @@
 // Parts are released once the live edge is well past their segment.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 
 import { LadderEncoder } from '../encoder/ladder-encoder.js';
 import type { CudaDeviceFrame, EncodeSummary, Rendition, SegmentEvent } from '../encoder/types.js';
 import { AbrcastError, errorMessage, withCallSiteStack } from '../errors.js';
 import { targetDurationFor } from '../hls/media-playlist.js';
+import { handoverGraceMs } from '../model/channel-handover.js';
 import { heartbeatIntervalMs } from '../model/heartbeat.js';
 import type { CidUrl } from '../hls/segment-url.js';
 import type { JournalSegment } from '../journal/segment-journal.js';
@@ -91,6 +93,8 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   #runId?: string;
   /** MSN of segment 0: registry indexes are MSNs (a channel's run continues the previous one's numbers). */
   #msnBase = 0;
+  /** Ending the channel's previous run, once the hand-over has reached every server. */
+  #finalizingPrevious?: Promise<void>;
   #heartbeat?: NodeJS.Timeout;
   #heartbeatWarned = false;
   #closing?: Promise<HlsOutputSummary>;
@@ -291,6 +295,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       }
     }
     await this.#records.drain(deadline);
+    await this.#finalizingPrevious;
     if (!failure && this.#failures.length > 0) {
       failure = new AbrcastError(`Run ${this.#runId} is incomplete:\n  ${this.#failures.join('\n  ')}`);
     }
@@ -360,13 +365,16 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       ...(this.#msnBase > 0 ? { msnBase: this.#msnBase } : {}),
     });
     if (finalizePrevious) {
-      // The hand-over: the previous run's tail, published at once; the channel serves this run from then on,
-      // and only then may the previous run get its final (ENDLIST) playlists.
+      // The hand-over: the previous run's tail, published at once; the channel serves this run once that version
+      // is recorded (the lane's order). Its final (ENDLIST) playlists come only once no server serves, or holds a
+      // request on, the previous run (handoverGraceMs): a player handed that ENDLIST would stop for good.
       await this.#publisher.publishFirst();
       const finalize = finalizePrevious;
-      this.#records.after('finalize the run this one continued', () =>
-        finalize().catch((error: unknown) => this.emit('warning', `Cannot finalize the channel's previous run: ${errorMessage(error)}`)),
-      );
+      this.#records.after('hand the channel over', async () => {
+        this.#finalizingPrevious = delay(handoverGraceMs(segmentDuration))
+          .then(finalize)
+          .catch((error: unknown) => void this.emit('warning', `Cannot finalize the channel's previous run: ${errorMessage(error)}`));
+      });
     }
   }
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { handoverGraceMs } from '../../src/model/channel-handover.js';
 import { MultiResolutionHlsOutput } from '../../src/publish/multi-resolution-hls-output.js';
 import type { PublishedVersion } from '../../src/publish/types.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
@@ -50,6 +51,9 @@ describe('a channel across a SIGKILL and a restart', () => {
   const versions: PublishedVersion[] = [];
   let secondRunId: string;
   let refusal: unknown;
+  /** performance.now() of the new run's first version (the hand-over), and of the dead run's final playlists. */
+  let handOverAt: number | undefined;
+  let firstEndedAt: number | undefined;
   const llTexts: string[] = [];
   const partAnswers: string[] = [];
 
@@ -80,7 +84,18 @@ describe('a channel across a SIGKILL and a restart', () => {
       store, registry, journalDir: join(dataDir, 'journal'), segmentUrl: '/ipfs/{cid}', playlistUrl: '/ipfs/{cid}',
       channel: 'cx', windowSeconds: WINDOW, partDuration: PART, latency: 'low',
     });
-    output.on('publish', (version) => versions.push(version));
+    output.on('publish', (version) => {
+      handOverAt ??= performance.now();
+      versions.push(version);
+    });
+    // When the dead run gets its final playlists (its ENDLIST): only well after the hand-over.
+    const sequenceBefore = (await registry.getRun(firstRunId))!.playlistSequence;
+    const watchEnd = (async () => {
+      for (const deadline = performance.now() + 120_000; performance.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+        if ((await registry.getRun(firstRunId))!.playlistSequence > sequenceBefore) return performance.now();
+      }
+      return undefined;
+    })();
     // What an LL player on the channel reloads while the new run is live.
     let polling = true;
     const poll = (async () => {
@@ -120,6 +135,7 @@ describe('a channel across a SIGKILL and a restart', () => {
     polling = false;
     await poll;
     await output.close();
+    firstEndedAt = await watchEnd;
   });
 
   after(async () => {
@@ -145,6 +161,15 @@ describe('a channel across a SIGKILL and a restart', () => {
     assert.equal(second.previousRunId, firstRunId);
     assert.equal(second.discontinuitySequence, 1);
     assert.equal(second.msnBase, Math.min(...[...produced.values()]));
+  });
+
+  test('the dead run gets its ENDLIST only once every server serves the new run (no channel player is told the channel ended)', () => {
+    // A server resolves the channel to a run at most every CHANNEL_LOOKUP_TTL_MS and holds a playlist request on it
+    // up to 3 target durations: one that still served (or held a request on) the dead run would hand its ENDLIST
+    // to the channel's players, and hls.js stops reloading for good.
+    assert.ok(handOverAt !== undefined && firstEndedAt !== undefined, 'both happened');
+    assert.ok(firstEndedAt - handOverAt >= handoverGraceMs(1), `ended ${Math.round(firstEndedAt - handOverAt)} ms after the hand-over`);
+    assert.deepEqual(llTexts.filter((text) => text.includes('#EXT-X-ENDLIST')), [], 'no playlist served through the channel had ENDLIST');
   });
 
   test('a player on the channel sees one sliding playlist: the dead run\'s tail, a discontinuity, then the new run; nothing goes back', async () => {

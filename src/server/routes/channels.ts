@@ -6,6 +6,7 @@
 // segments) exist. Part and segment URIs are relative to the media playlist, so
 // they arrive here too; they resolve by Media Sequence Number to the run that
 // numbered that segment (a tail segment is the previous run's).
+import { CHANNEL_LOOKUP_TTL_MS } from '../../model/channel-handover.js';
 import { isValidChannelName, CHANNEL_NAME_PATTERN } from '../../registry/validation.js';
 import { sendError, sendJson, sendText } from '../responses.js';
 import type { Route, RouteHandler, RouteRequest } from '../router.js';
@@ -17,8 +18,6 @@ import { archiveEntry, runSummary } from './runs.js';
 const HTML = 'text/html; charset=utf-8';
 /** The channel page lists this many of its newest runs. */
 const LISTED_RUNS = 20;
-/** A channel's current run is looked up at most this often per channel (a hand-over shows within it). */
-const CURRENT_RUN_TTL_MS = 500;
 
 /** The run routes a channel delegates to, by their patterns (one handler per concern, never a copy). */
 function runHandler(routes: readonly Route[], pattern: string): RouteHandler {
@@ -40,14 +39,21 @@ function channelParam({ params, res }: RouteRequest): string | undefined {
   return undefined;
 }
 
-/** The run the channel's playlists come from: the newest that published (else the newest started). */
+/**
+ * The run the channel's playlists come from: the newest that published (else the newest started),
+ * looked up at most every CHANNEL_LOOKUP_TTL_MS per channel (a producer ends the previous run only
+ * after twice that, so its ENDLIST never reaches the channel's players).
+ */
 async function currentRun(request: RouteRequest, channel: string): Promise<string | undefined> {
   const cached = currentRuns.get(channel);
-  if (cached && performance.now() - cached.at < CURRENT_RUN_TTL_MS) return cached.runId;
+  if (cached && performance.now() - cached.at < CHANNEL_LOOKUP_TTL_MS) return cached.runId;
+  // Aged from when it was asked, not answered: a lookup slowed by a busy database still expires in time,
+  // and a slow one never replaces a newer one.
+  const asked = performance.now();
   const record = await request.server.registry.getChannel(channel);
   const runId = record ? (record.currentRunId ?? record.newestRunId ?? undefined) : undefined;
   if (currentRuns.size > 1000) currentRuns.clear();
-  currentRuns.set(channel, { runId, at: performance.now() });
+  if ((currentRuns.get(channel)?.at ?? -Infinity) <= asked) currentRuns.set(channel, { runId, at: asked });
   return runId;
 }
 

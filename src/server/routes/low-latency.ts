@@ -17,9 +17,10 @@ import { startable } from '../start-rules.js';
 import { lowLatencyPlaylistWithToken, playbackRoute } from '../playback-access.js';
 import type { LowLatencyMediaPlaylist } from '../../hls/low-latency-types.js';
 import { qualityParam, runIdParam } from '../validation.js';
+import { HOLD_TARGETS } from '../../model/channel-handover.js';
 
-/** RFC 8216bis 6.2.5.2: a blocking request not satisfied within 3 target durations gets 503. */
-const BLOCK_TARGETS = 3;
+/** RFC 8216bis 6.2.5.2: a blocking request not satisfied within 3 target durations gets 503 (a channel's hand-over counts on it). */
+const BLOCK_TARGETS = HOLD_TARGETS;
 /** A held request for an encrypted segment looks for its record at least this often (a record sends no change). */
 const SEGMENT_RECHECK_MS = 250;
 /** Retry-After (seconds) of a request refused because the process holds as many as it may. */
