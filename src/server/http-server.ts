@@ -1,8 +1,11 @@
 // The abrcast HTTP server. Built on node:http rather than a framework: a dozen
 // read-only GET routes, hand-written Range/caching headers and streaming from the
 // store need nothing a framework adds, and it keeps the dependency tree small.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// With a TLS certificate it is node:http2's secure server (HTTP/2, and HTTP/1.1 for
+// clients that do not offer h2 in ALPN), the same routes on its compatibility API.
+import { createServer, type Server } from 'node:http';
+import { createSecureServer, Http2ServerResponse, type Http2SecureServer } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
 import { invalidParameterError, isInteger } from '../errors.js';
 import { isTransientRegistryError } from '../registry/registry-errors.js';
 import type { RunRegistry } from '../registry/run-registry.js';
@@ -11,7 +14,7 @@ import { createServerLogger, type ServerLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { PlaylistCache } from './playlist-cache.js';
 import { sendError, setCors } from './responses.js';
-import { BadPathError, Router, type ServerContext } from './router.js';
+import { BadPathError, Router, type HttpRequest, type HttpResponse, type ServerContext } from './router.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages.js';
@@ -32,10 +35,23 @@ export interface ServerOptions {
    * A pino logger fits; default: pino at level 'warn' on stderr.
    */
   logger?: ServerLogger;
+  /**
+   * A certificate and its private key (PEM text): the server then speaks HTTPS, HTTP/2
+   * to clients that offer it (Apple's HLS authoring spec asks LL-HLS to be served over
+   * HTTP/2) and HTTP/1.1 to the rest. Without it, plain HTTP/1.1.
+   */
+  tls?: ServerTls;
+}
+
+export interface ServerTls {
+  /** PEM certificate chain, the server's own certificate first. */
+  cert: string | Buffer;
+  /** PEM private key of that certificate. */
+  key: string | Buffer;
 }
 
 export interface RunningServer {
-  /** http://host:port, without a trailing slash. */
+  /** http://host:port (https:// with TLS), without a trailing slash. */
   url: string;
   port: number;
   metrics: ServerMetrics;
@@ -47,10 +63,32 @@ export const DEFAULT_PORT = 8787;
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
+/**
+ * SETTINGS_MAX_CONCURRENT_STREAMS: every held LL-HLS request (blocking playlist reloads,
+ * preload-hinted parts) of all of a browser's tabs on this origin shares one connection, so
+ * a low cap would queue a player's requests behind held ones. 256 is the most Chromium ever
+ * opens on one connection (net/spdy/spdy_session.cc, kMaxConcurrentStreamLimit), above the
+ * 100 that RFC 9113 5.1.2 recommends as a floor; a bound all the same, unlike Node's default.
+ */
+export const HTTP2_MAX_CONCURRENT_STREAMS = 256;
+/** HTTP/1.1 over TLS: idle keep-alive connections close after node:http's default. */
+const KEEP_ALIVE_TIMEOUT_MS = 5000;
+
+/**
+ * node:http2's compatibility response has no `destroyed` (Node 20): the routes check it after
+ * a held request to learn that the client went away, as on node:http's ServerResponse.
+ */
+class Http2RouteResponse extends Http2ServerResponse {}
+Object.defineProperty(Http2RouteResponse.prototype, 'destroyed', {
+  get(this: Http2ServerResponse) {
+    return this.stream.destroyed;
+  },
+});
+
 const router = new Router([...playlistRoutes, ...lowLatencyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes]);
 
 /** `label.route` is set as soon as the path is matched, so the metrics see it even if the handler fails. */
-async function handle(context: ServerContext, req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {
+async function handle(context: ServerContext, req: HttpRequest, res: HttpResponse, label: { route: string }): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://server.invalid');
   let match;
   try {
@@ -68,7 +106,8 @@ async function handle(context: ServerContext, req: IncomingMessage, res: ServerR
   label.route = match.route.pattern;
   if (match.route.cors) setCors(res);
   if (req.method === 'OPTIONS') {
-    res.writeHead(204, { 'Content-Length': '0' });
+    // No Content-Length on a 204 (RFC 9110 8.6); HTTP/2 would drop it anyway.
+    res.writeHead(204);
     res.end();
     return;
   }
@@ -87,7 +126,7 @@ export function publicFailure(error: unknown): { status: number; message: string
   return { status: 500, message: 'internal server error' };
 }
 
-function answerFailure(res: ServerResponse, error: unknown, logger: ServerLogger, route: string, path: string | undefined): void {
+function answerFailure(res: HttpResponse, error: unknown, logger: ServerLogger, route: string, path: string | undefined): void {
   const answer = publicFailure(error);
   logger.error({ err: error, route, path, status: res.headersSent ? undefined : answer.status }, 'request failed');
   if (res.headersSent) {
@@ -108,6 +147,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   if (typeof host !== 'string' || host.length === 0) throw invalidParameterError('host', 'non-empty string', host);
   if (!isInteger(port) || port < 0 || port > 65535) throw invalidParameterError('port', 'integer between 0 and 65535', port);
+  const { tls } = options;
+  if (tls !== undefined) {
+    if (typeof tls !== 'object' || tls === null) throw invalidParameterError('tls', 'object { cert, key } of PEM text', tls);
+    for (const name of ['cert', 'key'] as const) {
+      const value: unknown = tls[name];
+      if (!(typeof value === 'string' || Buffer.isBuffer(value)) || value.length === 0) {
+        throw invalidParameterError(`tls.${name}`, 'non-empty PEM string or Buffer', value);
+      }
+    }
+  }
   const metrics = options.metrics ?? new ServerMetrics();
   const logger = options.logger ?? createServerLogger();
   if (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function') {
@@ -115,7 +164,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const context: ServerContext = { registry, store, metrics, logger, playlists: new PlaylistCache(store) };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: HttpRequest, res: HttpResponse) => {
     const started = performance.now();
     const label = { route: 'unmatched' };
     // Only known methods become label values, so clients cannot grow the metric without bound.
@@ -126,7 +175,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger.debug({ method, route: label.route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
     });
     handle(context, req, res, label).catch((error: unknown) => answerFailure(res, error, logger, label.route, req.url));
-  });
+  };
+  const server = tls ? createTlsServer(tls, onRequest) : createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -139,16 +189,48 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url: `${tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
     port: address.port,
     metrics,
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // Players keep connections alive; without this close() would wait for them.
-        server.closeAllConnections();
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        else for (const socket of tlsSockets.get(server) ?? []) socket.destroy();
       });
       return closing;
     },
   };
+}
+
+/** Every TLS connection of a secure server (HTTP/2 sessions and HTTP/1.1 alike), for close(). */
+const tlsSockets = new WeakMap<Http2SecureServer, Set<Socket>>();
+
+function createTlsServer(tls: ServerTls, onRequest: (req: HttpRequest, res: HttpResponse) => void): Http2SecureServer {
+  let server: Http2SecureServer;
+  try {
+    server = createSecureServer(
+      {
+        cert: tls.cert,
+        key: tls.key,
+        allowHTTP1: true,
+        settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS },
+        Http2ServerResponse: Http2RouteResponse,
+      },
+      onRequest,
+    );
+  } catch (error) {
+    // OpenSSL's reason (a key that does not match, PEM that does not parse), never the key itself.
+    throw invalidParameterError('tls', 'PEM certificate and its private key', `PEM that OpenSSL rejects: ${(error as Error).message}`);
+  }
+  // Read by node:http for the HTTP/1.1 connections it hands over (allowHTTP1).
+  (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  const sockets = new Set<Socket>();
+  tlsSockets.set(server, sockets);
+  server.on('secureConnection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return server;
 }

@@ -2,7 +2,7 @@
 // exist (a blocking playlist reload, a preload-hinted part, a first master),
 // re-checking on each relevant change, on a slow timer as a safety net, and
 // giving up at a deadline or when the client goes away.
-import type { ServerResponse } from 'node:http';
+import type { HttpResponse } from './router.js';
 import type { PartChange } from '../registry/change-feed.js';
 import type { RunRegistry } from '../registry/run-registry.js';
 
@@ -18,7 +18,7 @@ export interface WaitOptions {
   ready: () => Promise<boolean>;
   timeoutMs: number;
   /** Stop early when this response's client disconnects (the request's own 'close' fires once its body is read). */
-  res?: ServerResponse;
+  res?: HttpResponse;
 }
 
 /** True once `ready` said so; false at the deadline or when the client left. */
