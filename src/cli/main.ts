@@ -16,6 +16,7 @@ import {
   directory,
   frameSize,
   hostName,
+  pemFile,
   httpUrl,
   httpUrlList,
   multiaddrList,
@@ -43,6 +44,8 @@ function packageVersion(): string {
 
 const ENVIRONMENT_HELP = `Environment (a flag wins over its variable; an empty variable counts as unset):
   ABRCAST_PORT           --port
+  ABRCAST_TLS_CERT       --tls-cert
+  ABRCAST_TLS_KEY        --tls-key
   ABRCAST_DATA_DIR       --data-dir (default ${defaultDataDir()})
   ABRCAST_STORE          --store
   DATABASE_URL           --database-url
@@ -115,7 +118,13 @@ function addServiceOptions(command: Command): Command {
 function addServerOptions(command: Command): Command {
   const name = command.name();
   addParsedOption(command, new Option('--port <port>', `HTTP port, 0 for any free one (default: ${DEFAULTS.port})`).env('ABRCAST_PORT'), numberBetween(0, 65535, name, true));
-  return addParsedOption(command, new Option('--host <host>', `address to listen on (default: ${DEFAULTS.host})`), hostName(name));
+  addParsedOption(command, new Option('--host <host>', `address to listen on (default: ${DEFAULTS.host})`), hostName(name));
+  addParsedOption(
+    command,
+    new Option('--tls-cert <file>', 'PEM certificate chain: serve HTTPS, with HTTP/2 for clients that offer it (LL-HLS players on Apple devices need it); needs --tls-key').env('ABRCAST_TLS_CERT'),
+    pemFile(name, 'CERTIFICATE'),
+  );
+  return addParsedOption(command, new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('ABRCAST_TLS_KEY'), pemFile(name, 'PRIVATE KEY'));
 }
 
 /** --encoder, --preset, --container and --low-latency, shared by demo and encode. */

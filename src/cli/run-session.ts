@@ -53,7 +53,7 @@ export async function withRunSession(
       if (interrupts.requested) return EXIT_CODES.interrupted;
       if (options.serve) {
         server = await startServer({
-          registry: services.registry, store: services.store, host: config.host, port: config.port,
+          registry: services.registry, store: services.store, host: config.host, port: config.port, tls: config.tls,
           logger: createServerLogger(reporter.logLevel),
         });
       }

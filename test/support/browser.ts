@@ -18,12 +18,22 @@ export interface BrowserHandle {
   close(): Promise<void>;
 }
 
+export interface BrowserOptions {
+  /**
+   * base64 SHA-256 hashes of certificates' public keys (test/support/tls-certificate.ts
+   * spkiSha256) that Chromium accepts although no CA it knows signed them: HTTPS to a
+   * throwaway certificate, without turning every certificate check off.
+   */
+  trustedSpki?: string[];
+}
+
 /** A persistent context on a fresh temp profile (removed by close()). */
-export async function launchBrowser(viewport = { width: 1280, height: 800 }): Promise<BrowserHandle> {
+export async function launchBrowser(viewport = { width: 1280, height: 800 }, options: BrowserOptions = {}): Promise<BrowserHandle> {
   const profile = await mkdtemp(join(tmpdir(), 'abrcast-chromium-'));
+  const args = options.trustedSpki?.length ? [...ARGS, `--ignore-certificate-errors-spki-list=${options.trustedSpki.join(',')}`] : ARGS;
   try {
     const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH, args: ARGS, headless: true, viewport, timeout: 30_000,
+      executablePath: CHROMIUM_PATH, args, headless: true, viewport, timeout: 30_000,
     });
     return {
       context,

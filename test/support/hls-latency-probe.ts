@@ -1,10 +1,13 @@
-// How far behind the renderer a viewer is: an independent hls.js page (hls.js's
-// default config, lowLatencyMode as asked; not the watch page) plays a master
-// playlist in Debian's Chromium, and every sample is now − hls.playingDate, i.e.
-// the wall clock minus the EXT-X-PROGRAM-DATE-TIME of the frame on screen. The
-// renderer stamps PDT from its own clock on this machine, so the two clocks agree.
-// Stalls are measured in the page: spans where the video's currentTime does not move
-// while it should be playing. Used by the Chromium LL test and `--case latency`.
+// How far behind the renderer a viewer is: an independent player page (not the watch
+// page) plays a master playlist in Debian's Chromium with the player's default config
+// and low-latency mode as asked: hls.js (hls.playingDate) or Shaka Player
+// (player.getPlayheadTimeAsDate()). Every sample is the wall clock minus the
+// EXT-X-PROGRAM-DATE-TIME of the frame on screen; the renderer stamps PDT from its own
+// clock on this machine, so the two clocks agree. Stalls are measured in the page: spans
+// where the video's currentTime does not move while it should be playing. Which HTTP
+// version carried the stream is read from the page's resource timing (nextHopProtocol).
+// Used by the Chromium LL tests and `--case latency`. A player is one entry of PLAYERS:
+// its script and the few lines that start it and report dates and errors.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,12 +15,18 @@ import { createRequire } from 'node:module';
 
 import { launchBrowser, type BrowserHandle } from './browser.js';
 
+/** The players the probe can open. */
+export const PROBE_PLAYERS = ['hls.js', 'shaka'] as const;
+export type ProbePlayer = (typeof PROBE_PLAYERS)[number];
+
 export interface HlsLatencyProbeOptions {
-  /** Master (or media) playlist URL, absolute. It should answer already: hls.js's manifest retries are its defaults. */
+  /** Master (or media) playlist URL, absolute. It should answer already: the players' manifest retries are their defaults. */
   url: string;
+  /** Which player plays it (default hls.js). */
+  player?: ProbePlayer;
   /** Seconds to watch once the first frame is on screen (sooner if the stream ends). */
   seconds: number;
-  /** hls.js `lowLatencyMode` (default true): parts, blocking reload, preload hints where a playlist offers them. */
+  /** hls.js `lowLatencyMode` / Shaka `streaming.lowLatencyMode` (default true): parts, blocking reload, preload hints where a playlist offers them. */
   lowLatencyMode?: boolean;
   /** Latency and stalls are taken after this many seconds of playback (default 10), the start-up catch-up left out. */
   warmupS?: number;
@@ -44,6 +53,9 @@ export interface Stall {
 
 export interface HlsLatencyReport {
   url: string;
+  player: ProbePlayer;
+  /** The player's version, as it reports it. */
+  playerVersion: string;
   lowLatencyMode: boolean;
   /** Seconds from opening the page to the first frame on screen. */
   firstFrameS: number;
@@ -58,14 +70,16 @@ export interface HlsLatencyReport {
   maxStallAfterS: number;
   /** Every span of 100 ms or more where playback did not move. */
   stalls: Stall[];
-  /** hls.js errors with fatal: true ("type/details: reason (url)"). */
+  /** Errors the player gave up on (hls.js fatal: true; Shaka severity CRITICAL), as "kind: reason (url)". */
   fatalErrors: string[];
-  /** Every other hls.js error, by details, with its count. */
+  /** Every other player error, by kind (hls.js details; Shaka "code N"), with its count. */
   errors: Record<string, number>;
   /** Requests the page made: part URIs, blocking reloads (_HLS_msn), whole segments, playlists. */
   requests: { parts: number; blockingReloads: number; segments: number; playlists: number };
-  /** hls.js saw parts in a media playlist (EXT-X-PART), i.e. it could play in low-latency mode. */
+  /** The player saw parts in a media playlist (EXT-X-PART), i.e. it could play in low-latency mode. */
   partsInPlaylist: boolean;
+  /** The stream's requests by HTTP version as Chromium's resource timing names it (nextHopProtocol: 'h2', 'http/1.1'). */
+  protocols: Record<string, number>;
   /** The stream ended (EXT-X-ENDLIST reached) before `seconds` were watched. */
   ended: boolean;
 }
@@ -78,9 +92,68 @@ export function percentile(values: readonly number[], p: number): number | null 
   return sorted[rank]!;
 }
 
-function hlsJsSource(): string {
+/**
+ * Each player: its script (from the installed package, the version package-lock pins) and
+ * the page code that starts it on `video` with `url` and defines `window.adapter`:
+ * playingDate() (ms since the epoch of the frame on screen, or null) and version; it
+ * reports errors through fatal(text) and error(kind), and parts through sawParts().
+ */
+interface PlayerEntry {
+  script: string;
+  start: (lowLatencyMode: boolean) => string;
+}
+
+const PLAYERS: Record<ProbePlayer, PlayerEntry> = {
+  'hls.js': {
+    script: 'hls.js/dist/hls.min.js',
+    start: (lowLatencyMode) => `
+const hls = window.hls = new Hls({ lowLatencyMode: ${lowLatencyMode} });
+hls.on(Hls.Events.ERROR, (_, data) => {
+  const why = data.reason || (data.error && data.error.message) || (data.response && data.response.code) || '';
+  if (data.fatal) fatal(data.type + '/' + data.details + (why ? ': ' + why : '') + (data.url ? ' (' + data.url + ')' : ''));
+  else error(data.details);
+});
+hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
+  if (data.details.partList && data.details.partList.length > 0) sawParts();
+});
+hls.loadSource(window.PROBE_URL);
+hls.attachMedia(video);
+window.adapter = { version: Hls.version, playingDate: () => (hls.playingDate ? hls.playingDate.getTime() : null) };`,
+  },
+  shaka: {
+    script: 'shaka-player/dist/shaka-player.compiled.js',
+    // Shaka's defaults but lowLatencyMode, as asked (Shaka 5 turns it on by default).
+    start: (lowLatencyMode) => `
+shaka.polyfill.installAll();
+const player = window.player = new shaka.Player();
+const describe = (e) => 'code ' + e.code + ' (category ' + e.category + ')' + (e.data && e.data.length ? ': ' + e.data.map((d) => {
+  if (d === null || d === undefined) return String(d);
+  if (typeof d === 'object') return d.message || d.uri || (d.code !== undefined ? 'code ' + d.code : JSON.stringify(d).slice(0, 200));
+  return String(d).slice(0, 200);
+}).join(', ') : '');
+player.addEventListener('error', (event) => {
+  const e = event.detail;
+  if (e.severity === shaka.util.Error.Severity.CRITICAL) fatal(describe(e));
+  else error('code ' + e.code);
+});
+player.configure({ streaming: { lowLatencyMode: ${lowLatencyMode} } });
+window.adapter = {
+  version: shaka.Player.version,
+  playingDate: () => {
+    const date = player.getPlayheadTimeAsDate();
+    return date && !Number.isNaN(date.getTime()) && video.currentTime !== 0 ? date.getTime() : null;
+  },
+};
+player.attach(video).then(() => player.load(window.PROBE_URL)).then(() => {
+  const manifest = player.getManifest && player.getManifest();
+  if (manifest && manifest.isLowLatency) sawParts();
+}).catch((e) => fatal(e && e.code !== undefined ? describe(e) : String(e)));`,
+  },
+};
+
+function playerSource(player: ProbePlayer): string {
   const require = createRequire(import.meta.url);
-  return readFileSync(require.resolve('hls.js/dist/hls.min.js'), 'utf8');
+  return readFileSync(require.resolve(PLAYERS[player].script), 'utf8');
 }
 
 /**
@@ -88,12 +161,12 @@ function hlsJsSource(): string {
  * playlists are fetched cross-origin as by a player on another site; loopback to
  * loopback, so Chromium's private-network rules do not apply).
  */
-async function servePage(html: string): Promise<{ origin: string; server: Server }> {
-  const hlsJs = hlsJsSource();
+async function servePage(html: string, player: ProbePlayer): Promise<{ origin: string; server: Server }> {
+  const script = playerSource(player);
   const server = createServer((request, response) => {
-    const js = request.url === '/hls.min.js';
+    const js = request.url === '/player.js';
     response.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html', 'cache-control': 'no-store' });
-    response.end(js ? hlsJs : html);
+    response.end(js ? script : html);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -114,31 +187,35 @@ interface PageState {
   partsInPlaylist: boolean;
   ended: boolean;
   playedS: number;
+  protocols: Record<string, number>;
+  playerVersion: string;
 }
 
-// The page: hls.js's default config plus lowLatencyMode, nothing else. Timing uses
+// The page: the player's default config plus lowLatencyMode, nothing else. Timing uses
 // performance.now() inside the page, so a slow evaluate() round trip does not count.
-const PAGE = (lowLatencyMode: boolean, intervalMs: number) => `<!doctype html>
+const PAGE = (player: ProbePlayer, lowLatencyMode: boolean, intervalMs: number) => `<!doctype html>
 <html><body><video id="v" muted autoplay playsinline></video>
-<script src="/hls.min.js"></script>
+<script src="/player.js"></script>
 <script>
 const video = document.getElementById('v');
 const state = window.probe = {
   firstFrameAt: null, openedAt: performance.now(), samples: [], stalls: [], stallSince: null,
-  fatalErrors: [], errors: {}, partsInPlaylist: false, ended: false, playedS: 0,
+  fatalErrors: [], errors: {}, partsInPlaylist: false, ended: false, playedS: 0, protocols: {}, playerVersion: '',
 };
-const hls = window.hls = new Hls({ lowLatencyMode: ${lowLatencyMode} });
-hls.on(Hls.Events.ERROR, (_, data) => {
-  const why = data.reason || (data.error && data.error.message) || (data.response && data.response.code) || '';
-  if (data.fatal) state.fatalErrors.push(data.type + '/' + data.details + (why ? ': ' + why : '') + (data.url ? ' (' + data.url + ')' : ''));
-  else state.errors[data.details] = (state.errors[data.details] || 0) + 1;
-});
-hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
-  if (data.details.partList && data.details.partList.length > 0) state.partsInPlaylist = true;
-});
+const fatal = (text) => state.fatalErrors.push(text);
+const error = (kind) => { state.errors[kind] = (state.errors[kind] || 0) + 1; };
+const sawParts = () => { state.partsInPlaylist = true; };
+// Every request to the stream's origin, by the HTTP version that carried it.
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.name.startsWith(location.origin)) continue;
+    const protocol = entry.nextHopProtocol || 'unknown';
+    state.protocols[protocol] = (state.protocols[protocol] || 0) + 1;
+  }
+}).observe({ type: 'resource', buffered: true });
 video.addEventListener('ended', () => { state.ended = true; });
-hls.loadSource(window.PROBE_URL);
-hls.attachMedia(video);
+${PLAYERS[player].start(lowLatencyMode)}
+state.playerVersion = window.adapter.version;
 video.play().catch(() => {});
 let lastTime = -1;
 let startTime = 0;
@@ -163,8 +240,8 @@ setInterval(() => {
     state.stallSince = lastMoveAt;
   }
   state.playedS = t - startTime;
-  const date = hls.playingDate;
-  if (date && t !== 0) state.samples.push({ atS: sinceStart, latencyS: (Date.now() - date.getTime()) / 1000 });
+  const date = window.adapter.playingDate();
+  if (date !== null && t !== 0) state.samples.push({ atS: sinceStart, latencyS: (Date.now() - date) / 1000 });
 }, ${intervalMs});
 </script></body></html>`;
 
@@ -175,10 +252,11 @@ setInterval(() => {
  */
 export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promise<HlsLatencyReport> {
   const lowLatencyMode = options.lowLatencyMode ?? true;
+  const player = options.player ?? 'hls.js';
   const warmupS = options.warmupS ?? 10;
   const intervalMs = options.sampleIntervalMs ?? 250;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  const { origin, server } = await servePage(PAGE(lowLatencyMode, intervalMs));
+  const { origin, server } = await servePage(PAGE(player, lowLatencyMode, intervalMs), player);
   let browser: BrowserHandle | undefined;
   let page: Awaited<ReturnType<BrowserHandle['context']['newPage']>> | undefined;
   const requests = { parts: 0, blockingReloads: 0, segments: 0, playlists: 0 };
@@ -206,7 +284,7 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
     let state = await read();
     while (state.firstFrameAt === null) {
       if (state.fatalErrors.length > 0 || Date.now() > startDeadline) {
-        const why = state.fatalErrors.length > 0 ? `fatal hls.js error ${state.fatalErrors.join(', ')}` : `no frame within ${startTimeoutMs} ms`;
+        const why = state.fatalErrors.length > 0 ? `fatal ${player} error ${state.fatalErrors.join(', ')}` : `no frame within ${startTimeoutMs} ms`;
         throw new Error(`measureHlsLatency(${options.url}): ${why}; errors ${JSON.stringify(state.errors)}, requests ${JSON.stringify(requests)}`);
       }
       await page.waitForTimeout(100);
@@ -218,7 +296,7 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
       await page.waitForTimeout(Math.min(500, Math.max(10, watchUntil - Date.now())));
       state = await read();
     }
-    return summarize(options.url, lowLatencyMode, warmupS, state, requests);
+    return summarize(options.url, player, lowLatencyMode, warmupS, state, requests);
   } finally {
     await page?.close().catch(() => undefined);
     server.closeAllConnections();
@@ -227,7 +305,7 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
   }
 }
 
-function summarize(url: string, lowLatencyMode: boolean, warmupS: number, state: PageState, requests: HlsLatencyReport['requests']): HlsLatencyReport {
+function summarize(url: string, player: ProbePlayer, lowLatencyMode: boolean, warmupS: number, state: PageState, requests: HlsLatencyReport['requests']): HlsLatencyReport {
   // A stall still open at the end counts up to the last sample.
   const stalls = [...state.stalls];
   const lastAt = state.samples.at(-1)?.atS ?? 0;
@@ -240,6 +318,8 @@ function summarize(url: string, lowLatencyMode: boolean, warmupS: number, state:
   const round = (v: number | null) => (v === null ? null : Number(v.toFixed(3)));
   return {
     url,
+    player,
+    playerVersion: state.playerVersion,
     lowLatencyMode,
     firstFrameS: round((state.firstFrameAt! - state.openedAt) / 1000)!,
     playedS: round(state.playedS)!,
@@ -253,6 +333,7 @@ function summarize(url: string, lowLatencyMode: boolean, warmupS: number, state:
     errors: state.errors,
     requests,
     partsInPlaylist: state.partsInPlaylist,
+    protocols: state.protocols,
     ended: state.ended,
   };
 }

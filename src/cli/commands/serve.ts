@@ -19,7 +19,7 @@ export async function runServe(service: ServiceConfig, listen: ServerConfig, rep
     try {
       if (interrupts.requested) return EXIT_CODES.ok;
       const server = await startServer({
-        registry: services.registry, store: services.store, host: listen.host, port: listen.port,
+        registry: services.registry, store: services.store, host: listen.host, port: listen.port, tls: listen.tls,
         logger: createServerLogger(reporter.logLevel),
       });
       try {
