@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Rendition } from '../../src/encoder/types.js';
+import type { Container, Rendition } from '../../src/encoder/types.js';
 import { MultiResolutionHlsOutput, type HlsOutputSummary } from '../../src/publish/multi-resolution-hls-output.js';
 import type { PublishedVersion } from '../../src/publish/types.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
@@ -33,6 +33,8 @@ export interface LiveRunOptions {
   audioSource?: string;
   /** LL-HLS part duration in seconds (the run gets a part target; the encoder's part events are recorded). */
   partDuration?: number;
+  /** Segment container (default ts). */
+  container?: Container;
 }
 
 export interface LiveRun {
@@ -94,6 +96,7 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
       sourceSize: [640, 360], fps, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
       store, registry, journalDir: join(dir, 'journal'), segmentUrl: '/ipfs/{cid}', closeDeadlineMs: 15_000, audioSource: options.audioSource,
       ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
+      ...(options.container !== undefined ? { container: options.container } : {}),
     });
     server.metrics.attach(output);
     const versions: PublishedVersion[] = [];
