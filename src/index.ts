@@ -4,6 +4,7 @@ export type { LadderEncoderEvents } from './encoder/ladder-encoder.js';
 export { fileEncoderOptions, outputFrameRate, probeMediaFile } from './encoder/media-file.js';
 export { defaultLadder, estimateBitrate, ladderFromHeights, validateLadder } from './encoder/ladder.js';
 export { probeHardware } from './encoder/hardware.js';
+export { getThreadBudget, setThreadBudget } from './encoder/thread-budget.js';
 export { previewLadderFrame } from './encoder/ladder-preview.js';
 export type { ScaledRenditionFrame } from './encoder/ladder-preview.js';
 export type { HardwareReport } from './encoder/hardware.js';

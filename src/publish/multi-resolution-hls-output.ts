@@ -1,97 +1,36 @@
 // The renderer's one object: frames in; segments uploaded to IPFS as they
 // finish; live playlists published; optionally the run recorded for a server.
 // The Node counterpart of the Python original's MultiResolutionHLSOutput.
+//
+// A coordinator over parts that each do one thing, wired here:
+//   segment → JournalWriter (durable) → SegmentUploadLane (uploaded) → PlaylistPublisher
+//   init, part → PartLane (stored, recorded: the live edge)
+//   each uploaded segment and published version → RegistryLane; each version → PlaylistUpdateLane
+// Every media byte goes to the store through one ResourceStore.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 
 import { LadderEncoder } from '../encoder/ladder-encoder.js';
-import type { CudaDeviceFrame, EncodeSummary, EncoderChoice, FileInputOptions, LatencyProfile, PixelFormat, Rendition, SegmentEvent } from '../encoder/types.js';
-import { AbrcastError, errorMessage, invalidParameterError, isPositiveFinite, withCallSiteStack } from '../errors.js';
-import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
-import { defaultJournalDir, SegmentJournal, type JournalSegment } from '../journal/segment-journal.js';
+import type { CudaDeviceFrame, EncodeSummary, Rendition, SegmentEvent } from '../encoder/types.js';
+import { AbrcastError, errorMessage, withCallSiteStack } from '../errors.js';
+import type { CidUrl } from '../hls/segment-url.js';
+import type { JournalSegment } from '../journal/segment-journal.js';
+import type { RunRecorder } from '../model/run-recorder.js';
 import type { ContentStore } from '../store/content-store.js';
 import { HeliaStore } from '../store/helia-store.js';
-import { OrderedLane } from './ordered-lane.js';
+import { outputSettings, runUrls, type MultiResolutionHlsOutputOptions } from './hls-output-options.js';
+import { JournalWriter } from './journal-writer.js';
+import { PartLane } from './part-lane.js';
 import { PlaylistPublisher } from './playlist-publisher.js';
-import type { MissingSegment } from '../model/run-inputs.js';
-import type { RunRecorder } from '../model/run-recorder.js';
-import type { VariantStreamRecords } from '../model/variant-stream-record.js';
+import { PlaylistUpdateLane } from './playlist-update-lane.js';
+import { RegistryLane } from './registry-lane.js';
+import { ResourceStore } from './resource-store.js';
+import { SegmentUploadLane } from './segment-upload-lane.js';
 import type { PublishedVersion } from './types.js';
-import type { RetryOptions } from './backoff.js';
 import { UploadIncompleteError } from './upload-incomplete-error.js';
-import { UploadQueue, type UploadQueueStats } from './upload-queue.js';
+import type { UploadQueueStats } from './upload-queue.js';
 
-/** Default journalLimitBytes: 4 GiB of segments waiting for upload. */
-export const DEFAULT_JOURNAL_LIMIT_BYTES = 4 * 1024 ** 3;
-
-export interface MultiResolutionHlsOutputOptions {
-  sourceSize: [number, number];
-  fps: number;
-  /** Seconds per segment (default 4, as in the Python original). */
-  segmentDuration?: number;
-  /** When set, segments are also written under it (`<outputDir>/<rendition>/segment_00000.ts`); the journal then uses those files instead of a copy. */
-  outputDir?: string;
-  /**
-   * Where run journals live (default ~/.abrcast/journal): each finished segment is
-   * fsync'd to `<journalDir>/<runId>/` before it is queued for upload, so a crash
-   * loses nothing `abrcast resume <runId>` cannot finish. Removed when the run ends complete.
-   */
-  journalDir?: string;
-  /**
-   * Most bytes of segments waiting for upload the journal may hold (default 4 GiB). Over
-   * it, write() waits for uploads; after closeDeadlineMs it rejects with JournalFullError.
-   */
-  journalLimitBytes?: number;
-  /** Where segments and playlists go; default: the embedded Helia store under ~/.abrcast/ipfs. */
-  store?: ContentStore;
-  /** Gateway origin for `{gateway}` in segment and playlist URLs (default https://ipfs.io). */
-  gateway?: string;
-  /**
-   * Segment URL: a template with {cid} (and {gateway}), or a function. Default: with the
-   * embedded store and no gateway, the server-relative `/ipfs/{cid}` (players resolve it against
-   * the playlist's URL, i.e. the gateway of the server that serves the run; a local blockstore
-   * announces nothing to public gateways); otherwise `{gateway}/ipfs/{cid}`.
-   */
-  segmentUrl?: string | CidUrl;
-  /** Media playlist URL inside the IPFS master playlist; default as segmentUrl. */
-  playlistUrl?: string | CidUrl;
-  /** Called after every publish with the master CID and the per-quality info, as in the Python original. */
-  onPlaylistUpdate?: (masterCid: string, qualities: VariantStreamRecords) => void | Promise<void>;
-  /** Audio file or URL, decoded in-process and muxed as AAC into every rendition (the run ends with the shorter input). */
-  audioSource?: string;
-  /**
-   * Encode this file or URL (decoded in the addon) instead of frames from write(); sourceSize and fps
-   * must describe it (see probeMediaFile() and fileEncoderOptions()). start() creates the run and
-   * begins decoding; close() waits for the end of the input (encoder.stopInput() ends it sooner).
-   */
-  input?: FileInputOptions;
-  encoder?: EncoderChoice;
-  renditions?: Rendition[];
-  pixelFormat?: PixelFormat;
-  x264Preset?: string;
-  /** write() takes `{ cudaDevicePtr, pitch }` frames already in CUDA memory (see LadderEncoderOptions.cudaFrames). */
-  cudaFrames?: boolean;
-  /**
-   * LL-HLS: seconds per partial segment (a whole number of frames). Each part is
-   * uploaded and recorded as the encoder emits it, so a server can list it at
-   * once; the immutable IPFS playlists stay plain. Undefined: no parts.
-   */
-  partDuration?: number;
-  /** Segment container (default 'ts'); 'fmp4' uploads each rendition's init segment and names it in EXT-X-MAP. */
-  container?: 'ts' | 'fmp4';
-  /** Encoder latency (LadderEncoderOptions.latency, default 'normal'); 'low' for LL-HLS. */
-  latency?: LatencyProfile;
-  /** Records the run (segments, newest playlists, status) for a server; RunRegistry fits. */
-  registry?: RunRecorder;
-  /** Run id to create in the registry; generated when absent. */
-  runId?: string;
-  /** Segment uploads at once (default 4). */
-  uploadConcurrency?: number;
-  /** Backoff between upload attempts (default: 250 ms doubling to 10 s, full jitter). */
-  uploadRetry?: RetryOptions;
-  /** How long close() keeps retrying uploads and registry writes before it reports what failed (default 60 s). */
-  closeDeadlineMs?: number;
-}
+export { DEFAULT_JOURNAL_LIMIT_BYTES, type MultiResolutionHlsOutputOptions } from './hls-output-options.js';
 
 export interface HlsOutputSummary extends EncodeSummary {
   masterCid?: string;
@@ -101,10 +40,6 @@ export interface HlsOutputSummary extends EncodeSummary {
   uploads: UploadQueueStats;
 }
 
-type SegmentMeta = JournalSegment;
-
-const templateOf = (url: string | CidUrl | undefined) => (typeof url === 'string' ? url : undefined);
-
 export interface MultiResolutionHlsOutputEvents {
   segment: [SegmentEvent];
   uploaded: [{ rendition: string; index: number; cid: string }];
@@ -113,52 +48,25 @@ export interface MultiResolutionHlsOutputEvents {
   warning: [string];
 }
 
-/** The encoder's `init` event (issue 16 contract): a rendition's fMP4 init segment. */
-interface InitData {
-  rendition: string;
-  data: Buffer;
-}
-
-/** The encoder's `part` event (issue 16 contract): one partial segment, emitted as it is muxed. */
-interface PartData {
-  rendition: string;
-  segmentIndex: number;
-  partIndex: number;
-  duration: number;
-  independent: boolean;
-  /** RFC 6381 codecs, as its segment will have them (absent from an addon older than the field). */
-  codecs?: string;
-  data: Buffer;
-}
-
 export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOutputEvents> {
   readonly encoder: LadderEncoder;
   readonly store: ContentStore;
   readonly #ownsStore: boolean;
-  readonly #queue: UploadQueue<SegmentMeta>;
-  readonly #publisher: PlaylistPublisher;
-  readonly #registry?: RunRecorder;
+  readonly #closeDeadlineMs: number;
+  readonly #partDuration?: number;
   readonly #playlistUrl: CidUrl;
   readonly #urlTemplates: { segmentUrl?: string; playlistUrl?: string };
-  readonly #closeDeadlineMs: number;
-  readonly #journalDir: string;
-  readonly #journalLimitBytes: number;
-  readonly #onPlaylistUpdate?: MultiResolutionHlsOutputOptions['onPlaylistUpdate'];
-  readonly #segmentCids: Record<string, Record<number, string>> = {};
-  /** Registry writes, in the order of events (segments, then the publish that lists them). */
-  readonly #registryLane: OrderedLane;
-  /** Part and init uploads and their records, in encoder order, apart from the segments so a slow publish never holds the live edge. */
-  readonly #partLane: OrderedLane;
-  /** Init segment uploads by rendition: a segment is queued only after its rendition's init is stored and named. */
-  readonly #initUploads = new Map<string, Promise<boolean>>();
-  readonly #partDuration?: number;
-  /** onPlaylistUpdate calls, in publish order. */
-  readonly #callbackLane: OrderedLane;
+  readonly #registry?: RunRecorder;
+  readonly #journal: JournalWriter;
+  readonly #segments: SegmentUploadLane;
+  readonly #parts: PartLane;
+  readonly #publisher: PlaylistPublisher;
+  readonly #records: RegistryLane;
+  readonly #updates: PlaylistUpdateLane;
   /** Errors that leave the run incomplete (a segment not journaled, a registry write lost). */
   readonly #failures: string[] = [];
-  #journal?: SegmentJournal;
-  /** Journal appends in encoder order: a segment is queued (and its event emitted) once durable. */
-  #journaling: Promise<void> = Promise.resolve();
+  /** Segments in encoder order: each queued (and its event emitted) once durable. */
+  #accepting: Promise<void> = Promise.resolve();
   #started?: Promise<void>;
   #startedAt?: Date;
   #runId?: string;
@@ -166,138 +74,54 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
 
   constructor(options: MultiResolutionHlsOutputOptions) {
     super();
-    if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
-    const { sourceSize } = options;
-    if (!Array.isArray(sourceSize) || sourceSize.length !== 2) {
-      throw invalidParameterError('sourceSize', '[width, height] array', sourceSize);
-    }
-    const closeDeadlineMs = options.closeDeadlineMs ?? 60_000;
-    if (typeof closeDeadlineMs !== 'number' || !(closeDeadlineMs >= 0)) {
-      throw invalidParameterError('closeDeadlineMs', 'number of at least 0', closeDeadlineMs);
-    }
-    this.#closeDeadlineMs = closeDeadlineMs;
-    const journalLimitBytes = options.journalLimitBytes ?? DEFAULT_JOURNAL_LIMIT_BYTES;
-    if (typeof journalLimitBytes !== 'number' || !(journalLimitBytes > 0)) {
-      throw invalidParameterError('journalLimitBytes', 'positive number of bytes', journalLimitBytes);
-    }
-    this.#journalLimitBytes = journalLimitBytes;
-    const journalDir = options.journalDir ?? defaultJournalDir();
-    if (typeof journalDir !== 'string' || journalDir.length === 0) throw invalidParameterError('journalDir', 'non-empty string path', journalDir);
-    this.#journalDir = journalDir;
-    const segmentDuration = options.segmentDuration ?? 4;
-    if (options.partDuration !== undefined && !isPositiveFinite(options.partDuration)) {
-      throw invalidParameterError('partDuration', 'positive number of seconds', options.partDuration);
-    }
-    this.#partDuration = options.partDuration;
-    if (options.container !== undefined && options.container !== 'ts' && options.container !== 'fmp4') {
-      throw invalidParameterError('container', "'ts' or 'fmp4'", options.container);
-    }
-    // Passed only when set, as the encoder's own options (issue 16's native side validates them).
-    const lowLatency = {
-      ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
-      ...(options.container !== undefined ? { container: options.container } : {}),
-      ...(options.latency !== undefined ? { latency: options.latency } : {}),
-    };
-
+    const settings = outputSettings(options);
+    this.#closeDeadlineMs = settings.closeDeadlineMs;
+    this.#partDuration = settings.partDuration;
     this.#ownsStore = options.store === undefined;
     this.store = options.store ?? new HeliaStore();
-    // A local blockstore announces nothing: its segments play only through the server's own gateway.
-    const defaultTemplate = this.store.kind === 'helia' && options.gateway === undefined ? '/ipfs/{cid}' : undefined;
-    const segmentTemplate = options.segmentUrl ?? defaultTemplate;
-    const playlistTemplate = options.playlistUrl ?? defaultTemplate;
-    const segmentUrl = cidUrlResolver({ gateway: options.gateway, template: segmentTemplate, optionName: 'segmentUrl' });
-    this.#playlistUrl = cidUrlResolver({ gateway: options.gateway, template: playlistTemplate, optionName: 'playlistUrl' });
-    const expand = (template: string | CidUrl | undefined) =>
-      typeof template === 'function' ? undefined : (template ?? '{gateway}/ipfs/{cid}').replaceAll('{gateway}', (options.gateway ?? 'https://ipfs.io').replace(/\/+$/, ''));
-    this.#urlTemplates = { segmentUrl: expand(segmentTemplate), playlistUrl: expand(playlistTemplate) };
-
-    this.encoder = new LadderEncoder({
-      width: sourceSize[0], height: sourceSize[1], fps: options.fps, segmentDuration,
-      renditions: options.renditions, encoder: options.encoder, pixelFormat: options.pixelFormat,
-      x264Preset: options.x264Preset, outputDir: options.outputDir,
-      ...(options.cudaFrames !== undefined ? { cudaFrames: options.cudaFrames } : {}),
-      ...(options.input !== undefined ? { input: options.input } : {}),
-      ...(options.audioSource !== undefined ? { audio: { source: options.audioSource } } : {}),
-      ...lowLatency,
-    });
+    const urls = runUrls(this.store.kind, options);
+    this.#playlistUrl = urls.playlistUrl;
+    this.#urlTemplates = urls.templates;
+    this.encoder = new LadderEncoder(settings.encoder);
     this.#registry = options.registry;
     this.#runId = options.runId;
-    this.#onPlaylistUpdate = options.onPlaylistUpdate;
 
     const onRetry = (what: string, attempt: number, error: unknown) => this.emit('retry', { what, attempt, error });
-    this.#registryLane = new OrderedLane({
-      isTransient: (error) => this.#registry?.isTransientError?.(error) ?? false,
-      onRetry,
-      onFailed: (what, error) => this.#fail(`Cannot ${what}: ${errorMessage(error)}`),
+    const onWarning = (message: string) => this.emit('warning', message);
+    const onFailure = (message: string) => this.#fail(message);
+    const runId = () => this.#runId;
+    const resources = new ResourceStore(this.store);
+    this.#journal = new JournalWriter({
+      dir: settings.journalDir, limitBytes: settings.journalLimitBytes, roomWaitMs: settings.closeDeadlineMs, onFailure, onWarning,
     });
-    // A lost part only costs the live edge (its segment still carries the bytes): a warning, not a failed run.
-    this.#partLane = new OrderedLane({
-      onFailed: (what, error) => this.emit('warning', `Cannot ${what}: ${errorMessage(error)}`),
-    });
-    this.#callbackLane = new OrderedLane({
-      onFailed: (what, error) => this.emit('warning', `${what} threw: ${errorMessage(error)}`),
-    });
+    this.#records = new RegistryLane({ registry: this.#registry, runId, onRetry, onFailure });
+    this.#updates = new PlaylistUpdateLane({ onPlaylistUpdate: options.onPlaylistUpdate, onWarning });
     this.#publisher = new PlaylistPublisher({
       store: this.store,
       renditions: this.encoder.renditions,
       fps: options.fps,
-      segmentDuration,
-      segmentUrl,
-      playlistUrl: this.#playlistUrl,
+      segmentDuration: settings.segmentDuration,
+      segmentUrl: urls.segmentUrl,
+      playlistUrl: urls.playlistUrl,
       onPublished: (version) => this.#onPublished(version),
       onRetry,
     });
-    this.#queue = new UploadQueue<SegmentMeta>({
-      store: this.store,
+    this.#parts = new PartLane({ resources, publisher: this.#publisher, registry: this.#registry, runId, onWarning });
+    this.#segments = new SegmentUploadLane({
+      resources,
       concurrency: options.uploadConcurrency,
       retry: options.uploadRetry,
-      onUploaded: (job, cid) => this.#onUploaded(job.meta, cid),
-      onRetry: (job, attempt, error) => this.emit('retry', { what: job.key, attempt, error }),
+      onUploaded: (meta, cid) => this.#onUploaded(meta, cid),
+      onRetry,
     });
 
     this.encoder.on('segment', (segment) => {
       this.#publisher.setCodecs(segment.rendition, segment.codecs);
-      this.#journaling = this.#journaling.then(() => this.#accept(segment));
+      this.#accepting = this.#accepting.then(() => this.#accept(segment));
     });
-    this.encoder.on('warning', (message) => this.emit('warning', message));
-    // The encoder's LL-HLS events (issue 16 contract), read through a plain view until its types declare them.
-    const events = this.encoder as unknown as EventEmitter;
-    events.on('init', (init: InitData) => this.#onInit(init));
-    events.on('part', (part: PartData) => this.#onPart(part));
-  }
-
-  /** Uploads a rendition's init segment once; later playlists name it (EXT-X-MAP) and the registry records it. */
-  #onInit(init: InitData): void {
-    if (this.#initUploads.has(init.rendition)) return;
-    const registry = this.#registry;
-    const runId = this.#runId;
-    this.#initUploads.set(
-      init.rendition,
-      this.#partLane.push(`upload the init segment of ${init.rendition}`, async () => {
-        const cid = await this.store.add(init.data);
-        this.#publisher.setInitSegment(init.rendition, cid);
-        if (registry?.setInitSegment && runId) await registry.setInitSegment(runId, init.rendition, cid);
-      }),
-    );
-  }
-
-  /** Uploads and records one part as soon as it is muxed (the server lists it from the registry). */
-  #onPart(part: PartData): void {
-    const registry = this.#registry;
-    const runId = this.#runId;
-    if (part.codecs) this.#publisher.setCodecs(part.rendition, part.codecs);
-    void this.#partLane.push(`upload part ${part.rendition}/${part.segmentIndex}.${part.partIndex}`, async () => {
-      const cid = await (this.store.addTransient ? this.store.addTransient(part.data) : this.store.add(part.data));
-      if (!registry?.recordPart || !runId) return;
-      await registry.recordPart(runId, {
-        rendition: part.rendition, segmentIndex: part.segmentIndex, partIndex: part.partIndex, cid,
-        duration: part.duration, independent: part.independent, bytes: part.data.byteLength,
-      });
-      // Fast start: with a first part recorded in every rendition the master can answer (the parts are the live edge).
-      if (part.segmentIndex === 0 && part.partIndex === 0) {
-        this.#publisher.publishFirst().catch((error: unknown) => this.emit('warning', `Cannot publish the first playlists: ${errorMessage(error)}`));
-      }
-    });
+    this.encoder.on('init', (init) => this.#parts.init(init));
+    this.encoder.on('part', (part) => this.#parts.part(part));
+    this.encoder.on('warning', onWarning);
   }
 
   get renditions(): readonly Rendition[] {
@@ -311,7 +135,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
 
   /** Where this run's journal is, once started. */
   get journalPath(): string | undefined {
-    return this.#journal?.dir;
+    return this.#journal.dir;
   }
 
   /** CID of the newest master playlist. */
@@ -326,11 +150,11 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
 
   /** `{ [rendition]: { [index]: cid } }` of every uploaded segment. */
   get segmentCids(): Record<string, Record<number, string>> {
-    return Object.fromEntries(Object.entries(this.#segmentCids).map(([name, cids]) => [name, { ...cids }]));
+    return this.#segments.segmentCids;
   }
 
   get uploads(): UploadQueueStats {
-    return this.#queue.stats();
+    return this.#segments.stats();
   }
 
   /** Creates the run (registry, journal). write() does this on first use. File input: then starts decoding. */
@@ -347,7 +171,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   async write(frame: Uint8Array | Uint8ClampedArray | CudaDeviceFrame): Promise<void> {
     await this.start();
     // Backpressure: a store that falls behind fills the journal up to its limit, then slows the producer.
-    await this.#journal!.waitForRoom(this.#closeDeadlineMs);
+    await this.#journal.waitForRoom();
     return this.encoder.write(frame);
   }
 
@@ -377,21 +201,13 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     } catch (error) {
       failure ??= error as Error;
     }
-    await this.#journaling;
+    await this.#accepting;
     this.#publisher.setDeadline(Date.now() + this.#closeDeadlineMs);
-    let missing: MissingSegment[] = [];
-    try {
-      await this.#queue.close({ deadlineMs: this.#closeDeadlineMs });
-    } catch (error) {
-      if (error instanceof UploadIncompleteError) {
-        missing = error.failures.map(({ meta }) => {
-          const { rendition, index } = meta as SegmentMeta;
-          return { rendition, index };
-        });
-        this.emit('warning', `${missing.length} upload(s) did not finish; ending the run on the segments listed so far`);
-      }
-      failure ??= error as Error;
+    const uploads = await this.#segments.close(this.#closeDeadlineMs);
+    if (uploads.error instanceof UploadIncompleteError) {
+      this.emit('warning', `${uploads.missing.length} upload(s) did not finish; ending the run on the segments listed so far`);
     }
+    failure ??= uploads.error;
     // The final playlists get a window of their own: a store back by now still ends the run for players.
     const deadline = Date.now() + this.#closeDeadlineMs;
     this.#publisher.setDeadline(deadline);
@@ -401,28 +217,18 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     } catch (error) {
       failure ??= new AbrcastError(`Cannot publish the final playlists: ${errorMessage(error)}`, { cause: error });
     }
-    this.#partLane.setDeadline(deadline);
-    await this.#partLane.drain();
-    this.#registryLane.setDeadline(deadline);
-    await this.#registryLane.drain();
+    await this.#parts.drain(deadline);
+    await this.#records.drain(deadline);
     if (!failure && this.#failures.length > 0) {
       failure = new AbrcastError(`Run ${this.#runId} is incomplete:\n  ${this.#failures.join('\n  ')}`);
     }
-    if (failure && this.#journal) {
+    if (failure && this.#journal.dir) {
       failure.message += `\nEvery finished segment is kept in ${this.#journal.dir}; \`abrcast resume ${this.#runId}\` uploads and lists them.`;
     }
-    if (this.#registry && this.#runId) {
-      const runId = this.#runId;
-      const registry = this.#registry;
-      const message = failure?.message;
-      const recorded = await this.#registryLane.push(`record the end of run ${runId}`, () =>
-        message === undefined ? registry.markEnded(runId) : registry.markFailed(runId, message, missing),
-      );
-      if (!recorded && !failure) failure = new AbrcastError(this.#failures[this.#failures.length - 1]);
-    }
-    this.#callbackLane.setDeadline(deadline);
-    await this.#callbackLane.drain();
-    if (this.#journal) await (failure ? this.#journal.close() : this.#journal.remove()).catch(() => undefined);
+    const recorded = await this.#records.recordEnd(failure?.message, uploads.missing);
+    if (!recorded && !failure) failure = new AbrcastError(this.#failures[this.#failures.length - 1]);
+    await this.#updates.drain(deadline);
+    await this.#journal.end(!failure);
     if (this.#ownsStore) await this.store.close().catch(() => undefined);
     if (failure) throw failure;
     return {
@@ -431,7 +237,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       playlistUrl: this.playlistUrl,
       runId: this.#runId,
       segmentCids: this.segmentCids,
-      uploads: this.#queue.stats(),
+      uploads: this.#segments.stats(),
     };
   }
 
@@ -445,32 +251,19 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       if (this.#partDuration !== undefined && this.#registry.setPartTarget) await this.#registry.setPartTarget(run.id, this.#partDuration);
     }
     this.#runId ??= `r${randomBytes(8).toString('hex')}`;
-    this.#journal = await SegmentJournal.create(
-      this.#journalDir,
-      { runId: this.#runId, startedAt: startedAt.toISOString(), width, height, fps, segmentDuration, renditions: [...renditions], ...this.#urlTemplates },
-      this.#journalLimitBytes,
-    );
+    await this.#journal.create({
+      runId: this.#runId, startedAt: startedAt.toISOString(), width, height, fps, segmentDuration, renditions: [...renditions], ...this.#urlTemplates,
+    });
   }
 
   /** A finished segment: durable in the journal, then queued for upload, then announced. */
   async #accept(segment: SegmentEvent): Promise<void> {
-    const key = `${segment.rendition}/${segment.index}`;
     // fMP4: the playlist that lists this segment must name its init segment.
-    await this.#initUploads.get(segment.rendition);
-    try {
-      const entry = await this.#journal!.append(segment);
-      this.#queue.enqueue(key, { byteLength: entry.bytes, read: () => this.#journal!.read(entry) }, entry);
-    } catch (error) {
-      // Not durable: still upload it from memory, and report the run incomplete for a crash-safe record.
-      this.#fail(`Cannot journal segment ${key}: ${errorMessage(error)}`);
-      this.#queue.enqueue(key, segment.data, {
-        rendition: segment.rendition, index: segment.index, duration: segment.duration, bytes: segment.data.byteLength,
-        codecs: segment.codecs, path: '', kept: true,
-      });
-    }
-    if (this.encoder.fromFile && this.#journal!.pendingBytes > this.#journalLimitBytes) {
+    await this.#parts.initStored(segment.rendition);
+    this.#segments.enqueue(await this.#journal.append(segment));
+    if (this.encoder.fromFile && this.#journal.full) {
       // File input cannot be slowed by write(): wait here, and stop reading the file if no room comes.
-      await this.#journal!.waitForRoom(this.#closeDeadlineMs).catch((error: Error) => {
+      await this.#journal.waitForRoom().catch((error: Error) => {
         this.#fail(error.message);
         this.encoder.stopInput();
       });
@@ -478,47 +271,26 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     this.emit('segment', segment);
   }
 
-  async #onUploaded(meta: SegmentMeta, cid: string): Promise<void> {
-    (this.#segmentCids[meta.rendition] ??= {})[meta.index] = cid;
-    this.emit('uploaded', { rendition: meta.rendition, index: meta.index, cid });
-    if (meta.path) {
-      await this.#journal!.markUploaded(meta, cid).catch((error: Error) =>
-        this.emit('warning', `Cannot note the upload of ${meta.rendition}/${meta.index} in the journal: ${error.message}`),
-      );
-    }
-    const registry = this.#registry;
-    const runId = this.#runId;
-    if (registry && runId) {
-      const segment = { rendition: meta.rendition, index: meta.index, cid, duration: meta.duration, bytes: meta.bytes };
-      void this.#registryLane.push(`record segment ${meta.rendition}/${meta.index}`, () => registry.recordSegment(runId, segment));
-    }
+  async #onUploaded(meta: JournalSegment, cid: string): Promise<void> {
+    const { rendition, index, duration, bytes } = meta;
+    this.emit('uploaded', { rendition, index, cid });
+    await this.#journal.markUploaded(meta, cid);
+    this.#records.recordSegment({ rendition, index, cid, duration, bytes });
     await this.#publisher
-      .segmentUploaded(meta.rendition, { index: meta.index, cid, duration: meta.duration, bytes: meta.bytes })
+      .segmentUploaded(rendition, { index, cid, duration, bytes })
       .catch((error: Error) => this.emit('warning', `Cannot publish playlists: ${error.message}`));
   }
 
   /** Called on the publish chain: hands the version to the lanes and returns at once. */
   #onPublished(version: PublishedVersion): void {
     this.emit('publish', version);
-    const registry = this.#registry;
-    const runId = this.#runId;
-    const releaseOlder = () =>
-      this.#publisher.releaseUpTo(version.sequence).catch((error: Error) =>
-        this.emit('warning', `Cannot release older playlist versions: ${error.message}`),
-      );
-    if (registry && runId) {
-      // The server reads playlists by the CIDs the registry names, so older versions go only once it names newer ones.
-      void this.#registryLane.push(`record playlists ${version.sequence} of run ${runId}`, async () => {
-        await registry.publishPlaylists(runId, version.masterCid, version.qualities, { sequence: version.sequence });
-        await releaseOlder();
-      });
-    } else {
-      void this.#registryLane.push('release older playlist versions', releaseOlder);
-    }
-    const onPlaylistUpdate = this.#onPlaylistUpdate;
-    if (onPlaylistUpdate) {
-      void this.#callbackLane.push('onPlaylistUpdate', () => onPlaylistUpdate(version.masterCid, version.qualities));
-    }
+    // The server reads playlists by the CIDs the registry names, so older versions go only once it names newer ones.
+    this.#records.recordPublish(version, () =>
+      this.#publisher.releaseUpTo(version.sequence).catch((error: Error) => {
+        this.emit('warning', `Cannot release older playlist versions: ${error.message}`);
+      }),
+    );
+    this.#updates.published(version);
   }
 
   #fail(message: string): void {

@@ -5,10 +5,14 @@
 import { AbrcastError, describeValue, errorMessage, invalidParameterError, isInteger } from '../errors.js';
 import { checkRetry, retryDelayMs, type RetryOptions } from './backoff.js';
 import { UploadIncompleteError, type UploadFailure } from './upload-incomplete-error.js';
-import type { ContentStore } from '../store/content-store.js';
 
-/** The part of a content store the queue uses. */
-export type UploadStore = Pick<ContentStore, 'add'>;
+/**
+ * Where the queue stores a job's bytes: a ContentStore fits. `job` says what the
+ * bytes are, for a store that treats jobs differently; a ContentStore ignores it.
+ */
+export interface UploadStore<M = unknown> {
+  add(bytes: Uint8Array, job: UploadJob<M>): Promise<string>;
+}
 
 /** What callbacks see of a job. */
 export interface UploadJob<M> {
@@ -26,7 +30,7 @@ export interface ByteSource {
 }
 
 export interface UploadQueueOptions<M> {
-  store: UploadStore;
+  store: UploadStore<M>;
   /** Uploads running at once (default 4). */
   concurrency?: number;
   retry?: RetryOptions;
@@ -70,7 +74,7 @@ const view = <M>(job: Job<M>): UploadJob<M> =>
   Object.freeze({ key: job.key, meta: job.meta, byteLength: job.byteLength, attempts: job.attempts });
 
 export class UploadQueue<M = undefined> {
-  readonly #store: UploadStore;
+  readonly #store: UploadStore<M>;
   readonly #concurrency: number;
   readonly #retry: Required<RetryOptions>;
   readonly #onUploaded: UploadQueueOptions<M>['onUploaded'];
@@ -192,7 +196,7 @@ export class UploadQueue<M = undefined> {
     job.attempts += 1;
     let cid: string;
     try {
-      cid = await this.#store.add(await job.source.read());
+      cid = await this.#store.add(await job.source.read(), view(job));
       if (typeof cid !== 'string' || cid.length === 0) {
         throw new AbrcastError(`store.add returned ${describeValue(cid)} instead of a CID string`);
       }

@@ -105,6 +105,31 @@ describe('UploadQueue', () => {
     assert.deepEqual(queue.stats(), { pending: 0, inFlight: 0, uploaded: 12, retries: 24, pendingBytes: 0 });
   });
 
+  test('the store is told which job each attempt stores (a lane that stores jobs differently needs it)', async () => {
+    const inner = new MisbehavingStore({ failFirst: 1 });
+    const seen: { key: string; attempt: number; index: number; digest: string }[] = [];
+    const store = {
+      add: (bytes: Uint8Array, job: UploadJob<Meta>) => {
+        seen.push({ key: job.key, attempt: job.attempts, index: job.meta.index, digest: digest(bytes) });
+        return inner.add(bytes);
+      },
+    };
+    const { queue, uploaded } = queueWith(inner, { store });
+    const jobs = payloads(5, 100);
+    jobs.forEach(({ key, bytes }, index) => queue.enqueue(key, bytes, { index }));
+    await queue.close({ deadlineMs: 10_000 });
+
+    assert.equal(uploaded.length, 5);
+    for (const [index, { key, bytes }] of jobs.entries()) {
+      const calls = seen.filter((call) => call.key === key);
+      assert.deepEqual(calls.map((call) => call.attempt), [1, 2]);
+      for (const call of calls) {
+        assert.equal(call.index, index);
+        assert.equal(call.digest, digest(bytes));
+      }
+    }
+  });
+
   test('there is no retry limit while the queue is open', async () => {
     const store = new MisbehavingStore({ failFirst: 15 });
     const { queue, uploaded, retries } = queueWith(store, { retry: { initialDelayMs: 1, maxDelayMs: 2 } });

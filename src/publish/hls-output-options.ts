@@ -1,0 +1,152 @@
+// What a MultiResolutionHlsOutput is asked for, and the one place its options
+// are checked and turned into the settings of its parts (the encoder's own
+// options are checked by the encoder; URL templates by cidUrlResolver).
+import type { EncoderChoice, FileInputOptions, LadderEncoderOptions, LatencyProfile, PixelFormat, Rendition } from '../encoder/types.js';
+import { invalidParameterError, isPositiveFinite } from '../errors.js';
+import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
+import { defaultJournalDir } from '../journal/segment-journal.js';
+import type { RunRecorder } from '../model/run-recorder.js';
+import type { ContentStore } from '../store/content-store.js';
+import type { RetryOptions } from './backoff.js';
+import type { PlaylistUpdateCallback } from './playlist-update-lane.js';
+
+/** Default journalLimitBytes: 4 GiB of segments waiting for upload. */
+export const DEFAULT_JOURNAL_LIMIT_BYTES = 4 * 1024 ** 3;
+
+export interface MultiResolutionHlsOutputOptions {
+  sourceSize: [number, number];
+  fps: number;
+  /** Seconds per segment (default 4, as in the Python original). */
+  segmentDuration?: number;
+  /** When set, segments are also written under it (`<outputDir>/<rendition>/segment_00000.ts`); the journal then uses those files instead of a copy. */
+  outputDir?: string;
+  /**
+   * Where run journals live (default ~/.abrcast/journal): each finished segment is
+   * fsync'd to `<journalDir>/<runId>/` before it is queued for upload, so a crash
+   * loses nothing `abrcast resume <runId>` cannot finish. Removed when the run ends complete.
+   */
+  journalDir?: string;
+  /**
+   * Most bytes of segments waiting for upload the journal may hold (default 4 GiB). Over
+   * it, write() waits for uploads; after closeDeadlineMs it rejects with JournalFullError.
+   */
+  journalLimitBytes?: number;
+  /** Where segments and playlists go; default: the embedded Helia store under ~/.abrcast/ipfs. */
+  store?: ContentStore;
+  /** Gateway origin for `{gateway}` in segment and playlist URLs (default https://ipfs.io). */
+  gateway?: string;
+  /**
+   * Segment URL: a template with {cid} (and {gateway}), or a function. Default: with the
+   * embedded store and no gateway, the server-relative `/ipfs/{cid}` (players resolve it against
+   * the playlist's URL, i.e. the gateway of the server that serves the run; a local blockstore
+   * announces nothing to public gateways); otherwise `{gateway}/ipfs/{cid}`.
+   */
+  segmentUrl?: string | CidUrl;
+  /** Media playlist URL inside the IPFS master playlist; default as segmentUrl. */
+  playlistUrl?: string | CidUrl;
+  /** Called after every publish with the master CID and the per-quality info, as in the Python original. */
+  onPlaylistUpdate?: PlaylistUpdateCallback;
+  /** Audio file or URL, decoded in-process and muxed as AAC into every rendition (the run ends with the shorter input). */
+  audioSource?: string;
+  /**
+   * Encode this file or URL (decoded in the addon) instead of frames from write(); sourceSize and fps
+   * must describe it (see probeMediaFile() and fileEncoderOptions()). start() creates the run and
+   * begins decoding; close() waits for the end of the input (encoder.stopInput() ends it sooner).
+   */
+  input?: FileInputOptions;
+  encoder?: EncoderChoice;
+  renditions?: Rendition[];
+  pixelFormat?: PixelFormat;
+  x264Preset?: string;
+  /** write() takes `{ cudaDevicePtr, pitch }` frames already in CUDA memory (see LadderEncoderOptions.cudaFrames). */
+  cudaFrames?: boolean;
+  /**
+   * LL-HLS: seconds per partial segment (a whole number of frames). Each part is
+   * uploaded and recorded as the encoder emits it, so a server can list it at
+   * once; the immutable IPFS playlists stay plain. Undefined: no parts.
+   */
+  partDuration?: number;
+  /** Segment container (default 'ts'); 'fmp4' uploads each rendition's init segment and names it in EXT-X-MAP. */
+  container?: 'ts' | 'fmp4';
+  /** Encoder latency (LadderEncoderOptions.latency, default 'normal'); 'low' for LL-HLS. */
+  latency?: LatencyProfile;
+  /** Records the run (segments, newest playlists, status) for a server; RunRegistry fits. */
+  registry?: RunRecorder;
+  /** Run id to create in the registry; generated when absent. */
+  runId?: string;
+  /** Segment uploads at once (default 4). */
+  uploadConcurrency?: number;
+  /** Backoff between upload attempts (default: 250 ms doubling to 10 s, full jitter). */
+  uploadRetry?: RetryOptions;
+  /** How long close() keeps retrying uploads and registry writes before it reports what failed (default 60 s). */
+  closeDeadlineMs?: number;
+}
+
+/** The checked settings of a run, apart from the encoder's and the URLs. */
+export interface OutputSettings {
+  closeDeadlineMs: number;
+  journalLimitBytes: number;
+  journalDir: string;
+  segmentDuration: number;
+  partDuration?: number;
+  /** The LadderEncoder's options (it validates them itself). */
+  encoder: LadderEncoderOptions;
+}
+
+/** Checks the options of a MultiResolutionHlsOutput; throws invalidParameterError naming the first bad one. */
+export function outputSettings(options: MultiResolutionHlsOutputOptions): OutputSettings {
+  if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
+  const { sourceSize } = options;
+  if (!Array.isArray(sourceSize) || sourceSize.length !== 2) {
+    throw invalidParameterError('sourceSize', '[width, height] array', sourceSize);
+  }
+  const closeDeadlineMs = options.closeDeadlineMs ?? 60_000;
+  if (typeof closeDeadlineMs !== 'number' || !(closeDeadlineMs >= 0)) {
+    throw invalidParameterError('closeDeadlineMs', 'number of at least 0', closeDeadlineMs);
+  }
+  const journalLimitBytes = options.journalLimitBytes ?? DEFAULT_JOURNAL_LIMIT_BYTES;
+  if (typeof journalLimitBytes !== 'number' || !(journalLimitBytes > 0)) {
+    throw invalidParameterError('journalLimitBytes', 'positive number of bytes', journalLimitBytes);
+  }
+  const journalDir = options.journalDir ?? defaultJournalDir();
+  if (typeof journalDir !== 'string' || journalDir.length === 0) throw invalidParameterError('journalDir', 'non-empty string path', journalDir);
+  const segmentDuration = options.segmentDuration ?? 4;
+  if (options.partDuration !== undefined && !isPositiveFinite(options.partDuration)) {
+    throw invalidParameterError('partDuration', 'positive number of seconds', options.partDuration);
+  }
+  if (options.container !== undefined && options.container !== 'ts' && options.container !== 'fmp4') {
+    throw invalidParameterError('container', "'ts' or 'fmp4'", options.container);
+  }
+  const encoder: LadderEncoderOptions = {
+    width: sourceSize[0], height: sourceSize[1], fps: options.fps, segmentDuration,
+    renditions: options.renditions, encoder: options.encoder, pixelFormat: options.pixelFormat,
+    x264Preset: options.x264Preset, outputDir: options.outputDir,
+    // Passed only when set, as the encoder's own options (its native side validates them).
+    ...(options.cudaFrames !== undefined ? { cudaFrames: options.cudaFrames } : {}),
+    ...(options.input !== undefined ? { input: options.input } : {}),
+    ...(options.audioSource !== undefined ? { audio: { source: options.audioSource } } : {}),
+    ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
+    ...(options.container !== undefined ? { container: options.container } : {}),
+    ...(options.latency !== undefined ? { latency: options.latency } : {}),
+  };
+  return { closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder };
+}
+
+/** Segment and playlist URLs of a run, and the templates the registry and journal keep (absent for a function). */
+export interface RunUrls {
+  segmentUrl: CidUrl;
+  playlistUrl: CidUrl;
+  templates: { segmentUrl?: string; playlistUrl?: string };
+}
+
+export function runUrls(storeKind: ContentStore['kind'], options: Pick<MultiResolutionHlsOutputOptions, 'gateway' | 'segmentUrl' | 'playlistUrl'>): RunUrls {
+  // A local blockstore announces nothing: its segments play only through the server's own gateway.
+  const defaultTemplate = storeKind === 'helia' && options.gateway === undefined ? '/ipfs/{cid}' : undefined;
+  const segmentTemplate = options.segmentUrl ?? defaultTemplate;
+  const playlistTemplate = options.playlistUrl ?? defaultTemplate;
+  const segmentUrl = cidUrlResolver({ gateway: options.gateway, template: segmentTemplate, optionName: 'segmentUrl' });
+  const playlistUrl = cidUrlResolver({ gateway: options.gateway, template: playlistTemplate, optionName: 'playlistUrl' });
+  const expand = (template: string | CidUrl | undefined) =>
+    typeof template === 'function' ? undefined : (template ?? '{gateway}/ipfs/{cid}').replaceAll('{gateway}', (options.gateway ?? 'https://ipfs.io').replace(/\/+$/, ''));
+  return { segmentUrl, playlistUrl, templates: { segmentUrl: expand(segmentTemplate), playlistUrl: expand(playlistTemplate) } };
+}

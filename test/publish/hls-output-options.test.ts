@@ -1,0 +1,60 @@
+// A MultiResolutionHlsOutput's options, checked in one place: the first bad
+// one named with what was expected, defaults filled in, the encoder's options
+// passed only when set; and the run's URLs: relative for the embedded store
+// without a gateway, on the gateway otherwise.
+import assert from 'node:assert/strict';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+
+import { DEFAULT_JOURNAL_LIMIT_BYTES, outputSettings, runUrls } from '../../src/publish/hls-output-options.js';
+
+const CID = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku';
+
+describe('outputSettings', () => {
+  test('defaults, and the encoder options as given', () => {
+    const settings = outputSettings({ sourceSize: [640, 360], fps: 30 });
+    assert.deepEqual(settings, {
+      closeDeadlineMs: 60_000, journalLimitBytes: DEFAULT_JOURNAL_LIMIT_BYTES, journalDir: join(homedir(), '.abrcast', 'journal'),
+      segmentDuration: 4, partDuration: undefined,
+      encoder: {
+        width: 640, height: 360, fps: 30, segmentDuration: 4, renditions: undefined, encoder: undefined, pixelFormat: undefined,
+        x264Preset: undefined, outputDir: undefined,
+      },
+    });
+    const ll = outputSettings({ sourceSize: [640, 360], fps: 30, partDuration: 0.5, container: 'fmp4', latency: 'low', audioSource: 'a.wav' });
+    assert.equal(ll.partDuration, 0.5);
+    assert.deepEqual(
+      { partDuration: ll.encoder.partDuration, container: ll.encoder.container, latency: ll.encoder.latency, audio: ll.encoder.audio },
+      { partDuration: 0.5, container: 'fmp4', latency: 'low', audio: { source: 'a.wav' } },
+    );
+  });
+
+  test('the first bad option is named with what was expected', () => {
+    const base = { sourceSize: [640, 360] as [number, number], fps: 30 };
+    assert.throws(() => outputSettings(null as never), /Expected object for options but received null/);
+    assert.throws(() => outputSettings({ ...base, sourceSize: [640] as never }), /\[width, height\] array for sourceSize/);
+    assert.throws(() => outputSettings({ ...base, closeDeadlineMs: -1 }), /number of at least 0 for closeDeadlineMs but received -1/);
+    assert.throws(() => outputSettings({ ...base, journalLimitBytes: 0 }), /positive number of bytes for journalLimitBytes but received 0/);
+    assert.throws(() => outputSettings({ ...base, journalDir: '' }), /non-empty string path for journalDir/);
+    assert.throws(() => outputSettings({ ...base, partDuration: Number.NaN }), /positive number of seconds for partDuration/);
+    assert.throws(() => outputSettings({ ...base, container: 'mkv' as 'ts' }), /'ts' or 'fmp4' for container but received "?mkv/);
+  });
+});
+
+describe('runUrls', () => {
+  test('the embedded store without a gateway: server-relative URLs', () => {
+    const urls = runUrls('helia', {});
+    assert.equal(urls.segmentUrl(CID), `/ipfs/${CID}`);
+    assert.equal(urls.playlistUrl(CID), `/ipfs/${CID}`);
+    assert.deepEqual(urls.templates, { segmentUrl: '/ipfs/{cid}', playlistUrl: '/ipfs/{cid}' });
+  });
+
+  test('Kubo, or a gateway: on the gateway; a function template is not recorded', () => {
+    assert.deepEqual(runUrls('kubo', {}).templates, { segmentUrl: 'https://ipfs.io/ipfs/{cid}', playlistUrl: 'https://ipfs.io/ipfs/{cid}' });
+    const urls = runUrls('helia', { gateway: 'https://gw.example/', playlistUrl: (cid) => `https://cdn.example/${cid}.m3u8` });
+    assert.equal(urls.segmentUrl(CID), `https://gw.example/ipfs/${CID}`);
+    assert.equal(urls.playlistUrl(CID), `https://cdn.example/${CID}.m3u8`);
+    assert.deepEqual(urls.templates, { segmentUrl: 'https://gw.example/ipfs/{cid}', playlistUrl: undefined });
+  });
+});
