@@ -26,6 +26,9 @@ import { makeTestCertificate, type TestCertificate } from '../test/support/tls-c
 import { startPostgres } from '../test/support/postgres.js';
 import { describeMachine, type MachineInfo } from './machine.js';
 
+/** Resource timing entries that say nothing of the HTTP version: answered by the browser's cache, or aborted unanswered. */
+const NOT_SENT = new Set(['cache', 'aborted']);
+
 export const LATENCY_GOALS = { medianLatencyS: 2.0, maxStallS: 0.5, firstMasterS: 3.0, wakeupP99Ms: 50 } as const;
 
 export interface LatencyBenchOptions {
@@ -287,7 +290,7 @@ export function formatPlayerTable(report: LatencyReport): string {
       if (!run) return '–';
       const { probe } = run;
       if (probe.fatalErrors.length > 0) return `failed: ${probe.fatalErrors[0]!.split('\n')[0]!.slice(0, 60)}`;
-      const http = Object.keys(probe.protocols).filter((p) => p !== 'cache').join('+') || '?';
+      const http = Object.keys(probe.protocols).filter((p) => !NOT_SENT.has(p)).join('+') || '?';
       return `${seconds(probe.medianLatencyS)} / ${seconds(probe.p95LatencyS)}, stall ${seconds(probe.maxStallAfterS)} (${http})`;
     })];
   });
@@ -300,7 +303,7 @@ export function formatLatencyReport(report: LatencyReport): string {
   const rows = report.runs.map((run) => [
     `${run.container}${run.lowLatency ? ' LL' : ' plain'}`,
     run.player,
-    Object.keys(run.probe.protocols).filter((p) => p !== 'cache').join('+') || run.servedOver,
+    Object.keys(run.probe.protocols).filter((p) => !NOT_SENT.has(p)).join('+') || run.servedOver,
     seconds(run.probe.medianLatencyS) + verdict(run.meetsGoals?.medianLatency),
     seconds(run.probe.p95LatencyS),
     seconds(run.probe.maxStallAfterS) + verdict(run.meetsGoals?.maxStall),
