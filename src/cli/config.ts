@@ -77,6 +77,9 @@ export interface ServiceFlags {
 export interface ServerFlags {
   port?: number;
   host?: string;
+  maxHeldRequests?: number;
+  metricsPort?: number;
+  metricsHost?: string;
   tlsCert?: PemFile;
   tlsKey?: PemFile;
 }
@@ -123,6 +126,11 @@ export interface ServerConfig {
   host: string;
   /** 0 lets the system pick a free port. */
   port: number;
+  /** Cap on held requests; undefined: the server's default from the open-file limit. */
+  maxHeldRequests?: number;
+  /** /metrics on its own listener (undefined: beside the playlists). */
+  metricsPort?: number;
+  metricsHost?: string;
   /** --tls-cert and --tls-key: the server speaks HTTPS, HTTP/2 to clients that offer it. */
   tls?: { cert: Buffer; key: Buffer };
 }
@@ -290,9 +298,21 @@ export function resolveServiceConfig(flags: ServiceFlags): ServiceConfig {
 }
 
 export function resolveServerConfig(flags: ServerFlags, command = 'serve'): ServerConfig {
-  const listen = { host: flags.host ?? DEFAULTS.host, port: flags.port ?? DEFAULTS.port };
-  const { tlsCert, tlsKey } = flags;
-  if (tlsCert === undefined && tlsKey === undefined) return listen;
+  if (flags.metricsHost !== undefined && flags.metricsPort === undefined) {
+    throw usageError('--metrics-host needs --metrics-port (without it /metrics is served beside the playlists)', `Add --metrics-port <port>; see \`abrcast ${command} --help\``);
+  }
+  return {
+    host: flags.host ?? DEFAULTS.host,
+    port: flags.port ?? DEFAULTS.port,
+    ...(flags.maxHeldRequests !== undefined ? { maxHeldRequests: flags.maxHeldRequests } : {}),
+    ...(flags.metricsPort !== undefined ? { metricsPort: flags.metricsPort, metricsHost: flags.metricsHost ?? DEFAULTS.host } : {}),
+    ...resolveTls(flags, command),
+  };
+}
+
+/** --tls-cert and --tls-key together, as startServer's `tls`; {} without them. */
+function resolveTls({ tlsCert, tlsKey }: ServerFlags, command: string): Pick<ServerConfig, 'tls'> {
+  if (tlsCert === undefined && tlsKey === undefined) return {};
   if (tlsCert === undefined || tlsKey === undefined) {
     throw usageError(`${(tlsCert ?? tlsKey)!.source} needs ${tlsCert ? '--tls-key' : '--tls-cert'}`,
       `Give both, the certificate chain and its private key as PEM files; see \`abrcast ${command} --help\``);
@@ -306,7 +326,18 @@ export function resolveServerConfig(flags: ServerFlags, command = 'serve'): Serv
       `Give the certificate chain (server certificate first) and the private key it was issued for; see \`abrcast ${command} --help\``,
     );
   }
-  return { ...listen, tls: { cert: tlsCert.pem, key: tlsKey.pem } };
+  return { tls: { cert: tlsCert.pem, key: tlsKey.pem } };
+}
+
+/** What startServer takes from the server flags. */
+export function serverListenOptions(config: ServerConfig): Pick<ServerConfig, 'host' | 'port' | 'maxHeldRequests' | 'metricsPort' | 'metricsHost' | 'tls'> {
+  const { host, port, maxHeldRequests, metricsPort, metricsHost, tls } = config;
+  return {
+    host, port,
+    ...(maxHeldRequests !== undefined ? { maxHeldRequests } : {}),
+    ...(metricsPort !== undefined ? { metricsPort, metricsHost: metricsHost ?? DEFAULTS.host } : {}),
+    ...(tls !== undefined ? { tls } : {}),
+  };
 }
 
 /** "1280x720" -> [1280, 720]: even sizes (4:2:0 video) from 64x64 up to 7680x4320. */
