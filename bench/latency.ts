@@ -4,13 +4,16 @@
 //    HTTP/2 (--tls-cert, a throwaway certificate), each run watched in turn by every player
 //    (hls.js and Shaka Player, independent pages in Chromium, test/support/hls-latency-probe.ts):
 //    median and p95 of now − PROGRAM-DATE-TIME of the frame on screen, and the longest stall
-//    after the first 10 s, side by side per player; hls.js on a run without --low-latency for
-//    comparison. Another player is one more entry of the probe's PLAYERS (and of manifestUrl);
+//    after the first 10 s, side by side per player; the first player on the same per container
+//    with --encrypt (a private run: AES-128, a token in the URL) over HTTP/1.1, and on a run
+//    without --low-latency for comparison. Another player is one more entry of the probe's
+//    PLAYERS (and of manifestUrl);
 //  - fast start: launch → first master that answers with variants, median of N launches on a
 //    warm machine (one untimed launch first creates the database and fills the caches);
 //  - cross-process wake-up: a separate `abrcast serve` woken by PostgreSQL NOTIFY for each part.
 //   npm run bench -- --case latency [--seconds 60] [--launches 5] [--size 1280x720] [--preset veryfast]
 //                    [--segment 2] [--rounds 100] [--players hls.js,shaka] [--quick] [--out-dir DIR] [--tag T] [--json]
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -57,6 +60,8 @@ export interface WatchedRun {
   lowLatency: boolean;
   player: ProbePlayer;
   servedOver: ServedOver;
+  /** --encrypt: a private run (the clear run of the same container is its baseline). */
+  encrypted: boolean;
   /** Launch → first master with variants, seconds. */
   firstMasterS: number;
   /** Launch → first frame on screen (the master, then the probe page's start-up; LL: the first playlist waits for a whole segment plus PART-HOLD-BACK of the next). */
@@ -144,22 +149,26 @@ function manifestUrl(_player: ProbePlayer, start: DemoStart): string {
   return start.masterUrl;
 }
 
+/** The private runs' server secret: the environment's, or a throwaway one for this bench. */
+const benchSecretEnv = (): NodeJS.ProcessEnv => ({ ...process.env, ABRCAST_KEY_SECRET: process.env.ABRCAST_KEY_SECRET || randomBytes(32).toString('base64') });
+
 /**
- * One demo run (a container, LL or not, served over HTTP/1.1 or HTTP/2), watched by each of
- * `players` in turn for options.seconds; one WatchedRun per player.
+ * One demo run (a container, LL or not, encrypted or not, served over HTTP/1.1 or HTTP/2),
+ * watched by each of `players` in turn for options.seconds; one WatchedRun per player.
  */
 async function watchRun(
   options: LatencyBenchOptions,
   dir: string,
-  run: { container: 'ts' | 'fmp4'; lowLatency: boolean; servedOver: ServedOver; players: ProbePlayer[] },
+  run: { container: 'ts' | 'fmp4'; lowLatency: boolean; encrypted: boolean; servedOver: ServedOver; players: ProbePlayer[] },
   browser: BrowserHandle,
   certificate: TestCertificate,
 ): Promise<WatchedRun[]> {
-  const { container, lowLatency, servedOver } = run;
-  const label = `${container}${lowLatency ? ' --low-latency' : ''} over ${servedOver}`;
+  const { container, lowLatency, encrypted, servedOver } = run;
+  const label = `${container}${lowLatency ? ' --low-latency' : ''}${encrypted ? ' --encrypt' : ''} over ${servedOver}`;
   const tls = servedOver === 'h2' ? ['--tls-cert', certificate.certPath, '--tls-key', certificate.keyPath] : [];
-  const demo = launchDemo(demoArgs(options, ['--container', container, ...(lowLatency ? ['--low-latency'] : []), ...tls]),
-    join(dir, `${container}-${lowLatency ? 'll' : 'plain'}-${servedOver.replace('/', '')}`), { ca: certificate.ca });
+  const flags = ['--container', container, ...(lowLatency ? ['--low-latency'] : []), ...(encrypted ? ['--encrypt'] : []), ...tls];
+  const name = `${container}-${lowLatency ? 'll' : 'plain'}${encrypted ? '-encrypted' : ''}-${servedOver.replace('/', '')}`;
+  const demo = launchDemo(demoArgs(options, flags), join(dir, name), { env: benchSecretEnv(), ca: certificate.ca });
   try {
     const start = await demo.started;
     const firstMasterS = (await demo.firstMaster()) - demo.launchedAt;
@@ -171,6 +180,7 @@ async function watchRun(
       watched.push({
         container,
         lowLatency,
+        encrypted,
         player,
         servedOver,
         firstMasterS: Number((firstMasterS / 1000).toFixed(3)),
@@ -239,13 +249,15 @@ export async function benchLatency(options: LatencyBenchOptions): Promise<Latenc
   const browser = await launchBrowser({ width: 640, height: 360 }, { trustedSpki: [certificate.spkiSha256] });
   try {
     const runs: WatchedRun[] = [];
+    const first = options.players.slice(0, 1);
     for (const container of ['ts', 'fmp4'] as const) {
       for (const servedOver of ['http/1.1', 'h2'] as const) {
-        runs.push(...(await watchRun(options, dir, { container, lowLatency: true, servedOver, players: options.players }, browser, certificate)));
+        runs.push(...(await watchRun(options, dir, { container, lowLatency: true, encrypted: false, servedOver, players: options.players }, browser, certificate)));
       }
+      runs.push(...(await watchRun(options, dir, { container, lowLatency: true, encrypted: true, servedOver: 'http/1.1', players: first }, browser, certificate)));
     }
     // For comparison: the first player on a run without parts.
-    runs.push(...(await watchRun(options, dir, { container: 'ts', lowLatency: false, servedOver: 'http/1.1', players: options.players.slice(0, 1) }, browser, certificate)));
+    runs.push(...(await watchRun(options, dir, { container: 'ts', lowLatency: false, encrypted: false, servedOver: 'http/1.1', players: first }, browser, certificate)));
     const firstMaster = await measureFirstMaster(options, dir);
     const wakeup = await measureWakeup(options);
     const { json: _json, outDir: _outDir, ...settings } = options;
@@ -278,7 +290,7 @@ function formatTable(header: string[], rows: string[][]): string {
 
 /** The LL runs, one row per container and HTTP version, one column per player: median / p95, longest stall after warm-up. */
 export function formatPlayerTable(report: LatencyReport): string {
-  const ll = report.runs.filter((run) => run.lowLatency);
+  const ll = report.runs.filter((run) => run.lowLatency && !run.encrypted);
   const players = [...new Set(ll.map((run) => run.player))];
   const version = (player: ProbePlayer) => ll.find((run) => run.player === player)?.probe.playerVersion ?? '';
   const header = ['LL-HLS', 'served over', ...players.map((player) => `${player} ${version(player)}`.trim())];
@@ -301,7 +313,7 @@ export function formatLatencyReport(report: LatencyReport): string {
   const { goals } = report;
   const header = ['run', 'player', 'over', 'median', 'p95', `max stall after ${report.options.warmupS.toFixed(0)} s`, 'stalls', 'first master', 'first frame', 'parts / blocking reloads', 'fatal errors'];
   const rows = report.runs.map((run) => [
-    `${run.container}${run.lowLatency ? ' LL' : ' plain'}`,
+    `${run.container}${run.lowLatency ? ' LL' : ' plain'}${run.encrypted ? ' encrypted' : ''}`,
     run.player,
     Object.keys(run.probe.protocols).filter((p) => !NOT_SENT.has(p)).join('+') || run.servedOver,
     seconds(run.probe.medianLatencyS) + verdict(run.meetsGoals?.medianLatency),
@@ -315,6 +327,13 @@ export function formatLatencyReport(report: LatencyReport): string {
   ]);
   const table = formatTable(header, rows);
   const { firstMaster, wakeup } = report;
+  // Each encrypted LL run against the clear LL run of its container, measured in the same bench.
+  const encryptionCost = report.runs.filter((run) => run.encrypted).map((run) => {
+    const clear = report.runs.find((other) => !other.encrypted && other.lowLatency === run.lowLatency && other.container === run.container &&
+      other.player === run.player && other.servedOver === run.servedOver);
+    const delta = clear && run.probe.medianLatencyS !== null && clear.probe.medianLatencyS !== null ? run.probe.medianLatencyS - clear.probe.medianLatencyS : null;
+    return `${run.container}: ${delta === null ? '–' : `${delta >= 0 ? '+' : ''}${delta.toFixed(2)} s`}`;
+  });
   return [
     `Latency to the renderer (now − PROGRAM-DATE-TIME of the frame on screen), goals: median ≤ ${goals.medianLatencyS} s, no stall ≥ ${goals.maxStallS} s after ${report.options.warmupS.toFixed(0)} s`,
     `Players side by side (median / p95, longest stall after ${report.options.warmupS.toFixed(0)} s; the HTTP version Chromium used):`,
@@ -322,6 +341,7 @@ export function formatLatencyReport(report: LatencyReport): string {
     '',
     'Every run:',
     table,
+    ...(encryptionCost.length > 0 ? [`Encrypted LL against clear LL, median latency: ${encryptionCost.join(', ')}`] : []),
     `First master after launch: median ${firstMaster.medianS.toFixed(2)} s of ${firstMaster.launchesS.length} (${firstMaster.launchesS.map((s) => s.toFixed(2)).join(', ')})` +
       `${verdict(firstMaster.meetsGoal)}, goal ≤ ${goals.firstMasterS} s; first launch, creating the database: ${firstMaster.coldS.toFixed(2)} s`,
     'skipped' in wakeup

@@ -1,4 +1,4 @@
-export type { MasterPlaylist, MediaPlaylist, MediaSegment, Resolution, VariantStream } from './types.js';
+export type { MasterPlaylist, MediaPlaylist, MediaSegment, ResourceKey, Resolution, SegmentKey, VariantStream } from './types.js';
 export {
   EXTINF_DECIMALS,
   formatExtinfDuration,

@@ -3,7 +3,8 @@
 // options are checked by the encoder; URL templates by cidUrlResolver).
 import type { EncoderChoice, FileInputOptions, LadderEncoderOptions, LatencyProfile, PixelFormat, Rendition } from '../encoder/types.js';
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
-import { cidUrlResolver, DEFAULT_URL_TEMPLATE, segmentFileName, type CidUrl } from '../hls/segment-url.js';
+import { cidUrlResolver, DEFAULT_KEY_URL_TEMPLATE, DEFAULT_URL_TEMPLATE, keyUrlResolver, segmentFileName, type CidUrl, type KeyUrl } from '../hls/segment-url.js';
+import { resolveSecrets, type SecretInput, type ServerSecrets } from '../crypto/server-secret.js';
 import { defaultJournalDir } from '../journal/segment-journal.js';
 import type { RunRecorder } from '../model/run-recorder.js';
 import type { ContentStore } from '../store/content-store.js';
@@ -81,6 +82,36 @@ export interface MultiResolutionHlsOutputOptions {
   uploadRetry?: RetryOptions;
   /** How long close() keeps retrying uploads and registry writes before it reports what failed (default 60 s). */
   closeDeadlineMs?: number;
+  /**
+   * 'aes-128': a private run. Every segment, part and init segment is encrypted
+   * (AES-128-CBC of the whole resource, RFC 8216bis 4.4.4.4) before it leaves the
+   * process; the playlists name each resource's key and IV (EXT-X-KEY); the keys are
+   * kept in the registry, wrapped under `keySecret`, and a server hands them out
+   * only for a valid playback token. Needs a registry.
+   */
+  encryption?: 'aes-128';
+  /** A new key every this many segments (several EXT-X-KEY URIs); default: one key for the run. */
+  keyRotation?: number;
+  /**
+   * Key URI written in the playlists, a template with `{run}` and `{key}` (default
+   * `/runs/{run}/keys/{key}`, the key route of the server the playlist is read from).
+   * Make it absolute when players read the playlists through a public gateway.
+   */
+  keyUrl?: string;
+  /**
+   * The server secret the run's keys are wrapped with (at least 32 characters);
+   * default: ABRCAST_KEY_SECRET. The servers that serve the run need the same one.
+   */
+  keySecret?: SecretInput;
+}
+
+/** How an encrypted run's keys are made and named. */
+export interface EncryptionSettings {
+  keyRotation?: number;
+  /** The key URI template, as the registry keeps it. */
+  keyUrlTemplate: string;
+  keyUrl: KeyUrl;
+  secrets: ServerSecrets;
 }
 
 /** The checked settings of a run, apart from the encoder's and the URLs. */
@@ -90,6 +121,8 @@ export interface OutputSettings {
   journalDir: string;
   segmentDuration: number;
   partDuration?: number;
+  /** Set for an encrypted run. */
+  encryption?: EncryptionSettings;
   /** The LadderEncoder's options (it validates them itself). */
   encoder: LadderEncoderOptions;
 }
@@ -130,7 +163,29 @@ export function outputSettings(options: MultiResolutionHlsOutputOptions): Output
     ...(options.container !== undefined ? { container: options.container } : {}),
     ...(options.latency !== undefined ? { latency: options.latency } : {}),
   };
-  return { closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder };
+  const encryption = encryptionSettings(options);
+  return { closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder, ...(encryption ? { encryption } : {}) };
+}
+
+function encryptionSettings(options: MultiResolutionHlsOutputOptions): EncryptionSettings | undefined {
+  const { encryption, keyRotation, keyUrl } = options;
+  if (encryption === undefined) {
+    for (const name of ['keyRotation', 'keyUrl', 'keySecret'] as const) {
+      if (options[name] !== undefined) throw invalidParameterError(name, "nothing without encryption: 'aes-128'", name === 'keySecret' ? 'a secret' : options[name]);
+    }
+    return undefined;
+  }
+  if (encryption !== 'aes-128') throw invalidParameterError('encryption', "'aes-128'", encryption);
+  if (keyRotation !== undefined && (!Number.isInteger(keyRotation) || keyRotation < 1 || keyRotation > 2_147_483_647)) {
+    throw invalidParameterError('keyRotation', 'integer of at least 1 (segments per key)', keyRotation);
+  }
+  if (typeof options.registry?.putRunKey !== 'function') {
+    throw invalidParameterError('registry', 'RunRecorder with putRunKey (a RunRegistry): an encrypted run keeps its keys there', options.registry === undefined ? undefined : 'object');
+  }
+  const secrets = resolveSecrets(options.keySecret, 'keySecret');
+  if (!secrets) throw new TypeError('An encrypted run needs the server secret: set ABRCAST_KEY_SECRET (the servers need the same) or pass keySecret');
+  const keyUrlTemplate = keyUrl ?? DEFAULT_KEY_URL_TEMPLATE;
+  return { ...(keyRotation !== undefined ? { keyRotation } : {}), keyUrlTemplate, keyUrl: keyUrlResolver(keyUrlTemplate, 'keyUrl'), secrets };
 }
 
 /** Segment and playlist URLs of a run, and the templates the registry and journal keep (absent for a function). */

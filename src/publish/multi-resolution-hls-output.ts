@@ -6,7 +6,8 @@
 //   segment → JournalWriter (durable) → SegmentUploadLane (uploaded) → PlaylistPublisher
 //   init, part → PartLane (stored, recorded: the live edge)
 //   each uploaded segment and published version → RegistryLane; each version → PlaylistUpdateLane
-// Every media byte goes to the store through one ResourceStore.
+// Every media byte goes to the store through one ResourceStore (which encrypts
+// it in an encrypted run: ResourceCipher, keys from RunKeys).
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 
@@ -18,13 +19,15 @@ import type { JournalSegment } from '../journal/segment-journal.js';
 import type { RunRecorder } from '../model/run-recorder.js';
 import type { ContentStore } from '../store/content-store.js';
 import { HeliaStore } from '../store/helia-store.js';
-import { outputSettings, runUrls, type MultiResolutionHlsOutputOptions } from './hls-output-options.js';
+import { outputSettings, runUrls, type EncryptionSettings, type MultiResolutionHlsOutputOptions } from './hls-output-options.js';
 import { JournalWriter } from './journal-writer.js';
 import { PartLane } from './part-lane.js';
 import { PlaylistPublisher } from './playlist-publisher.js';
 import { PlaylistUpdateLane } from './playlist-update-lane.js';
 import { RegistryLane } from './registry-lane.js';
+import { ResourceCipher } from './resource-cipher.js';
 import { ResourceStore } from './resource-store.js';
+import { RunKeys } from './run-keys.js';
 import { SegmentUploadLane } from './segment-upload-lane.js';
 import type { PublishedVersion } from './types.js';
 import { UploadIncompleteError } from './upload-incomplete-error.js';
@@ -63,6 +66,9 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   readonly #publisher: PlaylistPublisher;
   readonly #records: RegistryLane;
   readonly #updates: PlaylistUpdateLane;
+  readonly #resources: ResourceStore;
+  readonly #encryption?: EncryptionSettings;
+  readonly #cipher?: ResourceCipher;
   /** Errors that leave the run incomplete (a segment not journaled, a registry write lost). */
   readonly #failures: string[] = [];
   /** Segments in encoder order: each queued (and its event emitted) once durable. */
@@ -90,7 +96,15 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     const onWarning = (message: string) => this.emit('warning', message);
     const onFailure = (message: string) => this.#fail(message);
     const runId = () => this.#runId;
-    const resources = new ResourceStore(this.store);
+    this.#encryption = settings.encryption;
+    if (this.#encryption) {
+      const keys = new RunKeys({ registry: options.registry as Required<Pick<RunRecorder, 'putRunKey'>>, runId, secrets: this.#encryption.secrets });
+      this.#cipher = new ResourceCipher({
+        container: options.container ?? 'ts', keyRotation: this.#encryption.keyRotation, keyFor: (index) => keys.key(index),
+      });
+    }
+    const resources = (this.#resources = new ResourceStore(this.store, this.#cipher));
+    const keyUrl = this.#encryption?.keyUrl;
     this.#journal = new JournalWriter({
       dir: settings.journalDir, limitBytes: settings.journalLimitBytes, roomWaitMs: settings.closeDeadlineMs, onFailure, onWarning,
     });
@@ -103,6 +117,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       segmentDuration: settings.segmentDuration,
       segmentUrl: urls.segmentUrl,
       playlistUrl: urls.playlistUrl,
+      ...(keyUrl ? { keyUri: (index: number) => keyUrl(this.#runId!, index) } : {}),
       onPublished: (version) => this.#onPublished(version),
       onRetry,
     });
@@ -168,6 +183,11 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     return this.#started;
   }
 
+  /**
+   * One frame for every rendition (LadderEncoder.write()): the buffer is the encoder's until this
+   * resolves, and may be reused from then on. Waits for the run to start and, when the store falls
+   * behind, for room in the journal first.
+   */
   async write(frame: Uint8Array | Uint8ClampedArray | CudaDeviceFrame): Promise<void> {
     await this.start();
     // Backpressure: a store that falls behind fills the journal up to its limit, then slows the producer.
@@ -245,8 +265,14 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     const { width, height, fps, segmentDuration, renditions } = this.encoder.options;
     const startedAt = this.#startedAt!;
     if (this.#registry) {
-      const run = await this.#registry.createRun({ id: this.#runId, width, height, fps, segmentDuration, startedAt, ...this.#urlTemplates });
+      const encryption = this.#encryption;
+      const run = await this.#registry.createRun({
+        id: this.#runId, width, height, fps, segmentDuration, startedAt, ...this.#urlTemplates,
+        ...(encryption ? { encryption: 'aes-128' as const, keyUrl: encryption.keyUrlTemplate, ...(encryption.keyRotation ? { keyRotation: encryption.keyRotation } : {}) } : {}),
+      });
       this.#runId = run.id;
+      // The first key before any resource: a registry that cannot keep it fails start(), not a segment.
+      await this.#cipher?.keyOf({ kind: 'init', rendition: renditions[0].name });
       // Set before any part: a server lists parts (LL-HLS) for runs with a part target.
       if (this.#partDuration !== undefined && this.#registry.setPartTarget) await this.#registry.setPartTarget(run.id, this.#partDuration);
     }
@@ -275,9 +301,11 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     const { rendition, index, duration, bytes } = meta;
     this.emit('uploaded', { rendition, index, cid });
     await this.#journal.markUploaded(meta, cid);
-    this.#records.recordSegment({ rendition, index, cid, duration, bytes });
+    // Known once the segment is stored (its key period's key is loaded then).
+    const key = await this.#resources.keyOf({ kind: 'segment', rendition, index });
+    this.#records.recordSegment({ rendition, index, cid, duration, bytes, ...(key ? { key } : {}) });
     await this.#publisher
-      .segmentUploaded(rendition, { index, cid, duration, bytes })
+      .segmentUploaded(rendition, { index, cid, duration, bytes, ...(key ? { key } : {}) })
       .catch((error: Error) => this.emit('warning', `Cannot publish playlists: ${error.message}`));
   }
 

@@ -11,7 +11,7 @@ import { commonListedCount, ContiguousSegments, type UploadedSegment } from '../
 import { serializeMasterPlaylist } from '../hls/master-playlist.js';
 import { serializeMediaPlaylist, targetDurationFor } from '../hls/media-playlist.js';
 import type { CidUrl } from '../hls/segment-url.js';
-import type { MediaPlaylist } from '../hls/types.js';
+import type { MediaPlaylist, ResourceKey } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
 import { eventMediaPlaylist, qualityEntry } from './playlist-entries.js';
 import type { RetryOptions } from './backoff.js';
@@ -31,6 +31,8 @@ export interface PlaylistPublisherOptions {
   segmentDuration: number;
   segmentUrl: CidUrl;
   playlistUrl: CidUrl;
+  /** An encrypted run's key URI of key `index`. */
+  keyUri?: (index: number) => string;
   /** Published after the playlists of a version are stored, in order. */
   onPublished: (version: PublishedVersion) => Promise<void> | void;
   onRetry?: (what: string, attempt: number, error: unknown) => void;
@@ -40,8 +42,9 @@ interface RenditionState {
   rendition: Rendition;
   segments: ContiguousSegments;
   codecs: string;
-  /** EXT-X-MAP URI of the fMP4 init segment, once uploaded. */
+  /** EXT-X-MAP URI of the fMP4 init segment, once uploaded, and its key in an encrypted run. */
   mapUri?: string;
+  mapKey?: ResourceKey;
   /** Segments listed in the last published media playlist, and its CID. */
   publishedCount: number;
   publishedCid?: string;
@@ -103,9 +106,12 @@ export class PlaylistPublisher {
     if (!state.codecs && codecs) state.codecs = codecs;
   }
 
-  /** The rendition's fMP4 init segment, uploaded: every later media playlist names it in EXT-X-MAP. */
-  setInitSegment(rendition: string, cid: string): void {
-    this.#state(rendition).mapUri ??= this.#options.segmentUrl(cid);
+  /** The rendition's fMP4 init segment, uploaded: every later media playlist names it in EXT-X-MAP (after its EXT-X-KEY when encrypted). */
+  setInitSegment(rendition: string, cid: string, key?: ResourceKey): void {
+    const state = this.#state(rendition);
+    if (state.mapUri !== undefined) return;
+    state.mapUri = this.#options.segmentUrl(cid);
+    state.mapKey = key;
   }
 
   /** Records an uploaded segment; publishes when it completes an index in every rendition. */
@@ -192,7 +198,7 @@ export class PlaylistPublisher {
       const listed = state.segments.listed();
       if (listed.length === 0 && !first) continue;
       if (final || listed.length !== state.publishedCount || !state.publishedCid) {
-        const text = serializeMediaPlaylist(this.#mediaPlaylist(listed, final, state.mapUri));
+        const text = serializeMediaPlaylist(this.#mediaPlaylist(listed, final, state));
         state.publishedCid = await this.#addVersion(state.rendition.name, text, `${state.rendition.name} playlist`);
         state.publishedText = text;
         state.publishedCount = listed.length;
@@ -220,9 +226,10 @@ export class PlaylistPublisher {
     await this.#options.onPublished(version);
   }
 
-  #mediaPlaylist(listed: readonly UploadedSegment[], final: boolean, mapUri?: string): MediaPlaylist {
+  #mediaPlaylist(listed: readonly UploadedSegment[], final: boolean, { mapUri, mapKey }: RenditionState): MediaPlaylist {
     return eventMediaPlaylist({
-      ...(mapUri !== undefined ? { mapUri } : {}),
+      ...(mapUri !== undefined ? { mapUri, ...(mapKey ? { mapKey } : {}) } : {}),
+      ...(this.#options.keyUri ? { keyUri: this.#options.keyUri } : {}),
       targetDuration: this.targetDuration, segments: listed, segmentUrl: this.#options.segmentUrl,
       endList: final, startedAt: (this.#startTime ??= new Date()),
     });

@@ -1,10 +1,16 @@
 // The one place a run's media bytes go to the content store: segments (the
 // segment lane, on every attempt), parts and init segments (the part lane).
 // Each call names the resource, so whatever depends on what the bytes are
-// (which store call keeps them; a later stage such as encryption) is decided
-// here only. Playlists are not media: players read them as text, and the
-// publisher stores them as versions (addVersion).
+// (which store call keeps them; encryption) is decided here only. Playlists are
+// not media: players read them as text, and the publisher stores them as
+// versions (addVersion).
+//
+// In an encrypted run every resource is encrypted here, before its bytes leave
+// the process (ResourceCipher): the store, and every gateway, only ever hold
+// ciphertext. The journal on local disk keeps the clear bytes the encoder made.
+import type { ResourceKey } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
+import type { ResourceCipher } from './resource-cipher.js';
 
 /** A media resource of a run, as it goes to the store. */
 export type MediaResource =
@@ -17,16 +23,25 @@ export type ResourceTarget = Pick<ContentStore, 'add'> & Partial<Pick<ContentSto
 
 export class ResourceStore {
   readonly #store: ResourceTarget;
+  readonly #cipher?: Pick<ResourceCipher, 'encrypt' | 'keyOf'>;
 
-  constructor(store: ResourceTarget) {
+  /** With `cipher`, every resource is stored encrypted. */
+  constructor(store: ResourceTarget, cipher?: Pick<ResourceCipher, 'encrypt' | 'keyOf'>) {
     this.#store = store;
+    this.#cipher = cipher;
   }
 
-  /** Stores one resource's bytes; resolves with its CID. */
-  add(resource: MediaResource, bytes: Uint8Array): Promise<string> {
+  /** Stores one resource's bytes (encrypted in an encrypted run); resolves with its CID. */
+  async add(resource: MediaResource, bytes: Uint8Array): Promise<string> {
     const store = this.#store;
-    // A part is needed briefly: its segment holds the same bytes again (ContentStore.addTransient).
-    if (resource.kind === 'part' && store.addTransient) return store.addTransient(bytes);
-    return store.add(bytes);
+    const stored = this.#cipher ? await this.#cipher.encrypt(resource, bytes) : bytes;
+    // A part is needed briefly: its segment holds the same media again (ContentStore.addTransient).
+    if (resource.kind === 'part' && store.addTransient) return store.addTransient(stored);
+    return store.add(stored);
+  }
+
+  /** The key and IV the resource is encrypted with; undefined in a clear run. */
+  async keyOf(resource: MediaResource): Promise<ResourceKey | undefined> {
+    return this.#cipher?.keyOf(resource);
   }
 }

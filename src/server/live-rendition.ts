@@ -4,7 +4,7 @@
 // LiveRun from the registry's change feed. Requests read it and wait on it in
 // memory; the view (LiveEdge) is built once per change and shared by every
 // request answered from it.
-import type { MediaPlaylist } from '../hls/types.js';
+import type { MediaPlaylist, SegmentKey } from '../hls/types.js';
 import type { PartPosition, PartRecord } from '../registry/run-records.js';
 import { buildLiveEdge, contiguousParts, PART_LISTED_TARGETS, type LiveEdge, type PartContainer } from './live-edge.js';
 import type { HttpResponse } from './router.js';
@@ -15,6 +15,8 @@ export interface RenditionContext {
   run(): { segmentDuration: number; fps: number; startedAt: Date | null; partTarget: number | null };
   /** The init segment CID of `rendition`, if it has one (fMP4). */
   init(rendition: string): string | undefined;
+  /** An encrypted run's key URIs and init segment keys; undefined for a clear run. */
+  encryption(): { keyUri: (index: number) => string; initKey(rendition: string): SegmentKey | undefined } | undefined;
   /** The newest part of every other rendition (EXT-X-RENDITION-REPORT). */
   reports(except: string): Record<string, PartPosition>;
 }
@@ -80,6 +82,8 @@ export class LiveRendition {
     if (this.#edge === null) {
       const run = this.#context.run();
       const init = this.#context.init(this.name);
+      const encryption = this.#context.encryption();
+      const mapKey = encryption?.initKey(this.name);
       this.#edge =
         run.partTarget === null
           ? undefined
@@ -88,7 +92,8 @@ export class LiveRendition {
               ...(this.#published ? { published: this.#published } : {}),
               parts: this.#parts,
               container: init !== undefined ? 'm4s' : 'ts',
-              ...(init !== undefined ? { mapUri: `/ipfs/${init}` } : {}),
+              ...(init !== undefined ? { mapUri: `/ipfs/${init}`, ...(mapKey ? { mapKey } : {}) } : {}),
+              ...(encryption ? { keyUri: encryption.keyUri } : {}),
               reports: this.#context.reports(this.name),
             });
     }

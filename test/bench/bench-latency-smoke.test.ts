@@ -25,9 +25,14 @@ describe('npm run bench -- --case latency --quick', () => {
     const report = JSON.parse(result.stdout) as LatencyReport;
     assert.equal(report.case, 'latency');
     assert.deepEqual(report.goals, { medianLatencyS: 2, maxStallS: 0.5, firstMasterS: 3, wakeupP99Ms: 50 });
-    // Each LL run over HTTP/1.1 and HTTP/2, watched by hls.js and Shaka; hls.js on a plain run.
-    const ll = ['ts', 'fmp4'].flatMap((container) => ['http/1.1', 'h2'].flatMap((over) => ['hls.js', 'shaka'].map((player) => [container, true, over, player])));
-    assert.deepEqual(report.runs.map((run) => [run.container, run.lowLatency, run.servedOver, run.player]), [...ll, ['ts', false, 'http/1.1', 'hls.js']]);
+    // Per container: LL over HTTP/1.1 and HTTP/2, watched by hls.js and Shaka, then hls.js on the LL run
+    // with --encrypt; last, hls.js on a plain run.
+    const expected = ['ts', 'fmp4'].flatMap((container) => [
+      ...['http/1.1', 'h2'].flatMap((over) => ['hls.js', 'shaka'].map((player) => [container, true, false, over, player])),
+      [container, true, true, 'http/1.1', 'hls.js'],
+    ]);
+    assert.deepEqual(report.runs.map((run) => [run.container, run.lowLatency, run.encrypted, run.servedOver, run.player]), [...expected, ['ts', false, false, 'http/1.1', 'hls.js']]);
+    assert.match(result.stderr, /Encrypted LL against clear LL, median latency: ts: [+-]\d+\.\d\d s, fmp4: [+-]\d+\.\d\d s/);
     for (const run of report.runs) {
       const { probe } = run;
       const label = `${run.container} ${run.player} over ${run.servedOver}`;

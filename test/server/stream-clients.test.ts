@@ -83,7 +83,7 @@ for (const [container, lowLatency] of [['ts', true], ['fmp4', true], ['ts', fals
 
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), 'abrcast-clients-'));
-      live = await startLiveRun({ container, fps: FPS, maxSeconds: 90, ...(lowLatency ? { partDuration: 10 / FPS } : {}) });
+      live = await startLiveRun({ output: { container }, fps: FPS, maxSeconds: 90, ...(lowLatency ? { partDuration: 10 / FPS } : {}) });
       master = `${live.server.url}/runs/${live.runId}/master.m3u8`;
       await waitFor(`${LIVE_SEGMENTS_FIRST} published segments`, () => live.versions.length >= LIVE_SEGMENTS_FIRST, { timeoutMs: 60_000 });
     });

@@ -5,13 +5,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Container, Rendition } from '../../src/encoder/types.js';
+import type { Rendition } from '../../src/encoder/types.js';
 import { segmentFileName } from '../../src/hls/segment-url.js';
-import { MultiResolutionHlsOutput, type HlsOutputSummary } from '../../src/publish/multi-resolution-hls-output.js';
+import { MultiResolutionHlsOutput, type HlsOutputSummary, type MultiResolutionHlsOutputOptions } from '../../src/publish/multi-resolution-hls-output.js';
 import type { PublishedVersion } from '../../src/publish/types.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
 import type { RunRegistry } from '../../src/registry/run-registry.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
 import type { ContentStore } from '../../src/store/content-store.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { KuboStore } from '../../src/store/kubo-store.js';
@@ -34,8 +34,10 @@ export interface LiveRunOptions {
   audioSource?: string;
   /** LL-HLS part duration in seconds (the run gets a part target; the encoder's part events are recorded). */
   partDuration?: number;
-  /** Segment container (default ts). */
-  container?: Container;
+  /** More output options (e.g. container, encryption), over the defaults above. */
+  output?: Partial<MultiResolutionHlsOutputOptions>;
+  /** More server options (e.g. keySecret, logger). */
+  server?: Partial<ServerOptions>;
 }
 
 export interface LiveRun {
@@ -90,14 +92,14 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
     closers.push(() => registry.close());
     const store: ContentStore = options.kuboUrl ? new KuboStore({ url: options.kuboUrl }) : new HeliaStore({ dir: join(dir, 'ipfs') });
     closers.push(() => store.close());
-    const server = await startServer({ registry, store, port: 0 });
+    const server = await startServer({ registry, store, port: 0, ...options.server });
     closers.push(() => server.close());
 
     const output = new MultiResolutionHlsOutput({
       sourceSize: [640, 360], fps, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
-      store, registry, journalDir: join(dir, 'journal'), segmentUrl: `/ipfs/{cid}${segmentFileName(options.container ?? 'ts')}`, closeDeadlineMs: 15_000, audioSource: options.audioSource,
+      store, registry, journalDir: join(dir, 'journal'), segmentUrl: `/ipfs/{cid}${segmentFileName(options.output?.container ?? 'ts')}`, closeDeadlineMs: 15_000, audioSource: options.audioSource,
       ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
-      ...(options.container !== undefined ? { container: options.container } : {}),
+      ...options.output,
     });
     server.metrics.attach(output);
     const versions: PublishedVersion[] = [];
