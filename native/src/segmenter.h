@@ -20,9 +20,9 @@ class Segmenter {
   Segmenter(const Segmenter&) = delete;
   Segmenter& operator=(const Segmenter&) = delete;
 
-  // Muxes a packet whose timestamps are in `encoderTimeBase`. The caller keeps
-  // the packet (its timestamps are rewritten) and writes in dts order.
-  void write(AVPacket* packet, AVRational encoderTimeBase) { writeTo(stream_, packet, encoderTimeBase); }
+  // Muxes a video packet whose timestamps are in `encoderTimeBase`. The caller keeps
+  // the packet (its timestamps may be rewritten) and writes in dts order.
+  virtual void write(AVPacket* packet, AVRational encoderTimeBase) { writeTo(stream_, packet, encoderTimeBase); }
   void writeAudio(AVPacket* packet, AVRational encoderTimeBase) { writeTo(audioStream_, packet, encoderTimeBase); }
 
   // Flushes the muxer and returns everything written since the previous cut. `segmentEnds`: the
@@ -51,11 +51,12 @@ class Segmenter {
   void writeTrailer();
   AVFormatContext* format() const { return format_.get(); }
   const std::string& where() const { return where_; }
+  AVStream* videoStream() const { return stream_; }
+  void writeTo(AVStream* stream, AVPacket* packet, AVRational encoderTimeBase);
 
   std::vector<uint8_t> init_;
 
  private:
-  void writeTo(AVStream* stream, AVPacket* packet, AVRational encoderTimeBase);
   static int onWrite(void* opaque, const uint8_t* data, int size);
 #if LIBAVFORMAT_VERSION_MAJOR < 61
   static int onWriteNonConst(void* opaque, uint8_t* data, int size) { return onWrite(opaque, data, size); }

@@ -1,6 +1,49 @@
 #include "ts-segmenter.h"
 
+#include <cstring>
+
 namespace abrcast {
+
+namespace {
+
+struct AnnexB {
+  std::vector<uint8_t> bytes;  // the SPS and PPS NAL units found, each after 00 00 00 01
+  bool hasSps = false;
+};
+
+// The SPS (7) and PPS (8) NAL units of an H.264 access unit (Annex B) that come before its first
+// slice, where H.264 7.4.1.2.3 puts them.
+AnnexB h264ParameterSets(const uint8_t* data, size_t size) {
+  AnnexB found;
+  size_t i = 0;
+  const auto nextStart = [&](size_t from) {
+    for (size_t k = from; k + 2 < size; ++k) {
+      if (data[k] == 0 && data[k + 1] == 0 && data[k + 2] == 1) return k;
+    }
+    return size;
+  };
+  i = nextStart(0);
+  while (i < size) {
+    const size_t begin = i + 3;  // the NAL header
+    if (begin >= size) break;
+    size_t end = nextStart(begin);
+    const size_t next = end;
+    // A 4-byte start code's leading zero (and trailing_zero_8bits) belong to no NAL unit.
+    while (end > begin && data[end - 1] == 0) --end;
+    const int type = data[begin] & 0x1f;
+    if (type >= 1 && type <= 5) break;  // a slice: the parameter sets come before it
+    if (type == 7 || type == 8) {
+      static const uint8_t kStartCode[] = {0, 0, 0, 1};
+      found.bytes.insert(found.bytes.end(), kStartCode, kStartCode + 4);
+      found.bytes.insert(found.bytes.end(), data + begin, data + end);
+      if (type == 7) found.hasSps = true;
+    }
+    i = next;
+  }
+  return found;
+}
+
+}  // namespace
 
 TsSegmenter::TsSegmenter(const std::string& renditionName, const AVCodecContext* encoder, const AVCodecContext* audioEncoder,
                          size_t expectedSegmentBytes)
@@ -10,14 +53,33 @@ TsSegmenter::TsSegmenter(const std::string& renditionName, const AVCodecContext*
   writeHeader(nullptr);
 }
 
-std::vector<uint8_t> TsSegmenter::cut(bool segmentEnds) {
+void TsSegmenter::write(AVPacket* packet, AVRational encoderTimeBase) {
+  if (videoStream()->codecpar->codec_id != AV_CODEC_ID_H264) return writeTo(videoStream(), packet, encoderTimeBase);
+  const AnnexB units = h264ParameterSets(packet->data, size_t(packet->size));
+  if (!units.bytes.empty()) parameterSets_ = units.bytes;
+  const bool first = partStarts_;
+  partStarts_ = false;
+  if (!first || units.hasSps || parameterSets_.empty()) return writeTo(videoStream(), packet, encoderTimeBase);
+  // The part's first access unit, without its own SPS/PPS: the same packet with them in front
+  // (the muxer then puts its access unit delimiter before them, as H.264 7.4.1.2.3 orders them).
+  PacketPtr copy = allocPacket();
+  const size_t size = parameterSets_.size() + size_t(packet->size);
+  check(av_new_packet(copy.get(), int(size)), "Cannot allocate a packet with SPS/PPS" + where());
+  std::memcpy(copy->data, parameterSets_.data(), parameterSets_.size());
+  std::memcpy(copy->data + parameterSets_.size(), packet->data, size_t(packet->size));
+  check(av_packet_copy_props(copy.get(), packet), "Cannot copy packet properties" + where());
+  writeTo(videoStream(), copy.get(), encoderTimeBase);
+}
+
+std::vector<uint8_t> TsSegmenter::cut(bool /*segmentEnds*/) {
   // mpegts writes out its buffered PES payloads (audio grouped up to max_delay) on a null packet,
   // so a part holds every packet muxed before its cut.
   flushMuxer();
-  // mpegts also re-sends PAT/PMT before a video keyframe; asking for it makes every segment
-  // decodable on its own whatever the muxer's version does. One-shot: parts inside a segment
-  // need no tables of their own (they are played after the segment's first part).
-  if (segmentEnds) av_opt_set(format()->priv_data, "mpegts_flags", "+resend_headers", 0);
+  // PAT/PMT again before whatever is muxed next (audio or video), so every part and every
+  // segment starts with them; mpegts re-sends them before a video keyframe anyway. One-shot:
+  // the muxer clears the flag once it has acted on it.
+  av_opt_set(format()->priv_data, "mpegts_flags", "+resend_headers", 0);
+  partStarts_ = true;
   return takePending();
 }
 

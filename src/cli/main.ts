@@ -16,6 +16,7 @@ import {
   directory,
   frameSize,
   hostName,
+  pemFile,
   httpUrl,
   httpUrlList,
   multiaddrList,
@@ -55,6 +56,8 @@ const ENVIRONMENT_HELP = `Environment (a flag wins over its variable; an empty v
   ABRCAST_ADMIN_TOKEN        --admin-token
   ABRCAST_ADMIN_PORT         --admin-port
   ABRCAST_ADMIN_HOST         --admin-host
+  ABRCAST_TLS_CERT           --tls-cert
+  ABRCAST_TLS_KEY            --tls-key
   ABRCAST_DATA_DIR           --data-dir (default ${defaultDataDir()})
   ABRCAST_STORE              --store
   DATABASE_URL               --database-url
@@ -147,11 +150,17 @@ function addServerOptions(command: Command): Command {
     new Option('--admin-port <port>', 'the admin routes (/runs, the run list page, /metrics) on a listener of their own at this port (0: any free one), not beside the playlists').env('ABRCAST_ADMIN_PORT'),
     numberBetween(0, 65535, name, true),
   );
-  return addParsedOption(
+  addParsedOption(
     command,
     new Option('--admin-host <host>', `address of the admin listener (default: ${DEFAULTS.host}); needs --admin-port`).env('ABRCAST_ADMIN_HOST'),
     hostName(name),
   );
+  addParsedOption(
+    command,
+    new Option('--tls-cert <file>', 'PEM certificate chain: serve HTTPS, with HTTP/2 for clients that offer it (LL-HLS players on Apple devices need it); needs --tls-key').env('ABRCAST_TLS_CERT'),
+    pemFile(name, 'CERTIFICATE'),
+  );
+  return addParsedOption(command, new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('ABRCAST_TLS_KEY'), pemFile(name, 'PRIVATE KEY'));
 }
 
 /** --encoder, --preset, --container, --low-latency and the private-run flags, shared by demo and encode. */

@@ -6,7 +6,7 @@ import type { MasterPlaylist, VariantStream } from './types.js';
 /**
  * Lowest EXT-X-VERSION covering what the playlist uses (RFC 8216 7). None of the
  * tags or attributes written here (STREAM-INF with AVERAGE-BANDWIDTH, CODECS,
- * RESOLUTION, FRAME-RATE; INDEPENDENT-SEGMENTS) is tied to a later version.
+ * RESOLUTION, FRAME-RATE, CLOSED-CAPTIONS; INDEPENDENT-SEGMENTS) is tied to a later version.
  */
 export const MASTER_PLAYLIST_VERSION = 1;
 
@@ -30,6 +30,11 @@ function streamInfAttributes(variant: VariantStream, position: number): string {
   }
   // RFC 8216 4.3.4.2: FRAME-RATE is rounded to three decimal places.
   attributes.push(`FRAME-RATE=${variant.frameRate.toFixed(3)}`);
+  // abrcast's video carries no CEA-608/708 captions (the encoder writes no caption SEI). Said
+  // on every variant, as RFC 8216bis 4.4.6.2 asks of NONE: without it Shaka Player probes a
+  // segment for 608 captions, and on an LL playlist picks the one listed only as parts and
+  // fails (TypeError: Cannot read properties of undefined (reading 'match'), Shaka 5.2).
+  attributes.push('CLOSED-CAPTIONS=NONE');
   attributes.push(`NAME=${quotedString(at('name'), variant.name)}`);
   return attributes.join(',');
 }

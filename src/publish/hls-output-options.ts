@@ -3,7 +3,7 @@
 // options are checked by the encoder; URL templates by cidUrlResolver).
 import type { EncoderChoice, FileInputOptions, LadderEncoderOptions, LatencyProfile, PixelFormat, Rendition } from '../encoder/types.js';
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
-import { cidUrlResolver, DEFAULT_KEY_URL_TEMPLATE, keyUrlResolver, type CidUrl, type KeyUrl } from '../hls/segment-url.js';
+import { cidUrlResolver, DEFAULT_KEY_URL_TEMPLATE, DEFAULT_URL_TEMPLATE, keyUrlResolver, segmentFileName, type CidUrl, type KeyUrl } from '../hls/segment-url.js';
 import { resolveSecrets, type SecretInput, type ServerSecrets } from '../crypto/server-secret.js';
 import { defaultJournalDir } from '../journal/segment-journal.js';
 import type { RunRecorder } from '../model/run-recorder.js';
@@ -40,10 +40,11 @@ export interface MultiResolutionHlsOutputOptions {
    * Segment URL: a template with {cid} (and {gateway}), or a function. Default: with the
    * embedded store and no gateway, the server-relative `/ipfs/{cid}` (players resolve it against
    * the playlist's URL, i.e. the gateway of the server that serves the run; a local blockstore
-   * announces nothing to public gateways); otherwise `{gateway}/ipfs/{cid}`.
+   * announces nothing to public gateways); otherwise `{gateway}/ipfs/{cid}`; either followed by
+   * `?filename=segment.ts` (fMP4: `segment.mp4`), which FFmpeg's HLS demuxer needs (see segmentFileName).
    */
   segmentUrl?: string | CidUrl;
-  /** Media playlist URL inside the IPFS master playlist; default as segmentUrl. */
+  /** Media playlist URL inside the IPFS master playlist; default as segmentUrl, without the file name. */
   playlistUrl?: string | CidUrl;
   /** Called after every publish with the master CID and the per-quality info, as in the Python original. */
   onPlaylistUpdate?: PlaylistUpdateCallback;
@@ -194,10 +195,13 @@ export interface RunUrls {
   templates: { segmentUrl?: string; playlistUrl?: string };
 }
 
-export function runUrls(storeKind: ContentStore['kind'], options: Pick<MultiResolutionHlsOutputOptions, 'gateway' | 'segmentUrl' | 'playlistUrl'>): RunUrls {
+export function runUrls(
+  storeKind: ContentStore['kind'],
+  options: Pick<MultiResolutionHlsOutputOptions, 'gateway' | 'segmentUrl' | 'playlistUrl' | 'container'>,
+): RunUrls {
   // A local blockstore announces nothing: its segments play only through the server's own gateway.
-  const defaultTemplate = storeKind === 'helia' && options.gateway === undefined ? '/ipfs/{cid}' : undefined;
-  const segmentTemplate = options.segmentUrl ?? defaultTemplate;
+  const defaultTemplate = storeKind === 'helia' && options.gateway === undefined ? '/ipfs/{cid}' : DEFAULT_URL_TEMPLATE;
+  const segmentTemplate = options.segmentUrl ?? `${defaultTemplate}${segmentFileName(options.container ?? 'ts')}`;
   const playlistTemplate = options.playlistUrl ?? defaultTemplate;
   const segmentUrl = cidUrlResolver({ gateway: options.gateway, template: segmentTemplate, optionName: 'segmentUrl' });
   const playlistUrl = cidUrlResolver({ gateway: options.gateway, template: playlistTemplate, optionName: 'playlistUrl' });

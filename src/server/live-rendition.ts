@@ -4,10 +4,10 @@
 // LiveRun from the registry's change feed. Requests read it and wait on it in
 // memory; the view (LiveEdge) is built once per change and shared by every
 // request answered from it.
-import type { ServerResponse } from 'node:http';
 import type { MediaPlaylist, SegmentKey } from '../hls/types.js';
 import type { PartPosition, PartRecord } from '../registry/run-records.js';
 import { buildLiveEdge, contiguousParts, PART_LISTED_TARGETS, type LiveEdge, type PartContainer } from './live-edge.js';
+import type { HttpResponse } from './router.js';
 
 /** What a rendition reads from its run (the LiveRun owns these). */
 export interface RenditionContext {
@@ -166,7 +166,7 @@ export class LiveRendition {
    * resolving with that view; undefined at the deadline, when the client
    * went away or the model was dropped.
    */
-  wait(ready: (edge: LiveEdge) => boolean, timeoutMs: number, res?: ServerResponse): Promise<LiveEdge | undefined> {
+  wait(ready: (edge: LiveEdge) => boolean, timeoutMs: number, res?: HttpResponse): Promise<LiveEdge | undefined> {
     if (this.#closed) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const waiter: Waiter = {

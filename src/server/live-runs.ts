@@ -17,7 +17,6 @@
 //   LiveRendition.part(...) / segmentParts(...) → stored parts, for the part and segment URIs
 // The media sequence, discontinuities and playlist type come from the published
 // playlist; nothing here assumes a run starts at segment 0.
-import type { ServerResponse } from 'node:http';
 import type { RunChange } from '../registry/change-feed.js';
 import type { ResourceKey, SegmentKey } from '../hls/types.js';
 import { DEFAULT_KEY_URL_TEMPLATE, keyUrlResolver, type KeyUrl } from '../hls/segment-url.js';
@@ -25,6 +24,7 @@ import type { PartPosition, PartRecord, RunRecord } from '../registry/run-record
 import type { RunRegistry } from '../registry/run-registry.js';
 import { StoreUnavailableError } from '../store/content-store.js';
 import { comparePositions, LiveRendition, type RenditionContext } from './live-rendition.js';
+import type { HttpResponse } from './router.js';
 import type { ServerLogger } from './logger.js';
 import { parsedPlaylist, type PlaylistCache } from './playlist-cache.js';
 
@@ -199,7 +199,7 @@ export class LiveRun implements RenditionContext {
    * Holds until the run record satisfies `ready` (or `timeoutMs` passes, or
    * the client goes away: then undefined).
    */
-  waitForRecord(ready: (record: RunRecord) => boolean, timeoutMs: number, res?: ServerResponse): Promise<RunRecord | undefined> {
+  waitForRecord(ready: (record: RunRecord) => boolean, timeoutMs: number, res?: HttpResponse): Promise<RunRecord | undefined> {
     if (ready(this.#record)) return Promise.resolve(this.#record);
     if (this.#closed) return Promise.resolve(undefined);
     return new Promise((resolve) => {

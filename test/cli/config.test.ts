@@ -10,6 +10,7 @@ import { CliError, EXIT_CODES, describeError } from '../../src/cli/errors.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { RegistryUnavailableError } from '../../src/registry/registry-errors.js';
 import { StoreUnavailableError } from '../../src/store/content-store.js';
+import { makeTestCertificate } from '../support/tls-certificate.js';
 
 const STOP = new Error('parsed');
 
@@ -18,7 +19,7 @@ const STOP = new Error('parsed');
  * environment, and returns the command about to run (its action is not run).
  */
 async function parsed(args: string[], env: Record<string, string> = {}): Promise<Command> {
-  const names = ['ABRCAST_PORT', 'ABRCAST_HOST', 'ABRCAST_MAX_HELD_REQUESTS', 'ABRCAST_ADMIN_PORT', 'ABRCAST_ADMIN_HOST', 'ABRCAST_ADMIN_TOKEN', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL', 'ABRCAST_REPLICAS', 'ABRCAST_IPFS_LISTEN', 'ABRCAST_IPFS_ANNOUNCE', 'ABRCAST_IPFS_PEERS'];
+  const names = ['ABRCAST_PORT', 'ABRCAST_HOST', 'ABRCAST_MAX_HELD_REQUESTS', 'ABRCAST_ADMIN_PORT', 'ABRCAST_ADMIN_HOST', 'ABRCAST_ADMIN_TOKEN', 'ABRCAST_TLS_CERT', 'ABRCAST_TLS_KEY', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL', 'ABRCAST_REPLICAS', 'ABRCAST_IPFS_LISTEN', 'ABRCAST_IPFS_ANNOUNCE', 'ABRCAST_IPFS_PEERS'];
   const saved = new Map(names.map((name) => [name, process.env[name]]));
   for (const name of names) delete process.env[name];
   Object.assign(process.env, env);
@@ -218,6 +219,44 @@ describe('resolveDemoConfig', () => {
   test('a bad database URL is named without its password', async () => {
     const message = await usageMessage(() => demoConfig(['--database-url', 'mysql://me:hunter2@db/x']));
     assert.match(message, /^Expected postgres:\/\/ or postgresql:\/\/ URL for --database-url but received "mysql:\/\/me@db\/x"$/);
+  });
+});
+
+describe('--tls-cert and --tls-key', () => {
+  test('both, as flags or variables, give the server the PEM texts (and the demo and encode too)', async () => {
+    const certificate = makeTestCertificate();
+    try {
+      const flags = ['--tls-cert', certificate.certPath, '--tls-key', certificate.keyPath];
+      const config = await serverConfig(flags);
+      assert.equal(config.tls?.cert.toString(), certificate.cert);
+      assert.equal(config.tls?.key.toString(), certificate.key);
+      const fromEnv = await serverConfig([], { ABRCAST_TLS_CERT: certificate.certPath, ABRCAST_TLS_KEY: certificate.keyPath });
+      assert.deepEqual(fromEnv.tls, config.tls);
+      // HAProxy's one-file form (certificate then key) serves for both.
+      assert.equal((await serverConfig(['--tls-cert', certificate.pemPath, '--tls-key', certificate.pemPath])).tls?.cert.toString(), certificate.cert + certificate.key);
+      assert.deepEqual((await demoConfig(flags)).tls, config.tls);
+      assert.deepEqual((await encodeConfig(flags)).tls, config.tls);
+      assert.equal((await serverConfig([])).tls, undefined, 'plain HTTP/1.1 without them');
+    } finally {
+      certificate.remove();
+    }
+  });
+
+  test('one without the other, an unreadable or non-PEM file, or a key of another certificate are usage errors naming the files', async () => {
+    const [certificate, other] = [makeTestCertificate(), makeTestCertificate()];
+    try {
+      assert.equal(await usageMessage(() => serverConfig(['--tls-cert', certificate.certPath])), '--tls-cert needs --tls-key');
+      assert.equal(await usageMessage(() => serverConfig([], { ABRCAST_TLS_KEY: certificate.keyPath })), 'ABRCAST_TLS_KEY needs --tls-cert');
+      assert.match(await usageMessage(() => serverConfig(['--tls-cert', '/nonexistent/cert.pem', '--tls-key', certificate.keyPath])),
+        /^Cannot read --tls-cert file \/nonexistent\/cert\.pem: ENOENT/);
+      assert.equal(await usageMessage(() => serverConfig(['--tls-cert', certificate.keyPath, '--tls-key', certificate.keyPath])),
+        `Expected PEM file with a CERTIFICATE block (-----BEGIN ...CERTIFICATE-----) for --tls-cert but received "${certificate.keyPath}"`);
+      assert.match(await usageMessage(() => serverConfig(['--tls-cert', certificate.certPath, '--tls-key', other.keyPath])),
+        new RegExp(`^--tls-cert ${certificate.certPath} and --tls-key ${other.keyPath} are not a certificate and its key: .*key values mismatch`));
+    } finally {
+      certificate.remove();
+      other.remove();
+    }
   });
 });
 

@@ -109,7 +109,10 @@ describe('abrcast demo --duration 4 --json', () => {
         const response = await fetch(new URL(segmentUri, mediaUrl));
         assert.equal(response.status, 200, segmentUri);
         const bytes = new Uint8Array(await response.arrayBuffer());
-        const cid = segmentUri.split('/').pop();
+        // /ipfs/{cid}?filename=segment.ts: the file name is for FFmpeg's HLS demuxer (src/hls/segment-url.ts).
+        const url = new URL(segmentUri, mediaUrl);
+        assert.equal(url.searchParams.get('filename'), 'segment.ts');
+        const cid = url.pathname.split('/').pop();
         const recorded = segments.find((s) => s.cid === cid);
         assert.ok(recorded, `${segmentUri} is a recorded segment`);
         assert.equal(bytes.length, recorded.bytes);

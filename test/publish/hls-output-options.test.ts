@@ -43,18 +43,21 @@ describe('outputSettings', () => {
 });
 
 describe('runUrls', () => {
-  test('the embedded store without a gateway: server-relative URLs', () => {
+  test('the embedded store without a gateway: server-relative URLs; segments name a file of their type', () => {
     const urls = runUrls('helia', {});
-    assert.equal(urls.segmentUrl(CID), `/ipfs/${CID}`);
+    assert.equal(urls.segmentUrl(CID), `/ipfs/${CID}?filename=segment.ts`);
     assert.equal(urls.playlistUrl(CID), `/ipfs/${CID}`);
-    assert.deepEqual(urls.templates, { segmentUrl: '/ipfs/{cid}', playlistUrl: '/ipfs/{cid}' });
+    assert.deepEqual(urls.templates, { segmentUrl: '/ipfs/{cid}?filename=segment.ts', playlistUrl: '/ipfs/{cid}' });
+    // FFmpeg's mp4 demuxer lists .mp4, not .m4s (init and media segments alike).
+    assert.equal(runUrls('helia', { container: 'fmp4' }).segmentUrl(CID), `/ipfs/${CID}?filename=segment.mp4`);
   });
 
-  test('Kubo, or a gateway: on the gateway; a function template is not recorded', () => {
-    assert.deepEqual(runUrls('kubo', {}).templates, { segmentUrl: 'https://ipfs.io/ipfs/{cid}', playlistUrl: 'https://ipfs.io/ipfs/{cid}' });
+  test('Kubo, or a gateway: on the gateway; a template given is used as it is; a function template is not recorded', () => {
+    assert.deepEqual(runUrls('kubo', {}).templates, { segmentUrl: 'https://ipfs.io/ipfs/{cid}?filename=segment.ts', playlistUrl: 'https://ipfs.io/ipfs/{cid}' });
     const urls = runUrls('helia', { gateway: 'https://gw.example/', playlistUrl: (cid) => `https://cdn.example/${cid}.m3u8` });
-    assert.equal(urls.segmentUrl(CID), `https://gw.example/ipfs/${CID}`);
+    assert.equal(urls.segmentUrl(CID), `https://gw.example/ipfs/${CID}?filename=segment.ts`);
     assert.equal(urls.playlistUrl(CID), `https://cdn.example/${CID}.m3u8`);
-    assert.deepEqual(urls.templates, { segmentUrl: 'https://gw.example/ipfs/{cid}', playlistUrl: undefined });
+    assert.deepEqual(urls.templates, { segmentUrl: 'https://gw.example/ipfs/{cid}?filename=segment.ts', playlistUrl: undefined });
+    assert.equal(runUrls('helia', { segmentUrl: '/ipfs/{cid}' }).segmentUrl(CID), `/ipfs/${CID}`);
   });
 });

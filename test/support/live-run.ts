@@ -1,11 +1,12 @@
 // A real live run for server tests: registry, store, HTTP server and a
 // MultiResolutionHlsOutput fed FrameGenerator frames at wall-clock pace, so
-// playlists grow while clients poll. Segments are written as '/ipfs/{cid}', so
-// players fetch them through the server's own gateway.
+// playlists grow while clients poll. Segments are written as '/ipfs/{cid}?filename=segment.ts'
+// (as abrcast demo writes them), so players fetch them through the server's own gateway.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Rendition } from '../../src/encoder/types.js';
+import { segmentFileName } from '../../src/hls/segment-url.js';
 import { MultiResolutionHlsOutput, type HlsOutputSummary, type MultiResolutionHlsOutputOptions } from '../../src/publish/multi-resolution-hls-output.js';
 import type { PublishedVersion } from '../../src/publish/types.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
@@ -99,7 +100,7 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
     const [width, height] = options.output?.sourceSize ?? [640, 360];
     const output = new MultiResolutionHlsOutput({
       sourceSize: [width, height], fps, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
-      store, registry, journalDir: join(dir, 'journal'), segmentUrl: '/ipfs/{cid}', closeDeadlineMs: 15_000, audioSource: options.audioSource,
+      store, registry, journalDir: join(dir, 'journal'), segmentUrl: `/ipfs/{cid}${segmentFileName(options.output?.container ?? 'ts')}`, closeDeadlineMs: 15_000, audioSource: options.audioSource,
       ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
       ...options.output,
     });

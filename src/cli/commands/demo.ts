@@ -1,6 +1,7 @@
 // `abrcast demo`: a live generative animation, encoded in real time into every
 // rendition, published to IPFS, recorded in the registry and served locally.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { segmentFileName } from '../../hls/segment-url.js';
 import type { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
 import type { DemoConfig } from '../config.js';
 import { DemoRenderer } from '../demo-renderer.js';
@@ -32,7 +33,7 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
       store: session.services.store,
       registry: session.services.registry,
       journalDir: journalDir(config),
-      segmentUrl: LOCAL_CID_URL,
+      segmentUrl: `${LOCAL_CID_URL}${segmentFileName(config.container)}`,
       playlistUrl: LOCAL_CID_URL,
       pixelFormat: 'rgba',
       encoder: config.encoder,
