@@ -1,6 +1,8 @@
 // Public API of abrcast.
 export { LadderEncoder } from './encoder/ladder-encoder.js';
 export type { LadderEncoderEvents } from './encoder/ladder-encoder.js';
+export { id3Tag } from './encoder/id3-tag.js';
+export type { Id3Frame } from './encoder/id3-tag.js';
 export { fileEncoderOptions, outputFrameRate, probeMediaFile } from './encoder/media-file.js';
 export { defaultLadder, estimateBitrate, ladderFromHeights, validateLadder } from './encoder/ladder.js';
 export { probeHardware } from './encoder/hardware.js';

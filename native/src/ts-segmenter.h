@@ -8,11 +8,15 @@ namespace abrcast {
 
 class TsSegmenter : public Segmenter {
  public:
+  // `timedMetadata`: the PMT declares a timed ID3 stream (stream type 0x15, PES stream_id 0xbd, the
+  // metadata descriptor with format 'ID3 ', as FFmpeg's HLS muxer and Apple's timed metadata
+  // spec write it) that writeMetadata() fills.
   TsSegmenter(const std::string& renditionName, const AVCodecContext* encoder, const AVCodecContext* audioEncoder,
-              size_t expectedSegmentBytes = 0);
+              size_t expectedSegmentBytes = 0, bool timedMetadata = false);
 
   std::vector<uint8_t> cut(bool segmentEnds) override;
   std::vector<uint8_t> finish() override;
+  void writeMetadata(const TimedMetadata& metadata) override;
   double ptsOffsetSeconds() const override { return kPtsOffsetSeconds; }
   const char* segmentExtension() const override { return "ts"; }
 
@@ -25,6 +29,13 @@ class TsSegmenter : public Segmenter {
   // off, as the delay already keeps B-frame DTS and AAC priming above zero), so the offset is the
   // same whatever the encoder, its B-frames or the audio: ffprobe's pts_time = startPts + this.
   static constexpr double kPtsOffsetSeconds = 2 * kMuxDelaySeconds;
+
+ private:
+  void noteKeyframes();
+
+  AVStream* id3Stream_ = nullptr;
+  bool atSegmentStart_ = true;  // the bytes pending start a segment
+  int64_t lastId3Pts_ = AV_NOPTS_VALUE;
 };
 
 }  // namespace abrcast

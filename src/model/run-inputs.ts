@@ -1,5 +1,6 @@
 // What a publisher hands a run's recorder: the registry stores exactly these,
 // so both sides share one definition.
+import type { RunTracks } from './run-tracks.js';
 
 export interface NewRun {
   /** Generated ('r' + 12 base32 characters) when absent; otherwise must match RUN_ID_PATTERN. */
@@ -43,6 +44,8 @@ export interface MissingSegment {
 }
 
 export interface PublishOptions {
+  /** Subtitle, I-frame and image playlists of this publish; absent: left as stored. */
+  tracks?: RunTracks;
   /**
    * Ordering of this publish (e.g. the number of segments it covers). The
    * stored playlists change only when `sequence` is greater than the stored

@@ -8,6 +8,7 @@ import { defaultJournalDir } from '../journal/segment-journal.js';
 import type { RunRecorder } from '../model/run-recorder.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { RetryOptions } from './backoff.js';
+import type { SubtitleTrack } from './companion-playlists.js';
 import type { PlaylistUpdateCallback } from './playlist-update-lane.js';
 
 /** Default journalLimitBytes: 4 GiB of segments waiting for upload. */
@@ -80,6 +81,34 @@ export interface MultiResolutionHlsOutputOptions {
   uploadRetry?: RetryOptions;
   /** How long close() keeps retrying uploads and registry writes before it reports what failed (default 60 s). */
   closeDeadlineMs?: number;
+  /**
+   * WebVTT subtitle renditions for addCaption() (default none). `true`: one English track; or a
+   * list of tracks, the first being addCaption()'s default language. Each is listed in the master
+   * as EXT-X-MEDIA TYPE=SUBTITLES, and every variant names their group (SUBTITLES=).
+   */
+  captions?: boolean | CaptionTrackOptions[];
+  /**
+   * A JPEG thumbnail per segment, listed as an image playlist (EXT-X-IMAGE-STREAM-INF) and a
+   * WebVTT thumbnail track (default true: 320 pixels wide; `{ width }` sets it; false: none).
+   */
+  thumbnails?: boolean | { width?: number };
+  /** An I-frame playlist per rendition (EXT-X-I-FRAME-STREAM-INF), for trick play (default true). */
+  iframePlaylists?: boolean;
+  /**
+   * addMetadata() also carries its items in band: timed ID3 in MPEG-TS (the PMT then declares a
+   * timed ID3 stream), emsg boxes in fMP4 (default true).
+   */
+  timedMetadata?: boolean;
+}
+
+/** One subtitle rendition. */
+export interface CaptionTrackOptions {
+  /** RFC 5646 language tag, e.g. en or pt-BR (LANGUAGE). */
+  language: string;
+  /** What players show (NAME); default: the language tag. */
+  name?: string;
+  /** DEFAULT=YES (default: the first track only). */
+  default?: boolean;
 }
 
 /** The checked settings of a run, apart from the encoder's and the URLs. */
@@ -91,6 +120,36 @@ export interface OutputSettings {
   partDuration?: number;
   /** The LadderEncoder's options (it validates them itself). */
   encoder: LadderEncoderOptions;
+  subtitles: SubtitleTrack[];
+  iframePlaylists: boolean;
+}
+
+const LANGUAGE_TAG = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
+
+/** The subtitle tracks `captions` asks for, each with its key (`subtitles-<language>`). */
+export function subtitleTracks(captions: MultiResolutionHlsOutputOptions['captions'], renditions: readonly Pick<Rendition, 'name'>[] = []): SubtitleTrack[] {
+  if (captions === undefined || captions === false) return [];
+  const list: CaptionTrackOptions[] = captions === true ? [{ language: 'en', name: 'English' }] : captions;
+  if (!Array.isArray(list) || list.length === 0) throw invalidParameterError('captions', 'boolean or non-empty array of { language, name? }', captions);
+  const seen = new Set<string>();
+  return list.map((track, position) => {
+    const at = `captions[${position}]`;
+    if (typeof track !== 'object' || track === null) throw invalidParameterError(at, 'object with language', track);
+    if (typeof track.language !== 'string' || !LANGUAGE_TAG.test(track.language)) {
+      throw invalidParameterError(`${at}.language`, 'RFC 5646 language tag (e.g. en, pt-BR)', track.language);
+    }
+    const name = `subtitles-${track.language.toLowerCase()}`;
+    if (seen.has(name)) throw invalidParameterError(`${at}.language`, 'a language no other track has', track.language);
+    if (renditions.some((r) => r.name === name)) throw invalidParameterError(`${at}.language`, `a track key (${name}) no rendition is named`, track.language);
+    seen.add(name);
+    const label = track.name ?? track.language;
+    if (typeof label !== 'string' || label.length === 0 || /["\r\n]/.test(label)) {
+      throw invalidParameterError(`${at}.name`, 'non-empty string without double quotes or line breaks', track.name);
+    }
+    const isDefault = track.default ?? position === 0;
+    if (typeof isDefault !== 'boolean') throw invalidParameterError(`${at}.default`, 'boolean', track.default);
+    return { name, label, language: track.language, default: isDefault };
+  });
 }
 
 /** Checks the options of a MultiResolutionHlsOutput; throws invalidParameterError naming the first bad one. */
@@ -117,6 +176,11 @@ export function outputSettings(options: MultiResolutionHlsOutputOptions): Output
   if (options.container !== undefined && options.container !== 'ts' && options.container !== 'fmp4') {
     throw invalidParameterError('container', "'ts' or 'fmp4'", options.container);
   }
+  const thumbnails = options.thumbnails ?? true;
+  const timedMetadata = options.timedMetadata ?? true;
+  if (typeof timedMetadata !== 'boolean') throw invalidParameterError('timedMetadata', 'boolean', timedMetadata);
+  const iframePlaylists = options.iframePlaylists ?? true;
+  if (typeof iframePlaylists !== 'boolean') throw invalidParameterError('iframePlaylists', 'boolean', iframePlaylists);
   const encoder: LadderEncoderOptions = {
     width: sourceSize[0], height: sourceSize[1], fps: options.fps, segmentDuration,
     renditions: options.renditions, encoder: options.encoder, pixelFormat: options.pixelFormat,
@@ -128,8 +192,10 @@ export function outputSettings(options: MultiResolutionHlsOutputOptions): Output
     ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
     ...(options.container !== undefined ? { container: options.container } : {}),
     ...(options.latency !== undefined ? { latency: options.latency } : {}),
+    thumbnails, timedMetadata,
   };
-  return { closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder };
+  const subtitles = subtitleTracks(options.captions, options.renditions);
+  return { closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder, subtitles, iframePlaylists };
 }
 
 /** Segment and playlist URLs of a run, and the templates the registry and journal keep (absent for a function). */

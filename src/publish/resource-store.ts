@@ -10,7 +10,12 @@ import type { ContentStore } from '../store/content-store.js';
 export type MediaResource =
   | { kind: 'segment'; rendition: string; index: number }
   | { kind: 'init'; rendition: string }
-  | { kind: 'part'; rendition: string; segmentIndex: number; partIndex: number };
+  | { kind: 'part'; rendition: string; segmentIndex: number; partIndex: number }
+  /** A WebVTT file of a subtitle track for one segment, or (LL-HLS) one part. */
+  | { kind: 'subtitle'; track: string; index: number }
+  | { kind: 'subtitle-part'; track: string; segmentIndex: number; partIndex: number }
+  /** A JPEG of a segment's first frame. */
+  | { kind: 'thumbnail'; index: number };
 
 /** What the resource store needs of a content store; without addTransient, parts go to add(). */
 export type ResourceTarget = Pick<ContentStore, 'add'> & Partial<Pick<ContentStore, 'addTransient'>>;
@@ -26,7 +31,7 @@ export class ResourceStore {
   add(resource: MediaResource, bytes: Uint8Array): Promise<string> {
     const store = this.#store;
     // A part is needed briefly: its segment holds the same bytes again (ContentStore.addTransient).
-    if (resource.kind === 'part' && store.addTransient) return store.addTransient(bytes);
+    if ((resource.kind === 'part' || resource.kind === 'subtitle-part') && store.addTransient) return store.addTransient(bytes);
     return store.add(bytes);
   }
 }

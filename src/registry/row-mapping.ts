@@ -1,12 +1,13 @@
 // How the registry's rows become records: the column lists its queries read,
 // the row shapes pg and PGlite return, and the mapping to RunRecord and friends.
 import type { MissingSegment } from '../model/run-inputs.js';
+import type { RunTracks } from '../model/run-tracks.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
 import type { PartRecord, RunRecord, RunStatus, SegmentCount, SegmentRecord } from './run-records.js';
 
 // The counts come from segment_counts (one row per rendition), never from segments.
 export const RUN_COLUMNS = `id, created_at, updated_at, status, width, height, fps, segment_duration,
-  master_cid, quality_playlists, playlist_seq, error, started_at, segment_url, playlist_url, missing, part_target,
+  master_cid, quality_playlists, playlist_seq, error, started_at, segment_url, playlist_url, missing, part_target, tracks,
   (SELECT coalesce(jsonb_object_agg(c.rendition, jsonb_build_object('recorded', c.recorded, 'contiguous', c.contiguous)), '{}'::jsonb)
    FROM segment_counts c WHERE c.run_id = runs.id) AS segment_counts`;
 export const SEGMENT_COLUMNS = 'run_id, rendition, idx, cid, duration, bytes, created_at';
@@ -32,6 +33,7 @@ export interface RunRow {
   missing: MissingSegment[] | string;
   segment_counts: Record<string, SegmentCount> | string;
   part_target: number | null;
+  tracks: RunTracks | string;
 }
 
 export interface PartRow {
@@ -84,6 +86,7 @@ export function toRunRecord(row: RunRow): RunRecord {
     missing: fromJson(row.missing),
     segmentCounts: fromJson(row.segment_counts),
     partTarget: row.part_target === null ? null : Number(row.part_target),
+    tracks: fromJson(row.tracks),
   };
 }
 

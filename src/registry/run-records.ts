@@ -1,5 +1,6 @@
 // What the registry hands back: runs, segments and parts as stored.
 import type { MissingSegment, PartInput, SegmentInput } from '../model/run-inputs.js';
+import type { RunTracks } from '../model/run-tracks.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
 
 export type RunStatus = 'live' | 'ended' | 'failed';
@@ -30,6 +31,8 @@ export interface RunRecord {
   segmentCounts: Record<string, SegmentCount>;
   /** LL-HLS PART-TARGET in seconds (the longest a part may last); null for a run without parts. */
   partTarget: number | null;
+  /** The newest subtitle, I-frame and image playlists and date ranges (empty without them). */
+  tracks: RunTracks;
 }
 
 export interface SegmentCount {
