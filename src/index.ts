@@ -12,10 +12,13 @@ export type { HardwareReport } from './encoder/hardware.js';
 export type * from './encoder/types.js';
 export { AbrcastError } from './errors.js';
 export { MultiResolutionHlsOutput } from './publish/multi-resolution-hls-output.js';
-export type { HlsOutputSummary, MultiResolutionHlsOutputEvents, MultiResolutionHlsOutputOptions } from './publish/multi-resolution-hls-output.js';
+export type {
+  CaptionInput, CaptionTrackOptions, HlsOutputSummary, MetadataInput, MultiResolutionHlsOutputEvents, MultiResolutionHlsOutputOptions,
+} from './publish/multi-resolution-hls-output.js';
 export type { PublishedVersion } from './publish/types.js';
 export type { MissingSegment, NewRun, PartInput, PublishOptions, SegmentInput } from './model/run-inputs.js';
 export type { RunRecorder } from './model/run-recorder.js';
+export type { IframeTrackRecord, ImageTrackRecord, RunTracks, SubtitleTrackRecord } from './model/run-tracks.js';
 export { orderVariants, type VariantStreamRecord, type VariantStreamRecords } from './model/variant-stream-record.js';
 export { UploadQueue } from './publish/upload-queue.js';
 export { UploadIncompleteError } from './publish/upload-incomplete-error.js';

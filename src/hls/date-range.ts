@@ -104,15 +104,17 @@ export function dateRangeLine(range: DateRange): string {
 
 /**
  * `update` applied to `existing` (same ID): RFC 8216bis lets a later tag add attributes (an
- * END-DATE once known, an SCTE35-IN) but an attribute in both must keep its value. Throws an
- * invalidParameterError naming the attribute that changed; the result is checked as a whole.
+ * END-DATE once known, an SCTE35-IN) but an attribute in both must keep its value. Throws a
+ * RangeError naming the attribute that changed; the result is checked as a whole.
  */
 export function mergeDateRange(existing: DateRange, update: DateRange): DateRange {
   const before = new Map(attributes(existing));
   for (const [name, value] of attributes(update)) {
     const old = before.get(name);
     if (old !== undefined && old !== value) {
-      throw invalidParameterError(`${name} of date range ${existing.id}`, `${old} (RFC 8216bis 4.4.5.1: a later tag with the same ID keeps every value)`, value);
+      throw new RangeError(
+        `Date range ${existing.id}: ${name} is ${old} and cannot change to ${value} (RFC 8216bis 4.4.5.1: a later tag with the same ID keeps every value it had)`,
+      );
     }
   }
   const merged: DateRange = {

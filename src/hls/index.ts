@@ -1,4 +1,13 @@
-export type { MasterPlaylist, MediaPlaylist, MediaSegment, Resolution, VariantStream } from './types.js';
+export type {
+  DateRange, DateRangeValue, IframeStream, ImageStream, MasterPlaylist, MediaPlaylist, MediaRendition, MediaSegment, Resolution, VariantStream,
+} from './types.js';
+export { checkDateRange, dateRangeLine, mergeDateRange } from './date-range.js';
+export { iframePlaylistVersion, serializeIframePlaylist } from './iframe-playlist.js';
+export type { IframeEntry, IframePlaylist } from './iframe-playlist.js';
+export { IMAGE_PLAYLIST_VERSION, serializeImagePlaylist } from './image-playlist.js';
+export type { ImageEntry, ImagePlaylist } from './image-playlist.js';
+export { serializeWebVtt, webVttCueText, webVttTimestamp } from './webvtt.js';
+export type { WebVttCue, WebVttFile } from './webvtt.js';
 export {
   EXTINF_DECIMALS,
   formatExtinfDuration,

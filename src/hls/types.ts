@@ -58,13 +58,6 @@ export interface DateRange {
   clientAttributes?: Readonly<Record<string, DateRangeValue>>;
 }
 
-/** Where an I-frame lies in its segment (EXT-X-BYTERANGE), and when it is shown. */
-export interface IframeRange {
-  offset: number;
-  length: number;
-  /** Presentation time, seconds on the run's clock. */
-  pts: number;
-}
 
 export interface Resolution {
   width: number;

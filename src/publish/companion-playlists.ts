@@ -4,7 +4,7 @@
 // the thumbnails' image playlist and WebVTT track, and the date ranges every media playlist
 // carries. It stores the playlists it makes through the publisher's versioned add, so they are
 // released like the others.
-import type { Rendition } from '../encoder/types.js';
+import type { IframeRange, Rendition } from '../encoder/types.js';
 import { AbrcastError } from '../errors.js';
 import { ContiguousSegments, type UploadedSegment } from '../hls/contiguous-segments.js';
 import { dateRangeLine, mergeDateRange } from '../hls/date-range.js';
@@ -13,7 +13,7 @@ import { serializeImagePlaylist } from '../hls/image-playlist.js';
 import { serializeMediaPlaylist } from '../hls/media-playlist.js';
 import { programDateTimes } from '../hls/program-date-time.js';
 import type { CidUrl } from '../hls/segment-url.js';
-import type { DateRange, IframeRange, IframeStream, ImageStream, MediaRendition } from '../hls/types.js';
+import type { DateRange, IframeStream, ImageStream, MediaRendition } from '../hls/types.js';
 import { serializeWebVtt } from '../hls/webvtt.js';
 import { SUBTITLE_GROUP_ID, type IframeTrackRecord, type RunTracks, type SubtitleTrackRecord } from '../model/run-tracks.js';
 import { eventMediaPlaylist } from './playlist-entries.js';
