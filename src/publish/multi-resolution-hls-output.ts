@@ -298,7 +298,10 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     }
     await this.#accepting;
     this.#publisher.setDeadline(Date.now() + this.#closeDeadlineMs);
+    // Subtitles and thumbnails of the last segments, in the uploads' window, so the final playlists list them.
+    const companions = this.#companionLane.drain(Date.now() + this.#closeDeadlineMs);
     const uploads = await this.#segments.close(this.#closeDeadlineMs);
+    await companions;
     if (uploads.error instanceof UploadIncompleteError) {
       this.emit('warning', `${uploads.missing.length} upload(s) did not finish; ending the run on the segments listed so far`);
     }
@@ -306,8 +309,6 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     // The final playlists get a window of their own: a store back by now still ends the run for players.
     const deadline = Date.now() + this.#closeDeadlineMs;
     this.#publisher.setDeadline(deadline);
-    // Subtitles and thumbnails of the last segments, so the final playlists list them.
-    await this.#companionLane.drain(deadline);
     try {
       // Always ENDLIST: players stop polling; a later resume only appends what is missing.
       await this.#publisher.publish(true);

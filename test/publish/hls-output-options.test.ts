@@ -19,9 +19,16 @@ describe('outputSettings', () => {
       segmentDuration: 4, partDuration: undefined,
       encoder: {
         width: 640, height: 360, fps: 30, segmentDuration: 4, renditions: undefined, encoder: undefined, pixelFormat: undefined,
-        x264Preset: undefined, outputDir: undefined,
+        x264Preset: undefined, outputDir: undefined, thumbnails: true, timedMetadata: true,
       },
+      subtitles: [], iframePlaylists: true,
     });
+    const tracks = outputSettings({ sourceSize: [640, 360], fps: 30, captions: [{ language: 'en' }, { language: 'pt-BR', name: 'Português' }], thumbnails: false });
+    assert.deepEqual(tracks.subtitles, [
+      { name: 'subtitles-en', label: 'en', language: 'en', default: true },
+      { name: 'subtitles-pt-br', label: 'Português', language: 'pt-BR', default: false },
+    ]);
+    assert.equal(tracks.encoder.thumbnails, false);
     const ll = outputSettings({ sourceSize: [640, 360], fps: 30, partDuration: 0.5, container: 'fmp4', latency: 'low', audioSource: 'a.wav' });
     assert.equal(ll.partDuration, 0.5);
     assert.deepEqual(
