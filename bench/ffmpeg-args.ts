@@ -9,17 +9,20 @@ import type { BenchConfig } from './config.js';
 
 export const QUIET = ['-hide_banner', '-nostats', '-loglevel', 'error', '-nostdin'];
 
+/** What the argument builders read of a bench's settings (--case pipelines, --case streams). */
+export type FfmpegSettings = Pick<BenchConfig, 'frameRate' | 'scaleAlgorithm' | 'framesPerSegment' | 'encoder' | 'preset' | 'segmentSeconds'>;
+
 /** Raw frames from a pipe or a file. */
-export function rawInput(pixelFormat: 'rgb24' | 'yuv420p', width: number, height: number, config: BenchConfig, source = 'pipe:0'): string[] {
+export function rawInput(pixelFormat: 'rgb24' | 'yuv420p', width: number, height: number, config: FfmpegSettings, source = 'pipe:0'): string[] {
   return ['-f', 'rawvideo', '-pixel_format', pixelFormat, '-video_size', `${width}x${height}`, '-framerate', config.frameRate, '-i', source];
 }
 
 /** RGB to BT.709 limited-range yuv420p at the rendition's size, with the configured scaler (as LadderEncoder converts). */
-export function scaleFilter(rendition: Rendition, config: BenchConfig): string {
+export function scaleFilter(rendition: Rendition, config: FfmpegSettings): string {
   return `scale=w=${rendition.width}:h=${rendition.height}:flags=${config.scaleAlgorithm}:out_color_matrix=bt709:out_range=tv,format=yuv420p`;
 }
 
-export function videoEncoder(rendition: Rendition, config: BenchConfig): string[] {
+export function videoEncoder(rendition: Rendition, config: FfmpegSettings): string[] {
   const kbps = rendition.bitrate;
   const gop = String(config.framesPerSegment);
   const common = [
@@ -36,7 +39,7 @@ export function videoEncoder(rendition: Rendition, config: BenchConfig): string[
 }
 
 /** HLS with MPEG-TS segments into `dir`, as the Python original wrote them. */
-export function hlsOutput(dir: string, config: BenchConfig): string[] {
+export function hlsOutput(dir: string, config: FfmpegSettings): string[] {
   return [
     '-f', 'hls', '-hls_time', String(config.segmentSeconds), '-hls_list_size', '0',
     '-hls_flags', 'independent_segments', '-hls_segment_type', 'mpegts',

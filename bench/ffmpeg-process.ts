@@ -11,6 +11,8 @@ const WRAPPER = '"$@"; rc=$?; times >&3; exit $rc';
 const STDERR_TAIL = 4000;
 
 export interface FfmpegChild {
+  /** The bash wrapper's pid; ffmpeg is its child. */
+  pid: number | undefined;
   /** The child's stdin, when it reads frames from a pipe. */
   stdin: Writable | null;
   /** Resolves with the child's CPU once it exited cleanly; rejects with its stderr otherwise. */
@@ -49,7 +51,7 @@ export function spawnFfmpeg(label: string, args: string[], { pipeStdin }: { pipe
       }
     });
   });
-  return { stdin: child.stdin, exited };
+  return { pid: child.pid, stdin: child.stdin, exited };
 }
 
 function writeFully(stream: Writable, data: Buffer): Promise<void> {

@@ -24,7 +24,10 @@ export const USAGE = `Usage: npm run bench -- [--case C] [options]
                      --launches N (5), --size WxH (1280x720), --preset P (veryfast), --segment S (2),
                      --rounds N (100), --quick, --out-dir, --tag, --json);
                      scale: playlist req/s through HAProxy with 1 and 2 \`abrcast serve\` processes, CPU split,
-                     Kubo peer propagation (bench/scale.ts: --quick, --seconds N, --connections N, --samples N)
+                     Kubo peer propagation (bench/scale.ts: --quick, --seconds N, --connections N, --samples N);
+                     streams: K paced 720p ladders in one abrcast process against K ffmpeg processes, K doubled
+                     then bisected: the largest K each keeps in real time, CPU and RSS per stream (bench/streams.ts:
+                     --quick, --max-streams N, --seconds N, --size, --ladder, --preset, --fps, --segment, --only)
 
 --case pipelines (the default):
   --quick            small CI smoke run: 640x360, ladder 360,180, 60 frames, 1 s segments, 2 rounds

@@ -3,7 +3,8 @@
 // `--case publish|endpoint` runs a service case instead (run-service-case.ts); `--case container`
 // compares TS and fMP4 bytes per second (container-bytes.ts); `--case latency` measures LL-HLS
 // latency in Chromium, time to the first master and cross-process wake-up (latency.ts); `--case scale`
-// measures serve instances behind HAProxy and Kubo peer propagation (scale.ts).
+// measures serve instances behind HAProxy and Kubo peer propagation (scale.ts); `--case streams` how many
+// paced ladders one abrcast process keeps in real time against one ffmpeg per stream (streams.ts).
 import { rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { buildReport, describeSetup, formatTables, type BenchReport } from './re
 import { runPipeline, type RunRecord } from './run-pipeline.js';
 import { benchServiceCase } from './run-service-case.js';
 import { scaleMain } from './scale.js';
+import { streamsMain } from './streams.js';
 
 class UsageError extends Error {}
 
@@ -117,9 +119,11 @@ async function bench(config: BenchConfig): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  // Cases with their own flags: --case container (container-bytes.ts), latency (latency.ts), scale (scale.ts).
+  // Cases with their own flags: --case container (container-bytes.ts), latency (latency.ts), scale (scale.ts),
+  // streams (streams.ts).
   const argv = process.argv.slice(2);
-  for (const [name, caseMain] of [['container', containerBytesMain], ['latency', latencyMain], ['scale', scaleMain]] as const) {
+  const ownFlags = [['container', containerBytesMain], ['latency', latencyMain], ['scale', scaleMain], ['streams', streamsMain]] as const;
+  for (const [name, caseMain] of ownFlags) {
     const at = argv.findIndex((arg, i) => arg === `--case=${name}` || (arg === '--case' && argv[i + 1] === name));
     if (at >= 0) {
       await caseMain([...argv.slice(0, at), ...argv.slice(at + (argv[at] === '--case' ? 2 : 1))]);

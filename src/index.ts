@@ -6,6 +6,7 @@ export type { Id3Frame } from './encoder/id3-tag.js';
 export { fileEncoderOptions, outputFrameRate, probeMediaFile } from './encoder/media-file.js';
 export { defaultLadder, estimateBitrate, ladderFromHeights, validateLadder } from './encoder/ladder.js';
 export { probeHardware } from './encoder/hardware.js';
+export { getThreadBudget, setThreadBudget } from './encoder/thread-budget.js';
 export { previewLadderFrame } from './encoder/ladder-preview.js';
 export type { ScaledRenditionFrame } from './encoder/ladder-preview.js';
 export type { HardwareReport } from './encoder/hardware.js';

@@ -13,8 +13,8 @@
 #include <mutex>
 #include <string>
 
-#include "ladder-pipeline.h"
 #include "media-input.h"
+#include "pipeline-registry.h"
 
 namespace {
 
@@ -94,10 +94,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   Events events;
   try {
-    LadderPipeline pipeline(config, &events);
-    pipeline.startInput();
+    // As the binding does: the registry plans, builds and starts the pipeline; the handle closes it.
+    PipelineHandle pipeline = PipelineRegistry::instance().open(config, &events);
+    pipeline->startInput();
     if (!events.waitFinished(std::chrono::seconds(20))) {
-      pipeline.abort();  // a hang is a finding too: libFuzzer's -timeout reports it, this only bounds it
+      pipeline->abort();  // a hang is a finding too: libFuzzer's -timeout reports it, this only bounds it
       events.waitFinished(std::chrono::seconds(20));
     }
   } catch (const std::exception&) {

@@ -8,6 +8,8 @@
 #include "log-router.h"
 #include "media-probe-binding.h"
 #include "napi-call.h"
+#include "pipeline-registry.h"
+#include "thread-budget.h"
 
 namespace abrcast {
 namespace {
@@ -73,6 +75,29 @@ Napi::Value FFmpegVersions(const Napi::CallbackInfo& info) {
   return versions;
 }
 
+// setThreadBudget(threads): 0 returns to the CPUs this process may use.
+void SetThreadBudget(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const double threads = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  if (threads != double(int(threads)) || threads < 0 || threads > kMaxThreads) {
+    throw Napi::RangeError::New(env, "Expected integer between 0 and " + std::to_string(kMaxThreads) +
+                                         " for setThreadBudget(threads) (0: the CPUs this process may use)");
+  }
+  setThreadBudget(int(threads));
+}
+
+Napi::Value ThreadBudgetNow(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ThreadBudget budget = currentThreadBudget();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("threads", budget.threads);
+  result.Set("set", budget.set);
+  result.Set("usableCpus", budget.cpus.count);
+  result.Set("cpuSource", budget.cpus.source);
+  result.Set("liveEncoders", double(PipelineRegistry::instance().liveCount()));
+  return result;
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -84,6 +109,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scaleLadderFrame", Napi::Function::New(env, ScaleLadderFrame, "scaleLadderFrame"));
   exports.Set("uploadToCuda", Napi::Function::New(env, UploadToCuda, "uploadToCuda"));
   exports.Set("freeCuda", Napi::Function::New(env, FreeCuda, "freeCuda"));
+  exports.Set("setThreadBudget", Napi::Function::New(env, SetThreadBudget, "setThreadBudget"));
+  exports.Set("threadBudget", Napi::Function::New(env, ThreadBudgetNow, "threadBudget"));
   exports.Set("ffmpegVersions", Napi::Function::New(env, FFmpegVersions, "ffmpegVersions"));
   return exports;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "log-router.h"
+#include "thread-start.h"
 
 namespace abrcast {
 
@@ -23,7 +24,7 @@ AudioPipeline::AudioPipeline(const EncoderConfig& config, PipelineEvents* events
 
 void AudioPipeline::openSource() {
   if (config_.audio.kind != AudioSourceKind::File) return;
-  file_ = std::make_unique<StreamDecoder>(config_.audio.source, AVMEDIA_TYPE_AUDIO, &stop_, nullptr, config_.ioTimeoutSeconds);
+  file_ = std::make_unique<StreamDecoder>(config_.audio.source, AVMEDIA_TYPE_AUDIO, &stop_, nullptr, config_.ioTimeoutSeconds, 1);
 }
 
 AudioPipeline::~AudioPipeline() {
@@ -33,7 +34,7 @@ AudioPipeline::~AudioPipeline() {
 }
 
 void AudioPipeline::start() {
-  worker_ = std::thread([this] { run(); });
+  worker_ = startThread("the audio encoder thread", [this] { run(); });
 }
 
 long AudioPipeline::submitPcm(const float* samples, size_t frames) {

@@ -1,5 +1,7 @@
 #include "config-reader.h"
 
+#include "thread-budget.h"
+
 namespace abrcast {
 
 namespace {
@@ -103,6 +105,7 @@ EncoderConfig readConfig(const Napi::Object& options) {
   config.scaleFlags = requireString(options, "scaleFlags");
   config.lowLatency = requireBool(options, "lowLatency");
   config.maxFramesInFlight = requireIntIn(options, "maxFramesInFlight", 1, 1024);
+  if (!options.Get("threads").IsUndefined()) config.threadShare = requireIntIn(options, "threads", 1, kMaxThreads);
   config.outputDir = requireString(options, "outputDir");
   Napi::Value timeout = options.Get("ioTimeout");
   if (!timeout.IsUndefined()) {

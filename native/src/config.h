@@ -47,6 +47,22 @@ struct FileInputConfig {
   bool live = false;   // pace at the frame rate (wall clock) instead of as fast as possible
 };
 
+// How many threads one encoder runs, decided once when it is created (thread-budget.h): its share of
+// the process's thread budget, spent on x264's frame threads and the CPU scaler's helper threads.
+struct ThreadPlan {
+  int usableCpus = 1;        // the CPUs this process may use (usable-cpus.h)
+  std::string cpuSource;     // how they were counted, e.g. "affinity 2 CPUs, cgroup v2 cpu.max 150000 100000"
+  int budget = 1;            // the process's budget: setThreadBudget(), else usableCpus
+  bool budgetSet = false;    // whether setThreadBudget() chose it
+  int encoders = 1;          // live encoders the budget was split among, this one included
+  int share = 1;             // this encoder's threads: budget / encoders, or its own `threads` option
+  bool shareSet = false;     // whether the `threads` option chose it
+  std::vector<int> x264Threads;  // per rendition (x264's `threads`); empty for NVENC
+  int scalerThreads = 0;     // helper threads of write()'s CPU scaler (rendition-scaler.h), besides the graph thread
+  int conversionBands = 1;   // row bands the scaler converts RGB to YUV in, in parallel
+  int decoderThreads = 1;    // file input: the video decoder's thread_count
+};
+
 struct EncoderConfig {
   int width = 0;
   int height = 0;
@@ -79,6 +95,10 @@ struct EncoderConfig {
   bool timedMetadata = false;
   // Extra AVOptions for every video encoder, after ours (so they win); one it does not take is an error.
   std::vector<std::pair<std::string, std::string>> encoderOptions;
+  // `threads` option: this encoder's share of the thread budget; 0: budget / live encoders.
+  int threadShare = 0;
+  // Filled in when the encoder is created (PipelineRegistry::open), read by the parts that start threads.
+  ThreadPlan threads;
 
   bool fromFile() const { return !input.source.empty(); }
 

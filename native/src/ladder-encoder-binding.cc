@@ -50,6 +50,7 @@ Napi::Function LadderEncoderBinding::Define(Napi::Env env) {
                          InstanceMethod<&LadderEncoderBinding::Dispose>("dispose"),
                          InstanceMethod<&LadderEncoderBinding::Ref>("ref"),
                          InstanceMethod<&LadderEncoderBinding::Unref>("unref"),
+                         InstanceMethod<&LadderEncoderBinding::GetThreadPlan>("threadPlan"),
                      });
 }
 
@@ -69,7 +70,7 @@ LadderEncoderBinding::LadderEncoderBinding(const Napi::CallbackInfo& info) : Nap
   cleanupHook_ = env.AddCleanupHook(&LadderEncoderBinding::onEnvironmentTeardown, this);
   callCore(env, [&] {
     try {
-      pipeline_ = std::make_unique<LadderPipeline>(config_, this);
+      pipeline_ = PipelineRegistry::instance().open(config_, this);
     } catch (...) {
       shutdown();
       // The wrapper is freed when its constructor throws: no hook may point at it at teardown.
@@ -94,8 +95,6 @@ void LadderEncoderBinding::onEnvironmentTeardown(LadderEncoderBinding* self) {
 
 void LadderEncoderBinding::shutdown() {
   if (pipeline_) {
-    pipeline_->abort();
-    pipeline_->join();
     pipeline_.reset();
 #ifdef __GLIBC__
     // The encoder threads' malloc arenas keep what they freed; give it back, so RSS returns to
@@ -213,8 +212,29 @@ void LadderEncoderBinding::Unref(const Napi::CallbackInfo& info) {
   if (!eventsReleased_) events_.Unref(info.Env());
 }
 
+Napi::Value LadderEncoderBinding::GetThreadPlan(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!pipeline_) return env.Undefined();
+  const ThreadPlan& plan = pipeline_->threadPlan();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("usableCpus", plan.usableCpus);
+  result.Set("cpuSource", plan.cpuSource);
+  result.Set("budget", plan.budget);
+  result.Set("budgetSet", plan.budgetSet);
+  result.Set("encoders", plan.encoders);
+  result.Set("share", plan.share);
+  result.Set("shareSet", plan.shareSet);
+  Napi::Array x264 = Napi::Array::New(env, plan.x264Threads.size());
+  for (size_t i = 0; i < plan.x264Threads.size(); ++i) x264.Set(uint32_t(i), plan.x264Threads[i]);
+  result.Set("x264Threads", x264);
+  result.Set("scalerThreads", plan.scalerThreads);
+  result.Set("conversionBands", plan.conversionBands);
+  result.Set("decoderThreads", plan.decoderThreads);
+  return result;
+}
+
 void LadderEncoderBinding::post(std::unique_ptr<Event> event) {
-  if (LadderPipeline::exiting()) return;  // Node is gone (process.exit()): the event is dropped with it
+  if (PipelineRegistry::exiting()) return;  // Node is gone (process.exit()): the event is dropped with it
   Event* raw = event.release();
   if (events_.NonBlockingCall(raw, &LadderEncoderBinding::deliver) != napi_ok) delete raw;  // environment closing
 }

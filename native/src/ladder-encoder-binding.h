@@ -8,6 +8,7 @@
 
 #include "ladder-pipeline.h"
 #include "pipeline-events.h"
+#include "pipeline-registry.h"
 
 namespace abrcast {
 
@@ -46,18 +47,21 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   void Dispose(const Napi::CallbackInfo& info);
   void Ref(const Napi::CallbackInfo& info);
   void Unref(const Napi::CallbackInfo& info);
+  Napi::Value GetThreadPlan(const Napi::CallbackInfo& info);
 
   [[noreturn]] void throwQueueFull(Napi::Env env) const;
   void post(std::unique_ptr<Event> event);
   static void deliver(Napi::Env env, Napi::Function callback, Event* event);
   static void onEnvironmentTeardown(LadderEncoderBinding* self);
-  // Stops the threads (aborting unless they already finished) and lets go of the ThreadSafeFunction.
+  // The one way this binding lets go of its pipeline, whichever of dispose(), the destructor (the
+  // JS object collected) and the environment's teardown comes first: drops the handle (the
+  // registry stops and frees the pipeline), then the ThreadSafeFunction. Later calls do nothing.
   void shutdown();
 
   EncoderConfig config_;
   size_t frameBytes_ = 0;
   size_t frameStride_ = 0;
-  std::unique_ptr<LadderPipeline> pipeline_;
+  PipelineHandle pipeline_;
   Napi::ThreadSafeFunction events_;
   bool eventsReleased_ = false;
   CleanupHook cleanupHook_;

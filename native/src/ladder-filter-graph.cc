@@ -62,6 +62,9 @@ bool hasOption(const AVFilter* filter, const char* name) {
 LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, const VideoFrameFormat& source, AVBufferRef* cudaDevice)
     : graph_(avfilter_graph_alloc()) {
   if (!graph_) throw std::bad_alloc();
+  // No filter here works in slices, so no pool: by default every graph starts one thread per CPU
+  // (less one) on its first filter, which then wait for nothing.
+  graph_->nb_threads = 1;
   const bool cuda = cudaDevice != nullptr;
   // The RGB->YUV scaler uses these flags too; per-rendition scalers name theirs.
   const std::string swsFlags = "flags=" + config.scaleFlags;
@@ -75,7 +78,7 @@ LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, const VideoFra
                                        graph_.get()),
           "Cannot create the filter graph's sink for rendition " + config.renditions[i].name);
   }
-  if (!cuda && RenditionScaler::accepts(config, source.pixelFormat, source.width, source.height)) {
+  if (!cuda && (source.ladderYuv || RenditionScaler::accepts(config, source.pixelFormat, source.width, source.height))) {
     scaler_ = std::make_unique<RenditionScaler>(config);
     connectScaledSources(config);
     return;

@@ -1,39 +1,12 @@
 #include "ladder-pipeline.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <set>
 
 #include "cuda-driver.h"
 #include "log-router.h"
+#include "thread-start.h"
 
 namespace abrcast {
-
-namespace {
-
-// Every live pipeline, for exit(): process.exit() and an uncaught exception end the process
-// without Node's cleanup hooks, so the threads must be stopped before static destructors run
-// (x264's, libcuda's). Never freed: a thread may look at it during exit.
-std::mutex& livePipelinesMutex() {
-  static auto* mutex = new std::mutex;
-  return *mutex;
-}
-std::set<LadderPipeline*>& livePipelines() {
-  static auto* set = new std::set<LadderPipeline*>;
-  return *set;
-}
-std::atomic<bool> processExiting{false};
-
-void stopPipelinesAtExit() {
-  processExiting = true;
-  std::lock_guard<std::mutex> lock(livePipelinesMutex());
-  for (LadderPipeline* pipeline : livePipelines()) pipeline->abort();
-  for (LadderPipeline* pipeline : livePipelines()) pipeline->join();
-}
-
-}  // namespace
-
-bool LadderPipeline::exiting() { return processExiting.load(); }
 
 LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
     : config_(std::move(config)),
@@ -41,8 +14,6 @@ LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
       input_(config_.fromFile() ? size_t(config_.maxFramesInFlight) : 0),
       scaled_(allocFrame()) {
   installLogRouter();
-  static std::once_flag atExit;
-  std::call_once(atExit, [] { std::atexit(stopPipelinesAtExit); });
   // Only what takes no I/O happens here, on the caller's (JS) thread: frames and PCM written
   // meanwhile are queued. Opening inputs, CUDA and the encoders happens on the graph thread.
   if (!config_.fromFile()) {
@@ -53,13 +24,9 @@ LadderPipeline::LadderPipeline(EncoderConfig config, PipelineEvents* events)
   if (config_.audio.enabled()) {
     audio_ = std::make_unique<AudioPipeline>(config_, events_, [this](const std::string& message) { fail(message); });
   }
-  {
-    std::lock_guard<std::mutex> lock(livePipelinesMutex());
-    if (processExiting) throw FFmpegError("The process is exiting");
-    livePipelines().insert(this);
-  }
-  graphThread_ = std::thread([this] { run(); });
 }
+
+void LadderPipeline::start() { graphThread_ = startThread("the encoder's graph thread", [this] { run(); }); }
 
 void LadderPipeline::open() {
   // Warnings raised while opening go to this pipeline too.
@@ -117,6 +84,7 @@ void LadderPipeline::run() {
     input_.discard();
     if (audio_) audio_->abort();
     PipelineSummary summary;
+    finished_ = true;
     events_->onFinished(std::move(summary), true);
     return;
   }
@@ -127,8 +95,6 @@ void LadderPipeline::run() {
 LadderPipeline::~LadderPipeline() {
   abort();
   join();
-  std::lock_guard<std::mutex> lock(livePipelinesMutex());
-  livePipelines().erase(this);
 }
 
 long LadderPipeline::queue(FramePtr& frame) {
@@ -288,6 +254,7 @@ void LadderPipeline::runGraph() {
     summary.frames = failed_ ? std::min(framesIn_, audio_->videoFrameLimit()) : audio_->outputFrames();
     summary.audioSamples = audio_->outputSamples();
   }
+  finished_ = true;
   events_->onFinished(std::move(summary), failed_);
 }
 

@@ -29,10 +29,7 @@ namespace abrcast {
 
 class LadderPipeline {
  public:
-  // Returns at once: the graph thread opens the inputs, CUDA, the graph and every encoder, then
-  // reports onReady() (or onError() naming what failed, then onFinished()). Frames and PCM
-  // written meanwhile are queued; abort() interrupts an open that waits on the network.
-  LadderPipeline(EncoderConfig config, PipelineEvents* events);
+  // Stops it: abort(), then join(). Only PipelineRegistry, its one owner, destroys one.
   ~LadderPipeline();
   LadderPipeline(const LadderPipeline&) = delete;
   LadderPipeline& operator=(const LadderPipeline&) = delete;
@@ -65,10 +62,23 @@ class LadderPipeline {
   void abort();
   // Waits for the graph thread (and through it every encoder thread).
   void join();
-  // exit() has begun: every pipeline was aborted and joined; no event may reach JS any more.
-  static bool exiting();
+
+  // How many threads it runs (thread-budget.h), decided when it was created.
+  const ThreadPlan& threadPlan() const { return config_.threads; }
+  // Its threads are done (onFinished is on its way): it no longer counts against the thread budget.
+  bool finished() const { return finished_.load(); }
 
  private:
+  friend class PipelineRegistry;
+  // Built and started by PipelineRegistry, its one owner (pipeline-registry.h). `config.threads` is
+  // its thread plan. Builds only what takes no I/O.
+  LadderPipeline(EncoderConfig config, PipelineEvents* events);
+  // Starts the graph thread; returns at once. It opens the inputs, CUDA, the graph and every
+  // encoder, then reports onReady() (or onError() naming what failed, then onFinished()). Frames
+  // and PCM written meanwhile are queued; abort() interrupts an open that waits on the network.
+  // Throws FFmpegError when the thread cannot start.
+  void start();
+
   void run();
   void open();
   void runGraph();
@@ -93,6 +103,7 @@ class LadderPipeline {
   std::thread graphThread_;
 
   std::atomic<bool> failed_{false};
+  std::atomic<bool> finished_{false};
   std::atomic<bool> inputEnded_{false};
   StopToken aborting_;  // abort() was called: interrupts opening
   std::atomic<bool> opened_{false};

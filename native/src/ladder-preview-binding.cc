@@ -6,6 +6,7 @@
 #include "log-router.h"
 #include "napi-call.h"
 #include "pushed-frame-source.h"
+#include "thread-budget.h"
 
 namespace abrcast {
 
@@ -29,7 +30,9 @@ Napi::Value ScaleLadderFrame(const Napi::CallbackInfo& info) {
   if (info.Length() < 3 || !info[0].IsObject() || !info[1].IsObject() || !info[2].IsBoolean()) {
     throw Napi::TypeError::New(env, "scaleLadderFrame(config, frame, useCuda) needs an object, a frame and a boolean");
   }
-  const EncoderConfig config = readConfig(info[0].As<Napi::Object>());
+  EncoderConfig config = readConfig(info[0].As<Napi::Object>());
+  // One frame, no encoder: the scaler may use the whole budget.
+  config.threads = planThreads(config, currentThreadBudget().threads);
   const bool useCuda = info[2].As<Napi::Boolean>().Value();
   const size_t stride = size_t(config.width) * bytesPerPixel(config.inputFormat);
   const bool onDevice = !info[1].IsTypedArray();
@@ -48,8 +51,9 @@ Napi::Value ScaleLadderFrame(const Napi::CallbackInfo& info) {
   return callCore(env, [&]() -> Napi::Value {
     installLogRouter();
     // The encoder's sources: on the GPU path a device frame is converted by the kernel, never in
-    // host memory. Align 1: rows as packed as the caller's (e.g. 1926 bytes for 642 rgb24
-    // pixels), so the conversion is checked on unaligned pitches too.
+    // host memory. The CPU path converts from the caller's rows as packed as they are (e.g. 1926
+    // bytes for 642 rgb24 pixels); align 1 keeps the RGB copies of the other paths packed the same
+    // way, so the conversion is checked on unaligned pitches either way.
     PushedFrameSource frames(config.width, config.height, config.inputFormat, onDevice, useCuda, 1);
     // CUDA for the frame first: without it, a device frame's error says what it was for.
     frames.openDevice();

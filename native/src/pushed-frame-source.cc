@@ -1,11 +1,23 @@
 #include "pushed-frame-source.h"
 
+#include "ladder-yuv-frame.h"
+#include "yuv-convert.h"
+
 namespace abrcast {
 
 PushedFrameSource::PushedFrameSource(int width, int height, AVPixelFormat format, bool deviceFrames, bool onGpu,
                                      int rowAlignment)
-    : width_(width), height_(height), format_(format), deviceFrames_(deviceFrames), onGpu_(onGpu) {
+    : width_(width),
+      height_(height),
+      format_(format),
+      deviceFrames_(deviceFrames),
+      onGpu_(onGpu),
+      convertsToYuv_(!deviceFrames && !onGpu && isPackedRgb(format)) {
   if (deviceFrames_ && onGpu_) return;  // converted into the importer's CUDA frames
+  if (convertsToYuv_) {
+    pool_ = ladderYuvPool(width_, height_);
+    return;
+  }
   // One pooled buffer per frame in flight, with FFmpeg's input padding so SIMD readers may
   // overread the last row.
   linesize_ = FFALIGN(width_ * bytesPerPixel(format_), rowAlignment);
@@ -23,6 +35,7 @@ VideoFrameFormat PushedFrameSource::frameFormat() {
     if (!importer_) throw FFmpegError("CUDA frames need openDevice() first");
     return VideoFrameFormat{width_, height_, AV_PIX_FMT_CUDA, AVCOL_SPC_BT709, AVCOL_RANGE_MPEG, importer_->framesContext()};
   }
+  if (convertsToYuv_) return VideoFrameFormat{width_, height_, AV_PIX_FMT_YUV420P, AVCOL_SPC_BT709, AVCOL_RANGE_MPEG, nullptr, true};
   return VideoFrameFormat{width_, height_, format_, AVCOL_SPC_UNSPECIFIED, AVCOL_RANGE_JPEG};
 }
 
@@ -40,6 +53,11 @@ FramePtr PushedFrameSource::pooledFrame() {
 }
 
 FramePtr PushedFrameSource::fromHost(const uint8_t* pixels, size_t stride) {
+  if (convertsToYuv_) {
+    FramePtr frame = ladderYuvFrame(pool_.get(), width_, height_);
+    convertRgbToYuv420(pixels, int(stride), format_, width_, height_, frame->data, frame->linesize);
+    return frame;
+  }
   FramePtr frame = pooledFrame();
   av_image_copy_plane(frame->data[0], frame->linesize[0], pixels, int(stride), int(stride), height_);
   return frame;

@@ -1,7 +1,9 @@
 // Frames the caller pushes, packed RGB (config.inputFormat, config's size), made into the AVFrames
-// the filter graph takes: from host memory, one copy into a pooled frame; from CUDA device memory
-// (cudaFrames), converted on the GPU into a CUDA frame when the graph runs there, or else copied
-// into the same pooled host frame (cuda-frame-import.h).
+// the filter graph takes: from host memory, converted straight from the caller's pixels into a
+// pooled frame of the ladder's YUV when the graph runs on the CPU (no copy of the RGB frame: the
+// conversion reads it once, while write() runs), else copied into a pooled RGB frame; from CUDA
+// device memory (cudaFrames), converted on the GPU into a CUDA frame when the graph runs there, or
+// else copied into the same pooled RGB host frame (cuda-frame-import.h).
 #pragma once
 
 #include <cstdint>
@@ -28,7 +30,8 @@ class PushedFrameSource : public FrameSource {
 
   VideoFrameFormat frameFormat() override;
 
-  // Copies host pixels (`stride` bytes a row) into a pooled frame: the one copy of the frame.
+  // Host pixels (`stride` bytes a row) into a pooled frame: converted to the ladder's YUV on the CPU
+  // path, else copied. Reads `pixels` only while it runs.
   FramePtr fromHost(const uint8_t* pixels, size_t stride);
   // A frame from CUDA device memory (`pitch` bytes a row); openDevice() first.
   FramePtr fromDevice(uint64_t devicePtr, size_t pitch);
@@ -41,8 +44,10 @@ class PushedFrameSource : public FrameSource {
   const AVPixelFormat format_;
   const bool deviceFrames_;
   const bool onGpu_;
+  // Host RGB frames for the CPU graph: converted to the ladder's YUV in fromHost().
+  const bool convertsToYuv_;
   int linesize_ = 0;
-  BufferPoolPtr pool_;  // host frames; none when device frames are converted on the GPU
+  BufferPoolPtr pool_;  // host frames (RGB, or the ladder's YUV); none when device frames are converted on the GPU
   std::unique_ptr<CudaFrameImporter> importer_;  // device frames only
 };
 

@@ -8,6 +8,7 @@
 
 #include "codec-string.h"
 #include "log-router.h"
+#include "thread-start.h"
 
 namespace abrcast {
 
@@ -20,21 +21,6 @@ constexpr int64_t kMaxAudioLagSeconds = 20;
 
 void setOption(AVDictionary** options, const char* key, const std::string& value) {
   av_dict_set(options, key, value.c_str(), 0);
-}
-
-// x264's default is 1.5 frame threads per core in every encoder: a 3-rung ladder on 2 cores ran 9,
-// each a frame of delay and of memory. Measured there (bench, 1080p ladder, veryfast): one thread
-// per rendition spends the same CPU with ~120 MiB less peak RSS. So each rendition gets a share of
-// the cores by its pixels, at least one thread (x264 then sizes its lookahead threads from it),
-// rounded up: one thread of a rendition with more than a core's share (1080p of 1080/720/360 on 2
-// cores: 1.3) paces the whole ladder while the other core runs dry; at veryfast the 1080p thread
-// alone was half of the ladder's CPU.
-int x264Threads(const EncoderConfig& config, const RenditionConfig& rendition) {
-  double ladderPixels = 0;
-  for (const RenditionConfig& r : config.renditions) ladderPixels += double(r.width) * r.height;
-  const double cores = std::max(1u, std::thread::hardware_concurrency());
-  const double share = double(rendition.width) * rendition.height / ladderPixels;
-  return std::clamp(int(std::ceil(cores * share)), 1, 16);
 }
 
 // The rendition whose pictures become the thumbnails: the smallest (the first of equals).
@@ -119,7 +105,10 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
     // Under `shortest` the renditions agree on an exact end at a point where every one's B-frames
     // are complete (AudioPipeline::agreeEnd): a fixed B-frame pattern gives them the same points.
     const bool sameFrameTypes = audio && config.audio.shortest;
-    const std::string threads = ":threads=" + std::to_string(x264Threads(config, rendition_));
+    // From the encoder's share of the process's thread budget (thread-budget.h).
+    const std::vector<int>& planned = config.threads.x264Threads;
+    const int x264Threads = size_t(index) < planned.size() ? planned[size_t(index)] : 1;
+    const std::string threads = ":threads=" + std::to_string(x264Threads);
     setOption(&options, "x264-params", std::string(sameFrameTypes ? "scenecut=0:open-gop=0:b-adapt=0" : "scenecut=0:open-gop=0") + threads);
   }
   // fMP4 keeps SPS/PPS in the init segment's avcC: the encoder hands them over as extradata.
@@ -166,7 +155,7 @@ RenditionEncoder::~RenditionEncoder() {
 }
 
 void RenditionEncoder::start() {
-  worker_ = std::thread([this] { run(); });
+  worker_ = startThread("the encoder thread of rendition " + rendition_.name, [this] { run(); });
 }
 
 void RenditionEncoder::abort() {

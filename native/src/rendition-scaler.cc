@@ -6,15 +6,25 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include "ladder-yuv-frame.h"
+#include "thread-start.h"
 #include "yuv-convert.h"
 
 namespace abrcast {
 
 ParallelTasks::ParallelTasks(size_t helpers) {
-  for (size_t i = 0; i < helpers; ++i) threads_.emplace_back([this] { helperLoop(); });
+  threads_.reserve(helpers);  // so push_back cannot throw with a started thread in hand
+  try {
+    for (size_t i = 0; i < helpers; ++i) threads_.push_back(startThread("a scaler thread", [this] { helperLoop(); }));
+  } catch (...) {
+    stop();  // the helpers already started: a joinable std::thread destroyed would terminate the process
+    throw;
+  }
 }
 
-ParallelTasks::~ParallelTasks() {
+ParallelTasks::~ParallelTasks() { stop(); }
+
+void ParallelTasks::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
@@ -69,27 +79,6 @@ void SwsContextDeleter::operator()(SwsContext* context) const { sws_freeContext(
 
 namespace {
 
-int lumaPitch(int width) { return FFALIGN(width, 64); }
-int chromaPitch(int width) { return FFALIGN((width + 1) / 2, 64); }
-
-size_t yuvBytes(int width, int height) {
-  // + FFmpeg's input padding: SIMD readers (swscale, x264) may read a little past the last row.
-  return size_t(lumaPitch(width)) * height + 2 * size_t(chromaPitch(width)) * ((height + 1) / 2) +
-         AV_INPUT_BUFFER_PADDING_SIZE;
-}
-
-// Row bands for the conversion: one per core, at most 4, each an even number of rows.
-int conversionBands(int height) {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  return std::max(1, std::min({int(cores), 4, height / 16}));
-}
-
-size_t helperThreads(const EncoderConfig& config) {
-  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
-  const size_t widest = std::max(size_t(conversionBands(config.height)), config.renditions.size());
-  return std::min(cores, widest) - 1;
-}
-
 // The rendition a rendition is scaled from: the smallest other one at least twice its size in both
 // directions (scaled first, in an earlier stage), else the converted frame (-1). Measured on 1080p
 // bench frames against ffmpeg's lanczos+accurate_rnd one-step reference: 360p from the 720p
@@ -122,11 +111,11 @@ bool RenditionScaler::accepts(const EncoderConfig& config, AVPixelFormat format,
   return isPackedRgb(format) && extraWidth >= 0 && extraWidth <= 1 && extraHeight >= 0 && extraHeight <= 1;
 }
 
-RenditionScaler::RenditionScaler(const EncoderConfig& config) : config_(config), tasks_(helperThreads(config)) {
-  pools_.emplace_back(av_buffer_pool_init(yuvBytes(config.width, config.height), nullptr));
+RenditionScaler::RenditionScaler(const EncoderConfig& config) : config_(config), tasks_(size_t(config.threads.scalerThreads)) {
+  pools_.push_back(ladderYuvPool(config.width, config.height));
   for (size_t i = 0; i < config.renditions.size(); ++i) {
     const RenditionConfig& r = config.renditions[i];
-    pools_.emplace_back(av_buffer_pool_init(yuvBytes(r.width, r.height), nullptr));
+    pools_.push_back(ladderYuvPool(r.width, r.height));
     SwsContextPtr scaler;
     const int source = cascadeSource(config, i);
     sources_.push_back(source);
@@ -146,9 +135,6 @@ RenditionScaler::RenditionScaler(const EncoderConfig& config) : config_(config),
     }
     scalers_.push_back(std::move(scaler));
   }
-  for (const BufferPoolPtr& pool : pools_) {
-    if (!pool) throw std::bad_alloc();
-  }
   // Stage k holds the renditions k cascade steps from the converted frame.
   for (size_t i = 0; i < sources_.size(); ++i) {
     if (!scalers_[i]) continue;
@@ -160,33 +146,29 @@ RenditionScaler::RenditionScaler(const EncoderConfig& config) : config_(config),
 }
 
 FramePtr RenditionScaler::pooledFrame(size_t pool, int width, int height) {
-  FramePtr frame = allocFrame();
-  frame->buf[0] = av_buffer_pool_get(pools_[pool].get());
-  if (!frame->buf[0]) throw std::bad_alloc();
-  frame->width = width;
-  frame->height = height;
-  frame->format = AV_PIX_FMT_YUV420P;
-  frame->linesize[0] = lumaPitch(width);
-  frame->linesize[1] = frame->linesize[2] = chromaPitch(width);
-  frame->data[0] = frame->buf[0]->data;
-  frame->data[1] = frame->data[0] + size_t(frame->linesize[0]) * height;
-  frame->data[2] = frame->data[1] + size_t(frame->linesize[1]) * ((height + 1) / 2);
-  // What the encoders are tagged with (rendition-encoder.cc).
-  frame->colorspace = AVCOL_SPC_BT709;
-  frame->color_primaries = AVCOL_PRI_BT709;
-  frame->color_trc = AVCOL_TRC_BT709;
-  frame->color_range = AVCOL_RANGE_MPEG;
-  frame->sample_aspect_ratio = AVRational{1, 1};
-  return frame;
+  return ladderYuvFrame(pools_[pool].get(), width, height);
 }
 
 void RenditionScaler::process(const AVFrame* input, std::vector<FramePtr>& out) {
   const int width = config_.width;
   const int height = config_.height;
-  FramePtr yuv = pooledFrame(0, width, height);
-  yuv->pts = input->pts;
+  FramePtr yuv;
+  if (input->format == AV_PIX_FMT_YUV420P) {
+    // Converted as write() took it (PushedFrameSource): only the scales are left.
+    yuv = allocFrame();
+    check(av_frame_ref(yuv.get(), input), "Cannot reference the converted frame");
+  } else {
+    yuv = pooledFrame(0, width, height);
+    yuv->pts = input->pts;
+    convert(input, yuv.get());
+  }
+  scale(yuv.get(), out);
+}
 
-  const int bands = conversionBands(height);
+void RenditionScaler::convert(const AVFrame* input, AVFrame* yuv) {
+  const int width = config_.width;
+  const int height = config_.height;
+  const int bands = config_.threads.conversionBands;  // row bands, each an even number of rows
   batch_.clear();
   for (int band = 0; band < bands; ++band) {
     const int top = (height * band / bands) & ~1;
@@ -197,23 +179,25 @@ void RenditionScaler::process(const AVFrame* input, std::vector<FramePtr>& out) 
     });
   }
   tasks_.run(batch_);
+}
 
+void RenditionScaler::scale(const AVFrame* yuv, std::vector<FramePtr>& out) {
   out.resize(config_.renditions.size());
   for (size_t i = 0; i < out.size(); ++i) {
     if (!scalers_[i]) {
       out[i] = allocFrame();
-      check(av_frame_ref(out[i].get(), yuv.get()), "Cannot reference the converted frame");
+      check(av_frame_ref(out[i].get(), yuv), "Cannot reference the converted frame");
       continue;
     }
     const RenditionConfig& r = config_.renditions[i];
     out[i] = pooledFrame(1 + i, r.width, r.height);
-    out[i]->pts = input->pts;
+    out[i]->pts = yuv->pts;
   }
   for (const std::vector<size_t>& stage : stages_) {
     batch_.clear();
     for (size_t i : stage) {
       batch_.emplace_back([&, i] {
-        const AVFrame* from = sources_[i] < 0 ? yuv.get() : out[size_t(sources_[i])].get();
+        const AVFrame* from = sources_[i] < 0 ? yuv : out[size_t(sources_[i])].get();
         const int rows = sws_scale(scalers_[i].get(), from->data, from->linesize, 0, from->height, out[i]->data,
                                    out[i]->linesize);
         if (rows != out[i]->height) throw FFmpegError("Cannot scale the frame for rendition " + config_.renditions[i].name);

@@ -1,5 +1,6 @@
 // The CPU path's picture work for write()'s packed RGB frames, instead of libavfilter's serial chain:
-// RGB -> BT.709 limited YUV 4:2:0 once (yuv-convert.h, in row bands), then every rendition's scale
+// RGB -> BT.709 limited YUV 4:2:0 once (yuv-convert.h, in row bands; write() usually did it already,
+// see pushed-frame-source.h), then every rendition's scale
 // (swscale's SIMD yuv420p scalers, with the ladder's flags), the bands and the renditions each run
 // in parallel on a few helper threads while the calling thread works too.
 #pragma once
@@ -19,6 +20,7 @@ struct SwsContext;
 namespace abrcast {
 
 // Runs a batch of tasks on `helpers` threads plus the caller; run() returns when all are done.
+// How many helpers and bands: the encoder's thread plan (config.threads, thread-budget.h).
 class ParallelTasks {
  public:
   explicit ParallelTasks(size_t helpers);
@@ -30,6 +32,7 @@ class ParallelTasks {
   void run(const std::vector<std::function<void()>>& tasks);
 
  private:
+  void stop();  // stops and joins the helpers
   void helperLoop();
   void work(std::unique_lock<std::mutex>& lock);  // with mutex_ held: takes tasks until none is left
 
@@ -59,11 +62,14 @@ class RenditionScaler {
   explicit RenditionScaler(const EncoderConfig& config);
 
   // One yuv420p frame per rendition in `out` (reused), each with the input's pts; a rendition at the
-  // ladder's size shares the converted frame.
+  // ladder's size shares the converted frame. `input`: packed RGB, or the ladder's YUV already
+  // (ladder-yuv-frame.h, converted by PushedFrameSource), which is only scaled.
   void process(const AVFrame* input, std::vector<FramePtr>& out);
 
  private:
   FramePtr pooledFrame(size_t pool, int width, int height);
+  void convert(const AVFrame* input, AVFrame* yuv);        // RGB -> YUV, in row bands
+  void scale(const AVFrame* yuv, std::vector<FramePtr>& out);  // every rendition, stage by stage
 
   const EncoderConfig config_;  // a copy: the graph's caller may pass a temporary
   std::vector<BufferPoolPtr> pools_;      // [0]: the converted frame; [1 + i]: rendition i

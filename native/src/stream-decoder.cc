@@ -5,7 +5,7 @@
 namespace abrcast {
 
 StreamDecoder::StreamDecoder(const std::string& source, AVMediaType type, const StopToken* interrupted,
-                             const StopToken* cancelled, double timeoutSeconds)
+                             const StopToken* cancelled, double timeoutSeconds, int threads)
     : source_(source), packet_(allocPacket()) {
   interrupt_.tokens[0] = interrupted;
   interrupt_.tokens[1] = cancelled;
@@ -27,7 +27,7 @@ StreamDecoder::StreamDecoder(const std::string& source, AVMediaType type, const 
   if (!decoder_) throw std::bad_alloc();
   check(avcodec_parameters_to_context(decoder_.get(), stream->codecpar), "Cannot read the parameters of " + label_);
   decoder_->pkt_timebase = stream->time_base;
-  decoder_->thread_count = 0;  // as many as FFmpeg sees fit
+  decoder_->thread_count = threads;
   check(avcodec_open2(decoder_.get(), codec, nullptr), "Cannot open the decoder for " + label_);
 
   first_ = allocFrame();

@@ -15,8 +15,9 @@ class StreamDecoder {
  public:
   // `type`: AVMEDIA_TYPE_AUDIO or AVMEDIA_TYPE_VIDEO. `interrupted` or `cancelled` (may be null)
   // make blocking reads (network sources) give up when set. `timeoutSeconds`: see openMediaInput().
+  // `threads`: the decoder's thread_count (0: FFmpeg's choice, from the host's CPUs).
   StreamDecoder(const std::string& source, AVMediaType type, const StopToken* interrupted,
-                const StopToken* cancelled = nullptr, double timeoutSeconds = 0);
+                const StopToken* cancelled = nullptr, double timeoutSeconds = 0, int threads = 0);
   StreamDecoder(const StreamDecoder&) = delete;
   StreamDecoder& operator=(const StreamDecoder&) = delete;
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "log-router.h"
+#include "thread-start.h"
 
 namespace abrcast {
 
@@ -20,7 +21,7 @@ VideoFileSource::VideoFileSource(const EncoderConfig& config, PipelineEvents* ev
     : config_(config),
       events_(events),
       decoder_(std::make_unique<StreamDecoder>(config.input.source, AVMEDIA_TYPE_VIDEO, &stop_, cancelled,
-                                               config.ioTimeoutSeconds)) {
+                                               config.ioTimeoutSeconds, config.threads.decoderThreads)) {
   const AVFrame& first = decoder_->firstFrame();
   frameFormat_ = VideoFrameFormat{first.width, first.height, AVPixelFormat(first.format), first.colorspace, first.color_range};
 }
@@ -36,7 +37,7 @@ void VideoFileSource::start(Deliver deliver, FailureHandler onFailure, EndHandle
   deliver_ = std::move(deliver);
   onFailure_ = std::move(onFailure);
   onEnd_ = std::move(onEnd);
-  worker_ = std::thread([this] { run(); });
+  worker_ = startThread("the decoder thread of input " + config_.input.source, [this] { run(); });
 }
 
 void VideoFileSource::stop() {

@@ -28,6 +28,7 @@ import {
   segmentSeconds,
   type ValueParser,
 } from './config.js';
+import { keepWasmOnBaselineTier } from './wasm-tiering.js';
 import { CliError, EXIT_CODES, EXIT_CODES_HELP, type ExitCode } from './errors.js';
 import { Reporter, type GlobalFlags } from './reporter.js';
 
@@ -298,6 +299,7 @@ export async function run(argv: string[] = process.argv): Promise<ExitCode> {
 
 /** Entry point for bin/abrcast.js: runs, then exits with the code even if a handle stays open. */
 export async function main(argv: string[] = process.argv): Promise<never> {
+  keepWasmOnBaselineTier(); // before PGlite compiles
   const code = await run(argv);
   process.exit(code);
 }

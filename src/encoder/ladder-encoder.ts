@@ -3,9 +3,10 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { debuglog } from 'node:util';
 
 import { AbrcastError, describeValue, invalidParameterError, withCallSiteStack } from '../errors.js';
-import { loadNativeAddon, type NativeEvent, type NativeLadderEncoder } from '../native/binding.js';
+import { loadNativeAddon, type NativeEvent, type NativeLadderEncoder, type NativeThreadPlan } from '../native/binding.js';
 import { checkFrameBytes, isCudaDeviceFrame, normalizeCudaFrame } from './cuda-frame.js';
 import { probeHardware, probeHardwareSync, selectEncoder } from './hardware.js';
 import { fileEncoderOptions, probeMediaFile } from './media-file.js';
@@ -13,17 +14,21 @@ import { toNativeConfig } from './native-config.js';
 import { normalizeEncoderOptions, type NormalizedEncoderOptions } from './options.js';
 import type {
   ActiveEncoder, CudaDeviceFrame, EncodeProgress, EncodeSummary, FileEncoderOptions, InitEvent, LadderEncoderOptions, MediaInfo, PartEvent, Rendition, SegmentEvent,
-  ThumbnailEvent, TimedMetadataInput,
+  ThreadPlan, ThumbnailEvent, TimedMetadataInput,
 } from './types.js';
 
 type State = 'open' | 'closing' | 'closed';
 
-// Lifetime: the native event function holds only a weak reference to its encoder. An encoder that
-// someone waits on (opening, a write, close(), file decoding) is also held here, so its events
-// keep arriving; any other is held by its owner alone. One dropped without close() is collected,
-// and this registry then aborts its pipeline (the threads stop; 'finished' disposes it).
+// Lifetime: the native pipeline's one owner is the addon's PipelineRegistry (docs/native-lifetime.md);
+// this class only asks it to stop (abort(), end()) and lets go of it (dispose() once 'finished').
+// The native event function holds only a weak reference to its encoder and none to the native
+// object. An encoder that someone waits on (opening, a write, close(), file decoding) is also held
+// here, so its events keep arriving; any other is held by its owner alone. One dropped without
+// close() is collected with its native object, whose destructor closes the pipeline.
 const awaited = new Set<LadderEncoder>();
-const dropped = new FinalizationRegistry<NativeLadderEncoder>((native) => native.abort());
+
+// NODE_DEBUG=abrcast prints each encoder's thread plan.
+const debug = debuglog('abrcast');
 
 /** Every rendition's audio is AAC at this rate, whatever the source's. */
 const AAC_SAMPLE_RATE = 48_000;
@@ -63,6 +68,8 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
   /** Why `auto` fell back to x264, when it did. */
   readonly fallbackReason?: string;
   readonly options: Readonly<NormalizedEncoderOptions>;
+  /** The threads this encoder runs, decided when it was created from the process's thread budget. */
+  readonly threadPlan: Readonly<ThreadPlan>;
 
   /**
    * Resolves once the inputs, CUDA and every encoder are open (all of it off the JS thread);
@@ -131,14 +138,14 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
       this.#settleReady = (error) => (error ? reject(error) : resolve());
     });
     this.ready.catch(() => {}); // not awaiting it is fine: the failure also reaches write() and close()
-    const { onEvent, owner } = weakEventHandler(new WeakRef(this), LadderEncoder.#deliver);
+    const onEvent = weakEventHandler(new WeakRef(this), LadderEncoder.#deliver);
     try {
       this.#native = new addon.NativeLadderEncoder(toNativeConfig(normalized, selection.encoder), onEvent);
     } catch (cause) {
       throw new AbrcastError(cause instanceof Error ? cause.message : String(cause), { cause });
     }
-    owner.native = this.#native;
-    dropped.register(this, this.#native, this);
+    this.threadPlan = threadPlanOf(this.#native.threadPlan()!, normalized.renditions);
+    debug('encoder %s: thread plan %j', normalized.renditions.map((r) => r.name).join('/'), this.threadPlan);
     this.#updateRef();
   }
 
@@ -453,7 +460,6 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     this.#state = 'closed';
     if (this.options.input) this.#framesWritten = event.frames;
     this.#native.dispose();
-    dropped.unregister(this);
     awaited.delete(this);
     if (!this.#opened) this.#settleReady(this.#stoppedError());
     const waiters = [...this.#drainWaiters.splice(0), ...this.#audioDrainWaiters.splice(0)];
@@ -492,18 +498,30 @@ function smallestRendition(renditions: readonly Rendition[]): Rendition {
 }
 
 // Built outside the constructor: a closure there would share its scope, `this` included, and the
-// native event function would hold the encoder after all.
+// native event function would hold the encoder after all. Events of a collected encoder are dropped.
 function weakEventHandler(
   weak: WeakRef<LadderEncoder>,
   deliver: (encoder: LadderEncoder, event: NativeEvent) => void,
-): { onEvent: (event: NativeEvent) => void; owner: { native?: NativeLadderEncoder } } {
-  const owner: { native?: NativeLadderEncoder } = {};
-  const onEvent = (event: NativeEvent): void => {
+): (event: NativeEvent) => void {
+  return (event) => {
     const encoder = weak.deref();
     if (encoder) deliver(encoder, event);
-    else if (event.type === 'finished') owner.native?.dispose(); // collected: its pipeline was aborted
   };
-  return { onEvent, owner };
+}
+
+function threadPlanOf(plan: NativeThreadPlan, renditions: readonly Rendition[]): ThreadPlan {
+  return Object.freeze({
+    usableCpus: plan.usableCpus,
+    cpuSource: plan.cpuSource,
+    budget: plan.budget,
+    budgetSet: plan.budgetSet,
+    encoders: plan.encoders,
+    share: plan.share,
+    shareSet: plan.shareSet,
+    x264Threads: Object.fromEntries(plan.x264Threads.map((threads, i) => [renditions[i]!.name, threads])),
+    scalerThreads: plan.scalerThreads,
+    decoderThreads: plan.decoderThreads,
+  });
 }
 
 // Option errors keep their TypeError/RangeError; what the addon threw becomes an AbrcastError.

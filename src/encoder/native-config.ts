@@ -20,6 +20,7 @@ export function toNativeConfig(options: NormalizedEncoderOptions, encoder: Activ
     scaleFlags: options.scaleAlgorithm,
     lowLatency: options.latency === 'low',
     maxFramesInFlight: options.maxFramesInFlight,
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ioTimeout: options.ioTimeout,
     outputDir: options.outputDir ?? '',
     renditions: options.renditions.map((r) => ({ ...r })),

@@ -15,6 +15,8 @@ export const NVENC_PRESETS = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'] as const
 export const NVENC_TUNES = ['hq', 'll', 'ull', 'lossless'] as const;
 
 const MAX_DIMENSION = 8192;
+/** The most threads a budget or an encoder's share may be (native/src/thread-budget.h's kMaxThreads). */
+export const MAX_THREADS = 1024;
 
 export interface NormalizedEncoderOptions {
   width: number;
@@ -37,6 +39,8 @@ export interface NormalizedEncoderOptions {
   scaleAlgorithm: ScaleAlgorithm;
   latency: LatencyProfile;
   maxFramesInFlight: number;
+  /** Set with the `threads` option. */
+  threads?: number;
   ioTimeout: number;
   outputDir?: string;
   frameBytes: number;
@@ -199,6 +203,10 @@ export function normalizeEncoderOptions(options: LadderEncoderOptions): Normaliz
   if (!isInteger(maxFramesInFlight) || maxFramesInFlight < 1 || maxFramesInFlight > 64) {
     throw invalidParameterError('maxFramesInFlight', 'integer between 1 and 64', maxFramesInFlight);
   }
+  const threads = options.threads;
+  if (threads !== undefined && (!isInteger(threads) || threads < 1 || threads > MAX_THREADS)) {
+    throw invalidParameterError('threads', `integer between 1 and ${MAX_THREADS}`, threads);
+  }
   const ioTimeout = normalizeIoTimeout(options.ioTimeout);
   const outputDir = options.outputDir;
   if (outputDir !== undefined && (typeof outputDir !== 'string' || outputDir.length === 0)) {
@@ -229,5 +237,6 @@ export function normalizeEncoderOptions(options: LadderEncoderOptions): Normaliz
     ...(audio ? { audio } : {}),
     ...(input ? { input } : {}),
     ...(partDuration !== undefined ? { partDuration, framesPerPart } : {}),
+    ...(threads !== undefined ? { threads } : {}),
   };
 }

@@ -1,5 +1,6 @@
 // Public types of the encoder core. Later layers (publisher, registry, server)
 // depend on these shapes, never on the native binding.
+import type { NativeThreadBudget, NativeThreadPlan } from '../native/binding.js';
 
 export type PixelFormat = 'rgb24' | 'rgba' | 'bgra';
 export type EncoderChoice = 'auto' | 'x264' | 'nvenc';
@@ -52,6 +53,13 @@ export interface LadderEncoderOptions {
   /** Frames that may wait between write() and the filter graph (default 4). */
   maxFramesInFlight?: number;
   /**
+   * Threads this encoder sizes itself for (x264's frame threads, split among the renditions by
+   * their pixels; the scaler's helpers; a file's decoder), instead of its even share of the
+   * process's thread budget (see setThreadBudget()). At least one x264 thread per rendition
+   * whatever this says. `encoder.threadPlan` shows what was decided.
+   */
+  threads?: number;
+  /**
    * Seconds a file or URL (input or audio source) may take to open, and each network read after it
    * to make progress, before the encoder fails naming it (default 30).
    */
@@ -102,6 +110,19 @@ export interface TimedMetadataInput {
   /** emsg `id` in fMP4 (0 to 2^32-1); default: a counter. */
   id?: number;
 }
+
+/**
+ * How many threads an encoder runs, decided when it is created (`encoder.threadPlan`). The process
+ * has one thread budget (setThreadBudget(), else the CPUs it may use); each encoder's share is the
+ * budget divided by the encoders then open, this one included, unless its `threads` option sets it.
+ */
+export interface ThreadPlan extends Omit<NativeThreadPlan, 'x264Threads' | 'conversionBands'> {
+  /** x264's `threads` per rendition (by name); empty with NVENC. */
+  x264Threads: Record<string, number>;
+}
+
+/** The process's thread budget now (getThreadBudget()). */
+export type ThreadBudget = NativeThreadBudget;
 
 /**
  * A frame in CUDA device memory (see `cudaFrames`). write() returns once abrcast has converted

@@ -23,6 +23,8 @@ export interface NativeEncoderConfig {
   /** latency: 'low' (x264 tune=zerolatency, NVENC zerolatency). */
   lowLatency: boolean;
   maxFramesInFlight: number;
+  /** This encoder's share of the thread budget; absent: budget / live encoders. */
+  threads?: number;
   /** Seconds to open an input and for each network read; default 30. */
   ioTimeout?: number;
   outputDir: string;
@@ -84,6 +86,48 @@ export interface NativeLadderEncoder {
   dispose(): void;
   ref(): void;
   unref(): void;
+  /** The threads it was planned (x264Threads per rendition, in order); undefined once disposed. */
+  threadPlan(): NativeThreadPlan | undefined;
+}
+
+/** native/src/config.h's ThreadPlan; LadderEncoder.threadPlan is this with x264Threads by rendition name. */
+export interface NativeThreadPlan {
+  /** CPUs this process may use: its affinity mask, bounded by a cgroup (or Windows job) CPU quota. */
+  usableCpus: number;
+  /** How `usableCpus` was counted, e.g. `affinity 2 CPUs, cgroup v2 cpu.max 150000 100000 (/sys/fs/cgroup/app)`. */
+  cpuSource: string;
+  /** The process's thread budget when this encoder was created. */
+  budget: number;
+  /** Whether setThreadBudget() set it (otherwise it is `usableCpus`). */
+  budgetSet: boolean;
+  /** Encoders the budget was split among, this one included. */
+  encoders: number;
+  /** This encoder's threads: `floor(budget / encoders)`, at least 1, or the `threads` option. */
+  share: number;
+  /** Whether the `threads` option set `share`. */
+  shareSet: boolean;
+  /** x264's `threads` per rendition, in ladder order; empty with NVENC. */
+  x264Threads: number[];
+  /** Helper threads of the CPU scaler of write()'s frames, besides the encoder's graph thread. */
+  scalerThreads: number;
+  /** Row bands the scaler converts RGB to YUV in. */
+  conversionBands: number;
+  /** File input: the video decoder's threads. */
+  decoderThreads: number;
+}
+
+/** The process's thread budget now (getThreadBudget()). */
+export interface NativeThreadBudget {
+  /** What the next encoder's share is cut from. */
+  threads: number;
+  /** Whether setThreadBudget() set it (otherwise it is `usableCpus`). */
+  set: boolean;
+  /** CPUs this process may use now (affinity and CPU quota). */
+  usableCpus: number;
+  /** How `usableCpus` was counted. */
+  cpuSource: string;
+  /** Encoders open now in this process (all of its threads and workers). */
+  liveEncoders: number;
 }
 
 export interface NativeHardwareReport {
@@ -121,6 +165,9 @@ export interface NativeAddon {
     useCuda: boolean,
   ): Array<{ name: string; width: number; height: number; pixelFormat: string; onGpu: boolean; data: Buffer }>;
   ffmpegVersions(): Record<string, string>;
+  /** 0: back to the CPUs this process may use. Applies to encoders created after. */
+  setThreadBudget(threads: number): void;
+  threadBudget(): NativeThreadBudget;
   /** Test support: copies rows of `rowBytes` into new CUDA memory of `pitch` bytes a row. */
   uploadToCuda(data: Uint8Array, rowBytes: number, pitch: number): bigint;
   freeCuda(pointer: bigint): void;

@@ -128,8 +128,12 @@ export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 // the lock is released at COMMIT. An arbitrary constant owned by abrcast.
 const MIGRATION_LOCK_KEY = '7261726361737431';
 
-/** Applies every pending migration; returns the versions it applied (empty when up to date). */
-export async function migrate(client: SqlClient): Promise<number[]> {
+/**
+ * Applies every pending migration; returns the versions it applied (empty when
+ * up to date). `migrations` is for tests and the PGlite seed maker.
+ */
+export async function migrate(client: SqlClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const latest = migrations[migrations.length - 1].version;
   return client.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
     await tx.query(
@@ -142,13 +146,11 @@ export async function migrate(client: SqlClient): Promise<number[]> {
     const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
     const done = new Set(rows.map((row) => Number(row.version)));
     const newest = Math.max(0, ...done);
-    if (newest > LATEST_SCHEMA_VERSION) {
-      throw new AbrcastError(
-        `Registry schema version ${newest} is newer than this abrcast supports (${LATEST_SCHEMA_VERSION}); upgrade abrcast`,
-      );
+    if (newest > latest) {
+      throw new AbrcastError(`Registry schema version ${newest} is newer than this abrcast supports (${latest}); upgrade abrcast`);
     }
     const applied: number[] = [];
-    for (const migration of MIGRATIONS) {
+    for (const migration of migrations) {
       if (done.has(migration.version)) continue;
       for (const statement of migration.statements) await tx.query(statement);
       await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [

@@ -16,13 +16,19 @@ export interface OpenRegistryOptions {
   dataDir?: string;
 }
 
-export async function openSqlClient(options: OpenRegistryOptions = {}): Promise<SqlClient> {
+function open(options: OpenRegistryOptions, seeded: boolean): Promise<SqlClient> {
   const url = options.databaseUrl === undefined ? process.env.DATABASE_URL : options.databaseUrl;
-  return url ? openPostgresClient(url) : openPgliteClient(options.dataDir);
+  return url ? openPostgresClient(url) : openPgliteClient(options.dataDir, { seeded });
+}
+
+/** The backend's SQL client; a new PGlite database is empty (initdb), not yet migrated. */
+export async function openSqlClient(options: OpenRegistryOptions = {}): Promise<SqlClient> {
+  return open(options, false);
 }
 
 export async function openRegistry(options: OpenRegistryOptions = {}): Promise<RunRegistry> {
-  const client = await openSqlClient(options);
+  // It migrates next, so a new PGlite database may start from the build's seed.
+  const client = await open(options, true);
   try {
     await migrate(client);
   } catch (error) {

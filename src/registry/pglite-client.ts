@@ -1,6 +1,6 @@
 // Embedded PostgreSQL (PGlite, WASM) in a data directory: the default backend,
 // so a registry works with no server to install or run.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
@@ -24,9 +24,24 @@ const IN_MEMORY = 'memory://';
  */
 export const PGLITE_WAIT_TIMEOUT_MS = 15_000;
 
+/**
+ * Added to PGlite's own start parameters. PostgreSQL's default shared_buffers
+ * (128 MB) is resident from the start in PGlite, whose allocator zero-fills
+ * it; a registry's working set is a few MB, and the OS file cache holds the
+ * rest. docs/performance.md has the RSS with each.
+ */
+export const PGLITE_START_PARAMS: readonly string[] = ['-c', 'shared_buffers=8MB'];
+
 export interface PgliteClientOptions {
   /** Default PGLITE_WAIT_TIMEOUT_MS. */
   waitTimeoutMs?: number;
+  /**
+   * A new database starts from the build's pre-initialised data directory
+   * (pglite-seed.ts: the schema of the migrations known at build time) instead
+   * of an empty initdb, when that seed fits this PGlite and these migrations:
+   * for a caller that migrates next, as openRegistry does. Default false.
+   */
+  seeded?: boolean;
 }
 
 function bounded<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -77,17 +92,28 @@ class PgliteClient implements SqlClient {
  * given directory open at a time.
  */
 export async function openPgliteClient(dataDir: string = defaultDatabaseDir(), options: PgliteClientOptions = {}): Promise<SqlClient> {
-  const { waitTimeoutMs = PGLITE_WAIT_TIMEOUT_MS } = options;
+  const { waitTimeoutMs = PGLITE_WAIT_TIMEOUT_MS, seeded = false } = options;
   if (!isInteger(waitTimeoutMs) || waitTimeoutMs < 1) {
     throw invalidParameterError('waitTimeoutMs', 'positive integer of milliseconds', waitTimeoutMs);
   }
   const inMemory = dataDir === IN_MEMORY;
   const location = inMemory ? dataDir : resolve(dataDir);
   try {
+    let loadDataDir: Blob | undefined;
+    if (seeded) {
+      const { isNewDirectory, unpackSeed, usableSeed } = await import('./pglite-seed.js');
+      const seed = usableSeed();
+      if (seed && inMemory) loadDataDir = new Blob([await readFile(seed.archive)], { type: 'application/gzip' });
+      else if (seed && (await isNewDirectory(location))) await unpackSeed(seed, location);
+    }
     if (!inMemory) await mkdir(location, { recursive: true });
     // Loaded on use: PostgreSQL users and the encoder alone never load PGlite's WASM.
     const { PGlite: PGliteClass } = await import('@electric-sql/pglite');
-    const db = await PGliteClass.create(inMemory ? undefined : location);
+    const db = await PGliteClass.create({
+      dataDir: inMemory ? undefined : location,
+      loadDataDir,
+      startParams: [...PGliteClass.defaultStartParams, ...PGLITE_START_PARAMS],
+    });
     return new PgliteClient(db, waitTimeoutMs);
   } catch (error) {
     throw new RegistryUnavailableError(`PGlite database could not be opened at ${location}: ${errorMessage(error)}`, {

@@ -89,6 +89,9 @@ describe('prebuilt addon with static FFmpeg', { skip }, () => {
       assert.ok(packedFiles.includes('prebuilds/linux-arm64/abrcast.glibc.node'), 'the linux-arm64 prebuild ships beside it');
       assert.deepEqual(packedFiles.filter((f) => f.startsWith('build/')), []);
       assert.ok(packedFiles.includes('CMakeLists.txt') && packedFiles.some((f) => f.startsWith('native/src/')), 'source build stays possible');
+      for (const seed of ['dist/pglite-seed/data.tar.gz', 'dist/pglite-seed/manifest.json']) {
+        assert.ok(packedFiles.includes(seed), `${seed} is packed: a new embedded registry starts from it`);
+      }
     });
 
     test("the install script's first step (node-gyp-build-test) accepts the prebuild", async () => {
