@@ -18,6 +18,7 @@ import { pageRoutes } from './routes/pages.js';
 import { lowLatencyRoutes } from './routes/low-latency.js';
 import { playlistRoutes } from './routes/playlists.js';
 import { runRoutes } from './routes/runs.js';
+import { trackRoutes } from './routes/tracks.js';
 
 export interface ServerOptions {
   registry: RunRegistry;
@@ -47,7 +48,7 @@ export const DEFAULT_PORT = 8787;
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
-const router = new Router([...playlistRoutes, ...lowLatencyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes]);
+const router = new Router([...playlistRoutes, ...trackRoutes, ...lowLatencyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes]);
 
 /** `label.route` is set as soon as the path is matched, so the metrics see it even if the handler fails. */
 async function handle(context: ServerContext, req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {

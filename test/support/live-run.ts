@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Rendition } from '../../src/encoder/types.js';
-import { MultiResolutionHlsOutput, type HlsOutputSummary } from '../../src/publish/multi-resolution-hls-output.js';
+import { MultiResolutionHlsOutput, type HlsOutputSummary, type MultiResolutionHlsOutputOptions } from '../../src/publish/multi-resolution-hls-output.js';
 import type { PublishedVersion } from '../../src/publish/types.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
 import type { RunRegistry } from '../../src/registry/run-registry.js';
@@ -33,6 +33,11 @@ export interface LiveRunOptions {
   audioSource?: string;
   /** LL-HLS part duration in seconds (the run gets a part target; the encoder's part events are recorded). */
   partDuration?: number;
+  container?: 'ts' | 'fmp4';
+  /** Subtitle renditions (MultiResolutionHlsOutputOptions.captions). */
+  captions?: MultiResolutionHlsOutputOptions['captions'];
+  /** Called before frame `index` is written (captions and metadata on the stream's clock). */
+  beforeFrame?: (index: number, output: MultiResolutionHlsOutput) => void;
 }
 
 export interface LiveRun {
@@ -94,6 +99,8 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
       sourceSize: [640, 360], fps, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
       store, registry, journalDir: join(dir, 'journal'), segmentUrl: '/ipfs/{cid}', closeDeadlineMs: 15_000, audioSource: options.audioSource,
       ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
+      ...(options.container !== undefined ? { container: options.container } : {}),
+      ...(options.captions !== undefined ? { captions: options.captions } : {}),
     });
     server.metrics.attach(output);
     const versions: PublishedVersion[] = [];
@@ -101,6 +108,8 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
 
     const frames = new FrameGenerator(640, 360);
     let written = 0;
+    await output.start();
+    options.beforeFrame?.(written, output);
     await output.write(frames.frame(written++));
     const runId = output.runId!;
 
@@ -113,6 +122,7 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
         const wait = due - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         if (stopping) break;
+        options.beforeFrame?.(written, output);
         await output.write(frames.frame(written++));
       }
     })();

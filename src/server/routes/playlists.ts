@@ -14,6 +14,7 @@ import { MPEGURL, sendError, sendPlaylist } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { qualityParam, runIdParam } from '../validation.js';
 import { serveLowLatencyPlaylist } from './low-latency.js';
+import { masterCompanions } from './tracks.js';
 
 export const qualityPlaylistPath = (runId: string, name: string) => `/runs/${runId}/quality/${name}/playlist.m3u8`;
 
@@ -62,7 +63,16 @@ async function master(request: RouteRequest): Promise<void> {
   }
   // Still nothing to play (a run that never published); the watch page retries.
   if (variants.length === 0) return sendError(request.res, 404, `Run ${runId} has not published playlists yet`);
-  sendPlaylist(request.req, request.res, serializeMasterPlaylist({ independentSegments: true, variants }), {
+  // Subtitles, I-frame and image streams, when the run has them (runs.tracks).
+  const companions = masterCompanions(runId, run!.tracks, variants.map((variant) => variant.name));
+  const text = serializeMasterPlaylist({
+    independentSegments: true,
+    media: companions.media,
+    variants: companions.subtitlesGroup ? variants.map((variant) => ({ ...variant, subtitles: companions.subtitlesGroup })) : variants,
+    iframeStreams: companions.iframeStreams,
+    imageStreams: companions.imageStreams,
+  });
+  sendPlaylist(request.req, request.res, text, {
     'Content-Type': MPEGURL,
     'Cache-Control': 'no-cache',
   });
