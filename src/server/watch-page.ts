@@ -43,7 +43,7 @@ export function watchPageHtml(runId: string): string {
   .timeline .range { position: absolute; top: 21px; height: 3px; background: rgba(245, 158, 11, .55); }
   .timeline .preview { position: absolute; bottom: 40px; transform: translateX(-50%); background: #000; color: #fff;
     border-radius: 6px; padding: 3px; font-size: .8rem; text-align: center; pointer-events: none; box-shadow: 0 2px 10px rgba(0,0,0,.4); }
-  .timeline .preview img { display: block; max-width: 240px; border-radius: 4px; }
+  .timeline .preview img { display: block; max-width: 200px; border-radius: 4px; }
   .timeline .preview[hidden] { display: none; }
   .ranges { font-size: .85rem; color: var(--muted); min-height: 1.2em; margin: 0 0 6px; }
 </style>
