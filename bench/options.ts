@@ -25,6 +25,11 @@ export const USAGE = `Usage: npm run bench -- [--case C] [options]
                      --rounds N (100), --quick, --out-dir, --tag, --json);
                      scale: playlist req/s through HAProxy with 1 and 2 \`abrcast serve\` processes, CPU split,
                      Kubo peer propagation (bench/scale.ts: --quick, --seconds N, --connections N, --samples N);
+                     viewers: K simulated LL-HLS viewers on one \`abrcast serve\` (PostgreSQL, Kubo): delay from a
+                     part's recording to the first viewer and to every other, errors, serve CPU and RSS per K; then
+                     hls.js in Chromium alone and under N hostile held requests (bench/viewers.ts: --viewers K,K,..
+                     (250,500,1000,2000), --seconds N (20), --part-bytes N (8000), --hostile N (2000),
+                     --probe-seconds N (30), --quick, --out-dir, --tag, --json);
                      streams: K paced 720p ladders in one abrcast process against K ffmpeg processes, K doubled
                      then bisected: the largest K each keeps in real time, CPU and RSS per stream (bench/streams.ts:
                      --quick, --max-streams N, --seconds N, --size, --ladder, --preset, --fps, --segment, --only)

@@ -4,7 +4,8 @@
 // compares TS and fMP4 bytes per second (container-bytes.ts); `--case latency` measures LL-HLS
 // latency in Chromium, time to the first master and cross-process wake-up (latency.ts); `--case scale`
 // measures serve instances behind HAProxy and Kubo peer propagation (scale.ts); `--case streams` how many
-// paced ladders one abrcast process keeps in real time against one ffmpeg per stream (streams.ts).
+// paced ladders one abrcast process keeps in real time against one ffmpeg per stream (streams.ts);
+// `--case viewers` how many LL-HLS viewers one serve process keeps, and hostile held requests against hls.js (viewers.ts).
 import { rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ import { runPipeline, type RunRecord } from './run-pipeline.js';
 import { benchServiceCase } from './run-service-case.js';
 import { scaleMain } from './scale.js';
 import { streamsMain } from './streams.js';
+import { viewersMain } from './viewers.js';
 
 class UsageError extends Error {}
 
@@ -120,9 +122,11 @@ async function bench(config: BenchConfig): Promise<void> {
 
 async function main(): Promise<number> {
   // Cases with their own flags: --case container (container-bytes.ts), latency (latency.ts), scale (scale.ts),
-  // streams (streams.ts).
+  // streams (streams.ts), viewers (viewers.ts).
   const argv = process.argv.slice(2);
-  const ownFlags = [['container', containerBytesMain], ['latency', latencyMain], ['scale', scaleMain], ['streams', streamsMain]] as const;
+  const ownFlags = [
+    ['container', containerBytesMain], ['latency', latencyMain], ['scale', scaleMain], ['streams', streamsMain], ['viewers', viewersMain],
+  ] as const;
   for (const [name, caseMain] of ownFlags) {
     const at = argv.findIndex((arg, i) => arg === `--case=${name}` || (arg === '--case' && argv[i + 1] === name));
     if (at >= 0) {

@@ -77,6 +77,9 @@ export interface ServiceFlags {
 export interface ServerFlags {
   port?: number;
   host?: string;
+  maxHeldRequests?: number;
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 export interface DemoFlags extends ServiceFlags, ServerFlags, StreamFlags {
@@ -113,6 +116,11 @@ export interface ServerConfig {
   host: string;
   /** 0 lets the system pick a free port. */
   port: number;
+  /** Cap on held requests; undefined: the server's default from the open-file limit. */
+  maxHeldRequests?: number;
+  /** /metrics on its own listener (undefined: beside the playlists). */
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 export interface DemoConfig extends ServiceConfig, ServerConfig, StreamConfig {
@@ -259,7 +267,25 @@ export function resolveServiceConfig(flags: ServiceFlags): ServiceConfig {
 }
 
 export function resolveServerConfig(flags: ServerFlags): ServerConfig {
-  return { host: flags.host ?? DEFAULTS.host, port: flags.port ?? DEFAULTS.port };
+  if (flags.metricsHost !== undefined && flags.metricsPort === undefined) {
+    throw usageError('--metrics-host needs --metrics-port (without it /metrics is served beside the playlists)', 'Add --metrics-port <port>; see `abrcast serve --help`');
+  }
+  return {
+    host: flags.host ?? DEFAULTS.host,
+    port: flags.port ?? DEFAULTS.port,
+    ...(flags.maxHeldRequests !== undefined ? { maxHeldRequests: flags.maxHeldRequests } : {}),
+    ...(flags.metricsPort !== undefined ? { metricsPort: flags.metricsPort, metricsHost: flags.metricsHost ?? DEFAULTS.host } : {}),
+  };
+}
+
+/** What startServer takes from the server flags. */
+export function serverListenOptions(config: ServerConfig): Pick<ServerConfig, 'host' | 'port' | 'maxHeldRequests' | 'metricsPort' | 'metricsHost'> {
+  const { host, port, maxHeldRequests, metricsPort, metricsHost } = config;
+  return {
+    host, port,
+    ...(maxHeldRequests !== undefined ? { maxHeldRequests } : {}),
+    ...(metricsPort !== undefined ? { metricsPort, metricsHost: metricsHost ?? DEFAULTS.host } : {}),
+  };
 }
 
 /** "1280x720" -> [1280, 720]: even sizes (4:2:0 video) from 64x64 up to 7680x4320. */

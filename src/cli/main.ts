@@ -43,15 +43,19 @@ function packageVersion(): string {
 }
 
 const ENVIRONMENT_HELP = `Environment (a flag wins over its variable; an empty variable counts as unset):
-  ABRCAST_PORT           --port
-  ABRCAST_DATA_DIR       --data-dir (default ${defaultDataDir()})
-  ABRCAST_STORE          --store
-  DATABASE_URL           --database-url
-  KUBO_URL               --kubo-url (comma-separated)
-  ABRCAST_REPLICAS       --replicas
-  ABRCAST_IPFS_LISTEN    --ipfs-listen (comma-separated)
-  ABRCAST_IPFS_ANNOUNCE  --ipfs-announce (comma-separated)
-  ABRCAST_IPFS_PEERS     --ipfs-peer (comma-separated)`;
+  ABRCAST_PORT               --port
+  ABRCAST_HOST               --host
+  ABRCAST_MAX_HELD_REQUESTS  --max-held-requests
+  ABRCAST_METRICS_PORT       --metrics-port
+  ABRCAST_METRICS_HOST       --metrics-host
+  ABRCAST_DATA_DIR           --data-dir (default ${defaultDataDir()})
+  ABRCAST_STORE              --store
+  DATABASE_URL               --database-url
+  KUBO_URL                   --kubo-url (comma-separated)
+  ABRCAST_REPLICAS           --replicas
+  ABRCAST_IPFS_LISTEN        --ipfs-listen (comma-separated)
+  ABRCAST_IPFS_ANNOUNCE      --ipfs-announce (comma-separated)
+  ABRCAST_IPFS_PEERS         --ipfs-peer (comma-separated)`;
 
 function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
@@ -116,7 +120,24 @@ function addServiceOptions(command: Command): Command {
 function addServerOptions(command: Command): Command {
   const name = command.name();
   addParsedOption(command, new Option('--port <port>', `HTTP port, 0 for any free one (default: ${DEFAULTS.port})`).env('ABRCAST_PORT'), numberBetween(0, 65535, name, true));
-  return addParsedOption(command, new Option('--host <host>', `address to listen on (default: ${DEFAULTS.host})`), hostName(name));
+  addParsedOption(command, new Option('--host <host>', `address to listen on (default: ${DEFAULTS.host}, this machine only)`).env('ABRCAST_HOST'), hostName(name));
+  addParsedOption(
+    command,
+    new Option('--max-held-requests <n>', 'requests held open at most (blocking LL-HLS reloads, hinted parts); past it 503 with Retry-After (default: from the open-file limit)').env(
+      'ABRCAST_MAX_HELD_REQUESTS',
+    ),
+    numberBetween(1, 1_000_000, name, true),
+  );
+  addParsedOption(
+    command,
+    new Option('--metrics-port <port>', '/metrics on a listener of its own at this port (0: any free one) instead of beside the playlists').env('ABRCAST_METRICS_PORT'),
+    numberBetween(0, 65535, name, true),
+  );
+  return addParsedOption(
+    command,
+    new Option('--metrics-host <host>', `address of the /metrics listener (default: ${DEFAULTS.host}); needs --metrics-port`).env('ABRCAST_METRICS_HOST'),
+    hostName(name),
+  );
 }
 
 /** --encoder, --preset, --container and --low-latency, shared by demo and encode. */
@@ -222,7 +243,7 @@ ${examples(
 
   const serve = program.command('serve').description('serve the watch page, playlists and local gateway for every run');
   addServerOptions(addServiceOptions(serve))
-    .addHelpText('after', examples('abrcast serve', 'abrcast serve --port 9000 --data-dir ./abrcast-data', 'DATABASE_URL=postgres://me@db/abrcast abrcast serve --host 0.0.0.0'))
+    .addHelpText('after', examples('abrcast serve', 'abrcast serve --port 9000 --data-dir ./abrcast-data', 'DATABASE_URL=postgres://me@db/abrcast abrcast serve --host 10.0.0.5 --metrics-port 9787'))
     .action(async (_options, command: Command) => {
       const service = resolveServiceConfig(command.opts());
       const listen = resolveServerConfig(command.opts());

@@ -3,7 +3,7 @@
 // in reverse order whatever happens, so a failed setup leaks nothing.
 import { MultiResolutionHlsOutput, type MultiResolutionHlsOutputOptions } from '../publish/multi-resolution-hls-output.js';
 import { createServerLogger, startServer, type RunningServer } from '../server/index.js';
-import type { ServerConfig, ServiceConfig } from './config.js';
+import { serverListenOptions, type ServerConfig, type ServiceConfig } from './config.js';
 import { EXIT_CODES, type ExitCode } from './errors.js';
 import { handleInterrupts, unfinishedRunMessage, type Interrupts } from './interrupts.js';
 import { openServices, type Services } from './open-services.js';
@@ -53,7 +53,7 @@ export async function withRunSession(
       if (interrupts.requested) return EXIT_CODES.interrupted;
       if (options.serve) {
         server = await startServer({
-          registry: services.registry, store: services.store, host: config.host, port: config.port,
+          registry: services.registry, store: services.store, ...serverListenOptions(config),
           logger: createServerLogger(reporter.logLevel),
         });
       }

@@ -14,6 +14,7 @@ export {
   mediaPlaylistVersion,
   serializeMediaPlaylist,
   targetDurationFor,
+  totalDuration,
 } from './media-playlist.js';
 export { MASTER_PLAYLIST_VERSION, serializeMasterPlaylist } from './master-playlist.js';
 export {

@@ -2,7 +2,7 @@
 // 6.2.5.1 delta updates). Pure: model in, text out. Segment lines are written
 // by the same helpers as the plain Media Playlist, so both read alike.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
-import { appendPlaylistTypeLines, appendSegmentLines, formatExtinfDuration, mapLine, programDateTimeLine } from './media-playlist.js';
+import { appendPlaylistTypeLines, appendSegmentLines, formatExtinfDuration, mapLine, programDateTimeLine, totalDuration } from './media-playlist.js';
 import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
 import type { LowLatencyMediaPlaylist, PartialSegment, RenditionReport, ServerControl } from './low-latency-types.js';
 
@@ -40,7 +40,7 @@ export function skippableSegments(
   pendingParts: readonly { duration: number }[],
   canSkipUntil: number,
 ): number {
-  let fromEnd = pendingParts.reduce((sum, part) => sum + part.duration, 0);
+  let fromEnd = totalDuration(pendingParts);
   for (let position = segments.length - 1; position >= 0; position--) {
     fromEnd += segments[position].duration;
     // Segment `position` starts `fromEnd` seconds before the end; every earlier one starts further back.

@@ -36,6 +36,13 @@ export function mediaPlaylistVersion(playlist: Pick<MediaPlaylist, 'segments' | 
   return playlist.segments.length > 0 ? 3 : 1;
 }
 
+/** Seconds of segments or parts end to end: the one sum every EXTINF, hold-back and skip rule uses. */
+export function totalDuration(items: readonly { duration: number }[]): number {
+  let total = 0;
+  for (const item of items) total += item.duration;
+  return total;
+}
+
 export function formatExtinfDuration(duration: number): string {
   return duration.toFixed(EXTINF_DECIMALS);
 }

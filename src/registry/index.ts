@@ -1,5 +1,5 @@
 export type { QueryResult, SqlClient, SqlDialect, SqlExecutor, Subscription } from './sql-client.js';
-export { PARTS_CHANNEL, type PartChange, type PartChangeListener } from './change-feed.js';
+export { PARTS_CHANNEL, type InitRecorded, type PartRecorded, type RunChange, type RunChangeListener, type RunResync, type RunUpdated } from './change-feed.js';
 export { defaultDatabaseDir, openPgliteClient } from './pglite-client.js';
 export { openPostgresClient, redactDatabaseUrl } from './postgres-client.js';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, type Migration } from './migrations.js';

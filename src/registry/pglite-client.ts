@@ -81,6 +81,10 @@ class PgliteClient implements SqlClient {
     return bounded(this.#db.transaction((tx) => fn(executorOf(tx))), this.#waitTimeoutMs);
   }
 
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
   async close(): Promise<void> {
     if (!this.#db.closed) await this.#db.close();
   }

@@ -120,6 +120,8 @@ class PostgresClient implements SqlClient {
   readonly #config: pg.ClientConfig;
   readonly #Client: typeof pg.Client;
   readonly #subscriptions = new Set<Subscription>();
+  /** ping()'s own connection, opened on first use and replaced after a failure. */
+  #pingClient: Promise<pg.Client> | undefined;
   #closed = false;
 
   /** `Client`: pg's connection class, for the LISTEN connection (passed in, as pg is the caller's import). */
@@ -181,9 +183,30 @@ class PostgresClient implements SqlClient {
     }
   }
 
+  async ping(): Promise<void> {
+    if (this.#closed) throw new RegistryUnavailableError('PostgreSQL client is closed');
+    this.#pingClient ??= (async () => {
+      const client = new this.#Client(this.#config);
+      client.on('error', () => {}); // reported by the next ping's query
+      await client.connect();
+      return client;
+    })();
+    const connecting = this.#pingClient;
+    try {
+      await (await connecting).query('SELECT 1');
+    } catch (error) {
+      if (this.#pingClient === connecting) this.#pingClient = undefined;
+      void connecting.then((client) => client.end()).catch(() => {});
+      throw isConnectionError(error) ? unavailable(this.#safeUrl, error) : error;
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const ping = this.#pingClient;
+    this.#pingClient = undefined;
+    await ping?.then((client) => client.end()).catch(() => {});
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.close()));
     await this.#pool.end();
   }

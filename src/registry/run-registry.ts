@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { invalidParameterError } from '../errors.js';
 import type { MissingSegment, NewRun, PartInput, PublishOptions, SegmentInput } from '../model/run-inputs.js';
 import type { VariantStreamRecord, VariantStreamRecords } from '../model/variant-stream-record.js';
-import { ChangeFeed, PARTS_CHANNEL, parsePartChangePayload, partChangePayload, type PartChangeListener } from './change-feed.js';
+import { ChangeFeed, PARTS_CHANNEL, parseRunChangePayload, runChangePayload, type RunChange, type RunChangeListener, type RunResync } from './change-feed.js';
 import {
   isTransientRegistryError, PartConflictError, RunExistsError, RunNotFoundError, RunStatusError, SegmentConflictError,
 } from './registry-errors.js';
@@ -30,8 +30,11 @@ const PREFIX_WALK_BATCH = 64;
 
 /**
  * Parts are for the live edge (a playlist lists them for its last few target
- * durations); recordPart deletes those of segments older than this, so the
- * table stays small on long runs.
+ * durations); recordPart deletes those of segments older than this whose
+ * segment is stored (in the rendition's contiguous prefix, so a playlist lists
+ * it from its record), so the table stays small on long runs. The parts of a
+ * segment not yet stored stay, however far the segment lane lags: they are
+ * what the live edge lists it from.
  */
 export const PART_RETENTION_S = 60;
 
@@ -159,7 +162,8 @@ export class RunRegistry {
    * the run, in this process or (PostgreSQL NOTIFY, sent at COMMIT) any other.
    * Idempotent like recordSegment: the same CID again changes nothing; another
    * CID for a stored part rejects with PartConflictError. The first part of a
-   * segment also deletes the rendition's parts older than PART_RETENTION_S.
+   * segment also deletes the rendition's parts older than PART_RETENTION_S
+   * whose segments are stored.
    */
   async recordPart(runId: string, part: PartInput): Promise<void> {
     checkPart(part);
@@ -188,30 +192,34 @@ export class RunRegistry {
         if (partIndex === 0) {
           await tx.query(
             `DELETE FROM parts WHERE run_id = $1 AND rendition = $2
-             AND segment_idx < $3 - (SELECT ceil($4 / segment_duration)::integer FROM runs WHERE id = $1)`,
+             AND segment_idx < $3 - (SELECT ceil($4 / segment_duration)::integer FROM runs WHERE id = $1)
+             AND segment_idx < (SELECT contiguous FROM segment_counts WHERE run_id = $1 AND rendition = $2)`,
             [runId, rendition, segmentIndex, PART_RETENTION_S],
           );
         }
         // Delivered at COMMIT, to every connection LISTENing (this process's included).
         if (notify) {
-          await tx.query('SELECT pg_notify($1, $2)', [PARTS_CHANNEL, partChangePayload({ runId, rendition, segmentIndex, partIndex })]);
+          await tx.query('SELECT pg_notify($1, $2)', [PARTS_CHANNEL, runChangePayload({ kind: 'part', runId, rendition, segmentIndex, partIndex })]);
         }
       });
     } catch (error) {
       if (errorCode(error) === FOREIGN_KEY_VIOLATION) throw new RunNotFoundError(runId);
       throw error;
     }
-    if (inserted && !notify) this.#feed.dispatch({ runId, rendition, segmentIndex, partIndex });
+    if (inserted && !notify) this.#feed.dispatch({ kind: 'part', runId, rendition, segmentIndex, partIndex });
   }
 
-  /** Wakes the run's onChange listeners with "look again" (a new publish): a master waiting for its first variants. */
-  async #announce(runId: string): Promise<void> {
+  /**
+   * Tells the run's onChange listeners (in any process) about a change this
+   * call committed. Best effort: the change is stored; a lost notification
+   * delays a follower until its next change or resync, it loses nothing.
+   */
+  async #announce(change: Exclude<RunChange, RunResync>): Promise<void> {
     if (this.#sql.listen === undefined) {
-      this.#feed.dispatch({ runId });
+      this.#feed.dispatch(change);
       return;
     }
-    // Best effort: a listener also re-checks on its own timer, so a lost notification only delays it.
-    await this.#sql.query('SELECT pg_notify($1, $2)', [PARTS_CHANNEL, runId]).catch(() => undefined);
+    await this.#sql.query('SELECT pg_notify($1, $2)', [PARTS_CHANNEL, runChangePayload(change)]).catch(() => undefined);
   }
 
   async getSegment(runId: string, rendition: string, index: number): Promise<SegmentRecord | undefined> {
@@ -229,21 +237,6 @@ export class RunRegistry {
       `SELECT ${PART_COLUMNS} FROM parts WHERE run_id = $1 AND rendition = $2 AND segment_idx >= $3
        ORDER BY segment_idx, part_idx`,
       [runId, rendition, fromSegmentIndex],
-    );
-    return rows.map(toPartRecord);
-  }
-
-  /**
-   * The parts of `rendition` for its newest `segments` segments (the one in
-   * progress included), in order: one statement, whatever the run's length.
-   */
-  async listLiveEdgeParts(runId: string, rendition: string, segments: number): Promise<PartRecord[]> {
-    requirePositiveInteger('segments', segments);
-    const { rows } = await this.#sql.query<PartRow>(
-      `SELECT ${PART_COLUMNS} FROM parts WHERE run_id = $1 AND rendition = $2
-       AND segment_idx > (SELECT max(segment_idx) FROM parts WHERE run_id = $1 AND rendition = $2) - $3
-       ORDER BY segment_idx, part_idx`,
-      [runId, rendition, segments],
     );
     return rows.map(toPartRecord);
   }
@@ -282,6 +275,7 @@ export class RunRegistry {
       if (errorCode(error) === FOREIGN_KEY_VIOLATION) throw new RunNotFoundError(runId);
       throw error;
     }
+    await this.#announce({ kind: 'init', runId, rendition, cid });
   }
 
   /** Init segment CIDs by rendition (empty for a TS run). */
@@ -301,24 +295,26 @@ export class RunRegistry {
       [runId, seconds],
     );
     if (rows.length === 0) throw new RunNotFoundError(runId);
+    await this.#announce({ kind: 'run', runId });
   }
 
   /**
-   * Calls `listener` for each part recorded for the run from now on (by any
-   * process on PostgreSQL, by this registry on PGlite), and with a change
-   * without rendition after the feed reconnected (look again: some may have
-   * been missed). Returns the function that stops it.
+   * Calls `listener` for each change of the run from now on (by any process
+   * on PostgreSQL, by this registry on PGlite): parts recorded, init segments
+   * set, the run record updated (publish, status, part target); and with
+   * 'resync' each time the PostgreSQL feed (re)connected, as changes may have
+   * been missed. Returns the function that stops it.
    */
-  onChange(runId: string, listener: PartChangeListener): () => void {
+  onChange(runId: string, listener: RunChangeListener): () => void {
     if (typeof listener !== 'function') throw invalidParameterError('listener', 'function', listener);
     if (this.#sql.listen !== undefined && this.#listening === undefined) {
       this.#listening = this.#sql.listen(
         PARTS_CHANNEL,
         (payload) => {
-          const change = parsePartChangePayload(payload);
+          const change = parseRunChangePayload(payload);
           if (change) this.#feed.dispatch(change);
         },
-        () => this.#feed.dispatchAll(),
+        () => this.#feed.dispatchResync(),
       );
     }
     return this.#feed.subscribe(runId, listener);
@@ -363,7 +359,7 @@ export class RunRegistry {
             [runId, masterCid, playlistsJson, sequence, tracksJson],
           );
     if (rows.length > 0) {
-      await this.#announce(runId);
+      await this.#announce({ kind: 'run', runId });
       return { applied: true, sequence: Number(rows[0].playlist_seq) };
     }
 
@@ -387,6 +383,7 @@ export class RunRegistry {
       [runId],
     );
     if (rows.length === 0) await this.#checkStatus(runId, 'ended');
+    else await this.#announce({ kind: 'run', runId });
   }
 
   /**
@@ -408,6 +405,7 @@ export class RunRegistry {
       [runId, error, missingJson],
     );
     if (rows.length === 0) await this.#checkStatus(runId, 'failed');
+    else await this.#announce({ kind: 'run', runId });
   }
 
   /** After a status update matched no row: the run is missing, or its status forbids the change. */
@@ -444,24 +442,6 @@ export class RunRegistry {
     return typeof playlist === 'string' ? JSON.parse(playlist) : playlist;
   }
 
-  /**
-   * What the quality endpoint needs first, in one statement: the stored entry
-   * of one quality and the run's part target (set: an LL-HLS run). Undefined
-   * when there is no such run.
-   */
-  async getQualityState(runId: string, name: string): Promise<{ playlist?: VariantStreamRecord; partTarget: number | null } | undefined> {
-    const { rows } = await this.#sql.query<{ playlist: VariantStreamRecord | string | null; part_target: number | null }>(
-      'SELECT quality_playlists -> $2::text AS playlist, part_target FROM runs WHERE id = $1',
-      [runId, name],
-    );
-    if (rows.length === 0) return undefined;
-    const { playlist, part_target: partTarget } = rows[0];
-    return {
-      ...(playlist === null || playlist === undefined ? {} : { playlist: fromJson(playlist) }),
-      partTarget: partTarget === null ? null : Number(partTarget),
-    };
-  }
-
   /** Ordered by rendition (byte order, the same on every server collation), then index. */
   async listSegments(runId: string, rendition?: string): Promise<SegmentRecord[]> {
     const { rows } =
@@ -481,6 +461,11 @@ export class RunRegistry {
   async deleteRun(runId: string): Promise<boolean> {
     const { rows } = await this.#sql.query('DELETE FROM runs WHERE id = $1 RETURNING id', [runId]);
     return rows.length > 0;
+  }
+
+  /** Resolves when the database answers a round trip on a path of its own (for /healthz); rejects otherwise. */
+  ping(): Promise<void> {
+    return this.#sql.ping();
   }
 
   /** RunRecorder's question: may this registry call succeed if retried? (isTransientRegistryError) */

@@ -25,6 +25,12 @@ export interface SqlClient extends SqlExecutor {
    * process owns it, so the registry notifies in process.
    */
   listen?(channel: string, onPayload: (payload: string) => void, onConnected: () => void): Subscription;
+  /**
+   * One round trip that proves the database answers, on a path of its own
+   * (PostgreSQL: a dedicated connection, never queued behind the pool), so a
+   * health check reflects the database, not the load on the pool.
+   */
+  ping(): Promise<void>;
   /** Releases the connection pool or embedded database. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -8,17 +8,19 @@ import { isTransientRegistryError } from '../registry/registry-errors.js';
 import type { RunRegistry } from '../registry/run-registry.js';
 import { StoreUnavailableError, type ContentStore } from '../store/content-store.js';
 import { createServerLogger, type ServerLogger } from './logger.js';
+import { defaultMaxHeldRequests } from './held-requests.js';
+import { startMetricsListener } from './metrics-listener.js';
 import { ServerMetrics } from './metrics.js';
-import { PlaylistCache } from './playlist-cache.js';
-import { sendError, setCors } from './responses.js';
-import { BadPathError, Router, type ServerContext } from './router.js';
+import { quoted, sendError, setCors } from './responses.js';
+import { BadPathError, requestUrl, Router, type ServerContext } from './router.js';
 import { gatewayRoutes } from './routes/gateway.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, metricsRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages.js';
 import { lowLatencyRoutes } from './routes/low-latency.js';
 import { playlistRoutes } from './routes/playlists.js';
 import { runRoutes } from './routes/runs.js';
 import { trackRoutes } from './routes/tracks.js';
+import { closeServerContext, createServerContext } from './server-context.js';
 
 export interface ServerOptions {
   registry: RunRegistry;
@@ -33,12 +35,27 @@ export interface ServerOptions {
    * A pino logger fits; default: pino at level 'warn' on stderr.
    */
   logger?: ServerLogger;
+  /**
+   * Requests held open at most (blocking playlist reloads, preload-hinted
+   * parts, first masters); past it such a request gets 503 with Retry-After.
+   * Default: from the open-file limit (defaultMaxHeldRequests).
+   */
+  maxHeldRequests?: number;
+  /**
+   * Serve /metrics on its own listener at this port (0: any free one) instead
+   * of beside the playlists, so it can be bound to a private address.
+   */
+  metricsPort?: number;
+  /** Address of the /metrics listener (default 127.0.0.1); only with metricsPort. */
+  metricsHost?: string;
 }
 
 export interface RunningServer {
   /** http://host:port, without a trailing slash. */
   url: string;
   port: number;
+  /** Where /metrics is served when it has its own listener (metricsPort). */
+  metricsUrl?: string;
   metrics: ServerMetrics;
   close(): Promise<void>;
 }
@@ -48,11 +65,18 @@ export const DEFAULT_PORT = 8787;
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
-const router = new Router([...playlistRoutes, ...trackRoutes, ...lowLatencyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes]);
+const routes = [...playlistRoutes, ...trackRoutes, ...lowLatencyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes];
+/** With /metrics beside the playlists (the default), and without (metricsPort: it has its own listener). */
+const routers = { withMetrics: new Router([...routes, ...metricsRoutes]), withoutMetrics: new Router(routes) };
 
 /** `label.route` is set as soon as the path is matched, so the metrics see it even if the handler fails. */
-async function handle(context: ServerContext, req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://server.invalid');
+async function handle(router: Router, context: ServerContext, req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {
+  const url = requestUrl(req.url ?? '/');
+  if (!url) {
+    label.route = 'bad-target';
+    sendError(res, 400, 'Request target is not a path or an http(s) URL');
+    return;
+  }
   let match;
   try {
     match = router.match(url.pathname);
@@ -63,7 +87,7 @@ async function handle(context: ServerContext, req: IncomingMessage, res: ServerR
     return;
   }
   if (!match) {
-    sendError(res, 404, `Nothing at ${url.pathname}`);
+    sendError(res, 404, `Nothing at ${quoted(url.pathname)}`);
     return;
   }
   label.route = match.route.pattern;
@@ -114,7 +138,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function') {
     throw invalidParameterError('logger', 'pino logger (or an object with error, warn, info and debug)', logger);
   }
-  const context: ServerContext = { registry, store, metrics, logger, playlists: new PlaylistCache(store) };
+  const { maxHeldRequests = defaultMaxHeldRequests(), metricsPort, metricsHost = DEFAULT_HOST } = options;
+  if (!isInteger(maxHeldRequests) || maxHeldRequests < 1) throw invalidParameterError('maxHeldRequests', 'positive integer', maxHeldRequests);
+  if (metricsPort !== undefined && (!isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) {
+    throw invalidParameterError('metricsPort', 'integer between 0 and 65535', metricsPort);
+  }
+  if (typeof metricsHost !== 'string' || metricsHost.length === 0) throw invalidParameterError('metricsHost', 'non-empty string', metricsHost);
+  const context = createServerContext({ registry, store, metrics, logger, maxHeldRequests });
+  const router = metricsPort === undefined ? routers.withMetrics : routers.withoutMetrics;
+  const metricsListener = metricsPort === undefined ? undefined : await startMetricsListener(metrics, logger, metricsHost, metricsPort).catch((error: unknown) => {
+    closeServerContext(context);
+    throw error;
+  });
 
   const server = createServer((req, res) => {
     const started = performance.now();
@@ -126,7 +161,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       metrics.countRequest(label.route, method, res.statusCode, seconds);
       logger.debug({ method, route: label.route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
     });
-    handle(context, req, res, label).catch((error: unknown) => answerFailure(res, error, logger, label.route, req.url));
+    handle(router, context, req, res, label).catch((error: unknown) => answerFailure(res, error, logger, label.route, req.url));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -134,6 +169,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await metricsListener?.close();
+    closeServerContext(context);
+    throw error;
   });
   const address = server.address() as AddressInfo;
   logger.info({ host: address.address, port: address.port }, 'listening');
@@ -142,13 +181,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
+    ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
     metrics,
     close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Players keep connections alive; without this close() would wait for them.
-        server.closeAllConnections();
-      });
+      closing ??= Promise.all([
+        new Promise<void>((resolve, reject) => {
+          server.close((error) => (error ? reject(error) : resolve()));
+          // Players keep connections alive; without this close() would wait for them.
+          server.closeAllConnections();
+        }),
+        metricsListener?.close(),
+      ]).then(() => closeServerContext(context));
       return closing;
     },
   };

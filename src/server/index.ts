@@ -2,3 +2,4 @@
 export { DEFAULT_HOST, DEFAULT_PORT, startServer, type RunningServer, type ServerOptions } from './http-server.js';
 export { ServerMetrics } from './metrics.js';
 export { createServerLogger, type ServerLogger, type ServerLogLevel } from './logger.js';
+export { defaultMaxHeldRequests } from './held-requests.js';

@@ -1,9 +1,12 @@
-// The LL-HLS view of one rendition: the newest published playlist (complete
-// segments, immutable on IPFS) extended with the parts the registry holds for
-// the live edge. Pure: what the route read in, a playlist model out.
+// The LL-HLS view of one rendition at one moment: the newest published
+// playlist (complete segments, immutable on IPFS) extended with the parts the
+// live model holds. Pure: what the model knows in, a playlist model and the
+// positions a blocking request is judged against out. The rules that keep the
+// view valid over time (RFC 8216bis 6.2.1, 6.2.5.2) are here, in one place;
+// docs/low-latency.md tells why each is what it is.
 import { serverControlFor } from '../hls/low-latency-playlist.js';
 import type { LowLatencyMediaPlaylist, LowLatencyMediaSegment, PartialSegment } from '../hls/low-latency-types.js';
-import { targetDurationFor } from '../hls/media-playlist.js';
+import { targetDurationFor, totalDuration } from '../hls/media-playlist.js';
 import type { MediaPlaylist } from '../hls/types.js';
 import type { PartPosition, PartRecord } from '../registry/run-records.js';
 
@@ -11,6 +14,8 @@ import type { PartPosition, PartRecord } from '../registry/run-records.js';
 export const PART_LISTED_TARGETS = 3;
 /** Sums of written durations may differ from EXTINF by rounding; beyond this a part list is not the segment's. */
 const PART_SUM_TOLERANCE_S = 1e-3;
+/** RFC 8216bis 6.2.5.2: an _HLS_msn more than this past the last segment gets 400. */
+export const MSN_AHEAD_LIMIT = 2;
 
 export type PartContainer = 'ts' | 'm4s';
 
@@ -19,12 +24,14 @@ export const partUri = (msn: number, part: number, ext: PartContainer) => `part/
 export const segmentUri = (msn: number, ext: PartContainer) => `segment/${msn}.${ext}`;
 export const reportUri = (rendition: string) => `../${rendition}/playlist.m3u8`;
 
+/** A rendition's parts by segment (MSN), each array indexed by part index; holes are parts not (yet) known. */
+export type PartsBySegment = ReadonlyMap<number, readonly (PartRecord | undefined)[]>;
+
 export interface LiveEdgeInput {
-  run: { segmentDuration: number; fps: number; startedAt: Date | null; partTarget: number | null };
+  run: { segmentDuration: number; fps: number; startedAt: Date | null; partTarget: number };
   /** The newest published media playlist of the rendition, if any. */
   published?: MediaPlaylist;
-  /** The rendition's parts of its newest segments, ordered by (segment, part). */
-  parts: readonly PartRecord[];
+  parts: PartsBySegment;
   container: PartContainer;
   /** EXT-X-MAP URI (fMP4). */
   mapUri?: string;
@@ -36,19 +43,36 @@ export interface LiveEdge {
   playlist: LowLatencyMediaPlaylist;
   /** The newest listed part: what a blocking reload waits to pass. */
   last: PartPosition | undefined;
-  /** Media Sequence Number of the last complete segment (-1 when none). */
+  /** The preload-hinted part (the next one); undefined once ended. */
+  hinted: PartPosition | undefined;
+  /** Media Sequence Number of the last complete segment (mediaSequence - 1 when none). */
   lastCompleteMsn: number;
+  /** The run has ended: the playlist has EXT-X-ENDLIST and answers every request at once. */
+  ended: boolean;
+  /** Parts of segment `msn` as listed, when known (for a Part Index past a segment's last part). */
+  partCount(msn: number): number | undefined;
+  /** Parts a whole segment has (segment duration ÷ part target, rounded): counts "parts ahead". */
+  partsPerSegment: number;
 }
 
-/** Parts grouped by segment, each group kept only while part indexes run 0, 1, 2 … without a gap. */
-function groupParts(parts: readonly PartRecord[]): Map<number, PartRecord[]> {
-  const groups = new Map<number, PartRecord[]>();
-  for (const part of parts) {
-    let group = groups.get(part.segmentIndex);
-    if (!group) groups.set(part.segmentIndex, (group = []));
-    if (part.partIndex === group.length) group.push(part);
+/** The parts of a segment from part 0 up to the first hole. */
+export function contiguousParts(parts: readonly (PartRecord | undefined)[] | undefined): PartRecord[] {
+  const run: PartRecord[] = [];
+  for (const part of parts ?? []) {
+    if (part === undefined) break;
+    run.push(part);
   }
-  return groups;
+  return run;
+}
+
+/**
+ * Whether `parts` (contiguous from 0) are a whole segment: it starts with an
+ * independent part and lasts a segment (every segment but a run's last has
+ * framesPerSegment frames). A segment with a lost part is not whole, so it is
+ * never listed with a short EXTINF that would change when it is published.
+ */
+export function isWholeSegment(parts: readonly PartRecord[], run: { segmentDuration: number; fps: number }): boolean {
+  return parts.length > 0 && parts[0].independent && totalDuration(parts) >= run.segmentDuration - 0.5 / run.fps;
 }
 
 const toPartial = (part: PartRecord, ext: PartContainer): PartialSegment => ({
@@ -57,89 +81,144 @@ const toPartial = (part: PartRecord, ext: PartContainer): PartialSegment => ({
   independent: part.independent,
 });
 
-const sum = (parts: readonly { duration: number }[]) => parts.reduce((total, part) => total + part.duration, 0);
+const sortedReports = (reports: Record<string, PartPosition>) =>
+  Object.entries(reports)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([rendition, position]) => ({ uri: reportUri(rendition), lastMsn: position.segmentIndex, lastPart: position.partIndex }));
 
-/**
- * The ended run's published playlist with the URIs its live LL views gave each
- * segment, so a player still polling sees only EXT-X-ENDLIST appended.
- */
-export function endedLowLatencyPlaylist(published: MediaPlaylist, container: PartContainer): MediaPlaylist {
-  return { ...published, segments: published.segments.map((segment, position) => ({ ...segment, uri: segmentUri(published.mediaSequence + position, container) })) };
-}
-
-/** The playlist with parts; undefined when the rendition has no parts (a run without LL-HLS). */
+/** The playlist with parts; undefined when there is nothing to list yet (no publish, no part). */
 export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
-  const { run, published, container: ext } = input;
-  const groups = groupParts(input.parts);
-  if (groups.size === 0) return undefined;
-  const newest = Math.max(...groups.keys());
+  const { run, published, parts, container: ext } = input;
+  if (!published && parts.size === 0) return undefined;
   const targetDuration = published?.targetDuration ?? targetDurationFor(run.segmentDuration);
   const mapUri = input.mapUri ?? published?.mapUri;
-  const partTarget = run.partTarget ?? Math.max(...input.parts.map((part) => part.duration));
-
-  // Published segments have MSN = position + mediaSequence (abrcast publishes from 0).
-  const base = published?.segments ?? [];
-  const mediaSequence = published?.mediaSequence ?? Math.min(...groups.keys());
+  const partsPerSegment = Math.max(1, Math.round(run.segmentDuration / run.partTarget));
+  // The published playlist's numbering (a sliding window or a continued channel starts past 0); before any publish, the first part's segment.
+  const mediaSequence = published?.mediaSequence ?? Math.min(...parts.keys());
   // Every segment by its position, published or not: one finished after the
   // publish is first listed from its parts, and its URI must not change when
   // the publish catches up (RFC 8216bis 6.2.1; hls.js stops on the change).
-  const segments: LowLatencyMediaSegment[] = base.map((segment, position) => ({ ...segment, uri: segmentUri(mediaSequence + position, ext) }));
-  // Segments finished since the publish: known from their parts (a later segment has begun).
+  const segments: LowLatencyMediaSegment[] = (published?.segments ?? []).map((segment, position) => ({
+    ...segment,
+    uri: segmentUri(mediaSequence + position, ext),
+  }));
+  const listedParts = new Map<number, number>();
+  const common = {
+    targetDuration,
+    mediaSequence,
+    ...(published?.playlistType ? { playlistType: published.playlistType } : published ? {} : { playlistType: 'EVENT' as const }),
+    independentSegments: true,
+    serverControl: serverControlFor(targetDuration, run.partTarget),
+    partTarget: run.partTarget,
+    ...(mapUri !== undefined ? { map: { uri: mapUri } } : {}),
+  };
+  const partCount = (msn: number) => listedParts.get(msn) ?? (contiguousParts(parts.get(msn)).length || undefined);
+
+  if (published?.endList) {
+    // RFC 8216bis 6.2.1: the ended playlist keeps every tag it had while live; only parts and the hint go.
+    const lastMsn = mediaSequence + segments.length - 1;
+    return {
+      playlist: { ...common, endList: true, segments, pendingParts: [], renditionReports: sortedReports(input.reports) },
+      last: undefined,
+      hinted: undefined,
+      lastCompleteMsn: lastMsn,
+      ended: true,
+      partCount,
+      partsPerSegment,
+    };
+  }
+
+  // Segments finished since the publish: listed from their parts once all of them are stored.
   let next = mediaSequence + segments.length;
-  while (next < newest && groups.get(next)?.[0]?.independent) {
-    const group = groups.get(next)!;
-    segments.push({ duration: sum(group), uri: segmentUri(next, ext) });
+  for (;;) {
+    const group = contiguousParts(parts.get(next));
+    if (!isWholeSegment(group, run)) break;
+    segments.push({ duration: totalDuration(group), uri: segmentUri(next, ext) });
     next += 1;
   }
-  const pendingGroup = next === newest ? (groups.get(newest) ?? []) : [];
+  const pendingGroup = contiguousParts(parts.get(next));
   const pendingParts = pendingGroup.map((part) => toPartial(part, ext));
 
   // Parts for the segments ending within PART_LISTED_TARGETS target durations of the end.
-  let fromEnd = sum(pendingParts);
+  let fromEnd = totalDuration(pendingParts);
   // The tolerance keeps a segment ending exactly on the boundary listed, whatever the rounding of the sum.
   for (let position = segments.length - 1; position >= 0 && fromEnd < PART_LISTED_TARGETS * targetDuration + PART_SUM_TOLERANCE_S; position--) {
-    const group = groups.get(mediaSequence + position);
+    const msn = mediaSequence + position;
+    const group = contiguousParts(parts.get(msn));
     const segment = segments[position];
-    if (!group || Math.abs(sum(group) - segment.duration) > PART_SUM_TOLERANCE_S) break;
+    if (group.length === 0 || Math.abs(totalDuration(group) - segment.duration) > PART_SUM_TOLERANCE_S) break;
     segment.parts = group.map((part) => toPartial(part, ext));
+    listedParts.set(msn, group.length);
     fromEnd += segment.duration;
   }
 
   // A date on the first listed segment when the publish gave none (no publish yet).
-  const origin = run.startedAt;
   let pendingProgramDateTime: Date | undefined;
-  if (base.length === 0 && origin !== null) {
-    const date = new Date(origin.getTime() + Math.round(mediaSequence * run.segmentDuration * 1000));
+  if (!published && run.startedAt !== null) {
+    const date = new Date(run.startedAt.getTime() + Math.round(mediaSequence * run.segmentDuration * 1000));
     if (segments.length > 0) segments[0].programDateTime = date;
     else pendingProgramDateTime = date;
   }
 
-  const lastListed = pendingGroup.at(-1) ?? groups.get(next - 1)?.at(-1);
+  const lastListed = pendingGroup.at(-1) ?? (listedParts.has(next - 1) ? contiguousParts(parts.get(next - 1)).at(-1) : undefined);
   const last = lastListed ? { segmentIndex: lastListed.segmentIndex, partIndex: lastListed.partIndex } : undefined;
-  // The next part: the pending segment's next, or the first of the next segment once this one is full.
-  const pendingMsn = mediaSequence + segments.length;
-  const full = sum(pendingParts) >= run.segmentDuration - 0.5 / run.fps;
-  const hinted = pendingParts.length === 0 || full ? { msn: pendingMsn + (pendingParts.length > 0 ? 1 : 0), part: 0 } : { msn: pendingMsn, part: pendingParts.length };
-
   return {
     playlist: {
-      targetDuration,
-      mediaSequence,
-      ...(published?.playlistType ? { playlistType: published.playlistType } : { playlistType: 'EVENT' as const }),
-      independentSegments: true,
+      ...common,
       endList: false,
-      serverControl: serverControlFor(targetDuration, partTarget),
-      partTarget,
-      ...(mapUri !== undefined ? { map: { uri: mapUri } } : {}),
       segments,
       pendingParts,
       ...(pendingProgramDateTime ? { pendingProgramDateTime } : {}),
-      preloadHint: { type: 'PART', uri: partUri(hinted.msn, hinted.part, ext) },
-      renditionReports: Object.entries(input.reports)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([rendition, position]) => ({ uri: reportUri(rendition), lastMsn: position.segmentIndex, lastPart: position.partIndex })),
+      // The next part: the pending segment's next (a whole segment moved to `segments` above).
+      preloadHint: { type: 'PART', uri: partUri(next, pendingParts.length, ext) },
+      renditionReports: sortedReports(input.reports),
     },
     last,
-    lastCompleteMsn: mediaSequence + segments.length - 1,
+    hinted: { segmentIndex: next, partIndex: pendingParts.length },
+    lastCompleteMsn: next - 1,
+    ended: false,
+    partCount,
+    partsPerSegment,
   };
+}
+
+/**
+ * The part a blocking request waits for, as RFC 8216bis 6.2.5.2 reads it: a
+ * Part Index past the last part of a complete segment is part 0 of the next.
+ */
+export function blockingTarget(edge: LiveEdge, msn: number, part: number | undefined): { msn: number; part: number | undefined } {
+  if (part === undefined || msn > edge.lastCompleteMsn) return { msn, part };
+  const count = edge.partCount(msn);
+  return count !== undefined && part >= count ? { msn: msn + 1, part: 0 } : { msn, part };
+}
+
+/** Whether the edge holds segment `msn` complete or, with `part`, that part (RFC 8216bis 6.2.5.2). */
+export function satisfies(edge: LiveEdge, msn: number, part: number | undefined): boolean {
+  if (edge.ended) return true;
+  const target = blockingTarget(edge, msn, part);
+  if (target.msn <= edge.lastCompleteMsn) return true;
+  const last = edge.last;
+  if (!last || target.part === undefined) return false;
+  return last.segmentIndex > target.msn || (last.segmentIndex === target.msn && last.partIndex >= target.part);
+}
+
+/**
+ * Why a blocking request is refused at once (400), or undefined: an _HLS_msn
+ * more than MSN_AHEAD_LIMIT past the last segment, or an _HLS_part further
+ * ahead of the newest part than the Advance Part Limit (RFC 8216bis 6.2.5.2:
+ * 3 ÷ PART-TARGET parts when PART-TARGET is under a second, else 3).
+ */
+export function refusal(edge: LiveEdge, msn: number, part: number | undefined): string | undefined {
+  if (edge.ended) return undefined;
+  if (msn > edge.lastCompleteMsn + MSN_AHEAD_LIMIT) {
+    return `_HLS_msn ${msn} is more than ${MSN_AHEAD_LIMIT} past the last segment (${edge.lastCompleteMsn})`;
+  }
+  if (part === undefined) return undefined;
+  const target = blockingTarget(edge, msn, part);
+  const last = edge.last ?? { segmentIndex: edge.lastCompleteMsn + 1, partIndex: -1 };
+  const ahead = (target.msn - last.segmentIndex) * edge.partsPerSegment + (target.part ?? 0) - last.partIndex;
+  const partTarget = edge.playlist.partTarget;
+  const limit = partTarget < 1 ? 3 / partTarget : 3;
+  if (ahead > limit) return `_HLS_part ${part} of segment ${msn} is ${ahead} parts past the newest part, more than the Advance Part Limit (${Math.floor(limit)})`;
+  return undefined;
 }

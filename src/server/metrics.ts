@@ -2,7 +2,7 @@
 // plus its default process, heap, GC and event-loop-lag metrics, which matter
 // for an encoder that runs for hours. Each ServerMetrics has its own registry,
 // so several servers in one process (tests, a library user's app) never clash.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MultiResolutionHlsOutput } from '../publish/multi-resolution-hls-output.js';
 
 const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -39,6 +39,29 @@ export class ServerMetrics {
     registers: [this.registry],
   });
   readonly #uploadRetries = new Counter({ name: 'abrcast_upload_retries_total', help: 'Failed store writes that were retried.', registers: [this.registry] });
+  readonly #held = new Gauge({
+    name: 'abrcast_held_requests',
+    help: 'Requests held open now (blocking playlist reloads, preload-hinted parts, first masters).',
+    registers: [this.registry],
+  });
+  readonly #heldRejected = new Counter({
+    name: 'abrcast_held_requests_rejected_total',
+    help: 'Requests that would have been held, answered 503 because the cap on held requests was reached.',
+    registers: [this.registry],
+  });
+  /** What the abrcast_live_models gauge reads when scraped. */
+  #liveModelCounts: () => { runs: number; renditions: number } = () => ({ runs: 0, renditions: 0 });
+  readonly #liveModels = new Gauge({
+    name: 'abrcast_live_models',
+    help: 'Runs and renditions this process keeps a live model of.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const { runs, renditions } = this.#liveModelCounts();
+      this.#liveModels.set({ kind: 'run' }, runs);
+      this.#liveModels.set({ kind: 'rendition' }, renditions);
+    },
+  });
 
   constructor() {
     // process_cpu_seconds_total, process_resident_memory_bytes, nodejs_heap_size_used_bytes,
@@ -55,6 +78,19 @@ export class ServerMetrics {
     this.#requests.inc({ route, method, status: String(status) });
     // prom-client throws on NaN; a clock oddity must not fail a request.
     if (Number.isFinite(seconds) && seconds >= 0) this.#requestSeconds.observe({ route }, seconds);
+  }
+
+  setHeldRequests(count: number): void {
+    this.#held.set(count);
+  }
+
+  countHeldRejected(): void {
+    this.#heldRejected.inc();
+  }
+
+  /** Reads the live model counts when /metrics is scraped. */
+  followLiveModels(counts: () => { runs: number; renditions: number }): void {
+    this.#liveModelCounts = counts;
   }
 
   observePublishLatency(seconds: number): void {

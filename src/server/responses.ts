@@ -39,10 +39,21 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, ca
   });
 }
 
-/** An error answer: JSON `{ error }`, never cached. */
+/** The most of a client's input an error message quotes. */
+const QUOTED_CHARS = 40;
+/** No error message is longer than this, whatever it was built from. */
+const MAX_ERROR_CHARS = 300;
+
+/** A client's input as an error message quotes it: JSON, cut to QUOTED_CHARS characters. */
+export function quoted(input: string): string {
+  return JSON.stringify(input.length > QUOTED_CHARS ? `${input.slice(0, QUOTED_CHARS)}…` : input);
+}
+
+/** An error answer: JSON `{ error }`, never cached, never longer than MAX_ERROR_CHARS. */
 export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  sendJson(res, status, { error: message }, 'no-store');
+  const error = message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS)}…` : message;
+  sendJson(res, status, { error }, 'no-store');
 }
 
 export function sendText(res: ServerResponse, status: number, text: string, contentType: string, cacheControl: string): void {

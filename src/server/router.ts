@@ -5,7 +5,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ContentStore } from '../store/content-store.js';
 import type { RunRegistry } from '../registry/run-registry.js';
 import type { ServerMetrics } from './metrics.js';
+import type { HeldRequests } from './held-requests.js';
+import type { LiveRuns } from './live-runs.js';
 import type { ServerLogger } from './logger.js';
+import type { PartBytesCache } from './part-bytes-cache.js';
 import type { PlaylistCache } from './playlist-cache.js';
 
 export interface ServerContext {
@@ -14,6 +17,12 @@ export interface ServerContext {
   metrics: ServerMetrics;
   playlists: PlaylistCache;
   logger: ServerLogger;
+  /** The process's live models of the runs being watched: what playlist routes answer from. */
+  live: LiveRuns;
+  /** The cap on requests held open. */
+  held: HeldRequests;
+  /** Recent parts' bytes, read from the store once for every viewer. */
+  partBytes: PartBytesCache;
 }
 
 export interface RouteRequest {
@@ -37,6 +46,28 @@ export interface Route {
 export interface RouteMatch {
   route: Route;
   params: Record<string, string>;
+}
+
+/** The base request targets are resolved against: only their path and query are used. */
+const ORIGIN = 'http://server.invalid';
+
+/**
+ * The URL of a request target (RFC 9112 3.2): origin-form (`/path?query`) or
+ * absolute-form (`http://host/path`, which a server must accept), reduced to
+ * its path and query; undefined for anything else, which the caller answers
+ * 400: `*`, a bad host, and a path starting `//` (no route has an empty first
+ * segment, and URL parsers read `//x` as a host, as new URL() did here).
+ */
+export function requestUrl(target: string): URL | undefined {
+  try {
+    if (target.startsWith('//')) return undefined;
+    if (target.startsWith('/')) return new URL(ORIGIN + target);
+    const absolute = new URL(target);
+    if (absolute.protocol !== 'http:' && absolute.protocol !== 'https:') return undefined;
+    return new URL(ORIGIN + absolute.pathname + absolute.search);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Thrown for a path parameter that is not valid percent-encoding. */

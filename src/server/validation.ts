@@ -5,14 +5,21 @@ import { isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN 
 import { sendError } from './responses.js';
 import type { RouteRequest } from './router.js';
 
-export function isValidCid(value: string): boolean {
-  if (!CID_SHAPE.test(value)) return false;
+/** Multicodecs of a file a store adds: raw (one block) and dag-pb (UnixFS; every CIDv0). */
+const FILE_CODECS = new Set([0x55, 0x70]);
+
+/** The CID, parsed; undefined when it is not one. */
+function parseCid(value: string): CID | undefined {
+  if (!CID_SHAPE.test(value)) return undefined;
   try {
-    CID.parse(value);
-    return true;
+    return CID.parse(value);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+export function isValidCid(value: string): boolean {
+  return parseCid(value) !== undefined;
 }
 
 /** The run id, or undefined after answering 400. */
@@ -29,9 +36,11 @@ export function qualityParam({ params, res }: RouteRequest): string | undefined 
   return undefined;
 }
 
-/** The CID, or undefined after answering 400. */
+/** The CID of a file (raw or dag-pb), or undefined after answering 400. */
 export function cidParam({ params, res }: RouteRequest): string | undefined {
-  if (isValidCid(params.cid)) return params.cid;
-  sendError(res, 400, 'Invalid CID');
+  const cid = parseCid(params.cid);
+  if (cid === undefined) sendError(res, 400, 'Invalid CID');
+  else if (!FILE_CODECS.has(cid.code)) sendError(res, 400, `CID codec 0x${cid.code.toString(16)} names no file: expected raw (0x55) or dag-pb (0x70)`);
+  else return params.cid;
   return undefined;
 }

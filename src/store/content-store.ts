@@ -72,3 +72,18 @@ export class StoreUnavailableError extends AbrcastError {
     this.fix = init.fix;
   }
 }
+
+/**
+ * The store was asked to read a CID as a file and cannot: the block under it
+ * is another codec's data (a hash relabelled as dag-pb), a directory, or
+ * absent. A fact about the CID, not about the store's health: a server answers 404.
+ */
+export class UnreadableContentError extends AbrcastError {
+  readonly cid: string;
+
+  constructor(cid: string, reason: string, cause?: unknown) {
+    super(`${cid} is not a file in this store: ${reason}`, { cause });
+    this.name = 'UnreadableContentError';
+    this.cid = cid;
+  }
+}

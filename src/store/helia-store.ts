@@ -12,7 +12,7 @@ import type { FsBlockstore } from 'blockstore-fs';
 import { CID } from 'multiformats/cid';
 import { AbrcastError, invalidParameterError, isPositiveFinite } from '../errors.js';
 import type { HeliaNetwork, HeliaNetworkOptions } from './helia-network.js';
-import { StoreUnavailableError, type ByteRange, type ContentStore } from './content-store.js';
+import { StoreUnavailableError, UnreadableContentError, type ByteRange, type ContentStore } from './content-store.js';
 import { assertBytes, collectBytes, parseCid, toOffsetLength } from './store-arguments.js';
 import { UNIXFS_V1_2025, validateProfile, type UnixfsProfile } from './unixfs-profile.js';
 
@@ -38,6 +38,8 @@ export interface HeliaStoreOptions {
 
 const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0'];
 const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+/** What the UnixFS exporter throws for a CID that names no file: another codec's data, a directory, a codec it cannot read. */
+const NOT_A_FILE = new Set(['NotUnixFSError', 'NoResolverError', 'NotAFileError']);
 
 function checkAddresses(name: string, value: unknown): string[] {
   if (value === undefined) return [];
@@ -366,9 +368,16 @@ export class HeliaStore implements ContentStore {
     return this.offline ? undefined : AbortSignal.timeout(this.network.fetchTimeoutMs);
   }
 
-  /** Online, a block no peer sent in time: say so, with the CID and the wait, instead of helia's "Failed to load block". */
+  /**
+   * A block that is not a file (another codec's data under a dag-pb CID, a
+   * directory, a codec the exporter cannot read): UnreadableContentError. Online,
+   * a block no peer sent in time: say so, with the CID and the wait, instead of
+   * helia's "Failed to load block".
+   */
   private fetchError(cid: string, error: unknown): unknown {
-    if (this.offline || (error as Error | undefined)?.name !== 'LoadBlockFailedError') return error;
+    const name = (error as Error | undefined)?.name;
+    if (name !== undefined && NOT_A_FILE.has(name)) return new UnreadableContentError(cid, (error as Error).message, error);
+    if (this.offline || name !== 'LoadBlockFailedError') return error;
     return new AbrcastError(`${cid}: a block was neither in ${this.dir} nor sent by a connected peer within ${this.network.fetchTimeoutMs} ms`, { cause: error });
   }
 

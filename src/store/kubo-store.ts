@@ -5,7 +5,7 @@
 import type { AddOptions, KuboRPCClient } from 'kubo-rpc-client';
 import { AbrcastError, invalidParameterError, isPositiveFinite } from '../errors.js';
 import { NETWORK_ERROR_CODES } from '../network-error-codes.js';
-import { StoreUnavailableError, type ByteRange, type ContentStore } from './content-store.js';
+import { StoreUnavailableError, UnreadableContentError, type ByteRange, type ContentStore } from './content-store.js';
 import { assertBytes, collectBytes, parseCid, toOffsetLength } from './store-arguments.js';
 import { UNIXFS_V1_2025, validateProfile, type UnixfsProfile } from './unixfs-profile.js';
 
@@ -27,6 +27,16 @@ export interface KuboStoreOptions {
 const KUBO_FIX = 'Start the daemon (`ipfs daemon`), or point abrcast at the right RPC URL, or use the embedded store.';
 
 /** The innermost useful description when `error` is a failure to reach the daemon, else undefined. */
+/**
+ * A read Kubo answered with an error (it is up: a failure to reach it is a
+ * StoreUnavailableError by then) cannot read the CID as a file: a block of
+ * another codec under a dag-pb CID ("protobuf: ..."), a directory, a block it lacks.
+ */
+function unreadable(cid: string, error: unknown): unknown {
+  if (!(error instanceof Error) || error.name !== 'HTTPError') return error;
+  return new UnreadableContentError(cid, error.message, error);
+}
+
 function networkFailure(error: unknown): string | undefined {
   const chain: Error[] = [];
   for (let current: unknown = error; current instanceof Error && chain.length < 8; current = current.cause) {
@@ -178,7 +188,7 @@ export class KuboStore implements ContentStore {
         deadline.resume();
       }
     } catch (error) {
-      throw this.translate(error, deadline);
+      throw unreadable(cid, this.translate(error, deadline));
     } finally {
       deadline.pause();
     }
@@ -186,8 +196,12 @@ export class KuboStore implements ContentStore {
 
   async size(cid: string): Promise<number> {
     const parsed = parseCid(cid);
-    const stat = await this.call((signal) => this.client.files.stat(`/ipfs/${parsed}`, { signal }));
-    return Number(stat.size);
+    try {
+      const stat = await this.call((signal) => this.client.files.stat(`/ipfs/${parsed}`, { signal }));
+      return Number(stat.size);
+    } catch (error) {
+      throw unreadable(cid, error);
+    }
   }
 
   async has(cid: string): Promise<boolean> {

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { MultiResolutionHlsOutput } from '../../src/publish/multi-resolution-hls-output.js';
 import type { PublishedVersion } from '../../src/publish/types.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
-import type { PartChange, RunRegistry } from '../../src/registry/index.js';
+import type { PartRecorded, RunRegistry } from '../../src/registry/index.js';
 import type { ContentStore } from '../../src/store/content-store.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { FrameGenerator } from '../support/frames.js';
@@ -44,9 +44,10 @@ describe('MultiResolutionHlsOutput with parts', () => {
     assert.equal((await registry.getRun(runId))?.partTarget, 1 / 3);
 
     const events = output.encoder as unknown as { emit(name: string, value: unknown): boolean };
-    const seen: PartChange[] = [];
+    const seen: PartRecorded[] = [];
     const done = new Promise<void>((resolve) => {
       const stop = registry.onChange(runId, (change) => {
+        if (change.kind !== 'part') return; // the init segment and the first publish are announced too
         seen.push(change);
         if (seen.length === 4) {
           stop();

@@ -13,7 +13,7 @@ import {
   openPostgresClient,
   PART_RETENTION_S,
   RunRegistry,
-  type PartChange,
+  type RunChange,
 } from '../../src/registry/index.js';
 import type { PartInput } from '../../src/model/run-inputs.js';
 import { startPostgres, type PostgresInstance } from '../support/postgres.js';
@@ -30,7 +30,7 @@ const part = (rendition: string, segmentIndex: number, partIndex: number, extra:
 });
 
 /** Resolves with the first change `registry` reports for `runId` that `accept` takes. */
-function nextChange(registry: RunRegistry, runId: string, accept: (change: PartChange) => boolean = () => true): Promise<PartChange> {
+function nextChange(registry: RunRegistry, runId: string, accept: (change: RunChange) => boolean = () => true): Promise<RunChange> {
   return new Promise((resolve) => {
     const stop = registry.onChange(runId, (change) => {
       if (!accept(change)) return;
@@ -72,19 +72,28 @@ function partsSuite(name: string, open: () => Promise<{ registry: RunRegistry; t
       await assert.rejects(registry.recordPart(run.id, part('720p', 0, 2, { duration: 0 })), /duration/);
     });
 
-    test('listLiveEdgeParts reads the newest segments only; old parts are pruned as segments go by', async () => {
+    test('parts older than the retention window are pruned once their segment is stored, never before', async () => {
       const segmentDuration = 2;
       const run = await registry.createRun({ width: 640, height: 360, fps: 30, segmentDuration });
       const retained = Math.ceil(PART_RETENTION_S / segmentDuration);
       const last = retained + 5;
+      // Segments 0..2 are stored (the contiguous prefix); 3 onwards only have parts, as when the segment lane lags.
+      for (let index = 0; index < 3; index++) {
+        await registry.recordSegment(run.id, { rendition: '720p', index, cid: `seg-${index}`, duration: segmentDuration, bytes: 1 });
+      }
       for (let segment = 0; segment <= last; segment++) {
         for (let index = 0; index < 2; index++) await registry.recordPart(run.id, part('720p', segment, index));
       }
-      const edge = await registry.listLiveEdgeParts(run.id, '720p', 3);
-      assert.deepEqual(edge.map((p) => `${p.segmentIndex}.${p.partIndex}`), [last - 2, last - 2, last - 1, last - 1, last, last].map((s, i) => `${s}.${i % 2}`));
       const kept = await registry.listRecentParts(run.id, '720p', 0);
-      assert.equal(kept[0].segmentIndex, last - retained, 'parts older than the retention window are gone');
-      assert.equal(kept.length, (retained + 1) * 2);
+      assert.equal(kept[0].segmentIndex, 3, 'the stored segments past the window lost their parts; the others kept theirs');
+      assert.equal(kept.length, (last - 2) * 2);
+      // Once the lane catches up, the next segment's first part prunes what is stored and old.
+      for (let index = 3; index <= last; index++) {
+        await registry.recordSegment(run.id, { rendition: '720p', index, cid: `seg-${index}`, duration: segmentDuration, bytes: 1 });
+      }
+      await registry.recordPart(run.id, part('720p', last + 1, 0));
+      const pruned = await registry.listRecentParts(run.id, '720p', 0);
+      assert.equal(pruned[0].segmentIndex, last + 1 - retained, 'parts older than the retention window are gone');
     });
 
     test('init segments and the part target are set once', async () => {
@@ -102,26 +111,51 @@ function partsSuite(name: string, open: () => Promise<{ registry: RunRegistry; t
     test('onChange reports each new part of its run (not of others), and not a repeated one', async () => {
       const run = await registry.createRun({ width: 640, height: 360, fps: 30, segmentDuration: 2 });
       const other = await registry.createRun({ width: 640, height: 360, fps: 30, segmentDuration: 2 });
-      const seen: PartChange[] = [];
+      const seen: RunChange[] = [];
       // On PostgreSQL the first onChange opens the LISTEN connection, which reports itself once in force.
-      const listening = registry.dialect === 'postgres' ? nextChange(registry, run.id, (c) => c.rendition === undefined) : undefined;
+      const listening = registry.dialect === 'postgres' ? nextChange(registry, run.id, (c) => c.kind === 'resync') : undefined;
       const stop = registry.onChange(run.id, (change) => {
-        if (change.rendition !== undefined) seen.push(change);
+        if (change.kind === 'part') seen.push(change);
       });
       await listening;
-      const second = nextChange(registry, run.id, (c) => c.partIndex === 1);
+      const second = nextChange(registry, run.id, (c) => c.kind === 'part' && c.partIndex === 1);
       await registry.recordPart(other.id, part('720p', 0, 0));
       await registry.recordPart(run.id, part('720p', 0, 0));
       await registry.recordPart(run.id, part('720p', 0, 0));
       await registry.recordPart(run.id, part('720p', 0, 1));
-      assert.deepEqual(await second, { runId: run.id, rendition: '720p', segmentIndex: 0, partIndex: 1 });
+      assert.deepEqual(await second, { kind: 'part', runId: run.id, rendition: '720p', segmentIndex: 0, partIndex: 1 });
       stop();
       // Delivery is asynchronous on PostgreSQL: a change for 0.2 would come with or before the one for 1.0.
-      const later = nextChange(registry, run.id, (c) => c.segmentIndex === 1);
+      const later = nextChange(registry, run.id, (c) => c.kind === 'part' && c.segmentIndex === 1);
       await registry.recordPart(run.id, part('720p', 0, 2));
       await registry.recordPart(run.id, part('720p', 1, 0));
       await later;
-      assert.deepEqual(seen.map((c) => `${c.segmentIndex}.${c.partIndex}`), ['0.0', '0.1']);
+      assert.deepEqual(seen.map((c) => (c.kind === 'part' ? `${c.segmentIndex}.${c.partIndex}` : c.kind)), ['0.0', '0.1']);
+    });
+
+    test('onChange also reports init segments (with their CID), publishes and status changes', async () => {
+      const run = await registry.createRun({ width: 640, height: 360, fps: 30, segmentDuration: 2 });
+      const seen: RunChange[] = [];
+      const stop = registry.onChange(run.id, (change) => {
+        if (change.kind !== 'resync') seen.push(change);
+      });
+      // On PostgreSQL the LISTEN connection may still be connecting: announce (idempotently) until one arrives.
+      while (!seen.some((change) => change.kind === 'run')) {
+        await registry.setPartTarget(run.id, 1 / 3);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      seen.length = 0;
+      await registry.setInitSegment(run.id, '720p', 'init-720');
+      await registry.publishPlaylists(run.id, 'master', {});
+      await registry.markEnded(run.id);
+      for (let wait = 0; seen.length < 3 && wait < 100; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+      stop();
+      assert.deepEqual(seen, [
+        { kind: 'init', runId: run.id, rendition: '720p', cid: 'init-720' },
+        { kind: 'run', runId: run.id },
+        { kind: 'run', runId: run.id },
+      ]);
     });
   });
 }
@@ -164,10 +198,10 @@ describe('PostgreSQL change feed across connections', () => {
     const run = await writer.createRun({ width: 640, height: 360, fps: 30, segmentDuration: 2 });
     // The first onChange opens the LISTEN connection; it reports itself with a change without rendition.
     const connected = nextChange(reader, run.id);
-    assert.deepEqual(await connected, { runId: run.id });
+    assert.deepEqual(await connected, { kind: 'resync', runId: run.id });
     const latencies: number[] = [];
     for (let i = 0; i < 60; i++) {
-      const woke = nextChange(reader, run.id, (c) => c.partIndex === i);
+      const woke = nextChange(reader, run.id, (c) => c.kind === 'part' && c.partIndex === i);
       const started = performance.now();
       await writer.recordPart(run.id, part('720p', 0, i, { independent: i === 0 }));
       // Measured from the start of the write: it includes the COMMIT the NOTIFY waits for.
@@ -184,13 +218,13 @@ describe('PostgreSQL change feed across connections', () => {
   test('after its connection is killed the feed reconnects, says so, and delivers again', async () => {
     const run = await writer.createRun({ width: 640, height: 360, fps: 30, segmentDuration: 2 });
     const stop = reader.onChange(run.id, () => {});
-    const resync = nextChange(reader, run.id, (c) => c.rendition === undefined);
+    const resync = nextChange(reader, run.id, (c) => c.kind === 'resync');
     const { rows } = await killListeners(server.url.replace(/\/abrcast$/, '/feed'));
     assert.ok(rows >= 1, 'a LISTEN connection was terminated');
-    assert.deepEqual(await resync, { runId: run.id });
-    const woke = nextChange(reader, run.id, (c) => c.rendition === '360p');
+    assert.deepEqual(await resync, { kind: 'resync', runId: run.id });
+    const woke = nextChange(reader, run.id, (c) => c.kind === 'part' && c.rendition === '360p');
     await writer.recordPart(run.id, part('360p', 0, 0));
-    assert.equal((await woke).segmentIndex, 0);
+    assert.deepEqual(await woke, { kind: 'part', runId: run.id, rendition: '360p', segmentIndex: 0, partIndex: 0 });
     stop();
   });
 });

@@ -270,7 +270,7 @@ describe('LL-HLS endpoints', () => {
     assert.match(await response.text(), new RegExp(`/runs/${run.id}/quality/720p/playlist.m3u8`));
   });
 
-  test('every playlist version passed the checker; a request held when the run ends gets the final playlist; an ended run answers its plain playlist', async () => {
+  test('every playlist version passed the checker; a request held when the run ends gets the final playlist, with every tag it had while live but parts', async () => {
     assert.ok(versions.length >= 15, `${versions.length} versions checked`);
     for (const text of versions) checkLowLatencyPlaylist(text, { partNumber });
     // A blocking reload for a part the run will never make, held when the run ends.
@@ -285,14 +285,17 @@ describe('LL-HLS endpoints', () => {
     assert.equal(heldResponse.status, 200);
     const heldText = await heldResponse.text();
     assert.match(heldText, /#EXT-X-ENDLIST\n$/, 'the held request is answered with the final playlist');
-    assert.doesNotMatch(heldText, /EXT-X-PART|SERVER-CONTROL/);
+    // RFC 8216bis 6.2.1: the ended playlist keeps every tag it had while live; only parts and the hint go.
+    const header = (text: string) => text.split('\n').filter((line) => /^#EXT-X-(VERSION|TARGETDURATION|SERVER-CONTROL|PART-INF|MEDIA-SEQUENCE|PLAYLIST-TYPE|INDEPENDENT-SEGMENTS)/.test(line));
+    assert.deepEqual(header(heldText), header(parsed.lines.join('\n')));
+    assert.match(heldText, /#EXT-X-VERSION:9\n[^]*#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES[^]*#EXT-X-PART-INF:PART-TARGET=/);
+    assert.doesNotMatch(heldText, /#EXT-X-PART:|#EXT-X-PRELOAD-HINT/);
     const finalUris = playlistUris(heldText);
     assert.ok(finalUris.length > 0);
     assert.deepEqual(finalUris, playlistUris(parsed.lines.join('\n')).slice(0, finalUris.length), 'the segment URIs the live playlists gave');
     const response = await get(path());
     const text = await response.text();
     assert.match(text, /#EXT-X-ENDLIST\n$/);
-    assert.doesNotMatch(text, /EXT-X-PART|SERVER-CONTROL/);
     assert.equal(text, heldText);
     // The same URIs as while live: a player polling through the end sees only ENDLIST appended.
     const uris = parsePlaylist(text).manifest.segments.map((segment) => segment.uri);

@@ -252,6 +252,76 @@ describe('server routes', () => {
     assert.deepEqual([otherTag.status, otherTag.body.byteLength], [200, size]);
   });
 
+  test('a suffix range longer than the file selects the whole file (RFC 9110 14.1.2)', async () => {
+    const size = segmentBytes.byteLength;
+    const whole = await get(`/ipfs/${segmentCid}`, { headers: { range: `bytes=-${size + 1000}` } });
+    assert.equal(whole.status, 206);
+    assert.equal(whole.headers.get('content-range'), `bytes 0-${size - 1}/${size}`);
+    assert.deepEqual(new Uint8Array(await whole.arrayBuffer()), segmentBytes);
+    const exact = await get(`/ipfs/${segmentCid}`, { headers: { range: `bytes=-${size}` } });
+    assert.equal(exact.headers.get('content-range'), `bytes 0-${size - 1}/${size}`);
+    await exact.arrayBuffer();
+  });
+
+  test('a segment\'s hash re-labelled as another codec is 400 or 404, never 500', async () => {
+    const { multihash } = CID.parse(segmentCid);
+    const relabelled = {
+      'dag-pb': CID.createV1(0x70, multihash).toString(),
+      CIDv0: CID.createV0(multihash as never).toString(),
+      'dag-cbor': CID.createV1(0x71, multihash).toString(),
+      'dag-json': CID.createV1(0x0129, multihash).toString(),
+      'git-raw': CID.createV1(0x78, multihash).toString(),
+    };
+    for (const [codec, cid] of Object.entries(relabelled)) {
+      for (const prefix of ['/ipfs/', '/ipfs-ts/']) {
+        const response = await get(prefix + cid);
+        assert.ok(response.status === 400 || response.status === 404, `${codec}: ${response.status}`);
+        assert.equal(typeof (await response.json()).error, 'string', codec);
+      }
+    }
+  });
+
+  test('request targets that are no path are 400; error bodies never echo more than a few dozen characters', async () => {
+    const { connect } = await import('node:net');
+    const { port } = new URL(server.url);
+    const rawStatus = (target: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        let text = '';
+        socket.setEncoding('latin1').on('data', (chunk: string) => (text += chunk));
+        socket.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
+        socket.on('error', reject);
+      });
+    for (const target of ['//', '//[/runs', 'http://[bad/runs', 'http://exa mple/x', 'ftp://host/runs']) {
+      const { status } = await rawStatus(target);
+      assert.equal(status, 400, target);
+    }
+    assert.equal((await rawStatus(`http://any.host/runs/${run.id}`)).status, 200, 'absolute-form with a good host is served');
+    const long = 'x'.repeat(12_000);
+    for (const path of [`/${long}`, `/runs/${long}`, `/ipfs/${long}`, `/runs/${run.id}/quality/${long}/playlist.m3u8`]) {
+      const response = await get(path);
+      assert.ok(response.status === 400 || response.status === 404, `${response.status}`);
+      const body = await response.text();
+      assert.ok(body.length < 200, `error body of ${body.length} characters: ${body.slice(0, 80)}`);
+    }
+  });
+
+  test('/metrics on a listener of its own: absent beside the playlists', async () => {
+    const own = await startServer({ registry, store, port: 0, metricsPort: 0 });
+    try {
+      assert.ok(own.metricsUrl, 'metricsUrl');
+      assert.match(own.metricsUrl!, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal((await fetch(`${own.url}/metrics`)).status, 404);
+      const metrics = await fetch(`${own.metricsUrl}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.match(await metrics.text(), /^abrcast_held_requests 0$/m);
+      assert.equal((await fetch(`${own.metricsUrl}/healthz`)).status, 404, 'only /metrics there');
+      assert.equal((await fetch(`${own.url}/healthz`)).status, 200);
+    } finally {
+      await own.close();
+    }
+  });
+
   test('the gateway sniffs playlists as mpegurl', async () => {
     const response = await get(`/ipfs/${run.masterCid}`);
     assert.equal(response.status, 200);

@@ -1,6 +1,6 @@
 // `abrcast serve`: the watch pages, playlists and local gateway for every run in the registry.
 import { createServerLogger, startServer } from '../../server/index.js';
-import type { ServerConfig, ServiceConfig } from '../config.js';
+import { serverListenOptions, type ServerConfig, type ServiceConfig } from '../config.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
 import { handleInterrupts } from '../interrupts.js';
 import { openServices } from '../open-services.js';
@@ -19,7 +19,7 @@ export async function runServe(service: ServiceConfig, listen: ServerConfig, rep
     try {
       if (interrupts.requested) return EXIT_CODES.ok;
       const server = await startServer({
-        registry: services.registry, store: services.store, host: listen.host, port: listen.port,
+        registry: services.registry, store: services.store, ...serverListenOptions(listen),
         logger: createServerLogger(reporter.logLevel),
       });
       try {
@@ -29,8 +29,10 @@ export async function runServe(service: ServiceConfig, listen: ServerConfig, rep
         if (runs.length === 0) reporter.info('No runs yet: start one with `abrcast demo`.');
         for (const run of runs) reporter.info(`  ${run.id}  ${run.status.padEnd(6)}  ${url}/runs/${run.id}/watch`);
         reporter.info('Ctrl-C stops the server.');
+        if (server.metricsUrl) reporter.info(`Metrics at ${server.metricsUrl}/metrics`);
         reporter.event('start', {
           serverUrl: url,
+          ...(server.metricsUrl ? { metricsUrl: server.metricsUrl } : {}),
           runs: runs.map((run) => ({ id: run.id, status: run.status, watchUrl: `${url}/runs/${run.id}/watch` })),
         });
         if (!interrupts.requested) {

@@ -4,7 +4,7 @@
 // seeking need.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ByteRange, ContentStore } from '../../store/content-store.js';
+import { UnreadableContentError, type ByteRange, type ContentStore } from '../../store/content-store.js';
 import rangeParser from 'range-parser';
 import { IMMUTABLE, MPEGURL, isNotModified, sendError } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
@@ -25,12 +25,16 @@ const BYTE_RANGE_SET = /^bytes=\s*(\d+-\d*|-\d+)(\s*,\s*(\d+-\d*|-\d+))*\s*$/;
  */
 export function parseRange(header: string | undefined, size: number): RangeAnswer {
   if (header === undefined || !BYTE_RANGE_SET.test(header)) return undefined;
-  const reversed = header.slice('bytes='.length).split(',').some((spec) => {
-    const [first, last] = spec.trim().split('-');
+  const specs = header.slice('bytes='.length).split(',').map((spec) => spec.trim());
+  const reversed = specs.some((spec) => {
+    const [first, last] = spec.split('-');
     return first !== '' && last !== '' && Number(first) > Number(last);
   });
   if (reversed) return undefined;
-  const ranges = rangeParser(size, header, { combine: true });
+  // RFC 9110 14.1.2: a suffix longer than the representation selects all of it
+  // (range-parser 1.x calls it unsatisfiable); a zero-length one stays unsatisfiable.
+  const resolved = specs.map((spec) => (/^-\d+$/.test(spec) && Number(spec.slice(1)) > size && size > 0 ? '0-' : spec));
+  const ranges = rangeParser(size, `bytes=${resolved.join(',')}`, { combine: true });
   if (ranges === -1) return 'unsatisfiable';
   if (ranges === -2 || ranges.length !== 1) return undefined;
   return { start: ranges[0].start, end: ranges[0].end };
@@ -80,10 +84,19 @@ async function serveCid(request: RouteRequest): Promise<void> {
   const { req, res } = request;
   const { store } = request.server;
   if (!(await store.has(cid))) return sendError(res, 404, `${cid} is not in this server's store`);
-  const size = await store.size(cid);
+  let size: number;
+  let type: string;
+  try {
+    size = await store.size(cid);
+    type = await contentType(store, cid, size);
+  } catch (error) {
+    // The block is there but is no file (a hash relabelled as dag-pb, a directory): nothing to serve under this CID.
+    if (error instanceof UnreadableContentError) return sendError(res, 404, `${cid} names no file in this server's store`);
+    throw error;
+  }
   const etag = `"${cid}"`;
   const headers: Record<string, string> = {
-    'Content-Type': await contentType(store, cid, size),
+    'Content-Type': type,
     'Cache-Control': IMMUTABLE,
     ETag: etag,
     'Accept-Ranges': 'bytes',

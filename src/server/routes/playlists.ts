@@ -2,28 +2,22 @@
 // then re-fetches the variant URIs it found there; if those were IPFS CIDs (each
 // naming one immutable version) a live viewer would never see a new segment. So
 // the master served here points at this server, and each variant URL answers
-// with the newest media playlist the registry knows, never cached, never
-// redirected to a CID URL (gateways cache /ipfs/ answers forever).
+// with the newest media playlist the registry knows (as the process's live
+// model of the run has it, kept current by the registry's change feed), never
+// cached, never redirected to a CID URL (gateways cache /ipfs/ answers forever).
 import { serializeMasterPlaylist } from '../../hls/master-playlist.js';
 import type { VariantStream } from '../../hls/types.js';
 import { orderVariants } from '../../model/variant-stream-record.js';
 import type { RunRecord } from '../../registry/run-records.js';
-import { waitForChange } from '../wait-for-change.js';
 import { StoreUnavailableError } from '../../store/content-store.js';
 import { MPEGURL, sendError, sendPlaylist } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
+import { MASTER_WAIT_MS } from '../start-rules.js';
 import { qualityParam, runIdParam } from '../validation.js';
-import { serveLowLatencyPlaylist } from './low-latency.js';
+import { sendHeldLimit, serveLowLatencyPlaylist } from './low-latency.js';
 import { masterCompanions } from './tracks.js';
 
 export const qualityPlaylistPath = (runId: string, name: string) => `/runs/${runId}/quality/${name}/playlist.m3u8`;
-
-/**
- * How long a master request for a live run that has not published yet is held
- * (fast start: a player that asks at launch gets the master the moment the
- * first publish lands, instead of a 404 and a retry seconds later).
- */
-export const MASTER_WAIT_MS = 5000;
 
 function masterVariants(runId: string, run: RunRecord): VariantStream[] {
   return orderVariants(run.qualityPlaylists)
@@ -39,32 +33,24 @@ function masterVariants(runId: string, run: RunRecord): VariantStream[] {
     }));
 }
 
+/** The master, from the run's live model (no SQL per request); held for a live run's first publish. */
 async function master(request: RouteRequest): Promise<void> {
   const runId = runIdParam(request);
   if (runId === undefined) return;
-  const { registry } = request.server;
-  let run = await registry.getRun(runId);
+  const run = await request.server.live.run(runId);
   if (!run) return sendError(request.res, 404, `No run ${runId}`);
-  let variants = masterVariants(runId, run);
-  if (variants.length === 0 && run.status === 'live') {
-    // Woken by the publish (the registry announces it), re-checked on a timer as well.
-    await waitForChange({
-      registry,
-      runId,
-      res: request.res,
-      timeoutMs: MASTER_WAIT_MS,
-      ready: async () => {
-        run = (await registry.getRun(runId)) ?? run;
-        variants = masterVariants(runId, run!);
-        return variants.length > 0 || run!.status !== 'live';
-      },
-    });
+  let variants = masterVariants(runId, run.record);
+  if (variants.length === 0 && run.record.status === 'live') {
+    const published = (record: RunRecord) => masterVariants(runId, record).length > 0 || record.status !== 'live';
+    const held = await request.server.held.hold(() => run.waitForRecord(published, MASTER_WAIT_MS, request.res));
+    if (!held) return sendHeldLimit(request);
     if (request.res.destroyed) return;
+    variants = masterVariants(runId, run.record);
   }
   // Still nothing to play (a run that never published); the watch page retries.
   if (variants.length === 0) return sendError(request.res, 404, `Run ${runId} has not published playlists yet`);
   // Subtitles, I-frame and image streams, when the run has them (runs.tracks).
-  const companions = masterCompanions(runId, run!.tracks, variants.map((variant) => variant.name));
+  const companions = masterCompanions(runId, run.record.tracks, variants.map((variant) => variant.name));
   const text = serializeMasterPlaylist({
     independentSegments: true,
     media: companions.media,
@@ -78,20 +64,20 @@ async function master(request: RouteRequest): Promise<void> {
   });
 }
 
+/** A media playlist: LL-HLS from the rendition's live model, or the newest published one (by its CID, from the cache). */
 async function quality(request: RouteRequest): Promise<void> {
   const runId = runIdParam(request);
   if (runId === undefined) return;
   const name = qualityParam(request);
   if (name === undefined) return;
-  const { registry, playlists, logger } = request.server;
-  const state = await registry.getQualityState(runId, name);
-  if (!state) return sendError(request.res, 404, `No run ${runId}`);
-  const info = state.playlist;
-  // Only a run with parts (a part target) pays for the LL-HLS reads.
-  if (state.partTarget !== null && (await serveLowLatencyPlaylist(request, runId, name, info))) return;
-  if (!info) {
-    return sendError(request.res, 404, `Run ${runId} has no quality ${name}`);
-  }
+  const { live, playlists, logger } = request.server;
+  const run = await live.run(runId);
+  if (!run) return sendError(request.res, 404, `No run ${runId}`);
+  // Only a run with parts (a part target) has a live model per rendition.
+  const model = await run.rendition(name);
+  if (model && (await serveLowLatencyPlaylist(request, model))) return;
+  const info = Object.hasOwn(run.record.qualityPlaylists, name) ? run.record.qualityPlaylists[name] : undefined;
+  if (!info) return sendError(request.res, 404, `Run ${runId} has no quality ${name}`);
   let playlist;
   try {
     playlist = await playlists.get(info.cid);
