@@ -6,7 +6,7 @@ export { iframePlaylistVersion, serializeIframePlaylist } from './iframe-playlis
 export type { IframeEntry, IframePlaylist } from './iframe-playlist.js';
 export { IMAGE_PLAYLIST_VERSION, serializeImagePlaylist } from './image-playlist.js';
 export type { ImageEntry, ImagePlaylist } from './image-playlist.js';
-export { serializeWebVtt, webVttCueText, webVttTimestamp } from './webvtt.js';
+export { joinWebVtt, serializeWebVtt, webVttCueText, webVttTimestamp } from './webvtt.js';
 export type { WebVttCue, WebVttFile } from './webvtt.js';
 export {
   EXTINF_DECIMALS,

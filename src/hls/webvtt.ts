@@ -56,3 +56,22 @@ export function serializeWebVtt(file: WebVttFile): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * One WebVTT file from several (a segment from its LL-HLS parts): the first file's header
+ * (WEBVTT, X-TIMESTAMP-MAP), then every cue block of all of them, a cue repeated in several
+ * (same identifier and timing) once.
+ */
+export function joinWebVtt(files: readonly string[]): string {
+  if (files.length === 0) return 'WEBVTT\n';
+  const blocksOf = (file: string) => file.replace(/\r\n?/g, '\n').split(/\n{2,}/).map((block) => block.trim()).filter((block) => block.length > 0);
+  const [header, ...firstCues] = blocksOf(files[0]!);
+  const seen = new Set<string>();
+  const cues: string[] = [];
+  for (const block of [...firstCues, ...files.slice(1).flatMap((file) => blocksOf(file).slice(1))]) {
+    if (seen.has(block)) continue;
+    seen.add(block);
+    cues.push(block);
+  }
+  return `${[header, ...cues].join('\n\n')}\n`;
+}

@@ -6,15 +6,18 @@
 // request answered from it.
 import type { ServerResponse } from 'node:http';
 import type { MediaPlaylist } from '../hls/types.js';
+import type { RunTracks } from '../model/run-tracks.js';
 import type { PartPosition, PartRecord } from '../registry/run-records.js';
 import { buildLiveEdge, contiguousParts, PART_LISTED_TARGETS, type LiveEdge, type PartContainer } from './live-edge.js';
 
 /** What a rendition reads from its run (the LiveRun owns these). */
 export interface RenditionContext {
   readonly runId: string;
-  run(): { segmentDuration: number; fps: number; startedAt: Date | null; partTarget: number | null };
+  run(): { segmentDuration: number; fps: number; startedAt: Date | null; partTarget: number | null; tracks?: RunTracks };
   /** The init segment CID of `rendition`, if it has one (fMP4). */
   init(rendition: string): string | undefined;
+  /** What `rendition`'s parts and segments are: fMP4, MPEG-TS, or WebVTT for a subtitle track. */
+  container(rendition: string): PartContainer;
   /** The newest part of every other rendition (EXT-X-RENDITION-REPORT). */
   reports(except: string): Record<string, PartPosition>;
 }
@@ -53,7 +56,7 @@ export class LiveRendition {
   }
 
   get container(): PartContainer {
-    return this.#context.init(this.name) !== undefined ? 'm4s' : 'ts';
+    return this.#context.container(this.name);
   }
 
   /** The run's segment duration and frame rate (what makes a segment whole). */
@@ -87,9 +90,11 @@ export class LiveRendition {
               run: { ...run, partTarget: run.partTarget },
               ...(this.#published ? { published: this.#published } : {}),
               parts: this.#parts,
-              container: init !== undefined ? 'm4s' : 'ts',
+              container: this.#context.container(this.name),
               ...(init !== undefined ? { mapUri: `/ipfs/${init}` } : {}),
               reports: this.#context.reports(this.name),
+              // Date ranges go in the video renditions' playlists, as the published ones have them.
+              ...(run.tracks?.dateRanges && this.container !== 'vtt' ? { dateRanges: run.tracks.dateRanges } : {}),
             });
     }
     return this.#edge;

@@ -182,3 +182,89 @@ async function hlsSample(page: Page, startedAt: number): Promise<Sample> {
     return { cues: state.activeCues.map((cue) => cue.text), streamTime: date instanceof Date ? (date.getTime() - origin) / 1000 : null };
   }, startedAt);
 }
+
+describe('captions and date ranges in an LL-HLS run', () => {
+  const PART = 10 / FPS;
+  let run: LiveRun;
+  let browser: BrowserHandle;
+  let startedAt: number;
+
+  before(async () => {
+    run = await startLiveRun({
+      fps: FPS,
+      maxSeconds: 90,
+      partDuration: PART,
+      captions: true,
+      beforeFrame: (index, output) => {
+        if (index % FPS !== 0) return;
+        const second = index / FPS;
+        output.addCaption({ start: second, end: second + 1, text: `second ${second}` });
+        if (second === 1) output.addMetadata({ id: 'marker-ll', start: 1.5, class: 'com.example.chapter', attributes: { 'X-TITLE': 'LL chapter' } });
+      },
+    });
+    startedAt = (await run.registry.getRun(run.runId))!.startedAt!.getTime();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await run?.cleanup();
+  });
+
+  test('the subtitle track is an LL-HLS playlist of WebVTT parts, cut on the video parts, each with its cues', { timeout: 60_000 }, async () => {
+    const master = await (await fetch(`${run.server.url}/runs/${run.runId}/master.m3u8`)).text();
+    assert.match(master, new RegExp(`URI="/runs/${run.runId}/quality/subtitles-en/playlist\\.m3u8"`));
+    const base = `${run.server.url}/runs/${run.runId}/quality/subtitles-en/`;
+    const playlist = await waitFor('parts in the subtitle playlist', async () => {
+      const text = await (await fetch(`${base}playlist.m3u8`)).text();
+      return /#EXT-X-PART:DURATION=[\d.]+,URI="part\/\d+\.\d+\.vtt",INDEPENDENT=YES/.test(text) && /#EXTINF/.test(text) ? text : undefined;
+    }, { timeoutMs: 30_000 });
+    assert.match(playlist, /^#EXT-X-PART-INF:PART-TARGET=0\.33334$/m);
+    assert.match(playlist, /^#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part\/\d+\.\d+\.vtt"$/m);
+    // The parts of a whole segment: each a WebVTT file with the cue of its second; joined, the segment.
+    const msn = Number(/segment\/(\d+)\.vtt/.exec(playlist)![1]);
+    const parts = [...playlist.matchAll(new RegExp(`URI="(part/${msn}\\.(\\d+)\\.vtt)"`, 'g'))].map((m) => m[1]!);
+    assert.ok(parts.length >= 1);
+    for (const part of parts) {
+      const response = await fetch(base + part);
+      assert.equal(response.headers.get('content-type'), 'text/vtt; charset=utf-8');
+      const vtt = await response.text();
+      assert.match(vtt, /^WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00\.000\n/);
+      assert.match(vtt, new RegExp(`\\nsecond ${msn}\\n`));
+    }
+    const segment = await (await fetch(`${base}segment/${msn}.vtt`)).text();
+    assert.equal(segment.match(/^WEBVTT/gm)?.length, 1, 'one file');
+    assert.equal(segment.match(new RegExp(`^second ${msn}$`, 'gm'))?.length, 1, 'the cue once');
+    // The video playlists carry the date range, with a PROGRAM-DATE-TIME on every segment.
+    const video = await waitFor('the date range in the LL playlist', async () => {
+      const text = await (await fetch(`${run.server.url}/runs/${run.runId}/quality/360p/playlist.m3u8`)).text();
+      return /#EXT-X-DATERANGE:ID="marker-ll"/.test(text) ? text : undefined;
+    }, { timeoutMs: 30_000 });
+    assert.equal(video.match(/#EXT-X-PROGRAM-DATE-TIME/g)?.length, video.match(/#EXTINF/g)?.length);
+  });
+
+  test('hls.js at the LL edge shows the cue of every second as it plays, and the date range', { timeout: 120_000 }, async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${run.server.url}/runs/${run.runId}/watch`);
+    const samples: (Sample & { latency: number | null; lowLatency: boolean | null })[] = [];
+    await waitFor('six samples at the live edge', async () => {
+      const sample = await page.evaluate((origin) => {
+        const state = (window as unknown as { abrcast: { hls: { playingDate: Date | null } | null; activeCues: { text: string }[]; pdtLatency: number | null; lowLatency: boolean | null } }).abrcast;
+        const date = state.hls?.playingDate;
+        return { cues: state.activeCues.map((c) => c.text), streamTime: date instanceof Date ? (date.getTime() - origin) / 1000 : null, latency: state.pdtLatency, lowLatency: state.lowLatency };
+      }, startedAt);
+      // Once playing, every sample counts: a missing cue at the edge is a failure, not a retry.
+      if (sample.streamTime !== null && (samples.length > 0 || sample.cues.length > 0)) samples.push(sample);
+      return samples.length >= 6;
+    }, { timeoutMs: 60_000, intervalMs: 600 });
+    console.log(`LL captions: PDT latency at the samples ${samples.map((s) => s.latency?.toFixed(2)).join(', ')} s`);
+    for (const [n, sample] of samples.entries()) {
+      assert.equal(sample.lowLatency, true);
+      checkSample(sample, `LL sample ${n}`);
+    }
+    const range = await waitFor('hls.js to report the date range', async () => (await page.evaluate(() =>
+      (window as unknown as { abrcast: { dateRanges: Record<string, { attr: Record<string, string> }> } }).abrcast.dateRanges['marker-ll'])));
+    assert.equal(range.attr['X-TITLE'], 'LL chapter');
+    await page.close();
+  });
+});

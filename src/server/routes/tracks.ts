@@ -1,9 +1,8 @@
 // What a run offers beside its variants, served like them: the master's EXT-X-MEDIA subtitle
-// renditions (SUBTITLES= on every variant), EXT-X-I-FRAME-STREAM-INF and EXT-X-IMAGE-STREAM-INF
-// point at this server, and each route answers with the newest playlist (or thumbnail track)
-// the registry names (runs.tracks), never cached, never a redirect to a CID.
-import type { IframeStream, ImageStream, MediaRendition } from '../../hls/types.js';
-import { SUBTITLE_GROUP_ID, type RunTracks } from '../../model/run-tracks.js';
+// renditions, EXT-X-I-FRAME-STREAM-INF and EXT-X-IMAGE-STREAM-INF (playlists.ts) point here, and
+// each route answers with the newest playlist (or thumbnail track) the registry names
+// (runs.tracks), never cached, never a redirect to a CID.
+import type { RunTracks } from '../../model/run-tracks.js';
 import { StoreUnavailableError } from '../../store/content-store.js';
 import { MPEGURL, sendError, sendPlaylist } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
@@ -15,38 +14,6 @@ export const imagePlaylistPath = (runId: string) => `/runs/${runId}/images/playl
 export const thumbnailTrackPath = (runId: string) => `/runs/${runId}/thumbnails.vtt`;
 
 const WEBVTT = 'text/vtt; charset=utf-8';
-
-/** The master's entries for a run's tracks, with this server's URLs. */
-export interface MasterCompanions {
-  media: MediaRendition[];
-  subtitlesGroup?: string;
-  iframeStreams: IframeStream[];
-  imageStreams: ImageStream[];
-}
-
-/** Names in byte order: the registry's JSONB keeps no key order, the master must. */
-const byName = <T>(record: Record<string, T> | undefined) =>
-  Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-
-export function masterCompanions(runId: string, tracks: RunTracks, renditionOrder: readonly string[]): MasterCompanions {
-  // The default track first, then by name.
-  const subtitles = byName(tracks.subtitles).sort(([, a], [, b]) => Number(b.default) - Number(a.default));
-  const media: MediaRendition[] = subtitles.map(([name, track]) => ({
-    type: 'SUBTITLES', groupId: SUBTITLE_GROUP_ID, name: track.name, language: track.language,
-    default: track.default, autoselect: true, uri: subtitlePlaylistPath(runId, name),
-  }));
-  // I-frame streams in the variants' order.
-  const iframes = byName(tracks.iframes).sort(([a], [b]) => renditionOrder.indexOf(a) - renditionOrder.indexOf(b));
-  const iframeStreams: IframeStream[] = iframes.map(([name, track]) => ({
-    uri: iframePlaylistPath(runId, name), bandwidth: track.bandwidth, averageBandwidth: track.averageBandwidth,
-    codecs: track.codecs, resolution: { width: track.width, height: track.height },
-  }));
-  const images = tracks.images;
-  const imageStreams: ImageStream[] = images
-    ? [{ uri: imagePlaylistPath(runId), bandwidth: images.bandwidth, resolution: { width: images.width, height: images.height }, codecs: images.codecs }]
-    : [];
-  return { media, ...(media.length > 0 ? { subtitlesGroup: SUBTITLE_GROUP_ID } : {}), iframeStreams, imageStreams };
-}
 
 /** Answers with the stored text of `cid` (or 404 with `missing` when there is none). */
 async function serveStored(request: RouteRequest, cid: string | undefined, missing: string, contentType: string): Promise<void> {
@@ -66,12 +33,13 @@ async function serveStored(request: RouteRequest, cid: string | undefined, missi
 async function runTracks(request: RouteRequest): Promise<{ runId: string; tracks: RunTracks } | undefined> {
   const runId = runIdParam(request);
   if (runId === undefined) return undefined;
-  const run = await request.server.registry.getRun(runId);
+  // The run's live model: no SQL per request, kept current by the registry's change feed.
+  const run = await request.server.live.run(runId);
   if (!run) {
     sendError(request.res, 404, `No run ${runId}`);
     return undefined;
   }
-  return { runId, tracks: run.tracks };
+  return { runId, tracks: run.record.tracks };
 }
 
 async function subtitles(request: RouteRequest): Promise<void> {
