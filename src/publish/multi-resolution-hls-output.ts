@@ -301,10 +301,10 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     // Subtitles and thumbnails of the last segments, in the uploads' window, so the final playlists list them.
     const companions = this.#companionLane.drain(Date.now() + this.#closeDeadlineMs);
     const uploads = await this.#segments.close(this.#closeDeadlineMs);
-    await companions;
     if (uploads.error instanceof UploadIncompleteError) {
       this.emit('warning', `${uploads.missing.length} upload(s) did not finish; ending the run on the segments listed so far`);
     }
+    await companions;
     failure ??= uploads.error;
     // The final playlists get a window of their own: a store back by now still ends the run for players.
     const deadline = Date.now() + this.#closeDeadlineMs;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  checkDateRange, dateRangeLine, mergeDateRange, serializeIframePlaylist, serializeImagePlaylist, serializeMasterPlaylist,
+  checkDateRange, dateRangeLine, mergeDateRange, parseMediaPlaylist, serializeIframePlaylist, serializeImagePlaylist, serializeMasterPlaylist,
   serializeMediaPlaylist, serializeWebVtt, webVttTimestamp, type DateRange, type VariantStream,
 } from '../../src/index.js';
 import { parsePlaylist } from '../support/parse-playlist.js';
@@ -60,6 +60,11 @@ describe('EXT-X-DATERANGE', () => {
     assert.equal(parsed.manifest.dateRanges?.[0]?.id, 'a');
     assert.equal(parsed.manifest.dateRanges?.[0]?.xK ?? parsed.manifest.dateRanges?.[0]?.['X-K'], 'v');
     assert.throws(() => serializeMediaPlaylist({ ...playlist, segments: [{ duration: 2, uri: 'a.ts' }] }), /needs an EXT-X-PROGRAM-DATE-TIME/);
+    // The server's parser reads such a playlist (its LL view takes the date ranges from the registry):
+    // refusing the tag left an LL view on a stale published playlist, without PROGRAM-DATE-TIME.
+    const { dateRanges, ...rest } = playlist;
+    assert.ok(dateRanges.length > 0);
+    assert.deepEqual(parseMediaPlaylist(serializeMediaPlaylist(playlist)), rest);
     assert.throws(() => serializeMediaPlaylist({ ...playlist, dateRanges: [playlist.dateRanges[0]!, playlist.dateRanges[0]!] }), /listed twice/);
   });
 });

@@ -114,6 +114,11 @@ describe('captions, date ranges and thumbnails in hls.js and Shaka', () => {
     await waitFor('captions off', async () => (await hlsSample(page, startedAt)).cues.length === 0);
     assert.deepEqual(errors, []);
     await page.close();
+    // The run's status says what it offers beside its variants.
+    const status = await (await fetch(`${run.server.url}/runs/${run.runId}`)).json() as { tracks: Record<string, unknown> };
+    assert.deepEqual({ ...status.tracks, thumbnails: Number(status.tracks.thumbnails) > 0 }, {
+      subtitles: ['subtitles-en'], iframePlaylists: ['180p', '360p'], thumbnails: true, dateRanges: 1,
+    });
   });
 
   test('Shaka Player: captions on screen in time, the date range as a timeline region with its attributes, the image track', { timeout: 120_000 }, async () => {
