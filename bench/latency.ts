@@ -3,12 +3,14 @@
 //  - glass-to-glass: `abrcast demo --low-latency` per container, watched by an independent
 //    hls.js page in Chromium (test/support/hls-latency-probe.ts): median and p95 of now −
 //    PROGRAM-DATE-TIME of the frame on screen, and the longest stall after the first 10 s;
+//    the same per container with --encrypt (a private run: AES-128, a token in the URL);
 //    the same player on a run without --low-latency for comparison;
 //  - fast start: launch → first master that answers with variants, median of N launches on a
 //    warm machine (one untimed launch first creates the database and fills the caches);
 //  - cross-process wake-up: a separate `abrcast serve` woken by PostgreSQL NOTIFY for each part.
 //   npm run bench -- --case latency [--seconds 60] [--launches 5] [--size 1280x720] [--preset veryfast]
 //                    [--segment 2] [--rounds 100] [--quick] [--out-dir DIR] [--tag T] [--json]
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -44,6 +46,8 @@ export interface LatencyBenchOptions {
 export interface WatchedRun {
   container: 'ts' | 'fmp4';
   lowLatency: boolean;
+  /** --encrypt: a private run (the clear run of the same container is its baseline). */
+  encrypted: boolean;
   /** Launch → first master with variants, seconds. */
   firstMasterS: number;
   /** Launch → first frame on screen (the master, then the probe page's start-up; LL: the first playlist waits for a whole segment plus PART-HOLD-BACK of the next). */
@@ -121,9 +125,15 @@ const demoArgs = (options: LatencyBenchOptions, extra: string[]) => [
   ...extra,
 ];
 
-async function watchRun(options: LatencyBenchOptions, dir: string, container: 'ts' | 'fmp4', lowLatency: boolean, browser: Awaited<ReturnType<typeof launchBrowser>>): Promise<WatchedRun> {
-  const label = `${container}${lowLatency ? ' --low-latency' : ''}`;
-  const demo = launchDemo(demoArgs(options, ['--container', container, ...(lowLatency ? ['--low-latency'] : [])]), join(dir, `${container}-${lowLatency ? 'll' : 'plain'}`));
+/** The private runs' server secret: the environment's, or a throwaway one for this bench. */
+const benchSecretEnv = (): NodeJS.ProcessEnv => ({ ...process.env, ABRCAST_KEY_SECRET: process.env.ABRCAST_KEY_SECRET || randomBytes(32).toString('base64') });
+
+async function watchRun(
+  options: LatencyBenchOptions, dir: string, container: 'ts' | 'fmp4', lowLatency: boolean, encrypted: boolean, browser: Awaited<ReturnType<typeof launchBrowser>>,
+): Promise<WatchedRun> {
+  const label = `${container}${lowLatency ? ' --low-latency' : ''}${encrypted ? ' --encrypt' : ''}`;
+  const flags = ['--container', container, ...(lowLatency ? ['--low-latency'] : []), ...(encrypted ? ['--encrypt'] : [])];
+  const demo = launchDemo(demoArgs(options, flags), join(dir, `${container}-${lowLatency ? 'll' : 'plain'}${encrypted ? '-encrypted' : ''}`), benchSecretEnv());
   try {
     const start = await demo.started;
     const firstMasterS = (await demo.firstMaster()) - demo.launchedAt;
@@ -133,6 +143,7 @@ async function watchRun(options: LatencyBenchOptions, dir: string, container: 't
     return {
       container,
       lowLatency,
+      encrypted,
       firstMasterS: Number((firstMasterS / 1000).toFixed(3)),
       firstFrameAfterLaunchS: Number((firstMasterS / 1000 + report.firstFrameS).toFixed(3)),
       probe: { ...probe, sampleCount: samples.length },
@@ -195,9 +206,8 @@ export async function benchLatency(options: LatencyBenchOptions): Promise<Latenc
   const browser = await launchBrowser({ width: 640, height: 360 });
   try {
     const runs: WatchedRun[] = [];
-    for (const [container, lowLatency] of [['ts', true], ['fmp4', true], ['ts', false]] as const) {
-      runs.push(await watchRun(options, dir, container, lowLatency, browser));
-    }
+    const watched = [['ts', true, false], ['ts', true, true], ['fmp4', true, false], ['fmp4', true, true], ['ts', false, false]] as const;
+    for (const [container, lowLatency, encrypted] of watched) runs.push(await watchRun(options, dir, container, lowLatency, encrypted, browser));
     const firstMaster = await measureFirstMaster(options, dir);
     const wakeup = await measureWakeup(options);
     const { json: _json, outDir: _outDir, ...settings } = options;
@@ -226,7 +236,7 @@ export function formatLatencyReport(report: LatencyReport): string {
   const { goals } = report;
   const header = ['run', 'median', 'p95', `max stall after ${report.options.warmupS.toFixed(0)} s`, 'stalls', 'first master', 'first frame', 'parts / blocking reloads', 'fatal errors'];
   const rows = report.runs.map((run) => [
-    `${run.container}${run.lowLatency ? ' LL' : ' plain'}`,
+    `${run.container}${run.lowLatency ? ' LL' : ' plain'}${run.encrypted ? ' encrypted' : ''}`,
     seconds(run.probe.medianLatencyS) + verdict(run.meetsGoals?.medianLatency),
     seconds(run.probe.p95LatencyS),
     seconds(run.probe.maxStallAfterS) + verdict(run.meetsGoals?.maxStall),
@@ -239,9 +249,16 @@ export function formatLatencyReport(report: LatencyReport): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const table = [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n');
   const { firstMaster, wakeup } = report;
+  // Each encrypted LL run against the clear LL run of its container, measured in the same bench.
+  const encryptionCost = report.runs.filter((run) => run.encrypted).map((run) => {
+    const clear = report.runs.find((other) => !other.encrypted && other.lowLatency === run.lowLatency && other.container === run.container);
+    const delta = clear && run.probe.medianLatencyS !== null && clear.probe.medianLatencyS !== null ? run.probe.medianLatencyS - clear.probe.medianLatencyS : null;
+    return `${run.container}: ${delta === null ? '–' : `${delta >= 0 ? '+' : ''}${delta.toFixed(2)} s`}`;
+  });
   return [
     `Latency to the renderer (now − PROGRAM-DATE-TIME of the frame on screen), goals: median ≤ ${goals.medianLatencyS} s, no stall ≥ ${goals.maxStallS} s after ${report.options.warmupS.toFixed(0)} s`,
     table,
+    ...(encryptionCost.length > 0 ? [`Encrypted LL against clear LL, median latency: ${encryptionCost.join(', ')}`] : []),
     `First master after launch: median ${firstMaster.medianS.toFixed(2)} s of ${firstMaster.launchesS.length} (${firstMaster.launchesS.map((s) => s.toFixed(2)).join(', ')})` +
       `${verdict(firstMaster.meetsGoal)}, goal ≤ ${goals.firstMasterS} s; first launch, creating the database: ${firstMaster.coldS.toFixed(2)} s`,
     'skipped' in wakeup

@@ -5,7 +5,8 @@
 // latency in Chromium, time to the first master and cross-process wake-up (latency.ts); `--case scale`
 // measures serve instances behind HAProxy and Kubo peer propagation (scale.ts); `--case streams` how many
 // paced ladders one abrcast process keeps in real time against one ffmpeg per stream (streams.ts);
-// `--case viewers` how many LL-HLS viewers one serve process keeps, and hostile held requests against hls.js (viewers.ts).
+// `--case viewers` how many LL-HLS viewers one serve process keeps, and hostile held requests against hls.js (viewers.ts);
+// `--case encryption` what encrypting a 1080p ladder's segments and parts costs per frame (encryption.ts).
 import { rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { probeHardware } from '../src/index.js';
 import { loadNativeAddon } from '../src/native/binding.js';
 import { renderChart } from './chart.js';
 import { containerBytesMain } from './container-bytes.js';
+import { encryptionMain } from './encryption.js';
 import type { AnyBenchConfig, BenchConfig } from './config.js';
 import { makeFrameRing } from './frames.js';
 import { latencyMain } from './latency.js';
@@ -122,10 +124,11 @@ async function bench(config: BenchConfig): Promise<void> {
 
 async function main(): Promise<number> {
   // Cases with their own flags: --case container (container-bytes.ts), latency (latency.ts), scale (scale.ts),
-  // streams (streams.ts), viewers (viewers.ts).
+  // streams (streams.ts), viewers (viewers.ts), encryption (encryption.ts).
   const argv = process.argv.slice(2);
   const ownFlags = [
     ['container', containerBytesMain], ['latency', latencyMain], ['scale', scaleMain], ['streams', streamsMain], ['viewers', viewersMain],
+    ['encryption', encryptionMain],
   ] as const;
   for (const [name, caseMain] of ownFlags) {
     const at = argv.findIndex((arg, i) => arg === `--case=${name}` || (arg === '--case' && argv[i + 1] === name));

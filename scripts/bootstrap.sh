@@ -2,7 +2,10 @@
 # Installs what abrcast needs on a fresh Debian/Ubuntu machine, then builds it.
 #   bash scripts/bootstrap.sh          # to run abrcast (FFmpeg libraries, npm packages, the addon)
 #   bash scripts/bootstrap.sh --test   # also what the tests use: ffmpeg/ffprobe, PostgreSQL 15, Chromium, HAProxy, Kubo, clang and ptxas (CUDA kernel checks),
-#                                      # qemu-user and an arm64 node (the linux-arm64 prebuild's test)
+#                                      # qemu-user and an arm64 node (the linux-arm64 prebuild's test), Wine and Windows' node.exe (the
+#                                      # win32-x64 prebuild's test), Node 22 and 24 (scripts/test-node-versions.sh) and a Debian 13 root
+#                                      # with FFmpeg 7.1 (scripts/test-system-ffmpeg.sh). Everything downloaded or built is kept in
+#                                      # ~/.cache/abrcast/, so a second run on the same machine costs seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,5 +50,12 @@ if [ "$with_tests" = 1 ]; then
   bash scripts/install-ptxas.sh
   echo "==> qemu-user and Debian's arm64 node for the linux-arm64 prebuild's test"
   bash scripts/install-arm64-node.sh
+  echo "==> Wine and Windows' Node 22 for the win32-x64 prebuild's test"
+  bash scripts/install-wine.sh
+  echo "==> Node 22 and 24 (official binaries) for scripts/test-node-versions.sh"
+  bash scripts/install-node.sh linux-x64 22
+  bash scripts/install-node.sh linux-x64 24
+  echo "==> a Debian 13 root (FFmpeg 7.1) for scripts/test-system-ffmpeg.sh"
+  bash scripts/debian-root.sh trixie
 fi
 echo "==> ready"

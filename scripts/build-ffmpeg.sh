@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Builds the minimal static FFmpeg (+ static x264 and libyuv) that the prebuilt addon links in,
-# from Debian bookworm's source packages, into .tools/ffmpeg-static/prefix (x64) or
-# .tools/ffmpeg-static-arm64/prefix (arm64, cross-compiled with Debian's crossbuild-essential-arm64).
-#   bash scripts/build-ffmpeg.sh                # skips when the prefix is already complete
-#   bash scripts/build-ffmpeg.sh --force        # rebuilds from scratch (keeps downloaded sources)
-#   bash scripts/build-ffmpeg.sh --arch arm64   # the linux-arm64 prefix
-# Then: bash scripts/prebuild.sh [--arch arm64]
+# from Debian bookworm's source packages, into .tools/ffmpeg-static/prefix (linux-x64),
+# .tools/ffmpeg-static-arm64/prefix (linux-arm64, cross-compiled with Debian's crossbuild-essential-arm64)
+# or .tools/ffmpeg-static-win32-x64/prefix (win32-x64, cross-compiled with Debian's mingw-w64).
+#   bash scripts/build-ffmpeg.sh                          # skips when the prefix is already complete
+#   bash scripts/build-ffmpeg.sh --force                  # rebuilds from scratch (keeps downloaded sources)
+#   bash scripts/build-ffmpeg.sh --platform linux-arm64   # (or --arch arm64) the linux-arm64 prefix
+#   bash scripts/build-ffmpeg.sh --platform win32-x64     # the Windows x64 prefix
+# Then: bash scripts/prebuild.sh [--platform linux-arm64|win32-x64]
+# A finished prefix is also kept in ~/.cache/abrcast/<name>/prefix and copied from there when the
+# checkout has none (a fresh clone or another worktree), unless --force.
 #
 # Why Debian's FFmpeg 5.1 source (apt-get source ffmpeg): the native core is written and
 # tested against the system FFmpeg 5.1 (libavcodec59) of Debian 12; building the bundled
@@ -21,18 +25,18 @@ root=$(pwd)
 started=$(date +%s)
 
 force=0
-arch=x64
+platform=linux-x64
 while [ $# -gt 0 ]; do
   case "$1" in
     --force) force=1 ;;
-    --arch) arch="${2:-}"; shift ;;
-    --arch=*) arch="${1#--arch=}" ;;
-    *) echo "build-ffmpeg.sh: unknown argument '$1' (expected --force, --arch x64|arm64)" >&2; exit 2 ;;
+    --arch | --platform) platform="${2:-}"; shift ;;
+    --arch=* | --platform=*) platform="${1#*=}" ;;
+    *) echo "build-ffmpeg.sh: unknown argument '$1' (expected --force, --platform linux-x64|linux-arm64|win32-x64)" >&2; exit 2 ;;
   esac
   shift
 done
 # shellcheck source=scripts/target-arch.sh
-. scripts/target-arch.sh "$arch"
+. scripts/target-arch.sh "$platform"
 
 base="$root/.tools/$ffmpeg_dir_name"
 src="$base/src"
@@ -41,6 +45,14 @@ jobs=$(nproc)
 
 if [ "$force" = 0 ] && [ -f "$prefix/.complete" ]; then
   echo "==> $prefix is complete; nothing to do (use --force to rebuild)"
+  exit 0
+fi
+if [ "$force" = 0 ] && [ -f "$ffmpeg_cache_dir/prefix/.complete" ]; then
+  rm -rf "$prefix" && mkdir -p "$base" && cp -a "$ffmpeg_cache_dir/prefix" "$prefix"
+  # The .pc files name the folder the prefix was built in: point them here.
+  built_in=$(sed -n 's/^prefix=//p' "$prefix/lib/pkgconfig/libavcodec.pc")
+  sed -i "s#$built_in#$prefix#g" "$prefix"/lib/pkgconfig/*.pc
+  echo "==> $prefix copied from $ffmpeg_cache_dir/prefix (use --force to rebuild)"
   exit 0
 fi
 # Downloaded source packages stay (apt-get source skips files already there); unpacked trees go.
@@ -101,6 +113,8 @@ echo "==> libyuv $libyuv_deb (static, PIC, no JPEG)"
 # without HAVE_JPEG, so the library needs nothing but libc and libstdc++.
 # On aarch64 NEON is part of the base ISA, so its rows (row_neon64.cc, scale_neon64.cc) build without flags.
 libyuv_cxxflags="-O2 -fomit-frame-pointer -fPIC -fvisibility=hidden"
+# PE code is position independent by design: -fPIC means nothing there.
+[ "$target_os" = win32 ] && libyuv_cxxflags="-O2 -fomit-frame-pointer -fvisibility=hidden"
 (cd "$libyuv_dir" && mkdir -p build-static &&
   printf '%s\n' source/*.cc | xargs -P "$jobs" -I{} sh -c \
     "${cross_prefix}"'g++ '"$libyuv_cxxflags"' -Iinclude -c "$1" -o "build-static/$(basename "$1" .cc).o"' _ {} >"$base/libyuv-build.log" 2>&1 &&
@@ -149,9 +163,20 @@ ffmpeg_flags=(
 # pkg-config sees only the prefix (x264) and the arch-independent ffnvcodec headers, never the build
 # machine's x86-64 libraries.
 if [ -n "$cross_host" ]; then
-  ffmpeg_flags+=(--enable-cross-compile --cross-prefix="$cross_prefix" --arch="$ffmpeg_arch" --target-os=linux
+  ffmpeg_flags+=(--enable-cross-compile --cross-prefix="$cross_prefix" --arch="$ffmpeg_arch" --target-os="$ffmpeg_target_os"
     --pkg-config=pkg-config)
   export PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig:/usr/share/pkgconfig"
+fi
+if [ "$target_os" = win32 ]; then
+  # Windows' own threads (FFmpeg's and x264's default there), so neither needs winpthreads; named
+  # here so configure fails rather than build without threads.
+  ffmpeg_flags+=(--enable-w32threads)
+  # mingw's compiler does not search /usr/include: the (header-only, arch-independent) ffnvcodec
+  # headers go into the prefix with a .pc of their own, and pkg-config sees the prefix only.
+  mkdir -p "$prefix/include" "$prefix/lib/pkgconfig"
+  cp -r /usr/include/ffnvcodec "$prefix/include/"
+  sed "s#^prefix=.*#prefix=$prefix#" /usr/share/pkgconfig/ffnvcodec.pc >"$prefix/lib/pkgconfig/ffnvcodec.pc"
+  export PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig"
 fi
 # scale_cuda's kernels are compiled to PTX by clang (cuda-llvm); without clang the GPU
 # path cannot scale on the device, so fail loudly rather than ship a half GPU path.
@@ -169,6 +194,7 @@ fi
 
 # What prebuild.sh copies into BUILD-INFO.txt.
 {
+  echo "platform=$platform_name"
   echo "target_arch=$target_arch${cross_host:+ (cross-compiled, ${cross_prefix}gcc $(${cross_prefix}gcc -dumpfullversion))}"
   echo "ffmpeg_deb_source=ffmpeg $ffmpeg_deb"
   echo "x264_deb_source=x264 $x264_deb"
@@ -179,5 +205,8 @@ fi
   printf 'ffmpeg_configure=%s\n' "$(printf '%s ' "${ffmpeg_flags[@]}" | sed "s#$prefix#PREFIX#g")"
 } >"$prefix/VERSIONS"
 touch "$prefix/.complete"
+rm -rf "$ffmpeg_cache_dir/prefix.tmp" && mkdir -p "$ffmpeg_cache_dir" &&
+  cp -a "$prefix" "$ffmpeg_cache_dir/prefix.tmp" && rm -rf "$ffmpeg_cache_dir/prefix" &&
+  mv "$ffmpeg_cache_dir/prefix.tmp" "$ffmpeg_cache_dir/prefix"
 echo "==> done in $(( $(date +%s) - started ))s: $prefix"
 cat "$prefix/VERSIONS"

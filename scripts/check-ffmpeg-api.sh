@@ -15,8 +15,11 @@ if [ ! -f "$prefix/.complete" ]; then
   printf 'deb-src http://deb.debian.org/debian %s main\n' "$suite" >"$work/sources.list"
   apt_opts=(-oDir::State::Lists="$work/lists" -oDir::Etc::SourceList="$work/sources.list" -oDir::Etc::SourceParts=/dev/null)
   apt-get "${apt_opts[@]}" update -qq
-  (cd "$work" && apt-get "${apt_opts[@]}" source --download-only -qq ffmpeg 2>/dev/null)
-  tar -C "$work" -xf "$work"/ffmpeg_*.orig.tar.xz
+  # Only the upstream tarball is needed (headers); a mirror may lack the newest .dsc of an unstable suite.
+  (cd "$work" && apt-get "${apt_opts[@]}" source --download-only -qq ffmpeg >"$work/download.log" 2>&1) || true
+  orig=$(find "$work" -maxdepth 1 -name 'ffmpeg_*.orig.tar.xz' | head -1)
+  [ -n "$orig" ] || { cat "$work/download.log" >&2; echo "no FFmpeg source tarball for $suite" >&2; exit 1; }
+  tar -C "$work" -xf "$orig"
   src=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'ffmpeg-*' | head -1)
   (cd "$src" && ./configure --prefix="$prefix" --disable-everything --disable-programs --disable-doc --disable-x86asm >/dev/null &&
     make install-headers >/dev/null)

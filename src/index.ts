@@ -32,4 +32,8 @@ export * from './store/index.js';
 export * from './hls/index.js';
 export * from './registry/index.js';
 export { startServer } from './server/start-server.js';
+export { checkPlaybackToken, scopeAllows, signPlaybackToken } from './crypto/playback-token.js';
+export type { PlaybackScope, PlaybackTokenOptions, TokenCheck, TokenRefusal } from './crypto/playback-token.js';
+export { serverSecrets, secretsFromEnvironment, KEY_SECRET_ENV, PREVIOUS_KEY_SECRET_ENV } from './crypto/server-secret.js';
+export type { SecretInput, ServerSecrets } from './crypto/server-secret.js';
 export type { RunningServer, ServerOptions } from './server/index.js';

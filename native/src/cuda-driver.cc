@@ -4,10 +4,15 @@ extern "C" {
 #include <libavutil/hwcontext_cuda.h>
 }
 
-#include <dlfcn.h>
-
 #include <memory>
 #include <mutex>
+
+// The driver library cuda_load_functions opens (dynlink_loader.h #undefs its own CUDA_LIBNAME).
+#ifdef _WIN32
+#define ABRCAST_CUDA_LIBRARY "nvcuda.dll"
+#else
+#define ABRCAST_CUDA_LIBRARY "libcuda.so.1"
+#endif
 
 namespace abrcast {
 
@@ -30,10 +35,11 @@ std::string resultText(CudaFunctions* cuda, CUresult result) {
 // Returns the reason there is no usable device, or "" once `driver` is complete.
 std::string load(CudaDriver& driver) {
   if (cuda_load_functions(&driver.cuda, nullptr) < 0 || !driver.cuda) {
-    void* library = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
-    if (!library) return "the NVIDIA driver library libcuda.so.1 is not installed";
-    dlclose(library);
-    return "the NVIDIA driver's libcuda.so.1 lacks functions abrcast needs: the driver is too old";
+    // ffnvcodec's own loader macros: dlopen on Linux, LoadLibrary on Windows (nvcuda.dll).
+    FFNV_LIB_HANDLE library = FFNV_LOAD_FUNC(ABRCAST_CUDA_LIBRARY);
+    if (!library) return "the NVIDIA driver library " ABRCAST_CUDA_LIBRARY " is not installed";
+    FFNV_FREE_FUNC(library);
+    return "the NVIDIA driver's " ABRCAST_CUDA_LIBRARY " lacks functions abrcast needs: the driver is too old";
   }
   const auto fail = [&](CUresult result) {
     return "the NVIDIA driver is installed but no usable GPU was found: " + resultText(driver.cuda, result);
@@ -48,8 +54,9 @@ std::string load(CudaDriver& driver) {
   if (result != CUDA_SUCCESS) return fail(result);
   char name[256] = {0};
   driver.gpuName = driver.cuda->cuDeviceGetName(name, sizeof name - 1, device) == CUDA_SUCCESS ? name : "NVIDIA GPU";
-  driver.pointerGetAttribute =
-      reinterpret_cast<decltype(driver.pointerGetAttribute)>(dlsym(driver.cuda->lib, "cuPointerGetAttribute"));
+  // Through void*: Windows' GetProcAddress returns FARPROC, a function pointer of another type.
+  driver.pointerGetAttribute = reinterpret_cast<decltype(driver.pointerGetAttribute)>(
+      reinterpret_cast<void*>(FFNV_SYM_FUNC(driver.cuda->lib, "cuPointerGetAttribute")));
   return "";
 }
 

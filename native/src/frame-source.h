@@ -17,9 +17,6 @@ struct VideoFrameFormat {
   AVColorRange colorRange = AVCOL_RANGE_UNSPECIFIED;
   // AV_PIX_FMT_CUDA sources: the pool their frames come from (referenced, not taken).
   AVBufferRef* hwFrames = nullptr;
-  // The ladder's YUV at the ladder's size (ladder-yuv-frame.h), converted as write() took the frame:
-  // the CPU path only scales them.
-  bool ladderYuv = false;
 };
 
 class FrameSource {

@@ -12,7 +12,7 @@ namespace abrcast {
 
 // One event on its way from a worker thread to JS.
 struct LadderEncoderBinding::Event {
-  enum class Kind { Ready, Init, Part, Segment, Thumbnail, Warning, Drain, AudioDrain, Progress, Error, Finished } kind;
+  enum class Kind { Ready, Init, Part, Segment, Thumbnail, Warning, Drain, AudioDrain, Progress, Error, Finished, Released } kind;
   std::string message;
   SegmentOutput segment;
   PartOutput part;
@@ -24,6 +24,10 @@ struct LadderEncoderBinding::Event {
   bool failed = false;
   // Copied, not pointed to: an event may still be queued when the binding is freed.
   std::string renditionName;
+  // Released: the written buffer's reference, deleted when delivered (left to the environment's
+  // teardown when it never is), and write()'s id for it.
+  napi_ref buffer = nullptr;
+  double frameId = 0;
 };
 
 namespace {
@@ -113,16 +117,39 @@ Napi::Value LadderEncoderBinding::Write(const Napi::CallbackInfo& info) {
   if (config_.fromFile()) throw Napi::Error::New(env, "write() is not available: frames are decoded from " + config_.input.source);
   if (!pipeline_) return Napi::Number::New(env, -1);
   if (config_.cudaFrames) throw Napi::TypeError::New(env, "Expected { cudaDevicePtr, pitch } for frame (cudaFrames: true)");
-  if (info.Length() < 1 || !info[0].IsTypedArray()) throw Napi::TypeError::New(env, "Expected a Buffer or Uint8Array frame");
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsNumber()) {
+    throw Napi::TypeError::New(env, "write(frame, id) needs a Buffer or Uint8Array and a number");
+  }
   Napi::TypedArray array = info[0].As<Napi::TypedArray>();
   if (array.ByteLength() != frameBytes_) {
     throw Napi::RangeError::New(env, "Expected frame of " + std::to_string(frameBytes_) + " bytes but received " +
                                          std::to_string(array.ByteLength()));
   }
-  const auto* pixels = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-  const long queued = callCore(env, [&] { return pipeline_->submit(pixels, frameStride_); });
+  const double id = info[1].As<Napi::Number>().DoubleValue();
+  const long queued = callCore(env, [&] { return pipeline_->submit(borrow(env, array, id)); });
   if (queued == LadderPipeline::kQueueFull) throwQueueFull(env);
   return Napi::Number::New(env, double(queued));
+}
+
+std::unique_ptr<BorrowedPixels> LadderEncoderBinding::borrow(Napi::Env env, Napi::TypedArray array, double id) {
+  const auto* pixels = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+  napi_ref buffer = nullptr;
+  NAPI_THROW_IF_FAILED(env, napi_create_reference(env, array, 1, &buffer), nullptr);
+  try {
+    // Made here, posted by whichever thread returns the frame (nothing there may fail). The
+    // pipeline, and with it every borrowed frame, is gone before events_ is released (shutdown()).
+    auto event = std::make_unique<Event>();
+    event->kind = Event::Kind::Released;
+    event->buffer = buffer;
+    event->frameId = id;
+    auto borrowed = std::make_unique<BorrowedPixels>(pixels, frameStride_,
+                                                     [this, raw = event.get()] { post(std::unique_ptr<Event>(raw)); });
+    event.release();  // the borrowed frame's now
+    return borrowed;
+  } catch (...) {
+    napi_delete_reference(env, buffer);
+    throw;
+  }
 }
 
 void LadderEncoderBinding::throwQueueFull(Napi::Env env) const {
@@ -327,6 +354,12 @@ void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event
   switch (event->kind) {
     case Event::Kind::Ready:
       payload.Set("type", "ready");
+      break;
+    case Event::Kind::Released:
+      // The pipeline no longer reads the buffer: V8 may have it back.
+      napi_delete_reference(env, event->buffer);
+      payload.Set("type", "released");
+      payload.Set("id", event->frameId);
       break;
     case Event::Kind::Segment: {
       SegmentOutput& s = event->segment;

@@ -50,6 +50,10 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   Napi::Value GetThreadPlan(const Napi::CallbackInfo& info);
 
   [[noreturn]] void throwQueueFull(Napi::Env env) const;
+  // write()'s buffer for the pipeline to read in place: referenced (so V8 keeps it) until the
+  // pipeline returns it, which posts the reference back here to be deleted on the JS thread, with
+  // the frame's `id` for write()'s promise (event 'released').
+  std::unique_ptr<BorrowedPixels> borrow(Napi::Env env, Napi::TypedArray array, double id);
   void post(std::unique_ptr<Event> event);
   static void deliver(Napi::Env env, Napi::Function callback, Event* event);
   static void onEnvironmentTeardown(LadderEncoderBinding* self);

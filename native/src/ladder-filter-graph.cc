@@ -78,7 +78,7 @@ LadderFilterGraph::LadderFilterGraph(const EncoderConfig& config, const VideoFra
                                        graph_.get()),
           "Cannot create the filter graph's sink for rendition " + config.renditions[i].name);
   }
-  if (!cuda && (source.ladderYuv || RenditionScaler::accepts(config, source.pixelFormat, source.width, source.height))) {
+  if (!cuda && RenditionScaler::accepts(config, source.pixelFormat, source.width, source.height)) {
     scaler_ = std::make_unique<RenditionScaler>(config);
     connectScaledSources(config);
     return;

@@ -1,7 +1,7 @@
 // One libavfilter graph per encoder instance:
 //   CPU, write()'s packed RGB: RenditionScaler (SIMD conversion, parallel scales) -> buffer -> buffersink, per rendition
-//     (its chroma is filtered as swscale's bilinear does, the decoder path's below as its area does); write() converts
-//     host frames as it takes them (PushedFrameSource), so the scaler gets them as the ladder's YUV and only scales
+//     (its chroma is filtered as swscale's bilinear does, the decoder path's below as its area does); write()'s frames
+//     are the caller's buffers, borrowed (PushedFrameSource): the scaler converts them first and lets go of them
 //   CPU, a decoder's frames: buffer -> [crop/scale to the ladder's source size] -> scale (to BT.709 YUV 4:2:0 once) -> split=N -> scale per rendition -> buffersink x N
 //   CUDA: buffer -> [crop/scale] -> scale (to YUV once) -> hwupload_cuda -> split=N -> scale_cuda per rendition -> buffersink x N
 //   CUDA frames in (device-frame input, already YUV on the GPU): buffer -> split=N -> scale_cuda per rendition -> buffersink x N

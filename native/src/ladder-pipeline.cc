@@ -102,10 +102,10 @@ long LadderPipeline::queue(FramePtr& frame) {
   return long(input_.size());
 }
 
-long LadderPipeline::submit(const uint8_t* pixels, size_t stride) {
+long LadderPipeline::submit(std::unique_ptr<BorrowedPixels> pixels) {
   if (failed_ || inputEnded_ || !pushed_ || !pushed_->takesHostFrames()) return -1;
   if (input_.size() >= maxQueuedFrames(config_)) return kQueueFull;
-  FramePtr frame = pushed_->fromHost(pixels, stride);
+  FramePtr frame = pushed_->fromHost(std::move(pixels));
   return queue(frame);
 }
 

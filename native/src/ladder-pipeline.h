@@ -39,10 +39,11 @@ class LadderPipeline {
   static constexpr long kQueueFull = -2;
   static size_t maxQueuedFrames(const EncoderConfig& config) { return size_t(config.maxFramesInFlight) * 4 + 8; }
 
-  // Copies one packed RGB frame (`stride` bytes per row) into a pooled AVFrame
-  // and queues it. Returns the number of frames now waiting, or -1 when the
-  // pipeline no longer takes frames (ended or failed), or kQueueFull.
-  long submit(const uint8_t* pixels, size_t stride);
+  // Queues one packed RGB frame of the caller's, read in place on the CPU path (pushed-frame-source.h):
+  // `pixels` is returned (destroyed) once converted, or at once when it is copied or refused. Returns
+  // the number of frames now waiting, or -1 when the pipeline no longer takes frames (ended or
+  // failed), or kQueueFull.
+  long submit(std::unique_ptr<BorrowedPixels> pixels);
   // config.cudaFrames: the same from a CUDA device pointer (`pitch` bytes per row), converted on
   // the GPU for NVENC or copied to host memory for x264 (cuda-frame-import.h).
   long submitCuda(uint64_t devicePtr, size_t pitch);

@@ -62,8 +62,9 @@ Napi::Value ScaleLadderFrame(const Napi::CallbackInfo& info) {
     if (onDevice) {
       input = frames.fromDevice(deviceFrame.pointer, deviceFrame.pitch);
     } else {
+      // Borrowed for the length of this call, which holds `pixels`: returned before it ends.
       const auto* data = static_cast<const uint8_t*>(pixels.ArrayBuffer().Data()) + pixels.ByteOffset();
-      input = frames.fromHost(data, stride);
+      input = frames.fromHost(std::make_unique<BorrowedPixels>(data, stride, nullptr));
     }
     input->pts = 0;
     LadderFilterGraph graph(config, frames.frameFormat(), device.get());

@@ -1,23 +1,20 @@
 #include "pushed-frame-source.h"
 
-#include "ladder-yuv-frame.h"
-#include "yuv-convert.h"
-
 namespace abrcast {
+
+namespace {
+
+// av_buffer_create's free callback for a borrowed frame: returns the pixels to the caller.
+void returnPixels(void* opaque, uint8_t*) { delete static_cast<BorrowedPixels*>(opaque); }
+
+}  // namespace
 
 PushedFrameSource::PushedFrameSource(int width, int height, AVPixelFormat format, bool deviceFrames, bool onGpu,
                                      int rowAlignment)
-    : width_(width),
-      height_(height),
-      format_(format),
-      deviceFrames_(deviceFrames),
-      onGpu_(onGpu),
-      convertsToYuv_(!deviceFrames && !onGpu && isPackedRgb(format)) {
-  if (deviceFrames_ && onGpu_) return;  // converted into the importer's CUDA frames
-  if (convertsToYuv_) {
-    pool_ = ladderYuvPool(width_, height_);
-    return;
-  }
+    : width_(width), height_(height), format_(format), deviceFrames_(deviceFrames), onGpu_(onGpu) {
+  // No pool where nothing is copied: host frames for the CPU graph are borrowed, device frames for
+  // the GPU graph go to the importer's CUDA frames.
+  if (deviceFrames_ == onGpu_) return;
   // One pooled buffer per frame in flight, with FFmpeg's input padding so SIMD readers may
   // overread the last row.
   linesize_ = FFALIGN(width_ * bytesPerPixel(format_), rowAlignment);
@@ -30,13 +27,19 @@ void PushedFrameSource::openDevice() {
 }
 
 VideoFrameFormat PushedFrameSource::frameFormat() {
-  if (!pool_) {
+  if (deviceFrames_ && onGpu_) {
     // Converted on the GPU into pooled CUDA frames: nothing of the picture in host memory.
     if (!importer_) throw FFmpegError("CUDA frames need openDevice() first");
     return VideoFrameFormat{width_, height_, AV_PIX_FMT_CUDA, AVCOL_SPC_BT709, AVCOL_RANGE_MPEG, importer_->framesContext()};
   }
-  if (convertsToYuv_) return VideoFrameFormat{width_, height_, AV_PIX_FMT_YUV420P, AVCOL_SPC_BT709, AVCOL_RANGE_MPEG, nullptr, true};
   return VideoFrameFormat{width_, height_, format_, AVCOL_SPC_UNSPECIFIED, AVCOL_RANGE_JPEG};
+}
+
+void PushedFrameSource::describe(AVFrame* frame) const {
+  frame->width = width_;
+  frame->height = height_;
+  frame->format = format_;
+  frame->color_range = AVCOL_RANGE_JPEG;
 }
 
 FramePtr PushedFrameSource::pooledFrame() {
@@ -45,27 +48,31 @@ FramePtr PushedFrameSource::pooledFrame() {
   if (!frame->buf[0]) throw std::bad_alloc();
   frame->data[0] = frame->buf[0]->data;
   frame->linesize[0] = linesize_;
-  frame->width = width_;
-  frame->height = height_;
-  frame->format = format_;
-  frame->color_range = AVCOL_RANGE_JPEG;
+  describe(frame.get());
   return frame;
 }
 
-FramePtr PushedFrameSource::fromHost(const uint8_t* pixels, size_t stride) {
-  if (convertsToYuv_) {
-    FramePtr frame = ladderYuvFrame(pool_.get(), width_, height_);
-    convertRgbToYuv420(pixels, int(stride), format_, width_, height_, frame->data, frame->linesize);
-    return frame;
+FramePtr PushedFrameSource::fromHost(std::unique_ptr<BorrowedPixels> pixels) {
+  if (onGpu_) {
+    FramePtr frame = pooledFrame();
+    av_image_copy_plane(frame->data[0], frame->linesize[0], pixels->pixels(), int(pixels->stride()), int(pixels->stride()),
+                        height_);
+    return frame;  // `pixels` returned here: copied
   }
-  FramePtr frame = pooledFrame();
-  av_image_copy_plane(frame->data[0], frame->linesize[0], pixels, int(stride), int(stride), height_);
+  FramePtr frame = allocFrame();
+  uint8_t* data = const_cast<uint8_t*>(pixels->pixels());  // read-only buffer: nothing writes through it
+  frame->buf[0] = av_buffer_create(data, pixels->stride() * size_t(height_), &returnPixels, pixels.get(), AV_BUFFER_FLAG_READONLY);
+  if (!frame->buf[0]) throw std::bad_alloc();  // `pixels` still ours: returned as it goes
+  frame->data[0] = data;
+  frame->linesize[0] = int(pixels->stride());
+  pixels.release();  // the buffer's now: returned by returnPixels
+  describe(frame.get());
   return frame;
 }
 
 FramePtr PushedFrameSource::fromDevice(uint64_t devicePtr, size_t pitch) {
   if (!importer_) throw FFmpegError("CUDA frames need openDevice() first");
-  if (!pool_) return importer_->convert(devicePtr, pitch);
+  if (onGpu_) return importer_->convert(devicePtr, pitch);
   FramePtr frame = pooledFrame();
   importer_->download(devicePtr, pitch, frame->data[0], frame->linesize[0]);
   return frame;

@@ -113,13 +113,21 @@ bool RenditionScaler::accepts(const EncoderConfig& config, AVPixelFormat format,
 
 RenditionScaler::RenditionScaler(const EncoderConfig& config) : config_(config), tasks_(size_t(config.threads.scalerThreads)) {
   pools_.push_back(ladderYuvPool(config.width, config.height));
+  lanczos_.resize(config.renditions.size());
   for (size_t i = 0; i < config.renditions.size(); ++i) {
     const RenditionConfig& r = config.renditions[i];
     pools_.push_back(ladderYuvPool(r.width, r.height));
     SwsContextPtr scaler;
     const int source = cascadeSource(config, i);
     sources_.push_back(source);
-    if (r.width != config.width || r.height != config.height) {
+    const int srcW = source < 0 ? config.width : config.renditions[size_t(source)].width;
+    const int srcH = source < 0 ? config.height : config.renditions[size_t(source)].height;
+    const bool resized = r.width != config.width || r.height != config.height;
+    if (resized && config.scaleFlags == "lanczos" && LanczosPlaneScaler::fast() &&
+        LanczosPlaneScaler::handles(srcW, srcH, r.width, r.height) &&
+        LanczosPlaneScaler::handles((srcW + 1) / 2, (srcH + 1) / 2, (r.width + 1) / 2, (r.height + 1) / 2)) {
+      addLanczos(i, srcW, srcH);
+    } else if (resized) {
       scaler.reset(sws_alloc_context());
       if (!scaler) throw std::bad_alloc();
       SwsContext* s = scaler.get();
@@ -137,7 +145,7 @@ RenditionScaler::RenditionScaler(const EncoderConfig& config) : config_(config),
   }
   // Stage k holds the renditions k cascade steps from the converted frame.
   for (size_t i = 0; i < sources_.size(); ++i) {
-    if (!scalers_[i]) continue;
+    if (!scalers_[i] && lanczos_[i].empty()) continue;
     size_t stage = 0;
     for (int s = sources_[i]; s >= 0; s = sources_[size_t(s)]) ++stage;
     if (stages_.size() <= stage) stages_.resize(stage + 1);
@@ -145,23 +153,34 @@ RenditionScaler::RenditionScaler(const EncoderConfig& config) : config_(config),
   }
 }
 
+void RenditionScaler::addLanczos(size_t rendition, int srcW, int srcH) {
+  const RenditionConfig& r = config_.renditions[rendition];
+  // The luma plane in as many bands as there are threads (up to 4, each 32 rows or more), each
+  // chroma plane in one: all run in parallel, with the other renditions of their stage.
+  const int lumaBands = std::clamp(std::min(config_.threads.scalerThreads + 1, r.height / 32), 1, 4);
+  for (int plane = 0; plane < 3; ++plane) {
+    const int shift = plane == 0 ? 0 : 1;
+    auto scaler = std::make_unique<LanczosPlaneScaler>((srcW + shift) >> shift, (srcH + shift) >> shift,
+                                                       (r.width + shift) >> shift, (r.height + shift) >> shift);
+    const int height = (r.height + shift) >> shift;
+    const int bands = plane == 0 ? lumaBands : 1;
+    for (int band = 0; band < bands; ++band) {
+      lanczosBands_.push_back(LanczosBand{rendition, plane, height * band / bands, height * (band + 1) / bands,
+                                          std::vector<int16_t>(scaler->scratchSize()), nullptr, nullptr});
+    }
+    lanczos_[rendition].push_back(std::move(scaler));
+  }
+}
+
 FramePtr RenditionScaler::pooledFrame(size_t pool, int width, int height) {
   return ladderYuvFrame(pools_[pool].get(), width, height);
 }
 
-void RenditionScaler::process(const AVFrame* input, std::vector<FramePtr>& out) {
-  const int width = config_.width;
-  const int height = config_.height;
-  FramePtr yuv;
-  if (input->format == AV_PIX_FMT_YUV420P) {
-    // Converted as write() took it (PushedFrameSource): only the scales are left.
-    yuv = allocFrame();
-    check(av_frame_ref(yuv.get(), input), "Cannot reference the converted frame");
-  } else {
-    yuv = pooledFrame(0, width, height);
-    yuv->pts = input->pts;
-    convert(input, yuv.get());
-  }
+void RenditionScaler::process(AVFrame* input, std::vector<FramePtr>& out) {
+  FramePtr yuv = pooledFrame(0, config_.width, config_.height);
+  yuv->pts = input->pts;
+  convert(input, yuv.get());
+  av_frame_unref(input);
   scale(yuv.get(), out);
 }
 
@@ -184,7 +203,7 @@ void RenditionScaler::convert(const AVFrame* input, AVFrame* yuv) {
 void RenditionScaler::scale(const AVFrame* yuv, std::vector<FramePtr>& out) {
   out.resize(config_.renditions.size());
   for (size_t i = 0; i < out.size(); ++i) {
-    if (!scalers_[i]) {
+    if (!scalers_[i] && lanczos_[i].empty()) {
       out[i] = allocFrame();
       check(av_frame_ref(out[i].get(), yuv), "Cannot reference the converted frame");
       continue;
@@ -196,6 +215,21 @@ void RenditionScaler::scale(const AVFrame* yuv, std::vector<FramePtr>& out) {
   for (const std::vector<size_t>& stage : stages_) {
     batch_.clear();
     for (size_t i : stage) {
+      const AVFrame* from = sources_[i] < 0 ? yuv : out[size_t(sources_[i])].get();
+      if (!lanczos_[i].empty()) {
+        for (LanczosBand& band : lanczosBands_) {
+          if (band.rendition != i) continue;
+          band.from = from;
+          band.to = out[i].get();
+          // Two pointers: small enough for std::function to hold without allocating.
+          batch_.emplace_back([this, b = &band] {
+            const int p = b->plane;
+            lanczos_[b->rendition][size_t(p)]->scale(b->from->data[p], b->from->linesize[p], b->to->data[p],
+                                                     b->to->linesize[p], b->top, b->bottom, b->scratch.data());
+          });
+        }
+        continue;
+      }
       batch_.emplace_back([&, i] {
         const AVFrame* from = sources_[i] < 0 ? yuv : out[size_t(sources_[i])].get();
         const int rows = sws_scale(scalers_[i].get(), from->data, from->linesize, 0, from->height, out[i]->data,

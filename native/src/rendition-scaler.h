@@ -1,8 +1,9 @@
 // The CPU path's picture work for write()'s packed RGB frames, instead of libavfilter's serial chain:
-// RGB -> BT.709 limited YUV 4:2:0 once (yuv-convert.h, in row bands; write() usually did it already,
-// see pushed-frame-source.h), then every rendition's scale
-// (swscale's SIMD yuv420p scalers, with the ladder's flags), the bands and the renditions each run
-// in parallel on a few helper threads while the calling thread works too.
+// RGB -> BT.709 limited YUV 4:2:0 once (yuv-convert.h, in row bands), then every rendition's scale
+// (lanczos at 2:1 and 3:2: LanczosPlaneScaler, in bands of rows; else swscale's SIMD yuv420p
+// scalers, with the ladder's flags), the bands and the renditions each run in parallel on a few
+// helper threads while the calling thread works too. The RGB frame is usually
+// the caller's own buffer (pushed-frame-source.h): it is let go of as soon as it is converted.
 #pragma once
 
 #include <condition_variable>
@@ -14,6 +15,7 @@
 
 #include "config.h"
 #include "ffmpeg.h"
+#include "lanczos-plane-scaler.h"
 
 struct SwsContext;
 
@@ -62,18 +64,32 @@ class RenditionScaler {
   explicit RenditionScaler(const EncoderConfig& config);
 
   // One yuv420p frame per rendition in `out` (reused), each with the input's pts; a rendition at the
-  // ladder's size shares the converted frame. `input`: packed RGB, or the ladder's YUV already
-  // (ladder-yuv-frame.h, converted by PushedFrameSource), which is only scaled.
-  void process(const AVFrame* input, std::vector<FramePtr>& out);
+  // ladder's size shares the converted frame. Takes `input`'s reference (packed RGB) and drops it
+  // once converted, before scaling: a borrowed frame goes back to its caller then.
+  void process(AVFrame* input, std::vector<FramePtr>& out);
 
  private:
   FramePtr pooledFrame(size_t pool, int width, int height);
   void convert(const AVFrame* input, AVFrame* yuv);        // RGB -> YUV, in row bands
   void scale(const AVFrame* yuv, std::vector<FramePtr>& out);  // every rendition, stage by stage
 
+  // A band of rows of one plane of a rendition LanczosPlaneScaler scales, with its own scratch.
+  struct LanczosBand {
+    size_t rendition;
+    int plane;
+    int top;
+    int bottom;
+    std::vector<int16_t> scratch;
+    const AVFrame* from = nullptr;  // this frame's source and rendition, set as each frame is scaled
+    AVFrame* to = nullptr;
+  };
+  void addLanczos(size_t rendition, int srcW, int srcH);
+
   const EncoderConfig config_;  // a copy: the graph's caller may pass a temporary
   std::vector<BufferPoolPtr> pools_;      // [0]: the converted frame; [1 + i]: rendition i
-  std::vector<SwsContextPtr> scalers_;    // null where a rendition has the ladder's size
+  std::vector<SwsContextPtr> scalers_;    // swscale's, null where a rendition has the ladder's size or is in lanczos_
+  std::vector<std::vector<std::unique_ptr<LanczosPlaneScaler>>> lanczos_;  // per rendition: Y, U, V, or none
+  std::vector<LanczosBand> lanczosBands_;
   std::vector<int> sources_;              // what rendition i is scaled from: -1 the converted frame, else a rendition
   std::vector<std::vector<size_t>> stages_;  // renditions to scale, in stages: each reads only earlier ones
   ParallelTasks tasks_;

@@ -7,9 +7,14 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Container, EncoderChoice, LatencyProfile } from '../encoder/types.js';
 import { invalidParameterError } from '../errors.js';
+import { KEY_SECRET_ENV, secretsFromEnvironment } from '../crypto/server-secret.js';
+import { keyUrlResolver } from '../hls/segment-url.js';
 import { redactDatabaseUrl } from '../registry/postgres-client.js';
+import { CHANNEL_NAME_PATTERN, isValidChannelName, isValidRunId } from '../registry/validation.js';
+import { parseTtl } from '../crypto/playback-token.js';
 import type { CaptionInput } from '../publish/caption-cues.js';
-import { isValidRunId } from '../registry/validation.js';
+import type { TokenConfig } from './commands/token.js';
+import { isIP } from 'node:net';
 import { parseCaptionFile } from './caption-file.js';
 import { usageError } from './errors.js';
 
@@ -32,10 +37,13 @@ export const STORE_KINDS = ['embedded', 'kubo'] as const;
 /** LL-HLS part length `--low-latency` aims at (RFC 8216bis suggests 0.3 to 1 s; hls.js's LL demos use 1/3 s). */
 export const LOW_LATENCY_PART_SECONDS = 0.333;
 
-/** --container and --low-latency, shared by demo and encode. */
+/** --container, --low-latency and the private-run flags, shared by demo and encode. */
 export interface StreamFlags {
   container?: Container;
   lowLatency?: boolean;
+  encrypt?: boolean;
+  keyRotation?: number;
+  keyUrl?: string;
 }
 
 /** What --container and --low-latency mean for the encoder and the publisher. */
@@ -44,11 +52,45 @@ export interface StreamConfig {
   /** --low-latency: LL-HLS parts and x264/NVENC without added delay. */
   lowLatency: boolean;
   latency: LatencyProfile;
+  /** --encrypt: a private run (AES-128 media, keys in the registry under ABRCAST_KEY_SECRET, playback behind tokens). */
+  encryption?: { keyRotation?: number; keyUrl?: string };
 }
 
-export function resolveStreamConfig(flags: StreamFlags): StreamConfig {
+/** How to make a server secret, for the messages that ask for one. */
+export const SECRET_FIX = `Set ${KEY_SECRET_ENV} to a secret of at least 32 characters, the same for producers and servers, e.g. \`export ${KEY_SECRET_ENV}=$(openssl rand -base64 32)\``;
+
+/** The server secret from the environment, checked; a usage error (naming the variable, never the value) if it is unusable. */
+export function requireSecretFromEnvironment(why: string): void {
+  let secrets;
+  try {
+    secrets = secretsFromEnvironment();
+  } catch (error) {
+    throw usageError((error as Error).message, SECRET_FIX);
+  }
+  if (!secrets) throw usageError(`${why} needs the server secret, and ${KEY_SECRET_ENV} is not set`, SECRET_FIX);
+}
+
+export function resolveStreamConfig(flags: StreamFlags, command = 'demo'): StreamConfig {
   const lowLatency = flags.lowLatency === true;
-  return { container: flags.container ?? 'ts', lowLatency, latency: lowLatency ? 'low' : 'normal' };
+  const base = { container: flags.container ?? 'ts', lowLatency, latency: lowLatency ? 'low' as const : 'normal' as const };
+  if (flags.encrypt !== true) {
+    if (flags.keyRotation !== undefined || flags.keyUrl !== undefined) {
+      throw usageError(`${flags.keyRotation !== undefined ? '--key-rotation' : '--key-url'} is for a private run`, 'Add --encrypt');
+    }
+    return base;
+  }
+  if (flags.keyUrl !== undefined) {
+    try {
+      keyUrlResolver(flags.keyUrl, '--key-url');
+    } catch (error) {
+      throw usageError((error as Error).message, `See \`abrcast ${command} --help\``);
+    }
+  }
+  requireSecretFromEnvironment('--encrypt');
+  return {
+    ...base,
+    encryption: { ...(flags.keyRotation !== undefined ? { keyRotation: flags.keyRotation } : {}), ...(flags.keyUrl !== undefined ? { keyUrl: flags.keyUrl } : {}) },
+  };
 }
 
 /**
@@ -78,8 +120,9 @@ export interface ServerFlags {
   port?: number;
   host?: string;
   maxHeldRequests?: number;
-  metricsPort?: number;
-  metricsHost?: string;
+  adminToken?: string;
+  adminPort?: number;
+  adminHost?: string;
 }
 
 export interface DemoFlags extends ServiceFlags, ServerFlags, StreamFlags {
@@ -118,9 +161,11 @@ export interface ServerConfig {
   port: number;
   /** Cap on held requests; undefined: the server's default from the open-file limit. */
   maxHeldRequests?: number;
-  /** /metrics on its own listener (undefined: beside the playlists). */
-  metricsPort?: number;
-  metricsHost?: string;
+  /** Bearer token the admin routes (/runs, /, /metrics) require. */
+  adminToken?: string;
+  /** The admin routes on a listener of their own (undefined: beside the playlists). */
+  adminPort?: number;
+  adminHost?: string;
 }
 
 export interface DemoConfig extends ServiceConfig, ServerConfig, StreamConfig {
@@ -267,24 +312,36 @@ export function resolveServiceConfig(flags: ServiceFlags): ServiceConfig {
 }
 
 export function resolveServerConfig(flags: ServerFlags): ServerConfig {
-  if (flags.metricsHost !== undefined && flags.metricsPort === undefined) {
-    throw usageError('--metrics-host needs --metrics-port (without it /metrics is served beside the playlists)', 'Add --metrics-port <port>; see `abrcast serve --help`');
+  if (flags.adminHost !== undefined && flags.adminPort === undefined) {
+    throw usageError('--admin-host needs --admin-port (without it the admin routes are served beside the playlists)', 'Add --admin-port <port>; see `abrcast serve --help`');
   }
   return {
     host: flags.host ?? DEFAULTS.host,
     port: flags.port ?? DEFAULTS.port,
     ...(flags.maxHeldRequests !== undefined ? { maxHeldRequests: flags.maxHeldRequests } : {}),
-    ...(flags.metricsPort !== undefined ? { metricsPort: flags.metricsPort, metricsHost: flags.metricsHost ?? DEFAULTS.host } : {}),
+    ...(flags.adminToken !== undefined ? { adminToken: flags.adminToken } : {}),
+    ...(flags.adminPort !== undefined ? { adminPort: flags.adminPort, adminHost: flags.adminHost ?? DEFAULTS.host } : {}),
   };
 }
 
 /** What startServer takes from the server flags. */
-export function serverListenOptions(config: ServerConfig): Pick<ServerConfig, 'host' | 'port' | 'maxHeldRequests' | 'metricsPort' | 'metricsHost'> {
-  const { host, port, maxHeldRequests, metricsPort, metricsHost } = config;
+export function serverListenOptions(config: ServerConfig): Pick<ServerConfig, 'host' | 'port' | 'maxHeldRequests' | 'adminToken' | 'adminPort' | 'adminHost'> {
+  const { host, port, maxHeldRequests, adminToken, adminPort, adminHost } = config;
   return {
     host, port,
     ...(maxHeldRequests !== undefined ? { maxHeldRequests } : {}),
-    ...(metricsPort !== undefined ? { metricsPort, metricsHost: metricsHost ?? DEFAULTS.host } : {}),
+    ...(adminToken !== undefined ? { adminToken } : {}),
+    ...(adminPort !== undefined ? { adminPort, adminHost: adminHost ?? DEFAULTS.host } : {}),
+  };
+}
+
+/** --admin-token: a bearer token of at least 16 characters (the message never echoes it). */
+export function adminToken(command: string): ValueParser<string> {
+  return (value, source) => {
+    if (value.length < 16 || /\s/.test(value)) {
+      throw usageError(`Expected a token of at least 16 characters without whitespace for ${source}`, `e.g. \`${source === '--admin-token' ? '--admin-token' : `export ${source}=`}$(openssl rand -base64 24)\`; see \`abrcast ${command} --help\``);
+    }
+    return value;
   };
 }
 
@@ -317,7 +374,7 @@ export function resolveDemoConfig(flags: DemoFlags): DemoConfig {
   if (Math.abs(framesPerSegment - Math.round(framesPerSegment)) > 1e-6) {
     invalid({ value: String(segment), source: '--segment' }, `number of seconds that is a whole number of frames at ${fps} fps`, segment, command);
   }
-  const stream = resolveStreamConfig(flags);
+  const stream = resolveStreamConfig(flags, command);
   return {
     ...service,
     ...server,
@@ -445,7 +502,7 @@ export function resolveEncodeConfig(input: string, flags: EncodeFlags, readText:
   return {
     ...service,
     ...server,
-    ...resolveStreamConfig(flags),
+    ...resolveStreamConfig(flags, command),
     input,
     live: flags.live === true,
     ...(flags.audio !== undefined ? { audio: flags.audio } : {}),
@@ -458,5 +515,50 @@ export function resolveEncodeConfig(input: string, flags: EncodeFlags, readText:
     ...(flags.out !== undefined ? { outDir: resolve(expandHome(flags.out)) } : {}),
     ...(flags.gateway ? { gateway: flags.gateway } : {}),
     serve: flags.serve === true,
+  };
+}
+
+/** --ttl of `abrcast token` when not given. */
+export const TOKEN_DEFAULT_TTL = '1h';
+
+/** A token lifetime: seconds, or 90s, 30m, 1h, 7d. */
+export function ttlSeconds(command: string): ValueParser<number> {
+  return (value, source) => {
+    try {
+      return parseTtl(value, source);
+    } catch (error) {
+      throw usageError((error as Error).message, `See \`abrcast ${command} --help\``);
+    }
+  };
+}
+
+/** An IPv4 or IPv6 address. */
+export function ipAddress(command: string): ValueParser<string> {
+  return (value, source) => {
+    if (isIP(value) === 0) invalid({ value, source }, 'IPv4 or IPv6 address such as 203.0.113.7', value, command);
+    return value;
+  };
+}
+
+export interface TokenFlags {
+  ttl?: number;
+  ip?: string;
+  server?: string;
+}
+
+/** `abrcast token <run|channel> <name>`: the scope checked, the secret present. */
+export function resolveTokenConfig(kind: 'run' | 'channel', name: string, flags: TokenFlags): TokenConfig {
+  if (kind === 'run' && !isValidRunId(name)) {
+    throw usageError(invalidParameterError('<name>', 'run id such as rabc234def567', name).message, 'List the runs with `abrcast runs`');
+  }
+  if (kind === 'channel' && !isValidChannelName(name)) {
+    throw usageError(invalidParameterError('<name>', `channel name matching ${CHANNEL_NAME_PATTERN}`, name).message, 'See `abrcast token --help`');
+  }
+  requireSecretFromEnvironment('abrcast token');
+  return {
+    scope: kind === 'run' ? { run: name } : { channel: name },
+    ttlSeconds: flags.ttl ?? parseTtl(TOKEN_DEFAULT_TTL),
+    ...(flags.ip !== undefined ? { ip: flags.ip } : {}),
+    ...(flags.server !== undefined ? { server: flags.server } : {}),
   };
 }

@@ -2,7 +2,7 @@
 // commands/ and is loaded when used, so `abrcast runs` never loads the encoder.
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { CONTAINERS, ENCODER_CHOICES, X264_PRESETS } from '../encoder/options.js';
 import {
   DEFAULTS,
@@ -25,7 +25,13 @@ import {
   resolveEncodeConfig,
   resolveServerConfig,
   resolveServiceConfig,
+  resolveTokenConfig,
+  adminToken,
+  requireSecretFromEnvironment,
+  ipAddress,
   segmentSeconds,
+  TOKEN_DEFAULT_TTL,
+  ttlSeconds,
   type ValueParser,
 } from './config.js';
 import { keepWasmOnBaselineTier } from './wasm-tiering.js';
@@ -46,8 +52,9 @@ const ENVIRONMENT_HELP = `Environment (a flag wins over its variable; an empty v
   ABRCAST_PORT               --port
   ABRCAST_HOST               --host
   ABRCAST_MAX_HELD_REQUESTS  --max-held-requests
-  ABRCAST_METRICS_PORT       --metrics-port
-  ABRCAST_METRICS_HOST       --metrics-host
+  ABRCAST_ADMIN_TOKEN        --admin-token
+  ABRCAST_ADMIN_PORT         --admin-port
+  ABRCAST_ADMIN_HOST         --admin-host
   ABRCAST_DATA_DIR           --data-dir (default ${defaultDataDir()})
   ABRCAST_STORE              --store
   DATABASE_URL               --database-url
@@ -55,7 +62,9 @@ const ENVIRONMENT_HELP = `Environment (a flag wins over its variable; an empty v
   ABRCAST_REPLICAS           --replicas
   ABRCAST_IPFS_LISTEN        --ipfs-listen (comma-separated)
   ABRCAST_IPFS_ANNOUNCE      --ipfs-announce (comma-separated)
-  ABRCAST_IPFS_PEERS         --ipfs-peer (comma-separated)`;
+  ABRCAST_IPFS_PEERS         --ipfs-peer (comma-separated)
+  ABRCAST_KEY_SECRET         server secret of private runs (--encrypt, token, serve): at least 32 characters, the same everywhere
+  ABRCAST_KEY_SECRET_PREVIOUS  the secret being replaced while a new one is rolled out (see rewrap-keys)`;
 
 function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
@@ -130,19 +139,31 @@ function addServerOptions(command: Command): Command {
   );
   addParsedOption(
     command,
-    new Option('--metrics-port <port>', '/metrics on a listener of its own at this port (0: any free one) instead of beside the playlists').env('ABRCAST_METRICS_PORT'),
+    new Option('--admin-token <token>', 'the admin routes (/runs, the run list page, /metrics) require Authorization: Bearer <token>').env('ABRCAST_ADMIN_TOKEN'),
+    adminToken(name),
+  );
+  addParsedOption(
+    command,
+    new Option('--admin-port <port>', 'the admin routes (/runs, the run list page, /metrics) on a listener of their own at this port (0: any free one), not beside the playlists').env('ABRCAST_ADMIN_PORT'),
     numberBetween(0, 65535, name, true),
   );
   return addParsedOption(
     command,
-    new Option('--metrics-host <host>', `address of the /metrics listener (default: ${DEFAULTS.host}); needs --metrics-port`).env('ABRCAST_METRICS_HOST'),
+    new Option('--admin-host <host>', `address of the admin listener (default: ${DEFAULTS.host}); needs --admin-port`).env('ABRCAST_ADMIN_HOST'),
     hostName(name),
   );
 }
 
-/** --encoder, --preset, --container and --low-latency, shared by demo and encode. */
+/** --encoder, --preset, --container, --low-latency and the private-run flags, shared by demo and encode. */
 function addEncoderOptions(command: Command): Command {
+  const name = command.name();
+  addParsedOption(command, new Option('--key-rotation <segments>', 'with --encrypt: a new key every this many segments (default: one key for the run)'), numberBetween(1, 1_000_000, name, true));
+  command.option('--key-url <template>', 'with --encrypt: key URI in the playlists, with {run} and {key} (default: /runs/{run}/keys/{key}); absolute when players read the playlists on a public gateway');
   return command
+    .option(
+      '--encrypt',
+      'a private run: every segment, part and init segment AES-128 encrypted before upload, keys in the registry under ABRCAST_KEY_SECRET, playback only with a token (`abrcast token`)',
+    )
     .addOption(new Option('--encoder <kind>', `video encoder (default: ${DEFAULTS.encoder})`).choices(ENCODER_CHOICES))
     .addOption(new Option('--preset <name>', `x264 preset (default: ${DEFAULTS.preset})`).choices(X264_PRESETS))
     .addOption(new Option('--container <kind>', 'segment container: ts (MPEG-TS) or fmp4 (CMAF: init segment + fragments) (default: ts)').choices(CONTAINERS))
@@ -243,12 +264,49 @@ ${examples(
 
   const serve = program.command('serve').description('serve the watch page, playlists and local gateway for every run');
   addServerOptions(addServiceOptions(serve))
-    .addHelpText('after', examples('abrcast serve', 'abrcast serve --port 9000 --data-dir ./abrcast-data', 'DATABASE_URL=postgres://me@db/abrcast abrcast serve --host 10.0.0.5 --metrics-port 9787'))
+    .addHelpText('after', examples('abrcast serve', 'abrcast serve --port 9000 --data-dir ./abrcast-data', 'DATABASE_URL=postgres://me@db/abrcast abrcast serve --host 10.0.0.5 --admin-port 9787'))
     .action(async (_options, command: Command) => {
       const service = resolveServiceConfig(command.opts());
       const listen = resolveServerConfig(command.opts());
       const { runServe } = await import('./commands/serve.js');
       setExitCode(await runServe(service, listen, reporterFor(command)));
+    });
+
+  const token = program
+    .command('token')
+    .description('sign a playback token for a private run, or for every run of a channel (needs ABRCAST_KEY_SECRET, the servers\' secret)')
+    .addArgument(new Argument('<kind>', 'what the token opens').choices(['run', 'channel']))
+    .argument('<name>', 'the run id or the channel name');
+  addParsedOption(token, new Option('--ttl <duration>', `how long it is valid: seconds, or 90s, 30m, 1h, 7d (at most 366d) (default: ${TOKEN_DEFAULT_TTL})`), ttlSeconds('token'));
+  addParsedOption(token, new Option('--ip <address>', 'valid only from this client address (as the server sees it)'), ipAddress('token'));
+  addParsedOption(token, new Option('--server <url>', 'also print the watch and master URLs on this server'), httpUrl('token'));
+  token
+    .addHelpText('after', `
+The token goes in a URL as ?token=… (the server carries it into every URI it
+writes), in an Authorization: Bearer header, or in the abrcast_token cookie that
+the watch page sets. Anyone holding it can watch until it expires.
+${examples('abrcast token run rabc234def567 --ttl 1h', 'abrcast token channel news --ttl 7d --server https://play.example.com', 'abrcast token run rabc234def567 --ttl 30m --ip 203.0.113.7 --json')}`)
+    .action(async (kind: 'run' | 'channel', name: string, _options, command: Command) => {
+      const config = resolveTokenConfig(kind, name, command.opts());
+      const { runToken } = await import('./commands/token.js');
+      setExitCode(runToken(config, reporterFor(command)));
+    });
+
+  const rewrap = program
+    .command('rewrap-keys')
+    .description('wrap every private run\'s keys in the registry under the current ABRCAST_KEY_SECRET (the last step of a secret rotation)');
+  addServiceOptions(rewrap)
+    .addHelpText('after', `
+Rotating the server secret: give every server and producer the new secret as
+ABRCAST_KEY_SECRET and the old one as ABRCAST_KEY_SECRET_PREVIOUS, run this once,
+then drop ABRCAST_KEY_SECRET_PREVIOUS once the tokens signed with the old secret
+have expired.
+${examples('ABRCAST_KEY_SECRET=$NEW ABRCAST_KEY_SECRET_PREVIOUS=$OLD abrcast rewrap-keys --database-url postgres://me@db/abrcast')}`)
+    .action(async (_options, command: Command) => {
+      const config = resolveServiceConfig(command.opts());
+      requireSecretFromEnvironment('rewrap-keys');
+      const { runRewrapKeys } = await import('./commands/rewrap-keys.js');
+      setExitCode(await runRewrapKeys(config, reporterFor(command)));
     });
 
   const runs = program.command('runs').description('list the newest runs in the registry');

@@ -84,6 +84,9 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
   #settleReady!: (error?: Error) => void;
   #failure?: Error;
   #drainWaiters: Waiter<void>[] = [];
+  /** write()s of host frames whose buffer the pipeline still holds, by the id given to the native write. */
+  #frameWaiters = new Map<number, Waiter<void>>();
+  #nextFrameId = 0;
   #audioDrainWaiters: Waiter<void>[] = [];
   #refusedWaiters: Waiter<void>[] = [];
   #closeWaiter?: Waiter<EncodeSummary>;
@@ -177,30 +180,42 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
   }
 
   /**
-   * Copies the frame into the pipeline. Resolves once the frame is accepted:
-   * at most `maxFramesInFlight` frames wait, so a fast renderer is held back
-   * and memory stays flat. The buffer may be reused as soon as this returns.
-   * With `cudaFrames`, `frame` is `{ cudaDevicePtr, pitch }`: converted on the GPU
-   * (NVENC) or copied to host memory (x264) before this returns.
+   * Hands the frame to the pipeline, which reads the buffer in place (no copy): the encoder's own
+   * threads convert it to YUV. Resolves once it has been converted: **the buffer may be reused once
+   * this resolves**, not before. Until then it is the encoder's: a change made to it meanwhile
+   * may or may not be in the picture (what the buffer holds when it is converted is encoded), and it
+   * must not be transferred (postMessage) or detached. Later writes need not wait for earlier ones:
+   * several frames may be in flight, each with its own buffer (up to 4 x `maxFramesInFlight` + 8
+   * frames; beyond that write() rejects). Awaiting each write() holds a fast renderer back to the
+   * encoders' pace, so memory stays flat. Rejects if the encoder fails or is aborted first.
+   * With `cudaFrames`, `frame` is `{ cudaDevicePtr, pitch }`: converted on the GPU (NVENC) or copied
+   * to host memory (x264) before this returns; it resolves once at most `maxFramesInFlight` frames wait.
    */
   write(frame: Uint8Array | Uint8ClampedArray | CudaDeviceFrame): Promise<void> {
     const callSite = new Error();
     // A device frame is converted on the GPU, which is set up while opening: wait for it.
     if (this.options.cudaFrames && !this.#opened && !this.#failure) return this.ready.then(() => this.write(frame));
+    const id = this.#nextFrameId++;
     let queued: number;
     try {
       this.#checkWritable();
       queued = this.options.cudaFrames
         ? this.#native.writeCuda(normalizeCudaFrame(frame, this.options))
-        : this.#native.write(this.#checkFrameBuffer(frame));
+        : this.#native.write(this.#checkFrameBuffer(frame), id);
     } catch (error) {
       return Promise.reject(withCallSiteStack(asCallerError(error), callSite));
     }
     if (queued < 0) return this.#refused(callSite);
     this.#framesWritten += 1;
-    if (queued <= this.options.maxFramesInFlight) return Promise.resolve();
+    if (this.options.cudaFrames) {
+      if (queued <= this.options.maxFramesInFlight) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        this.#drainWaiters.push({ resolve, reject, callSite });
+        this.#updateRef();
+      });
+    }
     return new Promise<void>((resolve, reject) => {
-      this.#drainWaiters.push({ resolve, reject, callSite });
+      this.#frameWaiters.set(id, { resolve, reject, callSite });
       this.#updateRef();
     });
   }
@@ -349,7 +364,8 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
       awaited.delete(this);
       return;
     }
-    const waiting = this.#drainWaiters.length + this.#audioDrainWaiters.length + this.#refusedWaiters.length > 0;
+    const waiting =
+      this.#frameWaiters.size + this.#drainWaiters.length + this.#audioDrainWaiters.length + this.#refusedWaiters.length > 0;
     const decoding = this.#inputStarted && this.#state === 'open';
     if (!this.#opened || waiting || decoding || this.#state === 'closing') {
       awaited.add(this);
@@ -358,6 +374,12 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
       awaited.delete(this);
       this.#native.unref();
     }
+  }
+
+  #takeFrameWaiters(): Waiter<void>[] {
+    const waiters = [...this.#frameWaiters.values()];
+    this.#frameWaiters.clear();
+    return waiters;
   }
 
   static #deliver(encoder: LadderEncoder, event: NativeEvent): void {
@@ -431,6 +453,16 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
         this.#updateRef();
         return;
       }
+      case 'released': {
+        // Converted (the buffer is the caller's again), or dropped by a failure or abort().
+        const waiter = this.#frameWaiters.get(event.id);
+        if (!waiter) return; // refused, or settled by 'error' or 'finished' already
+        this.#frameWaiters.delete(event.id);
+        if (this.#failure) waiter.reject(withCallSiteStack(this.#failure, waiter.callSite));
+        else waiter.resolve();
+        this.#updateRef();
+        return;
+      }
       case 'progress':
         this.#framesWritten = event.frames;
         this.emit('progress', { frames: event.frames, seconds: (event.frames * this.options.fpsDen) / this.options.fpsNum });
@@ -444,6 +476,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
       case 'error': {
         this.#failure ??= new AbrcastError(event.message);
         if (!this.#opened) this.#settleReady(this.#failure);
+        // Frames not yet converted may still be read: their write()s reject on 'released' or 'finished'.
         const waiters = [...this.#drainWaiters.splice(0), ...this.#audioDrainWaiters.splice(0), ...this.#refusedWaiters.splice(0)];
         for (const waiter of waiters) waiter.reject(withCallSiteStack(this.#failure, waiter.callSite));
         // Only when someone listens: an unheard 'error' event would crash the process.
@@ -462,7 +495,8 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
     this.#native.dispose();
     awaited.delete(this);
     if (!this.#opened) this.#settleReady(this.#stoppedError());
-    const waiters = [...this.#drainWaiters.splice(0), ...this.#audioDrainWaiters.splice(0)];
+    // Every thread has stopped: no buffer is read any more, whatever 'released' events are still on their way.
+    const waiters = [...this.#takeFrameWaiters(), ...this.#drainWaiters.splice(0), ...this.#audioDrainWaiters.splice(0)];
     const failure = event.failed ? this.#stoppedError() : undefined;
     for (const waiter of this.#refusedWaiters.splice(0)) waiter.reject(withCallSiteStack(this.#stoppedError(), waiter.callSite));
     for (const waiter of waiters) {

@@ -50,7 +50,13 @@ export interface LadderEncoderOptions {
   latency?: LatencyProfile;
   /** swscale algorithm for the per-rendition scalers (default lanczos; see the README's bench for why). */
   scaleAlgorithm?: ScaleAlgorithm;
-  /** Frames that may wait between write() and the filter graph (default 4). */
+  /**
+   * Frames that may wait between write() and the filter graph before write() holds the caller back
+   * (default 4). A Buffer's write() resolves once its frame is converted (the buffer is the caller's
+   * again then), so a caller that awaits each write() has one frame waiting; up to
+   * 4 x maxFramesInFlight + 8 writes may be pending at once, beyond which write() rejects. With
+   * `cudaFrames`, write() resolves at once while at most this many frames wait.
+   */
   maxFramesInFlight?: number;
   /**
    * Threads this encoder sizes itself for (x264's frame threads, split among the renditions by

@@ -2,6 +2,7 @@
 // its end (RFC 8216 6.2.1) and must not skip a segment. This keeps what arrived and
 // lists only the complete prefix 0..k, so every view extends the previous one.
 import { AbrcastError, invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
+import type { ResourceKey } from './types.js';
 
 /** A segment whose bytes are stored: what a playlist entry and the bit rates need. */
 export interface UploadedSegment {
@@ -11,6 +12,8 @@ export interface UploadedSegment {
   /** Exact duration in seconds. */
   duration: number;
   bytes: number;
+  /** Its key and IV, in an encrypted run. */
+  key?: ResourceKey;
 }
 
 export class ContiguousSegments<S extends UploadedSegment = UploadedSegment> {

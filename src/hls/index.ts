@@ -1,5 +1,6 @@
 export type {
-  DateRange, DateRangeValue, IframeStream, ImageStream, MasterPlaylist, MediaPlaylist, MediaRendition, MediaSegment, Resolution, VariantStream,
+  DateRange, DateRangeValue, IframeStream, ImageStream, MasterPlaylist, MediaPlaylist, MediaRendition, MediaSegment, ResourceKey, Resolution, SegmentKey,
+  VariantStream,
 } from './types.js';
 export { checkDateRange, dateRangeLine, mergeDateRange } from './date-range.js';
 export { iframePlaylistVersion, serializeIframePlaylist } from './iframe-playlist.js';

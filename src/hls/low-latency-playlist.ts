@@ -3,7 +3,7 @@
 // by the same helpers as the plain Media Playlist, so both read alike.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
 import {
-  appendPlaylistTypeLines, appendSegmentLines, EXTINF_DECIMALS, formatExtinfDuration, mapLine, programDateTimeLine, totalDuration,
+  appendKeyLine, appendPlaylistTypeLines, appendSegmentLines, EXTINF_DECIMALS, formatExtinfDuration, mapLine, programDateTimeLine, totalDuration,
 } from './media-playlist.js';
 import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
 import type { LowLatencyMediaPlaylist, PartialSegment, RenditionReport, ServerControl } from './low-latency-types.js';
@@ -151,6 +151,8 @@ export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): 
     `#EXT-X-MEDIA-SEQUENCE:${decimalInteger('mediaSequence', playlist.mediaSequence)}`,
   ];
   appendPlaylistTypeLines(lines, playlist);
+  // RFC 8216bis 4.4.4.5: the key of an encrypted init segment comes before its EXT-X-MAP.
+  let key = playlist.map?.key === undefined ? undefined : appendKeyLine(lines, playlist.map.key, undefined, 'map.key');
   if (playlist.map !== undefined) lines.push(mapLine(playlist.map.uri));
   if (skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
   for (const [position, line] of (playlist.dateRangeLines ?? []).entries()) {
@@ -162,12 +164,19 @@ export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): 
 
   playlist.segments.forEach((segment, position) => {
     const sequence = playlist.mediaSequence + position;
-    if (position < skipped) return;
+    if (position < skipped) {
+      // Skipped lines are not written; the key they left in effect is tracked all the same.
+      key = segment.key;
+      return;
+    }
+    // A segment's EXT-X-KEY comes before its parts: it applies to them too.
+    key = appendKeyLine(lines, segment.key, key, `key of segment ${sequence}`, position === skipped && skipped > 0);
     if (segment.programDateTime !== undefined) lines.push(programDateTimeLine(`programDateTime of segment ${sequence}`, segment.programDateTime));
     if (segment.parts) lines.push(...partLines(segment.parts, sequence, playlist.partTarget));
     appendSegmentLines(lines, segment, sequence, playlist.targetDuration);
   });
   const pendingSequence = playlist.mediaSequence + playlist.segments.length;
+  if (playlist.pendingParts.length > 0) key = appendKeyLine(lines, playlist.pendingKey, key, `key of segment ${pendingSequence}`, skipped > 0 && skipped === playlist.segments.length);
   if (playlist.pendingProgramDateTime !== undefined && playlist.pendingParts.length > 0) {
     lines.push(programDateTimeLine(`programDateTime of segment ${pendingSequence}`, playlist.pendingProgramDateTime));
   }

@@ -1,7 +1,7 @@
 // Typed models of the Low-Latency HLS additions to a Media Playlist
 // (RFC 8216bis 4.4.3.7-4.4.5.3). Field names follow the tags and attributes they
 // become; low-latency-playlist.ts owns the text format.
-import type { MediaPlaylist, MediaSegment } from './types.js';
+import type { MediaPlaylist, MediaSegment, SegmentKey } from './types.js';
 
 /** EXT-X-SERVER-CONTROL (RFC 8216bis 4.4.3.8): what the server lets a client ask for. */
 export interface ServerControl {
@@ -45,10 +45,12 @@ export interface RenditionReport {
 /** EXT-X-MAP (RFC 8216 4.3.2.5): the Media Initialization Section of fMP4 segments. */
 export interface MediaInitialization {
   uri: string;
+  /** How the init segment is encrypted (an EXT-X-KEY written before EXT-X-MAP). */
+  key?: SegmentKey;
 }
 
 /** A live Media Playlist with Low-Latency HLS tags. */
-export interface LowLatencyMediaPlaylist extends Omit<MediaPlaylist, 'segments'> {
+export interface LowLatencyMediaPlaylist extends Omit<MediaPlaylist, 'segments' | 'mapKey'> {
   serverControl: ServerControl;
   /** EXT-X-PART-INF:PART-TARGET in seconds, fixed for the run. */
   partTarget: number;
@@ -59,6 +61,8 @@ export interface LowLatencyMediaPlaylist extends Omit<MediaPlaylist, 'segments'>
   pendingParts: readonly PartialSegment[];
   /** Wall-clock time of the pending segment's first sample, when it needs one (e.g. no complete segment yet). */
   pendingProgramDateTime?: Date;
+  /** How the pending segment's parts are encrypted (its EXT-X-KEY, written before them). */
+  pendingKey?: SegmentKey;
   preloadHint?: PreloadHint;
   renditionReports: readonly RenditionReport[];
   /**

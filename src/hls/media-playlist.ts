@@ -2,7 +2,7 @@
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
 import { dateRangeLine } from './date-range.js';
 import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
-import type { MediaPlaylist, MediaSegment } from './types.js';
+import type { MediaPlaylist, MediaSegment, SegmentKey } from './types.js';
 
 /** EXTINF durations are written with this many decimals (decimal-floating-point). */
 export const EXTINF_DECIMALS = 5;
@@ -50,6 +50,31 @@ export function formatExtinfDuration(duration: number): string {
 /** EXT-X-MAP (RFC 8216 4.3.2.5) for the init segment at `uri`. */
 export function mapLine(uri: string): string {
   return `#EXT-X-MAP:URI=${quotedString('mapUri', checkUri('mapUri', uri))}`;
+}
+
+const IV_HEX = /^[0-9a-f]{32}$/;
+
+/** EXT-X-KEY (RFC 8216bis 4.4.4.4) with METHOD=AES-128, its key URI and explicit IV. */
+export function keyLine(key: SegmentKey, name: string): string {
+  if (key.method !== 'AES-128') throw invalidParameterError(`method of ${name}`, "'AES-128'", key.method);
+  if (typeof key.iv !== 'string' || !IV_HEX.test(key.iv)) throw invalidParameterError(`iv of ${name}`, '32 lowercase hex digits', key.iv);
+  return `#EXT-X-KEY:METHOD=AES-128,URI=${quotedString(`uri of ${name}`, checkUri(`uri of ${name}`, key.uri))},IV=0x${key.iv}`;
+}
+
+const sameKey = (a: SegmentKey | undefined, b: SegmentKey | undefined) =>
+  a === b || (a !== undefined && b !== undefined && a.method === b.method && a.uri === b.uri && a.iv === b.iv);
+
+/**
+ * Writes what `key` needs given the key in effect (the last one written): nothing
+ * when it is the same, an EXT-X-KEY when it changes, METHOD=NONE when a clear
+ * segment follows an encrypted one. `force` writes a defined key even when it is
+ * the same (after EXT-X-SKIP, whose skipped lines the client does not re-read).
+ * Returns the key now in effect.
+ */
+export function appendKeyLine(lines: string[], key: SegmentKey | undefined, inEffect: SegmentKey | undefined, name: string, force = false): SegmentKey | undefined {
+  if (sameKey(key, inEffect) && !(force && key !== undefined)) return inEffect;
+  lines.push(key === undefined ? '#EXT-X-KEY:METHOD=NONE' : keyLine(key, name));
+  return key;
 }
 
 export function programDateTimeLine(name: string, time: unknown): string {
@@ -118,11 +143,14 @@ export function serializeMediaPlaylist(playlist: MediaPlaylist): string {
     `#EXT-X-MEDIA-SEQUENCE:${decimalInteger('mediaSequence', playlist.mediaSequence)}`,
   ];
   appendPlaylistTypeLines(lines, playlist);
+  // RFC 8216bis 4.4.4.5: the key of an encrypted init segment comes before its EXT-X-MAP.
+  let key = playlist.mapKey === undefined ? undefined : appendKeyLine(lines, playlist.mapKey, undefined, 'mapKey');
   if (playlist.mapUri !== undefined) lines.push(mapLine(playlist.mapUri));
   appendDateRangeLines(lines, playlist);
 
   playlist.segments.forEach((segment, position) => {
     const sequence = playlist.mediaSequence + position;
+    key = appendKeyLine(lines, segment.key, key, `key of segment ${sequence}`);
     if (segment.programDateTime !== undefined) lines.push(programDateTimeLine(`programDateTime of segment ${sequence}`, segment.programDateTime));
     appendSegmentLines(lines, segment, sequence, playlist.targetDuration);
   });

@@ -2,7 +2,15 @@
 // snapshot), so the server can extend it with the live edge's parts. Only the
 // tags abrcast writes are understood; anything else is an error, not a guess.
 import { AbrcastError } from '../errors.js';
-import type { MediaPlaylist, MediaSegment } from './types.js';
+import type { MediaPlaylist, MediaSegment, SegmentKey } from './types.js';
+
+/** EXT-X-KEY as abrcast writes it: METHOD=NONE, or AES-128 with URI and IV. */
+function parseKey(value: string, number: number): SegmentKey | undefined {
+  if (value === 'METHOD=NONE') return undefined;
+  const match = /^METHOD=AES-128,URI="([^"]*)",IV=0x([0-9a-fA-F]{32})$/.exec(value);
+  if (!match) throw new AbrcastError(`Playlist line ${number + 1}: an EXT-X-KEY abrcast does not write`);
+  return { method: 'AES-128', uri: match[1], iv: match[2].toLowerCase() };
+}
 
 export function parseMediaPlaylist(text: string): MediaPlaylist {
   const lines = text.split('\n');
@@ -16,6 +24,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   };
   let duration: number | undefined;
   let programDateTime: Date | undefined;
+  let key: SegmentKey | undefined;
   for (const [number, line] of lines.entries()) {
     if (number === 0 || line === '') continue;
     const colon = line.indexOf(':');
@@ -23,7 +32,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
     const value = colon === -1 ? '' : line.slice(colon + 1);
     if (!line.startsWith('#')) {
       if (duration === undefined) throw new AbrcastError(`Playlist line ${number + 1}: URI without #EXTINF`);
-      playlist.segments.push({ duration, uri: line, ...(programDateTime ? { programDateTime } : {}) });
+      playlist.segments.push({ duration, uri: line, ...(programDateTime ? { programDateTime } : {}), ...(key ? { key } : {}) });
       duration = undefined;
       programDateTime = undefined;
       continue;
@@ -35,7 +44,11 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
       case '#EXT-X-PLAYLIST-TYPE': playlist.playlistType = value as 'EVENT' | 'VOD'; break;
       case '#EXT-X-INDEPENDENT-SEGMENTS': playlist.independentSegments = true; break;
       case '#EXT-X-PROGRAM-DATE-TIME': programDateTime = new Date(value); break;
-      case '#EXT-X-MAP': playlist.mapUri = /URI="([^"]*)"/.exec(value)?.[1]; break;
+      case '#EXT-X-MAP':
+        playlist.mapUri = /URI="([^"]*)"/.exec(value)?.[1];
+        if (key) playlist.mapKey = key;
+        break;
+      case '#EXT-X-KEY': key = parseKey(value, number); break;
       case '#EXTINF': duration = Number(value.split(',')[0]); break;
       case '#EXT-X-ENDLIST': playlist.endList = true; break;
       // A run's date ranges: the server's LL view takes them from the registry (runs.tracks.dateRanges).

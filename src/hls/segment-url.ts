@@ -102,3 +102,28 @@ export function cidUrlResolver(options: CidUrlOptions = {}): CidUrl {
   }
   return (cid) => expand(checkCid(cid));
 }
+
+/** A key URI from the run and the key's number (EXT-X-KEY URI=). */
+export type KeyUrl = (runId: string, index: number) => string;
+
+/** Where players fetch an encrypted run's keys: the server's key route, resolved against the playlist's server. */
+export const DEFAULT_KEY_URL_TEMPLATE = '/runs/{run}/keys/{key}';
+
+/**
+ * Builds the function that writes an encrypted run's key URIs from a template with
+ * `{run}` and `{key}` (absolute, e.g. `https://play.example.com/runs/{run}/keys/{key}`
+ * when the playlists are read through a public gateway, or root-relative).
+ */
+export function keyUrlResolver(template: unknown = DEFAULT_KEY_URL_TEMPLATE, optionName = 'keyUrl'): KeyUrl {
+  const expected = 'string containing {run} and {key}, expanding to an http(s) or root-relative URL';
+  if (typeof template !== 'string' || !template.includes('{run}') || !template.includes('{key}')) {
+    throw invalidParameterError(optionName, expected, template);
+  }
+  const placeholders = [...template.matchAll(PLACEHOLDER)].map((match) => match[1]);
+  if (placeholders.some((name) => name !== 'run' && name !== 'key') || /[{}]/.test(template.replace(PLACEHOLDER, ''))) {
+    throw invalidParameterError(optionName, `${expected}, with no other {placeholders}`, template);
+  }
+  const expand = (runId: string, index: number) => template.replace(PLACEHOLDER, (_, name: string) => (name === 'run' ? runId : String(index)));
+  if (!isUsableUrl(expand('rsample', 0)) || /["\r\n]/.test(template)) throw invalidParameterError(optionName, expected, template);
+  return expand;
+}

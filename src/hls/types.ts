@@ -1,6 +1,29 @@
 // Typed models of the two HLS playlist kinds abrcast writes (RFC 8216).
 // Field names follow the tags they become; the serializers own the text format.
 
+/**
+ * EXT-X-KEY (RFC 8216bis 4.4.4.4) with METHOD=AES-128: the resource is AES-128-CBC
+ * encrypted whole, under the key at `uri`, with this IV (always written: abrcast gives
+ * every segment its own IV, and the init segment of an EXT-X-MAP must have one).
+ */
+export interface SegmentKey {
+  method: 'AES-128';
+  /** Where a player fetches the 16-byte key. */
+  uri: string;
+  /** 16 bytes as 32 hex digits, written IV=0x… */
+  iv: string;
+}
+
+/**
+ * Which key encrypts a resource of a run and with which IV, as the publisher
+ * records it: the key's number in the run (its key URI is made from it) and the IV.
+ */
+export interface ResourceKey {
+  index: number;
+  /** 16 bytes as 32 lowercase hex digits. */
+  iv: string;
+}
+
 /** One entry of a Media Playlist: EXTINF duration, optional PROGRAM-DATE-TIME, and the URI. */
 export interface MediaSegment {
   /** Exact duration in seconds (from presentation timestamps), written with 5 decimals. */
@@ -8,6 +31,8 @@ export interface MediaSegment {
   uri: string;
   /** Wall-clock time of the segment's first sample; written as EXT-X-PROGRAM-DATE-TIME. */
   programDateTime?: Date;
+  /** How the segment (and, in LL-HLS, its parts) is encrypted; absent: clear. */
+  key?: SegmentKey;
 }
 
 /** A Media Playlist (RFC 8216 4.3.3): the segments of one rendition. */
@@ -23,6 +48,8 @@ export interface MediaPlaylist {
   segments: readonly MediaSegment[];
   /** EXT-X-MAP URI: the fMP4 init segment (Media Initialization Section) of every segment. */
   mapUri?: string;
+  /** How the init segment is encrypted (an EXT-X-KEY before EXT-X-MAP); absent: clear. */
+  mapKey?: SegmentKey;
   /** Writes EXT-X-ENDLIST: no more segments will be added. */
   endList: boolean;
   /** EXT-X-DATERANGE tags (RFC 8216bis 4.4.5.1), written after the header, before the first segment. */

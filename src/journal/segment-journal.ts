@@ -76,6 +76,17 @@ async function fsyncPath(path: string, flags = 'r'): Promise<void> {
   }
 }
 
+/**
+ * Makes the names in `dir` (a new file, a rename, a new subfolder) durable. Not on Windows: there a
+ * directory opened for reading cannot be flushed (FlushFileBuffers fails, Node reports EPERM), and NTFS
+ * journals names itself, committing them within seconds; so a power cut (not a crash of the process)
+ * in those seconds can lose a just-journaled name there (docs/platforms.md).
+ */
+async function fsyncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  await fsyncPath(dir);
+}
+
 /** Writes a whole file so that, after any crash, it is either absent or complete under `path`. */
 async function writeDurable(path: string, bytes: Uint8Array | string): Promise<void> {
   const partial = `${path}.partial`;
@@ -87,7 +98,7 @@ async function writeDurable(path: string, bytes: Uint8Array | string): Promise<v
     await handle.close();
   }
   await rename(partial, path);
-  await fsyncPath(dirname(path)); // the new name itself
+  await fsyncDir(dirname(path)); // the new name itself
 }
 
 export class SegmentJournal {
@@ -113,7 +124,7 @@ export class SegmentJournal {
     if (!(limitBytes > 0)) throw invalidParameterError('journalLimitBytes', 'positive number of bytes', limitBytes);
     const dir = resolve(parentDir, run.runId);
     await mkdir(dir, { recursive: true });
-    await fsyncPath(dirname(dir));
+    await fsyncDir(dirname(dir));
     await writeDurable(join(dir, 'run.json'), JSON.stringify(run));
     const journal = new SegmentJournal(dir, run, limitBytes);
     journal.#log = await open(join(dir, 'log.jsonl'), 'a');
@@ -268,7 +279,7 @@ export class SegmentJournal {
   async #ensureDir(dir: string): Promise<void> {
     if (this.#createdDirs.has(dir)) return;
     await mkdir(dir, { recursive: true });
-    await fsyncPath(dirname(dir));
+    await fsyncDir(dirname(dir));
     this.#createdDirs.add(dir);
   }
 }

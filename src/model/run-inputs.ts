@@ -1,6 +1,10 @@
 // What a publisher hands a run's recorder: the registry stores exactly these,
 // so both sides share one definition.
+import type { ResourceKey } from '../hls/types.js';
 import type { RunTracks } from './run-tracks.js';
+
+/** How a run's media is encrypted: AES-128 of each whole resource (RFC 8216bis 4.4.4.4). */
+export type RunEncryption = 'aes-128';
 
 export interface NewRun {
   /** Generated ('r' + 12 base32 characters) when absent; otherwise must match RUN_ID_PATTERN. */
@@ -14,6 +18,12 @@ export interface NewRun {
   /** The segment and playlist URL templates the publisher uses; omitted when it was given a function. */
   segmentUrl?: string;
   playlistUrl?: string;
+  /** Set for a private run: its segments, parts and init segments are encrypted, its keys kept in the registry. */
+  encryption?: RunEncryption;
+  /** Segments per content key (a new key every this many segments); absent: one key for the run. */
+  keyRotation?: number;
+  /** The key URI template the playlists use (`{run}` and `{key}` filled in). */
+  keyUrl?: string;
 }
 
 export interface SegmentInput {
@@ -22,6 +32,8 @@ export interface SegmentInput {
   cid: string;
   duration: number;
   bytes: number;
+  /** Its key and IV, in an encrypted run. */
+  key?: ResourceKey;
 }
 
 /** One partial segment (LL-HLS): part `partIndex` of segment `segmentIndex`. */
@@ -35,6 +47,8 @@ export interface PartInput {
   /** Starts with an IDR frame (INDEPENDENT=YES). */
   independent: boolean;
   bytes: number;
+  /** Its key and IV (its segment's), in an encrypted run. */
+  key?: ResourceKey;
 }
 
 /** A segment a failed run could not upload. */

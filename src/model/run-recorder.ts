@@ -2,6 +2,7 @@
 // the publisher depends on this interface only.
 import type { MissingSegment, NewRun, PartInput, PublishOptions, SegmentInput } from './run-inputs.js';
 import type { VariantStreamRecords } from './variant-stream-record.js';
+import type { ResourceKey } from '../hls/types.js';
 
 export interface RunRecorder {
   createRun(run: NewRun): Promise<{ id: string }>;
@@ -13,7 +14,13 @@ export interface RunRecorder {
   /** LL-HLS (optional: a recorder without them records segments only). */
   setPartTarget?(runId: string, seconds: number): Promise<void>;
   recordPart?(runId: string, part: PartInput): Promise<void>;
-  setInitSegment?(runId: string, rendition: string, cid: string): Promise<void>;
+  setInitSegment?(runId: string, rendition: string, cid: string, key?: ResourceKey): Promise<void>;
+  /**
+   * An encrypted run's content key `index`, wrapped (the registry never sees it
+   * clear): stored unless one is stored already; resolves with the stored one,
+   * which the publisher then uses (a retry or a resumed run gets the first key).
+   */
+  putRunKey?(runId: string, index: number, wrapped: string): Promise<string>;
   /**
    * Whether a failed call may succeed if retried (the database unreachable or
    * restarting). The publisher retries those until its close deadline; without

@@ -64,14 +64,19 @@ export type NativeEvent =
   | { type: 'thumbnail'; rendition: string; segmentIndex: number; startFrame: number; width: number; height: number; data: Buffer }
   | { type: 'warning'; message: string }
   | { type: 'drain'; queued: number }
+  | { type: 'released'; id: number }
   | { type: 'audioDrain'; queued: number }
   | { type: 'progress'; frames: number }
   | { type: 'error'; message: string }
   | { type: 'finished'; frames: number; failed: boolean; audioSamples?: number; renditions: Array<{ segments: number; bytes: number }> };
 
 export interface NativeLadderEncoder {
-  /** Copies the frame; returns frames now queued, or -1 once the pipeline takes no more. */
-  write(frame: Uint8Array): number;
+  /**
+   * Queues the frame, keeping a reference to it: the CPU path reads it in place, the GPU path copies
+   * it. Event 'released' with `id` follows once nothing reads it any more (converted, copied,
+   * refused or dropped). Returns frames now queued, or -1 once the pipeline takes no more.
+   */
+  write(frame: Uint8Array, id: number): number;
   /** cudaFrames: converts (NVENC) or copies (x264) the device frame; returns as write() does. */
   writeCuda(frame: NativeDeviceFrame): number;
   /** Copies interleaved float32 PCM; returns sample frames now queued, or -1 once the pipeline takes no more. */
@@ -193,7 +198,7 @@ export function loadNativeAddon(): NativeAddon {
         '- Build it against the system FFmpeg: install cmake, a C++17 compiler and the FFmpeg dev packages',
         '  (Debian/Ubuntu: apt-get install cmake g++ pkg-config libavcodec-dev libavformat-dev libavfilter-dev',
         '   libswscale-dev libavutil-dev libswresample-dev libx264-dev libffmpeg-nvenc-dev), then run `npm rebuild abrcast`.',
-        `- Use a platform with a prebuilt binary (linux-x64 or linux-arm64, glibc). This one is ${process.platform}-${process.arch}.`,
+        `- Use a platform with a prebuilt binary (linux-x64 or linux-arm64 with glibc, win32-x64). This one is ${process.platform}-${process.arch}.`,
       ].join('\n'),
       { cause },
     );

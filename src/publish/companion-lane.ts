@@ -18,7 +18,7 @@ import type { ResourceStore } from './resource-store.js';
 const MPEGTS_HZ = 90_000;
 
 export interface CompanionLaneOptions {
-  resources: Pick<ResourceStore, 'add'>;
+  resources: Pick<ResourceStore, 'addCompanion'>;
   companions: CompanionPlaylists;
   cues: CaptionCues;
   /** The rendition whose segment and part events set the subtitle files' spans (all renditions cut alike). */
@@ -50,7 +50,7 @@ export class CompanionLane {
       const bytes = new TextEncoder().encode(text);
       const { index, duration } = segment;
       void this.#lane.push(`upload the ${track.name} subtitles of segment ${index}`, async () => {
-        const cid = await this.#options.resources.add({ kind: 'subtitle', track: track.name, index }, bytes);
+        const cid = await this.#options.resources.addCompanion({ kind: 'subtitle', track: track.name, index }, bytes);
         this.#options.companions.subtitleUploaded(track.name, { index, cid, duration, bytes: bytes.length });
         const runId = this.#options.runId();
         // The server's live edge and status read subtitle segments like a rendition's.
@@ -69,7 +69,7 @@ export class CompanionLane {
       const bytes = new TextEncoder().encode(this.#vtt(track, 'parts', part.startPts, part.duration, PTS_OFFSET_SECONDS));
       const { segmentIndex, partIndex, duration } = part;
       void this.#lane.push(`upload the ${track.name} subtitles of part ${segmentIndex}.${partIndex}`, async () => {
-        const cid = await this.#options.resources.add({ kind: 'subtitle-part', track: track.name, segmentIndex, partIndex }, bytes);
+        const cid = await this.#options.resources.addCompanion({ kind: 'subtitle-part', track: track.name, segmentIndex, partIndex }, bytes);
         const runId = this.#options.runId();
         if (registry?.recordPart && runId) {
           // Every WebVTT file stands alone: each part is independent.
@@ -83,7 +83,7 @@ export class CompanionLane {
   thumbnail(thumbnail: ThumbnailEvent): void {
     const { segmentIndex: index, width, height, data } = thumbnail;
     void this.#lane.push(`upload the thumbnail of segment ${index}`, async () => {
-      const cid = await this.#options.resources.add({ kind: 'thumbnail', index }, data);
+      const cid = await this.#options.resources.addCompanion({ kind: 'thumbnail', index }, data);
       this.#options.companions.thumbnailUploaded({ index, cid, bytes: data.length, width, height });
     });
   }

@@ -8,7 +8,7 @@ import { AbrcastError, invalidParameterError } from '../errors.js';
 import { ContiguousSegments, type UploadedSegment } from '../hls/contiguous-segments.js';
 import { serializeMasterPlaylist } from '../hls/master-playlist.js';
 import { serializeMediaPlaylist, targetDurationFor } from '../hls/media-playlist.js';
-import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
+import { cidUrlResolver, DEFAULT_KEY_URL_TEMPLATE, keyUrlResolver, type CidUrl } from '../hls/segment-url.js';
 import type { VariantStream } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { Rendition } from '../encoder/types.js';
@@ -31,9 +31,15 @@ export interface FinalizableRegistry {
         startedAt?: Date | null;
         segmentUrl?: string | null;
         playlistUrl?: string | null;
+        /** An encrypted run's settings (registries with private runs). */
+        encryption?: string | null;
+        keyRotation?: number | null;
+        keyUrl?: string | null;
       }
     | undefined
   >;
+  /** Init segment CIDs by rendition (fMP4 runs). */
+  getInitSegments?(runId: string): Promise<Record<string, string>>;
   listSegments(runId: string): Promise<Array<UploadedSegment & { rendition: string }>>;
   publishPlaylists(
     runId: string,
@@ -94,6 +100,9 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
     gateway: options.gateway, template: template(options.playlistUrl, run.playlistUrl, journal.playlistUrl), optionName: 'playlistUrl',
   });
   const startTime = run.startedAt ?? journal.startedAt ?? run.createdAt;
+  // An encrypted run's segments name their keys (recorded with them) at the run's key URIs.
+  const keyUrl = run.encryption ? keyUrlResolver(run.keyUrl ?? DEFAULT_KEY_URL_TEMPLATE) : undefined;
+  const keyUri = keyUrl ? (index: number) => keyUrl(runId, index) : undefined;
   // Sizes, bitrates and codecs come from a publish, or from the journal; without either nothing could play.
   const known: [string, { width: number; height: number; bitrate: number; codecs: string; cid?: string }][] =
     orderVariants(run.qualityPlaylists);
@@ -108,7 +117,9 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
   for (const segment of await registry.listSegments(runId)) {
     // A zero duration cannot be listed; it ends that rendition's prefix like a missing segment.
     if (!(segment.duration > 0)) continue;
-    byRendition.get(segment.rendition)?.add({ index: segment.index, cid: segment.cid, duration: segment.duration, bytes: segment.bytes });
+    byRendition.get(segment.rendition)?.add({
+      index: segment.index, cid: segment.cid, duration: segment.duration, bytes: segment.bytes, ...(segment.key ? { key: segment.key } : {}),
+    });
   }
 
   const targetDuration = targetDurationFor(run.segmentDuration);
@@ -129,7 +140,9 @@ export async function finalizeRun(options: FinalizeRunOptions): Promise<Finalize
     }
     if (listed.length === 0) continue;
     const text = serializeMediaPlaylist(
-      eventMediaPlaylist({ targetDuration, segments: listed, segmentUrl, endList: true, startedAt: startTime, segmentDuration: run.segmentDuration }),
+      eventMediaPlaylist({
+        targetDuration, segments: listed, segmentUrl, endList: true, startedAt: startTime, segmentDuration: run.segmentDuration, ...(keyUri ? { keyUri } : {}),
+      }),
     );
     const cid = await store.add(encode(text));
     const entry = qualityEntry({

@@ -3,7 +3,8 @@
 // options are checked by the encoder; URL templates by cidUrlResolver).
 import type { EncoderChoice, FileInputOptions, LadderEncoderOptions, LatencyProfile, PixelFormat, Rendition } from '../encoder/types.js';
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
-import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
+import { cidUrlResolver, DEFAULT_KEY_URL_TEMPLATE, keyUrlResolver, type CidUrl, type KeyUrl } from '../hls/segment-url.js';
+import { resolveSecrets, type SecretInput, type ServerSecrets } from '../crypto/server-secret.js';
 import { defaultJournalDir } from '../journal/segment-journal.js';
 import type { RunRecorder } from '../model/run-recorder.js';
 import type { ContentStore } from '../store/content-store.js';
@@ -82,6 +83,27 @@ export interface MultiResolutionHlsOutputOptions {
   /** How long close() keeps retrying uploads and registry writes before it reports what failed (default 60 s). */
   closeDeadlineMs?: number;
   /**
+   * 'aes-128': a private run. Every segment, part and init segment is encrypted
+   * (AES-128-CBC of the whole resource, RFC 8216bis 4.4.4.4) before it leaves the
+   * process; the playlists name each resource's key and IV (EXT-X-KEY); the keys are
+   * kept in the registry, wrapped under `keySecret`, and a server hands them out
+   * only for a valid playback token. Needs a registry.
+   */
+  encryption?: 'aes-128';
+  /** A new key every this many segments (several EXT-X-KEY URIs); default: one key for the run. */
+  keyRotation?: number;
+  /**
+   * Key URI written in the playlists, a template with `{run}` and `{key}` (default
+   * `/runs/{run}/keys/{key}`, the key route of the server the playlist is read from).
+   * Make it absolute when players read the playlists through a public gateway.
+   */
+  keyUrl?: string;
+  /**
+   * The server secret the run's keys are wrapped with (at least 32 characters);
+   * default: ABRCAST_KEY_SECRET. The servers that serve the run need the same one.
+   */
+  keySecret?: SecretInput;
+  /**
    * WebVTT subtitle renditions for addCaption() (default none). `true`: one English track; or a
    * list of tracks, the first being addCaption()'s default language. Each is listed in the master
    * as EXT-X-MEDIA TYPE=SUBTITLES, and every variant names their group (SUBTITLES=).
@@ -111,6 +133,15 @@ export interface CaptionTrackOptions {
   default?: boolean;
 }
 
+/** How an encrypted run's keys are made and named. */
+export interface EncryptionSettings {
+  keyRotation?: number;
+  /** The key URI template, as the registry keeps it. */
+  keyUrlTemplate: string;
+  keyUrl: KeyUrl;
+  secrets: ServerSecrets;
+}
+
 /** The checked settings of a run, apart from the encoder's and the URLs. */
 export interface OutputSettings {
   closeDeadlineMs: number;
@@ -118,6 +149,8 @@ export interface OutputSettings {
   journalDir: string;
   segmentDuration: number;
   partDuration?: number;
+  /** Set for an encrypted run. */
+  encryption?: EncryptionSettings;
   /** The LadderEncoder's options (it validates them itself). */
   encoder: LadderEncoderOptions;
   subtitles: SubtitleTrack[];
@@ -176,10 +209,19 @@ export function outputSettings(options: MultiResolutionHlsOutputOptions): Output
   if (options.container !== undefined && options.container !== 'ts' && options.container !== 'fmp4') {
     throw invalidParameterError('container', "'ts' or 'fmp4'", options.container);
   }
-  const thumbnails = options.thumbnails ?? true;
+  const encryption = encryptionSettings(options);
+  // An encrypted run makes no thumbnails (clear JPEGs of the picture), subtitles (clear WebVTT) or
+  // I-frame playlists (byte ranges into encrypted segments, without their keys): see docs/beyond-the-picture.md.
+  if (encryption) {
+    for (const name of ['thumbnails', 'captions', 'iframePlaylists'] as const) {
+      const value = options[name];
+      if (value !== undefined && value !== false) throw invalidParameterError(name, "false (an encrypted run has no thumbnails, subtitles or I-frame playlists)", value);
+    }
+  }
+  const thumbnails = options.thumbnails ?? !encryption;
   const timedMetadata = options.timedMetadata ?? true;
   if (typeof timedMetadata !== 'boolean') throw invalidParameterError('timedMetadata', 'boolean', timedMetadata);
-  const iframePlaylists = options.iframePlaylists ?? true;
+  const iframePlaylists = options.iframePlaylists ?? !encryption;
   if (typeof iframePlaylists !== 'boolean') throw invalidParameterError('iframePlaylists', 'boolean', iframePlaylists);
   const encoder: LadderEncoderOptions = {
     width: sourceSize[0], height: sourceSize[1], fps: options.fps, segmentDuration,
@@ -195,7 +237,31 @@ export function outputSettings(options: MultiResolutionHlsOutputOptions): Output
     thumbnails, timedMetadata,
   };
   const subtitles = subtitleTracks(options.captions, options.renditions);
-  return { closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder, subtitles, iframePlaylists };
+  return {
+    closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder, subtitles, iframePlaylists,
+    ...(encryption ? { encryption } : {}),
+  };
+}
+
+function encryptionSettings(options: MultiResolutionHlsOutputOptions): EncryptionSettings | undefined {
+  const { encryption, keyRotation, keyUrl } = options;
+  if (encryption === undefined) {
+    for (const name of ['keyRotation', 'keyUrl', 'keySecret'] as const) {
+      if (options[name] !== undefined) throw invalidParameterError(name, "nothing without encryption: 'aes-128'", name === 'keySecret' ? 'a secret' : options[name]);
+    }
+    return undefined;
+  }
+  if (encryption !== 'aes-128') throw invalidParameterError('encryption', "'aes-128'", encryption);
+  if (keyRotation !== undefined && (!Number.isInteger(keyRotation) || keyRotation < 1 || keyRotation > 2_147_483_647)) {
+    throw invalidParameterError('keyRotation', 'integer of at least 1 (segments per key)', keyRotation);
+  }
+  if (typeof options.registry?.putRunKey !== 'function') {
+    throw invalidParameterError('registry', 'RunRecorder with putRunKey (a RunRegistry): an encrypted run keeps its keys there', options.registry === undefined ? undefined : 'object');
+  }
+  const secrets = resolveSecrets(options.keySecret, 'keySecret');
+  if (!secrets) throw new TypeError('An encrypted run needs the server secret: set ABRCAST_KEY_SECRET (the servers need the same) or pass keySecret');
+  const keyUrlTemplate = keyUrl ?? DEFAULT_KEY_URL_TEMPLATE;
+  return { ...(keyRotation !== undefined ? { keyRotation } : {}), keyUrlTemplate, keyUrl: keyUrlResolver(keyUrlTemplate, 'keyUrl'), secrets };
 }
 
 /** Segment and playlist URLs of a run, and the templates the registry and journal keep (absent for a function). */

@@ -8,7 +8,8 @@
 //   segment, part, thumbnail, addCaption → CompanionLane (WebVTT files, thumbnails) → CompanionPlaylists,
 //   which the PlaylistPublisher asks at each publish (subtitle, I-frame, image playlists; addMetadata's date ranges)
 //   each uploaded segment and published version → RegistryLane; each version → PlaylistUpdateLane
-// Every media byte goes to the store through one ResourceStore.
+// Every media byte goes to the store through one ResourceStore (which encrypts
+// it in an encrypted run: ResourceCipher, keys from RunKeys).
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 
@@ -25,13 +26,15 @@ import { HeliaStore } from '../store/helia-store.js';
 import { CaptionCues, type CaptionInput } from './caption-cues.js';
 import { CompanionLane } from './companion-lane.js';
 import { CompanionPlaylists } from './companion-playlists.js';
-import { outputSettings, runUrls, type MultiResolutionHlsOutputOptions } from './hls-output-options.js';
+import { outputSettings, runUrls, type EncryptionSettings, type MultiResolutionHlsOutputOptions } from './hls-output-options.js';
 import { JournalWriter } from './journal-writer.js';
 import { PartLane } from './part-lane.js';
 import { PlaylistPublisher } from './playlist-publisher.js';
 import { PlaylistUpdateLane } from './playlist-update-lane.js';
 import { RegistryLane } from './registry-lane.js';
+import { ResourceCipher } from './resource-cipher.js';
 import { ResourceStore } from './resource-store.js';
+import { RunKeys } from './run-keys.js';
 import { SegmentUploadLane } from './segment-upload-lane.js';
 import type { PublishedVersion } from './types.js';
 import { UploadIncompleteError } from './upload-incomplete-error.js';
@@ -97,6 +100,9 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   readonly #publisher: PlaylistPublisher;
   readonly #records: RegistryLane;
   readonly #updates: PlaylistUpdateLane;
+  readonly #resources: ResourceStore;
+  readonly #encryption?: EncryptionSettings;
+  readonly #cipher?: ResourceCipher;
   readonly #companions: CompanionPlaylists;
   readonly #companionLane: CompanionLane;
   readonly #cues: CaptionCues;
@@ -130,7 +136,15 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     const onWarning = (message: string) => this.emit('warning', message);
     const onFailure = (message: string) => this.#fail(message);
     const runId = () => this.#runId;
-    const resources = new ResourceStore(this.store);
+    this.#encryption = settings.encryption;
+    if (this.#encryption) {
+      const keys = new RunKeys({ registry: options.registry as Required<Pick<RunRecorder, 'putRunKey'>>, runId, secrets: this.#encryption.secrets });
+      this.#cipher = new ResourceCipher({
+        container: options.container ?? 'ts', keyRotation: this.#encryption.keyRotation, keyFor: (index) => keys.key(index),
+      });
+    }
+    const resources = (this.#resources = new ResourceStore(this.store, this.#cipher));
+    const keyUrl = this.#encryption?.keyUrl;
     this.#journal = new JournalWriter({
       dir: settings.journalDir, limitBytes: settings.journalLimitBytes, roomWaitMs: settings.closeDeadlineMs, onFailure, onWarning,
     });
@@ -146,6 +160,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       segmentDuration: settings.segmentDuration,
       segmentUrl: urls.segmentUrl,
       playlistUrl: urls.playlistUrl,
+      ...(keyUrl ? { keyUri: (index: number) => keyUrl(this.#runId!, index) } : {}),
       onPublished: (version) => this.#onPublished(version),
       onRetry,
       companions: this.#companions,
@@ -222,6 +237,11 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     return this.#started;
   }
 
+  /**
+   * One frame for every rendition (LadderEncoder.write()): the buffer is the encoder's until this
+   * resolves, and may be reused from then on. Waits for the run to start and, when the store falls
+   * behind, for room in the journal first.
+   */
   async write(frame: Uint8Array | Uint8ClampedArray | CudaDeviceFrame): Promise<void> {
     await this.start();
     // Backpressure: a store that falls behind fills the journal up to its limit, then slows the producer.
@@ -343,8 +363,14 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     const { width, height, fps, segmentDuration, renditions } = this.encoder.options;
     const startedAt = this.#startedAt!;
     if (this.#registry) {
-      const run = await this.#registry.createRun({ id: this.#runId, width, height, fps, segmentDuration, startedAt, ...this.#urlTemplates });
+      const encryption = this.#encryption;
+      const run = await this.#registry.createRun({
+        id: this.#runId, width, height, fps, segmentDuration, startedAt, ...this.#urlTemplates,
+        ...(encryption ? { encryption: 'aes-128' as const, keyUrl: encryption.keyUrlTemplate, ...(encryption.keyRotation ? { keyRotation: encryption.keyRotation } : {}) } : {}),
+      });
       this.#runId = run.id;
+      // The first key before any resource: a registry that cannot keep it fails start(), not a segment.
+      await this.#cipher?.keyOf({ kind: 'init', rendition: renditions[0].name });
       // Set before any part: a server lists parts (LL-HLS) for runs with a part target.
       if (this.#partDuration !== undefined && this.#registry.setPartTarget) await this.#registry.setPartTarget(run.id, this.#partDuration);
     }
@@ -373,12 +399,14 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     const { rendition, index, duration, bytes } = meta;
     this.emit('uploaded', { rendition, index, cid });
     await this.#journal.markUploaded(meta, cid);
-    this.#records.recordSegment({ rendition, index, cid, duration, bytes });
-    const key = `${rendition}/${index}`;
-    const iframes = this.#iframes.get(key);
-    this.#iframes.delete(key);
+    // Known once the segment is stored (its key period's key is loaded then).
+    const key = await this.#resources.keyOf({ kind: 'segment', rendition, index });
+    this.#records.recordSegment({ rendition, index, cid, duration, bytes, ...(key ? { key } : {}) });
+    const iframeKey = `${rendition}/${index}`;
+    const iframes = this.#iframes.get(iframeKey);
+    this.#iframes.delete(iframeKey);
     await this.#publisher
-      .segmentUploaded(rendition, { index, cid, duration, bytes, ...(iframes ? { iframes } : {}) })
+      .segmentUploaded(rendition, { index, cid, duration, bytes, ...(key ? { key } : {}), ...(iframes ? { iframes } : {}) })
       .catch((error: Error) => this.emit('warning', `Cannot publish playlists: ${error.message}`));
   }
 

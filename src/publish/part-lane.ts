@@ -12,7 +12,7 @@ import type { PlaylistPublisher } from './playlist-publisher.js';
 import type { ResourceStore } from './resource-store.js';
 
 export interface PartLaneOptions {
-  resources: Pick<ResourceStore, 'add'>;
+  resources: Pick<ResourceStore, 'add' | 'keyOf'>;
   publisher: Pick<PlaylistPublisher, 'setCodecs' | 'setInitSegment' | 'publishFirst'>;
   /** Records parts and init segments; a recorder without the methods records neither. */
   registry?: Pick<RunRecorder, 'recordPart' | 'setInitSegment'>;
@@ -42,9 +42,11 @@ export class PartLane {
     this.#initUploads.set(
       init.rendition,
       this.#lane.push(`upload the init segment of ${init.rendition}`, async () => {
-        const cid = await resources.add({ kind: 'init', rendition: init.rendition }, init.data);
-        publisher.setInitSegment(init.rendition, cid);
-        if (registry?.setInitSegment && runId) await registry.setInitSegment(runId, init.rendition, cid);
+        const resource = { kind: 'init', rendition: init.rendition } as const;
+        const cid = await resources.add(resource, init.data);
+        const key = await resources.keyOf(resource);
+        publisher.setInitSegment(init.rendition, cid, key);
+        if (registry?.setInitSegment && runId) await registry.setInitSegment(runId, init.rendition, cid, key);
       }),
     );
   }
@@ -61,10 +63,13 @@ export class PartLane {
     if (part.codecs) publisher.setCodecs(part.rendition, part.codecs);
     const { rendition, segmentIndex, partIndex } = part;
     void this.#lane.push(`upload part ${rendition}/${segmentIndex}.${partIndex}`, async () => {
-      const cid = await resources.add({ kind: 'part', rendition, segmentIndex, partIndex }, part.data);
+      const resource = { kind: 'part', rendition, segmentIndex, partIndex } as const;
+      const cid = await resources.add(resource, part.data);
       if (!registry?.recordPart || !runId) return;
+      const key = await resources.keyOf(resource);
       await registry.recordPart(runId, {
         rendition, segmentIndex, partIndex, cid, duration: part.duration, independent: part.independent, bytes: part.data.byteLength,
+        ...(key ? { key } : {}),
       });
       // Fast start: with a first part recorded in every rendition the master can answer (the parts are the live edge).
       if (segmentIndex === 0 && partIndex === 0) {

@@ -7,7 +7,7 @@ import { variantBandwidth } from '../hls/bandwidth.js';
 import type { UploadedSegment } from '../hls/contiguous-segments.js';
 import { programDateTimes } from '../hls/program-date-time.js';
 import type { CidUrl } from '../hls/segment-url.js';
-import type { MediaPlaylist, VariantStream } from '../hls/types.js';
+import type { MediaPlaylist, ResourceKey, SegmentKey, VariantStream } from '../hls/types.js';
 import type { VariantStreamRecord } from '../model/variant-stream-record.js';
 
 export interface EventPlaylistInput {
@@ -26,10 +26,21 @@ export interface EventPlaylistInput {
   segmentDuration?: number;
   /** EXT-X-MAP URI of the rendition's fMP4 init segment. */
   mapUri?: string;
+  /** An encrypted init segment's key. */
+  mapKey?: ResourceKey;
+  /** An encrypted run's key URI of key `index` (needed when a segment or the init segment has a key). */
+  keyUri?: (index: number) => string;
+}
+
+/** The EXT-X-KEY of a resource from its key reference and the run's key URIs. */
+export function segmentKey(key: ResourceKey, keyUri: ((index: number) => string) | undefined): SegmentKey {
+  if (!keyUri) throw new TypeError('An encrypted segment needs the run\'s key URIs (keyUri)');
+  return { method: 'AES-128', uri: keyUri(key.index), iv: key.iv };
 }
 
 export function eventMediaPlaylist(input: EventPlaylistInput): MediaPlaylist {
   const dates = programDateTimes(input.segments, input.startedAt, input.segmentDuration ?? input.targetDuration);
+  const { keyUri } = input;
   return {
     targetDuration: input.targetDuration,
     mediaSequence: 0,
@@ -38,10 +49,12 @@ export function eventMediaPlaylist(input: EventPlaylistInput): MediaPlaylist {
     independentSegments: true,
     endList: input.endList,
     ...(input.mapUri !== undefined ? { mapUri: input.mapUri } : {}),
+    ...(input.mapUri !== undefined && input.mapKey ? { mapKey: segmentKey(input.mapKey, keyUri) } : {}),
     segments: input.segments.map((segment, position) => ({
       duration: segment.duration,
       uri: input.segmentUrl(segment.cid),
       ...(dates[position] ? { programDateTime: dates[position] } : {}),
+      ...(segment.key ? { key: segmentKey(segment.key, keyUri) } : {}),
     })),
   };
 }

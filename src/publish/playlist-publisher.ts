@@ -11,7 +11,7 @@ import { commonListedCount, ContiguousSegments, type UploadedSegment } from '../
 import { serializeMasterPlaylist } from '../hls/master-playlist.js';
 import { serializeMediaPlaylist, targetDurationFor } from '../hls/media-playlist.js';
 import type { CidUrl } from '../hls/segment-url.js';
-import type { MediaPlaylist } from '../hls/types.js';
+import type { MediaPlaylist, ResourceKey } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { CompanionPlaylists, ListedSegment } from './companion-playlists.js';
 import { eventMediaPlaylist, qualityEntry } from './playlist-entries.js';
@@ -32,6 +32,8 @@ export interface PlaylistPublisherOptions {
   segmentDuration: number;
   segmentUrl: CidUrl;
   playlistUrl: CidUrl;
+  /** An encrypted run's key URI of key `index`. */
+  keyUri?: (index: number) => string;
   /** Published after the playlists of a version are stored, in order. */
   onPublished: (version: PublishedVersion) => Promise<void> | void;
   onRetry?: (what: string, attempt: number, error: unknown) => void;
@@ -43,8 +45,9 @@ interface RenditionState {
   rendition: Rendition;
   segments: ContiguousSegments<ListedSegment>;
   codecs: string;
-  /** EXT-X-MAP URI of the fMP4 init segment, once uploaded. */
+  /** EXT-X-MAP URI of the fMP4 init segment, once uploaded, and its key in an encrypted run. */
   mapUri?: string;
+  mapKey?: ResourceKey;
   /** Segments listed in the last published media playlist, and its CID. */
   publishedCount: number;
   publishedCid?: string;
@@ -108,9 +111,12 @@ export class PlaylistPublisher {
     if (!state.codecs && codecs) state.codecs = codecs;
   }
 
-  /** The rendition's fMP4 init segment, uploaded: every later media playlist names it in EXT-X-MAP. */
-  setInitSegment(rendition: string, cid: string): void {
-    this.#state(rendition).mapUri ??= this.#options.segmentUrl(cid);
+  /** The rendition's fMP4 init segment, uploaded: every later media playlist names it in EXT-X-MAP (after its EXT-X-KEY when encrypted). */
+  setInitSegment(rendition: string, cid: string, key?: ResourceKey): void {
+    const state = this.#state(rendition);
+    if (state.mapUri !== undefined) return;
+    state.mapUri = this.#options.segmentUrl(cid);
+    state.mapKey = key;
   }
 
   /** Records an uploaded segment (with its I-frames, for the I-frame playlists); publishes when it completes an index in every rendition. */
@@ -198,7 +204,7 @@ export class PlaylistPublisher {
       if (listed.length === 0 && !first) continue;
       const dateRanges = this.#options.companions?.dateRangeVersion;
       if (final || listed.length !== state.publishedCount || !state.publishedCid || dateRanges !== state.publishedDateRanges) {
-        const text = serializeMediaPlaylist(this.#mediaPlaylist(listed, final, state.mapUri));
+        const text = serializeMediaPlaylist(this.#mediaPlaylist(listed, final, state));
         state.publishedCid = await this.#addVersion(state.rendition.name, text, `${state.rendition.name} playlist`);
         state.publishedText = text;
         state.publishedCount = listed.length;
@@ -242,9 +248,10 @@ export class PlaylistPublisher {
     await this.#options.onPublished(version);
   }
 
-  #mediaPlaylist(listed: readonly UploadedSegment[], final: boolean, mapUri?: string): MediaPlaylist {
+  #mediaPlaylist(listed: readonly UploadedSegment[], final: boolean, { mapUri, mapKey }: RenditionState): MediaPlaylist {
     const playlist = eventMediaPlaylist({
-      ...(mapUri !== undefined ? { mapUri } : {}),
+      ...(mapUri !== undefined ? { mapUri, ...(mapKey ? { mapKey } : {}) } : {}),
+      ...(this.#options.keyUri ? { keyUri: this.#options.keyUri } : {}),
       targetDuration: this.targetDuration, segments: listed, segmentUrl: this.#options.segmentUrl,
       endList: final, startedAt: (this.#startTime ??= new Date()),
     });

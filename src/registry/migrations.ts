@@ -111,6 +111,30 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 6,
+    name: 'private runs: encryption, wrapped content keys, key and IV of each resource',
+    statements: [
+      `ALTER TABLE runs ADD COLUMN encryption text CHECK (encryption IN ('aes-128'))`,
+      `ALTER TABLE runs ADD COLUMN key_rotation integer CHECK (key_rotation > 0)`,
+      `ALTER TABLE runs ADD COLUMN key_url text`,
+      // Content keys wrapped under the server secret (AES-256-GCM): never the key itself.
+      `CREATE TABLE run_keys (
+        run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        key_idx integer NOT NULL CHECK (key_idx >= 0),
+        wrapped text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (run_id, key_idx)
+      )`,
+      // Which key and IV encrypt each resource (the EXT-X-KEY a server writes before it); NULL when clear.
+      `ALTER TABLE segments ADD COLUMN key_idx integer CHECK (key_idx >= 0)`,
+      `ALTER TABLE segments ADD COLUMN iv text CHECK (iv ~ '^[0-9a-f]{32}$')`,
+      `ALTER TABLE parts ADD COLUMN key_idx integer CHECK (key_idx >= 0)`,
+      `ALTER TABLE parts ADD COLUMN iv text CHECK (iv ~ '^[0-9a-f]{32}$')`,
+      `ALTER TABLE init_segments ADD COLUMN key_idx integer CHECK (key_idx >= 0)`,
+      `ALTER TABLE init_segments ADD COLUMN iv text CHECK (iv ~ '^[0-9a-f]{32}$')`,
+    ],
+  },
+  {
     version: 7,
     name: 'subtitle, I-frame and image playlists, date ranges (beyond the picture)',
     statements: [

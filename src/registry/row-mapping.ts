@@ -1,17 +1,19 @@
 // How the registry's rows become records: the column lists its queries read,
 // the row shapes pg and PGlite return, and the mapping to RunRecord and friends.
-import type { MissingSegment } from '../model/run-inputs.js';
+import type { ResourceKey } from '../hls/types.js';
+import type { MissingSegment, RunEncryption } from '../model/run-inputs.js';
 import type { RunTracks } from '../model/run-tracks.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
 import type { PartRecord, RunRecord, RunStatus, SegmentCount, SegmentRecord } from './run-records.js';
 
 // The counts come from segment_counts (one row per rendition), never from segments.
 export const RUN_COLUMNS = `id, created_at, updated_at, status, width, height, fps, segment_duration,
-  master_cid, quality_playlists, playlist_seq, error, started_at, segment_url, playlist_url, missing, part_target, tracks,
+  master_cid, quality_playlists, playlist_seq, error, started_at, segment_url, playlist_url, missing, part_target,
+  encryption, key_rotation, key_url, tracks,
   (SELECT coalesce(jsonb_object_agg(c.rendition, jsonb_build_object('recorded', c.recorded, 'contiguous', c.contiguous)), '{}'::jsonb)
    FROM segment_counts c WHERE c.run_id = runs.id) AS segment_counts`;
-export const SEGMENT_COLUMNS = 'run_id, rendition, idx, cid, duration, bytes, created_at';
-export const PART_COLUMNS = 'run_id, rendition, segment_idx, part_idx, cid, duration, independent, bytes';
+export const SEGMENT_COLUMNS = 'run_id, rendition, idx, cid, duration, bytes, created_at, key_idx, iv';
+export const PART_COLUMNS = 'run_id, rendition, segment_idx, part_idx, cid, duration, independent, bytes, key_idx, iv';
 
 export interface RunRow {
   id: string;
@@ -33,10 +35,24 @@ export interface RunRow {
   missing: MissingSegment[] | string;
   segment_counts: Record<string, SegmentCount> | string;
   part_target: number | null;
+  encryption: RunEncryption | null;
+  key_rotation: number | null;
+  key_url: string | null;
   tracks: RunTracks | string;
 }
 
-export interface PartRow {
+/** The key columns of a segment, part or init segment row. */
+export interface KeyColumns {
+  key_idx: number | null;
+  iv: string | null;
+}
+
+/** A resource's key reference from its row; absent when the resource is clear. */
+export function toResourceKey(row: KeyColumns): { key?: ResourceKey } {
+  return row.key_idx === null || row.iv === null ? {} : { key: { index: Number(row.key_idx), iv: row.iv } };
+}
+
+export interface PartRow extends KeyColumns {
   run_id: string;
   rendition: string;
   segment_idx: number;
@@ -47,7 +63,7 @@ export interface PartRow {
   bytes: number;
 }
 
-export interface SegmentRow {
+export interface SegmentRow extends KeyColumns {
   run_id: string;
   rendition: string;
   idx: number;
@@ -86,6 +102,9 @@ export function toRunRecord(row: RunRow): RunRecord {
     missing: fromJson(row.missing),
     segmentCounts: fromJson(row.segment_counts),
     partTarget: row.part_target === null ? null : Number(row.part_target),
+    encryption: row.encryption,
+    keyRotation: row.key_rotation === null ? null : Number(row.key_rotation),
+    keyUrl: row.key_url,
     tracks: fromJson(row.tracks),
   };
 }
@@ -100,6 +119,7 @@ export function toPartRecord(row: PartRow): PartRecord {
     duration: Number(row.duration),
     independent: row.independent,
     bytes: row.bytes,
+    ...toResourceKey(row),
   };
 }
 
@@ -112,5 +132,6 @@ export function toSegmentRecord(row: SegmentRow): SegmentRecord {
     duration: Number(row.duration),
     bytes: row.bytes,
     createdAt: toDate(row.created_at),
+    ...toResourceKey(row),
   };
 }

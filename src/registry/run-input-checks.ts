@@ -1,6 +1,7 @@
 // Checks of what callers hand the registry, before anything reaches the
 // database: each names the value and what was expected (invalidParameterError).
 import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
+import type { ResourceKey } from '../hls/types.js';
 import type { MissingSegment, NewRun, PartInput, SegmentInput } from '../model/run-inputs.js';
 import type { RunTracks } from '../model/run-tracks.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
@@ -100,6 +101,25 @@ export function checkNewRun(run: NewRun): void {
   }
   if (run.segmentUrl !== undefined) requireUrlTemplate('segmentUrl', run.segmentUrl);
   if (run.playlistUrl !== undefined) requireUrlTemplate('playlistUrl', run.playlistUrl);
+  if (run.encryption !== undefined && run.encryption !== 'aes-128') throw invalidParameterError('encryption', "'aes-128'", run.encryption);
+  if (run.keyRotation !== undefined) {
+    if (run.encryption === undefined) throw invalidParameterError('keyRotation', 'nothing without encryption', run.keyRotation);
+    requirePositiveInteger('keyRotation', run.keyRotation);
+  }
+  if (run.keyUrl !== undefined) {
+    if (run.encryption === undefined) throw invalidParameterError('keyUrl', 'nothing without encryption', run.keyUrl);
+    requireUrlTemplate('keyUrl', run.keyUrl);
+  }
+}
+
+const IV_HEX = /^[0-9a-f]{32}$/;
+
+/** An optional key reference: absent, or a key index and a 32-hex-digit IV. */
+export function checkResourceKey(name: string, key: ResourceKey | undefined): void {
+  if (key === undefined) return;
+  if (typeof key !== 'object' || key === null) throw invalidParameterError(name, '{ index, iv }', key);
+  requireNonNegativeInteger(`${name}.index`, key.index);
+  if (typeof key.iv !== 'string' || !IV_HEX.test(key.iv)) throw invalidParameterError(`${name}.iv`, '32 lowercase hex digits', key.iv);
 }
 
 export function checkSegment(segment: SegmentInput): void {
@@ -109,6 +129,7 @@ export function checkSegment(segment: SegmentInput): void {
   requireNonEmptyString('cid', segment.cid);
   requireNonNegativeNumber('duration', segment.duration);
   requireNonNegativeInteger('bytes', segment.bytes);
+  checkResourceKey('key', segment.key);
 }
 
 export function checkPart(part: PartInput): void {
@@ -120,6 +141,7 @@ export function checkPart(part: PartInput): void {
   requirePositiveNumber('duration', part.duration);
   if (typeof part.independent !== 'boolean') throw invalidParameterError('independent', 'boolean', part.independent);
   requireNonNegativeInteger('bytes', part.bytes);
+  checkResourceKey('key', part.key);
 }
 
 /** The run's subtitle, I-frame and image playlists as a publish hands them over (RunTracks), checked field by field. */

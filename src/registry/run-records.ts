@@ -1,7 +1,8 @@
 // What the registry hands back: runs, segments and parts as stored.
-import type { MissingSegment, PartInput, SegmentInput } from '../model/run-inputs.js';
+import type { MissingSegment, PartInput, RunEncryption, SegmentInput } from '../model/run-inputs.js';
 import type { RunTracks } from '../model/run-tracks.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
+import type { ResourceKey } from '../hls/types.js';
 
 export type RunStatus = 'live' | 'ended' | 'failed';
 
@@ -31,6 +32,12 @@ export interface RunRecord {
   segmentCounts: Record<string, SegmentCount>;
   /** LL-HLS PART-TARGET in seconds (the longest a part may last); null for a run without parts. */
   partTarget: number | null;
+  /** 'aes-128' for a private run (encrypted media, keys behind playback tokens); null for a public one. */
+  encryption: RunEncryption | null;
+  /** Segments per content key; null: one key for the run (or no encryption). */
+  keyRotation: number | null;
+  /** Key URI template of the run's playlists (`{run}`, `{key}`); null without encryption. */
+  keyUrl: string | null;
   /** The newest subtitle, I-frame and image playlists and date ranges (empty without them). */
   tracks: RunTracks;
 }
@@ -47,6 +54,12 @@ export interface SegmentRecord extends SegmentInput {
 
 export interface PartRecord extends PartInput {
   runId: string;
+}
+
+/** A rendition's fMP4 init segment: its CID, and its key and IV in an encrypted run. */
+export interface InitSegmentRecord {
+  cid: string;
+  key?: ResourceKey;
 }
 
 /** The newest part of a rendition: its live edge. */

@@ -3,6 +3,7 @@
 // playlist (immutable IPFS URLs never change under a live viewer).
 import { randomBytes } from 'node:crypto';
 import { invalidParameterError } from '../errors.js';
+import type { ResourceKey } from '../hls/types.js';
 import type { MissingSegment, NewRun, PartInput, PublishOptions, SegmentInput } from '../model/run-inputs.js';
 import type { VariantStreamRecord, VariantStreamRecords } from '../model/variant-stream-record.js';
 import { ChangeFeed, PARTS_CHANNEL, parseRunChangePayload, runChangePayload, type RunChange, type RunChangeListener, type RunResync } from './change-feed.js';
@@ -10,13 +11,13 @@ import {
   isTransientRegistryError, PartConflictError, RunExistsError, RunNotFoundError, RunStatusError, SegmentConflictError,
 } from './registry-errors.js';
 import {
-  checkedMissing, checkedTracks, checkedVariants, checkNewRun, checkPart, checkSegment, requireNonEmptyString, requireNonNegativeInteger,
+  checkedMissing, checkedTracks, checkedVariants, checkNewRun, checkPart, checkResourceKey, checkSegment, requireNonEmptyString, requireNonNegativeInteger,
   requirePositiveInteger, requirePositiveNumber, requireQualityName,
 } from './run-input-checks.js';
 import type { ListRunsOptions, PartPosition, PartRecord, PublishResult, RunRecord, RunStatus, SegmentRecord } from './run-records.js';
 import {
-  fromJson, PART_COLUMNS, RUN_COLUMNS, SEGMENT_COLUMNS, toPartRecord, toRunRecord, toSegmentRecord,
-  type PartRow, type RunRow, type SegmentRow,
+  fromJson, PART_COLUMNS, RUN_COLUMNS, SEGMENT_COLUMNS, toPartRecord, toResourceKey, toRunRecord, toSegmentRecord,
+  type KeyColumns, type PartRow, type RunRow, type SegmentRow,
 } from './row-mapping.js';
 import type { SqlClient, SqlExecutor, Subscription } from './sql-client.js';
 
@@ -72,12 +73,13 @@ export class RunRegistry {
       const id = run.id ?? generateRunId();
       try {
         const { rows } = await this.#sql.query<RunRow>(
-          `INSERT INTO runs (id, width, height, fps, segment_duration, started_at, segment_url, playlist_url)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+          `INSERT INTO runs (id, width, height, fps, segment_duration, started_at, segment_url, playlist_url, encryption, key_rotation, key_url)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            RETURNING ${RUN_COLUMNS}`,
           [
             id, run.width, run.height, run.fps, run.segmentDuration,
             run.startedAt ?? null, run.segmentUrl ?? null, run.playlistUrl ?? null,
+            run.encryption ?? null, run.keyRotation ?? null, run.keyUrl ?? null,
           ],
         );
         return toRunRecord(rows[0]);
@@ -100,11 +102,11 @@ export class RunRegistry {
     try {
       await this.#sql.transaction(async (tx) => {
         const inserted = await tx.query(
-          `INSERT INTO segments (run_id, rendition, idx, cid, duration, bytes)
-           VALUES ($1, $2, $3, $4, $5, $6)
+          `INSERT INTO segments (run_id, rendition, idx, cid, duration, bytes, key_idx, iv)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (run_id, rendition, idx) DO NOTHING
            RETURNING idx`,
-          [runId, rendition, index, cid, segment.duration, segment.bytes],
+          [runId, rendition, index, cid, segment.duration, segment.bytes, segment.key?.index ?? null, segment.key?.iv ?? null],
         );
         if (inserted.rows.length === 0) {
           const { rows } = await tx.query<{ cid: string }>(
@@ -173,11 +175,11 @@ export class RunRegistry {
     try {
       await this.#sql.transaction(async (tx) => {
         const { rows } = await tx.query(
-          `INSERT INTO parts (run_id, rendition, segment_idx, part_idx, cid, duration, independent, bytes)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+          `INSERT INTO parts (run_id, rendition, segment_idx, part_idx, cid, duration, independent, bytes, key_idx, iv)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
            ON CONFLICT (run_id, rendition, segment_idx, part_idx) DO NOTHING
            RETURNING part_idx`,
-          [runId, rendition, segmentIndex, partIndex, cid, part.duration, part.independent, part.bytes],
+          [runId, rendition, segmentIndex, partIndex, cid, part.duration, part.independent, part.bytes, part.key?.index ?? null, part.key?.iv ?? null],
         );
         if (rows.length === 0) {
           const stored = await tx.query<{ cid: string }>(
@@ -259,16 +261,17 @@ export class RunRegistry {
     return Object.fromEntries(rows.map((row) => [row.rendition, { segmentIndex: row.segment_idx, partIndex: row.part_idx }]));
   }
 
-  /** The CID of a rendition's fMP4 init segment (EXT-X-MAP); set once, idempotent like recordPart. */
-  async setInitSegment(runId: string, rendition: string, cid: string): Promise<void> {
+  /** The CID of a rendition's fMP4 init segment (EXT-X-MAP), and its key in an encrypted run; set once, idempotent like recordPart. */
+  async setInitSegment(runId: string, rendition: string, cid: string, key?: ResourceKey): Promise<void> {
     requireQualityName('rendition', rendition);
     requireNonEmptyString('cid', cid);
+    checkResourceKey('key', key);
     try {
       const { rows } = await this.#sql.query<{ cid: string }>(
-        `INSERT INTO init_segments (run_id, rendition, cid) VALUES ($1, $2, $3)
+        `INSERT INTO init_segments (run_id, rendition, cid, key_idx, iv) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (run_id, rendition) DO UPDATE SET cid = init_segments.cid
          RETURNING cid`,
-        [runId, rendition, cid],
+        [runId, rendition, cid, key?.index ?? null, key?.iv ?? null],
       );
       if (rows[0].cid !== cid) throw new PartConflictError(runId, `an init segment for ${rendition}`, rows[0].cid, cid);
     } catch (error) {
@@ -285,6 +288,69 @@ export class RunRegistry {
       [runId],
     );
     return Object.fromEntries(rows.map((row) => [row.rendition, row.cid]));
+  }
+
+  /** The keys and IVs of an encrypted run's init segments, by rendition (empty for a clear or TS run). */
+  async getInitSegmentKeys(runId: string): Promise<Record<string, ResourceKey>> {
+    const { rows } = await this.#sql.query<KeyColumns & { rendition: string }>(
+      'SELECT rendition, key_idx, iv FROM init_segments WHERE run_id = $1 AND key_idx IS NOT NULL',
+      [runId],
+    );
+    return Object.fromEntries(rows.flatMap((row) => {
+      const { key } = toResourceKey(row);
+      return key ? [[row.rendition, key]] : [];
+    }));
+  }
+
+  /**
+   * Stores an encrypted run's content key `index`, wrapped under the server
+   * secret, unless the run has that key already; resolves with the stored one
+   * (the first writer wins, so a retried or resumed publisher uses the same key).
+   */
+  async putRunKey(runId: string, index: number, wrapped: string): Promise<string> {
+    requireNonNegativeInteger('index', index);
+    requireNonEmptyString('wrapped', wrapped);
+    try {
+      const { rows } = await this.#sql.query<{ wrapped: string }>(
+        `INSERT INTO run_keys (run_id, key_idx, wrapped) VALUES ($1, $2, $3)
+         ON CONFLICT (run_id, key_idx) DO UPDATE SET wrapped = run_keys.wrapped
+         RETURNING wrapped`,
+        [runId, index, wrapped],
+      );
+      return rows[0].wrapped;
+    } catch (error) {
+      if (errorCode(error) === FOREIGN_KEY_VIOLATION) throw new RunNotFoundError(runId);
+      throw error;
+    }
+  }
+
+  /** An encrypted run's content key `index` as stored (wrapped); undefined when there is none. */
+  async getRunKey(runId: string, index: number): Promise<string | undefined> {
+    requireNonNegativeInteger('index', index);
+    const { rows } = await this.#sql.query<{ wrapped: string }>('SELECT wrapped FROM run_keys WHERE run_id = $1 AND key_idx = $2', [runId, index]);
+    return rows[0]?.wrapped;
+  }
+
+  /** Wrapped keys of every run after (runId, index) in that order, `limit` at a time: for re-wrapping them all. */
+  async listRunKeys(after: { runId: string; index: number } | undefined, limit = 500): Promise<Array<{ runId: string; index: number; wrapped: string }>> {
+    requirePositiveInteger('limit', limit, MAX_LIST_LIMIT);
+    const { rows } = await this.#sql.query<{ run_id: string; key_idx: number; wrapped: string }>(
+      `SELECT run_id, key_idx, wrapped FROM run_keys
+       WHERE ($1::text IS NULL OR (run_id COLLATE "C", key_idx) > ($1::text COLLATE "C", $2::integer))
+       ORDER BY run_id COLLATE "C", key_idx LIMIT $3`,
+      [after?.runId ?? null, after?.index ?? 0, limit],
+    );
+    return rows.map((row) => ({ runId: row.run_id, index: Number(row.key_idx), wrapped: row.wrapped }));
+  }
+
+  /** Replaces a wrapped key (re-wrapped under a new secret) if it is still `expected`; false when it changed meanwhile or is gone. */
+  async replaceRunKey(runId: string, index: number, expected: string, wrapped: string): Promise<boolean> {
+    requireNonEmptyString('wrapped', wrapped);
+    const { rows } = await this.#sql.query(
+      'UPDATE run_keys SET wrapped = $4 WHERE run_id = $1 AND key_idx = $2 AND wrapped = $3 RETURNING key_idx',
+      [runId, index, expected, wrapped],
+    );
+    return rows.length > 0;
   }
 
   /** The run's PART-TARGET (seconds); fixed once set, as EXT-X-PART-INF must be for the whole run. */

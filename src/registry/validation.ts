@@ -15,3 +15,10 @@ export function isValidRunId(value: unknown): value is string {
 export function isValidQualityName(value: unknown): value is string {
   return typeof value === 'string' && QUALITY_NAME_PATTERN.test(value);
 }
+
+/** Channel names (a stable URL, /channels/{name}/master.m3u8): a short slug of lowercase letters, digits and '-'. */
+export const CHANNEL_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+
+export function isValidChannelName(value: unknown): value is string {
+  return typeof value === 'string' && CHANNEL_NAME_PATTERN.test(value);
+}

@@ -9,18 +9,21 @@ import type { RunRegistry } from '../registry/run-registry.js';
 import { StoreUnavailableError, type ContentStore } from '../store/content-store.js';
 import { createServerLogger, type ServerLogger } from './logger.js';
 import { defaultMaxHeldRequests } from './held-requests.js';
-import { startMetricsListener } from './metrics-listener.js';
 import { ServerMetrics } from './metrics.js';
+import { adminPolicies, admitAdmin, MIN_ADMIN_TOKEN_LENGTH, type AdminPolicy } from './admin-access.js';
+import { PlaybackAccess } from './playback-access.js';
 import { quoted, sendError, setCors } from './responses.js';
-import { BadPathError, requestUrl, Router, type ServerContext } from './router.js';
+import { BadPathError, requestUrl, Router, type Route, type ServerContext } from './router.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
+import { keyRoutes } from './routes/keys.js';
 import { pageRoutes } from './routes/pages.js';
 import { lowLatencyRoutes } from './routes/low-latency.js';
 import { playlistRoutes } from './routes/playlists.js';
 import { runRoutes } from './routes/runs.js';
 import { trackRoutes } from './routes/tracks.js';
 import { closeServerContext, createServerContext } from './server-context.js';
+import { resolveSecrets, type SecretInput } from '../crypto/server-secret.js';
 
 export interface ServerOptions {
   registry: RunRegistry;
@@ -42,20 +45,28 @@ export interface ServerOptions {
    */
   maxHeldRequests?: number;
   /**
-   * Serve /metrics on its own listener at this port (0: any free one) instead
-   * of beside the playlists, so it can be bound to a private address.
+   * The server secret of private runs (at least 32 characters; default:
+   * ABRCAST_KEY_SECRET, and ABRCAST_KEY_SECRET_PREVIOUS while it is rotated).
+   * It checks playback tokens and unwraps keys; without it a private run gets 503.
    */
-  metricsPort?: number;
-  /** Address of the /metrics listener (default 127.0.0.1); only with metricsPort. */
-  metricsHost?: string;
+  keySecret?: SecretInput;
+  /** The admin routes (/runs, the home page's run list, /metrics) require `Authorization: Bearer <adminToken>`. */
+  adminToken?: string;
+  /**
+   * Serve the admin routes on a listener of their own at this port (0: any free
+   * one) and not beside the playlists, so they can be bound to a private address.
+   */
+  adminPort?: number;
+  /** Address of the admin listener (default 127.0.0.1); only with adminPort. */
+  adminHost?: string;
 }
 
 export interface RunningServer {
   /** http://host:port, without a trailing slash. */
   url: string;
   port: number;
-  /** Where /metrics is served when it has its own listener (metricsPort). */
-  metricsUrl?: string;
+  /** Where the admin routes are served when they have their own listener (adminPort). */
+  adminUrl?: string;
   metrics: ServerMetrics;
   close(): Promise<void>;
 }
@@ -65,12 +76,25 @@ export const DEFAULT_PORT = 8787;
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
-const routes = [...playlistRoutes, ...trackRoutes, ...lowLatencyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...pageRoutes];
-/** With /metrics beside the playlists (the default), and without (metricsPort: it has its own listener). */
-const routers = { withMetrics: new Router([...routes, ...metricsRoutes]), withoutMetrics: new Router(routes) };
+const routes: Route[] = [
+  ...playlistRoutes, ...trackRoutes, ...lowLatencyRoutes, ...keyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...metricsRoutes, ...pageRoutes,
+];
+
+/** One listener's routes, and how it answers the admin ones (undefined: it does not serve them). */
+interface Listening {
+  router: Router;
+  admin: AdminPolicy | undefined;
+}
+
+/** The main listener serves every route (the admin ones only with a policy); the admin listener those only. */
+function listening(admin: AdminPolicy | undefined, only: 'all' | 'admin'): Listening {
+  const served = routes.filter((route) => (only === 'admin' ? route.admin : admin !== undefined || !route.admin));
+  return { router: new Router(served), admin };
+}
 
 /** `label.route` is set as soon as the path is matched, so the metrics see it even if the handler fails. */
-async function handle(router: Router, context: ServerContext, req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {
+async function handle(on: Listening, context: ServerContext, req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {
+  const { router } = on;
   const url = requestUrl(req.url ?? '/');
   if (!url) {
     label.route = 'bad-target';
@@ -91,6 +115,7 @@ async function handle(router: Router, context: ServerContext, req: IncomingMessa
     return;
   }
   label.route = match.route.pattern;
+  if (match.route.admin && !admitAdmin(req, res, on.admin!)) return;
   if (match.route.cors) setCors(res);
   if (req.method === 'OPTIONS') {
     res.writeHead(204, { 'Content-Length': '0' });
@@ -112,7 +137,15 @@ export function publicFailure(error: unknown): { status: number; message: string
   return { status: 500, message: 'internal server error' };
 }
 
-function answerFailure(res: ServerResponse, error: unknown, logger: ServerLogger, route: string, path: string | undefined): void {
+/** The path of a request target, without its query: a query may hold a playback token, which is never logged. */
+export function loggedPath(target: string | undefined): string | undefined {
+  if (target === undefined) return undefined;
+  const query = target.search(/[?#]/);
+  return (query === -1 ? target : target.slice(0, query)).slice(0, 512);
+}
+
+function answerFailure(res: ServerResponse, error: unknown, logger: ServerLogger, route: string, target: string | undefined): void {
+  const path = loggedPath(target);
   const answer = publicFailure(error);
   logger.error({ err: error, route, path, status: res.headersSent ? undefined : answer.status }, 'request failed');
   if (res.headersSent) {
@@ -138,19 +171,54 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function') {
     throw invalidParameterError('logger', 'pino logger (or an object with error, warn, info and debug)', logger);
   }
-  const { maxHeldRequests = defaultMaxHeldRequests(), metricsPort, metricsHost = DEFAULT_HOST } = options;
+  const { maxHeldRequests = defaultMaxHeldRequests(), adminToken, adminPort, adminHost = DEFAULT_HOST } = options;
   if (!isInteger(maxHeldRequests) || maxHeldRequests < 1) throw invalidParameterError('maxHeldRequests', 'positive integer', maxHeldRequests);
-  if (metricsPort !== undefined && (!isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) {
-    throw invalidParameterError('metricsPort', 'integer between 0 and 65535', metricsPort);
+  if (adminToken !== undefined && (typeof adminToken !== 'string' || adminToken.length < MIN_ADMIN_TOKEN_LENGTH || /\s/.test(adminToken))) {
+    // Never echo it: it is a password.
+    throw new TypeError(`Expected a string of at least ${MIN_ADMIN_TOKEN_LENGTH} characters without whitespace for adminToken`);
   }
-  if (typeof metricsHost !== 'string' || metricsHost.length === 0) throw invalidParameterError('metricsHost', 'non-empty string', metricsHost);
-  const context = createServerContext({ registry, store, metrics, logger, maxHeldRequests });
-  const router = metricsPort === undefined ? routers.withMetrics : routers.withoutMetrics;
-  const metricsListener = metricsPort === undefined ? undefined : await startMetricsListener(metrics, logger, metricsHost, metricsPort).catch((error: unknown) => {
+  if (adminPort !== undefined && (!isInteger(adminPort) || adminPort < 0 || adminPort > 65535)) {
+    throw invalidParameterError('adminPort', 'integer between 0 and 65535', adminPort);
+  }
+  if (typeof adminHost !== 'string' || adminHost.length === 0) throw invalidParameterError('adminHost', 'non-empty string', adminHost);
+  const access = new PlaybackAccess(resolveSecrets(options.keySecret, 'keySecret'));
+  const policies = adminPolicies({ host, ...(adminToken !== undefined ? { adminToken } : {}), ...(adminPort !== undefined ? { adminPort } : {}) });
+  if (policies.main?.kind === 'closed') {
+    logger.warn({ host }, 'admin routes (/runs, /metrics) are closed on this non-loopback address: give the server an admin token or an admin port to read them');
+  }
+  const context = createServerContext({ registry, store, metrics, logger, maxHeldRequests, access });
+  let admin: Listener | undefined;
+  let main: Listener;
+  try {
+    if (adminPort !== undefined) admin = await listen(listening(policies.admin, 'admin'), context, adminHost, adminPort);
+    main = await listen(listening(policies.main, 'all'), context, host, port);
+  } catch (error) {
+    await admin?.close();
     closeServerContext(context);
     throw error;
-  });
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url: main.url,
+    port: main.port,
+    ...(admin ? { adminUrl: admin.url } : {}),
+    metrics,
+    close() {
+      closing ??= Promise.all([main.close(), admin?.close()]).then(() => closeServerContext(context));
+      return closing;
+    },
+  };
+}
 
+interface Listener {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** One HTTP listener: the main one, or the admin one (adminPort). */
+async function listen(on: Listening, context: ServerContext, host: string, port: number): Promise<Listener> {
+  const { metrics, logger } = context;
   const server = createServer((req, res) => {
     const started = performance.now();
     const label = { route: 'unmatched' };
@@ -161,7 +229,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       metrics.countRequest(label.route, method, res.statusCode, seconds);
       logger.debug({ method, route: label.route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
     });
-    handle(router, context, req, res, label).catch((error: unknown) => answerFailure(res, error, logger, label.route, req.url));
+    handle(on, context, req, res, label).catch((error: unknown) => answerFailure(res, error, logger, label.route, req.url));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -169,30 +237,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       server.off('error', reject);
       resolve();
     });
-  }).catch(async (error: unknown) => {
-    await metricsListener?.close();
-    closeServerContext(context);
-    throw error;
   });
   const address = server.address() as AddressInfo;
   logger.info({ host: address.address, port: address.port }, 'listening');
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
-    ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
-    metrics,
-    close() {
-      closing ??= Promise.all([
-        new Promise<void>((resolve, reject) => {
-          server.close((error) => (error ? reject(error) : resolve()));
-          // Players keep connections alive; without this close() would wait for them.
-          server.closeAllConnections();
-        }),
-        metricsListener?.close(),
-      ]).then(() => closeServerContext(context));
-      return closing;
-    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Players keep connections alive; without this close() would wait for them.
+        server.closeAllConnections();
+      }),
   };
 }

@@ -7,7 +7,7 @@
 import { serverControlFor } from '../hls/low-latency-playlist.js';
 import type { LowLatencyMediaPlaylist, LowLatencyMediaSegment, PartialSegment } from '../hls/low-latency-types.js';
 import { targetDurationFor, totalDuration } from '../hls/media-playlist.js';
-import type { MediaPlaylist } from '../hls/types.js';
+import type { MediaPlaylist, SegmentKey } from '../hls/types.js';
 import type { PartPosition, PartRecord } from '../registry/run-records.js';
 
 /** Parts are listed for the segments that end less than this many target durations before the end (RFC 8216bis 6.2.2: at least 3). */
@@ -34,8 +34,11 @@ export interface LiveEdgeInput {
   published?: MediaPlaylist;
   parts: PartsBySegment;
   container: PartContainer;
-  /** EXT-X-MAP URI (fMP4). */
+  /** EXT-X-MAP URI (fMP4), and its key in an encrypted run. */
   mapUri?: string;
+  mapKey?: SegmentKey;
+  /** An encrypted run's key URI of key `index`: the EXT-X-KEY of what is known from its parts. */
+  keyUri?: (index: number) => string;
   /** The other renditions' newest parts. */
   reports: Record<string, PartPosition>;
   /** The run's EXT-X-DATERANGE lines (runs.tracks.dateRanges): every media playlist carries them. */
@@ -89,22 +92,32 @@ const sortedReports = (reports: Record<string, PartPosition>) =>
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([rendition, position]) => ({ uri: reportUri(rendition), lastMsn: position.segmentIndex, lastPart: position.partIndex }));
 
+/** A published playlist with its segments named by number (segmentUri), as every LL view names them. */
+export function numberedSegments(published: MediaPlaylist, ext: PartContainer): MediaPlaylist {
+  return { ...published, segments: published.segments.map((segment, position) => ({ ...segment, uri: segmentUri(published.mediaSequence + position, ext) })) };
+}
+
 /** The playlist with parts; undefined when there is nothing to list yet (no publish, no part). */
 export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   const { run, published, parts, container: ext } = input;
   if (!published && parts.size === 0) return undefined;
   const targetDuration = published?.targetDuration ?? targetDurationFor(run.segmentDuration);
   const mapUri = input.mapUri ?? published?.mapUri;
+  const mapKey = input.mapUri !== undefined ? input.mapKey : published?.mapKey;
+  // A segment known from its parts has their key (a part's key and IV are its segment's).
+  const keyOf = (group: readonly PartRecord[]): { key?: SegmentKey } => {
+    const key = group[0]?.key;
+    if (!key) return {};
+    if (!input.keyUri) throw new TypeError('An encrypted run\'s live edge needs its key URIs (keyUri)');
+    return { key: { method: 'AES-128', uri: input.keyUri(key.index), iv: key.iv } };
+  };
   const partsPerSegment = Math.max(1, Math.round(run.segmentDuration / run.partTarget));
   // The published playlist's numbering (a sliding window or a continued channel starts past 0); before any publish, the first part's segment.
   const mediaSequence = published?.mediaSequence ?? Math.min(...parts.keys());
   // Every segment by its position, published or not: one finished after the
   // publish is first listed from its parts, and its URI must not change when
   // the publish catches up (RFC 8216bis 6.2.1; hls.js stops on the change).
-  const segments: LowLatencyMediaSegment[] = (published?.segments ?? []).map((segment, position) => ({
-    ...segment,
-    uri: segmentUri(mediaSequence + position, ext),
-  }));
+  const segments: LowLatencyMediaSegment[] = published ? [...numberedSegments(published, ext).segments] : [];
   const listedParts = new Map<number, number>();
   const common = {
     targetDuration,
@@ -113,7 +126,7 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
     independentSegments: true,
     serverControl: serverControlFor(targetDuration, run.partTarget),
     partTarget: run.partTarget,
-    ...(mapUri !== undefined ? { map: { uri: mapUri } } : {}),
+    ...(mapUri !== undefined ? { map: { uri: mapUri, ...(mapKey ? { key: mapKey } : {}) } } : {}),
   };
   const partCount = (msn: number) => listedParts.get(msn) ?? (contiguousParts(parts.get(msn)).length || undefined);
 
@@ -137,7 +150,7 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   for (;;) {
     const group = contiguousParts(parts.get(next));
     if (!isWholeSegment(group, run)) break;
-    segments.push({ duration: totalDuration(group), uri: segmentUri(next, ext) });
+    segments.push({ duration: totalDuration(group), uri: segmentUri(next, ext), ...keyOf(group) });
     next += 1;
   }
   const pendingGroup = contiguousParts(parts.get(next));
@@ -174,8 +187,12 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
       segments,
       pendingParts,
       ...(pendingProgramDateTime ? { pendingProgramDateTime } : {}),
-      // The next part: the pending segment's next (a whole segment moved to `segments` above).
-      preloadHint: { type: 'PART', uri: partUri(next, pendingParts.length, ext) },
+      ...(pendingGroup.length > 0 && keyOf(pendingGroup).key ? { pendingKey: keyOf(pendingGroup).key } : {}),
+      // The next part: the pending segment's next (a whole segment moved to `segments` above). Encrypted:
+      // not the first part of a segment not listed yet, which a player would read under the key in effect
+      // at the hint, the previous segment's IV (Shaka preloads it so); players ask for that part with a
+      // blocking reload instead (one round trip at each segment start).
+      ...(input.keyUri && pendingParts.length === 0 ? {} : { preloadHint: { type: 'PART' as const, uri: partUri(next, pendingParts.length, ext) } }),
       renditionReports: sortedReports(input.reports),
       ...(dateRangeLines ? { dateRangeLines } : {}),
     },

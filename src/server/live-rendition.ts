@@ -5,7 +5,7 @@
 // memory; the view (LiveEdge) is built once per change and shared by every
 // request answered from it.
 import type { ServerResponse } from 'node:http';
-import type { MediaPlaylist } from '../hls/types.js';
+import type { MediaPlaylist, SegmentKey } from '../hls/types.js';
 import type { RunTracks } from '../model/run-tracks.js';
 import type { PartPosition, PartRecord } from '../registry/run-records.js';
 import { buildLiveEdge, contiguousParts, PART_LISTED_TARGETS, type LiveEdge, type PartContainer } from './live-edge.js';
@@ -18,6 +18,8 @@ export interface RenditionContext {
   init(rendition: string): string | undefined;
   /** What `rendition`'s parts and segments are: fMP4, MPEG-TS, or WebVTT for a subtitle track. */
   container(rendition: string): PartContainer;
+  /** An encrypted run's key URIs and init segment keys; undefined for a clear run. */
+  encryption(): { keyUri: (index: number) => string; initKey(rendition: string): SegmentKey | undefined } | undefined;
   /** The newest part of every other rendition (EXT-X-RENDITION-REPORT). */
   reports(except: string): Record<string, PartPosition>;
 }
@@ -83,6 +85,8 @@ export class LiveRendition {
     if (this.#edge === null) {
       const run = this.#context.run();
       const init = this.#context.init(this.name);
+      const encryption = this.#context.encryption();
+      const mapKey = encryption?.initKey(this.name);
       this.#edge =
         run.partTarget === null
           ? undefined
@@ -91,7 +95,8 @@ export class LiveRendition {
               ...(this.#published ? { published: this.#published } : {}),
               parts: this.#parts,
               container: this.#context.container(this.name),
-              ...(init !== undefined ? { mapUri: `/ipfs/${init}` } : {}),
+              ...(init !== undefined ? { mapUri: `/ipfs/${init}`, ...(mapKey ? { mapKey } : {}) } : {}),
+              ...(encryption ? { keyUri: encryption.keyUri } : {}),
               reports: this.#context.reports(this.name),
               // Date ranges go in the video renditions' playlists, as the published ones have them.
               ...(run.tracks?.dateRanges && this.container !== 'vtt' ? { dateRanges: run.tracks.dateRanges } : {}),

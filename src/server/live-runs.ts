@@ -19,6 +19,8 @@
 // playlist; nothing here assumes a run starts at segment 0.
 import type { ServerResponse } from 'node:http';
 import type { RunChange } from '../registry/change-feed.js';
+import type { ResourceKey, SegmentKey } from '../hls/types.js';
+import { DEFAULT_KEY_URL_TEMPLATE, keyUrlResolver, type KeyUrl } from '../hls/segment-url.js';
 import type { PartPosition, PartRecord, RunRecord } from '../registry/run-records.js';
 import type { RunRegistry } from '../registry/run-registry.js';
 import { StoreUnavailableError } from '../store/content-store.js';
@@ -58,6 +60,9 @@ export class LiveRun implements RenditionContext {
   #record!: RunRecord;
   // Maps, not objects: rendition names come from the registry and its notifications.
   #inits = new Map<string, string>();
+  /** An encrypted run's init segment keys (read only for an encrypted run). */
+  #initKeys = new Map<string, ResourceKey>();
+  #keyUrl?: { template: string | null; resolve: KeyUrl };
   readonly #latest = new Map<string, PartPosition>();
   readonly #renditions = new Map<string, RenditionEntry>();
   readonly #waiters = new Set<RecordWaiter>();
@@ -111,6 +116,23 @@ export class LiveRun implements RenditionContext {
     return isSubtitleTrack(this.#record, rendition) ? 'vtt' : 'ts';
   }
 
+  encryption(): { keyUri: (index: number) => string; initKey(rendition: string): SegmentKey | undefined } | undefined {
+    const record = this.#record;
+    if (record.encryption === null) return undefined;
+    if (this.#keyUrl?.template !== record.keyUrl) {
+      this.#keyUrl = { template: record.keyUrl, resolve: keyUrlResolver(record.keyUrl ?? DEFAULT_KEY_URL_TEMPLATE) };
+    }
+    const { resolve } = this.#keyUrl;
+    const keyUri = (index: number) => resolve(this.runId, index);
+    return {
+      keyUri,
+      initKey: (rendition) => {
+        const key = this.#initKeys.get(rendition);
+        return key && { method: 'AES-128', uri: keyUri(key.index), iv: key.iv };
+      },
+    };
+  }
+
   reports(except: string): Record<string, PartPosition> {
     return Object.fromEntries([...this.#latest].filter(([rendition]) => rendition !== except));
   }
@@ -130,6 +152,8 @@ export class LiveRun implements RenditionContext {
     const [record, inits, latest] = await Promise.all([registry.getRun(this.runId), registry.getInitSegments(this.runId), registry.latestParts(this.runId)]);
     if (!record) return false;
     this.#inits = new Map(Object.entries(inits));
+    // An encrypted run's init segments have keys (EXT-X-KEY before EXT-X-MAP): one more read, for those runs only.
+    if (record.encryption !== null && this.#inits.size > 0) this.#initKeys = new Map(Object.entries(await registry.getInitSegmentKeys(this.runId)));
     for (const [rendition, position] of Object.entries(latest)) this.#notePart(rendition, position);
     await this.#setRecord(record);
     return true;
@@ -218,6 +242,10 @@ export class LiveRun implements RenditionContext {
       }
       case 'init':
         this.#inits.set(change.rendition, change.cid);
+        if (this.#record?.encryption != null) {
+          this.#readInitKeys(change.rendition);
+          return;
+        }
         this.#renditions.get(change.rendition)?.model.changed();
         return;
       case 'run':
@@ -232,6 +260,20 @@ export class LiveRun implements RenditionContext {
   #notePart(rendition: string, position: PartPosition): void {
     const known = this.#latest.get(rendition);
     if (known === undefined || comparePositions(position, known) > 0) this.#latest.set(rendition, position);
+  }
+
+  /** An encrypted run's init segment came: its key is read before the view names it. */
+  #readInitKeys(rendition: string): void {
+    this.#owner.registry
+      .getInitSegmentKeys(this.runId)
+      .then((keys) => {
+        this.#initKeys = new Map(Object.entries(keys));
+        this.#renditions.get(rendition)?.model.changed();
+      })
+      .catch((error: unknown) => {
+        this.#owner.logger.warn({ err: error, runId: this.runId, rendition }, 'live edge: init segment key read failed');
+        this.#scheduleRetry(true);
+      });
   }
 
   /** The one read a recorded part costs, per watched rendition. */

@@ -15,7 +15,7 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
 export function setCors(res: ServerResponse): void {
   res.setHeader('Access-Control-Allow-Origin', '*');
   res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
-  res.setHeader('Access-Control-Allow-Headers', 'Range, If-None-Match');
+  res.setHeader('Access-Control-Allow-Headers', 'Range, If-None-Match, Authorization');
   res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges, ETag');
   res.setHeader('Access-Control-Max-Age', '600');
 }

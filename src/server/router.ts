@@ -4,12 +4,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ContentStore } from '../store/content-store.js';
 import type { RunRegistry } from '../registry/run-registry.js';
+import type { RunRecord } from '../registry/run-records.js';
 import type { ServerMetrics } from './metrics.js';
 import type { HeldRequests } from './held-requests.js';
 import type { LiveRuns } from './live-runs.js';
 import type { ServerLogger } from './logger.js';
 import type { PartBytesCache } from './part-bytes-cache.js';
 import type { PlaylistCache } from './playlist-cache.js';
+import type { PlaybackAccess, PlaybackGrant } from './playback-access.js';
 
 export interface ServerContext {
   registry: RunRegistry;
@@ -23,6 +25,8 @@ export interface ServerContext {
   held: HeldRequests;
   /** Recent parts' bytes, read from the store once for every viewer. */
   partBytes: PartBytesCache;
+  /** Which runs are private, and the secrets that check their tokens and open their keys. */
+  access: PlaybackAccess;
 }
 
 export interface RouteRequest {
@@ -32,6 +36,10 @@ export interface RouteRequest {
   params: Record<string, string>;
   url: URL;
   server: ServerContext;
+  /** Set by playbackRoute: whether the run is private, and the token its written URIs carry. */
+  playback?: PlaybackGrant;
+  /** Set by playbackRoute(…, 'registry'): the run it read (null: no such run). */
+  run?: RunRecord | null;
 }
 
 export type RouteHandler = (request: RouteRequest) => Promise<void> | void;
@@ -41,6 +49,8 @@ export interface Route {
   handler: RouteHandler;
   /** Answers carry CORS headers: only what a player on another origin loads. */
   cors?: boolean;
+  /** An admin route (every run, the server's metrics): served as admin-access.ts says. */
+  admin?: boolean;
 }
 
 export interface RouteMatch {

@@ -7,6 +7,7 @@ import { LiveRuns } from './live-runs.js';
 import type { ServerLogger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import { PartBytesCache } from './part-bytes-cache.js';
+import type { PlaybackAccess } from './playback-access.js';
 import { PlaylistCache } from './playlist-cache.js';
 import type { ServerContext } from './router.js';
 
@@ -16,6 +17,7 @@ export interface ContextOptions {
   metrics: ServerMetrics;
   logger: ServerLogger;
   maxHeldRequests: number;
+  access: PlaybackAccess;
 }
 
 export function createServerContext(options: ContextOptions): ServerContext {
@@ -27,6 +29,7 @@ export function createServerContext(options: ContextOptions): ServerContext {
     registry, store, metrics, logger, playlists, live,
     held: new HeldRequests(options.maxHeldRequests, metrics),
     partBytes: new PartBytesCache(store),
+    access: options.access,
   };
 }
 

@@ -25,7 +25,11 @@ describe('npm run bench -- --case latency --quick', () => {
     const report = JSON.parse(result.stdout) as LatencyReport;
     assert.equal(report.case, 'latency');
     assert.deepEqual(report.goals, { medianLatencyS: 2, maxStallS: 0.5, firstMasterS: 3, wakeupP99Ms: 50 });
-    assert.deepEqual(report.runs.map((run) => [run.container, run.lowLatency]), [['ts', true], ['fmp4', true], ['ts', false]]);
+    assert.deepEqual(
+      report.runs.map((run) => [run.container, run.lowLatency, run.encrypted]),
+      [['ts', true, false], ['ts', true, true], ['fmp4', true, false], ['fmp4', true, true], ['ts', false, false]],
+    );
+    assert.match(result.stderr, /Encrypted LL against clear LL, median latency: ts: [+-]\d+\.\d\d s, fmp4: [+-]\d+\.\d\d s/);
     for (const run of report.runs) {
       const { probe } = run;
       assert.deepEqual(probe.fatalErrors, [], `${run.container}: no fatal hls.js error`);

@@ -18,7 +18,7 @@ const STOP = new Error('parsed');
  * environment, and returns the command about to run (its action is not run).
  */
 async function parsed(args: string[], env: Record<string, string> = {}): Promise<Command> {
-  const names = ['ABRCAST_PORT', 'ABRCAST_HOST', 'ABRCAST_MAX_HELD_REQUESTS', 'ABRCAST_METRICS_PORT', 'ABRCAST_METRICS_HOST', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL', 'ABRCAST_REPLICAS', 'ABRCAST_IPFS_LISTEN', 'ABRCAST_IPFS_ANNOUNCE', 'ABRCAST_IPFS_PEERS'];
+  const names = ['ABRCAST_PORT', 'ABRCAST_HOST', 'ABRCAST_MAX_HELD_REQUESTS', 'ABRCAST_ADMIN_PORT', 'ABRCAST_ADMIN_HOST', 'ABRCAST_ADMIN_TOKEN', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL', 'ABRCAST_REPLICAS', 'ABRCAST_IPFS_LISTEN', 'ABRCAST_IPFS_ANNOUNCE', 'ABRCAST_IPFS_PEERS'];
   const saved = new Map(names.map((name) => [name, process.env[name]]));
   for (const name of names) delete process.env[name];
   Object.assign(process.env, env);
@@ -59,16 +59,16 @@ async function usageMessage(fn: () => unknown): Promise<string> {
 }
 
 describe('server flags', () => {
-  test('serve listens on 127.0.0.1 by default; --host, --max-held-requests and a /metrics listener from flags or environment', async () => {
+  test('serve listens on 127.0.0.1 by default; --host, --max-held-requests and the admin listener and token from flags or environment', async () => {
     assert.deepEqual(await serverConfig([]), { host: '127.0.0.1', port: DEFAULTS.port });
-    assert.deepEqual(await serverConfig(['--host', '10.0.0.5', '--max-held-requests', '5000', '--metrics-port', '9787']), {
-      host: '10.0.0.5', port: DEFAULTS.port, maxHeldRequests: 5000, metricsPort: 9787, metricsHost: '127.0.0.1',
+    assert.deepEqual(await serverConfig(['--host', '10.0.0.5', '--max-held-requests', '5000', '--admin-port', '9787']), {
+      host: '10.0.0.5', port: DEFAULTS.port, maxHeldRequests: 5000, adminPort: 9787, adminHost: '127.0.0.1',
     });
-    assert.deepEqual(await serverConfig([], { ABRCAST_HOST: '10.0.0.6', ABRCAST_METRICS_PORT: '0', ABRCAST_METRICS_HOST: '10.0.0.7' }), {
-      host: '10.0.0.6', port: DEFAULTS.port, metricsPort: 0, metricsHost: '10.0.0.7',
+    assert.deepEqual(await serverConfig([], { ABRCAST_HOST: '10.0.0.6', ABRCAST_ADMIN_PORT: '0', ABRCAST_ADMIN_HOST: '10.0.0.7', ABRCAST_ADMIN_TOKEN: 'an-admin-token-of-some-length' }), {
+      host: '10.0.0.6', port: DEFAULTS.port, adminPort: 0, adminHost: '10.0.0.7', adminToken: 'an-admin-token-of-some-length',
     });
     assert.equal((await demoConfig(['--max-held-requests', '64'])).maxHeldRequests, 64);
-    assert.match(await usageMessage(() => serverConfig(['--metrics-host', '10.0.0.7'])), /--metrics-host needs --metrics-port/);
+    assert.match(await usageMessage(() => serverConfig(['--admin-host', '10.0.0.7'])), /--admin-host needs --admin-port/);
     assert.equal(await usageMessage(() => serverConfig(['--max-held-requests', '0'])), 'Expected integer between 1 and 1000000 for --max-held-requests but received 0');
   });
 });

@@ -9,9 +9,11 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-function runChild(script: string, args: string[] = [], timeoutMs = 60_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+function runChild(
+  script: string, args: string[] = [], timeoutMs = 60_000, scriptArgs: string[] = [],
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...args, '--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot });
+    const child = spawn(process.execPath, [...args, '--import', 'tsx', '--input-type=module', '-e', script, ...scriptArgs], { cwd: repoRoot });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -104,5 +106,93 @@ describe('encoders dropped without close()', () => {
     assert.equal(after!.alive, 0, 'every dropped encoder was collected');
     assert.ok(after!.threads <= before!.threads * 1.1, `threads back to ${after!.threads} from ${peak!.threads} (baseline ${before!.threads})`);
     assert.ok(after!.rss <= before!.rss * 1.1, `RSS back to ${(after!.rss / 2 ** 20).toFixed(0)} MiB from ${(peak!.rss / 2 ** 20).toFixed(0)} MiB (baseline ${(before!.rss / 2 ** 20).toFixed(0)} MiB)`);
+  });
+});
+
+// write() keeps a reference to the caller's buffer until the frame is converted (issue 28): every
+// path that ends an encoder must let go of every buffer it still holds, or they would leak.
+describe('written buffers are let go', () => {
+  test('after each write() resolves, and when an encoder is closed, aborted or dropped with frames in flight: every buffer is collected', { timeout: 240_000 }, async () => {
+    const script = `
+      import { LadderEncoder } from './src/index.ts';
+      const settle = async () => {
+        for (let i = 0; i < 20; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 25)); }
+      };
+      const options = { width: 320, height: 180, fps: 30, segmentDuration: 1, encoder: 'x264', x264Preset: 'ultrafast',
+        renditions: [{ name: '180p', width: 320, height: 180, bitrate: 300 }, { name: '90p', width: 160, height: 90, bitrate: 100 }] };
+      const collected = {};
+      const registry = new FinalizationRegistry((name) => { collected[name] = (collected[name] ?? 0) + 1; });
+      // A fresh buffer per frame (Buffer.alloc: not from Node's pool), registered to be counted when collected.
+      const frame = (name, i) => {
+        const buffer = Buffer.alloc(320 * 180 * 3, i & 255);
+        registry.register(buffer, name);
+        return buffer;
+      };
+      const outcomes = {};
+      const count = (name, promises) => Promise.allSettled(promises).then((results) => {
+        outcomes[name] = results.map((r) => r.status).reduce((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
+      });
+      const cases = {
+        async awaited() {
+          const encoder = new LadderEncoder(options);
+          for (let i = 0; i < 40; i++) await encoder.write(frame('awaited', i));
+          await encoder.close();
+        },
+        async closedInFlight() {
+          const encoder = new LadderEncoder(options);
+          const settled = count('closedInFlight', Array.from({ length: 20 }, (_, i) => encoder.write(frame('closedInFlight', i))));
+          await encoder.close();
+          await settled;
+        },
+        async abortedInFlight() {
+          const encoder = new LadderEncoder(options);
+          const settled = count('abortedInFlight', Array.from({ length: 20 }, (_, i) => encoder.write(frame('abortedInFlight', i))));
+          encoder.abort();
+          await encoder.close().catch(() => {});
+          await settled;
+        },
+        async droppedInFlight() {
+          // Never closed, its writes never awaited: collected once they settle, buffers and all.
+          const encoder = new LadderEncoder(options);
+          for (let i = 0; i < 20; i++) encoder.write(frame('droppedInFlight', i)).catch(() => {});
+          return new WeakRef(encoder);
+        },
+      };
+      let dropped;
+      for (const [name, run] of Object.entries(cases)) {
+        const result = await run();
+        if (result instanceof WeakRef) dropped = result;
+      }
+      for (let round = 0; round < 20 && (Object.values(collected).reduce((a, b) => a + b, 0) < 100 || dropped.deref()); round++) await settle();
+      console.log(JSON.stringify({ collected, outcomes, droppedAlive: dropped.deref() !== undefined }));
+    `;
+    const result = await runChild(script, ['--expose-gc'], 200_000);
+    assert.equal(result.signal, null, result.stderr);
+    assert.equal(result.code, 0, result.stderr);
+    const { collected, outcomes, droppedAlive } = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as {
+      collected: Record<string, number>; outcomes: Record<string, Record<string, number>>; droppedAlive: boolean;
+    };
+    assert.deepEqual(collected, { awaited: 40, closedInFlight: 20, abortedInFlight: 20, droppedInFlight: 20 }, 'every written buffer was collected');
+    assert.deepEqual(outcomes.closedInFlight, { fulfilled: 20 }, 'close() converts what was written: every write() resolves');
+    assert.equal(outcomes.abortedInFlight!.fulfilled ?? 0, 0, 'abort(): no write() still in flight resolves');
+    assert.equal(droppedAlive, false, 'the dropped encoder was collected');
+  });
+
+  test('process.exit(0) with writes in flight, their buffers read on the encoders\' threads: exits 0 with no signal, 10 times in a row', { timeout: 300_000 }, async () => {
+    const script = `
+      import { LadderEncoder } from './src/index.ts';
+      const options = { width: 1280, height: 720, fps: 30, segmentDuration: 1, encoder: 'x264', x264Preset: 'ultrafast',
+        renditions: [{ name: '720p', width: 1280, height: 720, bitrate: 2000 }, { name: '360p', width: 640, height: 360, bitrate: 600 }] };
+      const encoders = [new LadderEncoder(options), new LadderEncoder(options)];
+      await Promise.all(encoders.map((e) => e.ready));
+      for (let i = 0; i < 12; i++) for (const encoder of encoders) encoder.write(Buffer.alloc(1280 * 720 * 3, i * 20)).catch(() => {});
+      setTimeout(() => process.exit(0), Number(process.argv.at(-1)));
+    `;
+    for (let run = 1; run <= 10; run++) {
+      // Mid-conversion: a few ms after the writes, and at once.
+      const result = await runChild(script, [], 60_000, [String(run % 2 === 0 ? 0 : run * 3)]);
+      assert.equal(result.signal, null, `run ${run}: killed by ${result.signal}\n${result.stderr}`);
+      assert.equal(result.code, 0, `run ${run}: exit code ${result.code}\n${result.stderr}`);
+    }
   });
 });

@@ -38,7 +38,7 @@ async function encodeNative(config: NativeEncoderConfig, frames: number): Promis
   const frame = Buffer.alloc(config.width * config.height * 3);
   for (let i = 0; i < frames; i++) {
     frame.fill((i * 37) & 255);
-    if (native.write(frame) < 0) break;
+    if (native.write(frame, i) < 0) break;
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   native.end();

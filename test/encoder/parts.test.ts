@@ -226,8 +226,8 @@ describe('a full part is sent without waiting for the next frame', () => {
         if (event.type === 'finished') finished();
       });
       native.ref();
-      const frame = Buffer.alloc(160 * 90 * 3);
-      for (let i = 0; i < 5; i++) native.write(frame.fill(i * 40));
+      // A buffer each: write() keeps it until the frame is converted.
+      for (let i = 0; i < 5; i++) native.write(Buffer.alloc(160 * 90 * 3, i * 40), i);
       await part;
       const first = events.find((e): e is Extract<NativeEvent, { type: 'part' }> => e.type === 'part')!;
       assert.deepEqual([first.segmentIndex, first.partIndex, first.startFrame, first.durationFrames, first.independent], [0, 0, 0, 5, true]);

@@ -165,15 +165,18 @@ describe('one budget per process, worker threads included', () => {
     await warm.close();
     const before = tasks();
     // The worker uses the addon directly (no TS loader in an eval worker), writing frames until it is terminated.
+    // The same file as the main thread's (ABRCAST_NATIVE_PATH as in src/native/binding.ts): one budget per loaded addon.
     const worker = new Worker(`
       const { parentPort } = require('node:worker_threads');
-      const addon = require('node-gyp-build')(${JSON.stringify(repoRoot)});
+      const override = process.env.ABRCAST_NATIVE_PATH;
+      const addon = override ? require(override) : require('node-gyp-build')(${JSON.stringify(repoRoot)});
       const config = { width: 320, height: 180, fpsNum: 30, fpsDen: 1, pixelFormat: 'rgb24', framesPerSegment: 30, encoder: 'x264',
         x264Preset: 'veryfast', nvencPreset: 'p4', nvencTune: 'hq', scaleFlags: 'bicubic', maxFramesInFlight: 4, outputDir: '',
         renditions: [{ name: '180p', width: 320, height: 180, bitrate: 300 }], cudaFrames: false, lowLatency: false };
       const native = new addon.NativeLadderEncoder(config, () => {});
       const frame = Buffer.alloc(320 * 180 * 3);
-      setInterval(() => native.write(frame), 5);
+      let id = 0;
+      setInterval(() => native.write(frame, id++), 5);
       parentPort.postMessage(native.threadPlan());
     `, { eval: true });
     const inWorker = await new Promise<{ encoders: number }>((resolve, reject) => worker.once('message', resolve).once('error', reject));

@@ -193,6 +193,8 @@ describe('parseMediaPlaylist', () => {
       ],
     };
     assert.deepEqual(parseMediaPlaylist(serializeMediaPlaylist(model)), model);
-    assert.throws(() => parseMediaPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-KEY:METHOD=NONE\n'), /EXT-X-KEY is not a tag abrcast writes/);
+    assert.throws(() => parseMediaPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-BYTERANGE:100@0\n'), /EXT-X-BYTERANGE is not a tag abrcast writes/);
+    // EXT-X-KEY only in the forms abrcast writes (AES-128 with URI and IV, or NONE).
+    assert.throws(() => parseMediaPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI="k"\n'), /an EXT-X-KEY abrcast does not write/);
   });
 });

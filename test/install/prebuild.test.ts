@@ -87,6 +87,7 @@ describe('prebuilt addon with static FFmpeg', { skip }, () => {
       assert.ok(packedFiles.includes(prebuildRelative), 'prebuild is packed');
       assert.ok(packedFiles.includes('prebuilds/linux-x64/BUILD-INFO.txt'));
       assert.ok(packedFiles.includes('prebuilds/linux-arm64/abrcast.glibc.node'), 'the linux-arm64 prebuild ships beside it');
+      assert.ok(packedFiles.includes('prebuilds/win32-x64/abrcast.node'), 'and the win32-x64 one');
       assert.deepEqual(packedFiles.filter((f) => f.startsWith('build/')), []);
       assert.ok(packedFiles.includes('CMakeLists.txt') && packedFiles.some((f) => f.startsWith('native/src/')), 'source build stays possible');
       for (const seed of ['dist/pglite-seed/data.tar.gz', 'dist/pglite-seed/manifest.json']) {

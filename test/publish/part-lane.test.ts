@@ -105,6 +105,7 @@ describe('PartLane', () => {
     const broken = new ResourceStore(down);
     const { lane, runId, warnings } = await laneFor({
       add: (resource, bytes) => (resource.kind === 'part' && resource.partIndex === 1 ? broken : good).add(resource, bytes),
+      keyOf: (resource) => good.keyOf(resource),
     });
     for (const partIndex of [0, 1, 2]) lane.part(part('360p', 4, partIndex));
     await lane.drain(Date.now() + 10_000);

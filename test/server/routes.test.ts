@@ -306,16 +306,16 @@ describe('server routes', () => {
     }
   });
 
-  test('/metrics on a listener of its own: absent beside the playlists', async () => {
-    const own = await startServer({ registry, store, port: 0, metricsPort: 0 });
+  test('/metrics on the admin listener of its own: absent beside the playlists', async () => {
+    const own = await startServer({ registry, store, port: 0, adminPort: 0 });
     try {
-      assert.ok(own.metricsUrl, 'metricsUrl');
-      assert.match(own.metricsUrl!, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.ok(own.adminUrl, 'adminUrl');
+      assert.match(own.adminUrl!, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.equal((await fetch(`${own.url}/metrics`)).status, 404);
-      const metrics = await fetch(`${own.metricsUrl}/metrics`);
+      const metrics = await fetch(`${own.adminUrl}/metrics`);
       assert.equal(metrics.status, 200);
       assert.match(await metrics.text(), /^abrcast_held_requests 0$/m);
-      assert.equal((await fetch(`${own.metricsUrl}/healthz`)).status, 404, 'only /metrics there');
+      assert.equal((await fetch(`${own.adminUrl}/healthz`)).status, 404, 'only the admin routes there');
       assert.equal((await fetch(`${own.url}/healthz`)).status, 200);
     } finally {
       await own.close();

@@ -1,6 +1,7 @@
-// How far behind the renderer a viewer is: an independent hls.js page (hls.js's
-// default config, lowLatencyMode as asked; not the watch page) plays a master
-// playlist in Debian's Chromium, and every sample is now − hls.playingDate, i.e.
+// How far behind the renderer a viewer is: an independent player page (hls.js's
+// or Shaka Player's default config, low-latency mode as asked; not the watch page)
+// plays a master playlist in Debian's Chromium, and every sample is now − the
+// player's playing date (hls.playingDate, player.getPlayheadTimeAsDate()), i.e.
 // the wall clock minus the EXT-X-PROGRAM-DATE-TIME of the frame on screen. The
 // renderer stamps PDT from its own clock on this machine, so the two clocks agree.
 // Stalls are measured in the page: spans where the video's currentTime does not move
@@ -27,7 +28,11 @@ export interface HlsLatencyProbeOptions {
   sampleIntervalMs?: number;
   /** A browser to open the page in (left open); default: one launched and closed here. */
   browser?: BrowserHandle;
+  /** The player: hls.js (default) or Shaka Player (shaka-player, default config plus streaming.lowLatencyMode). */
+  player?: ProbePlayer;
 }
+
+export type ProbePlayer = 'hls.js' | 'shaka';
 
 export interface LatencySample {
   /** Seconds since the first frame was on screen. */
@@ -44,6 +49,7 @@ export interface Stall {
 
 export interface HlsLatencyReport {
   url: string;
+  player: ProbePlayer;
   lowLatencyMode: boolean;
   /** Seconds from opening the page to the first frame on screen. */
   firstFrameS: number;
@@ -78,9 +84,9 @@ export function percentile(values: readonly number[], p: number): number | null 
   return sorted[rank]!;
 }
 
-function hlsJsSource(): string {
+function playerSource(player: ProbePlayer): string {
   const require = createRequire(import.meta.url);
-  return readFileSync(require.resolve('hls.js/dist/hls.min.js'), 'utf8');
+  return readFileSync(require.resolve(player === 'shaka' ? 'shaka-player/dist/shaka-player.compiled.js' : 'hls.js/dist/hls.min.js'), 'utf8');
 }
 
 /**
@@ -88,12 +94,12 @@ function hlsJsSource(): string {
  * playlists are fetched cross-origin as by a player on another site; loopback to
  * loopback, so Chromium's private-network rules do not apply).
  */
-async function servePage(html: string): Promise<{ origin: string; server: Server }> {
-  const hlsJs = hlsJsSource();
+async function servePage(html: string, player: ProbePlayer): Promise<{ origin: string; server: Server }> {
+  const script = playerSource(player);
   const server = createServer((request, response) => {
-    const js = request.url === '/hls.min.js';
+    const js = request.url === '/player.js';
     response.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html', 'cache-control': 'no-store' });
-    response.end(js ? hlsJs : html);
+    response.end(js ? script : html);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -118,15 +124,11 @@ interface PageState {
 
 // The page: hls.js's default config plus lowLatencyMode, nothing else. Timing uses
 // performance.now() inside the page, so a slow evaluate() round trip does not count.
-const PAGE = (lowLatencyMode: boolean, intervalMs: number) => `<!doctype html>
-<html><body><video id="v" muted autoplay playsinline></video>
-<script src="/hls.min.js"></script>
-<script>
-const video = document.getElementById('v');
-const state = window.probe = {
-  firstFrameAt: null, openedAt: performance.now(), samples: [], stalls: [], stallSince: null,
-  fatalErrors: [], errors: {}, partsInPlaylist: false, ended: false, playedS: 0,
-};
+// The player set-up of each page: its default config plus low-latency mode, errors
+// recorded (fatal ones apart), whether the playlists had parts, and playingDate():
+// the PROGRAM-DATE-TIME of the frame on screen.
+const PLAYER_SETUP: Record<ProbePlayer, (lowLatencyMode: boolean) => string> = {
+  'hls.js': (lowLatencyMode) => `
 const hls = window.hls = new Hls({ lowLatencyMode: ${lowLatencyMode} });
 hls.on(Hls.Events.ERROR, (_, data) => {
   const why = data.reason || (data.error && data.error.message) || (data.response && data.response.code) || '';
@@ -136,9 +138,37 @@ hls.on(Hls.Events.ERROR, (_, data) => {
 hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
   if (data.details.partList && data.details.partList.length > 0) state.partsInPlaylist = true;
 });
-video.addEventListener('ended', () => { state.ended = true; });
 hls.loadSource(window.PROBE_URL);
 hls.attachMedia(video);
+const playingDate = () => hls.playingDate;`,
+  shaka: (lowLatencyMode) => `
+shaka.polyfill.installAll();
+const player = window.player = new shaka.Player();
+const shakaError = (error) => 'shaka ' + error.category + '/' + error.code + ': ' + JSON.stringify(error.data).slice(0, 300);
+player.addEventListener('error', (event) => {
+  const error = event.detail;
+  if (error.severity === shaka.util.Error.Severity.CRITICAL) state.fatalErrors.push(shakaError(error));
+  else state.errors[error.code] = (state.errors[error.code] || 0) + 1;
+});
+player.configure({ streaming: { lowLatencyMode: ${lowLatencyMode} } });
+player.attach(video)
+  .then(() => player.load(window.PROBE_URL))
+  .then(() => { const manifest = player.getManifest(); state.partsInPlaylist = Boolean(manifest && manifest.isLowLatency); })
+  .catch((error) => state.fatalErrors.push(shakaError(error)));
+const playingDate = () => player.getPlayheadTimeAsDate();`,
+};
+
+const PAGE = (player: ProbePlayer, lowLatencyMode: boolean, intervalMs: number) => `<!doctype html>
+<html><body><video id="v" muted autoplay playsinline></video>
+<script src="/player.js"></script>
+<script>
+const video = document.getElementById('v');
+const state = window.probe = {
+  firstFrameAt: null, openedAt: performance.now(), samples: [], stalls: [], stallSince: null,
+  fatalErrors: [], errors: {}, partsInPlaylist: false, ended: false, playedS: 0,
+};
+${PLAYER_SETUP[player](lowLatencyMode)}
+video.addEventListener('ended', () => { state.ended = true; });
 video.play().catch(() => {});
 let lastTime = -1;
 let startTime = 0;
@@ -163,7 +193,7 @@ setInterval(() => {
     state.stallSince = lastMoveAt;
   }
   state.playedS = t - startTime;
-  const date = hls.playingDate;
+  const date = playingDate();
   if (date && t !== 0) state.samples.push({ atS: sinceStart, latencyS: (Date.now() - date.getTime()) / 1000 });
 }, ${intervalMs});
 </script></body></html>`;
@@ -178,7 +208,8 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
   const warmupS = options.warmupS ?? 10;
   const intervalMs = options.sampleIntervalMs ?? 250;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  const { origin, server } = await servePage(PAGE(lowLatencyMode, intervalMs));
+  const player = options.player ?? 'hls.js';
+  const { origin, server } = await servePage(PAGE(player, lowLatencyMode, intervalMs), player);
   let browser: BrowserHandle | undefined;
   let page: Awaited<ReturnType<BrowserHandle['context']['newPage']>> | undefined;
   const requests = { parts: 0, blockingReloads: 0, segments: 0, playlists: 0 };
@@ -206,7 +237,7 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
     let state = await read();
     while (state.firstFrameAt === null) {
       if (state.fatalErrors.length > 0 || Date.now() > startDeadline) {
-        const why = state.fatalErrors.length > 0 ? `fatal hls.js error ${state.fatalErrors.join(', ')}` : `no frame within ${startTimeoutMs} ms`;
+        const why = state.fatalErrors.length > 0 ? `fatal ${player} error ${state.fatalErrors.join(', ')}` : `no frame within ${startTimeoutMs} ms`;
         throw new Error(`measureHlsLatency(${options.url}): ${why}; errors ${JSON.stringify(state.errors)}, requests ${JSON.stringify(requests)}`);
       }
       await page.waitForTimeout(100);
@@ -218,7 +249,7 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
       await page.waitForTimeout(Math.min(500, Math.max(10, watchUntil - Date.now())));
       state = await read();
     }
-    return summarize(options.url, lowLatencyMode, warmupS, state, requests);
+    return { ...summarize(options.url, lowLatencyMode, warmupS, state, requests), player };
   } finally {
     await page?.close().catch(() => undefined);
     server.closeAllConnections();
@@ -227,7 +258,7 @@ export async function measureHlsLatency(options: HlsLatencyProbeOptions): Promis
   }
 }
 
-function summarize(url: string, lowLatencyMode: boolean, warmupS: number, state: PageState, requests: HlsLatencyReport['requests']): HlsLatencyReport {
+function summarize(url: string, lowLatencyMode: boolean, warmupS: number, state: PageState, requests: HlsLatencyReport['requests']): Omit<HlsLatencyReport, 'player'> {
   // A stall still open at the end counts up to the last sample.
   const stalls = [...state.stalls];
   const lastAt = state.samples.at(-1)?.atS ?? 0;

@@ -10,7 +10,7 @@ import { MultiResolutionHlsOutput, type HlsOutputSummary, type MultiResolutionHl
 import type { PublishedVersion } from '../../src/publish/types.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
 import type { RunRegistry } from '../../src/registry/run-registry.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
 import type { ContentStore } from '../../src/store/content-store.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { KuboStore } from '../../src/store/kubo-store.js';
@@ -38,6 +38,10 @@ export interface LiveRunOptions {
   captions?: MultiResolutionHlsOutputOptions['captions'];
   /** Called before frame `index` is written (captions and metadata on the stream's clock). */
   beforeFrame?: (index: number, output: MultiResolutionHlsOutput) => void;
+  /** More output options (e.g. container, encryption), over the defaults above. */
+  output?: Partial<MultiResolutionHlsOutputOptions>;
+  /** More server options (e.g. keySecret, logger). */
+  server?: Partial<ServerOptions>;
 }
 
 export interface LiveRun {
@@ -92,7 +96,7 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
     closers.push(() => registry.close());
     const store: ContentStore = options.kuboUrl ? new KuboStore({ url: options.kuboUrl }) : new HeliaStore({ dir: join(dir, 'ipfs') });
     closers.push(() => store.close());
-    const server = await startServer({ registry, store, port: 0 });
+    const server = await startServer({ registry, store, port: 0, ...options.server });
     closers.push(() => server.close());
 
     const output = new MultiResolutionHlsOutput({
@@ -101,6 +105,7 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
       ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
       ...(options.container !== undefined ? { container: options.container } : {}),
       ...(options.captions !== undefined ? { captions: options.captions } : {}),
+      ...options.output,
     });
     server.metrics.attach(output);
     const versions: PublishedVersion[] = [];

@@ -7,8 +7,16 @@ declare module 'm3u8-parser' {
     programDateTime?: number;
     dateTimeString?: string;
     parts?: { duration: number; uri: string; independent?: boolean }[];
-    map?: { uri: string };
+    map?: { uri: string; key?: ParsedKey };
     byterange?: { length: number; offset: number };
+    key?: ParsedKey;
+  }
+
+  /** EXT-X-KEY as m3u8-parser reads it: the IV as four 32-bit words. */
+  export interface ParsedKey {
+    method: string;
+    uri: string;
+    iv?: Uint32Array;
   }
 
   export interface ParsedVariant {

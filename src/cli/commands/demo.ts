@@ -10,6 +10,7 @@ import type { Interrupts } from '../interrupts.js';
 import { journalDir, type Services } from '../open-services.js';
 import { describeServices, reportPublishing, runEndFields } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
+import { encryptionOptions, playbackQuery } from '../private-run.js';
 import { withRunSession } from '../run-session.js';
 import { formatDemoProgress } from '../status-line.js';
 
@@ -41,6 +42,7 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
       container: config.container,
       latency: config.latency,
       ...(config.partDuration !== undefined ? { partDuration: config.partDuration } : {}),
+      ...encryptionOptions(config),
       // The demo captions its own clock once a second.
       captions: [{ language: 'en', name: 'Clock' }],
     });
@@ -60,11 +62,13 @@ async function streamRun(
   interrupts: Interrupts,
 ): Promise<ExitCode> {
   const runId = output.runId!;
-  const watchUrl = `${serverUrl}/runs/${runId}/watch`;
+  const query = playbackQuery(config, runId);
+  const watchUrl = `${serverUrl}/runs/${runId}/watch${query}`;
   const ladder = output.renditions.map((r) => `${r.name} ${r.width}x${r.height}`).join(', ');
   reporter.info(
     `Demo ${config.width}x${config.height} at ${config.fps} fps, ${config.segmentSeconds} s segments, ` +
       `${config.container === 'fmp4' ? 'fMP4' : 'MPEG-TS'}${config.partDuration !== undefined ? `, LL-HLS parts of ${config.partDuration.toFixed(3)} s` : ''}, ` +
+      `${config.encryption ? `encrypted (AES-128${config.encryption.keyRotation ? `, a new key every ${config.encryption.keyRotation} segments` : ''}), ` : ''}` +
       `${output.encoder.encoder} (${config.preset}); renditions: ${ladder}`,
   );
   if (output.encoder.fallbackReason) reporter.debug(`NVENC not used: ${output.encoder.fallbackReason}`);
@@ -74,8 +78,9 @@ async function streamRun(
   reporter.event('start', {
     runId,
     watchUrl,
-    masterUrl: `${serverUrl}/runs/${runId}/master.m3u8`,
+    masterUrl: `${serverUrl}/runs/${runId}/master.m3u8${query}`,
     serverUrl,
+    encrypted: config.encryption !== undefined,
     width: config.width,
     height: config.height,
     fps: config.fps,

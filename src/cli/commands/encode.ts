@@ -14,6 +14,7 @@ import type { Interrupts } from '../interrupts.js';
 import { journalDir, type Services } from '../open-services.js';
 import { describeServices, reportPublishing, runEndFields } from '../publish-reporting.js';
 import type { Reporter } from '../reporter.js';
+import { encryptionOptions, playbackQuery } from '../private-run.js';
 import { withRunSession } from '../run-session.js';
 
 /** Root-relative, so playlists play through the local server and through any path gateway alike. */
@@ -84,6 +85,7 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
       latency: config.latency,
       ...(config.lowLatency ? { partDuration: lowLatencyPartDuration(options.fps, options.segmentDuration ?? config.segmentSeconds) } : {}),
       ...(config.outDir ? { outputDir: config.outDir } : {}),
+      ...encryptionOptions(config),
       ...(config.captions ? { captions: [{ language: config.captions.language }] } : {}),
     });
     // The file's cues are known up front: each goes into the subtitle files of the segments it overlaps.
@@ -139,7 +141,8 @@ async function encodeRun(
   await output.start();
   runId = output.runId!;
   onRunId(runId);
-  const runUrl = serverUrl ? `${serverUrl}/runs/${runId}/watch` : undefined;
+  const query = playbackQuery(config, runId);
+  const runUrl = serverUrl ? `${serverUrl}/runs/${runId}/watch${query}` : undefined;
 
   reporter.info(
     `Encoding ${config.input}: ${media.width}x${media.height} ${media.videoCodec} at ${Number(fps.toFixed(3))} fps` +
@@ -165,7 +168,8 @@ async function encodeRun(
     store: output.store.kind,
     database: services.registry.dialect,
     dataDir: config.dataDir,
-    ...(serverUrl ? { serverUrl, runUrl, masterUrl: `${serverUrl}/runs/${runId}/master.m3u8` } : {}),
+    encrypted: config.encryption !== undefined,
+    ...(serverUrl ? { serverUrl, runUrl, masterUrl: `${serverUrl}/runs/${runId}/master.m3u8${query}` } : {}),
   });
 
   let lastJson = 0;

@@ -29,10 +29,10 @@ export async function runServe(service: ServiceConfig, listen: ServerConfig, rep
         if (runs.length === 0) reporter.info('No runs yet: start one with `abrcast demo`.');
         for (const run of runs) reporter.info(`  ${run.id}  ${run.status.padEnd(6)}  ${url}/runs/${run.id}/watch`);
         reporter.info('Ctrl-C stops the server.');
-        if (server.metricsUrl) reporter.info(`Metrics at ${server.metricsUrl}/metrics`);
+        if (server.adminUrl) reporter.info(`Admin routes at ${server.adminUrl} (/runs, /metrics)`);
         reporter.event('start', {
           serverUrl: url,
-          ...(server.metricsUrl ? { metricsUrl: server.metricsUrl } : {}),
+          ...(server.adminUrl ? { adminUrl: server.adminUrl } : {}),
           runs: runs.map((run) => ({ id: run.id, status: run.status, watchUrl: `${url}/runs/${run.id}/watch` })),
         });
         if (!interrupts.requested) {

@@ -6,9 +6,7 @@
 // reflects the process and its dependencies, never request load: the registry
 // check has a connection of its own (RunRegistry.ping), held requests wait in
 // memory, and each check has a short deadline of its own.
-import type { ServerResponse } from 'node:http';
 import { StoreUnavailableError } from '../../store/content-store.js';
-import type { ServerMetrics } from '../metrics.js';
 import { send, sendJson } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 
@@ -44,12 +42,10 @@ async function healthz({ res, server }: RouteRequest): Promise<void> {
   sendJson(res, 200, { status: 'ok', registry: server.registry.dialect, store: server.store.kind }, 'no-store');
 }
 
-/** The Prometheus text, beside the playlists or on the metrics listener (metrics-listener.ts). */
-export async function sendMetrics(res: ServerResponse, metrics: ServerMetrics): Promise<void> {
-  send(res, 200, await metrics.render(), { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
+/** The Prometheus text: an admin route (admin-access.ts), beside the playlists or on the admin listener. */
+async function metricsRoute({ res, server }: RouteRequest): Promise<void> {
+  send(res, 200, await server.metrics.render(), { 'Content-Type': server.metrics.contentType, 'Cache-Control': 'no-store' });
 }
 
-const metricsRoute = ({ res, server }: RouteRequest) => sendMetrics(res, server.metrics);
-
 export const healthRoutes: Route[] = [{ pattern: '/healthz', handler: healthz }];
-export const metricsRoutes: Route[] = [{ pattern: '/metrics', handler: metricsRoute }];
+export const metricsRoutes: Route[] = [{ pattern: '/metrics', handler: metricsRoute, admin: true }];

@@ -14,10 +14,14 @@ import { acceptsGzip } from '../compression.js';
 import { IMMUTABLE, MPEGURL, quoted, send, sendError, sendPlaylist } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { startable } from '../start-rules.js';
+import { lowLatencyPlaylistWithToken, playbackRoute } from '../playback-access.js';
+import type { LowLatencyMediaPlaylist } from '../../hls/low-latency-types.js';
 import { qualityParam, runIdParam } from '../validation.js';
 
 /** RFC 8216bis 6.2.5.2: a blocking request not satisfied within 3 target durations gets 503. */
 const BLOCK_TARGETS = 3;
+/** A held request for an encrypted segment looks for its record at least this often (a record sends no change). */
+const SEGMENT_RECHECK_MS = 250;
 /** Retry-After (seconds) of a request refused because the process holds as many as it may. */
 export const HELD_RETRY_AFTER_S = 1;
 
@@ -59,18 +63,22 @@ function answerOf(edge: LiveEdge, skip: boolean): Answer {
   if (!texts) answers.set(edge, (texts = {}));
   const key = skip ? 'delta' : 'full';
   let answer = texts[key];
-  if (!answer) {
-    const { playlist } = edge;
-    const skipped = skip && playlist.serverControl.canSkipUntil !== undefined
-      ? skippableSegments(playlist.segments, playlist.pendingParts, playlist.serverControl.canSkipUntil)
-      : 0;
-    answer = texts[key] = { text: serializeLowLatencyPlaylist({ ...playlist, skippedSegments: skipped }) };
-  }
+  answer ??= texts[key] = { text: serializeView(edge.playlist, skip) };
   return answer;
 }
 
+/** The text of a view, full or as a delta update (RFC 8216bis 6.2.5.1). */
+function serializeView(playlist: LowLatencyMediaPlaylist, skip: boolean): string {
+  const skipped = skip && playlist.serverControl.canSkipUntil !== undefined
+    ? skippableSegments(playlist.segments, playlist.pendingParts, playlist.serverControl.canSkipUntil)
+    : 0;
+  return serializeLowLatencyPlaylist({ ...playlist, skippedSegments: skipped });
+}
+
 function sendAnswer(request: RouteRequest, edge: LiveEdge, skip: boolean, blocking: boolean): void {
-  const answer = answerOf(edge, skip);
+  const token = request.playback?.token;
+  // A private run's view with the viewer's token in every URI is that viewer's own: serialised for it alone.
+  const answer = token === undefined ? answerOf(edge, skip) : { text: serializeView(lowLatencyPlaylistWithToken(edge.playlist, token), skip) };
   // A blocking answer names a moment that exists, so caches may keep it briefly (the URL changes with each moment).
   const cacheControl = blocking && !edge.ended ? `public, max-age=${edge.playlist.targetDuration}` : 'no-cache';
   const gzipped = acceptsGzip(request.req) ? (answer.gzip ??= gzipSync(answer.text)) : undefined;
@@ -194,23 +202,18 @@ async function serveSegment(request: RouteRequest): Promise<void> {
   if (!match) return sendError(request.res, 400, 'Invalid segment name: expected {msn}.ts, .m4s or .vtt');
   const msn = Number(match[1]);
   const ext = match[2] as PartContainer;
+  // A private run without parts lists its segments by number too.
+  if (request.playback?.private && !(await (await request.server.live.run(runId))?.rendition(name))) {
+    return serveRecordedSegment(request, runId, name, msn, ext);
+  }
   const model = await renditionOf(request, runId, name);
   if (!model) return;
   const missing = () => sendError(request.res, 404, `No complete segment ${msn} of ${name} in run ${runId}`);
   if (ext !== model.container) return missing();
-  const { registry, store, partBytes } = request.server;
+  const { registry, partBytes } = request.server;
   const segment = msn < model.publishedEnd ? await registry.getSegment(runId, name, msn) : undefined;
-  if (segment) {
-    const size = await store.size(segment.cid);
-    request.res.writeHead(200, { 'Content-Type': CONTENT_TYPES[ext], 'Content-Length': String(size), 'Cache-Control': IMMUTABLE });
-    if (request.req.method === 'HEAD') return void request.res.end();
-    await pipeline(Readable.from(store.catStream(segment.cid)), request.res).catch((error: unknown) => {
-      // A player that no longer needs it (a seek, a level switch) hangs up: not a server failure.
-      if ((error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE' && request.res.destroyed) return;
-      throw error;
-    });
-    return;
-  }
+  if (segment) return streamSegment(request, segment.cid, ext);
+  if (request.playback?.private) return serveEncryptedSegment(request, model, msn, ext);
   const parts = model.segmentParts(msn);
   if (!isWholeSegment(parts, model.runTiming)) return missing();
   const bytes = await Promise.all(parts.map((part) => partBytes.get(part.cid)));
@@ -219,8 +222,58 @@ async function serveSegment(request: RouteRequest): Promise<void> {
   sendBytes(request, body, CONTENT_TYPES[ext]);
 }
 
+/** A stored segment, streamed from the store by its CID. */
+async function streamSegment(request: RouteRequest, cid: string, ext: PartContainer): Promise<void> {
+  const { store } = request.server;
+  const size = await store.size(cid);
+  request.res.writeHead(200, { 'Content-Type': CONTENT_TYPES[ext], 'Content-Length': String(size), 'Cache-Control': IMMUTABLE });
+  if (request.req.method === 'HEAD') return void request.res.end();
+  await pipeline(Readable.from(store.catStream(cid)), request.res).catch((error: unknown) => {
+    // A player that no longer needs it (a seek, a level switch) hangs up: not a server failure.
+    if ((error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE' && request.res.destroyed) return;
+    throw error;
+  });
+}
+
+/**
+ * A segment of a private LL run that is not published yet. Its parts are encrypted
+ * each as a whole resource, so their concatenation is not the segment: it is served
+ * from its own ciphertext once its upload is recorded, the request held meanwhile
+ * (re-checked at each change of the model, up to 3 target durations).
+ */
+async function serveEncryptedSegment(request: RouteRequest, model: LiveRendition, msn: number, ext: PartContainer): Promise<void> {
+  const { registry } = request.server;
+  const runId = request.params.id;
+  const missing = () => sendError(request.res, 404, `No complete segment ${msn} of ${model.name} in run ${runId}`);
+  if (!isWholeSegment(model.segmentParts(msn), model.runTiming)) return missing();
+  const edge = model.edge();
+  const deadline = performance.now() + BLOCK_TARGETS * (edge?.playlist.targetDuration ?? 1) * 1000;
+  for (;;) {
+    const segment = await registry.getSegment(runId, model.name, msn);
+    if (segment) return streamSegment(request, segment.cid, ext);
+    const left = deadline - performance.now();
+    if (left <= 0) return sendError(request.res, 503, `segment ${msn} of ${model.name} is not stored yet`, { 'Retry-After': '1' });
+    // The next change of the model (a part, a publish) is the moment to look again.
+    const held = await request.server.held.hold(() => model.wait(() => true, Math.min(left, SEGMENT_RECHECK_MS), request.res));
+    if (!held) return sendHeldLimit(request);
+    if (request.res.destroyed) return;
+  }
+}
+
+/**
+ * A segment URI of a private run without parts (its server playlists name segments
+ * by number, as LL runs do, since ciphertext cannot be sniffed): its recorded bytes.
+ */
+async function serveRecordedSegment(request: RouteRequest, runId: string, name: string, msn: number, ext: PartContainer): Promise<void> {
+  const run = await request.server.live.run(runId);
+  const segment = run && (await request.server.registry.getSegment(runId, name, msn));
+  const container: PartContainer | undefined = run && (run.init(name) !== undefined ? 'm4s' : 'ts');
+  if (!segment || container !== ext) return sendError(request.res, 404, `No segment ${msn} of ${name} in run ${runId}`);
+  await streamSegment(request, segment.cid, ext);
+}
+
 export const lowLatencyRoutes: Route[] = [
-  { pattern: '/runs/:id/quality/:name/part/:file', handler: servePart, cors: true },
-  { pattern: '/runs/:id/quality/:name/segment/:file', handler: serveSegment, cors: true },
+  { pattern: '/runs/:id/quality/:name/part/:file', handler: playbackRoute(servePart), cors: true },
+  { pattern: '/runs/:id/quality/:name/segment/:file', handler: playbackRoute(serveSegment), cors: true },
 ];
 

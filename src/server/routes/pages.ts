@@ -6,6 +6,7 @@ import { sendError, sendText } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 import { runIdParam } from '../validation.js';
 import { watchPageHtml } from '../watch-page.js';
+import { playbackRoute, tokenCookie } from '../playback-access.js';
 
 const HTML = 'text/html; charset=utf-8';
 
@@ -35,12 +36,18 @@ async function home({ res, server }: RouteRequest): Promise<void> {
 async function watch(request: RouteRequest): Promise<void> {
   const runId = runIdParam(request);
   if (runId === undefined) return;
-  if (!(await request.server.registry.getRun(runId))) return sendError(request.res, 404, `No run ${runId}`);
-  sendText(request.res, 200, watchPageHtml(runId), HTML, 'no-cache');
+  const run = request.run !== undefined ? request.run : await request.server.registry.getRun(runId);
+  if (!run) return sendError(request.res, 404, `No run ${runId}`);
+  // A private run's page keeps the token in a cookie for its player's requests (same path, same expiry).
+  const token = request.playback?.token;
+  if (token !== undefined) request.res.setHeader('Set-Cookie', tokenCookie(request, token));
+  // The page's URL may hold a token: it goes to no other site in a Referer.
+  if (request.playback?.private) request.res.setHeader('Referrer-Policy', 'same-origin');
+  sendText(request.res, 200, watchPageHtml(runId), HTML, token !== undefined ? 'private, no-store' : 'no-cache');
 }
 
 export const pageRoutes: Route[] = [
-  { pattern: '/', handler: home },
-  { pattern: '/runs/:id/watch', handler: watch },
+  { pattern: '/', handler: home, admin: true },
+  { pattern: '/runs/:id/watch', handler: playbackRoute(watch, 'registry') },
   { pattern: '/assets/hls.min.js', handler: hlsAsset },
 ];

@@ -16,6 +16,10 @@ import type { Route, RouteRequest } from '../router.js';
 import { MASTER_WAIT_MS } from '../start-rules.js';
 import { qualityParam, runIdParam } from '../validation.js';
 import { sendHeldLimit, serveLowLatencyPlaylist } from './low-latency.js';
+import { serializeMediaPlaylist } from '../../hls/media-playlist.js';
+import { numberedSegments } from '../live-edge.js';
+import { mediaPlaylistWithToken, playbackRoute, variantsWithToken } from '../playback-access.js';
+import { parsedPlaylist } from '../playlist-cache.js';
 import { iframePlaylistPath, imagePlaylistPath, subtitlePlaylistPath } from './tracks.js';
 
 export const qualityPlaylistPath = (runId: string, name: string) => `/runs/${runId}/quality/${name}/playlist.m3u8`;
@@ -86,6 +90,7 @@ async function master(request: RouteRequest): Promise<void> {
   }
   // Still nothing to play (a run that never published); the watch page retries.
   if (variants.length === 0) return sendError(request.res, 404, `Run ${runId} has not published playlists yet`);
+  variants = variantsWithToken(variants, request.playback?.token);
   // Subtitles, I-frame and image streams, when the run has them (runs.tracks).
   const companions = masterCompanions(runId, run.record.tracks, variants.map((variant) => variant.name), run.record.partTarget !== null);
   const text = serializeMasterPlaylist({
@@ -124,6 +129,15 @@ async function quality(request: RouteRequest): Promise<void> {
     logger.error({ err: error, runId, quality: name, cid: info.cid }, 'playlist cannot be read from the store');
     return sendError(request.res, 502, `playlist ${info.cid} unavailable`);
   }
+  if (request.playback?.private) {
+    // A private run's segments by number (segment/{msn}.ts or .m4s, as an LL run lists them): ciphertext
+    // cannot be sniffed, so a player that tells the container from the URI (Shaka) needs the extension.
+    // Every URI but the CIDs' carries the request's token, so there is no shared ETag.
+    const published = parsedPlaylist(playlist);
+    const bySegmentNumber = numberedSegments(published, published.mapUri !== undefined ? 'm4s' : 'ts');
+    const text = serializeMediaPlaylist(mediaPlaylistWithToken(bySegmentNumber, request.playback.token));
+    return sendPlaylist(request.req, request.res, text, { 'Content-Type': MPEGURL, 'Cache-Control': 'private, no-cache' });
+  }
   // The ETag lets a poller revalidate cheaply; no-cache makes every poll ask.
   sendPlaylist(request.req, request.res, playlist.text, { 'Content-Type': MPEGURL, 'Cache-Control': 'no-cache' }, {
     etag: info.cid,
@@ -132,6 +146,6 @@ async function quality(request: RouteRequest): Promise<void> {
 }
 
 export const playlistRoutes: Route[] = [
-  { pattern: '/runs/:id/master.m3u8', handler: master, cors: true },
-  { pattern: '/runs/:id/quality/:name/playlist.m3u8', handler: quality, cors: true },
+  { pattern: '/runs/:id/master.m3u8', handler: playbackRoute(master), cors: true },
+  { pattern: '/runs/:id/quality/:name/playlist.m3u8', handler: playbackRoute(quality), cors: true },
 ];

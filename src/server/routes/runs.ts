@@ -8,6 +8,7 @@ import type { Route, RouteRequest } from '../router.js';
 import { runIdParam } from '../validation.js';
 import { orderVariants } from '../../model/variant-stream-record.js';
 import { qualityPlaylistPath } from './playlists.js';
+import { playbackRoute } from '../playback-access.js';
 
 const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 1000;
@@ -39,6 +40,7 @@ function runSummary(run: RunRecord) {
     playlistSequence: run.playlistSequence,
     error: publicRunError(run.error),
     qualities: orderVariants(run.qualityPlaylists).map(([name]) => name),
+    private: run.encryption !== null,
     urls: { master: `/runs/${run.id}/master.m3u8`, watch: `/runs/${run.id}/watch`, status: `/runs/${run.id}` },
   };
 }
@@ -57,7 +59,7 @@ async function runStatus(request: RouteRequest): Promise<void> {
   const runId = runIdParam(request);
   if (runId === undefined) return;
   const { registry } = request.server;
-  const run = await registry.getRun(runId);
+  const run = request.run !== undefined ? request.run : await registry.getRun(runId);
   if (!run) return sendError(request.res, 404, `No run ${runId}`);
   const counts = run.segmentCounts;
   const qualities = orderVariants(run.qualityPlaylists).map(([name, info]) => ({
@@ -83,6 +85,6 @@ async function runStatus(request: RouteRequest): Promise<void> {
 }
 
 export const runRoutes: Route[] = [
-  { pattern: '/runs', handler: listRuns },
-  { pattern: '/runs/:id', handler: runStatus },
+  { pattern: '/runs', handler: listRuns, admin: true },
+  { pattern: '/runs/:id', handler: playbackRoute(runStatus, 'registry') },
 ];
