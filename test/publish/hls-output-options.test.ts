@@ -29,6 +29,15 @@ describe('outputSettings', () => {
       { name: 'subtitles-pt-br', label: 'Português', language: 'pt-BR', default: false },
     ]);
     assert.equal(tracks.encoder.thumbnails, false);
+    // An encrypted run makes no clear thumbnails or subtitles, nor I-frame playlists without keys.
+    const secret = 'a'.repeat(32);
+    const registry = { putRunKey: async () => undefined } as never;
+    const encrypted = outputSettings({ sourceSize: [640, 360], fps: 30, encryption: 'aes-128', keySecret: secret, registry });
+    assert.deepEqual([encrypted.encoder.thumbnails, encrypted.iframePlaylists, encrypted.subtitles], [false, false, []]);
+    for (const refused of [{ thumbnails: true }, { captions: true }, { iframePlaylists: true }]) {
+      assert.throws(() => outputSettings({ sourceSize: [640, 360], fps: 30, encryption: 'aes-128', keySecret: secret, registry, ...refused }),
+        /Expected false \(an encrypted run has no thumbnails, subtitles or I-frame playlists\) for (thumbnails|captions|iframePlaylists) but received true/);
+    }
     const ll = outputSettings({ sourceSize: [640, 360], fps: 30, partDuration: 0.5, container: 'fmp4', latency: 'low', audioSource: 'a.wav' });
     assert.equal(ll.partDuration, 0.5);
     assert.deepEqual(
