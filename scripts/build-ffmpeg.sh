@@ -147,7 +147,7 @@ ffmpeg_flags=(
   --enable-libx264
   # GPU path: CUDA/NVENC are dlopen'ed at run time by ffnvcodec, so nothing CUDA is linked.
   --enable-ffnvcodec --enable-cuda --enable-nvenc
-  --enable-encoder=libx264,aac,h264_nvenc
+  --enable-encoder=libx264,aac,h264_nvenc,mjpeg
   # Audio sources (the audio track's file input): the common containers and codecs, PCM for wav.
   --enable-decoder=h264,hevc,vp9,aac,mp3,opus,vorbis,flac,pcm_s16le,pcm_s24le,pcm_s32le,pcm_f32le,pcm_u8
   --enable-demuxer=mov,matroska,mpegts,mp3,aac,wav,flac,ogg

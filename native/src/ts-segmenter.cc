@@ -1,5 +1,7 @@
 #include "ts-segmenter.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace abrcast {
@@ -43,17 +45,21 @@ AnnexB h264ParameterSets(const uint8_t* data, size_t size) {
   return found;
 }
 
+// MPEG-TS timestamps are 90 kHz.
+constexpr AVRational kId3TimeBase{1, 90000};
 }  // namespace
 
 TsSegmenter::TsSegmenter(const std::string& renditionName, const AVCodecContext* encoder, const AVCodecContext* audioEncoder,
-                         size_t expectedSegmentBytes)
+                         size_t expectedSegmentBytes, bool timedMetadata)
     : Segmenter("mpegts", "MPEG-TS", renditionName, encoder, audioEncoder, expectedSegmentBytes) {
+  // After video and audio: their PIDs (0x100, 0x101) stay what they are without it.
+  if (timedMetadata) id3Stream_ = addStream(AVMEDIA_TYPE_DATA, AV_CODEC_ID_TIMED_ID3, kId3TimeBase);
   format()->max_delay = int(kMuxDelaySeconds * AV_TIME_BASE);
   format()->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
   writeHeader(nullptr);
 }
 
-void TsSegmenter::write(AVPacket* packet, AVRational encoderTimeBase) {
+void TsSegmenter::writeVideo(AVPacket* packet, AVRational encoderTimeBase) {
   if (videoStream()->codecpar->codec_id != AV_CODEC_ID_H264) return writeTo(videoStream(), packet, encoderTimeBase);
   const AnnexB units = h264ParameterSets(packet->data, size_t(packet->size));
   if (!units.bytes.empty()) parameterSets_ = units.bytes;
@@ -71,21 +77,54 @@ void TsSegmenter::write(AVPacket* packet, AVRational encoderTimeBase) {
   writeTo(videoStream(), copy.get(), encoderTimeBase);
 }
 
-std::vector<uint8_t> TsSegmenter::cut(bool /*segmentEnds*/) {
+std::vector<uint8_t> TsSegmenter::cut(bool segmentEnds) {
   // mpegts writes out its buffered PES payloads (audio grouped up to max_delay) on a null packet,
   // so a part holds every packet muxed before its cut.
   flushMuxer();
-  // PAT/PMT again before whatever is muxed next (audio or video), so every part and every
-  // segment starts with them; mpegts re-sends them before a video keyframe anyway. One-shot:
-  // the muxer clears the flag once it has acted on it.
+  // PAT/PMT again before whatever is muxed next (audio, video or timed ID3), so every part and
+  // every segment starts with them (Shaka appends each part alone); mpegts re-sends them before
+  // a video keyframe anyway. One-shot: the muxer clears the flag once it has acted on it.
   av_opt_set(format()->priv_data, "mpegts_flags", "+resend_headers", 0);
   partStarts_ = true;
-  return takePending();
+  std::vector<uint8_t> bytes = takePending();
+  noteKeyframes();
+  atSegmentStart_ = segmentEnds;
+  return bytes;
 }
 
 std::vector<uint8_t> TsSegmenter::finish() {
   writeTrailer();
-  return takePending();
+  std::vector<uint8_t> bytes = takePending();
+  noteKeyframes();
+  return bytes;
+}
+
+// A video PES is written whole within its av_write_frame(): the bytes written during that call
+// are the I-frame's. The IDR that starts a segment takes everything before it in the segment too:
+// the PAT/PMT that open it (written ahead of whatever came first, a timed ID3 PES maybe), without
+// which its range would not decode alone.
+void TsSegmenter::noteKeyframes() {
+  keyframes_.clear();
+  for (const WrittenKeyframe& keyframe : takenKeyframes_) {
+    const size_t start = atSegmentStart_ && keyframe.videoPacket == 0 ? 0 : keyframe.start;
+    keyframes_.push_back(KeyframeSpan{start, keyframe.end - start, keyframe.pts});
+  }
+}
+
+void TsSegmenter::writeMetadata(const TimedMetadata& metadata) {
+  if (!id3Stream_) throw FFmpegError("Timed metadata" + where() + " needs the encoder opened with timedMetadata");
+  // The data stream's timestamps may not go backwards: an item written late keeps the last time.
+  int64_t pts = std::llround(metadata.time * kId3TimeBase.den);
+  if (lastId3Pts_ != AV_NOPTS_VALUE) pts = std::max(pts, lastId3Pts_);
+  lastId3Pts_ = pts;
+  PacketPtr packet = allocPacket();
+  check(av_new_packet(packet.get(), int(metadata.id3.size())), "Cannot allocate a timed ID3 packet" + where());
+  std::copy(metadata.id3.begin(), metadata.id3.end(), packet->data);
+  packet->pts = pts;
+  packet->dts = pts;
+  if (metadata.duration > 0) packet->duration = std::llround(metadata.duration * kId3TimeBase.den);
+  packet->flags |= AV_PKT_FLAG_KEY;
+  writeTo(id3Stream_, packet.get(), kId3TimeBase);
 }
 
 }  // namespace abrcast

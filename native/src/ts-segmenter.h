@@ -14,12 +14,15 @@ namespace abrcast {
 
 class TsSegmenter : public Segmenter {
  public:
+  // `timedMetadata`: the PMT declares a timed ID3 stream (stream type 0x15, PES stream_id 0xbd, the
+  // metadata descriptor with format 'ID3 ', as FFmpeg's HLS muxer and Apple's timed metadata
+  // spec write it) that writeMetadata() fills.
   TsSegmenter(const std::string& renditionName, const AVCodecContext* encoder, const AVCodecContext* audioEncoder,
-              size_t expectedSegmentBytes = 0);
+              size_t expectedSegmentBytes = 0, bool timedMetadata = false);
 
-  void write(AVPacket* packet, AVRational encoderTimeBase) override;
   std::vector<uint8_t> cut(bool segmentEnds) override;
   std::vector<uint8_t> finish() override;
+  void writeMetadata(const TimedMetadata& metadata) override;
   double ptsOffsetSeconds() const override { return kPtsOffsetSeconds; }
   const char* segmentExtension() const override { return "ts"; }
 
@@ -33,12 +36,20 @@ class TsSegmenter : public Segmenter {
   // same whatever the encoder, its B-frames or the audio: ffprobe's pts_time = startPts + this.
   static constexpr double kPtsOffsetSeconds = 2 * kMuxDelaySeconds;
 
+ protected:
+  void writeVideo(AVPacket* packet, AVRational encoderTimeBase) override;
+
  private:
   // H.264 SPS and PPS NAL units (Annex B, each after a 4-byte start code) of the latest
   // keyframe that carried them: the encoder repeats them in-band at every IDR.
   std::vector<uint8_t> parameterSets_;
   // The next video packet is the first of a part.
   bool partStarts_ = false;
+  void noteKeyframes();
+
+  AVStream* id3Stream_ = nullptr;
+  bool atSegmentStart_ = true;  // the bytes pending start a segment
+  int64_t lastId3Pts_ = AV_NOPTS_VALUE;
 };
 
 }  // namespace abrcast

@@ -14,8 +14,10 @@ import { keyUrlResolver } from '../hls/segment-url.js';
 import { redactDatabaseUrl } from '../registry/postgres-client.js';
 import { CHANNEL_NAME_PATTERN, isValidChannelName, isValidRunId } from '../registry/validation.js';
 import { parseTtl } from '../crypto/playback-token.js';
+import type { CaptionInput } from '../publish/caption-cues.js';
 import type { TokenConfig } from './commands/token.js';
 import { isIP } from 'node:net';
+import { parseCaptionFile } from './caption-file.js';
 import { usageError } from './errors.js';
 
 export const DEFAULTS = {
@@ -457,6 +459,8 @@ export function checkRunId(id: string): string {
 export interface EncodeFlags extends ServiceFlags, ServerFlags, StreamFlags {
   live?: boolean;
   audio?: string;
+  captions?: string;
+  captionsLanguage?: string;
   ladder?: number[];
   renditions?: string;
   segment?: number;
@@ -473,6 +477,8 @@ export interface EncodeConfig extends ServiceConfig, ServerConfig, StreamConfig 
   live: boolean;
   /** Replaces the input's own audio track. */
   audio?: string;
+  /** --captions: a WebVTT file's cues, a subtitle rendition in `captionsLanguage`. */
+  captions?: { path: string; language: string; cues: CaptionInput[] };
   /** --ladder: target heights, checked against the input once it is probed. */
   ladderHeights?: number[];
   /** --renditions: a ladder as JSON (inline or a file), checked against the input once it is probed. */
@@ -516,6 +522,20 @@ export function parseRenditionsJson(value: string, readText: (path: string) => s
   }
 }
 
+/** --captions <file.vtt> in --captions-language: read and parsed before any service opens. */
+function readCaptions(path: string, language: string, readText: (path: string) => string, command: string): { path: string; language: string; cues: CaptionInput[] } {
+  if (!/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(language)) {
+    invalid({ value: language, source: '--captions-language' }, 'RFC 5646 language tag such as en or pt-BR', language, command);
+  }
+  let text: string;
+  try {
+    text = readText(path);
+  } catch (error) {
+    throw usageError(`Cannot read --captions file ${path}: ${(error as Error).message}`, 'Pass the path of a WebVTT (.vtt) file');
+  }
+  return { path, language, cues: parseCaptionFile(path, text) };
+}
+
 export function resolveEncodeConfig(input: string, flags: EncodeFlags, readText: (path: string) => string): EncodeConfig {
   const command = 'encode';
   if (typeof input !== 'string' || input.trim() === '') {
@@ -529,6 +549,10 @@ export function resolveEncodeConfig(input: string, flags: EncodeFlags, readText:
   const renditions = flags.renditions !== undefined ? parseRenditionsJson(flags.renditions, readText, command) : undefined;
   if (flags.out !== undefined && flags.out.trim() === '') invalid({ value: flags.out, source: '--out' }, 'non-empty directory path', '', command);
   if (flags.audio !== undefined && flags.audio.trim() === '') invalid({ value: flags.audio, source: '--audio' }, 'non-empty path or URL', '', command);
+  const captions = flags.captions === undefined ? undefined : readCaptions(flags.captions, flags.captionsLanguage ?? 'en', readText, command);
+  if (flags.captionsLanguage !== undefined && flags.captions === undefined) {
+    throw usageError('--captions-language needs --captions', 'Pass the WebVTT file with --captions <file.vtt>');
+  }
   return {
     ...service,
     ...server,
@@ -536,6 +560,7 @@ export function resolveEncodeConfig(input: string, flags: EncodeFlags, readText:
     input,
     live: flags.live === true,
     ...(flags.audio !== undefined ? { audio: flags.audio } : {}),
+    ...(captions ? { captions } : {}),
     ...(flags.ladder ? { ladderHeights: flags.ladder } : {}),
     ...(renditions !== undefined ? { renditions } : {}),
     segmentSeconds: flags.segment ?? ENCODE_DEFAULTS.segmentSeconds,

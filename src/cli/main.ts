@@ -240,6 +240,8 @@ ${examples(
     .argument('<input>', 'file or URL to encode (anything ffmpeg reads)')
     .option('--live', 'pace the input at real time, to stream a file as live (default: as fast as possible)')
     .option('--audio <file>', "audio file or URL to use instead of the input's own audio track")
+    .option('--captions <file.vtt>', "a WebVTT file whose cues (on the input's clock) become the run's subtitle rendition")
+    .option('--captions-language <tag>', 'language of --captions (RFC 5646, default en)')
     .addOption(new Option('--ladder <heights>', 'rendition heights, e.g. 1080,720,360 (default: source, 720p and 360p as fit)').argParser((value: string) => parseLadderHeights(value)))
     .option('--renditions <json>', 'the whole ladder as a JSON array (inline or a file): [{"name","width","height","bitrate"}]')
     .option('--out <dir>', 'also write every segment under this directory')
@@ -259,6 +261,7 @@ ${examples(
   'abrcast encode input.mp4',
   'abrcast encode input.mp4 --ladder 1080,720,360 --segment 4 --serve',
   'abrcast encode talk.mkv --live --audio music.m4a --port 0 --serve',
+  'abrcast encode talk.mkv --captions talk.vtt --captions-language en --serve',
   'abrcast encode https://example.com/stream.m3u8 --ladder 720,360 --json > events.jsonl',
   'abrcast encode input.mp4 --out ./segments --store kubo',
 )}`)

@@ -17,7 +17,12 @@ export const DEFAULT_URL_TEMPLATE = '{gateway}/ipfs/{cid}';
  * against the demuxer it detected, and its mp4 demuxer lists mp4, not m4s.
  */
 export function segmentFileName(container: 'ts' | 'fmp4'): string {
-  return `?filename=segment.${container === 'fmp4' ? 'mp4' : 'ts'}`;
+  return gatewayFileName(`segment.${container === 'fmp4' ? 'mp4' : 'ts'}`);
+}
+
+/** The gateway's `filename` parameter for a file of another kind (a WebVTT segment, a JPEG thumbnail): its type follows the name. */
+export function gatewayFileName(fileName: string): string {
+  return `?filename=${fileName}`;
 }
 
 export interface CidUrlOptions {

@@ -3,12 +3,13 @@
 // options are checked by the encoder; URL templates by cidUrlResolver).
 import type { EncoderChoice, FileInputOptions, LadderEncoderOptions, LatencyProfile, PixelFormat, Rendition } from '../encoder/types.js';
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
-import { cidUrlResolver, DEFAULT_KEY_URL_TEMPLATE, DEFAULT_URL_TEMPLATE, keyUrlResolver, segmentFileName, type CidUrl, type KeyUrl } from '../hls/segment-url.js';
+import { cidUrlResolver, DEFAULT_KEY_URL_TEMPLATE, DEFAULT_URL_TEMPLATE, gatewayFileName, keyUrlResolver, segmentFileName, type CidUrl, type KeyUrl } from '../hls/segment-url.js';
 import { resolveSecrets, type SecretInput, type ServerSecrets } from '../crypto/server-secret.js';
 import { defaultJournalDir } from '../journal/segment-journal.js';
 import type { RunRecorder } from '../model/run-recorder.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { RetryOptions } from './backoff.js';
+import type { SubtitleTrack } from './companion-playlists.js';
 import type { PlaylistUpdateCallback } from './playlist-update-lane.js';
 
 /** Default journalLimitBytes: 4 GiB of segments waiting for upload. */
@@ -103,6 +104,34 @@ export interface MultiResolutionHlsOutputOptions {
    * default: ABRCAST_KEY_SECRET. The servers that serve the run need the same one.
    */
   keySecret?: SecretInput;
+  /**
+   * WebVTT subtitle renditions for addCaption() (default none). `true`: one English track; or a
+   * list of tracks, the first being addCaption()'s default language. Each is listed in the master
+   * as EXT-X-MEDIA TYPE=SUBTITLES, and every variant names their group (SUBTITLES=).
+   */
+  captions?: boolean | CaptionTrackOptions[];
+  /**
+   * A JPEG thumbnail per segment, listed as an image playlist (EXT-X-IMAGE-STREAM-INF) and a
+   * WebVTT thumbnail track (default true: 320 pixels wide; `{ width }` sets it; false: none).
+   */
+  thumbnails?: boolean | { width?: number };
+  /** An I-frame playlist per rendition (EXT-X-I-FRAME-STREAM-INF), for trick play (default true). */
+  iframePlaylists?: boolean;
+  /**
+   * addMetadata() also carries its items in band: timed ID3 in MPEG-TS (the PMT then declares a
+   * timed ID3 stream), emsg boxes in fMP4 (default true).
+   */
+  timedMetadata?: boolean;
+}
+
+/** One subtitle rendition. */
+export interface CaptionTrackOptions {
+  /** RFC 5646 language tag, e.g. en or pt-BR (LANGUAGE). */
+  language: string;
+  /** What players show (NAME); default: the language tag. */
+  name?: string;
+  /** DEFAULT=YES (default: the first track only). */
+  default?: boolean;
 }
 
 /** How an encrypted run's keys are made and named. */
@@ -125,6 +154,36 @@ export interface OutputSettings {
   encryption?: EncryptionSettings;
   /** The LadderEncoder's options (it validates them itself). */
   encoder: LadderEncoderOptions;
+  subtitles: SubtitleTrack[];
+  iframePlaylists: boolean;
+}
+
+const LANGUAGE_TAG = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
+
+/** The subtitle tracks `captions` asks for, each with its key (`subtitles-<language>`). */
+export function subtitleTracks(captions: MultiResolutionHlsOutputOptions['captions'], renditions: readonly Pick<Rendition, 'name'>[] = []): SubtitleTrack[] {
+  if (captions === undefined || captions === false) return [];
+  const list: CaptionTrackOptions[] = captions === true ? [{ language: 'en', name: 'English' }] : captions;
+  if (!Array.isArray(list) || list.length === 0) throw invalidParameterError('captions', 'boolean or non-empty array of { language, name? }', captions);
+  const seen = new Set<string>();
+  return list.map((track, position) => {
+    const at = `captions[${position}]`;
+    if (typeof track !== 'object' || track === null) throw invalidParameterError(at, 'object with language', track);
+    if (typeof track.language !== 'string' || !LANGUAGE_TAG.test(track.language)) {
+      throw invalidParameterError(`${at}.language`, 'RFC 5646 language tag (e.g. en, pt-BR)', track.language);
+    }
+    const name = `subtitles-${track.language.toLowerCase()}`;
+    if (seen.has(name)) throw invalidParameterError(`${at}.language`, 'a language no other track has', track.language);
+    if (renditions.some((r) => r.name === name)) throw invalidParameterError(`${at}.language`, `a track key (${name}) no rendition is named`, track.language);
+    seen.add(name);
+    const label = track.name ?? track.language;
+    if (typeof label !== 'string' || label.length === 0 || /["\r\n]/.test(label)) {
+      throw invalidParameterError(`${at}.name`, 'non-empty string without double quotes or line breaks', track.name);
+    }
+    const isDefault = track.default ?? position === 0;
+    if (typeof isDefault !== 'boolean') throw invalidParameterError(`${at}.default`, 'boolean', track.default);
+    return { name, label, language: track.language, default: isDefault };
+  });
 }
 
 /** Checks the options of a MultiResolutionHlsOutput; throws invalidParameterError naming the first bad one. */
@@ -151,6 +210,20 @@ export function outputSettings(options: MultiResolutionHlsOutputOptions): Output
   if (options.container !== undefined && options.container !== 'ts' && options.container !== 'fmp4') {
     throw invalidParameterError('container', "'ts' or 'fmp4'", options.container);
   }
+  const encryption = encryptionSettings(options);
+  // An encrypted run makes no thumbnails (clear JPEGs of the picture), subtitles (clear WebVTT) or
+  // I-frame playlists (byte ranges into encrypted segments, without their keys): see docs/beyond-the-picture.md.
+  if (encryption) {
+    for (const name of ['thumbnails', 'captions', 'iframePlaylists'] as const) {
+      const value = options[name];
+      if (value !== undefined && value !== false) throw invalidParameterError(name, "false (an encrypted run has no thumbnails, subtitles or I-frame playlists)", value);
+    }
+  }
+  const thumbnails = options.thumbnails ?? !encryption;
+  const timedMetadata = options.timedMetadata ?? true;
+  if (typeof timedMetadata !== 'boolean') throw invalidParameterError('timedMetadata', 'boolean', timedMetadata);
+  const iframePlaylists = options.iframePlaylists ?? !encryption;
+  if (typeof iframePlaylists !== 'boolean') throw invalidParameterError('iframePlaylists', 'boolean', iframePlaylists);
   const encoder: LadderEncoderOptions = {
     width: sourceSize[0], height: sourceSize[1], fps: options.fps, segmentDuration,
     renditions: options.renditions, encoder: options.encoder, pixelFormat: options.pixelFormat,
@@ -162,9 +235,13 @@ export function outputSettings(options: MultiResolutionHlsOutputOptions): Output
     ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
     ...(options.container !== undefined ? { container: options.container } : {}),
     ...(options.latency !== undefined ? { latency: options.latency } : {}),
+    thumbnails, timedMetadata,
   };
-  const encryption = encryptionSettings(options);
-  return { closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder, ...(encryption ? { encryption } : {}) };
+  const subtitles = subtitleTracks(options.captions, options.renditions);
+  return {
+    closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder, subtitles, iframePlaylists,
+    ...(encryption ? { encryption } : {}),
+  };
 }
 
 function encryptionSettings(options: MultiResolutionHlsOutputOptions): EncryptionSettings | undefined {
@@ -192,6 +269,8 @@ function encryptionSettings(options: MultiResolutionHlsOutputOptions): Encryptio
 export interface RunUrls {
   segmentUrl: CidUrl;
   playlistUrl: CidUrl;
+  /** Subtitle segments and thumbnails: the default template names a file of their own type; a given segmentUrl is theirs too. */
+  fileUrl: (fileName: string) => CidUrl;
   templates: { segmentUrl?: string; playlistUrl?: string };
 }
 
@@ -205,7 +284,9 @@ export function runUrls(
   const playlistTemplate = options.playlistUrl ?? defaultTemplate;
   const segmentUrl = cidUrlResolver({ gateway: options.gateway, template: segmentTemplate, optionName: 'segmentUrl' });
   const playlistUrl = cidUrlResolver({ gateway: options.gateway, template: playlistTemplate, optionName: 'playlistUrl' });
+  const fileUrl = (fileName: string): CidUrl =>
+    options.segmentUrl !== undefined ? segmentUrl : cidUrlResolver({ gateway: options.gateway, template: `${defaultTemplate}${gatewayFileName(fileName)}`, optionName: 'segmentUrl' });
   const expand = (template: string | CidUrl | undefined) =>
     typeof template === 'function' ? undefined : (template ?? '{gateway}/ipfs/{cid}').replaceAll('{gateway}', (options.gateway ?? 'https://ipfs.io').replace(/\/+$/, ''));
-  return { segmentUrl, playlistUrl, templates: { segmentUrl: expand(segmentTemplate), playlistUrl: expand(playlistTemplate) } };
+  return { segmentUrl, playlistUrl, fileUrl, templates: { segmentUrl: expand(segmentTemplate), playlistUrl: expand(playlistTemplate) } };
 }

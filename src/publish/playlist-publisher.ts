@@ -13,6 +13,7 @@ import { serializeMediaPlaylist, targetDurationFor } from '../hls/media-playlist
 import type { CidUrl } from '../hls/segment-url.js';
 import type { MediaPlaylist, ResourceKey } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
+import type { CompanionPlaylists, ListedSegment } from './companion-playlists.js';
 import { eventMediaPlaylist, qualityEntry } from './playlist-entries.js';
 import type { RetryOptions } from './backoff.js';
 import { retryUntilDeadline } from './retry-until-deadline.js';
@@ -36,11 +37,13 @@ export interface PlaylistPublisherOptions {
   /** Published after the playlists of a version are stored, in order. */
   onPublished: (version: PublishedVersion) => Promise<void> | void;
   onRetry?: (what: string, attempt: number, error: unknown) => void;
+  /** Subtitles, I-frame and image playlists, date ranges: made and stored with each publish. */
+  companions?: CompanionPlaylists;
 }
 
 interface RenditionState {
   rendition: Rendition;
-  segments: ContiguousSegments;
+  segments: ContiguousSegments<ListedSegment>;
   codecs: string;
   /** EXT-X-MAP URI of the fMP4 init segment, once uploaded, and its key in an encrypted run. */
   mapUri?: string;
@@ -49,6 +52,8 @@ interface RenditionState {
   publishedCount: number;
   publishedCid?: string;
   publishedText?: string;
+  /** The companions' date ranges the published playlist carries (their version). */
+  publishedDateRanges?: number;
 }
 
 /** One stored playlist version and the publish that first used it. */
@@ -81,7 +86,7 @@ export class PlaylistPublisher {
     this.#states = new Map(
       options.renditions.map((rendition) => [
         rendition.name,
-        { rendition, segments: new ContiguousSegments(), codecs: '', publishedCount: 0 },
+        { rendition, segments: new ContiguousSegments<ListedSegment>(), codecs: '', publishedCount: 0 },
       ]),
     );
   }
@@ -114,8 +119,8 @@ export class PlaylistPublisher {
     state.mapKey = key;
   }
 
-  /** Records an uploaded segment; publishes when it completes an index in every rendition. */
-  segmentUploaded(rendition: string, segment: UploadedSegment): Promise<void> {
+  /** Records an uploaded segment (with its I-frames, for the I-frame playlists); publishes when it completes an index in every rendition. */
+  segmentUploaded(rendition: string, segment: ListedSegment): Promise<void> {
     this.#state(rendition).segments.add(segment);
     if (commonListedCount(this.#renditionSegments()) > this.#publishedIndexCount) return this.publish(false);
     return this.#chain.then(() => undefined);
@@ -197,11 +202,13 @@ export class PlaylistPublisher {
     for (const state of this.#states.values()) {
       const listed = state.segments.listed();
       if (listed.length === 0 && !first) continue;
-      if (final || listed.length !== state.publishedCount || !state.publishedCid) {
+      const dateRanges = this.#options.companions?.dateRangeVersion;
+      if (final || listed.length !== state.publishedCount || !state.publishedCid || dateRanges !== state.publishedDateRanges) {
         const text = serializeMediaPlaylist(this.#mediaPlaylist(listed, final, state));
         state.publishedCid = await this.#addVersion(state.rendition.name, text, `${state.rendition.name} playlist`);
         state.publishedText = text;
         state.publishedCount = listed.length;
+        state.publishedDateRanges = dateRanges;
       }
       const { rendition } = state;
       const cid = state.publishedCid!;
@@ -213,7 +220,20 @@ export class PlaylistPublisher {
       qualities[rendition.name] = entry.quality;
       variants.push(entry.variant);
     }
-    const masterText = serializeMasterPlaylist({ independentSegments: true, variants });
+    const companions = await this.#options.companions?.publish({
+      final, targetDuration: this.targetDuration, startedAt: (this.#startTime ??= new Date()),
+      renditions: [...this.#states.values()].map((state) => ({
+        rendition: state.rendition, listed: state.segments.listed(), codecs: state.codecs, ...(state.mapUri !== undefined ? { mapUri: state.mapUri } : {}),
+      })),
+      addVersion: (slot, text, what) => this.#addVersion(slot, text, what),
+    });
+    const masterText = serializeMasterPlaylist({
+      independentSegments: true,
+      media: companions?.media ?? [],
+      variants: companions?.subtitlesGroup ? variants.map((variant) => ({ ...variant, subtitles: companions.subtitlesGroup })) : variants,
+      iframeStreams: companions?.iframeStreams ?? [],
+      imageStreams: companions?.imageStreams ?? [],
+    });
     const masterCid = await this.#addVersion('', masterText, 'master playlist');
     this.#publishedIndexCount = Math.max(this.#publishedIndexCount, common);
     this.#sequence += 1;
@@ -221,18 +241,23 @@ export class PlaylistPublisher {
       const newest = versions[versions.length - 1];
       if (newest.sequence === 0) newest.sequence = this.#sequence;
     }
-    const version: PublishedVersion = { sequence: this.#sequence, final, masterCid, masterText, qualities, media };
+    const version: PublishedVersion = {
+      sequence: this.#sequence, final, masterCid, masterText, qualities, media, ...(companions ? { tracks: companions.tracks } : {}),
+    };
     this.#latest = version;
     await this.#options.onPublished(version);
   }
 
   #mediaPlaylist(listed: readonly UploadedSegment[], final: boolean, { mapUri, mapKey }: RenditionState): MediaPlaylist {
-    return eventMediaPlaylist({
+    const playlist = eventMediaPlaylist({
       ...(mapUri !== undefined ? { mapUri, ...(mapKey ? { mapKey } : {}) } : {}),
       ...(this.#options.keyUri ? { keyUri: this.#options.keyUri } : {}),
       targetDuration: this.targetDuration, segments: listed, segmentUrl: this.#options.segmentUrl,
       endList: final, startedAt: (this.#startTime ??= new Date()),
     });
+    // Date ranges need a PROGRAM-DATE-TIME to stand on: a playlist with no segment yet carries none.
+    const dateRanges = this.#options.companions?.dateRanges ?? [];
+    return listed.length > 0 && dateRanges.length > 0 ? { ...playlist, dateRanges } : playlist;
   }
 
   /** Stores one playlist version; its publish sequence is set once the master of that publish is stored. */

@@ -25,6 +25,7 @@ import { pageRoutes } from './routes/pages.js';
 import { lowLatencyRoutes } from './routes/low-latency.js';
 import { playlistRoutes } from './routes/playlists.js';
 import { runRoutes } from './routes/runs.js';
+import { trackRoutes } from './routes/tracks.js';
 import { closeServerContext, createServerContext } from './server-context.js';
 import { resolveSecrets, type SecretInput } from '../crypto/server-secret.js';
 
@@ -116,7 +117,7 @@ Object.defineProperty(Http2RouteResponse.prototype, 'destroyed', {
 });
 
 const routes: Route[] = [
-  ...playlistRoutes, ...lowLatencyRoutes, ...dashRoutes, ...keyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...metricsRoutes, ...pageRoutes,
+  ...playlistRoutes, ...trackRoutes, ...lowLatencyRoutes, ...dashRoutes, ...keyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes, ...metricsRoutes, ...pageRoutes,
 ];
 
 /** One listener's routes, and how it answers the admin ones (undefined: it does not serve them). */

@@ -105,6 +105,25 @@ describe('resolveDemoConfig', () => {
     assert.deepEqual([(await encodeConfig([])).container, (await encodeConfig([])).lowLatency], ['ts', false]);
   });
 
+  test('encode --captions: the WebVTT file is parsed up front, its cues plain text on the input clock', async () => {
+    const vtt = 'WEBVTT\n\n00:00:01.000 --> 00:00:02.500\n<v Ana>Tom &amp; Jerry</v>\n\n00:03.000 --> 00:04.000\nTwo\nlines\n';
+    const files: Record<string, string> = { 'talk.vtt': vtt, 'bad.vtt': 'WEBVTT\n\n00:00:02.000 --> 00:00:01.000\nx\n' };
+    const read = (path: string) => {
+      if (files[path] === undefined) throw new Error('ENOENT');
+      return files[path]!;
+    };
+    const encode = async (flags: string[]) => resolveEncodeConfig('in.mp4', (await parsed(['encode', 'in.mp4', ...flags])).opts(), read);
+    const config = await encode(['--captions', 'talk.vtt', '--captions-language', 'pt-BR']);
+    assert.deepEqual(config.captions, {
+      path: 'talk.vtt', language: 'pt-BR',
+      cues: [{ start: 1, end: 2.5, text: 'Tom & Jerry' }, { start: 3, end: 4, text: 'Two\nlines' }],
+    });
+    await assert.rejects(encode(['--captions', 'bad.vtt']), /--captions bad\.vtt is not valid WebVTT: line 3: End timestamp is not greater than start timestamp/);
+    await assert.rejects(encode(['--captions', 'missing.vtt']), /Cannot read --captions file missing\.vtt: ENOENT/);
+    await assert.rejects(encode(['--captions', 'talk.vtt', '--captions-language', 'not a tag']), /RFC 5646 language tag such as en or pt-BR for --captions-language/);
+    await assert.rejects(encode(['--captions-language', 'en']), /--captions-language needs --captions/);
+  });
+
   test('lowLatencyPartDuration: 1/3 s in whole frames, at least one frame, at most the segment', () => {
     assert.equal(lowLatencyPartDuration(30, 2), 10 / 30);
     assert.equal(lowLatencyPartDuration(24, 2), 8 / 24);

@@ -19,9 +19,25 @@ describe('outputSettings', () => {
       segmentDuration: 4, partDuration: undefined,
       encoder: {
         width: 640, height: 360, fps: 30, segmentDuration: 4, renditions: undefined, encoder: undefined, pixelFormat: undefined,
-        x264Preset: undefined, outputDir: undefined,
+        x264Preset: undefined, outputDir: undefined, thumbnails: true, timedMetadata: true,
       },
+      subtitles: [], iframePlaylists: true,
     });
+    const tracks = outputSettings({ sourceSize: [640, 360], fps: 30, captions: [{ language: 'en' }, { language: 'pt-BR', name: 'Português' }], thumbnails: false });
+    assert.deepEqual(tracks.subtitles, [
+      { name: 'subtitles-en', label: 'en', language: 'en', default: true },
+      { name: 'subtitles-pt-br', label: 'Português', language: 'pt-BR', default: false },
+    ]);
+    assert.equal(tracks.encoder.thumbnails, false);
+    // An encrypted run makes no clear thumbnails or subtitles, nor I-frame playlists without keys.
+    const secret = 'a'.repeat(32);
+    const registry = { putRunKey: async () => undefined } as never;
+    const encrypted = outputSettings({ sourceSize: [640, 360], fps: 30, encryption: 'aes-128', keySecret: secret, registry });
+    assert.deepEqual([encrypted.encoder.thumbnails, encrypted.iframePlaylists, encrypted.subtitles], [false, false, []]);
+    for (const refused of [{ thumbnails: true }, { captions: true }, { iframePlaylists: true }]) {
+      assert.throws(() => outputSettings({ sourceSize: [640, 360], fps: 30, encryption: 'aes-128', keySecret: secret, registry, ...refused }),
+        /Expected false \(an encrypted run has no thumbnails, subtitles or I-frame playlists\) for (thumbnails|captions|iframePlaylists) but received true/);
+    }
     const ll = outputSettings({ sourceSize: [640, 360], fps: 30, partDuration: 0.5, container: 'fmp4', latency: 'low', audioSource: 'a.wav' });
     assert.equal(ll.partDuration, 0.5);
     assert.deepEqual(
@@ -50,6 +66,9 @@ describe('runUrls', () => {
     assert.deepEqual(urls.templates, { segmentUrl: '/ipfs/{cid}?filename=segment.ts', playlistUrl: '/ipfs/{cid}' });
     // FFmpeg's mp4 demuxer lists .mp4, not .m4s (init and media segments alike).
     assert.equal(runUrls('helia', { container: 'fmp4' }).segmentUrl(CID), `/ipfs/${CID}?filename=segment.mp4`);
+    // Subtitle segments and thumbnails name files of their own type (a gateway types them by name).
+    assert.equal(urls.fileUrl('subtitles.vtt')(CID), `/ipfs/${CID}?filename=subtitles.vtt`);
+    assert.equal(runUrls('kubo', {}).fileUrl('thumbnail.jpg')(CID), `https://ipfs.io/ipfs/${CID}?filename=thumbnail.jpg`);
   });
 
   test('Kubo, or a gateway: on the gateway; a template given is used as it is; a function template is not recorded', () => {
@@ -59,5 +78,6 @@ describe('runUrls', () => {
     assert.equal(urls.playlistUrl(CID), `https://cdn.example/${CID}.m3u8`);
     assert.deepEqual(urls.templates, { segmentUrl: 'https://gw.example/ipfs/{cid}?filename=segment.ts', playlistUrl: undefined });
     assert.equal(runUrls('helia', { segmentUrl: '/ipfs/{cid}' }).segmentUrl(CID), `/ipfs/${CID}`);
+    assert.equal(runUrls('helia', { segmentUrl: '/ipfs/{cid}' }).fileUrl('subtitles.vtt')(CID), `/ipfs/${CID}`, 'a given template is used for every file');
   });
 });

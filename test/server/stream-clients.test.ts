@@ -30,9 +30,12 @@ async function probe(path: string): Promise<Probed> {
   return JSON.parse(stdout) as Probed;
 }
 
-/** `ffmpeg -v error -i <master> -map 0 -c copy [...extra] -f matroska <out>`: exit code and everything it printed. */
+/**
+ * `ffmpeg -v error -i <master> -map 0:v -map 0:a? -c copy [...extra] -f matroska <out>`: exit code and everything it printed.
+ * Video and audio only: an MPEG-TS run's timed ID3 stream has no place in Matroska.
+ */
 async function record(master: string, out: string, extra: string[] = []): Promise<{ code: number; stderr: string }> {
-  const args = ['-nostdin', '-v', 'error', '-y', '-i', master, '-map', '0', '-c', 'copy', ...extra, '-f', 'matroska', out];
+  const args = ['-nostdin', '-v', 'error', '-y', '-i', master, '-map', '0:v', '-map', '0:a?', '-c', 'copy', ...extra, '-f', 'matroska', out];
   try {
     const { stderr } = await run('ffmpeg', args, { timeout: 120_000 });
     return { code: 0, stderr };

@@ -87,7 +87,10 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
       ...(config.lowLatency ? { partDuration: lowLatencyPartDuration(options.fps, options.segmentDuration ?? config.segmentSeconds) } : {}),
       ...(config.outDir ? { outputDir: config.outDir } : {}),
       ...encryptionOptions(config),
+      ...(config.captions ? { captions: [{ language: config.captions.language }] } : {}),
     });
+    // The file's cues are known up front: each goes into the subtitle files of the segments it overlaps.
+    for (const cue of config.captions?.cues ?? []) output.addCaption(cue);
     const { interrupts } = session;
     const exitCode = await encodeRun(config, reporter, output, media, session.serverUrl, session.services, interrupts, (id) => {
       session.runId = id;
