@@ -265,11 +265,14 @@ function encryptionSettings(options: MultiResolutionHlsOutputOptions): Encryptio
   return { ...(keyRotation !== undefined ? { keyRotation } : {}), keyUrlTemplate, keyUrl: keyUrlResolver(keyUrlTemplate, 'keyUrl'), secrets };
 }
 
+/** The end of a template that names a segment's file type for the gateway (segmentFileName). */
+const SEGMENT_FILE_NAME = /\?filename=segment\.(ts|mp4)$/;
+
 /** Segment and playlist URLs of a run, and the templates the registry and journal keep (absent for a function). */
 export interface RunUrls {
   segmentUrl: CidUrl;
   playlistUrl: CidUrl;
-  /** Subtitle segments and thumbnails: the default template names a file of their own type; a given segmentUrl is theirs too. */
+  /** Subtitle segments and thumbnails: a template ending in `?filename=segment.ts` (the default) names a file of their own type instead; any other is used as it is. */
   fileUrl: (fileName: string) => CidUrl;
   templates: { segmentUrl?: string; playlistUrl?: string };
 }
@@ -284,8 +287,11 @@ export function runUrls(
   const playlistTemplate = options.playlistUrl ?? defaultTemplate;
   const segmentUrl = cidUrlResolver({ gateway: options.gateway, template: segmentTemplate, optionName: 'segmentUrl' });
   const playlistUrl = cidUrlResolver({ gateway: options.gateway, template: playlistTemplate, optionName: 'playlistUrl' });
+  // A template that names its segments' file (the default, abrcast demo's) names each other file by its own type.
   const fileUrl = (fileName: string): CidUrl =>
-    options.segmentUrl !== undefined ? segmentUrl : cidUrlResolver({ gateway: options.gateway, template: `${defaultTemplate}${gatewayFileName(fileName)}`, optionName: 'segmentUrl' });
+    typeof segmentTemplate === 'string' && SEGMENT_FILE_NAME.test(segmentTemplate)
+      ? cidUrlResolver({ gateway: options.gateway, template: segmentTemplate.replace(SEGMENT_FILE_NAME, gatewayFileName(fileName)), optionName: 'segmentUrl' })
+      : segmentUrl;
   const expand = (template: string | CidUrl | undefined) =>
     typeof template === 'function' ? undefined : (template ?? '{gateway}/ipfs/{cid}').replaceAll('{gateway}', (options.gateway ?? 'https://ipfs.io').replace(/\/+$/, ''));
   return { segmentUrl, playlistUrl, fileUrl, templates: { segmentUrl: expand(segmentTemplate), playlistUrl: expand(playlistTemplate) } };

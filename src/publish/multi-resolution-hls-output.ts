@@ -25,7 +25,7 @@ import type { ContentStore } from '../store/content-store.js';
 import { HeliaStore } from '../store/helia-store.js';
 import { CaptionCues, type CaptionInput } from './caption-cues.js';
 import { CompanionLane } from './companion-lane.js';
-import { CompanionPlaylists } from './companion-playlists.js';
+import { CompanionPlaylists, type SubtitleTrack } from './companion-playlists.js';
 import { outputSettings, runUrls, type EncryptionSettings, type MultiResolutionHlsOutputOptions } from './hls-output-options.js';
 import { JournalWriter } from './journal-writer.js';
 import { PartLane } from './part-lane.js';
@@ -260,6 +260,11 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     return this.encoder.write(frame);
   }
 
+  /** The run's subtitle renditions (the `captions` option; none in a private run): addCaption() needs one. */
+  get subtitleTracks(): readonly SubtitleTrack[] {
+    return this.#companions.subtitleTracks;
+  }
+
   /**
    * A caption on the stream's clock (`start`, `end` in seconds, as a segment's startPts): a cue in
    * the WebVTT subtitle track of its language (the `captions` option), in every segment (and, in
@@ -267,7 +272,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
    * after the file of its time was made goes into the next one.
    */
   addCaption(caption: CaptionInput): void {
-    if (this.#companions.subtitleTracks.length === 0) throw new AbrcastError('addCaption() needs the option captions (e.g. captions: true)');
+    if (this.subtitleTracks.length === 0) throw new AbrcastError('addCaption() needs the option captions (e.g. captions: true)');
     this.#cues.add(caption);
   }
 

@@ -79,5 +79,7 @@ describe('runUrls', () => {
     assert.deepEqual(urls.templates, { segmentUrl: 'https://gw.example/ipfs/{cid}?filename=segment.ts', playlistUrl: undefined });
     assert.equal(runUrls('helia', { segmentUrl: '/ipfs/{cid}' }).segmentUrl(CID), `/ipfs/${CID}`);
     assert.equal(runUrls('helia', { segmentUrl: '/ipfs/{cid}' }).fileUrl('subtitles.vtt')(CID), `/ipfs/${CID}`, 'a given template is used for every file');
+    // abrcast demo's template names the segments' file, so the others name theirs.
+    assert.equal(runUrls('kubo', { segmentUrl: '/ipfs/{cid}?filename=segment.mp4' }).fileUrl('thumbnail.jpg')(CID), `/ipfs/${CID}?filename=thumbnail.jpg`);
   });
 });

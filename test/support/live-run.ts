@@ -1,8 +1,7 @@
 // A real live run for server tests: registry, store, HTTP server and a
 // MultiResolutionHlsOutput fed FrameGenerator frames at wall-clock pace, so
 // playlists grow while clients poll. Segments are written as '/ipfs/{cid}?filename=segment.ts'
-// (the embedded store's default, as abrcast demo writes them), so players fetch them through the
-// server's own gateway.
+// (as abrcast demo writes them), so players fetch them through the server's own gateway.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,8 +106,8 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
     const output = new MultiResolutionHlsOutput({
       sourceSize: [width, height], fps, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
       store, registry, journalDir: join(dir, 'journal'), closeDeadlineMs: 15_000, audioSource: options.audioSource,
-      // The embedded store's default URLs are this server's gateway; Kubo's would be ipfs.io.
-      ...(options.kuboUrl ? { segmentUrl: `/ipfs/{cid}${segmentFileName(options.output?.container ?? options.container ?? 'ts')}` } : {}),
+      // This server's gateway, whatever the store (Kubo's default would be ipfs.io).
+      segmentUrl: `/ipfs/{cid}${segmentFileName(options.output?.container ?? options.container ?? 'ts')}`,
       ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
       ...(options.container !== undefined ? { container: options.container } : {}),
       ...(options.captions !== undefined ? { captions: options.captions } : {}),
