@@ -15,10 +15,11 @@ import { startLiveRun, waitFor, type LiveRun } from '../support/live-run.js';
 
 const FPS = 30;
 /**
- * How far a cue may be from its time on screen: the issue asks for one segment (1 s here); half of
- * it is kept, so an error of the segments' 1.4 s ptsOffset (X-TIMESTAMP-MAP) cannot pass.
+ * How far a cue may be from its time on screen: the issue asks for one segment (1 s here); 0.9 s
+ * is kept, so an error of the segments' 1.4 s ptsOffset (X-TIMESTAMP-MAP) cannot pass. (0.5 s
+ * failed once at a load average of 8: a cue 0.84 s early, the page's sample late.)
  */
-const TOLERANCE_SECONDS = 0.5;
+const TOLERANCE_SECONDS = 0.9;
 const shakaScript = createRequire(import.meta.url).resolve('shaka-player/dist/shaka-player.compiled.js');
 
 interface Sample {
