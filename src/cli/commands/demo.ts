@@ -44,8 +44,10 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
       latency: config.latency,
       ...(config.partDuration !== undefined ? { partDuration: config.partDuration } : {}),
       ...encryptionOptions(config),
-      // The demo captions its own clock once a second (a private run has no clear WebVTT).
-      ...(config.encryption ? {} : { captions: [{ language: 'en', name: 'Clock' }] }),
+      // The demo captions its own clock once a second (a private run has no clear WebVTT). Not DEFAULT:
+      // hls.js would load it unasked, which doubles an LL viewer's requests (a part and a blocking
+      // reload of the subtitle playlist per video part); the watch page turns it on itself.
+      ...(config.encryption ? {} : { captions: [{ language: 'en', name: 'Clock', default: false }] }),
     });
     await output.start();
     session.runId = output.runId!;
