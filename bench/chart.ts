@@ -16,6 +16,7 @@ const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial,
 const COLORS: Record<string, string> = {
   abrcast: '#2563eb',
   'abrcast-low-latency': '#93c5fd',
+  'abrcast-thumbnails': '#1e40af',
   original: '#9ca3af',
   'one-ffmpeg': '#6b7280',
   floor: '#d1d5db',

@@ -9,8 +9,10 @@ export type BenchCase = (typeof BENCH_CASES)[number];
 export const SETUP_IDS = ['embedded', 'kubo', 'kubo-postgres'] as const;
 export type SetupId = (typeof SETUP_IDS)[number];
 
-export const PIPELINE_IDS = ['abrcast', 'abrcast-low-latency', 'original', 'one-ffmpeg', 'floor'] as const;
+export const PIPELINE_IDS = ['abrcast', 'abrcast-low-latency', 'abrcast-thumbnails', 'original', 'one-ffmpeg', 'floor'] as const;
 export type PipelineId = (typeof PIPELINE_IDS)[number];
+/** What runs without --only: abrcast-thumbnails is asked for by name (--only abrcast,abrcast-thumbnails: what thumbnails cost). */
+export const DEFAULT_PIPELINE_IDS: readonly PipelineId[] = PIPELINE_IDS.filter((id) => id !== 'abrcast-thumbnails');
 export type BenchEncoder = 'x264' | 'nvenc';
 
 export interface BenchConfig {

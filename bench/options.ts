@@ -7,7 +7,7 @@ import { frameRateRational, normalizeEncoderOptions, SCALE_ALGORITHMS, X264_PRES
 import { invalidParameterError, isInteger } from '../src/errors.js';
 import { defaultLadder, ladderFromHeights, type ScaleAlgorithm } from '../src/index.js';
 import {
-  BENCH_CASES, PIPELINE_IDS, SETUP_IDS,
+  BENCH_CASES, DEFAULT_PIPELINE_IDS, PIPELINE_IDS, SETUP_IDS,
   type AnyBenchConfig, type BenchCase, type BenchConfig, type BenchEncoder, type PipelineId, type SetupId,
 } from './config.js';
 
@@ -47,7 +47,8 @@ export const USAGE = `Usage: npm run bench -- [--case C] [options]
   --preset P         x264 preset (default veryfast)
   --rounds N         rounds of A B C D (default 3)
   --encoder E        x264 (default) or nvenc (needs an NVIDIA GPU)
-  --only a,b         pipelines: ${PIPELINE_IDS.join(', ')} (default all)
+  --only a,b         pipelines: ${PIPELINE_IDS.join(', ')} (default all but
+                     abrcast-thumbnails: --only abrcast,abrcast-thumbnails measures what thumbnails cost)
   --ladder L         "default" (source, 720p, 360p below it) or heights, e.g. 1080,720,360
   --scale A          scaler of the ffmpeg pipelines (default lanczos, as the original)
   --abrcast-scale A  abrcast's scaleAlgorithm (default: abrcast's own default)
@@ -206,7 +207,7 @@ export function parseBenchOptions(argv: string[]): ParsedCommandLine {
   const preset = oneOf('--preset', values.preset ?? (service ? 'ultrafast' : 'veryfast'), X264_PRESETS);
   const scaleAlgorithm = oneOf<ScaleAlgorithm>('--scale', values.scale ?? 'lanczos', SCALE_ALGORITHMS);
   const abrcastScale = values['abrcast-scale'] === undefined ? undefined : oneOf<ScaleAlgorithm>('--abrcast-scale', values['abrcast-scale'], SCALE_ALGORITHMS);
-  const pipelines = values.only === undefined ? [...PIPELINE_IDS] : pipelineList(values.only);
+  const pipelines = values.only === undefined ? [...DEFAULT_PIPELINE_IDS] : pipelineList(values.only);
 
   const ladderText = values.ladder ?? (quick || service ? '360,180' : 'default');
   let renditions;

@@ -134,7 +134,7 @@ function syntheticSegment(rendition: string, index: number, bytes: number, parts
   }
   return {
     parts: partEvents,
-    segment: { rendition, index, container: 'ts', startPts: index * segmentSeconds, ptsOffset: 1.4, duration: segmentSeconds, bytes, data, codecs },
+    segment: { rendition, index, container: 'ts', startPts: index * segmentSeconds, ptsOffset: 1.4, duration: segmentSeconds, bytes, data, codecs, iframes: [] },
   };
 }
 

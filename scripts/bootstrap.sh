@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what abrcast needs on a fresh Debian/Ubuntu machine, then builds it.
 #   bash scripts/bootstrap.sh          # to run abrcast (FFmpeg libraries, npm packages, the addon)
-#   bash scripts/bootstrap.sh --test   # also what the tests use: ffmpeg/ffprobe, PostgreSQL 15, Chromium, HAProxy, Kubo, clang and ptxas (CUDA kernel checks),
+#   bash scripts/bootstrap.sh --test   # also what the tests use: ffmpeg/ffprobe, PostgreSQL 15, Chromium, HAProxy, GStreamer, Kubo, clang and ptxas (CUDA kernel checks),
 #                                      # qemu-user and an arm64 node (the linux-arm64 prebuild's test), Wine and Windows' node.exe (the
 #                                      # win32-x64 prebuild's test), Node 22 and 24 (scripts/test-node-versions.sh) and a Debian 13 root
 #                                      # with FFmpeg 7.1 (scripts/test-system-ffmpeg.sh). Everything downloaded or built is kept in
@@ -17,6 +17,8 @@ packages=(cmake g++ make pkg-config
   libx264-dev libffmpeg-nvenc-dev libyuv-dev)
 if [ "$with_tests" = 1 ]; then
   packages+=(ffmpeg postgresql-15 chromium golang-go clang libclang-rt-14-dev haproxy)
+  # GStreamer as an HLS client (test/server/stream-clients.test.ts): gst-launch-1.0, playbin, hlsdemux, the H.264/AAC decoders.
+  packages+=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav)
 fi
 
 missing=()

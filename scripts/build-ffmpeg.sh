@@ -43,11 +43,15 @@ src="$base/src"
 prefix="$base/prefix"
 jobs=$(nproc)
 
-if [ "$force" = 0 ] && [ -f "$prefix/.complete" ]; then
+# A prefix is reused only when it was built by this very recipe (this script and target-arch.sh):
+# a changed configure line (an encoder added) must never link against a stale cached prefix.
+recipe=$(cat scripts/build-ffmpeg.sh scripts/target-arch.sh | sha256sum | cut -c1-16)
+current() { [ -f "$1/.complete" ] && [ "$(cat "$1/.complete")" = "$recipe" ]; }
+if [ "$force" = 0 ] && current "$prefix"; then
   echo "==> $prefix is complete; nothing to do (use --force to rebuild)"
   exit 0
 fi
-if [ "$force" = 0 ] && [ -f "$ffmpeg_cache_dir/prefix/.complete" ]; then
+if [ "$force" = 0 ] && current "$ffmpeg_cache_dir/prefix"; then
   rm -rf "$prefix" && mkdir -p "$base" && cp -a "$ffmpeg_cache_dir/prefix" "$prefix"
   # The .pc files name the folder the prefix was built in: point them here.
   built_in=$(sed -n 's/^prefix=//p' "$prefix/lib/pkgconfig/libavcodec.pc")
@@ -147,7 +151,7 @@ ffmpeg_flags=(
   --enable-libx264
   # GPU path: CUDA/NVENC are dlopen'ed at run time by ffnvcodec, so nothing CUDA is linked.
   --enable-ffnvcodec --enable-cuda --enable-nvenc
-  --enable-encoder=libx264,aac,h264_nvenc
+  --enable-encoder=libx264,aac,h264_nvenc,mjpeg
   # Audio sources (the audio track's file input): the common containers and codecs, PCM for wav.
   --enable-decoder=h264,hevc,vp9,aac,mp3,opus,vorbis,flac,pcm_s16le,pcm_s24le,pcm_s32le,pcm_f32le,pcm_u8
   --enable-demuxer=mov,matroska,mpegts,mp3,aac,wav,flac,ogg
@@ -204,7 +208,7 @@ fi
   echo "x264_configure=${x264_flags[*]/--prefix=$prefix/--prefix=PREFIX}"
   printf 'ffmpeg_configure=%s\n' "$(printf '%s ' "${ffmpeg_flags[@]}" | sed "s#$prefix#PREFIX#g")"
 } >"$prefix/VERSIONS"
-touch "$prefix/.complete"
+echo "$recipe" >"$prefix/.complete"
 rm -rf "$ffmpeg_cache_dir/prefix.tmp" && mkdir -p "$ffmpeg_cache_dir" &&
   cp -a "$prefix" "$ffmpeg_cache_dir/prefix.tmp" && rm -rf "$ffmpeg_cache_dir/prefix" &&
   mv "$ffmpeg_cache_dir/prefix.tmp" "$ffmpeg_cache_dir/prefix"

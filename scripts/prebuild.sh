@@ -27,7 +27,7 @@ done
 
 if [ -z "${ABRCAST_FFMPEG_PREFIX:-}" ]; then
   export ABRCAST_FFMPEG_PREFIX="$root/.tools/$ffmpeg_dir_name/prefix"
-  [ -f "$ABRCAST_FFMPEG_PREFIX/.complete" ] || bash scripts/build-ffmpeg.sh --platform "$platform_name"
+  bash scripts/build-ffmpeg.sh --platform "$platform_name" # a no-op when the prefix is built by this recipe
 fi
 if [ ! -f "$ABRCAST_FFMPEG_PREFIX/.complete" ]; then
   echo "No static FFmpeg at $ABRCAST_FFMPEG_PREFIX: run scripts/build-ffmpeg.sh --platform $platform_name first" >&2

@@ -1,6 +1,8 @@
 // Public API of abrcast.
 export { LadderEncoder } from './encoder/ladder-encoder.js';
 export type { LadderEncoderEvents } from './encoder/ladder-encoder.js';
+export { id3Tag } from './encoder/id3-tag.js';
+export type { Id3Frame } from './encoder/id3-tag.js';
 export { fileEncoderOptions, outputFrameRate, probeMediaFile } from './encoder/media-file.js';
 export { defaultLadder, estimateBitrate, ladderFromHeights, validateLadder } from './encoder/ladder.js';
 export { probeHardware } from './encoder/hardware.js';
@@ -11,10 +13,13 @@ export type { HardwareReport } from './encoder/hardware.js';
 export type * from './encoder/types.js';
 export { AbrcastError } from './errors.js';
 export { MultiResolutionHlsOutput } from './publish/multi-resolution-hls-output.js';
-export type { HlsOutputSummary, MultiResolutionHlsOutputEvents, MultiResolutionHlsOutputOptions } from './publish/multi-resolution-hls-output.js';
+export type {
+  CaptionInput, CaptionTrackOptions, HlsOutputSummary, MetadataInput, MultiResolutionHlsOutputEvents, MultiResolutionHlsOutputOptions,
+} from './publish/multi-resolution-hls-output.js';
 export type { PublishedVersion } from './publish/types.js';
 export type { MissingSegment, NewRun, PartInput, PublishOptions, SegmentInput } from './model/run-inputs.js';
 export type { RunRecorder } from './model/run-recorder.js';
+export type { IframeTrackRecord, ImageTrackRecord, RunTracks, SubtitleTrackRecord } from './model/run-tracks.js';
 export { orderVariants, type VariantStreamRecord, type VariantStreamRecords } from './model/variant-stream-record.js';
 export { UploadQueue } from './publish/upload-queue.js';
 export { UploadIncompleteError } from './publish/upload-incomplete-error.js';

@@ -4,7 +4,7 @@ import { LadderEncoder, type LatencyProfile } from '../../src/index.js';
 import { countSegmentFiles } from '../segment-files.js';
 import type { Pipeline, PipelineContext, PipelineOutcome } from './types.js';
 
-async function run({ config, ring, outputDir }: PipelineContext, latency: LatencyProfile): Promise<PipelineOutcome> {
+async function run({ config, ring, outputDir }: PipelineContext, latency: LatencyProfile, thumbnails = false): Promise<PipelineOutcome> {
   const encoder = new LadderEncoder({
     width: config.width,
     height: config.height,
@@ -18,11 +18,16 @@ async function run({ config, ring, outputDir }: PipelineContext, latency: Latenc
     latency,
     // Segments go to disk, as the ffmpeg pipelines' do, so every pipeline pays for the same writes.
     outputDir,
+    thumbnails,
   });
   // closedAt[k]: when we called write() with the frame that ends segment k (or close() for the last).
   const closedAt: number[] = [];
   const latencies: number[] = [];
   let events = 0;
+  let images = 0;
+  encoder.on('thumbnail', () => {
+    images += 1;
+  });
   encoder.on('segment', (segment) => {
     const now = performance.now();
     events += 1;
@@ -38,6 +43,7 @@ async function run({ config, ring, outputDir }: PipelineContext, latency: Latenc
   await encoder.close();
   const files = await countSegmentFiles(outputDir);
   if (files !== events) throw new Error(`abrcast announced ${events} segments but wrote ${files} files`);
+  if (thumbnails && images * config.renditions.length !== events) throw new Error(`abrcast made ${images} thumbnails for ${events} segments`);
   return { childCpuSeconds: 0, segments: events, segmentLatenciesMs: latencies };
 }
 
@@ -53,4 +59,11 @@ export const abrcastLowLatencyPipeline: Pipeline = {
   label: 'abrcast, latency low',
   description: "the same with latency: 'low' (x264 tune=zerolatency: no lookahead or B-frames, sliced threads)",
   run: (context) => run(context, 'low'),
+};
+
+export const abrcastThumbnailsPipeline: Pipeline = {
+  id: 'abrcast-thumbnails',
+  label: 'abrcast, thumbnails',
+  description: "the same with thumbnails: true (a 320-wide JPEG of each segment's first frame, from the smallest rendition); I-frame byte ranges are indexed in both",
+  run: (context) => run(context, 'normal', true),
 };

@@ -1,6 +1,6 @@
 // The pipelines in A B C D order.
 import type { PipelineId } from '../config.js';
-import { abrcastLowLatencyPipeline, abrcastPipeline } from './abrcast.js';
+import { abrcastLowLatencyPipeline, abrcastPipeline, abrcastThumbnailsPipeline } from './abrcast.js';
 import { floorPipeline } from './floor.js';
 import { oneFfmpegPipeline } from './one-ffmpeg.js';
 import { originalShapePipeline } from './original-shape.js';
@@ -9,6 +9,7 @@ import type { Pipeline } from './types.js';
 export const PIPELINES: Record<PipelineId, Pipeline> = {
   abrcast: abrcastPipeline,
   'abrcast-low-latency': abrcastLowLatencyPipeline,
+  'abrcast-thumbnails': abrcastThumbnailsPipeline,
   original: originalShapePipeline,
   'one-ffmpeg': oneFfmpegPipeline,
   floor: floorPipeline,

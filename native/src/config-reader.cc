@@ -119,6 +119,8 @@ EncoderConfig readConfig(const Napi::Object& options) {
   config.audio = readAudioConfig(options);
   config.input = readInputConfig(options);
   config.cudaFrames = requireBool(options, "cudaFrames");
+  if (!options.Get("thumbnailWidth").IsUndefined()) config.thumbnailWidth = requireIntIn(options, "thumbnailWidth", 16, kMaxDimension);
+  if (!options.Get("timedMetadata").IsUndefined()) config.timedMetadata = requireBool(options, "timedMetadata");
   Napi::Value list = options.Get("renditions");
   if (!list.IsArray()) throw Napi::TypeError::New(env, "Expected array for native option renditions");
   Napi::Array renditions = list.As<Napi::Array>();

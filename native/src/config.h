@@ -87,6 +87,12 @@ struct EncoderConfig {
   FileInputConfig input;
   // write() takes CUDA device pointers instead of host memory (see cuda-frame-import.h).
   bool cudaFrames = false;
+  // A JPEG thumbnail of each segment's first frame, from the smallest rendition's picture, this wide
+  // (0: none). Off with a warning when FFmpeg has no mjpeg encoder.
+  int thumbnailWidth = 0;
+  // MPEG-TS declares a timed ID3 stream (stream type 0x15) for writeMetadata(); fMP4 needs nothing
+  // declared (its events are emsg boxes).
+  bool timedMetadata = false;
   // Extra AVOptions for every video encoder, after ours (so they win); one it does not take is an error.
   std::vector<std::pair<std::string, std::string>> encoderOptions;
   // `threads` option: this encoder's share of the thread budget; 0: budget / live encoders.

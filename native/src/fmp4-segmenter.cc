@@ -1,6 +1,18 @@
 #include "fmp4-segmenter.h"
 
+#include <algorithm>
+#include <cmath>
+
+#include "fmp4-boxes.h"
+
 namespace abrcast {
+
+namespace {
+// emsg times and durations: the 90 kHz clock MPEG-TS uses too.
+constexpr uint32_t kEventTimescale = 90000;
+// The video is the first track the muxer writes (track_ID 1).
+constexpr uint32_t kVideoTrackId = 1;
+}  // namespace
 
 Fmp4Segmenter::Fmp4Segmenter(const std::string& renditionName, const AVCodecContext* encoder,
                              const AVCodecContext* audioEncoder, size_t expectedSegmentBytes)
@@ -31,12 +43,43 @@ Fmp4Segmenter::Fmp4Segmenter(const std::string& renditionName, const AVCodecCont
 std::vector<uint8_t> Fmp4Segmenter::cut(bool) {
   // With frag_custom a null packet closes the running fragment: one moof + mdat.
   flushMuxer();
-  return takePending();
+  return takeFragment();
+}
+
+std::vector<uint8_t> Fmp4Segmenter::takeFragment() {
+  std::vector<uint8_t> bytes = takePending();
+  keyframes_.clear();
+  if (bytes.empty()) return bytes;  // nothing muxed since the last cut: the events wait for the next fragment
+  if (!events_.empty()) {
+    bytes.insert(bytes.begin(), events_.begin(), events_.end());
+    events_.clear();
+  }
+  // An I-frame's range: the moof (the sample table a reader needs) up to the end of its sample.
+  for (const WrittenKeyframe& keyframe : takenKeyframes_) {
+    const FragmentSample sample = locateFragmentSample(bytes.data(), bytes.size(), kVideoTrackId, keyframe.videoPacket);
+    keyframes_.push_back(KeyframeSpan{sample.moofOffset, sample.offset + sample.size - sample.moofOffset, keyframe.pts});
+  }
+  return bytes;
+}
+
+void Fmp4Segmenter::writeMetadata(const TimedMetadata& metadata) {
+  EmsgBox box;
+  box.schemeIdUri = kId3EmsgScheme;
+  box.timescale = kEventTimescale;
+  // On the fragments' timeline, where a frame shown at t is at t + kPtsOffsetSeconds.
+  box.presentationTime = uint64_t(std::llround(std::max(0.0, metadata.time + kPtsOffsetSeconds) * kEventTimescale));
+  if (metadata.duration >= 0) {
+    box.eventDuration = uint32_t(std::min<double>(std::llround(metadata.duration * kEventTimescale), 0xFFFFFFFE));
+  }
+  box.id = metadata.id;
+  box.messageData = metadata.id3;
+  const std::vector<uint8_t> bytes = writeEmsgBox(box);
+  events_.insert(events_.end(), bytes.begin(), bytes.end());
 }
 
 std::vector<uint8_t> Fmp4Segmenter::finish() {
   flushMuxer();
-  std::vector<uint8_t> last = takePending();
+  std::vector<uint8_t> last = takeFragment();
   writeTrailer();
   takePending();  // whatever the trailer writes is no media
   return last;

@@ -16,6 +16,9 @@ class Fmp4Segmenter : public Segmenter {
 
   std::vector<uint8_t> cut(bool segmentEnds) override;
   std::vector<uint8_t> finish() override;
+  // An emsg box (version 1, scheme https://aomedia.org/emsg/ID3) put ahead of the moof of the
+  // fragment the next cut closes: FFmpeg's mp4 muxer writes no event messages itself.
+  void writeMetadata(const TimedMetadata& metadata) override;
   double ptsOffsetSeconds() const override { return kPtsOffsetSeconds; }
   const char* segmentExtension() const override { return "m4s"; }
 
@@ -23,6 +26,12 @@ class Fmp4Segmenter : public Segmenter {
   // DTS and AAC priming stay non-negative, so nothing is shifted by the muxer and a frame shown at
   // t is at t + this in the fragments (tfdt + composition offset), whatever the encoder.
   static constexpr double kPtsOffsetSeconds = 1.4;
+
+ private:
+  // The fragment's bytes with the queued emsg boxes in front; notes where its keyframes are.
+  std::vector<uint8_t> takeFragment();
+
+  std::vector<uint8_t> events_;  // emsg boxes for the running fragment
 };
 
 }  // namespace abrcast

@@ -12,11 +12,12 @@ namespace abrcast {
 
 // One event on its way from a worker thread to JS.
 struct LadderEncoderBinding::Event {
-  enum class Kind { Ready, Init, Part, Segment, Warning, Drain, AudioDrain, Progress, Error, Finished, Released } kind;
+  enum class Kind { Ready, Init, Part, Segment, Thumbnail, Warning, Drain, AudioDrain, Progress, Error, Finished, Released } kind;
   std::string message;
   SegmentOutput segment;
   PartOutput part;
   InitOutput init;
+  ThumbnailOutput thumbnail;
   size_t queued = 0;
   int64_t frames = 0;
   PipelineSummary summary;
@@ -46,6 +47,7 @@ Napi::Function LadderEncoderBinding::Define(Napi::Env env) {
                          InstanceMethod<&LadderEncoderBinding::Write>("write"),
                          InstanceMethod<&LadderEncoderBinding::WriteCuda>("writeCuda"),
                          InstanceMethod<&LadderEncoderBinding::WriteAudio>("writeAudio"),
+                         InstanceMethod<&LadderEncoderBinding::WriteMetadata>("writeMetadata"),
                          InstanceMethod<&LadderEncoderBinding::Start>("start"),
                          InstanceMethod<&LadderEncoderBinding::End>("end"),
                          InstanceMethod<&LadderEncoderBinding::Abort>("abort"),
@@ -188,6 +190,26 @@ Napi::Value LadderEncoderBinding::WriteAudio(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, double(queued));
 }
 
+// writeMetadata(time, id3, duration, id): TS validated the values; the tag is copied.
+Napi::Value LadderEncoderBinding::WriteMetadata(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (config_.container == Container::Ts && !config_.timedMetadata) {
+    throw Napi::Error::New(env, "writeMetadata() on MPEG-TS needs the option timedMetadata: true");
+  }
+  if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsNumber() || !info[3].IsNumber()) {
+    throw Napi::TypeError::New(env, "writeMetadata(time, id3, duration, id) needs a number, a Buffer and two numbers");
+  }
+  if (!pipeline_) return Napi::Boolean::New(env, false);
+  Napi::TypedArray array = info[1].As<Napi::TypedArray>();
+  const auto* bytes = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+  TimedMetadata metadata;
+  metadata.time = info[0].As<Napi::Number>().DoubleValue();
+  metadata.id3.assign(bytes, bytes + array.ByteLength());
+  metadata.duration = info[2].As<Napi::Number>().DoubleValue();
+  metadata.id = info[3].As<Napi::Number>().Uint32Value();
+  return Napi::Boolean::New(env, callCore(env, [&] { return pipeline_->submitMetadata(metadata); }));
+}
+
 void LadderEncoderBinding::Start(const Napi::CallbackInfo& info) {
   if (!config_.fromFile()) throw Napi::Error::New(info.Env(), "start() needs file input (native option input)");
   if (pipeline_) callCore(info.Env(), [&] { pipeline_->startInput(); });
@@ -274,6 +296,14 @@ void LadderEncoderBinding::onInit(InitOutput&& init) {
   post(std::move(event));
 }
 
+void LadderEncoderBinding::onThumbnail(ThumbnailOutput&& thumbnail) {
+  auto event = std::make_unique<Event>();
+  event->kind = Event::Kind::Thumbnail;
+  event->renditionName = config_.renditions[size_t(thumbnail.rendition)].name;
+  event->thumbnail = std::move(thumbnail);
+  post(std::move(event));
+}
+
 void LadderEncoderBinding::onWarning(std::string message) {
   auto event = std::make_unique<Event>();
   event->kind = Event::Kind::Warning;
@@ -342,6 +372,26 @@ void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event
       payload.Set("ptsOffset", s.ptsOffset);
       if (!s.path.empty()) payload.Set("path", s.path);
       payload.Set("data", takeBuffer(env, s.data));
+      Napi::Array iframes = Napi::Array::New(env, s.iframes.size());
+      for (size_t i = 0; i < s.iframes.size(); ++i) {
+        Napi::Object item = Napi::Object::New(env);
+        item.Set("offset", double(s.iframes[i].offset));
+        item.Set("length", double(s.iframes[i].length));
+        item.Set("frame", double(s.iframes[i].pts));
+        iframes.Set(uint32_t(i), item);
+      }
+      payload.Set("iframes", iframes);
+      break;
+    }
+    case Event::Kind::Thumbnail: {
+      ThumbnailOutput& t = event->thumbnail;
+      payload.Set("type", "thumbnail");
+      payload.Set("rendition", event->renditionName);
+      payload.Set("segmentIndex", t.segmentIndex);
+      payload.Set("startFrame", double(t.startFrame));
+      payload.Set("width", t.width);
+      payload.Set("height", t.height);
+      payload.Set("data", takeBuffer(env, t.data));
       break;
     }
     case Event::Kind::Part: {

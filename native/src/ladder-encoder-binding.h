@@ -25,6 +25,7 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   void onSegment(SegmentOutput&& segment) override;
   void onPart(PartOutput&& part) override;
   void onInit(InitOutput&& init) override;
+  void onThumbnail(ThumbnailOutput&& thumbnail) override;
   void onWarning(std::string message) override;
   void onDrain(size_t queuedFrames) override;
   void onAudioDrain(size_t queuedSamples) override;
@@ -39,6 +40,7 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   Napi::Value Write(const Napi::CallbackInfo& info);
   Napi::Value WriteCuda(const Napi::CallbackInfo& info);
   Napi::Value WriteAudio(const Napi::CallbackInfo& info);
+  Napi::Value WriteMetadata(const Napi::CallbackInfo& info);
   void Start(const Napi::CallbackInfo& info);
   void End(const Napi::CallbackInfo& info);
   void Abort(const Napi::CallbackInfo& info);

@@ -62,6 +62,10 @@ void LadderPipeline::open() {
     if (aborting_.stopRequested()) throw FFmpegError("Encoder aborted");
     file_ = std::move(file);
     renditions_ = std::move(renditions);
+    for (auto& rendition : renditions_) {
+      for (const TimedMetadata& metadata : earlyMetadata_) rendition->addMetadata(metadata);
+    }
+    earlyMetadata_.clear();
     for (auto& rendition : renditions_) rendition->start();
     if (audio_) audio_->start();
     startFile = file_ && startRequested_ && !inputEnded_;
@@ -117,6 +121,14 @@ long LadderPipeline::submitCuda(uint64_t devicePtr, size_t pitch) {
 long LadderPipeline::submitAudio(const float* samples, size_t frames) {
   if (failed_ || inputEnded_ || !audio_) return -1;
   return audio_->submitPcm(samples, frames);
+}
+
+bool LadderPipeline::submitMetadata(const TimedMetadata& metadata) {
+  if (failed_ || inputEnded_) return false;
+  std::lock_guard<std::mutex> lock(stateMutex_);
+  if (renditions_.empty()) earlyMetadata_.push_back(metadata);
+  for (auto& rendition : renditions_) rendition->addMetadata(metadata);
+  return true;
 }
 
 void LadderPipeline::startInput() {

@@ -50,6 +50,9 @@ class LadderPipeline {
   // Copies interleaved float32 PCM (audio.kind == Pcm). Returns the sample
   // frames now waiting, or -1 when the pipeline no longer takes audio.
   long submitAudio(const float* samples, size_t frames);
+  // Timed metadata for every rendition (config.timedMetadata for MPEG-TS). False when the pipeline
+  // no longer takes input.
+  bool submitMetadata(const TimedMetadata& metadata);
 
   // File input: start decoding (at once, or as soon as the input is open). Throws when called twice.
   void startInput();
@@ -106,6 +109,7 @@ class LadderPipeline {
   StopToken aborting_;  // abort() was called: interrupts opening
   std::atomic<bool> opened_{false};
   bool startRequested_ = false;  // under stateMutex_
+  std::vector<TimedMetadata> earlyMetadata_;  // under stateMutex_: submitted before the renditions opened
   // Guards file_ and renditions_, which the graph thread publishes once opened,
   // against the JS thread's abort(), endInput() and startInput().
   std::mutex stateMutex_;

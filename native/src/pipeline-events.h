@@ -8,6 +8,15 @@
 
 namespace abrcast {
 
+// Where an I-frame lies in its segment's bytes, for EXT-X-BYTERANGE in an I-frame playlist:
+// MPEG-TS from the first packet of the PAT/PMT and PES that carry it to the last of that PES;
+// fMP4 from its fragment's moof to the end of the sample in the mdat.
+struct IframeRange {
+  int64_t offset = 0;
+  int64_t length = 0;
+  int64_t pts = 0;  // in encoder ticks (frames)
+};
+
 struct SegmentOutput {
   int rendition = 0;           // index into EncoderConfig::renditions
   int index = 0;               // segment number within the rendition
@@ -17,6 +26,17 @@ struct SegmentOutput {
   std::string path;            // set when the segment was also written to disk
   double ptsOffset = 0;        // seconds: a frame shown at t has PTS t + this in `data`
   std::vector<uint8_t> data;   // the concatenation of the segment's parts, when there are parts
+  std::vector<IframeRange> iframes;  // every I-frame in `data`, in order (the IDR first)
+};
+
+// A JPEG of a segment's first frame (config.thumbnailWidth), sent before that segment ends.
+struct ThumbnailOutput {
+  int rendition = 0;        // the rendition whose picture it was made from
+  int segmentIndex = 0;
+  int64_t startFrame = 0;
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> data;
 };
 
 // One LL-HLS partial segment, emitted as soon as it is muxed (before its segment).
@@ -64,6 +84,7 @@ class PipelineEvents : public WarningSink {
   virtual void onSegment(SegmentOutput&& segment) = 0;
   virtual void onPart(PartOutput&& part) {}
   virtual void onInit(InitOutput&& init) {}
+  virtual void onThumbnail(ThumbnailOutput&& thumbnail) {}
   // The input queue went from above maxFramesInFlight to at most it.
   virtual void onDrain(size_t queuedFrames) = 0;
   // The PCM queue went from above AudioConfig::maxQueuedSamples to at most it.

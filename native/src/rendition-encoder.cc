@@ -23,6 +23,18 @@ void setOption(AVDictionary** options, const char* key, const std::string& value
   av_dict_set(options, key, value.c_str(), 0);
 }
 
+// The rendition whose pictures become the thumbnails: the smallest (the first of equals).
+bool makesThumbnails(const EncoderConfig& config, int index) {
+  if (config.thumbnailWidth <= 0) return false;
+  int smallest = 0;
+  for (size_t i = 1; i < config.renditions.size(); ++i) {
+    const RenditionConfig& r = config.renditions[i];
+    const RenditionConfig& s = config.renditions[size_t(smallest)];
+    if (int64_t(r.width) * r.height < int64_t(s.width) * s.height) smallest = int(i);
+  }
+  return index == smallest;
+}
+
 }  // namespace
 
 RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFilterContext* sink, AudioPipeline* audio,
@@ -127,6 +139,14 @@ RenditionEncoder::RenditionEncoder(int index, const EncoderConfig& config, AVFil
   segmenter_ = makeSegmenter(config, rendition_.name, c, audio ? audio->encoderContext() : nullptr, expectedCutBytes);
   // With a global header the SPS is in the extradata, not in the keyframes.
   if (c->extradata_size > 0) codecs_ = avcCodecString(c->extradata, size_t(c->extradata_size));
+  if (makesThumbnails(config, index)) {
+    // config.thumbnailWidth wide at most (never wider than the picture), even, in the picture's aspect.
+    const int width = std::max(2, std::min(config.thumbnailWidth, c->width) & ~1);
+    const int height = std::max(2, int(std::lround(double(width) * c->height / c->width / 2)) * 2);
+    std::string whyNot;
+    thumbnails_ = ThumbnailEncoder::open(width, height, c->time_base, whyNot);
+    if (!thumbnails_) events_->onWarning("Thumbnails are off: " + whyNot);
+  }
 }
 
 RenditionEncoder::~RenditionEncoder() {
@@ -169,6 +189,15 @@ void RenditionEncoder::run() {
       drainPending(true);
       writeAudioBefore(end);
     }
+    writeMetadataBefore(cutter_.endPts());
+    {
+      std::lock_guard<std::mutex> lock(metadataMutex_);
+      if (!metadata_.empty()) {
+        events_->onWarning("[" + rendition_.name + "] " + std::to_string(metadata_.size()) +
+                           " timed metadata item(s) due after the end of the stream were not written");
+        metadata_.clear();
+      }
+    }
     std::vector<uint8_t> last = segmenter_->finish();
     const int64_t endPts = cutter_.endPts();
     const bool partLeft = cutter_.partLeft();  // frames after the last cut (cutIfFull() may have taken them all)
@@ -186,7 +215,9 @@ void RenditionEncoder::run() {
 void RenditionEncoder::encode(AVFrame* frame) {
   if (frame) {
     // Force an IDR at every segment boundary; forced-idr=1 turns this I into an IDR.
-    frame->pict_type = cutter_.startsSegment(frame->pts) ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    const bool segmentStart = cutter_.startsSegment(frame->pts);
+    frame->pict_type = segmentStart ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    if (segmentStart && thumbnails_) emitThumbnail(frame);
   }
   int sent = avcodec_send_frame(codec_.get(), frame);
   check(sent, "Cannot encode frame for rendition " + rendition_.name);
@@ -267,13 +298,57 @@ void RenditionEncoder::writeAudioBefore(int64_t videoPts) {
   });
 }
 
+void RenditionEncoder::addMetadata(const TimedMetadata& metadata) {
+  std::lock_guard<std::mutex> lock(metadataMutex_);
+  // Kept in time order (stable: equal times keep their order of arrival).
+  auto at = std::upper_bound(metadata_.begin(), metadata_.end(), metadata.time,
+                             [](double time, const TimedMetadata& item) { return time < item.time; });
+  metadata_.insert(at, metadata);
+}
+
+// Timed metadata goes with the picture it belongs to, as audio does: an item shown before a cut
+// goes into the part or segment that ends there, and one due before a packet's dts ahead of it.
+void RenditionEncoder::writeMetadataBefore(int64_t videoPts) {
+  const double until = double(videoPts) * av_q2d(codec_->time_base);
+  std::vector<TimedMetadata> due;
+  {
+    std::lock_guard<std::mutex> lock(metadataMutex_);
+    if (metadata_.empty() || metadata_.front().time >= until) return;
+    auto end = std::lower_bound(metadata_.begin(), metadata_.end(), until,
+                                [](const TimedMetadata& item, double time) { return item.time < time; });
+    due.assign(std::make_move_iterator(metadata_.begin()), std::make_move_iterator(end));
+    metadata_.erase(metadata_.begin(), end);
+  }
+  for (const TimedMetadata& item : due) segmenter_->writeMetadata(item);
+}
+
+void RenditionEncoder::emitThumbnail(const AVFrame* frame) {
+  ThumbnailOutput thumbnail;
+  try {
+    thumbnail.data = thumbnails_->encode(frame);
+  } catch (const std::exception& error) {
+    // A picture nobody needs to play the stream: never worth failing the run for.
+    events_->onWarning("[" + rendition_.name + "] Thumbnails are off: " + error.what());
+    thumbnails_.reset();
+    return;
+  }
+  thumbnail.rendition = index_;
+  thumbnail.segmentIndex = int(frame->pts / config_.framesPerSegment);
+  thumbnail.startFrame = frame->pts;
+  thumbnail.width = thumbnails_->width();
+  thumbnail.height = thumbnails_->height();
+  events_->onThumbnail(std::move(thumbnail));
+}
+
 void RenditionEncoder::writeVideo(AVPacket* packet) {
   const SegmentCutter::Cut cut = cutter_.cutBefore(packet->pts, packet->flags & AV_PKT_FLAG_KEY);
   if (cut) {
     if (audio_) writeAudioBefore(cut.pts);
+    writeMetadataBefore(cut.pts);
     cutAt(cut);
   }
   if (audio_) writeAudioBefore(packet->dts);
+  writeMetadataBefore(packet->dts);
   cutter_.written(packet->pts);
   // One frame, in ticks: fMP4 writes each sample's duration, and a fragment is flushed before the
   // next packet says where this one ends.
@@ -292,6 +367,7 @@ void RenditionEncoder::cutIfFull() {
     if (!audio_->track().covers(cut.pts, codec_->time_base)) return;
     writeAudioBefore(cut.pts);
   }
+  writeMetadataBefore(cut.pts);
   cutAt(cut);
 }
 
@@ -308,6 +384,11 @@ std::string RenditionEncoder::codecsString() const {
 
 // Without parts, the one "part" of a segment is its whole data and no event is sent.
 void RenditionEncoder::emitPart(std::vector<uint8_t> data, const SegmentCutter::Span& span) {
+  // The I-frames of these bytes (the segmenter's last cut), at their place in the segment.
+  const size_t base = cutter_.parts() ? segmentData_.size() : 0;
+  for (const KeyframeSpan& keyframe : segmenter_->keyframes()) {
+    segmentIframes_.push_back(IframeRange{int64_t(base + keyframe.offset), int64_t(keyframe.length), keyframe.pts});
+  }
   if (!cutter_.parts()) {
     segmentData_ = std::move(data);
     return;
@@ -356,6 +437,8 @@ void RenditionEncoder::emitSegment(const SegmentCutter::Span& span) {
   segment.ptsOffset = segmenter_->ptsOffsetSeconds();
   segment.data = std::move(segmentData_);
   segmentData_.clear();
+  segment.iframes = std::move(segmentIframes_);
+  segmentIframes_.clear();
   if (!config_.outputDir.empty()) {
     char fileName[32];
     std::snprintf(fileName, sizeof fileName, "segment_%05d.%s", segment.index, segmenter_->segmentExtension());

@@ -7,8 +7,10 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "audio-pipeline.h"
 #include "bounded-queue.h"
@@ -19,6 +21,8 @@
 #include "segment-cutter.h"
 #include "segmenter.h"
 #include "stop-token.h"
+#include "thumbnail-encoder.h"
+#include "timed-metadata.h"
 
 namespace abrcast {
 
@@ -42,6 +46,8 @@ class RenditionEncoder {
   void endInput() { queue_.close(); }
   // Stop without flushing; queued frames are dropped.
   void abort();
+  // Any thread: carries `metadata` in band once the stream reaches its time (at once when it is past).
+  void addMetadata(const TimedMetadata& metadata);
   void join();
 
   const std::string& name() const { return rendition_.name; }
@@ -56,6 +62,8 @@ class RenditionEncoder {
   void cutIfFull();
   void emitPart(std::vector<uint8_t> data, const SegmentCutter::Span& span);
   void writeAudioBefore(int64_t videoPts);
+  void writeMetadataBefore(int64_t videoPts);
+  void emitThumbnail(const AVFrame* frame);
   void drainPending(bool final);
   std::vector<int64_t> pendingPts() const;
   void emitSegment(const SegmentCutter::Span& span);
@@ -81,11 +89,17 @@ class RenditionEncoder {
   std::string codecs_;
   SegmentCutter cutter_;
   std::vector<uint8_t> segmentData_;  // the running segment's parts so far
+  std::vector<IframeRange> segmentIframes_;  // the running segment's I-frames so far
   size_t expectedSegmentBytes_ = 0;   // bitrate x duration, to size segmentData_ once
   // With audio: video packets (decode order) waiting for the audio that precedes them.
   std::deque<PacketPtr> pending_;
   bool warnedAudioLag_ = false;
   RenditionTotals totals_;
+  // writeMetadata() items not yet muxed, by time; filled from the JS thread.
+  std::mutex metadataMutex_;
+  std::vector<TimedMetadata> metadata_;
+  // The smallest rendition makes the thumbnails (config.thumbnailWidth); null otherwise.
+  std::unique_ptr<ThumbnailEncoder> thumbnails_;
 };
 
 }  // namespace abrcast

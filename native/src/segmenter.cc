@@ -65,6 +65,33 @@ void Segmenter::writeHeader(DictionaryPtr options) {
   }
 }
 
+AVStream* Segmenter::addStream(AVMediaType type, AVCodecID codec, AVRational timeBase) {
+  AVStream* stream = avformat_new_stream(format_.get(), nullptr);
+  if (!stream) throw FFmpegError(std::string("Cannot add ") + avcodec_get_name(codec) + " stream" + where_);
+  stream->codecpar->codec_type = type;
+  stream->codecpar->codec_id = codec;
+  stream->time_base = timeBase;
+  return stream;
+}
+
+void Segmenter::write(AVPacket* packet, AVRational encoderTimeBase) {
+  const size_t videoPacket = videoPackets_++;
+  if (!(packet->flags & AV_PKT_FLAG_KEY)) {
+    writeVideo(packet, encoderTimeBase);
+    return;
+  }
+  WrittenKeyframe keyframe;
+  keyframe.videoPacket = videoPacket;
+  keyframe.pts = packet->pts;
+  // The AVIO buffer is written out around a keyframe only (once a segment), so pending_ says where it went.
+  avio_flush(format_->pb);
+  keyframe.start = pending_.size();
+  writeVideo(packet, encoderTimeBase);
+  avio_flush(format_->pb);
+  keyframe.end = pending_.size();
+  writtenKeyframes_.push_back(keyframe);
+}
+
 void Segmenter::writeTo(AVStream* stream, AVPacket* packet, AVRational encoderTimeBase) {
   av_packet_rescale_ts(packet, encoderTimeBase, stream->time_base);
   packet->stream_index = stream->index;
@@ -81,6 +108,9 @@ void Segmenter::flushMuxer() {
 std::vector<uint8_t> Segmenter::takePending() {
   std::vector<uint8_t> bytes;
   bytes.swap(pending_);
+  takenKeyframes_.clear();
+  takenKeyframes_.swap(writtenKeyframes_);
+  videoPackets_ = 0;
   pending_.reserve(std::max(expectedSegmentBytes_, bytes.size()));
   return bytes;
 }
@@ -98,7 +128,7 @@ std::unique_ptr<Segmenter> makeSegmenter(const EncoderConfig& config, const std:
   if (config.container == Container::Fmp4) {
     return std::make_unique<Fmp4Segmenter>(renditionName, encoder, audioEncoder, expectedSegmentBytes);
   }
-  return std::make_unique<TsSegmenter>(renditionName, encoder, audioEncoder, expectedSegmentBytes);
+  return std::make_unique<TsSegmenter>(renditionName, encoder, audioEncoder, expectedSegmentBytes, config.timedMetadata);
 }
 
 }  // namespace abrcast

@@ -11,8 +11,16 @@
 
 #include "config.h"
 #include "ffmpeg.h"
+#include "timed-metadata.h"
 
 namespace abrcast {
+
+// An I-frame's bytes within what cut() or finish() returned (see IframeRange).
+struct KeyframeSpan {
+  size_t offset = 0;
+  size_t length = 0;
+  int64_t pts = 0;  // encoder ticks
+};
 
 class Segmenter {
  public:
@@ -21,9 +29,15 @@ class Segmenter {
   Segmenter& operator=(const Segmenter&) = delete;
 
   // Muxes a packet whose timestamps are in `encoderTimeBase`. The caller keeps
-  // the packet (its timestamps are rewritten) and writes in dts order.
-  void write(AVPacket* packet, AVRational encoderTimeBase) { writeTo(stream_, packet, encoderTimeBase); }
+  // the packet (its timestamps are rewritten) and writes in dts order. A keyframe's place in the
+  // bytes is noted for keyframes().
+  void write(AVPacket* packet, AVRational encoderTimeBase);
   void writeAudio(AVPacket* packet, AVRational encoderTimeBase) { writeTo(audioStream_, packet, encoderTimeBase); }
+  // Carries one timed metadata item in band: MPEG-TS writes its PES now, fMP4 an emsg box ahead of
+  // the fragment the next cut() closes.
+  virtual void writeMetadata(const TimedMetadata& metadata) = 0;
+  // The keyframes in the bytes the last cut() or finish() returned, in order.
+  const std::vector<KeyframeSpan>& keyframes() const { return keyframes_; }
 
   // Flushes the muxer and returns everything written since the previous cut. `segmentEnds`: the
   // next write starts a segment (the next packet is an IDR).
@@ -51,11 +65,29 @@ class Segmenter {
   void writeTrailer();
   AVFormatContext* format() const { return format_.get(); }
   const std::string& where() const { return where_; }
+  AVStream* videoStream() const { return stream_; }
+  // Adds a stream before writeHeader() (MPEG-TS's timed ID3).
+  AVStream* addStream(AVMediaType type, AVCodecID codec, AVRational timeBase);
+  void writeTo(AVStream* stream, AVPacket* packet, AVRational encoderTimeBase);
+  // Writes one video packet to the muxer: what write() does with every packet, keyframe or not.
+  // MPEG-TS puts the parameter sets in front of a part's first packet.
+  virtual void writeVideo(AVPacket* packet, AVRational encoderTimeBase) { writeTo(stream_, packet, encoderTimeBase); }
 
+  // A keyframe as write() saw it, in the bytes pending then: where the muxer's output stood
+  // before and after it (MPEG-TS writes a video packet at once), and its number among the video
+  // packets since the last cut (fMP4 writes the fragment only at the cut).
+  struct WrittenKeyframe {
+    size_t start = 0;
+    size_t end = 0;
+    size_t videoPacket = 0;
+    int64_t pts = 0;
+  };
+  // What takePending() took with the bytes: the keyframes written since the previous cut.
+  std::vector<WrittenKeyframe> takenKeyframes_;
+  std::vector<KeyframeSpan> keyframes_;
   std::vector<uint8_t> init_;
 
  private:
-  void writeTo(AVStream* stream, AVPacket* packet, AVRational encoderTimeBase);
   static int onWrite(void* opaque, const uint8_t* data, int size);
 #if LIBAVFORMAT_VERSION_MAJOR < 61
   static int onWriteNonConst(void* opaque, uint8_t* data, int size) { return onWrite(opaque, data, size); }
@@ -69,10 +101,13 @@ class Segmenter {
   AVStream* stream_ = nullptr;
   AVStream* audioStream_ = nullptr;
   std::vector<uint8_t> pending_;
+  std::vector<WrittenKeyframe> writtenKeyframes_;
+  size_t videoPackets_ = 0;  // since the last cut
   bool trailerWritten_ = false;
 };
 
 // The container of `config`, with the encoder's (and the audio encoder's, may be null) streams.
+// With config.timedMetadata, MPEG-TS declares its timed ID3 stream.
 std::unique_ptr<Segmenter> makeSegmenter(const EncoderConfig& config, const std::string& renditionName,
                                          const AVCodecContext* encoder, const AVCodecContext* audioEncoder,
                                          size_t expectedSegmentBytes);

@@ -3,8 +3,10 @@
 // here. Each parser below runs as the option's argParser and gets the name the
 // value came from (--port or ABRCAST_PORT, see main.ts), so a bad value is named
 // in the sharp-style "Expected ... for <source> but received ...".
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import type { Container, EncoderChoice, LatencyProfile } from '../encoder/types.js';
 import { invalidParameterError } from '../errors.js';
 import { KEY_SECRET_ENV, secretsFromEnvironment } from '../crypto/server-secret.js';
@@ -14,8 +16,10 @@ import { CHANNEL_NAME_PATTERN, isValidChannelName } from '../model/channel-name.
 import { redactDatabaseUrl } from '../registry/postgres-client.js';
 import { isValidRunId } from '../registry/validation.js';
 import { parseTtl } from '../crypto/playback-token.js';
+import type { CaptionInput } from '../publish/caption-cues.js';
 import type { TokenConfig } from './commands/token.js';
 import { isIP } from 'node:net';
+import { parseCaptionFile } from './caption-file.js';
 import { usageError } from './errors.js';
 
 export const DEFAULTS = {
@@ -155,6 +159,16 @@ export interface ServerFlags {
   adminToken?: string;
   adminPort?: number;
   adminHost?: string;
+  tlsCert?: PemFile;
+  tlsKey?: PemFile;
+}
+
+/** A PEM file named by --tls-cert or --tls-key, read when the option is parsed. */
+export interface PemFile {
+  path: string;
+  pem: Buffer;
+  /** The flag or variable it came from. */
+  source: string;
 }
 
 export interface DemoFlags extends ServiceFlags, ServerFlags, StreamFlags {
@@ -198,6 +212,8 @@ export interface ServerConfig {
   /** The admin routes on a listener of their own (undefined: beside the playlists). */
   adminPort?: number;
   adminHost?: string;
+  /** --tls-cert and --tls-key: the server speaks HTTPS, HTTP/2 to clients that offer it. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface DemoConfig extends ServiceConfig, ServerConfig, StreamConfig {
@@ -292,6 +308,25 @@ export function databaseUrl(command: string): ValueParser<string> {
   };
 }
 
+/** --tls-cert / --tls-key: a readable PEM file (~ expanded). */
+export function pemFile(command: string, expected: 'CERTIFICATE' | 'PRIVATE KEY'): ValueParser<PemFile> {
+  return (value, source) => {
+    if (value.trim() === '') invalid({ value, source }, 'path of a PEM file', '', command);
+    const path = resolve(expandHome(value));
+    let pem: Buffer;
+    try {
+      pem = readFileSync(path);
+    } catch (error) {
+      throw usageError(`Cannot read ${source} file ${path}: ${(error as Error).message}`,
+        `Give the path of a PEM file holding the ${expected.toLowerCase()}; see \`abrcast ${command} --help\``);
+    }
+    if (!pem.includes(`-----BEGIN `) || !pem.includes(expected)) {
+      invalid({ value, source }, `PEM file with a ${expected} block (-----BEGIN ...${expected}-----)`, path, command);
+    }
+    return { path, pem, source };
+  };
+}
+
 /** A host name or IP address to listen on. */
 export function hostName(command: string): ValueParser<string> {
   return (value, source) => {
@@ -343,9 +378,9 @@ export function resolveServiceConfig(flags: ServiceFlags): ServiceConfig {
   };
 }
 
-export function resolveServerConfig(flags: ServerFlags): ServerConfig {
+export function resolveServerConfig(flags: ServerFlags, command = 'serve'): ServerConfig {
   if (flags.adminHost !== undefined && flags.adminPort === undefined) {
-    throw usageError('--admin-host needs --admin-port (without it the admin routes are served beside the playlists)', 'Add --admin-port <port>; see `abrcast serve --help`');
+    throw usageError('--admin-host needs --admin-port (without it the admin routes are served beside the playlists)', `Add --admin-port <port>; see \`abrcast ${command} --help\``);
   }
   return {
     host: flags.host ?? DEFAULTS.host,
@@ -353,17 +388,38 @@ export function resolveServerConfig(flags: ServerFlags): ServerConfig {
     ...(flags.maxHeldRequests !== undefined ? { maxHeldRequests: flags.maxHeldRequests } : {}),
     ...(flags.adminToken !== undefined ? { adminToken: flags.adminToken } : {}),
     ...(flags.adminPort !== undefined ? { adminPort: flags.adminPort, adminHost: flags.adminHost ?? DEFAULTS.host } : {}),
+    ...resolveTls(flags, command),
   };
 }
 
+/** --tls-cert and --tls-key together, as startServer's `tls`; {} without them. */
+function resolveTls({ tlsCert, tlsKey }: ServerFlags, command: string): Pick<ServerConfig, 'tls'> {
+  if (tlsCert === undefined && tlsKey === undefined) return {};
+  if (tlsCert === undefined || tlsKey === undefined) {
+    throw usageError(`${(tlsCert ?? tlsKey)!.source} needs ${tlsCert ? '--tls-key' : '--tls-cert'}`,
+      `Give both, the certificate chain and its private key as PEM files; see \`abrcast ${command} --help\``);
+  }
+  // Checked here, so a key that is not the certificate's is a usage error naming both files.
+  try {
+    createSecureContext({ cert: tlsCert.pem, key: tlsKey.pem });
+  } catch (error) {
+    throw usageError(
+      `${tlsCert.source} ${tlsCert.path} and ${tlsKey.source} ${tlsKey.path} are not a certificate and its key: ${(error as Error).message}`,
+      `Give the certificate chain (server certificate first) and the private key it was issued for; see \`abrcast ${command} --help\``,
+    );
+  }
+  return { tls: { cert: tlsCert.pem, key: tlsKey.pem } };
+}
+
 /** What startServer takes from the server flags. */
-export function serverListenOptions(config: ServerConfig): Pick<ServerConfig, 'host' | 'port' | 'maxHeldRequests' | 'adminToken' | 'adminPort' | 'adminHost'> {
-  const { host, port, maxHeldRequests, adminToken, adminPort, adminHost } = config;
+export function serverListenOptions(config: ServerConfig): Pick<ServerConfig, 'host' | 'port' | 'maxHeldRequests' | 'adminToken' | 'adminPort' | 'adminHost' | 'tls'> {
+  const { host, port, maxHeldRequests, adminToken, adminPort, adminHost, tls } = config;
   return {
     host, port,
     ...(maxHeldRequests !== undefined ? { maxHeldRequests } : {}),
     ...(adminToken !== undefined ? { adminToken } : {}),
     ...(adminPort !== undefined ? { adminPort, adminHost: adminHost ?? DEFAULTS.host } : {}),
+    ...(tls !== undefined ? { tls } : {}),
   };
 }
 
@@ -398,7 +454,7 @@ export const segmentSeconds = (command: string) => numberBetween(0.5, 60, comman
 export function resolveDemoConfig(flags: DemoFlags): DemoConfig {
   const command = 'demo';
   const service = resolveServiceConfig(flags);
-  const server = resolveServerConfig(flags);
+  const server = resolveServerConfig(flags, command);
   const [width, height] = flags.size ?? frameSize(command)(DEFAULTS.size, '--size', undefined);
   const fps = flags.fps ?? DEFAULTS.fps;
   const segment = flags.segment ?? DEFAULTS.segmentSeconds;
@@ -437,6 +493,8 @@ export function checkRunId(id: string): string {
 export interface EncodeFlags extends ServiceFlags, ServerFlags, StreamFlags {
   live?: boolean;
   audio?: string;
+  captions?: string;
+  captionsLanguage?: string;
   ladder?: number[];
   renditions?: string;
   segment?: number;
@@ -453,6 +511,8 @@ export interface EncodeConfig extends ServiceConfig, ServerConfig, StreamConfig 
   live: boolean;
   /** Replaces the input's own audio track. */
   audio?: string;
+  /** --captions: a WebVTT file's cues, a subtitle rendition in `captionsLanguage`. */
+  captions?: { path: string; language: string; cues: CaptionInput[] };
   /** --ladder: target heights, checked against the input once it is probed. */
   ladderHeights?: number[];
   /** --renditions: a ladder as JSON (inline or a file), checked against the input once it is probed. */
@@ -496,19 +556,41 @@ export function parseRenditionsJson(value: string, readText: (path: string) => s
   }
 }
 
+/** --captions <file.vtt> in --captions-language: read and parsed before any service opens. */
+function readCaptions(path: string, language: string, readText: (path: string) => string, command: string): { path: string; language: string; cues: CaptionInput[] } {
+  if (!/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(language)) {
+    invalid({ value: language, source: '--captions-language' }, 'RFC 5646 language tag such as en or pt-BR', language, command);
+  }
+  let text: string;
+  try {
+    text = readText(path);
+  } catch (error) {
+    throw usageError(`Cannot read --captions file ${path}: ${(error as Error).message}`, 'Pass the path of a WebVTT (.vtt) file');
+  }
+  return { path, language, cues: parseCaptionFile(path, text) };
+}
+
 export function resolveEncodeConfig(input: string, flags: EncodeFlags, readText: (path: string) => string): EncodeConfig {
   const command = 'encode';
   if (typeof input !== 'string' || input.trim() === '') {
     throw usageError('Missing <input>: the file or URL to encode', 'Run `abrcast encode <file-or-url>`, see `abrcast encode --help`');
   }
   const service = resolveServiceConfig(flags);
-  const server = resolveServerConfig(flags);
+  const server = resolveServerConfig(flags, command);
   if (flags.ladder !== undefined && flags.renditions !== undefined) {
     throw usageError('--ladder and --renditions cannot be used together', 'Give target heights with --ladder or the whole ladder with --renditions');
   }
   const renditions = flags.renditions !== undefined ? parseRenditionsJson(flags.renditions, readText, command) : undefined;
   if (flags.out !== undefined && flags.out.trim() === '') invalid({ value: flags.out, source: '--out' }, 'non-empty directory path', '', command);
   if (flags.audio !== undefined && flags.audio.trim() === '') invalid({ value: flags.audio, source: '--audio' }, 'non-empty path or URL', '', command);
+  const captions = flags.captions === undefined ? undefined : readCaptions(flags.captions, flags.captionsLanguage ?? 'en', readText, command);
+  if (flags.captionsLanguage !== undefined && flags.captions === undefined) {
+    throw usageError('--captions-language needs --captions', 'Pass the WebVTT file with --captions <file.vtt>');
+  }
+  if (flags.captions !== undefined && (flags.window !== undefined || flags.channel !== undefined)) {
+    // The library refuses it too (outputSettings): subtitle playlists list the whole run.
+    throw usageError(`--captions cannot be used with ${flags.window !== undefined ? '--window' : '--channel'} yet: a sliding run has no subtitle playlists`, 'Drop --captions, or the window');
+  }
   return {
     ...service,
     ...server,
@@ -516,6 +598,7 @@ export function resolveEncodeConfig(input: string, flags: EncodeFlags, readText:
     input,
     live: flags.live === true,
     ...(flags.audio !== undefined ? { audio: flags.audio } : {}),
+    ...(captions ? { captions } : {}),
     ...(flags.ladder ? { ladderHeights: flags.ladder } : {}),
     ...(renditions !== undefined ? { renditions } : {}),
     segmentSeconds: flags.segment ?? ENCODE_DEFAULTS.segmentSeconds,

@@ -17,6 +17,7 @@ import {
   directory,
   frameSize,
   hostName,
+  pemFile,
   httpUrl,
   httpUrlList,
   multiaddrList,
@@ -56,6 +57,8 @@ const ENVIRONMENT_HELP = `Environment (a flag wins over its variable; an empty v
   ABRCAST_ADMIN_TOKEN        --admin-token
   ABRCAST_ADMIN_PORT         --admin-port
   ABRCAST_ADMIN_HOST         --admin-host
+  ABRCAST_TLS_CERT           --tls-cert
+  ABRCAST_TLS_KEY            --tls-key
   ABRCAST_DATA_DIR           --data-dir (default ${defaultDataDir()})
   ABRCAST_STORE              --store
   DATABASE_URL               --database-url
@@ -148,11 +151,17 @@ function addServerOptions(command: Command): Command {
     new Option('--admin-port <port>', 'the admin routes (/runs, the run list page, /metrics) on a listener of their own at this port (0: any free one), not beside the playlists').env('ABRCAST_ADMIN_PORT'),
     numberBetween(0, 65535, name, true),
   );
-  return addParsedOption(
+  addParsedOption(
     command,
     new Option('--admin-host <host>', `address of the admin listener (default: ${DEFAULTS.host}); needs --admin-port`).env('ABRCAST_ADMIN_HOST'),
     hostName(name),
   );
+  addParsedOption(
+    command,
+    new Option('--tls-cert <file>', 'PEM certificate chain: serve HTTPS, with HTTP/2 for clients that offer it (LL-HLS players on Apple devices need it); needs --tls-key').env('ABRCAST_TLS_CERT'),
+    pemFile(name, 'CERTIFICATE'),
+  );
+  return addParsedOption(command, new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('ABRCAST_TLS_KEY'), pemFile(name, 'PRIVATE KEY'));
 }
 
 /** --encoder, --preset, --container, --low-latency, --window, --channel and the private-run flags, shared by demo and encode. */
@@ -242,6 +251,8 @@ ${examples(
     .argument('<input>', 'file or URL to encode (anything ffmpeg reads)')
     .option('--live', 'pace the input at real time, to stream a file as live (default: as fast as possible)')
     .option('--audio <file>', "audio file or URL to use instead of the input's own audio track")
+    .option('--captions <file.vtt>', "a WebVTT file whose cues (on the input's clock) become the run's subtitle rendition")
+    .option('--captions-language <tag>', 'language of --captions (RFC 5646, default en)')
     .addOption(new Option('--ladder <heights>', 'rendition heights, e.g. 1080,720,360 (default: source, 720p and 360p as fit)').argParser((value: string) => parseLadderHeights(value)))
     .option('--renditions <json>', 'the whole ladder as a JSON array (inline or a file): [{"name","width","height","bitrate"}]')
     .option('--out <dir>', 'also write every segment under this directory')
@@ -261,6 +272,7 @@ ${examples(
   'abrcast encode input.mp4',
   'abrcast encode input.mp4 --ladder 1080,720,360 --segment 4 --serve',
   'abrcast encode talk.mkv --live --audio music.m4a --port 0 --serve',
+  'abrcast encode talk.mkv --captions talk.vtt --captions-language en --serve',
   'abrcast encode https://example.com/stream.m3u8 --ladder 720,360 --json > events.jsonl',
   'abrcast encode input.mp4 --out ./segments --store kubo',
 )}`)

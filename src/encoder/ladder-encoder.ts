@@ -14,7 +14,7 @@ import { toNativeConfig } from './native-config.js';
 import { normalizeEncoderOptions, type NormalizedEncoderOptions } from './options.js';
 import type {
   ActiveEncoder, CudaDeviceFrame, EncodeProgress, EncodeSummary, FileEncoderOptions, InitEvent, LadderEncoderOptions, MediaInfo, PartEvent, Rendition, SegmentEvent,
-  ThreadPlan,
+  ThreadPlan, ThumbnailEvent, TimedMetadataInput,
 } from './types.js';
 
 type State = 'open' | 'closing' | 'closed';
@@ -33,6 +33,15 @@ const debug = debuglog('abrcast');
 /** Every rendition's audio is AAC at this rate, whatever the source's. */
 const AAC_SAMPLE_RATE = 48_000;
 
+/**
+ * SegmentEvent.ptsOffset: what the bytes add to every timestamp, the same for every segment, part,
+ * rendition, container and encoder (native: TsSegmenter/Fmp4Segmenter::kPtsOffsetSeconds).
+ */
+export const PTS_OFFSET_SECONDS = 1.4;
+
+/** An ID3 tag in one MPEG-TS PES packet (PES_packet_length is 16 bits) with room for the PES header. */
+export const MAX_TIMED_METADATA_BYTES = 60 * 1024;
+
 interface Waiter<T> {
   resolve: (value: T) => void;
   reject: (error: Error) => void;
@@ -43,6 +52,8 @@ export interface LadderEncoderEvents {
   segment: [SegmentEvent];
   init: [InitEvent];
   part: [PartEvent];
+  /** With `thumbnails`: one per segment, before the segment's own events. */
+  thumbnail: [ThumbnailEvent];
   /** File input only, a few times a second. */
   progress: [EncodeProgress];
   warning: [string];
@@ -84,6 +95,7 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
   #audioSamplesWritten = 0;
   #inputStarted = false;
   #outcome?: { summary: EncodeSummary } | { failure: Error };
+  #metadataIds = 0;
 
   /**
    * An encoder that decodes `source` (a path or URL) inside the addon: probes it, takes its size and
@@ -242,6 +254,36 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
   }
 
   /**
+   * Carries timed metadata in band in every rendition, with the frame shown at `item.time`: an
+   * ID3 PES (timed ID3 stream, needs `timedMetadata: true`) in MPEG-TS, an emsg box (version 1,
+   * scheme https://aomedia.org/emsg/ID3) ahead of the fragment that covers the time in fMP4. An
+   * item whose time has already been muxed goes into the next part or segment; one due after the
+   * stream's end is dropped with a warning.
+   */
+  writeMetadata(item: TimedMetadataInput): void {
+    if (typeof item !== 'object' || item === null) throw invalidParameterError('metadata', 'object with time and id3', item);
+    const { time, id3, duration, id } = item;
+    if (typeof time !== 'number' || !Number.isFinite(time) || time < 0) throw invalidParameterError('metadata.time', 'seconds, 0 or more', time);
+    if (!(id3 instanceof Uint8Array) || id3.length === 0 || id3.length > MAX_TIMED_METADATA_BYTES) {
+      throw invalidParameterError('metadata.id3', `Uint8Array of 1 to ${MAX_TIMED_METADATA_BYTES} bytes (an ID3v2 tag)`, id3);
+    }
+    if (duration !== undefined && (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0)) {
+      throw invalidParameterError('metadata.duration', 'seconds, 0 or more', duration);
+    }
+    if (id !== undefined && (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff)) {
+      throw invalidParameterError('metadata.id', 'integer between 0 and 4294967295', id);
+    }
+    if (this.options.container === 'ts' && !this.options.timedMetadata) {
+      throw new AbrcastError('writeMetadata() on MPEG-TS needs the option timedMetadata: true (the stream must be declared from the start)');
+    }
+    if (this.#state !== 'open') throw new AbrcastError('Cannot write metadata after close() was called');
+    if (this.#failure) throw this.#failure;
+    const itemId = id ?? this.#metadataIds;
+    this.#metadataIds = Math.max(this.#metadataIds, itemId + 1) >>> 0;
+    if (!this.#native.writeMetadata(time, id3, duration ?? -1, itemId)) throw this.#stoppedError();
+  }
+
+  /**
    * Flushes every encoder, emits the last (short) segments, and resolves with the totals.
    * File input: waits for the input to end (or stopInput()); never started, it closes empty.
    */
@@ -384,9 +426,22 @@ export class LadderEncoder extends EventEmitter<LadderEncoderEvents> {
           bytes: event.data.length,
           data: event.data,
           codecs: event.codecs,
+          iframes: event.iframes.map(({ offset, length, frame }) => ({ offset, length, pts: frame * tick })),
         };
         if (event.path) segment.path = event.path;
         this.emit('segment', segment);
+        return;
+      }
+      case 'thumbnail': {
+        const tick = this.options.fpsDen / this.options.fpsNum;
+        this.emit('thumbnail', {
+          rendition: event.rendition,
+          segmentIndex: event.segmentIndex,
+          startPts: event.startFrame * tick,
+          width: event.width,
+          height: event.height,
+          data: event.data,
+        });
         return;
       }
       case 'warning':

@@ -25,6 +25,8 @@ export function toNativeConfig(options: NormalizedEncoderOptions, encoder: Activ
     outputDir: options.outputDir ?? '',
     renditions: options.renditions.map((r) => ({ ...r })),
     cudaFrames: options.cudaFrames,
+    ...(options.thumbnailWidth > 0 ? { thumbnailWidth: options.thumbnailWidth } : {}),
+    ...(options.timedMetadata ? { timedMetadata: true } : {}),
     ...(options.audio ? { audio: { ...options.audio } } : {}),
     ...(options.input ? { input: { ...options.input } } : {}),
   };

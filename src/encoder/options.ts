@@ -47,11 +47,32 @@ export interface NormalizedEncoderOptions {
   audio?: NormalizedAudioOptions;
   input?: { file: string; live: boolean };
   cudaFrames: boolean;
+  /** Thumbnail width in pixels; 0: no thumbnails. */
+  thumbnailWidth: number;
+  timedMetadata: boolean;
 }
 
 export type NormalizedAudioOptions =
   | { kind: 'file'; source: string; bitrate: number; shortest: boolean }
   | { kind: 'pcm'; sampleRate: number; channels: number; maxQueuedSamples: number; bitrate: number; shortest: boolean };
+
+/** Thumbnail width with `thumbnails: true`: sharp enough on a seek bar, a few kB as JPEG. */
+export const DEFAULT_THUMBNAIL_WIDTH = 320;
+
+/** The thumbnail width `thumbnails` asks for (0: none), at most the smallest rendition's width. */
+export function normalizeThumbnails(thumbnails: unknown, renditions: readonly Rendition[]): number {
+  if (thumbnails === undefined || thumbnails === false) return 0;
+  const narrowest = Math.min(...renditions.map((r) => r.width));
+  if (thumbnails === true) return Math.min(DEFAULT_THUMBNAIL_WIDTH, narrowest);
+  if (typeof thumbnails !== 'object' || thumbnails === null || Array.isArray(thumbnails)) {
+    throw invalidParameterError('thumbnails', 'boolean or object with width', thumbnails);
+  }
+  const width = (thumbnails as { width?: unknown }).width ?? Math.min(DEFAULT_THUMBNAIL_WIDTH, narrowest);
+  if (!isInteger(width) || width < 16 || width > narrowest || width % 2 !== 0) {
+    throw invalidParameterError('thumbnails.width', `even integer between 16 and ${narrowest} (the smallest rendition's width)`, width);
+  }
+  return width;
+}
 
 /** Seconds of PCM that may wait to be encoded before writeAudio() holds the caller back. */
 const PCM_SECONDS_IN_FLIGHT = 0.5;
@@ -204,9 +225,14 @@ export function normalizeEncoderOptions(options: LadderEncoderOptions): Normaliz
     throw new TypeError(`Expected no cudaFrames with input (its frames are decoded from ${input.file}) but received cudaFrames: true`);
   }
 
+  const thumbnailWidth = normalizeThumbnails(options.thumbnails, renditions);
+  const timedMetadata = options.timedMetadata ?? false;
+  if (typeof timedMetadata !== 'boolean') throw invalidParameterError('timedMetadata', 'boolean', timedMetadata);
+
   return {
     width, height, fps, fpsNum, fpsDen, pixelFormat, segmentDuration, framesPerSegment, container, renditions, encoder,
     x264Preset, nvencPreset, nvencTune, scaleAlgorithm, latency, maxFramesInFlight, ioTimeout, outputDir, cudaFrames,
+    thumbnailWidth, timedMetadata,
     frameBytes: width * height * bytesPerPixel(pixelFormat),
     ...(audio ? { audio } : {}),
     ...(input ? { input } : {}),

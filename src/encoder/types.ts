@@ -91,6 +91,30 @@ export interface LadderEncoderOptions {
    * runtime's cudaMalloc allocates, holding `height` rows of `pitch` bytes in `pixelFormat`.
    */
   cudaFrames?: boolean;
+  /**
+   * A JPEG thumbnail of each segment's first frame, made from the smallest rendition's picture
+   * (no second decode) and sent as a `thumbnail` event (default false). `true` is 320 pixels wide;
+   * `{ width }` sets the width (even, at most the smallest rendition's). Needs FFmpeg's mjpeg
+   * encoder; without it the encoder warns once and sends none.
+   */
+  thumbnails?: boolean | { width?: number };
+  /**
+   * Lets writeMetadata() carry timed ID3 metadata in MPEG-TS segments (default false): the PMT then
+   * declares a timed ID3 stream (stream type 0x15). fMP4 carries it as emsg boxes either way.
+   */
+  timedMetadata?: boolean;
+}
+
+/** One timed metadata item for writeMetadata(). */
+export interface TimedMetadataInput {
+  /** Seconds on the stream's clock (a segment's startPts): the item belongs to the frame shown then. */
+  time: number;
+  /** An ID3v2 tag (see `id3Tag()`), at most 60 KiB. */
+  id3: Uint8Array;
+  /** Seconds the item applies for; omitted: unknown. */
+  duration?: number;
+  /** emsg `id` in fMP4 (0 to 2^32-1); default: a counter. */
+  id?: number;
 }
 
 /**
@@ -211,6 +235,29 @@ export interface PartEvent {
  */
 export const SEGMENT_PTS_OFFSET_S = 1.4;
 
+/** Where an I-frame lies in its segment's bytes (EXT-X-BYTERANGE of an I-frame playlist). */
+export interface IframeRange {
+  /** Bytes from the start of the segment: MPEG-TS from the PAT/PMT that precede it, fMP4 from its fragment's moof. */
+  offset: number;
+  /** Bytes up to the end of the I-frame (TS: its PES packets; fMP4: its sample in the mdat). */
+  length: number;
+  /** Presentation time, seconds from the start of the run (as startPts). */
+  pts: number;
+}
+
+/** With `thumbnails`: a JPEG of a segment's first frame, sent before that segment's event. */
+export interface ThumbnailEvent {
+  /** The rendition whose picture it was made from (the smallest). */
+  rendition: string;
+  segmentIndex: number;
+  /** Presentation time of the frame, seconds from the start of the run. */
+  startPts: number;
+  width: number;
+  height: number;
+  /** JFIF: full-range BT.601 YUV 4:2:0. */
+  data: Buffer;
+}
+
 /** Emitted once per finished segment of one rendition. */
 export interface SegmentEvent {
   rendition: string;
@@ -232,6 +279,8 @@ export interface SegmentEvent {
   codecs: string;
   /** Set when `outputDir` was given: where the segment was written. */
   path?: string;
+  /** Every I-frame in `data`, in order; the first is the segment's IDR at offset 0. */
+  iframes: IframeRange[];
 }
 
 export interface RenditionSummary {

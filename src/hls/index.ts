@@ -1,4 +1,14 @@
-export type { MasterPlaylist, MediaPlaylist, MediaSegment, ResourceKey, Resolution, SegmentKey, VariantStream } from './types.js';
+export type {
+  DateRange, DateRangeValue, IframeStream, ImageStream, MasterPlaylist, MediaPlaylist, MediaRendition, MediaSegment, ResourceKey, Resolution, SegmentKey,
+  VariantStream,
+} from './types.js';
+export { checkDateRange, dateRangeLine, mergeDateRange } from './date-range.js';
+export { iframePlaylistVersion, serializeIframePlaylist } from './iframe-playlist.js';
+export type { IframeEntry, IframePlaylist } from './iframe-playlist.js';
+export { IMAGE_PLAYLIST_VERSION, serializeImagePlaylist } from './image-playlist.js';
+export type { ImageEntry, ImagePlaylist } from './image-playlist.js';
+export { joinWebVtt, serializeWebVtt, webVttCueText, webVttTimestamp } from './webvtt.js';
+export type { WebVttCue, WebVttFile } from './webvtt.js';
 export {
   EXTINF_DECIMALS,
   formatExtinfDuration,

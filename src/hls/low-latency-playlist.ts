@@ -3,8 +3,8 @@
 // by the same helpers as the plain Media Playlist, so both read alike.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
 import {
-  appendDiscontinuitySequenceLine, appendKeyLine, appendPlaylistTypeLines, appendSegmentHeadLines, appendSegmentLines, formatExtinfDuration, mapLine,
-  totalDuration,
+  appendDiscontinuitySequenceLine, appendKeyLine, appendPlaylistTypeLines, appendSegmentHeadLines, appendSegmentLines, EXTINF_DECIMALS,
+  formatExtinfDuration, mapLine, totalDuration,
 } from './media-playlist.js';
 import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
 import type { LowLatencyMediaPlaylist, PartialSegment, RenditionReport, ServerControl } from './low-latency-types.js';
@@ -24,11 +24,42 @@ export function lowLatencyPlaylistVersion(playlist: Pick<LowLatencyMediaPlaylist
   return playlist.map !== undefined || playlist.segments.some((segment) => segment.mapUri !== undefined) ? 6 : 3;
 }
 
+/** Parts and PART-TARGET are written with EXTINF's decimals: 1e-5 s. */
+const WRITTEN_TICKS_PER_SECOND = 10 ** EXTINF_DECIMALS;
+
+/**
+ * PART-TARGET as written: rounded up to EXTINF's decimals, so it bounds every part as written
+ * (parts of 1/3 s are written 0.33333 or 0.33334, see partDurationsAsWritten).
+ */
+export function writtenPartTarget(partTarget: number): number {
+  return Math.ceil(partTarget * WRITTEN_TICKS_PER_SECOND - 1e-6) / WRITTEN_TICKS_PER_SECOND;
+}
+
+/**
+ * The DURATION each part of one segment is written with: rounded where the parts end (each end
+ * rounded, each duration the difference), so a whole segment's parts add up to its EXTINF as
+ * written. Each rounded alone (1/3 s: 0.33333 x 3 = 0.99999) they fall short of it, and hls.js's
+ * subtitle controller then never counts the segment as loaded and stops loading WebVTT parts
+ * (it compares the last part's end with the segment's to 1e-6 s; video-dev/hls.js#8051).
+ */
+export function partDurationsAsWritten(parts: readonly PartialSegment[]): string[] {
+  let end = 0;
+  let writtenEnd = 0;
+  return parts.map((part) => {
+    end += part.duration;
+    const ticks = Math.round(end * WRITTEN_TICKS_PER_SECOND);
+    const written = formatExtinfDuration((ticks - writtenEnd) / WRITTEN_TICKS_PER_SECOND);
+    writtenEnd = ticks;
+    return written;
+  });
+}
+
 /** The EXT-X-SERVER-CONTROL a run with these durations gets: block reload, 3-part hold back, 6-target skip boundary. */
 export function serverControlFor(targetDuration: number, partTarget: number): ServerControl {
   return {
     canBlockReload: true,
-    partHoldBack: PART_HOLD_BACK_PARTS * partTarget,
+    // Three parts of PART-TARGET as written.
+    partHoldBack: PART_HOLD_BACK_PARTS * writtenPartTarget(partTarget),
     canSkipUntil: SKIP_BOUNDARY_TARGETS * targetDuration,
   };
 }
@@ -72,12 +103,20 @@ function serverControlLine(control: ServerControl, partTarget: number, targetDur
   return `#EXT-X-SERVER-CONTROL:${attributes.join(',')}`;
 }
 
-function partLine(part: PartialSegment, name: string, partTarget: number): string {
-  if (!isPositiveFinite(part.duration)) throw invalidParameterError(`duration of ${name}`, 'positive number of seconds', part.duration);
-  const written = formatExtinfDuration(part.duration);
+/** The EXT-X-PART lines of one segment's parts (complete or pending), their durations written to add up (partDurationsAsWritten). */
+function partLines(parts: readonly PartialSegment[], sequence: number, partTarget: number): string[] {
+  parts.forEach((part, index) => {
+    if (!isPositiveFinite(part.duration)) throw invalidParameterError(`duration of part ${sequence}.${index}`, 'positive number of seconds', part.duration);
+  });
+  const written = partDurationsAsWritten(parts);
+  return parts.map((part, index) => partLine(part, written[index]!, `part ${sequence}.${index}`, partTarget));
+}
+
+function partLine(part: PartialSegment, written: string, name: string, partTarget: number): string {
   // RFC 8216bis 4.4.4.9: a part is never longer than PART-TARGET (compared as written).
-  if (Number(written) > Number(formatExtinfDuration(partTarget))) {
-    throw new RangeError(`${name} has DURATION=${written}, above PART-TARGET=${formatExtinfDuration(partTarget)} (RFC 8216bis 4.4.4.9)`);
+  const target = formatExtinfDuration(writtenPartTarget(partTarget));
+  if (Number(written) > Number(target)) {
+    throw new RangeError(`${name} has DURATION=${written}, above PART-TARGET=${target} (RFC 8216bis 4.4.4.9)`);
   }
   const attributes = [`DURATION=${written}`, `URI=${quotedString(`uri of ${name}`, checkUri(`uri of ${name}`, part.uri))}`];
   if (part.independent) attributes.push('INDEPENDENT=YES');
@@ -109,7 +148,7 @@ export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): 
     `#EXT-X-VERSION:${lowLatencyPlaylistVersion(playlist)}`,
     `#EXT-X-TARGETDURATION:${targetDuration}`,
     serverControlLine(playlist.serverControl, playlist.partTarget, playlist.targetDuration),
-    `#EXT-X-PART-INF:PART-TARGET=${formatExtinfDuration(playlist.partTarget)}`,
+    `#EXT-X-PART-INF:PART-TARGET=${formatExtinfDuration(writtenPartTarget(playlist.partTarget))}`,
     `#EXT-X-MEDIA-SEQUENCE:${decimalInteger('mediaSequence', playlist.mediaSequence)}`,
   ];
   appendDiscontinuitySequenceLine(lines, playlist);
@@ -118,6 +157,12 @@ export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): 
   let key = playlist.map?.key === undefined ? undefined : appendKeyLine(lines, playlist.map.key, undefined, 'map.key');
   if (playlist.map !== undefined) lines.push(mapLine(playlist.map.uri));
   if (skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
+  for (const [position, line] of (playlist.dateRangeLines ?? []).entries()) {
+    if (!line.startsWith('#EXT-X-DATERANGE:') || /[\r\n]/.test(line)) {
+      throw invalidParameterError(`dateRangeLines[${position}]`, 'a single #EXT-X-DATERANGE line', line);
+    }
+    lines.push(line);
+  }
 
   playlist.segments.forEach((segment, position) => {
     const sequence = playlist.mediaSequence + position;
@@ -128,7 +173,7 @@ export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): 
     }
     // A segment's EXT-X-KEY comes before its parts: it applies to them too.
     key = appendSegmentHeadLines(lines, segment, sequence, key, position === skipped && skipped > 0);
-    segment.parts?.forEach((part, index) => lines.push(partLine(part, `part ${sequence}.${index}`, playlist.partTarget)));
+    if (segment.parts) lines.push(...partLines(segment.parts, sequence, playlist.partTarget));
     appendSegmentLines(lines, segment, sequence, playlist.targetDuration);
   });
   const pendingSequence = playlist.mediaSequence + playlist.segments.length;
@@ -140,7 +185,7 @@ export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): 
     };
     key = appendSegmentHeadLines(lines, pending, pendingSequence, key, skipped > 0 && skipped === playlist.segments.length);
   }
-  playlist.pendingParts.forEach((part, index) => lines.push(partLine(part, `part ${pendingSequence}.${index}`, playlist.partTarget)));
+  lines.push(...partLines(playlist.pendingParts, pendingSequence, playlist.partTarget));
   if (playlist.preloadHint !== undefined) {
     const { type, uri } = playlist.preloadHint;
     if (type !== 'PART' && type !== 'MAP') throw invalidParameterError('preloadHint.type', 'PART or MAP', type);

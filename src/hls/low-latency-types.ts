@@ -68,6 +68,11 @@ export interface LowLatencyMediaPlaylist extends Omit<MediaPlaylist, 'segments' 
   preloadHint?: PreloadHint;
   renditionReports: readonly RenditionReport[];
   /**
+   * EXT-X-DATERANGE lines as the run recorded them (runs.tracks.dateRanges), written after the
+   * header; a delta update keeps them (no CAN-SKIP-DATERANGES is offered).
+   */
+  dateRangeLines?: readonly string[];
+  /**
    * A Playlist Delta Update (RFC 8216bis 6.2.5.1): this many leading segments are
    * replaced by EXT-X-SKIP:SKIPPED-SEGMENTS. 0 or undefined: the full playlist.
    */

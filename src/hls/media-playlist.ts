@@ -1,5 +1,6 @@
 // Media Playlist serializer (RFC 8216 4.3.3). Pure: model in, text out.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
+import { dateRangeLine } from './date-range.js';
 import { checkUri, decimalInteger, quotedString } from './playlist-text.js';
 import type { MediaPlaylist, MediaSegment, SegmentKey } from './types.js';
 
@@ -129,6 +130,24 @@ export function appendSegmentHeadLines(
  * its parts, come before them and are the caller's). Throws a RangeError when the
  * written duration, rounded to the nearest integer, exceeds the target duration.
  */
+/**
+ * The EXT-X-DATERANGE lines of a playlist. RFC 8216bis 4.4.5.1: a playlist with date ranges has
+ * at least one EXT-X-PROGRAM-DATE-TIME, which maps START-DATE onto its segments.
+ */
+export function appendDateRangeLines(lines: string[], playlist: Pick<MediaPlaylist, 'dateRanges' | 'segments'>): void {
+  const ranges = playlist.dateRanges ?? [];
+  if (ranges.length === 0) return;
+  if (!playlist.segments.some((segment) => segment.programDateTime !== undefined)) {
+    throw new RangeError('A playlist with EXT-X-DATERANGE needs an EXT-X-PROGRAM-DATE-TIME (RFC 8216bis 4.4.5.1)');
+  }
+  const ids = new Set<string>();
+  for (const range of ranges) {
+    if (ids.has(range.id)) throw new RangeError(`Date range ${range.id} is listed twice: merge updates first (mergeDateRange)`);
+    ids.add(range.id);
+    lines.push(dateRangeLine(range));
+  }
+}
+
 export function appendSegmentLines(lines: string[], segment: MediaSegment, sequence: number, targetDuration: number): void {
   if (!isPositiveFinite(segment.duration)) {
     throw invalidParameterError(`duration of segment ${sequence}`, 'positive number of seconds', segment.duration);
@@ -160,6 +179,7 @@ export function serializeMediaPlaylist(playlist: MediaPlaylist): string {
   // RFC 8216bis 4.4.4.5: the key of an encrypted init segment comes before its EXT-X-MAP.
   let key = playlist.mapKey === undefined ? undefined : appendKeyLine(lines, playlist.mapKey, undefined, 'mapKey');
   if (playlist.mapUri !== undefined) lines.push(mapLine(playlist.mapUri));
+  appendDateRangeLines(lines, playlist);
 
   playlist.segments.forEach((segment, position) => {
     const sequence = playlist.mediaSequence + position;

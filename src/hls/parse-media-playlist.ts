@@ -65,6 +65,8 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
       case '#EXT-X-KEY': key = parseKey(value, number); break;
       case '#EXTINF': duration = Number(value.split(',')[0]); break;
       case '#EXT-X-ENDLIST': playlist.endList = true; break;
+      // A run's date ranges: the server's LL view takes them from the registry (runs.tracks.dateRanges).
+      case '#EXT-X-DATERANGE': break;
       default: throw new AbrcastError(`Playlist line ${number + 1}: ${tag} is not a tag abrcast writes`);
     }
   }

@@ -7,6 +7,24 @@ export type CidUrl = (cid: string) => string;
 export const DEFAULT_GATEWAY = 'https://ipfs.io';
 export const DEFAULT_URL_TEMPLATE = '{gateway}/ipfs/{cid}';
 
+/**
+ * What the default segment URL templates end with: the IPFS path gateway's `filename`
+ * parameter (https://specs.ipfs.tech/http-gateways/path-gateway/#filename-request-query-parameter)
+ * naming a file of the container's type. FFmpeg's HLS demuxer (Debian's 5.1 and later) refuses a
+ * segment URL without a media file extension ("URL ... is not in allowed_segment_extensions"),
+ * and /ipfs/{cid} has none; gateways (this server's, Kubo's, ipfs.io) serve the same bytes with
+ * it. fMP4 segments and their init segment say .mp4: newer FFmpeg also checks the extension
+ * against the demuxer it detected, and its mp4 demuxer lists mp4, not m4s.
+ */
+export function segmentFileName(container: 'ts' | 'fmp4'): string {
+  return gatewayFileName(`segment.${container === 'fmp4' ? 'mp4' : 'ts'}`);
+}
+
+/** The gateway's `filename` parameter for a file of another kind (a WebVTT segment, a JPEG thumbnail): its type follows the name. */
+export function gatewayFileName(fileName: string): string {
+  return `?filename=${fileName}`;
+}
+
 export interface CidUrlOptions {
   /** Gateway origin (optionally with a path prefix) put in for `{gateway}`; default https://ipfs.io. */
   gateway?: string;

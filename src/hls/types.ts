@@ -68,7 +68,39 @@ export interface MediaPlaylist {
   mapKey?: SegmentKey;
   /** Writes EXT-X-ENDLIST: no more segments will be added. */
   endList: boolean;
+  /** EXT-X-DATERANGE tags (RFC 8216bis 4.4.5.1), written after the header, before the first segment. */
+  dateRanges?: readonly DateRange[];
 }
+
+/** A client attribute's value (RFC 8216bis 4.4.5.1): a quoted-string, a decimal-floating-point, or bytes written as a hexadecimal-sequence. */
+export type DateRangeValue = string | number | Uint8Array;
+
+/** One EXT-X-DATERANGE (RFC 8216bis 4.4.5.1): a range of time, on the PROGRAM-DATE-TIME clock, with attributes. */
+export interface DateRange {
+  /** ID: unique within the playlist; tags with the same ID describe the same range. */
+  id: string;
+  /** CLASS: what the attributes mean (a reverse-DNS name); required with endOnNext. */
+  class?: string;
+  /** START-DATE. */
+  startDate: Date;
+  /** CUE: PRE, POST and/or ONCE. */
+  cue?: readonly ('PRE' | 'POST' | 'ONCE')[];
+  /** END-DATE: at or after START-DATE; START-DATE + DURATION when both are given. */
+  endDate?: Date;
+  /** DURATION in seconds (0 or more). */
+  duration?: number;
+  /** PLANNED-DURATION in seconds: the expected length while the real one is unknown. */
+  plannedDuration?: number;
+  /** SCTE35-CMD, SCTE35-OUT, SCTE35-IN: splice_info_section bytes. */
+  scte35Cmd?: Uint8Array;
+  scte35Out?: Uint8Array;
+  scte35In?: Uint8Array;
+  /** END-ON-NEXT=YES: the range ends where the next one of its CLASS starts. */
+  endOnNext?: boolean;
+  /** X-<name> client attributes, by full name (e.g. X-COM-EXAMPLE-TITLE). */
+  clientAttributes?: Readonly<Record<string, DateRangeValue>>;
+}
+
 
 export interface Resolution {
   width: number;
@@ -93,11 +125,52 @@ export interface VariantStream {
    * must ignore it (RFC 8216 6.3.1) but hls.js shows it as the level name.
    */
   name: string;
+  /** SUBTITLES: the GROUP-ID of the subtitle renditions (EXT-X-MEDIA) that go with this variant. */
+  subtitles?: string;
+}
+
+/** One EXT-X-MEDIA rendition (RFC 8216bis 4.4.6.1); abrcast writes TYPE=SUBTITLES only. */
+export interface MediaRendition {
+  type: 'SUBTITLES';
+  groupId: string;
+  name: string;
+  /** LANGUAGE: an RFC 5646 tag. */
+  language?: string;
+  default: boolean;
+  autoselect: boolean;
+  uri: string;
+}
+
+/** One EXT-X-I-FRAME-STREAM-INF (RFC 8216bis 4.4.6.3): a rendition's I-frame playlist. */
+export interface IframeStream {
+  uri: string;
+  /** Peak bit rate of its I-frames alone (each I-frame's bytes over its EXTINF), bits/s. */
+  bandwidth: number;
+  averageBandwidth?: number;
+  /** The video codec only. */
+  codecs: string;
+  resolution: Resolution;
+}
+
+/**
+ * One EXT-X-IMAGE-STREAM-INF: an image media playlist of thumbnails (the HLS Image Media
+ * Playlist convention Roku and others read; not in RFC 8216bis).
+ */
+export interface ImageStream {
+  uri: string;
+  bandwidth: number;
+  resolution: Resolution;
+  /** The image format, e.g. jpeg. */
+  codecs: string;
 }
 
 /** A Master Playlist (RFC 8216 4.3.4): the variants of one stream. */
 export interface MasterPlaylist {
   /** Writes EXT-X-INDEPENDENT-SEGMENTS, which then applies to every variant. */
   independentSegments: boolean;
+  /** EXT-X-MEDIA renditions, written before the variants. */
+  media?: readonly MediaRendition[];
   variants: readonly VariantStream[];
+  iframeStreams?: readonly IframeStream[];
+  imageStreams?: readonly ImageStream[];
 }

@@ -1,6 +1,7 @@
 // What a publisher hands a run's recorder: the registry stores exactly these,
 // so both sides share one definition.
 import type { ResourceKey } from '../hls/types.js';
+import type { RunTracks } from './run-tracks.js';
 
 /** How a run's media is encrypted: AES-128 of each whole resource (RFC 8216bis 4.4.4.4). */
 export type RunEncryption = 'aes-128';
@@ -69,6 +70,8 @@ export interface MissingSegment {
 }
 
 export interface PublishOptions {
+  /** Subtitle, I-frame and image playlists of this publish; absent: left as stored. */
+  tracks?: RunTracks;
   /**
    * Ordering of this publish (e.g. the number of segments it covers). The
    * stored playlists change only when `sequence` is greater than the stored

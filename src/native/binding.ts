@@ -36,6 +36,10 @@ export interface NativeEncoderConfig {
   cudaFrames: boolean;
   /** Extra AVOptions for every video encoder; one the encoder does not take fails the open, named. */
   encoderOptions?: Record<string, string>;
+  /** Thumbnails this wide (16 or more); absent: none. */
+  thumbnailWidth?: number;
+  /** MPEG-TS declares a timed ID3 stream for writeMetadata(). */
+  timedMetadata?: boolean;
 }
 
 /** A frame in CUDA device memory, as TS validated it. */
@@ -53,7 +57,11 @@ export type NativeEvent =
   | { type: 'ready' }
   | { type: 'init'; rendition: string; codecs: string; path?: string; data: Buffer }
   | { type: 'part'; rendition: string; segmentIndex: number; partIndex: number; startFrame: number; durationFrames: number; independent: boolean; codecs: string; data: Buffer }
-  | { type: 'segment'; rendition: string; index: number; startFrame: number; durationFrames: number; ptsOffset: number; codecs: string; path?: string; data: Buffer }
+  | {
+    type: 'segment'; rendition: string; index: number; startFrame: number; durationFrames: number; ptsOffset: number; codecs: string;
+    path?: string; data: Buffer; iframes: Array<{ offset: number; length: number; frame: number }>;
+  }
+  | { type: 'thumbnail'; rendition: string; segmentIndex: number; startFrame: number; width: number; height: number; data: Buffer }
   | { type: 'warning'; message: string }
   | { type: 'drain'; queued: number }
   | { type: 'released'; id: number }
@@ -73,6 +81,8 @@ export interface NativeLadderEncoder {
   writeCuda(frame: NativeDeviceFrame): number;
   /** Copies interleaved float32 PCM; returns sample frames now queued, or -1 once the pipeline takes no more. */
   writeAudio(samples: Float32Array): number;
+  /** Timed metadata for every rendition: `time` and `duration` in seconds (duration < 0: unknown); false once the pipeline takes no more. */
+  writeMetadata(time: number, id3: Uint8Array, duration: number, id: number): boolean;
   /** File input: start decoding (at once, or once open). Throws when called twice. */
   start(): void;
   /** No more frames; with file input: stop reading it. */

@@ -4,13 +4,14 @@
 import type { EncoderChoice, FileInputOptions, LadderEncoderOptions, LatencyProfile, PixelFormat, Rendition } from '../encoder/types.js';
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
 import { targetDurationFor } from '../hls/media-playlist.js';
-import { cidUrlResolver, DEFAULT_KEY_URL_TEMPLATE, keyUrlResolver, type CidUrl, type KeyUrl } from '../hls/segment-url.js';
+import { cidUrlResolver, DEFAULT_KEY_URL_TEMPLATE, DEFAULT_URL_TEMPLATE, gatewayFileName, keyUrlResolver, segmentFileName, type CidUrl, type KeyUrl } from '../hls/segment-url.js';
 import { requireChannelName } from '../model/channel-name.js';
 import { resolveSecrets, type SecretInput, type ServerSecrets } from '../crypto/server-secret.js';
 import { defaultJournalDir } from '../journal/segment-journal.js';
 import type { RunRecorder } from '../model/run-recorder.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { RetryOptions } from './backoff.js';
+import type { SubtitleTrack } from './companion-playlists.js';
 import type { PlaylistUpdateCallback } from './playlist-update-lane.js';
 
 /** Default journalLimitBytes: 4 GiB of segments waiting for upload. */
@@ -42,10 +43,11 @@ export interface MultiResolutionHlsOutputOptions {
    * Segment URL: a template with {cid} (and {gateway}), or a function. Default: with the
    * embedded store and no gateway, the server-relative `/ipfs/{cid}` (players resolve it against
    * the playlist's URL, i.e. the gateway of the server that serves the run; a local blockstore
-   * announces nothing to public gateways); otherwise `{gateway}/ipfs/{cid}`.
+   * announces nothing to public gateways); otherwise `{gateway}/ipfs/{cid}`; either followed by
+   * `?filename=segment.ts` (fMP4: `segment.mp4`), which FFmpeg's HLS demuxer needs (see segmentFileName).
    */
   segmentUrl?: string | CidUrl;
-  /** Media playlist URL inside the IPFS master playlist; default as segmentUrl. */
+  /** Media playlist URL inside the IPFS master playlist; default as segmentUrl, without the file name. */
   playlistUrl?: string | CidUrl;
   /** Called after every publish with the master CID and the per-quality info, as in the Python original. */
   onPlaylistUpdate?: PlaylistUpdateCallback;
@@ -121,6 +123,34 @@ export interface MultiResolutionHlsOutputOptions {
    * default: ABRCAST_KEY_SECRET. The servers that serve the run need the same one.
    */
   keySecret?: SecretInput;
+  /**
+   * WebVTT subtitle renditions for addCaption() (default none). `true`: one English track; or a
+   * list of tracks, the first being addCaption()'s default language. Each is listed in the master
+   * as EXT-X-MEDIA TYPE=SUBTITLES, and every variant names their group (SUBTITLES=).
+   */
+  captions?: boolean | CaptionTrackOptions[];
+  /**
+   * A JPEG thumbnail per segment, listed as an image playlist (EXT-X-IMAGE-STREAM-INF) and a
+   * WebVTT thumbnail track (default true: 320 pixels wide; `{ width }` sets it; false: none).
+   */
+  thumbnails?: boolean | { width?: number };
+  /** An I-frame playlist per rendition (EXT-X-I-FRAME-STREAM-INF), for trick play (default true). */
+  iframePlaylists?: boolean;
+  /**
+   * addMetadata() also carries its items in band: timed ID3 in MPEG-TS (the PMT then declares a
+   * timed ID3 stream), emsg boxes in fMP4 (default true).
+   */
+  timedMetadata?: boolean;
+}
+
+/** One subtitle rendition. */
+export interface CaptionTrackOptions {
+  /** RFC 5646 language tag, e.g. en or pt-BR (LANGUAGE). */
+  language: string;
+  /** What players show (NAME); default: the language tag. */
+  name?: string;
+  /** DEFAULT=YES (default: the first track only). */
+  default?: boolean;
 }
 
 /** How an encrypted run's keys are made and named. */
@@ -149,6 +179,36 @@ export interface OutputSettings {
   encryption?: EncryptionSettings;
   /** The LadderEncoder's options (it validates them itself). */
   encoder: LadderEncoderOptions;
+  subtitles: SubtitleTrack[];
+  iframePlaylists: boolean;
+}
+
+const LANGUAGE_TAG = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
+
+/** The subtitle tracks `captions` asks for, each with its key (`subtitles-<language>`). */
+export function subtitleTracks(captions: MultiResolutionHlsOutputOptions['captions'], renditions: readonly Pick<Rendition, 'name'>[] = []): SubtitleTrack[] {
+  if (captions === undefined || captions === false) return [];
+  const list: CaptionTrackOptions[] = captions === true ? [{ language: 'en', name: 'English' }] : captions;
+  if (!Array.isArray(list) || list.length === 0) throw invalidParameterError('captions', 'boolean or non-empty array of { language, name? }', captions);
+  const seen = new Set<string>();
+  return list.map((track, position) => {
+    const at = `captions[${position}]`;
+    if (typeof track !== 'object' || track === null) throw invalidParameterError(at, 'object with language', track);
+    if (typeof track.language !== 'string' || !LANGUAGE_TAG.test(track.language)) {
+      throw invalidParameterError(`${at}.language`, 'RFC 5646 language tag (e.g. en, pt-BR)', track.language);
+    }
+    const name = `subtitles-${track.language.toLowerCase()}`;
+    if (seen.has(name)) throw invalidParameterError(`${at}.language`, 'a language no other track has', track.language);
+    if (renditions.some((r) => r.name === name)) throw invalidParameterError(`${at}.language`, `a track key (${name}) no rendition is named`, track.language);
+    seen.add(name);
+    const label = track.name ?? track.language;
+    if (typeof label !== 'string' || label.length === 0 || /["\r\n]/.test(label)) {
+      throw invalidParameterError(`${at}.name`, 'non-empty string without double quotes or line breaks', track.name);
+    }
+    const isDefault = track.default ?? position === 0;
+    if (typeof isDefault !== 'boolean') throw invalidParameterError(`${at}.default`, 'boolean', track.default);
+    return { name, label, language: track.language, default: isDefault };
+  });
 }
 
 /** Checks the options of a MultiResolutionHlsOutput; throws invalidParameterError naming the first bad one. */
@@ -175,18 +235,6 @@ export function outputSettings(options: MultiResolutionHlsOutputOptions): Output
   if (options.container !== undefined && options.container !== 'ts' && options.container !== 'fmp4') {
     throw invalidParameterError('container', "'ts' or 'fmp4'", options.container);
   }
-  const encoder: LadderEncoderOptions = {
-    width: sourceSize[0], height: sourceSize[1], fps: options.fps, segmentDuration,
-    renditions: options.renditions, encoder: options.encoder, pixelFormat: options.pixelFormat,
-    x264Preset: options.x264Preset, outputDir: options.outputDir,
-    // Passed only when set, as the encoder's own options (its native side validates them).
-    ...(options.cudaFrames !== undefined ? { cudaFrames: options.cudaFrames } : {}),
-    ...(options.input !== undefined ? { input: options.input } : {}),
-    ...(options.audioSource !== undefined ? { audio: { source: options.audioSource } } : {}),
-    ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
-    ...(options.container !== undefined ? { container: options.container } : {}),
-    ...(options.latency !== undefined ? { latency: options.latency } : {}),
-  };
   if (options.channel !== undefined) {
     requireChannelName('channel', options.channel);
     if (options.registry === undefined) throw invalidParameterError('registry', 'RunRegistry with channel (a channel lives in the registry)', options.registry);
@@ -198,8 +246,39 @@ export function outputSettings(options: MultiResolutionHlsOutputOptions): Output
     // A channel's next run lists the previous run's tail, whose keys and IVs are that run's: not built yet (docs/channels.md).
     throw invalidParameterError('encryption', `nothing with channel ${JSON.stringify(options.channel)} (a private run cannot be published on a channel yet)`, options.encryption);
   }
+  // An encrypted run makes no thumbnails (clear JPEGs of the picture), subtitles (clear WebVTT) or
+  // I-frame playlists (byte ranges into encrypted segments, without their keys): see docs/beyond-the-picture.md.
+  // Nor does a sliding one yet: those playlists list the whole run (docs/channels.md).
+  const without = encryption
+    ? 'false (an encrypted run has no thumbnails, subtitles or I-frame playlists)'
+    : windowSeconds !== undefined ? 'false with windowSeconds or channel (a sliding run has no thumbnails, subtitles or I-frame playlists yet)' : undefined;
+  if (without) {
+    for (const name of ['thumbnails', 'captions', 'iframePlaylists'] as const) {
+      const value = options[name];
+      if (value !== undefined && value !== false) throw invalidParameterError(name, without, value);
+    }
+  }
+  const thumbnails = options.thumbnails ?? !without;
+  const timedMetadata = options.timedMetadata ?? true;
+  if (typeof timedMetadata !== 'boolean') throw invalidParameterError('timedMetadata', 'boolean', timedMetadata);
+  const iframePlaylists = options.iframePlaylists ?? !without;
+  if (typeof iframePlaylists !== 'boolean') throw invalidParameterError('iframePlaylists', 'boolean', iframePlaylists);
+  const encoder: LadderEncoderOptions = {
+    width: sourceSize[0], height: sourceSize[1], fps: options.fps, segmentDuration,
+    renditions: options.renditions, encoder: options.encoder, pixelFormat: options.pixelFormat,
+    x264Preset: options.x264Preset, outputDir: options.outputDir,
+    // Passed only when set, as the encoder's own options (its native side validates them).
+    ...(options.cudaFrames !== undefined ? { cudaFrames: options.cudaFrames } : {}),
+    ...(options.input !== undefined ? { input: options.input } : {}),
+    ...(options.audioSource !== undefined ? { audio: { source: options.audioSource } } : {}),
+    ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
+    ...(options.container !== undefined ? { container: options.container } : {}),
+    ...(options.latency !== undefined ? { latency: options.latency } : {}),
+    thumbnails, timedMetadata,
+  };
+  const subtitles = subtitleTracks(options.captions, options.renditions);
   return {
-    closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder,
+    closeDeadlineMs, journalLimitBytes, journalDir, segmentDuration, partDuration: options.partDuration, encoder, subtitles, iframePlaylists,
     ...(windowSeconds !== undefined ? { windowSeconds } : {}), ...(options.channel !== undefined ? { channel: options.channel } : {}),
     ...(encryption ? { encryption } : {}),
   };
@@ -226,21 +305,34 @@ function encryptionSettings(options: MultiResolutionHlsOutputOptions): Encryptio
   return { ...(keyRotation !== undefined ? { keyRotation } : {}), keyUrlTemplate, keyUrl: keyUrlResolver(keyUrlTemplate, 'keyUrl'), secrets };
 }
 
+/** The end of a template that names a segment's file type for the gateway (segmentFileName). */
+const SEGMENT_FILE_NAME = /\?filename=segment\.(ts|mp4)$/;
+
 /** Segment and playlist URLs of a run, and the templates the registry and journal keep (absent for a function). */
 export interface RunUrls {
   segmentUrl: CidUrl;
   playlistUrl: CidUrl;
+  /** Subtitle segments and thumbnails: a template ending in `?filename=segment.ts` (the default) names a file of their own type instead; any other is used as it is. */
+  fileUrl: (fileName: string) => CidUrl;
   templates: { segmentUrl?: string; playlistUrl?: string };
 }
 
-export function runUrls(storeKind: ContentStore['kind'], options: Pick<MultiResolutionHlsOutputOptions, 'gateway' | 'segmentUrl' | 'playlistUrl'>): RunUrls {
+export function runUrls(
+  storeKind: ContentStore['kind'],
+  options: Pick<MultiResolutionHlsOutputOptions, 'gateway' | 'segmentUrl' | 'playlistUrl' | 'container'>,
+): RunUrls {
   // A local blockstore announces nothing: its segments play only through the server's own gateway.
-  const defaultTemplate = storeKind === 'helia' && options.gateway === undefined ? '/ipfs/{cid}' : undefined;
-  const segmentTemplate = options.segmentUrl ?? defaultTemplate;
+  const defaultTemplate = storeKind === 'helia' && options.gateway === undefined ? '/ipfs/{cid}' : DEFAULT_URL_TEMPLATE;
+  const segmentTemplate = options.segmentUrl ?? `${defaultTemplate}${segmentFileName(options.container ?? 'ts')}`;
   const playlistTemplate = options.playlistUrl ?? defaultTemplate;
   const segmentUrl = cidUrlResolver({ gateway: options.gateway, template: segmentTemplate, optionName: 'segmentUrl' });
   const playlistUrl = cidUrlResolver({ gateway: options.gateway, template: playlistTemplate, optionName: 'playlistUrl' });
+  // A template that names its segments' file (the default, abrcast demo's) names each other file by its own type.
+  const fileUrl = (fileName: string): CidUrl =>
+    typeof segmentTemplate === 'string' && SEGMENT_FILE_NAME.test(segmentTemplate)
+      ? cidUrlResolver({ gateway: options.gateway, template: segmentTemplate.replace(SEGMENT_FILE_NAME, gatewayFileName(fileName)), optionName: 'segmentUrl' })
+      : segmentUrl;
   const expand = (template: string | CidUrl | undefined) =>
     typeof template === 'function' ? undefined : (template ?? '{gateway}/ipfs/{cid}').replaceAll('{gateway}', (options.gateway ?? 'https://ipfs.io').replace(/\/+$/, ''));
-  return { segmentUrl, playlistUrl, templates: { segmentUrl: expand(segmentTemplate), playlistUrl: expand(playlistTemplate) } };
+  return { segmentUrl, playlistUrl, fileUrl, templates: { segmentUrl: expand(segmentTemplate), playlistUrl: expand(playlistTemplate) } };
 }

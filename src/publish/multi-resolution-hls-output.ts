@@ -5,6 +5,8 @@
 // A coordinator over parts that each do one thing, wired here:
 //   segment → JournalWriter (durable) → SegmentUploadLane (uploaded) → PlaylistPublisher
 //   init, part → PartLane (stored, recorded: the live edge)
+//   segment, part, thumbnail, addCaption → CompanionLane (WebVTT files, thumbnails) → CompanionPlaylists,
+//   which the PlaylistPublisher asks at each publish (subtitle, I-frame, image playlists; addMetadata's date ranges)
 //   each uploaded segment and published version → RegistryLane; each version → PlaylistUpdateLane
 // Every media byte goes to the store through one ResourceStore (which encrypts
 // it in an encrypted run: ResourceCipher, keys from RunKeys).
@@ -18,10 +20,12 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 
+import { id3Tag, type Id3Frame } from '../encoder/id3-tag.js';
 import { LadderEncoder } from '../encoder/ladder-encoder.js';
-import type { CudaDeviceFrame, EncodeSummary, Rendition, SegmentEvent } from '../encoder/types.js';
-import { AbrcastError, errorMessage, withCallSiteStack } from '../errors.js';
+import type { CudaDeviceFrame, EncodeSummary, IframeRange, Rendition, SegmentEvent } from '../encoder/types.js';
+import { AbrcastError, errorMessage, invalidParameterError, withCallSiteStack } from '../errors.js';
 import { targetDurationFor } from '../hls/media-playlist.js';
+import type { DateRange, DateRangeValue } from '../hls/types.js';
 import { handoverGraceMs } from '../model/channel-handover.js';
 import { heartbeatIntervalMs } from '../model/heartbeat.js';
 import type { CidUrl } from '../hls/segment-url.js';
@@ -29,7 +33,10 @@ import type { JournalSegment } from '../journal/segment-journal.js';
 import type { RunRecorder } from '../model/run-recorder.js';
 import type { ContentStore } from '../store/content-store.js';
 import { HeliaStore } from '../store/helia-store.js';
+import { CaptionCues, type CaptionInput } from './caption-cues.js';
 import { startOnChannel, type ChannelRegistry } from './channel-start.js';
+import { CompanionLane } from './companion-lane.js';
+import { CompanionPlaylists, type SubtitleTrack } from './companion-playlists.js';
 import { outputSettings, runUrls, type EncryptionSettings, type MultiResolutionHlsOutputOptions } from './hls-output-options.js';
 import { JournalWriter } from './journal-writer.js';
 import { PART_RELEASE_TARGETS, PartLane } from './part-lane.js';
@@ -44,7 +51,34 @@ import type { PublishedVersion } from './types.js';
 import { UploadIncompleteError } from './upload-incomplete-error.js';
 import type { UploadQueueStats } from './upload-queue.js';
 
-export { DEFAULT_CHANNEL_WINDOW_SECONDS, DEFAULT_JOURNAL_LIMIT_BYTES, type MultiResolutionHlsOutputOptions } from './hls-output-options.js';
+export { DEFAULT_CHANNEL_WINDOW_SECONDS, DEFAULT_JOURNAL_LIMIT_BYTES, type CaptionTrackOptions, type MultiResolutionHlsOutputOptions } from './hls-output-options.js';
+export type { CaptionInput } from './caption-cues.js';
+
+/**
+ * What addMetadata() takes: an EXT-X-DATERANGE (RFC 8216bis 4.4.5.1) whose times are on the
+ * stream's clock, plus (by default) the same item in band as timed ID3 / emsg.
+ */
+export interface MetadataInput {
+  /** ID: unique in the run; adding an ID again updates that range (it may add attributes, not change them). */
+  id: string;
+  /** Seconds on the stream's clock (a segment's startPts) where the range starts. */
+  start: number;
+  /** Seconds (DURATION); END-DATE is not written, it follows from it. */
+  duration?: number;
+  plannedDuration?: number;
+  /** CLASS: a reverse-DNS name saying what the attributes mean. */
+  class?: string;
+  cue?: ('PRE' | 'POST' | 'ONCE')[];
+  endOnNext?: boolean;
+  /** Client attributes, each named X-<A-Z0-9->: a string, a non-negative number, or bytes (written as hex). */
+  attributes?: Record<string, DateRangeValue>;
+  /** SCTE-35 splice_info_section bytes: SCTE35-CMD, SCTE35-OUT, SCTE35-IN. */
+  scte35Cmd?: Uint8Array;
+  scte35Out?: Uint8Array;
+  scte35In?: Uint8Array;
+  /** Also in band (timed ID3 in TS, emsg in fMP4): default true when the run has timedMetadata. */
+  inBand?: boolean;
+}
 
 export interface HlsOutputSummary extends EncodeSummary {
   masterCid?: string;
@@ -84,6 +118,11 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   readonly #resources: ResourceStore;
   readonly #encryption?: EncryptionSettings;
   readonly #cipher?: ResourceCipher;
+  readonly #companions: CompanionPlaylists;
+  readonly #companionLane: CompanionLane;
+  readonly #cues: CaptionCues;
+  /** I-frames of segments accepted but not yet uploaded, by `<rendition>/<index>`. */
+  readonly #iframes = new Map<string, IframeRange[]>();
   /** Errors that leave the run incomplete (a segment not journaled, a registry write lost). */
   readonly #failures: string[] = [];
   /** Segments in encoder order: each queued (and its event emitted) once durable. */
@@ -98,6 +137,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   #heartbeat?: NodeJS.Timeout;
   #heartbeatWarned = false;
   #closing?: Promise<HlsOutputSummary>;
+  readonly #iframePlaylists: boolean;
 
   constructor(options: MultiResolutionHlsOutputOptions) {
     super();
@@ -133,6 +173,11 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     });
     this.#records = new RegistryLane({ registry: this.#registry, runId, onRetry, onFailure });
     this.#updates = new PlaylistUpdateLane({ onPlaylistUpdate: options.onPlaylistUpdate, onWarning });
+    this.#companions = new CompanionPlaylists({
+      subtitles: settings.subtitles, segmentUrl: urls.segmentUrl, subtitleUrl: urls.fileUrl('subtitles.vtt'), thumbnailUrl: urls.fileUrl('thumbnail.jpg'), playlistUrl: urls.playlistUrl,
+    });
+    this.#cues = new CaptionCues(settings.subtitles.map((track) => track.language), settings.partDuration !== undefined ? ['segments', 'parts'] : ['segments']);
+    this.#iframePlaylists = settings.iframePlaylists;
     this.#publisher = new PlaylistPublisher({
       store: this.store,
       renditions: this.encoder.renditions,
@@ -146,6 +191,11 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       ...(settings.windowSeconds !== undefined ? { windowSeconds: settings.windowSeconds } : {}),
       ...(options.archiveSeconds !== undefined ? { archiveSeconds: options.archiveSeconds } : {}),
       onArchived: (chunk) => this.#records.recordArchive(chunk),
+      companions: this.#companions,
+    });
+    this.#companionLane = new CompanionLane({
+      resources, companions: this.#companions, cues: this.#cues, reference: this.encoder.renditions[0]!.name,
+      registry: this.#registry, runId, onRetry, onWarning,
     });
     this.#parts = new PartLane({
       resources, publisher: this.#publisher, registry: this.#registry, runId, onWarning, onRetry,
@@ -164,10 +214,16 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
 
     this.encoder.on('segment', (segment) => {
       this.#publisher.setCodecs(segment.rendition, segment.codecs);
+      if (this.#iframePlaylists) this.#iframes.set(`${segment.rendition}/${segment.index}`, segment.iframes);
+      this.#companionLane.segment(segment);
       this.#accepting = this.#accepting.then(() => this.#accept(segment));
     });
     this.encoder.on('init', (init) => this.#parts.init(init));
-    this.encoder.on('part', (part) => this.#parts.part(part));
+    this.encoder.on('part', (part) => {
+      this.#parts.part(part);
+      this.#companionLane.part(part);
+    });
+    this.encoder.on('thumbnail', (thumbnail) => this.#companionLane.thumbnail(thumbnail));
     this.encoder.on('warning', onWarning);
   }
 
@@ -241,6 +297,52 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     return this.encoder.write(frame);
   }
 
+  /** The run's subtitle renditions (the `captions` option; none in a private run): addCaption() needs one. */
+  get subtitleTracks(): readonly SubtitleTrack[] {
+    return this.#companions.subtitleTracks;
+  }
+
+  /**
+   * A caption on the stream's clock (`start`, `end` in seconds, as a segment's startPts): a cue in
+   * the WebVTT subtitle track of its language (the `captions` option), in every segment (and, in
+   * LL-HLS runs, every part) it overlaps. Add it as its frames are written, or before: a cue added
+   * after the file of its time was made goes into the next one.
+   */
+  addCaption(caption: CaptionInput): void {
+    if (this.subtitleTracks.length === 0) throw new AbrcastError('addCaption() needs the option captions (e.g. captions: true)');
+    this.#cues.add(caption);
+  }
+
+  /**
+   * Timed metadata: an EXT-X-DATERANGE in every media playlist from the next publish on, and
+   * (inBand, by default) an ID3 tag at `start` in every rendition's segments: a timed ID3 PES in
+   * MPEG-TS, an emsg box in fMP4. The tag holds a TXXX frame per attribute (ID, CLASS, and each
+   * X- attribute; bytes as hex) and a PRIV frame per SCTE-35 command. Needs start() first (the
+   * dates count from the run's first frame).
+   */
+  addMetadata(item: MetadataInput): void {
+    if (typeof item !== 'object' || item === null) throw invalidParameterError('metadata', 'object with id and start', item);
+    if (!this.#startedAt) throw new AbrcastError('addMetadata() needs the run started first (await out.start() or a write())');
+    const { start } = item;
+    if (typeof start !== 'number' || !Number.isFinite(start) || start < 0) throw invalidParameterError('metadata.start', 'seconds, 0 or more', start);
+    const range: DateRange = {
+      id: item.id,
+      startDate: new Date(this.#startedAt.getTime() + Math.round(start * 1000)),
+      ...(item.class !== undefined ? { class: item.class } : {}),
+      ...(item.duration !== undefined ? { duration: item.duration } : {}),
+      ...(item.plannedDuration !== undefined ? { plannedDuration: item.plannedDuration } : {}),
+      ...(item.cue !== undefined ? { cue: item.cue } : {}),
+      ...(item.endOnNext !== undefined ? { endOnNext: item.endOnNext } : {}),
+      ...(item.attributes !== undefined ? { clientAttributes: item.attributes } : {}),
+      ...(item.scte35Cmd !== undefined ? { scte35Cmd: item.scte35Cmd } : {}),
+      ...(item.scte35Out !== undefined ? { scte35Out: item.scte35Out } : {}),
+      ...(item.scte35In !== undefined ? { scte35In: item.scte35In } : {}),
+    };
+    this.#companions.setDateRange(range);
+    const inBand = item.inBand ?? this.encoder.options.timedMetadata;
+    if (inBand) this.encoder.writeMetadata({ time: start, id3: metadataTag(range), ...(item.duration !== undefined ? { duration: item.duration } : {}) });
+  }
+
   /**
    * Flushes the encoder, waits for every upload (retrying until the close
    * deadline), publishes the final playlists with EXT-X-ENDLIST and marks the
@@ -269,10 +371,13 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     }
     await this.#accepting;
     this.#publisher.setDeadline(Date.now() + this.#closeDeadlineMs);
+    // Subtitles and thumbnails of the last segments, in the uploads' window, so the final playlists list them.
+    const companions = this.#companionLane.drain(Date.now() + this.#closeDeadlineMs);
     const uploads = await this.#segments.close(this.#closeDeadlineMs);
     if (uploads.error instanceof UploadIncompleteError) {
       this.emit('warning', `${uploads.missing.length} upload(s) did not finish; ending the run on the segments listed so far`);
     }
+    await companions;
     failure ??= uploads.error;
     // The final playlists get a window of their own: a store back by now still ends the run for players.
     const deadline = Date.now() + this.#closeDeadlineMs;
@@ -428,8 +533,11 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     // Known once the segment is stored (its key period's key is loaded then).
     const key = await this.#resources.keyOf({ kind: 'segment', rendition, index });
     this.#records.recordSegment({ rendition, index: this.#msnBase + index, cid, duration, bytes, ...(key ? { key } : {}) });
+    const iframeKey = `${rendition}/${index}`;
+    const iframes = this.#iframes.get(iframeKey);
+    this.#iframes.delete(iframeKey);
     await this.#publisher
-      .segmentUploaded(rendition, { index, cid, duration, bytes, ...(key ? { key } : {}) })
+      .segmentUploaded(rendition, { index, cid, duration, bytes, ...(key ? { key } : {}), ...(iframes ? { iframes } : {}) })
       .catch((error: Error) => this.emit('warning', `Cannot publish playlists: ${error.message}`));
   }
 
@@ -480,4 +588,19 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     this.#failures.push(message);
     this.emit('warning', message);
   }
+}
+
+/** The in-band form of a date range: an ID3 tag with a TXXX frame per attribute, a PRIV frame per SCTE-35 command. */
+function metadataTag(range: DateRange): Buffer {
+  const frames: Id3Frame[] = [{ id: 'TXXX', description: 'ID', value: range.id }];
+  if (range.class !== undefined) frames.push({ id: 'TXXX', description: 'CLASS', value: range.class });
+  for (const [name, value] of Object.entries(range.clientAttributes ?? {})) {
+    const text = value instanceof Uint8Array ? `0x${Buffer.from(value).toString('hex').toUpperCase()}` : String(value);
+    frames.push({ id: 'TXXX', description: name, value: text });
+  }
+  // SCTE 35 in ID3 PRIV frames, owned by the SCTE-35 binary scheme's URN (as in DASH's emsg scheme).
+  for (const [name, bytes] of [['SCTE35-CMD', range.scte35Cmd], ['SCTE35-OUT', range.scte35Out], ['SCTE35-IN', range.scte35In]] as const) {
+    if (bytes) frames.push({ id: 'PRIV', owner: `urn:scte:scte35:2013:bin#${name}`, data: bytes });
+  }
+  return id3Tag(frames);
 }

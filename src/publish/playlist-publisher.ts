@@ -27,6 +27,7 @@ import { parseMediaPlaylist } from '../hls/parse-media-playlist.js';
 import type { CidUrl } from '../hls/segment-url.js';
 import type { MediaPlaylist, MediaSegment, ResourceKey, SegmentKey, VariantStream } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
+import type { CompanionPlaylists, ListedSegment } from './companion-playlists.js';
 import { qualityEntry, segmentKey, timelineMediaPlaylist, type TimelineSegment } from './playlist-entries.js';
 import type { RetryOptions } from './backoff.js';
 import { retryUntilDeadline } from './retry-until-deadline.js';
@@ -87,6 +88,11 @@ export interface PlaylistPublisherOptions {
   mediaSequenceBase?: number;
   /** A channel's run after the first: the tail it lists before its own segments. */
   continues?: ChannelContinuation;
+  /**
+   * Subtitles, I-frame and image playlists, date ranges: made and stored with each publish. A windowed
+   * run's companions get no segments (its date ranges only; outputSettings refuses the rest).
+   */
+  companions?: CompanionPlaylists;
 }
 
 interface Entry extends TimelineSegment {
@@ -94,12 +100,14 @@ interface Entry extends TimelineSegment {
   own: boolean;
   bytes: number;
   cid?: string;
+  /** An own segment as it was listed (its index in the run, I-frames): what the companions of an unwindowed run read. */
+  listed?: ListedSegment;
 }
 
 interface RenditionState {
   rendition: Rendition;
   /** Uploads in any order; the listed prefix is taken into `timeline` at each publish. */
-  arrivals: ContiguousSegments;
+  arrivals: ContiguousSegments<ListedSegment>;
   codecs: string;
   /** codecs came from the previous run (continues): the first own segment replaces them. */
   codecsInherited: boolean;
@@ -117,6 +125,8 @@ interface RenditionState {
   publishedCount: number;
   publishedCid?: string;
   publishedText?: string;
+  /** The companions' date ranges the published playlist carries (their version). */
+  publishedDateRanges?: number;
 }
 
 /** An archive chunk, with its playlist models while they may be needed without a store read. */
@@ -191,7 +201,7 @@ export class PlaylistPublisher {
       options.renditions.map((rendition) => [
         rendition.name,
         {
-          rendition, arrivals: new ContiguousSegments(), codecs: '', codecsInherited: false, timeline: [],
+          rendition, arrivals: new ContiguousSegments<ListedSegment>(), codecs: '', codecsInherited: false, timeline: [],
           ownListed: 0, ownSeconds: 0, meter: new BandwidthMeter(this.targetDuration), publishedCount: 0,
         },
       ]),
@@ -275,8 +285,8 @@ export class PlaylistPublisher {
     return key ? { key: segmentKey(key, this.#options.keyUri) } : {};
   }
 
-  /** Records an uploaded segment; publishes when it completes an index in every rendition. */
-  segmentUploaded(rendition: string, segment: UploadedSegment): Promise<void> {
+  /** Records an uploaded segment (with its I-frames, for the I-frame playlists); publishes when it completes an index in every rendition. */
+  segmentUploaded(rendition: string, segment: ListedSegment): Promise<void> {
     this.#state(rendition).arrivals.add(segment);
     if (commonListedCount(this.#arrivals()) > this.#publishedIndexCount) return this.publish(false);
     return this.#chain.then(() => undefined);
@@ -358,6 +368,8 @@ export class PlaylistPublisher {
         ...(state.mapUri !== undefined && state.mapKey ? { mapKey: this.#key(state.mapKey).key } : {}),
         ...this.#key(segment.key),
         own: true, bytes: segment.bytes, cid: segment.cid,
+        // Kept for the companions (I-frame and image playlists) of a run that lists every segment.
+        ...(this.#windowCount === undefined ? { listed: segment } : {}),
       };
       state.timeline.push(entry);
       state.ownListed += 1;
@@ -393,15 +405,17 @@ export class PlaylistPublisher {
     const media: PublishedVersion['media'] = {};
     const qualities: VariantStreamRecords = {};
     const variants: VariantStream[] = [];
+    const dateRanges = this.#options.companions?.dateRangeVersion;
     for (const state of states) {
       if (state.timeline.length === 0 && state.ownListed === 0 && !first) continue;
-      if (final || state.ownListed !== state.publishedCount || !state.publishedCid) {
+      if (final || state.ownListed !== state.publishedCount || !state.publishedCid || dateRanges !== state.publishedDateRanges) {
         const playlist = final && windowed ? await this.#finalPlaylist(state) : this.#livePlaylist(state, final);
         if (playlist.segments.length === 0 && final) continue;
         const text = serializeMediaPlaylist(playlist);
         state.publishedCid = await this.#addVersion(state.rendition.name, text, `${state.rendition.name} playlist`);
         state.publishedText = text;
         state.publishedCount = state.ownListed;
+        state.publishedDateRanges = dateRanges;
       }
       const { rendition } = state;
       const cid = state.publishedCid!;
@@ -413,7 +427,20 @@ export class PlaylistPublisher {
       qualities[rendition.name] = entry.quality;
       variants.push(entry.variant);
     }
-    const masterText = serializeMasterPlaylist({ independentSegments: true, variants });
+    const companions = await this.#options.companions?.publish({
+      final, targetDuration: this.targetDuration, startedAt: (this.#startTime ??= new Date()),
+      renditions: states.map((state) => ({
+        rendition: state.rendition, listed: this.#companionListing(state), codecs: state.codecs, ...(state.mapUri !== undefined ? { mapUri: state.mapUri } : {}),
+      })),
+      addVersion: (slot, text, what) => this.#addVersion(slot, text, what),
+    });
+    const masterText = serializeMasterPlaylist({
+      independentSegments: true,
+      media: companions?.media ?? [],
+      variants: companions?.subtitlesGroup ? variants.map((variant) => ({ ...variant, subtitles: companions.subtitlesGroup })) : variants,
+      iframeStreams: companions?.iframeStreams ?? [],
+      imageStreams: companions?.imageStreams ?? [],
+    });
     const masterCid = await this.#addVersion('', masterText, 'master playlist');
     this.#publishedIndexCount = Math.max(this.#publishedIndexCount, common);
     this.#sequence += 1;
@@ -421,15 +448,38 @@ export class PlaylistPublisher {
       const newest = versions[versions.length - 1];
       if (newest.sequence === 0) newest.sequence = this.#sequence;
     }
-    const version: PublishedVersion = { sequence: this.#sequence, final, masterCid, masterText, qualities, media };
+    const version: PublishedVersion = {
+      sequence: this.#sequence, final, masterCid, masterText, qualities, media, ...(companions ? { tracks: companions.tracks } : {}),
+    };
     this.#latest = version;
     await this.#options.onPublished(version);
     if (windowed && !final) await this.#slide();
   }
 
+  /** What the companions list for a rendition: every own segment of a run without a window; nothing for a windowed one. */
+  #companionListing(state: RenditionState): ListedSegment[] {
+    if (this.#windowCount !== undefined) return [];
+    return state.timeline.flatMap((entry) => (entry.listed ? [entry.listed] : []));
+  }
+
+  /**
+   * The date ranges a media playlist carries (addMetadata), when it lists a segment (their dates stand
+   * on its PROGRAM-DATE-TIME, RFC 8216bis 4.4.5.1). A sliding playlist leaves out those that ended before
+   * its first segment's date; one without a known end (no DURATION) stays.
+   */
+  #withDateRanges(playlist: MediaPlaylist): MediaPlaylist {
+    const ranges = this.#options.companions?.dateRanges ?? [];
+    if (playlist.segments.length === 0 || ranges.length === 0) return playlist;
+    const from = playlist.segments[0].programDateTime?.getTime();
+    const kept = from === undefined || playlist.playlistType !== undefined
+      ? ranges
+      : ranges.filter((range) => range.duration === undefined || range.startDate.getTime() + range.duration * 1000 >= from);
+    return kept.length > 0 ? { ...playlist, dateRanges: kept } : playlist;
+  }
+
   #livePlaylist(state: RenditionState, final: boolean): MediaPlaylist {
     const windowed = this.#windowCount !== undefined;
-    return timelineMediaPlaylist({
+    return this.#withDateRanges(timelineMediaPlaylist({
       targetDuration: this.targetDuration,
       segments: this.#window(state),
       emptyMediaSequence: this.#base,
@@ -439,7 +489,7 @@ export class PlaylistPublisher {
       type: windowed ? 'live' : 'event',
       endList: final,
       alwaysDiscontinuitySequence: this.#continues !== undefined,
-    });
+    }));
   }
 
   /**
@@ -460,7 +510,7 @@ export class PlaylistPublisher {
     }
     if (!head) return { targetDuration: this.targetDuration, mediaSequence: this.#base, independentSegments: true, segments: [], endList: true };
     // The chunks' dates stay: a date on the first segment of each hour is allowed anywhere and harmless.
-    return { ...head, playlistType: 'VOD', endList: true, segments };
+    return this.#withDateRanges({ ...head, playlistType: 'VOD', endList: true, segments });
   }
 
   async #readArchived(cid: string): Promise<MediaPlaylist> {

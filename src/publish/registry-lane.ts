@@ -51,7 +51,9 @@ export class RegistryLane {
     }
     const [registry, runId] = recorder;
     void this.#lane.push(`record playlists ${version.sequence} of run ${runId}`, async () => {
-      await registry.publishPlaylists(runId, version.masterCid, version.qualities, { sequence: version.sequence });
+      await registry.publishPlaylists(runId, version.masterCid, version.qualities, {
+        sequence: version.sequence, ...(version.tracks ? { tracks: version.tracks } : {}),
+      });
       await releaseOlder();
     });
   }

@@ -8,6 +8,8 @@
 // In an encrypted run every resource is encrypted here, before its bytes leave
 // the process (ResourceCipher): the store, and every gateway, only ever hold
 // ciphertext. The journal on local disk keeps the clear bytes the encoder made.
+// Subtitles and thumbnails (CompanionResource) are stored clear, and an encrypted run makes none.
+import { AbrcastError } from '../errors.js';
 import type { ResourceKey } from '../hls/types.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { ResourceCipher } from './resource-cipher.js';
@@ -17,6 +19,14 @@ export type MediaResource =
   | { kind: 'segment'; rendition: string; index: number }
   | { kind: 'init'; rendition: string }
   | { kind: 'part'; rendition: string; segmentIndex: number; partIndex: number };
+
+/** What a run stores beside its media (src/publish/companion-lane.ts): always clear. */
+export type CompanionResource =
+  /** A WebVTT file of a subtitle track for one segment, or (LL-HLS) one part. */
+  | { kind: 'subtitle'; track: string; index: number }
+  | { kind: 'subtitle-part'; track: string; segmentIndex: number; partIndex: number }
+  /** A JPEG of a segment's first frame. */
+  | { kind: 'thumbnail'; index: number };
 
 /**
  * What the resource store needs of a content store. Parts go to addTransient, else to
@@ -44,6 +54,15 @@ export class ResourceStore {
       if (store.addVersion) return store.addVersion(stored);
     }
     return store.add(stored);
+  }
+
+  /** Stores a subtitle file or a thumbnail, clear (an encrypted run makes none); resolves with its CID. */
+  async addCompanion(resource: CompanionResource, bytes: Uint8Array): Promise<string> {
+    if (this.#cipher) throw new AbrcastError(`A ${resource.kind} is not encrypted: an encrypted run stores no subtitles or thumbnails`);
+    const store = this.#store;
+    // A subtitle part is needed briefly, as a media part is: its segment's file holds the same cues.
+    if (resource.kind === 'subtitle-part' && store.addTransient) return store.addTransient(bytes);
+    return store.add(bytes);
   }
 
   /** The key and IV the resource is encrypted with; undefined in a clear run. */

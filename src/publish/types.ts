@@ -1,6 +1,7 @@
 // Shapes the publisher hands its callers. What it shares with the registry
 // (the run's inputs, RunRecorder, the variant stream records) lives in src/model.
 import type { ArchiveInput } from '../model/run-inputs.js';
+import type { RunTracks } from '../model/run-tracks.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
 
 /** One published version of the stream's playlists. */
@@ -11,6 +12,8 @@ export interface PublishedVersion {
   masterCid: string;
   masterText: string;
   qualities: VariantStreamRecords;
+  /** Subtitle, I-frame and image playlists of this version (with captions, thumbnails or I-frames). */
+  tracks?: RunTracks;
   /** Media playlists of this version, by rendition (unchanged ones included). */
   media: Record<string, { cid: string; text: string; segmentCount: number }>;
 }

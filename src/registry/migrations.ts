@@ -171,6 +171,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE init_segments ADD COLUMN iv text CHECK (iv ~ '^[0-9a-f]{32}$')`,
     ],
   },
+  {
+    version: 7,
+    name: 'subtitle, I-frame and image playlists, date ranges (beyond the picture)',
+    statements: [
+      // The newest subtitle, I-frame and image playlists of a run and its date-range lines, set
+      // with the variants by each publish (RunTracks); subtitle segments and parts are rows of
+      // segments and parts under their track's name.
+      `ALTER TABLE runs ADD COLUMN tracks jsonb NOT NULL DEFAULT '{}'::jsonb`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -2,6 +2,7 @@
 // the row shapes pg and PGlite return, and the mapping to RunRecord and friends.
 import type { ResourceKey } from '../hls/types.js';
 import type { MissingSegment, RunEncryption } from '../model/run-inputs.js';
+import type { RunTracks } from '../model/run-tracks.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
 import type { ArchiveRecord, PartRecord, RunRecord, RunStatus, SegmentCount, SegmentRecord } from './run-records.js';
 
@@ -9,7 +10,7 @@ import type { ArchiveRecord, PartRecord, RunRecord, RunStatus, SegmentCount, Seg
 export const RUN_COLUMNS = `id, created_at, updated_at, status, width, height, fps, segment_duration,
   master_cid, quality_playlists, playlist_seq, error, started_at, segment_url, playlist_url, missing, part_target,
   msn_base, discontinuity_sequence, window_seconds, channel, previous_run_id, heartbeat_at,
-  encryption, key_rotation, key_url,
+  encryption, key_rotation, key_url, tracks,
   (SELECT coalesce(jsonb_object_agg(c.rendition, jsonb_build_object('recorded', c.recorded, 'contiguous', c.contiguous)), '{}'::jsonb)
    FROM segment_counts c WHERE c.run_id = runs.id) AS segment_counts`;
 export const SEGMENT_COLUMNS = 'run_id, rendition, idx, cid, duration, bytes, created_at, key_idx, iv';
@@ -44,6 +45,7 @@ export interface RunRow {
   encryption: RunEncryption | null;
   key_rotation: number | null;
   key_url: string | null;
+  tracks: RunTracks | string;
 }
 
 export const ARCHIVE_COLUMNS = 'run_id, first_msn, segment_count, duration, started_at, master_cid, media';
@@ -146,6 +148,7 @@ export function toRunRecord(row: RunRow): RunRecord {
     encryption: row.encryption,
     keyRotation: row.key_rotation === null ? null : Number(row.key_rotation),
     keyUrl: row.key_url,
+    tracks: fromJson(row.tracks),
   };
 }
 

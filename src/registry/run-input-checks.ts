@@ -3,6 +3,7 @@
 import { invalidParameterError, isInteger, isPositiveFinite } from '../errors.js';
 import type { ResourceKey } from '../hls/types.js';
 import type { MissingSegment, NewRun, PartInput, SegmentInput } from '../model/run-inputs.js';
+import type { RunTracks } from '../model/run-tracks.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
 import { requireChannelName } from '../model/channel-name.js';
 import { isValidQualityName, isValidRunId, QUALITY_NAME_PATTERN, RUN_ID_PATTERN } from './validation.js';
@@ -156,4 +157,59 @@ export function checkPart(part: PartInput): void {
   if (typeof part.independent !== 'boolean') throw invalidParameterError('independent', 'boolean', part.independent);
   requireNonNegativeInteger('bytes', part.bytes);
   checkResourceKey('key', part.key);
+}
+
+/** The run's subtitle, I-frame and image playlists as a publish hands them over (RunTracks), checked field by field. */
+export function checkedTracks(value: unknown): RunTracks {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidParameterError('tracks', 'object', value);
+  const tracks = value as RunTracks;
+  const checked: RunTracks = {};
+  if (tracks.subtitles !== undefined) {
+    checked.subtitles = {};
+    for (const [name, track] of Object.entries(tracks.subtitles)) {
+      requireQualityName('tracks.subtitles key', name);
+      const at = `tracks.subtitles.${name}`;
+      if (typeof track !== 'object' || track === null) throw invalidParameterError(at, 'object', track);
+      requireNonEmptyString(`${at}.cid`, track.cid);
+      requireNonEmptyString(`${at}.name`, track.name);
+      requireNonEmptyString(`${at}.language`, track.language);
+      if (typeof track.default !== 'boolean') throw invalidParameterError(`${at}.default`, 'boolean', track.default);
+      requireNonNegativeInteger(`${at}.segmentCount`, track.segmentCount);
+      checked.subtitles[name] = { cid: track.cid, name: track.name, language: track.language, default: track.default, segmentCount: track.segmentCount };
+    }
+  }
+  if (tracks.iframes !== undefined) {
+    checked.iframes = {};
+    for (const [name, track] of Object.entries(tracks.iframes)) {
+      requireQualityName('tracks.iframes key', name);
+      const at = `tracks.iframes.${name}`;
+      if (typeof track !== 'object' || track === null) throw invalidParameterError(at, 'object', track);
+      requireNonEmptyString(`${at}.cid`, track.cid);
+      requireNonEmptyString(`${at}.codecs`, track.codecs);
+      requirePositiveInteger(`${at}.bandwidth`, track.bandwidth, Number.MAX_SAFE_INTEGER);
+      requirePositiveInteger(`${at}.averageBandwidth`, track.averageBandwidth, Number.MAX_SAFE_INTEGER);
+      requirePositiveInteger(`${at}.width`, track.width);
+      requirePositiveInteger(`${at}.height`, track.height);
+      checked.iframes[name] = { cid: track.cid, bandwidth: track.bandwidth, averageBandwidth: track.averageBandwidth, codecs: track.codecs, width: track.width, height: track.height };
+    }
+  }
+  if (tracks.images !== undefined) {
+    const images = tracks.images;
+    if (typeof images !== 'object' || images === null) throw invalidParameterError('tracks.images', 'object', images);
+    requireNonEmptyString('tracks.images.cid', images.cid);
+    requireNonEmptyString('tracks.images.vttCid', images.vttCid);
+    requireNonEmptyString('tracks.images.codecs', images.codecs);
+    requirePositiveInteger('tracks.images.bandwidth', images.bandwidth, Number.MAX_SAFE_INTEGER);
+    requirePositiveInteger('tracks.images.width', images.width);
+    requirePositiveInteger('tracks.images.height', images.height);
+    requireNonNegativeInteger('tracks.images.count', images.count);
+    checked.images = { cid: images.cid, vttCid: images.vttCid, bandwidth: images.bandwidth, width: images.width, height: images.height, codecs: images.codecs, count: images.count };
+  }
+  if (tracks.dateRanges !== undefined) {
+    if (!Array.isArray(tracks.dateRanges) || tracks.dateRanges.some((line) => typeof line !== 'string' || !line.startsWith('#EXT-X-DATERANGE:') || /[\r\n]/.test(line))) {
+      throw invalidParameterError('tracks.dateRanges', 'array of single #EXT-X-DATERANGE lines', tracks.dateRanges);
+    }
+    checked.dateRanges = [...tracks.dateRanges];
+  }
+  return checked;
 }

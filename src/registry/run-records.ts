@@ -1,5 +1,6 @@
 // What the registry hands back: runs, segments and parts as stored.
 import type { MissingSegment, PartInput, RunEncryption, SegmentInput } from '../model/run-inputs.js';
+import type { RunTracks } from '../model/run-tracks.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
 import type { ResourceKey } from '../hls/types.js';
 
@@ -52,6 +53,8 @@ export interface RunRecord {
   keyRotation: number | null;
   /** Key URI template of the run's playlists (`{run}`, `{key}`); null without encryption. */
   keyUrl: string | null;
+  /** The newest subtitle, I-frame and image playlists and date ranges (empty without them). */
+  tracks: RunTracks;
 }
 
 /** One archive chunk of a windowed run: immutable VOD playlists on IPFS. */

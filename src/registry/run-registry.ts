@@ -11,7 +11,7 @@ import {
   ChannelChangedError, isTransientRegistryError, PartConflictError, RunExistsError, RunNotFoundError, RunStatusError, SegmentConflictError,
 } from './registry-errors.js';
 import {
-  checkedMissing, checkedVariants, checkNewRun, checkPart, checkResourceKey, checkSegment, requireNonEmptyString, requireNonNegativeInteger,
+  checkedMissing, checkedTracks, checkedVariants, checkNewRun, checkPart, checkResourceKey, checkSegment, requireNonEmptyString, requireNonNegativeInteger,
   requirePositiveInteger, requirePositiveNumber, requireQualityName,
 } from './run-input-checks.js';
 import type {
@@ -440,6 +440,8 @@ export class RunRegistry {
   ): Promise<PublishResult> {
     requireNonEmptyString('masterCid', masterCid);
     const playlistsJson = JSON.stringify(checkedVariants(qualityPlaylists));
+    // Absent: the stored tracks stay (a publisher without them never clears them).
+    const tracksJson = options.tracks === undefined ? null : JSON.stringify(checkedTracks(options.tracks));
     const { sequence } = options;
     if (sequence !== undefined) requirePositiveInteger('sequence', sequence, Number.MAX_SAFE_INTEGER);
 
@@ -449,17 +451,19 @@ export class RunRegistry {
       sequence === undefined
         ? await this.#sql.query<{ playlist_seq: number | string }>(
             `UPDATE runs
-             SET master_cid = $2, quality_playlists = $3::jsonb, playlist_seq = playlist_seq + 1, updated_at = now()
+             SET master_cid = $2, quality_playlists = $3::jsonb, tracks = coalesce($4::jsonb, tracks),
+                 playlist_seq = playlist_seq + 1, updated_at = now()
              WHERE id = $1
              RETURNING playlist_seq`,
-            [runId, masterCid, playlistsJson],
+            [runId, masterCid, playlistsJson, tracksJson],
           )
         : await this.#sql.query<{ playlist_seq: number | string }>(
             `UPDATE runs
-             SET master_cid = $2, quality_playlists = $3::jsonb, playlist_seq = $4::bigint, updated_at = now()
+             SET master_cid = $2, quality_playlists = $3::jsonb, playlist_seq = $4::bigint,
+                 tracks = coalesce($5::jsonb, tracks), updated_at = now()
              WHERE id = $1 AND playlist_seq < $4::bigint
              RETURNING playlist_seq`,
-            [runId, masterCid, playlistsJson, sequence],
+            [runId, masterCid, playlistsJson, sequence, tracksJson],
           );
     if (rows.length > 0) {
       await this.#announce({ kind: 'run', runId });

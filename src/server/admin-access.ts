@@ -11,7 +11,7 @@
 // behind one, set an admin token or an admin port, or do not forward these paths.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from './router.js';
 import { sendError } from './responses.js';
 
 /** How one listener answers the admin routes. */
@@ -38,7 +38,7 @@ export function adminPolicies(options: { host: string; adminToken?: string; admi
 }
 
 /** Answers 401/403 itself and returns false when the request may not read an admin route. */
-export function admitAdmin(req: IncomingMessage, res: ServerResponse, policy: AdminPolicy): boolean {
+export function admitAdmin(req: HttpRequest, res: HttpResponse, policy: AdminPolicy): boolean {
   if (policy.kind === 'open') return true;
   if (policy.kind === 'closed') {
     sendError(res, 403, 'admin routes are not served on this address: give the server --admin-token or --admin-port');

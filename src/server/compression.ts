@@ -1,10 +1,10 @@
 // Content negotiation for gzip (RFC 9110 12.5.3): a live media playlist grows
 // by one line per segment and is re-fetched every target duration, so after
 // hours it is most of a viewer's non-video traffic; it compresses ~10x.
-import type { IncomingMessage } from 'node:http';
+import type { HttpRequest } from './router.js';
 
 /** True when Accept-Encoding lists gzip (or *) with a non-zero q-value. */
-export function acceptsGzip(req: IncomingMessage): boolean {
+export function acceptsGzip(req: HttpRequest): boolean {
   const header = req.headers['accept-encoding'];
   if (typeof header !== 'string') return false;
   let wildcard = false;

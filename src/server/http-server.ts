@@ -1,8 +1,11 @@
 // The abrcast HTTP server. Built on node:http rather than a framework: a dozen
 // read-only GET routes, hand-written Range/caching headers and streaming from the
 // store need nothing a framework adds, and it keeps the dependency tree small.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// With a TLS certificate it is node:http2's secure server (HTTP/2, and HTTP/1.1 for
+// clients that do not offer h2 in ALPN), the same routes on its compatibility API.
+import { createServer } from 'node:http';
+import { createSecureServer, Http2ServerResponse, type Http2SecureServer } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
 import { invalidParameterError, isInteger } from '../errors.js';
 import { DEFAULT_SWEEP_AFTER_MS } from '../model/heartbeat.js';
 import { sweepSilentRuns } from '../publish/sweep-silent-runs.js';
@@ -15,7 +18,7 @@ import { ServerMetrics } from './metrics.js';
 import { adminPolicies, admitAdmin, MIN_ADMIN_TOKEN_LENGTH, type AdminPolicy } from './admin-access.js';
 import { PlaybackAccess } from './playback-access.js';
 import { quoted, sendError, setCors } from './responses.js';
-import { BadPathError, requestUrl, Router, type Route, type ServerContext } from './router.js';
+import { BadPathError, requestUrl, Router, type HttpRequest, type HttpResponse, type Route, type ServerContext } from './router.js';
 import { channelRoutes } from './routes/channels.js';
 import { dashRoutes } from './routes/dash.js';
 import { gatewayRoutes } from './routes/gateway.js';
@@ -25,6 +28,7 @@ import { pageRoutes } from './routes/pages.js';
 import { lowLatencyRoutes } from './routes/low-latency.js';
 import { playlistRoutes } from './routes/playlists.js';
 import { runRoutes } from './routes/runs.js';
+import { trackRoutes } from './routes/tracks.js';
 import { closeServerContext, createServerContext } from './server-context.js';
 import { resolveSecrets, type SecretInput } from '../crypto/server-secret.js';
 
@@ -68,10 +72,24 @@ export interface ServerOptions {
   adminPort?: number;
   /** Address of the admin listener (default 127.0.0.1); only with adminPort. */
   adminHost?: string;
+  /**
+   * A certificate and its private key (PEM text): the server then speaks HTTPS, HTTP/2
+   * to clients that offer it (Apple's HLS authoring spec asks LL-HLS to be served over
+   * HTTP/2) and HTTP/1.1 to the rest. Without it, plain HTTP/1.1. The admin listener
+   * (adminPort) stays plain HTTP/1.1 on its private address.
+   */
+  tls?: ServerTls;
+}
+
+export interface ServerTls {
+  /** PEM certificate chain, the server's own certificate first. */
+  cert: string | Buffer;
+  /** PEM private key of that certificate. */
+  key: string | Buffer;
 }
 
 export interface RunningServer {
-  /** http://host:port, without a trailing slash. */
+  /** http://host:port (https:// with TLS), without a trailing slash. */
   url: string;
   port: number;
   /** Where the admin routes are served when they have their own listener (adminPort). */
@@ -85,9 +103,31 @@ export const DEFAULT_PORT = 8787;
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
+/**
+ * SETTINGS_MAX_CONCURRENT_STREAMS: every held LL-HLS request (blocking playlist reloads,
+ * preload-hinted parts) of all of a browser's tabs on this origin shares one connection, so
+ * a low cap would queue a player's requests behind held ones. 256 is the most Chromium ever
+ * opens on one connection (net/spdy/spdy_session.cc, kMaxConcurrentStreamLimit), above the
+ * 100 that RFC 9113 5.1.2 recommends as a floor; a bound all the same, unlike Node's default.
+ */
+export const HTTP2_MAX_CONCURRENT_STREAMS = 256;
+/** HTTP/1.1 over TLS: idle keep-alive connections close after node:http's default. */
+const KEEP_ALIVE_TIMEOUT_MS = 5000;
+
+/**
+ * node:http2's compatibility response has no `destroyed` (Node 20): the routes check it after
+ * a held request to learn that the client went away, as on node:http's ServerResponse.
+ */
+class Http2RouteResponse extends Http2ServerResponse {}
+Object.defineProperty(Http2RouteResponse.prototype, 'destroyed', {
+  get(this: Http2ServerResponse) {
+    return this.stream.destroyed;
+  },
+});
+
 const routes: Route[] = [
-  ...playlistRoutes, ...lowLatencyRoutes, ...dashRoutes, ...channelRoutes, ...keyRoutes, ...gatewayRoutes, ...runRoutes, ...healthRoutes,
-  ...metricsRoutes, ...pageRoutes,
+  ...playlistRoutes, ...trackRoutes, ...lowLatencyRoutes, ...dashRoutes, ...channelRoutes, ...keyRoutes, ...gatewayRoutes, ...runRoutes,
+  ...healthRoutes, ...metricsRoutes, ...pageRoutes,
 ];
 
 /** One listener's routes, and how it answers the admin ones (undefined: it does not serve them). */
@@ -103,7 +143,7 @@ function listening(admin: AdminPolicy | undefined, only: 'all' | 'admin'): Liste
 }
 
 /** `label.route` is set as soon as the path is matched, so the metrics see it even if the handler fails. */
-async function handle(on: Listening, context: ServerContext, req: IncomingMessage, res: ServerResponse, label: { route: string }): Promise<void> {
+async function handle(on: Listening, context: ServerContext, req: HttpRequest, res: HttpResponse, label: { route: string }): Promise<void> {
   const { router } = on;
   const url = requestUrl(req.url ?? '/');
   if (!url) {
@@ -128,7 +168,8 @@ async function handle(on: Listening, context: ServerContext, req: IncomingMessag
   if (match.route.admin && !admitAdmin(req, res, on.admin!)) return;
   if (match.route.cors) setCors(res);
   if (req.method === 'OPTIONS') {
-    res.writeHead(204, { 'Content-Length': '0' });
+    // No Content-Length on a 204 (RFC 9110 8.6); HTTP/2 would drop it anyway.
+    res.writeHead(204);
     res.end();
     return;
   }
@@ -154,7 +195,7 @@ export function loggedPath(target: string | undefined): string | undefined {
   return (query === -1 ? target : target.slice(0, query)).slice(0, 512);
 }
 
-function answerFailure(res: ServerResponse, error: unknown, logger: ServerLogger, route: string, target: string | undefined): void {
+function answerFailure(res: HttpResponse, error: unknown, logger: ServerLogger, route: string, target: string | undefined): void {
   const path = loggedPath(target);
   const answer = publicFailure(error);
   logger.error({ err: error, route, path, status: res.headersSent ? undefined : answer.status }, 'request failed');
@@ -213,6 +254,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw invalidParameterError('adminPort', 'integer between 0 and 65535', adminPort);
   }
   if (typeof adminHost !== 'string' || adminHost.length === 0) throw invalidParameterError('adminHost', 'non-empty string', adminHost);
+  const { tls } = options;
+  if (tls !== undefined) {
+    if (typeof tls !== 'object' || tls === null) throw invalidParameterError('tls', 'object { cert, key } of PEM text', tls);
+    for (const name of ['cert', 'key'] as const) {
+      const value: unknown = tls[name];
+      if (!(typeof value === 'string' || Buffer.isBuffer(value)) || value.length === 0) {
+        throw invalidParameterError(`tls.${name}`, 'non-empty PEM string or Buffer', value);
+      }
+    }
+  }
   const access = new PlaybackAccess(resolveSecrets(options.keySecret, 'keySecret'));
   const policies = adminPolicies({ host, ...(adminToken !== undefined ? { adminToken } : {}), ...(adminPort !== undefined ? { adminPort } : {}) });
   if (policies.main?.kind === 'closed') {
@@ -223,7 +274,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let main: Listener;
   try {
     if (adminPort !== undefined) admin = await listen(listening(policies.admin, 'admin'), context, adminHost, adminPort);
-    main = await listen(listening(policies.main, 'all'), context, host, port);
+    main = await listen(listening(policies.main, 'all'), context, host, port, tls);
   } catch (error) {
     await admin?.close();
     closeServerContext(context);
@@ -250,10 +301,10 @@ interface Listener {
   close(): Promise<void>;
 }
 
-/** One HTTP listener: the main one, or the admin one (adminPort). */
-async function listen(on: Listening, context: ServerContext, host: string, port: number): Promise<Listener> {
+/** One HTTP listener: the main one (over TLS with `tls`), or the admin one (adminPort). */
+async function listen(on: Listening, context: ServerContext, host: string, port: number, tls?: ServerTls): Promise<Listener> {
   const { metrics, logger } = context;
-  const server = createServer((req, res) => {
+  const onRequest = (req: HttpRequest, res: HttpResponse) => {
     const started = performance.now();
     const label = { route: 'unmatched' };
     // Only known methods become label values, so clients cannot grow the metric without bound.
@@ -264,7 +315,8 @@ async function listen(on: Listening, context: ServerContext, host: string, port:
       logger.debug({ method, route: label.route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
     });
     handle(on, context, req, res, label).catch((error: unknown) => answerFailure(res, error, logger, label.route, req.url));
-  });
+  };
+  const server = tls ? createTlsServer(tls, onRequest) : createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -276,13 +328,45 @@ async function listen(on: Listening, context: ServerContext, host: string, port:
   logger.info({ host: address.address, port: address.port }, 'listening');
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url: `${tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
     port: address.port,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // Players keep connections alive; without this close() would wait for them.
-        server.closeAllConnections();
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        else for (const socket of tlsSockets.get(server) ?? []) socket.destroy();
       }),
   };
+}
+
+/** Every TLS connection of a secure server (HTTP/2 sessions and HTTP/1.1 alike), for close(). */
+const tlsSockets = new WeakMap<Http2SecureServer, Set<Socket>>();
+
+function createTlsServer(tls: ServerTls, onRequest: (req: HttpRequest, res: HttpResponse) => void): Http2SecureServer {
+  let server: Http2SecureServer;
+  try {
+    server = createSecureServer(
+      {
+        cert: tls.cert,
+        key: tls.key,
+        allowHTTP1: true,
+        settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS },
+        Http2ServerResponse: Http2RouteResponse,
+      },
+      onRequest,
+    );
+  } catch (error) {
+    // OpenSSL's reason (a key that does not match, PEM that does not parse), never the key itself.
+    throw invalidParameterError('tls', 'PEM certificate and its private key', `PEM that OpenSSL rejects: ${(error as Error).message}`);
+  }
+  // Read by node:http for the HTTP/1.1 connections it hands over (allowHTTP1).
+  (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  const sockets = new Set<Socket>();
+  tlsSockets.set(server, sockets);
+  server.on('secureConnection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return server;
 }

@@ -17,7 +17,8 @@ const PART_SUM_TOLERANCE_S = 1e-3;
 /** RFC 8216bis 6.2.5.2: an _HLS_msn more than this past the last segment gets 400. */
 export const MSN_AHEAD_LIMIT = 2;
 
-export type PartContainer = 'ts' | 'm4s';
+/** The file type of a rendition's parts and segments: MPEG-TS, fMP4, or WebVTT (a subtitle track). */
+export type PartContainer = 'ts' | 'm4s' | 'vtt';
 
 /** URIs relative to the media playlist (/runs/{id}/quality/{name}/playlist.m3u8); segmentUri names every segment of an LL run. */
 export const partUri = (msn: number, part: number, ext: PartContainer) => `part/${msn}.${part}.${ext}`;
@@ -45,6 +46,8 @@ export interface LiveEdgeInput {
   keyUri?: (index: number) => string;
   /** The other renditions' newest parts. */
   reports: Record<string, PartPosition>;
+  /** The run's EXT-X-DATERANGE lines (runs.tracks.dateRanges): every media playlist carries them. */
+  dateRanges?: readonly string[];
 }
 
 export interface LiveEdge {
@@ -140,8 +143,9 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   if (published?.endList) {
     // RFC 8216bis 6.2.1: the ended playlist keeps every tag it had while live; only parts and the hint go.
     const lastMsn = mediaSequence + segments.length - 1;
+    const dateRangeLines = datedForRanges(segments, input.dateRanges);
     return {
-      playlist: { ...common, endList: true, segments, pendingParts: [], renditionReports: sortedReports(input.reports) },
+      playlist: { ...common, endList: true, segments, pendingParts: [], renditionReports: sortedReports(input.reports), ...(dateRangeLines ? { dateRangeLines } : {}) },
       last: undefined,
       hinted: undefined,
       lastCompleteMsn: lastMsn,
@@ -191,6 +195,7 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   }
   const pendingOpensRun = opensRun(next, segments.length) && pendingParts.length > 0;
 
+  const dateRangeLines = datedForRanges(segments, input.dateRanges);
   const lastListed = pendingGroup.at(-1) ?? (listedParts.has(next - 1) ? contiguousParts(parts.get(next - 1)).at(-1) : undefined);
   const last = lastListed ? { segmentIndex: lastListed.segmentIndex, partIndex: lastListed.partIndex } : undefined;
   return {
@@ -208,6 +213,7 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
       // blocking reload instead (one round trip at each segment start).
       ...(input.keyUri && pendingParts.length === 0 ? {} : { preloadHint: { type: 'PART' as const, uri: partUri(next, pendingParts.length, ext) } }),
       renditionReports: sortedReports(input.reports),
+      ...(dateRangeLines ? { dateRangeLines } : {}),
     },
     last,
     hinted: { segmentIndex: next, partIndex: pendingParts.length },
@@ -216,6 +222,26 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
     partCount,
     partsPerSegment,
   };
+}
+
+/**
+ * The date-range lines to write, once every listed segment has a PROGRAM-DATE-TIME: RFC 8216bis
+ * 4.4.5.1 wants one in a playlist with date ranges, and a delta update (EXT-X-SKIP) may skip the
+ * first segment, the only one a published playlist dates. Dates follow from the first dated
+ * segment and the durations. Undefined (nothing written) without ranges or without a date to start from.
+ */
+function datedForRanges(segments: LowLatencyMediaSegment[], ranges: readonly string[] | undefined): readonly string[] | undefined {
+  if (!ranges || ranges.length === 0) return undefined;
+  const first = segments.findIndex((segment) => segment.programDateTime !== undefined);
+  if (first < 0) return undefined;
+  for (let position = first + 1; position < segments.length; position++) {
+    const previous = segments[position - 1];
+    segments[position].programDateTime ??= new Date(previous.programDateTime!.getTime() + Math.round(previous.duration * 1000));
+  }
+  for (let position = first - 1; position >= 0; position--) {
+    segments[position].programDateTime = new Date(segments[position + 1].programDateTime!.getTime() - Math.round(segments[position].duration * 1000));
+  }
+  return ranges;
 }
 
 /**

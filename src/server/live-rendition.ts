@@ -4,21 +4,24 @@
 // LiveRun from the registry's change feed. Requests read it and wait on it in
 // memory; the view (LiveEdge) is built once per change and shared by every
 // request answered from it.
-import type { ServerResponse } from 'node:http';
 import type { MediaPlaylist, SegmentKey } from '../hls/types.js';
+import type { RunTracks } from '../model/run-tracks.js';
 import type { PartPosition, PartRecord } from '../registry/run-records.js';
 import { buildLiveEdge, contiguousParts, PART_LISTED_TARGETS, type LiveEdge, type PartContainer } from './live-edge.js';
+import type { HttpResponse } from './router.js';
 
 /** What a rendition reads from its run (the LiveRun owns these). */
 export interface RenditionContext {
   readonly runId: string;
   run(): {
-    segmentDuration: number; fps: number; startedAt: Date | null; partTarget: number | null;
+    segmentDuration: number; fps: number; startedAt: Date | null; partTarget: number | null; tracks?: RunTracks;
     /** A channel's run: its first MSN and discontinuity sequence (its first segment follows the previous run's tail). */
     msnBase?: number; discontinuitySequence?: number;
   };
   /** The init segment CID of `rendition`, if it has one (fMP4). */
   init(rendition: string): string | undefined;
+  /** What `rendition`'s parts and segments are: fMP4, MPEG-TS, or WebVTT for a subtitle track. */
+  container(rendition: string): PartContainer;
   /** An encrypted run's key URIs and init segment keys; undefined for a clear run. */
   encryption(): { keyUri: (index: number) => string; initKey(rendition: string): SegmentKey | undefined } | undefined;
   /** The newest part of every other rendition (EXT-X-RENDITION-REPORT). */
@@ -59,7 +62,7 @@ export class LiveRendition {
   }
 
   get container(): PartContainer {
-    return this.#context.init(this.name) !== undefined ? 'm4s' : 'ts';
+    return this.#context.container(this.name);
   }
 
   /** The run's segment duration and frame rate (what makes a segment whole). */
@@ -95,10 +98,12 @@ export class LiveRendition {
               run: { ...run, partTarget: run.partTarget },
               ...(this.#published ? { published: this.#published } : {}),
               parts: this.#parts,
-              container: init !== undefined ? 'm4s' : 'ts',
+              container: this.#context.container(this.name),
               ...(init !== undefined ? { mapUri: `/ipfs/${init}`, ...(mapKey ? { mapKey } : {}) } : {}),
               ...(encryption ? { keyUri: encryption.keyUri } : {}),
               reports: this.#context.reports(this.name),
+              // Date ranges go in the video renditions' playlists, as the published ones have them.
+              ...(run.tracks?.dateRanges && this.container !== 'vtt' ? { dateRanges: run.tracks.dateRanges } : {}),
             });
     }
     return this.#edge;
@@ -170,7 +175,7 @@ export class LiveRendition {
    * resolving with that view; undefined at the deadline, when the client
    * went away or the model was dropped.
    */
-  wait(ready: (edge: LiveEdge) => boolean, timeoutMs: number, res?: ServerResponse): Promise<LiveEdge | undefined> {
+  wait(ready: (edge: LiveEdge) => boolean, timeoutMs: number, res?: HttpResponse): Promise<LiveEdge | undefined> {
     if (this.#closed) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const waiter: Waiter = {

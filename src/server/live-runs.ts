@@ -17,14 +17,15 @@
 //   LiveRendition.part(...) / segmentParts(...) → stored parts, for the part and segment URIs
 // The media sequence, discontinuities and playlist type come from the published
 // playlist; nothing here assumes a run starts at segment 0.
-import type { ServerResponse } from 'node:http';
 import type { RunChange } from '../registry/change-feed.js';
 import type { ResourceKey, SegmentKey } from '../hls/types.js';
 import { DEFAULT_KEY_URL_TEMPLATE, keyUrlResolver, type KeyUrl } from '../hls/segment-url.js';
 import type { PartPosition, PartRecord, RunRecord } from '../registry/run-records.js';
 import type { RunRegistry } from '../registry/run-registry.js';
 import { StoreUnavailableError } from '../store/content-store.js';
+import type { PartContainer } from './live-edge.js';
 import { comparePositions, LiveRendition, type RenditionContext } from './live-rendition.js';
+import type { HttpResponse } from './router.js';
 import type { ServerLogger } from './logger.js';
 import { parsedPlaylist, type PlaylistCache } from './playlist-cache.js';
 
@@ -110,6 +111,11 @@ export class LiveRun implements RenditionContext {
     return this.#inits.get(rendition);
   }
 
+  container(rendition: string): PartContainer {
+    if (this.#inits.has(rendition)) return 'm4s';
+    return isSubtitleTrack(this.#record, rendition) ? 'vtt' : 'ts';
+  }
+
   encryption(): { keyUri: (index: number) => string; initKey(rendition: string): SegmentKey | undefined } | undefined {
     const record = this.#record;
     if (record.encryption === null) return undefined;
@@ -158,7 +164,7 @@ export class LiveRun implements RenditionContext {
     this.lastUsed = performance.now();
     let entry = this.#renditions.get(name);
     if (!entry) {
-      const known = Object.hasOwn(this.#record.qualityPlaylists, name) || this.#latest.has(name) || this.#inits.has(name);
+      const known = Object.hasOwn(this.#record.qualityPlaylists, name) || isSubtitleTrack(this.#record, name) || this.#latest.has(name) || this.#inits.has(name);
       if (this.#record.partTarget === null || !known || this.#closed) return undefined;
       const model = new LiveRendition(this, name);
       const created: RenditionEntry = { model, loaded: Promise.resolve() };
@@ -181,7 +187,11 @@ export class LiveRun implements RenditionContext {
 
   /** Gives the rendition the playlist its record names, read from the store (cached by CID). */
   async #publishTo(entry: RenditionEntry, record: RunRecord): Promise<void> {
-    const cid = Object.hasOwn(record.qualityPlaylists, entry.model.name) ? record.qualityPlaylists[entry.model.name].cid : undefined;
+    const { name } = entry.model;
+    // A subtitle track's newest playlist is in the run's tracks; a rendition's in its variants.
+    const cid = Object.hasOwn(record.qualityPlaylists, name)
+      ? record.qualityPlaylists[name].cid
+      : isSubtitleTrack(record, name) ? record.tracks.subtitles![name].cid : undefined;
     if (cid === undefined || cid === entry.cid) return;
     let playlist;
     try {
@@ -199,7 +209,7 @@ export class LiveRun implements RenditionContext {
    * Holds until the run record satisfies `ready` (or `timeoutMs` passes, or
    * the client goes away: then undefined).
    */
-  waitForRecord(ready: (record: RunRecord) => boolean, timeoutMs: number, res?: ServerResponse): Promise<RunRecord | undefined> {
+  waitForRecord(ready: (record: RunRecord) => boolean, timeoutMs: number, res?: HttpResponse): Promise<RunRecord | undefined> {
     if (ready(this.#record)) return Promise.resolve(this.#record);
     if (this.#closed) return Promise.resolve(undefined);
     return new Promise((resolve) => {
@@ -353,6 +363,11 @@ export class LiveRun implements RenditionContext {
     this.#renditions.clear();
     for (const waiter of [...this.#waiters]) waiter.settle(undefined);
   }
+}
+
+/** Whether `name` is one of the run's subtitle tracks (its WebVTT parts and segments are recorded under it). */
+export function isSubtitleTrack(record: RunRecord, name: string): boolean {
+  return record.tracks?.subtitles !== undefined && Object.hasOwn(record.tracks.subtitles, name);
 }
 
 /** The process's live models, by run id. */

@@ -12,7 +12,7 @@
 // access through the master, media playlists, parts, segments, keys, rendition
 // reports and preload hints. URIs of content-addressed bytes (/ipfs/…) get none:
 // they are ciphertext, served to anyone, and cached by CID.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from './router.js';
 import { checkPlaybackToken, scopeAllows, type TokenRefusal } from '../crypto/playback-token.js';
 import type { ServerSecrets } from '../crypto/server-secret.js';
 import type { LowLatencyMediaPlaylist } from '../hls/low-latency-types.js';
@@ -64,7 +64,7 @@ export class PlaybackAccess {
    * Checks a request for a private run; answers 401/403/503 itself and returns
    * undefined when it may not go on, else the grant (with the token to carry).
    */
-  authorize(req: IncomingMessage, res: ServerResponse, url: URL, runId: string, run: RunAccess): PlaybackGrant | undefined {
+  authorize(req: HttpRequest, res: HttpResponse, url: URL, runId: string, run: RunAccess): PlaybackGrant | undefined {
     if (!run.encrypted) return { private: false };
     if (!this.#secrets) {
       sendError(res, 503, 'this server cannot serve private runs (it has no ABRCAST_KEY_SECRET)');
@@ -92,13 +92,13 @@ export class PlaybackAccess {
   }
 }
 
-function bearerToken(req: IncomingMessage): string | undefined {
+function bearerToken(req: HttpRequest): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   return match?.[1];
 }
 
 /** Every value of cookie `name` (a browser sends one per matching path). */
-export function cookieValues(req: IncomingMessage, name: string): string[] {
+export function cookieValues(req: HttpRequest, name: string): string[] {
   const header = req.headers.cookie;
   if (!header) return [];
   return header.split(';').flatMap((pair) => {

@@ -1,5 +1,5 @@
 // Small helpers every route answers with, so headers (CORS above all) are the same everywhere.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from './router.js';
 import { gzipSync } from 'node:zlib';
 import fresh from 'fresh';
 import { acceptsGzip } from './compression.js';
@@ -12,17 +12,20 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
  * (playlists and the gateway): any origin may GET them and read the headers a
  * Range answer needs. Status, metrics and pages stay same-origin.
  */
-export function setCors(res: ServerResponse): void {
+export function setCors(res: HttpResponse): void {
   res.setHeader('Access-Control-Allow-Origin', '*');
   res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
   res.setHeader('Access-Control-Allow-Headers', 'Range, If-None-Match, Authorization');
   res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges, ETag');
   res.setHeader('Access-Control-Max-Age', '600');
+  // Resource Timing for players on another site too (transfer sizes, nextHopProtocol: h2 or
+  // http/1.1), as for same-origin ones: the media is public, its timing reveals nothing more.
+  res.setHeader('Timing-Allow-Origin', '*');
 }
 
 /** Sends a whole body; Node drops the body itself for HEAD requests but keeps Content-Length. */
 export function send(
-  res: ServerResponse,
+  res: HttpResponse,
   status: number,
   body: string | Uint8Array,
   headers: Record<string, string> = {},
@@ -32,7 +35,7 @@ export function send(
   res.end(bytes);
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, cacheControl = 'no-cache'): void {
+export function sendJson(res: HttpResponse, status: number, value: unknown, cacheControl = 'no-cache'): void {
   send(res, status, `${JSON.stringify(value, null, 2)}\n`, {
     'Content-Type': 'application/json; charset=utf-8',
     'Cache-Control': cacheControl,
@@ -50,13 +53,13 @@ export function quoted(input: string): string {
 }
 
 /** An error answer: JSON `{ error }`, never cached, never longer than MAX_ERROR_CHARS. */
-export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+export function sendError(res: HttpResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   const error = message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS)}…` : message;
   sendJson(res, status, { error }, 'no-store');
 }
 
-export function sendText(res: ServerResponse, status: number, text: string, contentType: string, cacheControl: string): void {
+export function sendText(res: HttpResponse, status: number, text: string, contentType: string, cacheControl: string): void {
   send(res, status, text, { 'Content-Type': contentType, 'Cache-Control': cacheControl });
 }
 
@@ -68,7 +71,7 @@ export function sendText(res: ServerResponse, status: number, text: string, cont
  * 13.2.1 has an origin server evaluate the precondition whatever that directive
  * (meant for caches) says.
  */
-export function isNotModified(req: IncomingMessage, etag: string): boolean {
+export function isNotModified(req: HttpRequest, etag: string): boolean {
   const noneMatch = req.headers['if-none-match'];
   return noneMatch !== undefined && fresh({ 'if-none-match': noneMatch }, { etag });
 }
@@ -80,8 +83,8 @@ export function isNotModified(req: IncomingMessage, etag: string): boolean {
  * own ETag, as RFC 9110 8.8.3 asks of strong validators.
  */
 export function sendPlaylist(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: HttpRequest,
+  res: HttpResponse,
   body: string | Buffer,
   headers: Record<string, string>,
   options: { etag?: string; gzipped?: Buffer } = {},

@@ -2,6 +2,7 @@
 // segment. The pattern doubles as the route's metrics label, so labels stay few
 // no matter which ids clients ask for.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { ContentStore } from '../store/content-store.js';
 import type { RunRegistry } from '../registry/run-registry.js';
 import type { RunRecord } from '../registry/run-records.js';
@@ -29,9 +30,17 @@ export interface ServerContext {
   access: PlaybackAccess;
 }
 
+/**
+ * A request over HTTP/1.1 (node:http) or HTTP/2 (node:http2's compatibility API): the
+ * routes use only what both have (headers, method, url; writeHead, setHeader, end,
+ * 'close', destroyed, piping into it), so one handler serves both protocols.
+ */
+export type HttpRequest = IncomingMessage | Http2ServerRequest;
+export type HttpResponse = ServerResponse | Http2ServerResponse;
+
 export interface RouteRequest {
-  req: IncomingMessage;
-  res: ServerResponse;
+  req: HttpRequest;
+  res: HttpResponse;
   /** Decoded path parameters, unchecked: handlers validate them. */
   params: Record<string, string>;
   url: URL;

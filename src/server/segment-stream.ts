@@ -5,13 +5,12 @@
 // one write per part, so a client reads each chunk as soon as it exists. The
 // connection is held in memory, on the rendition's live model, until the
 // segment ends; it counts as a held request.
-import type { ServerResponse } from 'node:http';
 import { totalDuration } from '../hls/media-playlist.js';
 import type { PartRecord } from '../registry/run-records.js';
 import { isWholeSegment, MSN_AHEAD_LIMIT, type LiveEdge } from './live-edge.js';
 import type { LiveRendition } from './live-rendition.js';
 import { IMMUTABLE, sendError } from './responses.js';
-import type { RouteRequest } from './router.js';
+import type { HttpResponse, RouteRequest } from './router.js';
 
 /** Sums of written durations may differ from EXTINF by rounding. */
 const DURATION_TOLERANCE_S = 1e-3;
@@ -28,8 +27,9 @@ export function isComingSegment(edge: LiveEdge, msn: number): boolean {
 }
 
 /** Writes a chunk, resolving once the socket takes more (or the client is gone). */
-function write(res: ServerResponse, chunk: Buffer): Promise<void> {
-  if (res.write(chunk)) return Promise.resolve();
+function write(res: HttpResponse, chunk: Buffer): Promise<void> {
+  // One signature of both responses' write(): TypeScript cannot call the union's overloads.
+  if ((res as { write(chunk: Buffer): boolean }).write(chunk)) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);

@@ -1,7 +1,9 @@
 // The watch page: hls.js (served from node_modules, no CDN) on the server's own
-// master playlist (a run's, or a channel's stable one), a quality switcher, live
-// stats, a stalled notice when the producer went silent, and the DVR: the
-// archive's hourly VOD playlists, each playable in place. lowLatencyMode is on:
+// master playlist (a run's, or a channel's stable one), a quality switcher, a
+// captions toggle, a seek bar over what the player can seek (video.seekable: the DVR
+// window) with the run's date ranges as markers and its thumbnails (thumbnails.vtt)
+// shown while scrubbing, live stats, a stalled notice when the producer went silent,
+// and the archive: the hourly VOD playlists of a windowed run, each playable in place. lowLatencyMode is on:
 // hls.js uses parts, blocking reloads and preload hints only where a playlist
 // offers them (EXT-X-PART-INF), and plays a plain playlist as before. The player state is also
 // kept on window.abrcast so tests (and curious users) can read it.
@@ -43,6 +45,20 @@ export function watchPageHtml(watched: WatchTarget): string {
   .dvr ol { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 6px; }
   .dvr button { font: inherit; padding: 4px 10px; border-radius: 8px; border: 1px solid var(--line); background: var(--card); color: var(--text); cursor: pointer; }
   .dvr button[aria-pressed="true"] { border-color: currentColor; font-weight: 650; }
+  .controls button { font: inherit; padding: 6px 12px; border-radius: 8px; border: 1px solid var(--line);
+    background: var(--card); color: var(--text); cursor: pointer; }
+  .controls button[aria-pressed="true"] { background: var(--accent); border-color: var(--accent); color: #fff; }
+  .controls button:disabled { opacity: .5; cursor: default; }
+  .timeline { position: relative; height: 34px; margin: 10px 0 2px; cursor: pointer; user-select: none; touch-action: none; }
+  .timeline .track { position: absolute; left: 0; right: 0; top: 14px; height: 6px; border-radius: 3px; background: var(--line); }
+  .timeline .played { position: absolute; left: 0; top: 14px; height: 6px; border-radius: 3px; background: var(--accent); }
+  .timeline .marker { position: absolute; top: 8px; width: 4px; height: 18px; margin-left: -2px; border-radius: 2px; background: #f59e0b; }
+  .timeline .range { position: absolute; top: 21px; height: 3px; background: rgba(245, 158, 11, .55); }
+  .timeline .preview { position: absolute; bottom: 40px; transform: translateX(-50%); background: #000; color: #fff;
+    border-radius: 6px; padding: 3px; font-size: .8rem; text-align: center; pointer-events: none; box-shadow: 0 2px 10px rgba(0,0,0,.4); }
+  .timeline .preview img { display: block; max-width: 200px; border-radius: 4px; }
+  .timeline .preview[hidden] { display: none; }
+  .ranges { font-size: .85rem; color: var(--muted); min-height: 1.2em; margin: 0 0 6px; }
 </style>
 </head>
 <body>
@@ -56,9 +72,15 @@ export function watchPageHtml(watched: WatchTarget): string {
     <video id="video" muted autoplay playsinline controls></video>
     <div id="notice" class="notice">Loading…</div>
   </div>
+  <div id="timeline" class="timeline" role="slider" aria-label="Seek" tabindex="0">
+    <div class="track"></div><div id="played" class="played"></div><div id="markers"></div>
+    <div id="preview" class="preview" hidden><img id="preview-image" alt=""><span id="preview-time"></span></div>
+  </div>
+  <p id="ranges" class="ranges"></p>
   <div class="controls">
     <label for="quality">Quality</label>
     <select id="quality"><option value="-1">Auto</option></select>
+    <button id="captions" type="button" aria-pressed="false" disabled>Captions</button>
   </div>
   <dl class="stats">
     <div><dt>Level</dt><dd id="stat-level">–</dd></div>
@@ -94,6 +116,8 @@ export function watchPageHtml(watched: WatchTarget): string {
     hls: null, levelUpdates: 0, lastFragmentCount: 0, live: null, endList: false, ended: false,
     loadedLevels: [], bufferedByLevel: {}, errors: [],
     lowLatency: null, pdtLatency: null, stalled: false, archive: [], playing: liveSource,
+    // Beyond the picture: subtitle tracks, the captions shown now, date ranges, ID3 samples, thumbnails.
+    subtitleTracks: [], captionsOn: false, activeCues: [], dateRanges: {}, metadataSamples: [], thumbnails: [], preview: null,
   };
   const seconds = (value) => (Number.isFinite(value) ? value.toFixed(1) + ' s' : '–');
   const levelLabel = (level) => (level.name ? level.name + ' · ' : '') + level.height + 'p · ' + Math.round(level.bitrate / 1000) + ' kbit/s';
@@ -209,6 +233,127 @@ export function watchPageHtml(watched: WatchTarget): string {
     } catch {}
     render();
   }
+
+  // Captions: hls.js renders the chosen subtitle track's cues as a native text track.
+  const captionsButton = $('captions');
+  function setCaptions(on) {
+    state.captionsOn = on && state.subtitleTracks.length > 0;
+    hls.subtitleDisplay = state.captionsOn;
+    hls.subtitleTrack = state.captionsOn ? 0 : -1;
+    captionsButton.setAttribute('aria-pressed', String(state.captionsOn));
+  }
+  captionsButton.addEventListener('click', () => {
+    captionsButton.dataset.touched = '1';
+    setCaptions(!state.captionsOn);
+  });
+  hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, (_, data) => {
+    state.subtitleTracks = data.subtitleTracks.map((t) => ({ name: t.name, lang: t.lang }));
+    captionsButton.disabled = state.subtitleTracks.length === 0;
+    // On by default, as the master's DEFAULT=YES track asks.
+    if (state.subtitleTracks.length > 0 && !captionsButton.dataset.touched) setCaptions(true);
+  });
+  function readCues() {
+    const cues = [];
+    for (const track of video.textTracks) {
+      if (track.mode !== 'showing' || !track.activeCues) continue;
+      for (const cue of track.activeCues) cues.push({ text: cue.text, start: cue.startTime, end: cue.endTime });
+    }
+    state.activeCues = cues;
+  }
+
+  // Date ranges (EXT-X-DATERANGE) and in-band ID3 / emsg samples, as hls.js reports them.
+  hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
+    const ranges = data.details.dateRanges || {};
+    for (const id of Object.keys(ranges)) {
+      const range = ranges[id];
+      state.dateRanges[id] = { id, class: range.class, startTime: range.startTime, duration: range.duration, attr: Object.assign({}, range.attr) };
+    }
+  });
+  hls.on(Hls.Events.FRAG_PARSING_METADATA, (_, data) => {
+    for (const sample of data.samples) state.metadataSamples.push({ pts: sample.pts, type: sample.type, bytes: sample.data.byteLength });
+  });
+
+  // Thumbnails: the run's WebVTT thumbnail track, one cue per image, read again while the run is live.
+  const vttTime = (text) => text.split(':').reduce((total, part) => total * 60 + Number(part), 0);
+  async function loadThumbnails() {
+    try {
+      // A run's own thumbnails (a channel slides, and a sliding run has none).
+      if (!base.startsWith('/runs/')) return;
+      const response = await fetch(base + '/thumbnails.vtt', { cache: 'no-cache' });
+      if (!response.ok) return;
+      const blocks = (await response.text()).split(/\\n\\n+/);
+      const cues = [];
+      for (const block of blocks) {
+        const match = /([0-9:.]+) --> ([0-9:.]+)\\n(.+)/.exec(block);
+        if (match) cues.push({ start: vttTime(match[1]), end: vttTime(match[2]), url: match[3].trim() });
+      }
+      state.thumbnails = cues;
+    } catch { /* none yet */ }
+  }
+  loadThumbnails();
+  setInterval(() => { if (state.live !== false || state.thumbnails.length === 0) loadThumbnails(); }, 4000);
+
+  // The seek bar: the seekable range (the DVR window), markers at date ranges, a thumbnail while scrubbing.
+  const timeline = $('timeline');
+  function seekRange() {
+    const seekable = video.seekable;
+    if (seekable.length > 0) return { start: seekable.start(0), end: seekable.end(seekable.length - 1) };
+    return Number.isFinite(video.duration) ? { start: 0, end: video.duration } : null;
+  }
+  const clock = (t) => { const s = Math.max(0, Math.floor(t)); return Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0'); };
+  function timeAt(clientX) {
+    const range = seekRange();
+    if (!range || range.end <= range.start) return null;
+    const box = timeline.getBoundingClientRect();
+    const fraction = Math.min(1, Math.max(0, (clientX - box.left) / box.width));
+    return { time: range.start + fraction * (range.end - range.start), fraction };
+  }
+  function showPreview(clientX) {
+    const at = timeAt(clientX);
+    const preview = $('preview');
+    if (!at) { preview.hidden = true; state.preview = null; return; }
+    const cue = state.thumbnails.find((c) => at.time >= c.start && at.time < c.end) || state.thumbnails[state.thumbnails.length - 1];
+    const image = $('preview-image');
+    if (cue && image.getAttribute('src') !== cue.url) image.src = cue.url;
+    image.hidden = !cue;
+    $('preview-time').textContent = clock(at.time);
+    preview.style.left = (at.fraction * 100) + '%';
+    preview.hidden = false;
+    state.preview = { time: at.time, url: cue ? cue.url : null };
+  }
+  timeline.addEventListener('pointermove', (event) => showPreview(event.clientX));
+  timeline.addEventListener('pointerleave', () => { $('preview').hidden = true; state.preview = null; });
+  timeline.addEventListener('click', (event) => { const at = timeAt(event.clientX); if (at) video.currentTime = at.time; });
+  function renderTimeline() {
+    readCues();
+    const range = seekRange();
+    const span = range ? range.end - range.start : 0;
+    $('played').style.width = span > 0 ? (100 * Math.min(1, Math.max(0, (video.currentTime - range.start) / span))) + '%' : '0';
+    const markers = $('markers');
+    markers.textContent = '';
+    const labels = [];
+    for (const range2 of Object.values(state.dateRanges)) {
+      if (!(span > 0) || !Number.isFinite(range2.startTime)) continue;
+      const left = (range2.startTime - range.start) / span;
+      if (left < 0 || left > 1) continue;
+      const marker = document.createElement('div');
+      marker.className = 'marker';
+      marker.style.left = (left * 100) + '%';
+      const title = range2.attr['X-TITLE'] || range2.id;
+      marker.title = title;
+      markers.append(marker);
+      if (Number.isFinite(range2.duration)) {
+        const bar = document.createElement('div');
+        bar.className = 'range';
+        bar.style.left = (left * 100) + '%';
+        bar.style.width = (100 * Math.min(1 - left, range2.duration / span)) + '%';
+        markers.append(bar);
+      }
+      if (video.currentTime >= range2.startTime && (!Number.isFinite(range2.duration) || video.currentTime < range2.startTime + range2.duration)) labels.push(title);
+    }
+    $('ranges').textContent = labels.length ? 'Now: ' + labels.join(', ') : '';
+  }
+  setInterval(renderTimeline, 250);
   hls.loadSource(source);
   hls.attachMedia(video);
   setInterval(render, 250);

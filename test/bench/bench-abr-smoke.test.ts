@@ -21,8 +21,7 @@ describe('npm run bench -- --case abr --quick', () => {
   });
 
   test('reports the rungs, switches, stalls and latency of each player under a throttled network', { timeout: 600_000 }, async () => {
-    // Shaka joins once main has CLOSED-CAPTIONS=NONE on every variant (without it Shaka 5 fails on LL fMP4: docs/players.md).
-    const players = ['hls.js', 'dash.js'];
+    const players = ['hls.js', 'shaka', 'dash.js'];
     const result = await bench(['--case', 'abr', '--quick', '--phase', '5', '--players', players.join(','), '--out-dir', outDir, '--json'], 580_000);
     assert.equal(result.code, 0, `bench failed:\n${result.stderr}`);
     const report = JSON.parse(result.stdout) as AbrReport;
@@ -30,7 +29,7 @@ describe('npm run bench -- --case abr --quick', () => {
     assert.deepEqual(report.options.players, players);
     assert.equal(report.ladder.length, 3);
     assert.ok(report.ladder.every((rung, i) => rung.bandwidth > 0 && (i === 0 || rung.bandwidth < report.ladder[i - 1].bandwidth)), 'three rungs, highest first');
-    assert.deepEqual(report.players.map((p) => [p.player, p.manifest]), [['hls.js', 'LL-HLS'], ['dash.js', 'LL-DASH']]);
+    assert.deepEqual(report.players.map((p) => [p.player, p.manifest]), [['hls.js', 'LL-HLS'], ['shaka', 'LL-HLS'], ['dash.js', 'LL-DASH']]);
     for (const p of report.players) {
       assert.deepEqual(p.fatalErrors, [], `${p.player}: no fatal error`);
       assert.ok(p.rungs.length > 0 && report.ladder.some((rung) => rung.name === p.rungs[0].rung), `${p.player}: a rung of the ladder on screen`);

@@ -10,6 +10,7 @@ import { CliError, EXIT_CODES, describeError } from '../../src/cli/errors.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { RegistryUnavailableError } from '../../src/registry/registry-errors.js';
 import { StoreUnavailableError } from '../../src/store/content-store.js';
+import { makeTestCertificate } from '../support/tls-certificate.js';
 
 const STOP = new Error('parsed');
 
@@ -18,7 +19,7 @@ const STOP = new Error('parsed');
  * environment, and returns the command about to run (its action is not run).
  */
 async function parsed(args: string[], env: Record<string, string> = {}): Promise<Command> {
-  const names = ['ABRCAST_PORT', 'ABRCAST_HOST', 'ABRCAST_MAX_HELD_REQUESTS', 'ABRCAST_ADMIN_PORT', 'ABRCAST_ADMIN_HOST', 'ABRCAST_ADMIN_TOKEN', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL', 'ABRCAST_REPLICAS', 'ABRCAST_IPFS_LISTEN', 'ABRCAST_IPFS_ANNOUNCE', 'ABRCAST_IPFS_PEERS', 'ABRCAST_CHANNEL'];
+  const names = ['ABRCAST_PORT', 'ABRCAST_HOST', 'ABRCAST_MAX_HELD_REQUESTS', 'ABRCAST_ADMIN_PORT', 'ABRCAST_ADMIN_HOST', 'ABRCAST_ADMIN_TOKEN', 'ABRCAST_TLS_CERT', 'ABRCAST_TLS_KEY', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL', 'ABRCAST_REPLICAS', 'ABRCAST_IPFS_LISTEN', 'ABRCAST_IPFS_ANNOUNCE', 'ABRCAST_IPFS_PEERS', 'ABRCAST_CHANNEL'];
   const saved = new Map(names.map((name) => [name, process.env[name]]));
   for (const name of names) delete process.env[name];
   Object.assign(process.env, env);
@@ -113,6 +114,28 @@ describe('resolveDemoConfig', () => {
     assert.equal((await demoConfig(['--window', '3', '--segment', '1'])).windowSeconds, 3);
     const encode = await encodeConfig(['--window', '3600', '--channel', 'x']);
     assert.deepEqual([encode.windowSeconds, encode.channel], [3600, 'x']);
+  });
+
+  test('encode --captions: the WebVTT file is parsed up front, its cues plain text on the input clock', async () => {
+    const vtt = 'WEBVTT\n\n00:00:01.000 --> 00:00:02.500\n<v Ana>Tom &amp; Jerry</v>\n\n00:03.000 --> 00:04.000\nTwo\nlines\n';
+    const files: Record<string, string> = { 'talk.vtt': vtt, 'bad.vtt': 'WEBVTT\n\n00:00:02.000 --> 00:00:01.000\nx\n' };
+    const read = (path: string) => {
+      if (files[path] === undefined) throw new Error('ENOENT');
+      return files[path]!;
+    };
+    const encode = async (flags: string[]) => resolveEncodeConfig('in.mp4', (await parsed(['encode', 'in.mp4', ...flags])).opts(), read);
+    const config = await encode(['--captions', 'talk.vtt', '--captions-language', 'pt-BR']);
+    assert.deepEqual(config.captions, {
+      path: 'talk.vtt', language: 'pt-BR',
+      cues: [{ start: 1, end: 2.5, text: 'Tom & Jerry' }, { start: 3, end: 4, text: 'Two\nlines' }],
+    });
+    await assert.rejects(encode(['--captions', 'bad.vtt']), /--captions bad\.vtt is not valid WebVTT: line 3: End timestamp is not greater than start timestamp/);
+    await assert.rejects(encode(['--captions', 'missing.vtt']), /Cannot read --captions file missing\.vtt: ENOENT/);
+    await assert.rejects(encode(['--captions', 'talk.vtt', '--captions-language', 'not a tag']), /RFC 5646 language tag such as en or pt-BR for --captions-language/);
+    await assert.rejects(encode(['--captions-language', 'en']), /--captions-language needs --captions/);
+    // A sliding run has no subtitle playlists yet: refused before anything opens.
+    await assert.rejects(encode(['--captions', 'talk.vtt', '--window', '60']), /--captions cannot be used with --window yet/);
+    await assert.rejects(encode(['--captions', 'talk.vtt', '--channel', 'news']), /--captions cannot be used with --channel yet/);
   });
 
   test('lowLatencyPartDuration: 1/3 s in whole frames, at least one frame, at most the segment', () => {
@@ -233,6 +256,44 @@ describe('resolveDemoConfig', () => {
   test('a bad database URL is named without its password', async () => {
     const message = await usageMessage(() => demoConfig(['--database-url', 'mysql://me:hunter2@db/x']));
     assert.match(message, /^Expected postgres:\/\/ or postgresql:\/\/ URL for --database-url but received "mysql:\/\/me@db\/x"$/);
+  });
+});
+
+describe('--tls-cert and --tls-key', () => {
+  test('both, as flags or variables, give the server the PEM texts (and the demo and encode too)', async () => {
+    const certificate = makeTestCertificate();
+    try {
+      const flags = ['--tls-cert', certificate.certPath, '--tls-key', certificate.keyPath];
+      const config = await serverConfig(flags);
+      assert.equal(config.tls?.cert.toString(), certificate.cert);
+      assert.equal(config.tls?.key.toString(), certificate.key);
+      const fromEnv = await serverConfig([], { ABRCAST_TLS_CERT: certificate.certPath, ABRCAST_TLS_KEY: certificate.keyPath });
+      assert.deepEqual(fromEnv.tls, config.tls);
+      // HAProxy's one-file form (certificate then key) serves for both.
+      assert.equal((await serverConfig(['--tls-cert', certificate.pemPath, '--tls-key', certificate.pemPath])).tls?.cert.toString(), certificate.cert + certificate.key);
+      assert.deepEqual((await demoConfig(flags)).tls, config.tls);
+      assert.deepEqual((await encodeConfig(flags)).tls, config.tls);
+      assert.equal((await serverConfig([])).tls, undefined, 'plain HTTP/1.1 without them');
+    } finally {
+      certificate.remove();
+    }
+  });
+
+  test('one without the other, an unreadable or non-PEM file, or a key of another certificate are usage errors naming the files', async () => {
+    const [certificate, other] = [makeTestCertificate(), makeTestCertificate()];
+    try {
+      assert.equal(await usageMessage(() => serverConfig(['--tls-cert', certificate.certPath])), '--tls-cert needs --tls-key');
+      assert.equal(await usageMessage(() => serverConfig([], { ABRCAST_TLS_KEY: certificate.keyPath })), 'ABRCAST_TLS_KEY needs --tls-cert');
+      assert.match(await usageMessage(() => serverConfig(['--tls-cert', '/nonexistent/cert.pem', '--tls-key', certificate.keyPath])),
+        /^Cannot read --tls-cert file \/nonexistent\/cert\.pem: ENOENT/);
+      assert.equal(await usageMessage(() => serverConfig(['--tls-cert', certificate.keyPath, '--tls-key', certificate.keyPath])),
+        `Expected PEM file with a CERTIFICATE block (-----BEGIN ...CERTIFICATE-----) for --tls-cert but received "${certificate.keyPath}"`);
+      assert.match(await usageMessage(() => serverConfig(['--tls-cert', certificate.certPath, '--tls-key', other.keyPath])),
+        new RegExp(`^--tls-cert ${certificate.certPath} and --tls-key ${other.keyPath} are not a certificate and its key: .*key values mismatch`));
+    } finally {
+      certificate.remove();
+      other.remove();
+    }
   });
 });
 

@@ -67,7 +67,12 @@ describe('abrcast demo --duration 4 --json', () => {
     assert.equal(run.height, 360);
     assert.equal(run.masterCid, events.at(-1)!.masterCid);
     const segmentEvents = events.filter((event) => event.event === 'segment');
-    assert.equal(segments.length, segmentEvents.length);
+    // The demo captions its clock: its subtitle track's segments are rows of their own, one per video segment.
+    const subtitleTracks = Object.keys(run.tracks.subtitles ?? {});
+    assert.equal(subtitleTracks.length, 1, 'the clock captions');
+    const media = segments.filter((s) => !subtitleTracks.includes(s.rendition));
+    assert.equal(media.length, segmentEvents.length);
+    assert.equal(segments.length - media.length, media.filter((s) => s.rendition === 'original').length);
     for (const event of segmentEvents) {
       const stored = segments.find((s) => s.rendition === event.rendition && s.index === event.index);
       assert.equal(stored?.cid, event.cid);
@@ -109,7 +114,10 @@ describe('abrcast demo --duration 4 --json', () => {
         const response = await fetch(new URL(segmentUri, mediaUrl));
         assert.equal(response.status, 200, segmentUri);
         const bytes = new Uint8Array(await response.arrayBuffer());
-        const cid = segmentUri.split('/').pop();
+        // /ipfs/{cid}?filename=segment.ts: the file name is for FFmpeg's HLS demuxer (src/hls/segment-url.ts).
+        const url = new URL(segmentUri, mediaUrl);
+        assert.equal(url.searchParams.get('filename'), 'segment.ts');
+        const cid = url.pathname.split('/').pop();
         const recorded = segments.find((s) => s.cid === cid);
         assert.ok(recorded, `${segmentUri} is a recorded segment`);
         assert.equal(bytes.length, recorded.bytes);
@@ -117,7 +125,8 @@ describe('abrcast demo --duration 4 --json', () => {
         fetched += 1;
       }
     }
-    assert.equal(fetched, segments.length, 'the playlists list every recorded segment');
+    const subtitleTracks = Object.keys(run!.tracks.subtitles ?? {});
+    assert.equal(fetched, segments.filter((s) => !subtitleTracks.includes(s.rendition)).length, 'the variants list every recorded video segment');
 
     serve.child.kill('SIGINT');
     const exit = await serve.result(20_000);

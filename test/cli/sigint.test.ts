@@ -68,7 +68,8 @@ describe('SIGINT during abrcast demo', () => {
         assert.match(uri, /^\/ipfs\/[a-z0-9]+$/, 'local gateway paths');
         const media = decode(await store.cat(uri.slice('/ipfs/'.length)));
         assert.match(media, /^#EXT-X-ENDLIST$/m);
-        listed.push(...playlistUris(media).map((segmentUri) => segmentUri.slice('/ipfs/'.length)));
+        for (const segmentUri of playlistUris(media)) assert.match(segmentUri, /^\/ipfs\/[a-z0-9]+\?filename=segment\.ts$/, 'local gateway paths, with a file name for FFmpeg');
+        listed.push(...playlistUris(media).map((segmentUri) => segmentUri.slice('/ipfs/'.length).split('?')[0]!));
       }
       assert.deepEqual(listed.sort(), segments.map((s) => s.cid).sort(), 'every recorded segment is listed');
     } finally {

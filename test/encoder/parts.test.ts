@@ -154,6 +154,58 @@ async function assertParts(encoded: Encoded, container: Container, frames: numbe
   }
 }
 
+const TS_PACKET = 188;
+
+/** PIDs of a part's TS packets up to the first PES start on an elementary stream, and the PMT PID the first PAT names. */
+function tablesBeforeFirstPes(data: Uint8Array): { pids: number[]; pmtPid: number | undefined } {
+  const pids: number[] = [];
+  let pmtPid: number | undefined;
+  for (let at = 0; at + TS_PACKET <= data.length; at += TS_PACKET) {
+    assert.equal(data[at], 0x47, `sync byte at ${at}`);
+    const pid = ((data[at + 1]! & 0x1f) << 8) | data[at + 2]!;
+    const payloadStart = (data[at + 1]! & 0x40) !== 0;
+    if (pid === 0 && pmtPid === undefined) {
+      // PAT (ISO/IEC 13818-1 2.4.4.3), no adaptation field: pointer_field, then 8 header bytes and the first program.
+      const table = at + 5 + data[at + 4]!;
+      pmtPid = ((data[table + 10]! & 0x1f) << 8) | data[table + 11]!;
+    }
+    if (payloadStart && pid !== 0 && pid !== 0x11 && pid !== pmtPid) break;
+    pids.push(pid);
+  }
+  return { pids, pmtPid };
+}
+
+describe('parts, ts: each part stands alone for a transmuxer that appends chunk by chunk', () => {
+  test('PAT and PMT before its first PES, the SPS/PPS in its first video access unit: ffprobe reads every part alone', { timeout: 120_000 }, async () => {
+    const encoded = await encode('ts', { x264Preset: 'veryfast' }, 75);
+    assert.ok(encoded.parts.length > 2 * LADDER.length * 3, `${encoded.parts.length} parts`);
+    for (const part of encoded.parts) {
+      const label = `${part.rendition}/${part.segmentIndex}.${part.partIndex}`;
+      const { pids, pmtPid } = tablesBeforeFirstPes(part.data);
+      assert.ok(pmtPid !== undefined && pids.includes(0) && pids.indexOf(pmtPid) > pids.indexOf(0), `${label}: PAT then PMT before any PES (PIDs ${pids.join(', ')})`);
+      // Without the parameter sets ffprobe says "non-existing PPS 0 referenced" and finds no frame size.
+      const { stdout, stderr } = await probeStreams(part.data);
+      assert.equal(stderr.trim(), '', `${label}: ffprobe reads the part alone without a complaint`);
+      const rung = LADDER.find((r) => r.name === part.rendition)!;
+      assert.deepEqual(stdout.streams.map((s) => [s.codec_type, s.width ?? null, s.height ?? null]),
+        [['video', rung.width, rung.height], ['audio', null, null]], `${label}: both streams, the video's size from its own SPS`);
+    }
+  });
+});
+
+/** ffprobe's streams of a file holding `data`, and what it complained about. */
+async function probeStreams(data: Uint8Array): Promise<{ stdout: { streams: { codec_type: string; width?: number; height?: number }[] }; stderr: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'abrcast-part-'));
+  try {
+    const path = join(dir, 'part.ts');
+    await writeFile(path, data);
+    const { stdout, stderr } = await run('ffprobe', ['-v', 'error', '-of', 'json', '-show_entries', 'stream=codec_type,width,height', path]);
+    return { stdout: JSON.parse(stdout) as { streams: { codec_type: string; width?: number; height?: number }[] }, stderr };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 for (const container of ['ts', 'fmp4'] as Container[]) {
   describe(`parts, ${container}`, () => {
     test('with B-frames (x264 veryfast): parts end on frame boundaries, at most partDuration long', { timeout: 120_000 }, async () => {

@@ -51,8 +51,8 @@ function playlist(complete: number, withParts: number, pending: number, skip = f
 describe('serializeLowLatencyPlaylist', () => {
   test('writes the LL tags as RFC 8216bis names them, and m3u8-parser reads them', () => {
     const text = serializeLowLatencyPlaylist(playlist(5, 3, 2));
-    assert.match(text, /^#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1\.00000,CAN-SKIP-UNTIL=12\.00000$/m);
-    assert.match(text, /^#EXT-X-PART-INF:PART-TARGET=0\.33333$/m);
+    assert.match(text, /^#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1\.00002,CAN-SKIP-UNTIL=12\.00000$/m);
+    assert.match(text, /^#EXT-X-PART-INF:PART-TARGET=0\.33334$/m);
     assert.match(text, /^#EXT-X-PART:DURATION=0\.33333,URI="part\/2\.0\.ts",INDEPENDENT=YES$/m);
     assert.match(text, /^#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part\/5\.2\.ts"$/m);
     assert.match(text, /^#EXT-X-RENDITION-REPORT:URI="\.\.\/low\/playlist\.m3u8",LAST-MSN=5,LAST-PART=1$/m);
@@ -63,7 +63,7 @@ describe('serializeLowLatencyPlaylist', () => {
     assert.equal(manifest.segments[4].parts?.length, 6);
     assert.equal(manifest.preloadSegment?.parts?.length, 2);
     assert.equal(manifest.serverControl?.canBlockReload, true);
-    assert.equal(manifest.partTargetDuration, 0.33333);
+    assert.equal(manifest.partTargetDuration, 0.33334);
     assert.equal(manifest.renditionReports?.[0].lastMsn, 5);
     checkLowLatencyPlaylist(text, { partNumber });
   });
@@ -86,7 +86,7 @@ describe('serializeLowLatencyPlaylist', () => {
     const model = playlist(3, 2, 1);
     assert.throws(
       () => serializeLowLatencyPlaylist({ ...model, pendingParts: [{ duration: 0.4, uri: 'part/3.0.ts', independent: true }] }),
-      /DURATION=0\.40000, above PART-TARGET=0\.33333/,
+      /DURATION=0\.40000, above PART-TARGET=0\.33334/,
     );
     assert.throws(
       () => serializeLowLatencyPlaylist({ ...model, serverControl: { ...model.serverControl, partHoldBack: 0.5 } }),
@@ -96,6 +96,16 @@ describe('serializeLowLatencyPlaylist', () => {
       () => serializeLowLatencyPlaylist({ ...model, serverControl: { ...model.serverControl, canSkipUntil: 6 } }),
       /canSkipUntil/,
     );
+  });
+
+  test('parts of 1/3 s are written so that a segment\'s add up to its EXTINF, PART-TARGET bounding each as written', () => {
+    // Each rounded alone, three parts of 1/3 s are 0.99999 s, and hls.js's subtitle controller
+    // never counts the segment as loaded (video-dev/hls.js#8051): ends are rounded instead.
+    const text = serializeLowLatencyPlaylist(playlist(6, 3, 2));
+    assert.match(text, /^#EXT-X-PART-INF:PART-TARGET=0\.33334$/m);
+    const parts = [...text.matchAll(/#EXT-X-PART:DURATION=([\d.]+),URI="part\/5\.\d\.ts"/g)].map((m) => m[1]);
+    assert.deepEqual(parts, ['0.33333', '0.33334', '0.33333', '0.33333', '0.33334', '0.33333']);
+    assert.equal(parts.reduce((sum, d) => sum + Math.round(Number(d) * 1e5), 0), 2e5, 'the segment\'s EXTINF:2.00000 in 1e-5 s');
   });
 
   test('EXT-X-MAP for fMP4', () => {
@@ -116,7 +126,7 @@ describe('the LL spec checker fails playlists that break a rule', () => {
     ['parts that do not add up to EXTINF', good.replace('#EXTINF:2.00000,\n/ipfs/seg5', '#EXTINF:1.90000,\n/ipfs/seg5')],
     ['a part above PART-TARGET', good.replace('DURATION=0.33333,URI="part/5.2.ts"', 'DURATION=0.34000,URI="part/5.2.ts"')],
     ['no parts on a recent segment', good.replace(/#EXT-X-PART:[^\n]*part\/5\.[^\n]*\n/g, '')],
-    ['a hold back under 3 parts', good.replace('PART-HOLD-BACK=1.00000', 'PART-HOLD-BACK=0.70000')],
+    ['a hold back under 3 parts', good.replace('PART-HOLD-BACK=1.00002', 'PART-HOLD-BACK=0.70000')],
     ['a preload hint that is not the next part', good.replace('URI="part/6.2.ts"', 'URI="part/6.3.ts"')],
   ];
   for (const [name, text] of broken) {

@@ -52,6 +52,8 @@ describe('serializeMasterPlaylist', () => {
       assert.deepEqual(parsed.attributes.RESOLUTION, variant.resolution);
       assert.equal(parsed.attributes['FRAME-RATE'], Number(variant.frameRate.toFixed(3)));
       assert.equal(parsed.attributes.NAME, variant.name);
+      // No CEA-608/708 captions in the video: NONE on every variant (RFC 8216bis 4.4.6.2), so players do not probe for them.
+      assert.equal(parsed.attributes['CLOSED-CAPTIONS'], 'NONE');
     });
   });
 
@@ -62,7 +64,7 @@ describe('serializeMasterPlaylist', () => {
     assert.equal(streamInf.length, variants.length);
     assert.match(
       streamInf[0],
-      /^#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,CODECS="[^"]+",RESOLUTION=\d+x\d+,FRAME-RATE=\d+\.\d{3},NAME="[^"]+"$/,
+      /^#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,CODECS="[^"]+",RESOLUTION=\d+x\d+,FRAME-RATE=\d+\.\d{3},CLOSED-CAPTIONS=NONE,NAME="[^"]+"$/,
     );
     assert.ok(streamInf[0].includes('FRAME-RATE=29.970,'));
     assert.ok(streamInf[2].includes('FRAME-RATE=25.000,'));

@@ -19,9 +19,25 @@ describe('outputSettings', () => {
       segmentDuration: 4, partDuration: undefined,
       encoder: {
         width: 640, height: 360, fps: 30, segmentDuration: 4, renditions: undefined, encoder: undefined, pixelFormat: undefined,
-        x264Preset: undefined, outputDir: undefined,
+        x264Preset: undefined, outputDir: undefined, thumbnails: true, timedMetadata: true,
       },
+      subtitles: [], iframePlaylists: true,
     });
+    const tracks = outputSettings({ sourceSize: [640, 360], fps: 30, captions: [{ language: 'en' }, { language: 'pt-BR', name: 'Português' }], thumbnails: false });
+    assert.deepEqual(tracks.subtitles, [
+      { name: 'subtitles-en', label: 'en', language: 'en', default: true },
+      { name: 'subtitles-pt-br', label: 'Português', language: 'pt-BR', default: false },
+    ]);
+    assert.equal(tracks.encoder.thumbnails, false);
+    // An encrypted run makes no clear thumbnails or subtitles, nor I-frame playlists without keys.
+    const secret = 'a'.repeat(32);
+    const registry = { putRunKey: async () => undefined } as never;
+    const encrypted = outputSettings({ sourceSize: [640, 360], fps: 30, encryption: 'aes-128', keySecret: secret, registry });
+    assert.deepEqual([encrypted.encoder.thumbnails, encrypted.iframePlaylists, encrypted.subtitles], [false, false, []]);
+    for (const refused of [{ thumbnails: true }, { captions: true }, { iframePlaylists: true }]) {
+      assert.throws(() => outputSettings({ sourceSize: [640, 360], fps: 30, encryption: 'aes-128', keySecret: secret, registry, ...refused }),
+        /Expected false \(an encrypted run has no thumbnails, subtitles or I-frame playlists\) for (thumbnails|captions|iframePlaylists) but received true/);
+    }
     const ll = outputSettings({ sourceSize: [640, 360], fps: 30, partDuration: 0.5, container: 'fmp4', latency: 'low', audioSource: 'a.wav' });
     assert.equal(ll.partDuration, 0.5);
     assert.deepEqual(
@@ -54,24 +70,40 @@ describe('outputSettings', () => {
       () => outputSettings({ ...base, channel: 'news', encryption: 'aes-128', keySecret: secret, registry }),
       /^TypeError: Expected nothing with channel "news" \(a private run cannot be published on a channel yet\) for encryption but received "?aes-128/,
     );
+    // A sliding run makes no thumbnails, subtitles or I-frame playlists yet (they list the whole run): off, and refused if asked.
+    const sliding = outputSettings({ ...base, windowSeconds: 60 });
+    assert.deepEqual([sliding.iframePlaylists, sliding.encoder.thumbnails, sliding.subtitles], [false, false, []]);
+    for (const asked of [{ thumbnails: true }, { captions: true }, { iframePlaylists: true }] as const) {
+      assert.throws(() => outputSettings({ ...base, channel: 'news', registry, ...asked }), /false with windowSeconds or channel \(a sliding run has no thumbnails, subtitles or I-frame playlists yet\)/);
+    }
+    assert.deepEqual([outputSettings({ ...base }).iframePlaylists, outputSettings({ ...base }).encoder.thumbnails], [true, true], 'on by default without a window');
     assert.throws(() => outputSettings({ ...base, channel: 'News!', registry }), /channel/);
     assert.throws(() => outputSettings({ ...base, channel: 'news' }), /RunRegistry with channel/);
   });
 });
 
 describe('runUrls', () => {
-  test('the embedded store without a gateway: server-relative URLs', () => {
+  test('the embedded store without a gateway: server-relative URLs; segments name a file of their type', () => {
     const urls = runUrls('helia', {});
-    assert.equal(urls.segmentUrl(CID), `/ipfs/${CID}`);
+    assert.equal(urls.segmentUrl(CID), `/ipfs/${CID}?filename=segment.ts`);
     assert.equal(urls.playlistUrl(CID), `/ipfs/${CID}`);
-    assert.deepEqual(urls.templates, { segmentUrl: '/ipfs/{cid}', playlistUrl: '/ipfs/{cid}' });
+    assert.deepEqual(urls.templates, { segmentUrl: '/ipfs/{cid}?filename=segment.ts', playlistUrl: '/ipfs/{cid}' });
+    // FFmpeg's mp4 demuxer lists .mp4, not .m4s (init and media segments alike).
+    assert.equal(runUrls('helia', { container: 'fmp4' }).segmentUrl(CID), `/ipfs/${CID}?filename=segment.mp4`);
+    // Subtitle segments and thumbnails name files of their own type (a gateway types them by name).
+    assert.equal(urls.fileUrl('subtitles.vtt')(CID), `/ipfs/${CID}?filename=subtitles.vtt`);
+    assert.equal(runUrls('kubo', {}).fileUrl('thumbnail.jpg')(CID), `https://ipfs.io/ipfs/${CID}?filename=thumbnail.jpg`);
   });
 
-  test('Kubo, or a gateway: on the gateway; a function template is not recorded', () => {
-    assert.deepEqual(runUrls('kubo', {}).templates, { segmentUrl: 'https://ipfs.io/ipfs/{cid}', playlistUrl: 'https://ipfs.io/ipfs/{cid}' });
+  test('Kubo, or a gateway: on the gateway; a template given is used as it is; a function template is not recorded', () => {
+    assert.deepEqual(runUrls('kubo', {}).templates, { segmentUrl: 'https://ipfs.io/ipfs/{cid}?filename=segment.ts', playlistUrl: 'https://ipfs.io/ipfs/{cid}' });
     const urls = runUrls('helia', { gateway: 'https://gw.example/', playlistUrl: (cid) => `https://cdn.example/${cid}.m3u8` });
-    assert.equal(urls.segmentUrl(CID), `https://gw.example/ipfs/${CID}`);
+    assert.equal(urls.segmentUrl(CID), `https://gw.example/ipfs/${CID}?filename=segment.ts`);
     assert.equal(urls.playlistUrl(CID), `https://cdn.example/${CID}.m3u8`);
-    assert.deepEqual(urls.templates, { segmentUrl: 'https://gw.example/ipfs/{cid}', playlistUrl: undefined });
+    assert.deepEqual(urls.templates, { segmentUrl: 'https://gw.example/ipfs/{cid}?filename=segment.ts', playlistUrl: undefined });
+    assert.equal(runUrls('helia', { segmentUrl: '/ipfs/{cid}' }).segmentUrl(CID), `/ipfs/${CID}`);
+    assert.equal(runUrls('helia', { segmentUrl: '/ipfs/{cid}' }).fileUrl('subtitles.vtt')(CID), `/ipfs/${CID}`, 'a given template is used for every file');
+    // abrcast demo's template names the segments' file, so the others name theirs.
+    assert.equal(runUrls('kubo', { segmentUrl: '/ipfs/{cid}?filename=segment.mp4' }).fileUrl('thumbnail.jpg')(CID), `/ipfs/${CID}?filename=thumbnail.jpg`);
   });
 });

@@ -70,7 +70,7 @@ describe('MultiResolutionHlsOutput on the embedded store', () => {
       assert.equal(media.manifest.segments.length, 4);
       const name = variant.attributes.NAME!;
       for (const [index, entry] of media.manifest.segments.entries()) {
-        assert.equal(entry.uri, `https://gw.example/ipfs/${summary.segmentCids[name]![index]}`);
+        assert.equal(entry.uri, `https://gw.example/ipfs/${summary.segmentCids[name]![index]}?filename=segment.ts`);
         const produced = segments.find((s) => s.rendition === name && s.index === index)!;
         assert.ok((await store.cat(summary.segmentCids[name]![index]!)).length === produced.bytes);
       }

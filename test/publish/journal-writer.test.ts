@@ -18,7 +18,7 @@ const RENDITIONS = [{ name: '360p', width: 640, height: 360, bitrate: 800_000 }]
 function segment(index: number, bytes: number, path?: string): SegmentEvent {
   const data = Buffer.alloc(bytes, index + 1);
   return {
-    rendition: '360p', index, container: 'ts', startPts: index, ptsOffset: 1.4, duration: 1, bytes, data, codecs: 'avc1.64001e',
+    rendition: '360p', index, container: 'ts', startPts: index, ptsOffset: 1.4, duration: 1, bytes, data, codecs: 'avc1.64001e', iframes: [{ offset: 0, length: bytes, pts: index }],
     ...(path !== undefined ? { path } : {}),
   };
 }

@@ -71,7 +71,7 @@ describe('publishing to Kubo through a daemon outage', () => {
       assert.equal(count, SECONDS, `${name} produced one segment per second`);
       const manifest = parsePlaylist(final.media[name]!.text).manifest;
       assert.equal(manifest.endList, true);
-      const expected = Array.from({ length: count }, (_, i) => `https://ipfs.io/ipfs/${summary.segmentCids[name]![i]}`);
+      const expected = Array.from({ length: count }, (_, i) => `https://ipfs.io/ipfs/${summary.segmentCids[name]![i]}?filename=segment.ts`);
       assert.deepEqual(manifest.segments.map((s) => s.uri), expected);
       for (let i = 0; i < count; i++) assert.ok(await store.has(summary.segmentCids[name]![i]!), `${name}/${i} is in Kubo`);
     }

@@ -78,7 +78,7 @@ describe('publishing to two Kubo peers with replicas 2 through an outage of one'
       const cids = Array.from({ length: SECONDS }, (_, i) => summary.segmentCids[name]![i]!);
       const manifest = parsePlaylist(final.media[name]!.text).manifest;
       assert.equal(manifest.endList, true);
-      assert.deepEqual(manifest.segments.map((s) => s.uri), cids.map((cid) => `https://ipfs.io/ipfs/${cid}`));
+      assert.deepEqual(manifest.segments.map((s) => s.uri), cids.map((cid) => `https://ipfs.io/ipfs/${cid}?filename=segment.ts`));
       for (const [i, cid] of cids.entries()) {
         for (const peer of set.peers) assert.equal(await peer.pinned(cid), true, `${name}/${i} pinned on ${peer.apiUrl}`);
       }

@@ -59,6 +59,10 @@ async function publishRun(store: ContentStore, dir: string, extra: Partial<Const
     output.on('segment', (segment) => {
       segmentBytes += segment.bytes;
     });
+    // Thumbnails are media that stay, as segments do; their playlists (image, I-frame) are versions like the others.
+    output.encoder.on('thumbnail', (thumbnail) => {
+      segmentBytes += thumbnail.data.length;
+    });
     const frames = new FrameGenerator(160, 90);
     for (let i = 0; i < SEGMENTS * FPS; i++) await output.write(frames.frame(i));
     await output.close();
@@ -156,8 +160,9 @@ for (const parts of [false, true]) describe(`linear storage on Kubo${parts ? ', 
     console.log(`kubo${parts ? ' with parts' : ''}: blocks ${storeBytes} B / segments ${outcome.segmentBytes} B = ${ratio.toFixed(4)}, ${pins} pins after ${outcome.versions.length} publishes`);
     assert.ok(ratio <= MAX_RATIO, `store/segments ${ratio.toFixed(3)} > ${MAX_RATIO}`);
     assert.ok(ratio >= 1, 'every segment byte is stored');
-    // Every segment, plus the final master and media playlists: nothing older (and no part) stays pinned.
-    assert.equal(pins, 2 * SEGMENTS + 1 + 2);
+    // Every segment and thumbnail, plus the final master, media, I-frame and image playlists and
+    // thumbnail track: nothing older (and no part) stays pinned.
+    assert.equal(pins, 2 * SEGMENTS + SEGMENTS + 1 + 2 + 2 + 1 + 1);
   });
 
   test('every publish still gave a fresh master CID, and the final playlists and segments are readable', async () => {

@@ -74,8 +74,8 @@ function liveHttpSuite(backend: string, setup: () => Promise<{ databaseUrl?: str
         const uris = segmentUris(playlist);
         assert.equal(uris.length, expectedSegments, `${rendition.name} lists every segment of ${frames} frames`);
         for (const [index, uri] of uris.entries()) {
-          assert.match(uri, /^\/ipfs\/[a-z0-9]+$/);
-          assert.equal(uri, `/ipfs/${summary.segmentCids[rendition.name][index]}`);
+          assert.match(uri, /^\/ipfs\/[a-z0-9]+\?filename=segment\.ts$/);
+          assert.equal(uri, `/ipfs/${summary.segmentCids[rendition.name][index]}?filename=segment.ts`);
           const response = await fetch(url(uri));
           assert.equal(response.status, 200, uri);
           assert.equal(response.headers.get('content-type'), 'video/mp2t');

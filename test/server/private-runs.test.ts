@@ -2,12 +2,12 @@
 // (TS, a new key every 2 segments) fed at real time, served by a server with the
 // secret, its log captured at debug level.
 //  - What IPFS holds (read from Kubo's own gateway and the server's) is ciphertext:
-//    no TS sync, no ISO BMFF boxes, no H.264 start codes, and ffprobe fails.
+//    no TS sync, no ISO BMFF boxes, no H.264 start codes, and ffprobe finds no picture.
 //  - Playlists, keys, parts, segments, status and watch page: 401 without a token;
 //    403 for an expired one, one for another run or channel, one bound to another
 //    address, and one with a flipped bit; no answer but the key's holds key bytes.
 //  - Every URI the server writes carries the token, and each answers with it.
-//  - hls.js (LL) and Shaka Player play it in Chromium with the token, across key
+//  - hls.js and Shaka Player (both LL) play it in Chromium with the token, across key
 //    changes; the watch page plays from its cookie.
 //  - Neither the secret nor any token appears in the server's log.
 import assert from 'node:assert/strict';
@@ -85,7 +85,12 @@ describe('a private run (PostgreSQL + Kubo, encrypted LL-HLS)', () => {
       const fromServer = Buffer.from(await (await fetch(`${run.server.url}/ipfs/${cid}`)).arrayBuffer());
       assert.ok(fromKubo.length > 188 && fromKubo.equals(fromServer));
       assert.deepEqual(clearMediaSigns(fromKubo), [], `${cid} is not media`);
-      if (position < 3 || position === segments.length) await assert.rejects(probeBytes(fromKubo), `ffprobe cannot read ${cid}`);
+      if (position < 3 || position === segments.length) {
+        // ffprobe fails on ciphertext, or (rarely: random bytes can look like an audio elementary stream) finds no
+        // picture: never the run's H.264 frames. (Seen once: ffprobe read one ciphertext segment without an error.)
+        const probed = await probeBytes(fromKubo).catch(() => undefined);
+        assert.ok(!probed || (probed.frames.length === 0 && !probed.streams.some((s) => s.codec_type === 'video' && s.codec_name === 'h264')), `ffprobe reads no H.264 from ${cid}: ${JSON.stringify(probed?.streams)}`);
+      }
     }
   });
 
@@ -173,7 +178,7 @@ describe('a private run (PostgreSQL + Kubo, encrypted LL-HLS)', () => {
     assert.ok(keyUris.size >= 2, [...keyUris].join(' '));
   });
 
-  test('hls.js (LL) plays it with a token across key changes; Shaka Player plays it too', { timeout: 240_000 }, async (t) => {
+  test('hls.js and Shaka Player (both LL) play it with a token across key changes', { timeout: 240_000 }, async (t) => {
     const keyRequests = async () => Number(/abrcast_http_requests_total\{route="\/runs\/:id\/keys\/:n",method="GET",status="200"\} (\d+)/.exec(await run.server.metrics.render())?.[1] ?? 0);
     const before = await keyRequests();
     const token = sign({ scope: { run: run.runId }, ttl: 600 });
@@ -185,10 +190,12 @@ describe('a private run (PostgreSQL + Kubo, encrypted LL-HLS)', () => {
     // 10 s of 1 s segments at 2 per key: at least three keys fetched, so playback crossed key changes.
     assert.ok((await keyRequests()) - before >= 3, `keys fetched: ${(await keyRequests()) - before}`);
 
-    const shaka = await measureHlsLatency({ url: `${base}/master.m3u8?token=${token}`, seconds: 8, warmupS: 3, browser, player: 'shaka', lowLatencyMode: false });
+    // Shaka in its low-latency mode (its default), on the encrypted parts: every TS part carries its PAT/PMT and SPS/PPS.
+    const shaka = await measureHlsLatency({ url: `${base}/master.m3u8?token=${token}`, seconds: 8, warmupS: 3, browser, player: 'shaka' });
     t.diagnostic(`Shaka: median ${shaka.medianLatencyS} s, requests ${JSON.stringify(shaka.requests)}, errors ${JSON.stringify(shaka.errors)}`);
     assert.deepEqual(shaka.fatalErrors, []);
     assert.ok(shaka.playedS >= 4, `Shaka played ${shaka.playedS} s`);
+    assert.ok(shaka.partsInPlaylist && shaka.requests.parts > 0, 'Shaka in LL mode');
   });
 
   test('the watch page plays from its cookie; without it the run stays closed', { timeout: 120_000 }, async () => {

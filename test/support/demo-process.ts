@@ -5,6 +5,7 @@
 // is newer than every source file, else the sources through tsx.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,11 +55,30 @@ export interface DemoProcess {
   stop(timeoutMs?: number): Promise<number | null>;
 }
 
+/** GET `url`: status and body; over https with `ca` as the trusted CA (fetch() takes no CA). */
+export function getText(url: string, ca?: string): Promise<{ status: number; text: string }> {
+  if (!url.startsWith('https:')) return fetch(url).then(async (response) => ({ status: response.status, text: await response.text() }));
+  return new Promise((resolve, reject) => {
+    httpsGet(url, { ca, agent: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      response.once('end', () => resolve({ status: response.statusCode!, text }));
+      response.once('error', reject);
+    }).once('error', reject);
+  });
+}
+
+export interface DemoOptions {
+  env?: NodeJS.ProcessEnv;
+  /** The CA that signed the demo's --tls-cert, for firstMaster()'s requests. */
+  ca?: string;
+}
+
 /** `abrcast demo --json --port 0 --data-dir <dataDir> ...args` with HOME under the data dir. */
-export function launchDemo(args: string[], dataDir: string, env: NodeJS.ProcessEnv = process.env): DemoProcess {
+export function launchDemo(args: string[], dataDir: string, { env = process.env, ca }: DemoOptions = {}): DemoProcess {
   const entry = demoEntry();
   const childEnv: NodeJS.ProcessEnv = { ...env, HOME: dataDir };
-  for (const name of ['ABRCAST_PORT', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL']) delete childEnv[name];
+  for (const name of ['ABRCAST_PORT', 'ABRCAST_TLS_CERT', 'ABRCAST_TLS_KEY', 'ABRCAST_DATA_DIR', 'ABRCAST_STORE', 'DATABASE_URL', 'KUBO_URL']) delete childEnv[name];
   const launchedAt = performance.now();
   const child = spawn(process.execPath, [...entry.args, 'demo', '--json', '--port', '0', '--data-dir', join(dataDir, 'data'), ...args], {
     cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,8 +114,8 @@ export function launchDemo(args: string[], dataDir: string, env: NodeJS.ProcessE
       const { masterUrl } = await started;
       const deadline = performance.now() + timeoutMs;
       for (;;) {
-        const response = await fetch(masterUrl).catch(() => undefined);
-        const text = response ? await response.text() : '';
+        const response = await getText(masterUrl, ca).catch(() => undefined);
+        const text = response?.text ?? '';
         if (response?.status === 200 && /#EXT-X-STREAM-INF/.test(text)) return performance.now();
         if (performance.now() > deadline) throw new Error(`${masterUrl} did not answer with variants within ${timeoutMs} ms (last: ${response?.status})`);
         if (child.exitCode !== null) throw new Error(`abrcast demo exited (${child.exitCode}) before its master answered; stderr: ${stderr}`);

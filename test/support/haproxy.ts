@@ -1,6 +1,7 @@
 // Debian's HAProxy in front of `abrcast serve` instances, for tests and the
 // scale bench: deploy/haproxy.cfg (the README's config: timeouts, retries,
-// health checks) with a free loopback port and the given servers, plus an admin
+// health checks, TLS with ALPN h2) with a free loopback port, plain HTTP or the
+// config's TLS bind with a given certificate, and the given servers, plus an admin
 // socket to see and change the servers' state. Killed when the test process
 // goes away.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -22,8 +23,13 @@ export interface HaproxyServer {
   address: string;
 }
 
+export interface HaproxyOptions {
+  /** Terminate TLS as deploy/haproxy.cfg does (ALPN h2,http/1.1) with this PEM file (certificate, then key); default plain HTTP. */
+  tlsPem?: string;
+}
+
 export interface HaproxyHandle {
-  /** http://127.0.0.1:PORT, the one address viewers use. */
+  /** http://127.0.0.1:PORT (https:// with TLS), the one address viewers use. */
   url: string;
   /** The master process (its worker is its child). */
   pid: number;
@@ -48,14 +54,21 @@ export function findHaproxy(): string {
   return 'haproxy';
 }
 
-/** deploy/haproxy.cfg with this bind port, these servers, and an admin socket. */
-export function renderHaproxyConfig(port: number, servers: HaproxyServer[], adminSocket: string): string {
+/**
+ * deploy/haproxy.cfg with this bind port, these servers, and an admin socket; with `tlsPem`
+ * the config's own bind options (ssl, alpn) with that certificate, else plain HTTP.
+ */
+export function renderHaproxyConfig(port: number, servers: HaproxyServer[], adminSocket: string, tlsPem?: string): string {
   const lines = readFileSync(CONFIG_TEMPLATE, 'utf8').split('\n');
   const out: string[] = [];
   for (const line of lines) {
     if (/^\s+server\s/.test(line)) continue;
     if (/^\s+bind\s/.test(line)) {
-      out.push(`    bind 127.0.0.1:${port}`);
+      const [, , ...options] = line.trim().split(/\s+/);
+      const crt = options.indexOf('crt');
+      if (tlsPem !== undefined && (!options.includes('ssl') || crt < 0)) throw new Error(`deploy/haproxy.cfg: no TLS bind to use (${line.trim()})`);
+      if (tlsPem !== undefined) options[crt + 1] = tlsPem;
+      out.push(`    bind 127.0.0.1:${port}${tlsPem !== undefined ? ` ${options.join(' ')}` : ''}`);
       continue;
     }
     out.push(line);
@@ -69,7 +82,7 @@ export function renderHaproxyConfig(port: number, servers: HaproxyServer[], admi
 const live = new Set<ChildProcess>();
 let hooked = false;
 
-export async function startHaproxy(addresses: string[]): Promise<HaproxyHandle> {
+export async function startHaproxy(addresses: string[], options: HaproxyOptions = {}): Promise<HaproxyHandle> {
   const bin = findHaproxy();
   if (!hooked) {
     hooked = true;
@@ -82,7 +95,7 @@ export async function startHaproxy(addresses: string[]): Promise<HaproxyHandle> 
   const servers = addresses.map((address, i) => ({ name: `serve${i + 1}`, address }));
   const socket = join(dir, 'admin.sock');
   const configPath = join(dir, 'haproxy.cfg');
-  writeFileSync(configPath, renderHaproxyConfig(port, servers, socket));
+  writeFileSync(configPath, renderHaproxyConfig(port, servers, socket, options.tlsPem));
   // -db: stay in the foreground (no daemon to lose track of); -W: master-worker, so SIGTERM stops it cleanly.
   const child = spawn(bin, ['-W', '-db', '-f', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
@@ -164,7 +177,7 @@ export async function startHaproxy(addresses: string[]): Promise<HaproxyHandle> 
   }
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tlsPem !== undefined ? 'https' : 'http'}://127.0.0.1:${port}`,
     pid: child.pid!,
     servers,
     serverStates,

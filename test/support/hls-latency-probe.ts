@@ -95,7 +95,7 @@ export interface HlsLatencyReport {
   requests: { parts: number; blockingReloads: number; segments: number; playlists: number };
   /** The player saw parts in a media playlist (EXT-X-PART), i.e. it could play in low-latency mode. */
   partsInPlaylist: boolean;
-  /** The stream's requests by HTTP version as Chromium's resource timing names it (nextHopProtocol: 'h2', 'http/1.1'), or 'cache'. */
+  /** The stream's requests by HTTP version as Chromium's resource timing names it (nextHopProtocol: 'h2', 'http/1.1'), 'cache', or 'aborted'. */
   protocols: Record<string, number>;
   /** The stream ended (EXT-X-ENDLIST reached) before `seconds` were watched. */
   ended: boolean;
@@ -258,9 +258,10 @@ const loadedFragment = (sn, cc, level) => { state.fragments.push({ sn, cc, level
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     if (entry.name.startsWith(location.origin)) continue;
-    // A response from the browser's cache (an immutable part loaded again) went over no protocol.
+    // A response from the browser's cache (an immutable part loaded again) went over no protocol,
+    // and a request the player aborted before its answer (a late part, a level switch) names none.
     const cached = entry.transferSize === 0 && entry.decodedBodySize > 0;
-    const protocol = cached ? 'cache' : entry.nextHopProtocol || 'unknown';
+    const protocol = cached ? 'cache' : entry.nextHopProtocol || (entry.responseStart === 0 ? 'aborted' : 'unknown');
     state.protocols[protocol] = (state.protocols[protocol] || 0) + 1;
   }
 }).observe({ type: 'resource', buffered: true });

@@ -1,11 +1,12 @@
 // A real live run for server tests: registry, store, HTTP server and a
 // MultiResolutionHlsOutput fed FrameGenerator frames at wall-clock pace, so
-// playlists grow while clients poll. Segments are written as '/ipfs/{cid}', so
-// players fetch them through the server's own gateway.
+// playlists grow while clients poll. Segments are written as '/ipfs/{cid}?filename=segment.ts'
+// (as abrcast demo writes them), so players fetch them through the server's own gateway.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Rendition } from '../../src/encoder/types.js';
+import { segmentFileName } from '../../src/hls/segment-url.js';
 import { MultiResolutionHlsOutput, type HlsOutputSummary, type MultiResolutionHlsOutputOptions } from '../../src/publish/multi-resolution-hls-output.js';
 import type { PublishedVersion } from '../../src/publish/types.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
@@ -33,6 +34,11 @@ export interface LiveRunOptions {
   audioSource?: string;
   /** LL-HLS part duration in seconds (the run gets a part target; the encoder's part events are recorded). */
   partDuration?: number;
+  container?: 'ts' | 'fmp4';
+  /** Subtitle renditions (MultiResolutionHlsOutputOptions.captions). */
+  captions?: MultiResolutionHlsOutputOptions['captions'];
+  /** Called before frame `index` is written (captions and metadata on the stream's clock). */
+  beforeFrame?: (index: number, output: MultiResolutionHlsOutput) => void;
   /** More output options (e.g. container, encryption, sourceSize, renditions), over the defaults above. */
   output?: Partial<MultiResolutionHlsOutputOptions>;
   /** More server options (e.g. keySecret, logger). */
@@ -99,8 +105,12 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
     const [width, height] = options.output?.sourceSize ?? [640, 360];
     const output = new MultiResolutionHlsOutput({
       sourceSize: [width, height], fps, segmentDuration: 1, renditions: LIVE_LADDER, encoder: 'x264', x264Preset: 'ultrafast',
-      store, registry, journalDir: join(dir, 'journal'), segmentUrl: '/ipfs/{cid}', closeDeadlineMs: 15_000, audioSource: options.audioSource,
+      store, registry, journalDir: join(dir, 'journal'), closeDeadlineMs: 15_000, audioSource: options.audioSource,
+      // This server's gateway, whatever the store (Kubo's default would be ipfs.io).
+      segmentUrl: `/ipfs/{cid}${segmentFileName(options.output?.container ?? options.container ?? 'ts')}`,
       ...(options.partDuration !== undefined ? { partDuration: options.partDuration } : {}),
+      ...(options.container !== undefined ? { container: options.container } : {}),
+      ...(options.captions !== undefined ? { captions: options.captions } : {}),
       ...options.output,
     });
     server.metrics.attach(output);
@@ -109,6 +119,8 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
 
     const frames = new FrameGenerator(width, height, 'rgb24', { grain: options.grain ?? false });
     let written = 0;
+    await output.start();
+    options.beforeFrame?.(written, output);
     await output.write(frames.frame(written++));
     const runId = output.runId!;
 
@@ -122,6 +134,7 @@ export async function startLiveRun(options: LiveRunOptions = {}): Promise<LiveRu
         const wait = due - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         if (stopping) break;
+        options.beforeFrame?.(written, output);
         await output.write(frames.frame(written++));
       }
     })();

@@ -8,6 +8,7 @@ declare module 'm3u8-parser' {
     dateTimeString?: string;
     parts?: { duration: number; uri: string; independent?: boolean }[];
     map?: { uri: string; key?: ParsedKey };
+    byterange?: { length: number; offset: number };
     key?: ParsedKey;
     /** Preceded by EXT-X-DISCONTINUITY. */
     discontinuity?: boolean;
@@ -50,6 +51,9 @@ declare module 'm3u8-parser' {
     preloadSegment?: { parts?: { duration: number; uri: string }[]; preloadHints?: { type: string; uri: string }[] };
     renditionReports?: { uri: string; lastMsn?: number; lastPart?: number }[];
     skip?: { SKIPPED_SEGMENTS?: number; 'SKIPPED-SEGMENTS'?: number };
+    mediaGroups?: Record<string, Record<string, Record<string, { language?: string; default?: boolean; autoselect?: boolean; uri?: string }>>>;
+    iFramePlaylists?: ParsedVariant[];
+    dateRanges?: Array<{ id: string; class?: string; startDate: Date | string; duration?: number; [attribute: string]: unknown }>;
   }
 
   export class Parser {

@@ -1,9 +1,10 @@
 // `abrcast demo`: a live generative animation, encoded in real time into every
 // rendition, published to IPFS, recorded in the registry and served locally.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { segmentFileName } from '../../hls/segment-url.js';
 import type { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
 import type { DemoConfig } from '../config.js';
-import { DemoRenderer } from '../demo-renderer.js';
+import { clockText, DemoRenderer } from '../demo-renderer.js';
 import { EXIT_CODES, type ExitCode } from '../errors.js';
 import { startFrameRateTicker } from '../frame-rate-ticker.js';
 import type { Interrupts } from '../interrupts.js';
@@ -17,6 +18,8 @@ import { formatDemoProgress } from '../status-line.js';
 /** Segments and playlists point at the local gateway, so the served run plays with no outside gateway. */
 const LOCAL_CID_URL = '/ipfs/{cid}';
 const STATUS_MS = 250;
+/** The demo marks a chapter (EXT-X-DATERANGE) this often, so players show date-range markers. */
+const CHAPTER_SECONDS = 10;
 
 export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<ExitCode> {
   // Before any service opens: without the canvas package there is no run to start.
@@ -32,7 +35,7 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
       store: session.services.store,
       registry: session.services.registry,
       journalDir: journalDir(config),
-      segmentUrl: LOCAL_CID_URL,
+      segmentUrl: `${LOCAL_CID_URL}${segmentFileName(config.container)}`,
       playlistUrl: LOCAL_CID_URL,
       pixelFormat: 'rgba',
       encoder: config.encoder,
@@ -43,6 +46,11 @@ export async function runDemo(config: DemoConfig, reporter: Reporter): Promise<E
       ...(config.windowSeconds !== undefined ? { windowSeconds: config.windowSeconds } : {}),
       ...(config.channel !== undefined ? { channel: config.channel } : {}),
       ...encryptionOptions(config),
+      // The demo captions its own clock once a second (a private run has no clear WebVTT, a sliding one no
+      // subtitle playlists yet). Not DEFAULT: hls.js would load it unasked, which doubles an LL viewer's requests
+      // (a part and a blocking reload of the subtitle playlist per video part); the watch page turns it on itself.
+      ...(config.encryption || config.windowSeconds !== undefined || config.channel !== undefined
+        ? {} : { captions: [{ language: 'en', name: 'Clock', default: false }] }),
     });
     await output.start();
     session.runId = output.runId!;
@@ -132,7 +140,9 @@ async function streamRun(
       if (wait > 1) await sleep(wait, undefined, { signal: interrupts.signal }).catch(() => {});
       if (interrupts.requested) break;
       const before = performance.now();
-      const frame = renderer.render(frames, new Date());
+      const now = new Date();
+      if (frames % config.fps === 0) describeSecond(output, frames / config.fps, now);
+      const frame = renderer.render(frames, now);
       renderMs += performance.now() - before;
       await output.write(frame);
       frames += 1;
@@ -163,4 +173,16 @@ async function streamRun(
   reporter.info(`Run ${runId} ended: ${frames} frames, ${tally.segmentsUploaded} segments uploaded.`);
   if (masterCid) reporter.essential(`Master playlist: ${masterCid}`);
   return EXIT_CODES.ok;
+}
+
+/** Once a second of video: a caption of the clock drawn on it, and every CHAPTER_SECONDS a chapter date range. */
+function describeSecond(output: MultiResolutionHlsOutput, second: number, now: Date): void {
+  if (output.subtitleTracks.length > 0) output.addCaption({ start: second, end: second + 1, text: `Clock ${clockText(now).slice(0, 8)}` });
+  if (second % CHAPTER_SECONDS === 0) {
+    const chapter = second / CHAPTER_SECONDS + 1;
+    output.addMetadata({
+      id: `chapter-${chapter}`, start: second, duration: CHAPTER_SECONDS, class: 'com.abrcast.demo.chapter',
+      attributes: { 'X-TITLE': `Chapter ${chapter}` },
+    });
+  }
 }

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { fileEncoderOptions, probeMediaFile } from '../../encoder/media-file.js';
 import { ladderFromHeights, validateLadder } from '../../encoder/ladder.js';
 import type { MediaInfo, Rendition } from '../../encoder/types.js';
+import { segmentFileName } from '../../hls/segment-url.js';
 import type { MultiResolutionHlsOutput } from '../../publish/multi-resolution-hls-output.js';
 import { ENCODE_DEFAULTS, lowLatencyPartDuration, type EncodeConfig } from '../config.js';
 import { formatEncodeProgress } from '../encode-progress.js';
@@ -77,7 +78,7 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
       store: session.services.store,
       registry: session.services.registry,
       journalDir: journalDir(config),
-      segmentUrl: cidUrl,
+      segmentUrl: `${cidUrl}${segmentFileName(config.container)}`,
       playlistUrl: cidUrl,
       encoder: config.encoder,
       x264Preset: config.preset,
@@ -88,7 +89,10 @@ export async function runEncode(config: EncodeConfig, reporter: Reporter): Promi
       ...(config.windowSeconds !== undefined ? { windowSeconds: config.windowSeconds } : {}),
       ...(config.channel !== undefined ? { channel: config.channel } : {}),
       ...encryptionOptions(config),
+      ...(config.captions ? { captions: [{ language: config.captions.language }] } : {}),
     });
+    // The file's cues are known up front: each goes into the subtitle files of the segments it overlaps.
+    for (const cue of config.captions?.cues ?? []) output.addCaption(cue);
     const { interrupts } = session;
     const exitCode = await encodeRun(config, reporter, output, media, session.serverUrl, session.services, interrupts, (id) => {
       session.runId = id;

@@ -42,6 +42,10 @@ export function parseRange(header: string | undefined, size: number): RangeAnswe
 
 const TS_SYNC_BYTE = 0x47;
 const EXTM3U = new TextEncoder().encode('#EXTM3U');
+const WEBVTT = new TextEncoder().encode('WEBVTT');
+/** JPEG's SOI marker and the first byte of the next one (thumbnails). */
+const JPEG = Uint8Array.of(0xff, 0xd8, 0xff);
+const startsWith = (head: Uint8Array, magic: Uint8Array) => magic.every((byte, i) => head[i] === byte);
 
 /** Content types by CID: the bytes behind a CID never change, so one sniff per CID is enough. */
 const sniffed = new Map<string, string>();
@@ -59,11 +63,16 @@ async function contentType(store: ContentStore, cid: string, size: number): Prom
       head = joined;
     }
   }
-  const type = EXTM3U.every((byte, i) => head[i] === byte)
+  // An <img> needs its image type; a <track> its WebVTT one.
+  const type = startsWith(head, EXTM3U)
     ? MPEGURL
     : head[0] === TS_SYNC_BYTE
       ? 'video/mp2t'
-      : 'application/octet-stream';
+      : startsWith(head, JPEG)
+        ? 'image/jpeg'
+        : startsWith(head, WEBVTT)
+          ? 'text/vtt; charset=utf-8'
+          : 'application/octet-stream';
   if (sniffed.size >= MAX_SNIFFED) sniffed.delete(sniffed.keys().next().value!);
   sniffed.set(cid, type);
   return type;

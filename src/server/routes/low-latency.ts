@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { serializeLowLatencyPlaylist, skippableSegments } from '../../hls/low-latency-playlist.js';
+import { joinWebVtt } from '../../hls/webvtt.js';
 import { isWholeSegment, refusal, satisfies, type LiveEdge, type PartContainer } from '../live-edge.js';
 import type { LiveRendition } from '../live-rendition.js';
 import { acceptsGzip } from '../compression.js';
@@ -26,7 +27,7 @@ const SEGMENT_RECHECK_MS = 250;
 /** Retry-After (seconds) of a request refused because the process holds as many as it may. */
 export const HELD_RETRY_AFTER_S = 1;
 
-const CONTENT_TYPES: Record<PartContainer, string> = { ts: 'video/mp2t', m4s: 'video/mp4' };
+const CONTENT_TYPES: Record<PartContainer, string> = { ts: 'video/mp2t', m4s: 'video/mp4', vtt: 'text/vtt; charset=utf-8' };
 
 interface Query {
   msn?: number;
@@ -136,8 +137,8 @@ export async function serveLowLatencyPlaylist(request: RouteRequest, live: LiveR
   return true;
 }
 
-const PART_FILE = /^(\d{1,9})\.(\d{1,6})\.(ts|m4s)$/;
-const SEGMENT_FILE = /^(\d{1,9})\.(ts|m4s)$/;
+const PART_FILE = /^(\d{1,9})\.(\d{1,6})\.(ts|m4s|vtt)$/;
+const SEGMENT_FILE = /^(\d{1,9})\.(ts|m4s|vtt)$/;
 
 /** The rendition model behind a part or segment URI, or undefined after answering 404. */
 async function renditionOf(request: RouteRequest, runId: string, name: string): Promise<LiveRendition | undefined> {
@@ -163,7 +164,7 @@ async function servePart(request: RouteRequest): Promise<void> {
   const name = qualityParam(request);
   if (name === undefined) return;
   const match = PART_FILE.exec(request.params.file);
-  if (!match) return sendError(request.res, 400, 'Invalid part name: expected {msn}.{part}.ts or .m4s');
+  if (!match) return sendError(request.res, 400, 'Invalid part name: expected {msn}.{part}.ts, .m4s or .vtt');
   const [msn, index] = [Number(match[1]), Number(match[2])];
   const ext = match[3] as PartContainer;
   const model = await renditionOf(request, runId, name);
@@ -202,7 +203,7 @@ async function serveSegment(request: RouteRequest): Promise<void> {
   const name = qualityParam(request);
   if (name === undefined) return;
   const match = SEGMENT_FILE.exec(request.params.file);
-  if (!match) return sendError(request.res, 400, 'Invalid segment name: expected {msn}.ts or .m4s');
+  if (!match) return sendError(request.res, 400, 'Invalid segment name: expected {msn}.ts, .m4s or .vtt');
   const msn = Number(match[1]);
   const ext = match[2] as PartContainer;
   // A private run without parts lists its segments by number too.
@@ -226,11 +227,13 @@ async function serveSegment(request: RouteRequest): Promise<void> {
   const parts = model.segmentParts(msn);
   if (isWholeSegment(parts, model.runTiming)) {
     const bytes = await Promise.all(parts.map((part) => partBytes.get(part.cid)));
-    return sendBytes(request, Buffer.concat(bytes), CONTENT_TYPES[ext]);
+    // WebVTT parts are whole files each: a segment made of them is one file with their cues.
+    const body = ext === 'vtt' ? Buffer.from(joinWebVtt(bytes.map((b) => b.toString('utf8')))) : Buffer.concat(bytes);
+    return sendBytes(request, body, CONTENT_TYPES[ext]);
   }
-  // The segment being written, or the next: sent part by part as they are recorded (LL-DASH).
+  // The media segment being written, or the next: sent part by part as they are recorded (LL-DASH).
   const edge = model.edge();
-  if (!edge || !isComingSegment(edge, msn)) return missing();
+  if (ext === 'vtt' || !edge || !isComingSegment(edge, msn)) return missing();
   const timeoutMs = BLOCK_TARGETS * edge.playlist.targetDuration * 1000;
   if (!(await streamRecordedParts(request, model, msn, CONTENT_TYPES[ext], timeoutMs))) sendHeldLimit(request);
 }

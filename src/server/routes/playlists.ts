@@ -6,7 +6,8 @@
 // model of the run has it, kept current by the registry's change feed), never
 // cached, never redirected to a CID URL (gateways cache /ipfs/ answers forever).
 import { serializeMasterPlaylist } from '../../hls/master-playlist.js';
-import type { VariantStream } from '../../hls/types.js';
+import type { IframeStream, ImageStream, MediaRendition, VariantStream } from '../../hls/types.js';
+import { SUBTITLE_GROUP_ID, type RunTracks } from '../../model/run-tracks.js';
 import { orderVariants } from '../../model/variant-stream-record.js';
 import type { RunRecord } from '../../registry/run-records.js';
 import { StoreUnavailableError } from '../../store/content-store.js';
@@ -19,6 +20,7 @@ import { serializeMediaPlaylist } from '../../hls/media-playlist.js';
 import { numberedSegments } from '../live-edge.js';
 import { mediaPlaylistWithToken, playbackRoute, variantsWithToken } from '../playback-access.js';
 import { parsedPlaylist } from '../playlist-cache.js';
+import { iframePlaylistPath, imagePlaylistPath, subtitlePlaylistPath } from './tracks.js';
 
 export const qualityPlaylistPath = (runId: string, name: string) => `/runs/${runId}/quality/${name}/playlist.m3u8`;
 
@@ -34,6 +36,42 @@ function masterVariants(runId: string, run: RunRecord, basePath?: string): Varia
       frameRate: info.frameRate,
       name,
     }));
+}
+
+/** The master's entries for a run's tracks, with this server's URLs. */
+interface MasterCompanions {
+  media: MediaRendition[];
+  subtitlesGroup?: string;
+  iframeStreams: IframeStream[];
+  imageStreams: ImageStream[];
+}
+
+/** Names in byte order: the registry's JSONB keeps no key order, the master must. */
+const byName = <T>(record: Record<string, T> | undefined) =>
+  Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+/**
+ * `lowLatency` (a run with parts): subtitle tracks are served by the LL-HLS route, from their
+ * WebVTT parts, so a cue shows within a part target of its time; otherwise by their newest playlist.
+ */
+function masterCompanions(runId: string, tracks: RunTracks, renditionOrder: readonly string[], lowLatency = false): MasterCompanions {
+  // The default track first, then by name.
+  const subtitles = byName(tracks.subtitles).sort(([, a], [, b]) => Number(b.default) - Number(a.default));
+  const media: MediaRendition[] = subtitles.map(([name, track]) => ({
+    type: 'SUBTITLES', groupId: SUBTITLE_GROUP_ID, name: track.name, language: track.language,
+    default: track.default, autoselect: true, uri: lowLatency ? qualityPlaylistPath(runId, name) : subtitlePlaylistPath(runId, name),
+  }));
+  // I-frame streams in the variants' order.
+  const iframes = byName(tracks.iframes).sort(([a], [b]) => renditionOrder.indexOf(a) - renditionOrder.indexOf(b));
+  const iframeStreams: IframeStream[] = iframes.map(([name, track]) => ({
+    uri: iframePlaylistPath(runId, name), bandwidth: track.bandwidth, averageBandwidth: track.averageBandwidth,
+    codecs: track.codecs, resolution: { width: track.width, height: track.height },
+  }));
+  const images = tracks.images;
+  const imageStreams: ImageStream[] = images
+    ? [{ uri: imagePlaylistPath(runId), bandwidth: images.bandwidth, resolution: { width: images.width, height: images.height }, codecs: images.codecs }]
+    : [];
+  return { media, ...(media.length > 0 ? { subtitlesGroup: SUBTITLE_GROUP_ID } : {}), iframeStreams, imageStreams };
 }
 
 /** The master, from the run's live model (no SQL per request); held for a live run's first publish. */
@@ -53,7 +91,16 @@ async function master(request: RouteRequest): Promise<void> {
   // Still nothing to play (a run that never published); the watch page retries.
   if (variants.length === 0) return sendError(request.res, 404, `Run ${runId} has not published playlists yet`);
   variants = variantsWithToken(variants, request.playback?.token);
-  sendPlaylist(request.req, request.res, serializeMasterPlaylist({ independentSegments: true, variants }), {
+  // Subtitles, I-frame and image streams, when the run has them (runs.tracks).
+  const companions = masterCompanions(runId, run.record.tracks, variants.map((variant) => variant.name), run.record.partTarget !== null);
+  const text = serializeMasterPlaylist({
+    independentSegments: true,
+    media: companions.media,
+    variants: companions.subtitlesGroup ? variants.map((variant) => ({ ...variant, subtitles: companions.subtitlesGroup })) : variants,
+    iframeStreams: companions.iframeStreams,
+    imageStreams: companions.imageStreams,
+  });
+  sendPlaylist(request.req, request.res, text, {
     'Content-Type': MPEGURL,
     'Cache-Control': 'no-cache',
   });

@@ -99,6 +99,13 @@ async function runStatus(request: RouteRequest): Promise<void> {
     ...runSummary(run),
     qualities,
     segments: { total: totalSegments, byRendition: counts },
+    // What the run offers beside its variants (subtitle segments are counted above under their track).
+    tracks: {
+      subtitles: Object.keys(run.tracks.subtitles ?? {}).sort(),
+      iframePlaylists: Object.keys(run.tracks.iframes ?? {}).sort(),
+      thumbnails: run.tracks.images?.count ?? 0,
+      dateRanges: run.tracks.dateRanges?.length ?? 0,
+    },
     missing: { count: run.missing.length, first: run.missing.slice(0, MAX_LISTED_MISSING) },
     archive: { count: archive.length, newest: archive.slice(-MAX_LISTED_ARCHIVE).map(archiveEntry) },
   });
