@@ -473,7 +473,10 @@ export class PlaylistPublisher {
     const from = playlist.segments[0].programDateTime?.getTime();
     const kept = from === undefined || playlist.playlistType !== undefined
       ? ranges
-      : ranges.filter((range) => range.duration === undefined || range.startDate.getTime() + range.duration * 1000 >= from);
+      : ranges.filter((range) => {
+        const end = range.endDate?.getTime() ?? (range.duration !== undefined ? range.startDate.getTime() + range.duration * 1000 : undefined);
+        return end === undefined || end >= from;
+      });
     return kept.length > 0 ? { ...playlist, dateRanges: kept } : playlist;
   }
 

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { averageBandwidth, peakBandwidth } from '../../src/hls/bandwidth.js';
 import { cidUrlResolver } from '../../src/hls/segment-url.js';
+import { CompanionPlaylists } from '../../src/publish/companion-playlists.js';
 import { PlaylistPublisher, type ChannelContinuation, type PlaylistPublisherOptions } from '../../src/publish/playlist-publisher.js';
 import type { ArchivedChunk, PublishedVersion } from '../../src/publish/types.js';
 import type { ResourceKey } from '../../src/hls/types.js';
@@ -224,6 +225,28 @@ describe('a sliding window and its archive', () => {
     for (const { name } of RENDITIONS) {
       assertKeys(final.media[name].text, `final ${name}`);
       assert.equal(parsePlaylist(final.media[name].text).manifest.segments.length, 23);
+    }
+  });
+
+  test('date ranges (addMetadata) ride on the window, leave it once they ended before it, and are all in the final playlists', async () => {
+    const companions = new CompanionPlaylists({ subtitles: [], segmentUrl: url, subtitleUrl: url, thumbnailUrl: url, playlistUrl: url });
+    // "early" ends 5 s into the run; "open" has no end.
+    companions.setDateRange({ id: 'early', startDate: new Date(STARTED.getTime() + 2000), duration: 3 });
+    companions.setDateRange({ id: 'open', startDate: new Date(STARTED.getTime() + 1000) });
+    const run = await publishRun(store, 20, { windowSeconds: 6, archiveSeconds: 10, companions }, 'ranges');
+    const has = (text: string, id: string) => text.includes(`#EXT-X-DATERANGE:ID="${id}"`);
+    for (const version of run.versions.filter((v) => !v.final)) {
+      const text = version.media.high.text;
+      const { manifest } = parsePlaylist(text);
+      const windowStart = STARTED.getTime() + manifest.mediaSequence! * 1000;
+      assert.equal(has(text, 'early'), windowStart <= STARTED.getTime() + 5000, `version ${version.sequence} (window from MSN ${manifest.mediaSequence})`);
+      assert.ok(has(text, 'open'), `version ${version.sequence} keeps the range without an end`);
+    }
+    const final = run.versions.at(-1)!;
+    assert.ok(final.final);
+    for (const { name } of RENDITIONS) {
+      assert.ok(has(final.media[name].text, 'early') && has(final.media[name].text, 'open'), `the final ${name} playlist lists every range`);
+      assert.equal(parsePlaylist(final.media[name].text).manifest.segments.length, 20);
     }
   });
 
