@@ -108,7 +108,8 @@ describe('a private run (PostgreSQL + Kubo, encrypted LL-HLS)', () => {
       'a flipped bit': flipped,
       'not a token': 'hello',
     };
-    const part = (await run.registry.listRecentParts(run.runId, '360p', 0))[0];
+    // The newest part: older ones are released once the live edge is 6 target durations past them (linear storage).
+    const part = (await run.registry.listRecentParts(run.runId, '360p', 0)).at(-1)!;
     const urls = {
       master: `${base}/master.m3u8`,
       playlist: `${base}/quality/360p/playlist.m3u8`,
