@@ -63,12 +63,16 @@ describe('SIGINT during abrcast demo', () => {
       const master = decode(await store.cat(run.masterCid));
       const mediaUris = playlistUris(master);
       assert.ok(mediaUris.length >= 1);
+      // The demo's clock captions: a subtitle rendition (EXT-X-MEDIA) whose WebVTT segments are recorded too.
+      const subtitleUris = [...master.matchAll(/^#EXT-X-MEDIA:TYPE=SUBTITLES,.*URI="([^"]+)"/gm)].map((m) => m[1]!);
+      assert.equal(subtitleUris.length, 1, 'the clock caption track');
       const listed: string[] = [];
-      for (const uri of mediaUris) {
+      for (const uri of [...mediaUris, ...subtitleUris]) {
         assert.match(uri, /^\/ipfs\/[a-z0-9]+$/, 'local gateway paths');
         const media = decode(await store.cat(uri.slice('/ipfs/'.length)));
         assert.match(media, /^#EXT-X-ENDLIST$/m);
-        for (const segmentUri of playlistUris(media)) assert.match(segmentUri, /^\/ipfs\/[a-z0-9]+\?filename=segment\.ts$/, 'local gateway paths, with a file name for FFmpeg');
+        const file = subtitleUris.includes(uri) ? 'subtitles\\.vtt' : 'segment\\.ts';
+        for (const segmentUri of playlistUris(media)) assert.match(segmentUri, new RegExp(`^/ipfs/[a-z0-9]+\\?filename=${file}$`), 'local gateway paths, with a file name of their type');
         listed.push(...playlistUris(media).map((segmentUri) => segmentUri.slice('/ipfs/'.length).split('?')[0]!));
       }
       assert.deepEqual(listed.sort(), segments.map((s) => s.cid).sort(), 'every recorded segment is listed');

@@ -32,7 +32,7 @@ describe('native code under sanitizers', { skip }, () => {
     const binary = join(dir, 'ts-segmenter-leak-check');
     execFileSync('clang++', [
       '-std=c++17', '-g', '-O1', '-fsanitize=address', '-fno-omit-frame-pointer', `-I${join(repoRoot, 'native/src')}`,
-      ...['segmenter.cc', 'ts-segmenter.cc', 'fmp4-segmenter.cc'].map((file) => join(repoRoot, 'native/src', file)),
+      ...['segmenter.cc', 'ts-segmenter.cc', 'fmp4-segmenter.cc', 'fmp4-boxes.cc'].map((file) => join(repoRoot, 'native/src', file)),
       join(repoRoot, 'test/native/ts-segmenter-leak-check.cc'),
       ...pkgConfig('libavformat', 'libavcodec', 'libavutil'), '-o', binary,
     ]);
