@@ -107,7 +107,11 @@ describe('hls.js on a channel across a SIGKILL of its producer and a restart', (
       const sns = [...new Set(state.fragments.map((fragment) => fragment.sn))].sort((a, b) => a - b);
       for (let i = 1; i < sns.length; i++) assert.ok(sns[i]! - sns[i - 1]! <= 2, `a gap in the segments played: ${sns[i - 1]} then ${sns[i]}`);
       // Nothing the first producer finished is lost: its run, completed from the journal, lists every segment it uploaded.
-      const first = (await registry.getRun(firstRunId))!;
+      // It is ended a few seconds after the hand-over (handoverGraceMs: no server may still serve it by then).
+      const first = await waitFor('the first run ended', async () => {
+        const record = (await registry.getRun(firstRunId))!;
+        return record.status !== 'live' ? record : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 250 });
       assert.equal(first.status, 'ended', first.error ?? '');
       const finalFirst = parsePlaylist(await (await fetch(`${server.url}/ipfs/${first.qualityPlaylists['original'].cid}`)).text()).manifest;
       const uploaded = uploadedBeforeKill.filter((event) => event.rendition === 'original').map((event) => `/ipfs/${event.cid as string}`);
