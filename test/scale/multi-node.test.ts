@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { segmentFileName } from '../../src/hls/segment-url.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
 import type { RunRegistry } from '../../src/registry/run-registry.js';
 import { CliProcess, cliEnv, makeTempDir } from '../cli/cli-process.js';
@@ -170,7 +171,7 @@ describe('2 producers, 2 Kubo peers, 2 serve instances behind HAProxy, one Postg
         assert.equal(published.status, 200);
         assert.deepEqual(
           parsePlaylist(await published.text()).manifest.segments.map((segment) => segment.uri),
-          segments.map((segment) => `/ipfs/${segment.cid}`),
+          segments.map((segment) => `/ipfs/${segment.cid}${segmentFileName('ts')}`),
           `${runId} ${rendition}: the final playlist lists every segment, in order`,
         );
         // The quality endpoint (LL run: segments by position) lists them all too, ended.
