@@ -41,6 +41,13 @@ describe('MPD', () => {
     assert.equal(mpd.period.adaptationSets[0].maxFrameRate, 30);
   });
 
+  test('a channel\'s run numbers its segments from its first Media Sequence Number: startNumber is it', () => {
+    // Its segment URIs are by MSN (the LL-HLS ones), and its first segment starts at availabilityStartTime.
+    const mpd = liveMpd({ ...input, firstNumber: 412 });
+    checkMpd(serializeMpd(mpd), NOW);
+    assert.deepEqual(mpd.period.adaptationSets[0].representations.map((r) => r.segmentTemplate.startNumber), [412, 412]);
+  });
+
   test('an ended run: static, its duration, no live-only attributes, the same URLs', () => {
     const text = serializeMpd(liveMpd({ ...input, endedDuration: 59.5 }));
     const checked = checkMpd(text, NOW);
