@@ -83,7 +83,8 @@ export interface ViewerStep {
   missingAnswers: number;
   serve: { cpuSeconds: number; cpuCores: number; cpuCoresPer1000Viewers: number; rssMiB: number };
   loadGeneratorCpuSeconds: number;
-  postgres: { transactions: number; perPlaylistAnswer: number };
+  /** null: the bench's own statistics query failed (a saturated machine: its connection timed out). */
+  postgres: { transactions: number | null; perPlaylistAnswer: number | null };
   meetsGoals: { firstAnswerP95: boolean; spreadP95: boolean; errorRate: boolean };
 }
 
@@ -196,7 +197,7 @@ async function startServe(args: string[], dataDir: string): Promise<{ child: Chi
 /** Milliseconds since the epoch, comparable with the producer process's clock. */
 const now = () => performance.timeOrigin + performance.now();
 
-async function measureStep(options: ViewersOptions, k: number, playlistUrl: string, recordedAt: Map<string, number>, servePid: number, transactions: () => Promise<number>): Promise<ViewerStep> {
+async function measureStep(options: ViewersOptions, k: number, playlistUrl: string, recordedAt: Map<string, number>, servePid: number, transactions: () => Promise<number | null>): Promise<ViewerStep> {
   const load = new ViewerLoad({ playlistUrl, viewers: k, partsPerSegment: PARTS_PER_SEGMENT, rampMs: Math.min(3000, k * 2), timeoutMs: 3 * SEGMENT_S * 1000 + 5000 });
   load.start();
   // Started, and a few parts at the edge for all of them, before the window opens.
@@ -212,7 +213,8 @@ async function measureStep(options: ViewersOptions, k: number, playlistUrl: stri
   rss = Math.max(rss, rssMiB(servePid));
   const serveCpu = cpuSeconds(servePid) - before.serve;
   const own = process.cpuUsage(before.own);
-  const xacts = (await transactions()) - before.xacts;
+  const after = await transactions();
+  const xacts = after === null || before.xacts === null ? null : after - before.xacts;
   // Answers for the window's last parts may still be on their way.
   await new Promise((r) => setTimeout(r, 1500));
   const playlists = load.counters.playlists - before.playlists;
@@ -255,7 +257,7 @@ async function measureStep(options: ViewersOptions, k: number, playlistUrl: stri
       rssMiB: rss,
     },
     loadGeneratorCpuSeconds: Number(((own.user + own.system) / 1e6).toFixed(2)),
-    postgres: { transactions: xacts, perPlaylistAnswer: playlists > 0 ? Number((xacts / playlists).toFixed(4)) : 0 },
+    postgres: { transactions: xacts, perPlaylistAnswer: xacts === null ? null : playlists > 0 ? Number((xacts / playlists).toFixed(4)) : 0 },
     meetsGoals: { firstAnswerP95: false, spreadP95: false, errorRate: false },
   };
   step.meetsGoals = {
@@ -313,9 +315,15 @@ async function measureViewers(options: ViewersOptions, dir: string): Promise<{ s
     const playlistUrl = `${serve.url}/runs/${producer.runId}/quality/${RENDITIONS[0]}/playlist.m3u8`;
     // A first segment and PART-HOLD-BACK of the next: a viewer's first playlist answers at once.
     await new Promise((r) => setTimeout(r, (SEGMENT_S + 1.5) * 1000));
-    const transactions = async () => {
-      const { rows } = await stats.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()');
-      return Number(rows[0].n);
+    // At the machine's limit the bench's own query can time out: that K is still reported, without this figure.
+    const transactions = async (): Promise<number | null> => {
+      try {
+        const { rows } = await stats.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()');
+        return Number(rows[0].n);
+      } catch (error) {
+        log(`viewers: PostgreSQL statistics not read: ${(error as Error).message}`);
+        return null;
+      }
     };
     const steps: ViewerStep[] = [];
     for (const k of options.viewers) {
@@ -433,7 +441,7 @@ export function formatViewersReport(report: ViewersReport): string {
     step.serve.cpuCores.toFixed(2),
     step.serve.cpuCoresPer1000Viewers.toFixed(2),
     String(step.serve.rssMiB),
-    String(step.postgres.perPlaylistAnswer),
+    String(step.postgres.perPlaylistAnswer ?? '–'),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const table = [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n');
