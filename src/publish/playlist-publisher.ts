@@ -22,7 +22,7 @@ import { AbrcastError, invalidParameterError, isInteger, isPositiveFinite } from
 import { BandwidthMeter, peakBandwidth, averageBandwidth } from '../hls/bandwidth.js';
 import { commonListedCount, ContiguousSegments, type UploadedSegment } from '../hls/contiguous-segments.js';
 import { serializeMasterPlaylist } from '../hls/master-playlist.js';
-import { MIN_WINDOW_TARGETS, serializeMediaPlaylist, targetDurationFor } from '../hls/media-playlist.js';
+import { MIN_WINDOW_TARGETS, serializeMediaPlaylist, targetDurationFor, totalDuration } from '../hls/media-playlist.js';
 import { parseMediaPlaylist } from '../hls/parse-media-playlist.js';
 import type { CidUrl } from '../hls/segment-url.js';
 import type { MediaPlaylist, MediaSegment, ResourceKey, SegmentKey, VariantStream } from '../hls/types.js';
@@ -582,7 +582,7 @@ export class PlaylistPublisher {
       });
       playlists[name] = playlist;
       media[name] = { cid, segmentCount: entries.length };
-      duration = Math.max(duration, entries.reduce((sum, entry) => sum + entry.duration, 0));
+      duration = Math.max(duration, totalDuration(entries));
       startedAt ??= new Date(Math.round(entries[0].startMs));
       const peak = peakBandwidth(entries, this.targetDuration) ?? 1;
       const average = averageBandwidth(entries);
