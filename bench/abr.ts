@@ -27,6 +27,8 @@ import { launchBrowser } from '../test/support/browser.js';
 import { measureHlsLatency, percentile, PROBE_PLAYERS, type HlsLatencyReport, type LatencySample, type ProbePlayer } from '../test/support/hls-latency-probe.js';
 import { startLiveRun, waitFor } from '../test/support/live-run.js';
 import { describeMachine, type MachineInfo } from './machine.js';
+import { log } from './log.js';
+import { integer } from './options.js';
 
 const DEFAULT_OUT_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), 'results');
 
@@ -115,15 +117,7 @@ export interface AbrReport {
   players: PlayerResult[];
 }
 
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
 
-function integer(name: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw invalidParameterError(name, `integer between ${min} and ${max}`, Number.isNaN(value) ? text : value);
-  return value;
-}
 
 export function parseAbrOptions(args: string[]): AbrOptions {
   const { values } = parseArgs({

@@ -19,6 +19,7 @@ import { ResourceCipher } from '../src/publish/resource-cipher.js';
 import type { MediaResource } from '../src/publish/resource-store.js';
 import { makeFrameRing } from './frames.js';
 import { describeMachine, type MachineInfo } from './machine.js';
+import { log } from './log.js';
 
 const RESULTS = resolve(fileURLToPath(new URL('.', import.meta.url)), 'results');
 
@@ -63,9 +64,6 @@ export interface EncryptionReport {
   rows: EncryptionRow[];
 }
 
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
 
 export function parseEncryptionOptions(args: string[]): EncryptionBenchOptions {
   const { values } = parseArgs({

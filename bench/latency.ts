@@ -28,6 +28,7 @@ import { launchBrowser, type BrowserHandle } from '../test/support/browser.js';
 import { makeTestCertificate, type TestCertificate } from '../test/support/tls-certificate.js';
 import { startPostgres } from '../test/support/postgres.js';
 import { describeMachine, type MachineInfo } from './machine.js';
+import { log } from './log.js';
 
 /** Resource timing entries that say nothing of the HTTP version: answered by the browser's cache, or aborted unanswered. */
 const NOT_SENT = new Set(['cache', 'aborted']);
@@ -93,9 +94,6 @@ export interface LatencyReport {
 
 const DEFAULT_OUT_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), 'results');
 
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
 
 function number(name: string, text: string, min: number, max: number): number {
   const value = Number(text);

@@ -88,7 +88,8 @@ Every case:
 
 const DEFAULT_OUT_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), 'results');
 
-function integer(name: string, text: string, min: number, max: number): number {
+/** A flag's integer in [min, max], or the bench's one error naming the flag. */
+export function integer(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
   if (!isInteger(value) || value < min || value > max) {
     throw invalidParameterError(name, `integer between ${min} and ${max}`, Number.isNaN(value) ? text : value);

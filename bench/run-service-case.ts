@@ -14,13 +14,11 @@ import { measurePublish, type PublishSetupResult } from './publish-latency.js';
 import { formatServiceTables, type ServiceReport, type SkippedSetup } from './service-report.js';
 import { openSetup, SETUP_LABELS, setupUnavailable } from './service-setup.js';
 import { measureSoak, type SoakSetupResult } from './soak.js';
+import { log } from './log.js';
 
 /** Distinct source frames, cycled: enough motion for realistic segment sizes, cheap to make. */
 const RING_FRAMES = 30;
 
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
 
 async function writeReport(report: ServiceReport, config: ServiceCaseConfig): Promise<string> {
   await mkdir(config.outDir, { recursive: true });

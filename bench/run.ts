@@ -32,12 +32,10 @@ import { benchServiceCase } from './run-service-case.js';
 import { scaleMain } from './scale.js';
 import { streamsMain } from './streams.js';
 import { viewersMain } from './viewers.js';
+import { log } from './log.js';
 
 class UsageError extends Error {}
 
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
 
 async function checkEncoderAvailable(config: BenchConfig): Promise<void> {
   if (config.encoder !== 'nvenc') return;

@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 
 import { defaultLadder } from '../src/encoder/ladder.js';
-import { invalidParameterError, isInteger } from '../src/errors.js';
+import { invalidParameterError } from '../src/errors.js';
 import { MultiResolutionHlsOutput } from '../src/publish/multi-resolution-hls-output.js';
 import { openRegistry } from '../src/registry/open-registry.js';
 import { KuboPeersStore } from '../src/store/kubo-peers-store.js';
@@ -33,6 +33,8 @@ import { makeFrameRing } from './frames.js';
 import { describeMachine, type MachineInfo } from './machine.js';
 import { measurePeerPropagation, type PeerPropagationResult } from './peer-propagation.js';
 import { feedFrames } from './service-stream.js';
+import { log } from './log.js';
+import { integer } from './options.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const DEFAULT_OUT_DIR = fileURLToPath(new URL('results', import.meta.url));
@@ -116,13 +118,6 @@ const summary = ({ medianLatencyS, p95LatencyS, maxStallAfterS, playedS, fatalEr
   medianLatencyS, p95LatencyS, maxStallAfterS, playedS, fatalErrors, errors, requests, partsInPlaylist,
 });
 
-function integer(name: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!isInteger(value) || value < min || value > max) {
-    throw invalidParameterError(name, `integer between ${min} and ${max}`, Number.isNaN(value) ? text : value);
-  }
-  return value;
-}
 
 export function parseScaleOptions(argv: string[]): ScaleConfig | 'help' {
   const { values } = parseArgs({
@@ -151,9 +146,6 @@ export function parseScaleOptions(argv: string[]): ScaleConfig | 'help' {
   };
 }
 
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
 
 /** utime + stime of a process and all its descendants, in seconds (from /proc). */
 function treeCpuSeconds(rootPid: number): number {

@@ -31,6 +31,7 @@ import { type FrameRing, makeFrameRing } from './frames.js';
 import { describeMachine, type MachineInfo } from './machine.js';
 import type { StreamsChildInput, StreamsChildResult } from './streams-child.js';
 import { keepsRealTime, lateness, type StreamLateness } from './stream-lateness.js';
+import { log } from './log.js';
 
 const CHILD = fileURLToPath(new URL('./streams-child.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -104,9 +105,6 @@ export interface StreamsReport {
   ratio: number | null;
 }
 
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
 
 function integer(name: string, text: string, min: number, max: number): number {
   const value = Number(text);

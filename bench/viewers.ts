@@ -32,6 +32,8 @@ import { startKubo } from '../test/support/kubo.js';
 import { startPostgres } from '../test/support/postgres.js';
 import { HostileLoad, ViewerLoad } from './ll-viewer-load.js';
 import { describeMachine, type MachineInfo } from './machine.js';
+import { log } from './log.js';
+import { integer } from './options.js';
 
 export const VIEWER_GOALS = { viewers: 1000, firstAnswerP95Ms: 250, spreadP95Ms: 250, errorRate: 0.001 } as const;
 
@@ -114,15 +116,7 @@ export interface ViewersReport {
   hostile: HostilePhase | { skipped: string } | { error: string };
 }
 
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
 
-function integer(name: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw invalidParameterError(name, `integer between ${min} and ${max}`, Number.isNaN(value) ? text : value);
-  return value;
-}
 
 export function parseViewersOptions(args: string[]): ViewersOptions {
   const { values } = parseArgs({

@@ -87,6 +87,7 @@ export interface ArchiveInput {
   segmentCount: number;
   /** Seconds of media. */
   duration: number;
+  /** Wall-clock time of its first segment. */
   startedAt: Date;
   masterCid: string;
   media: Record<string, { cid: string; segmentCount: number }>;

@@ -1,5 +1,5 @@
 // What the registry hands back: runs, segments and parts as stored.
-import type { MissingSegment, PartInput, RunEncryption, SegmentInput } from '../model/run-inputs.js';
+import type { ArchiveInput, MissingSegment, PartInput, RunEncryption, SegmentInput } from '../model/run-inputs.js';
 import type { RunTracks } from '../model/run-tracks.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
 import type { ResourceKey } from '../hls/types.js';
@@ -57,17 +57,9 @@ export interface RunRecord {
   tracks: RunTracks;
 }
 
-/** One archive chunk of a windowed run: immutable VOD playlists on IPFS. */
-export interface ArchiveRecord {
+/** One archive chunk of a windowed run, as recorded: immutable VOD playlists on IPFS. */
+export interface ArchiveRecord extends ArchiveInput {
   runId: string;
-  firstMsn: number;
-  segmentCount: number;
-  /** Seconds of media. */
-  duration: number;
-  /** Wall-clock time of its first segment. */
-  startedAt: Date;
-  masterCid: string;
-  media: Record<string, { cid: string; segmentCount: number }>;
 }
 
 /** A channel: a stable name whose newest published run players follow. */
