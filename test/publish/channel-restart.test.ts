@@ -11,7 +11,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { handoverGraceMs } from '../../src/model/channel-handover.js';
 import { MultiResolutionHlsOutput } from '../../src/publish/multi-resolution-hls-output.js';
@@ -20,25 +19,18 @@ import { openRegistry } from '../../src/registry/open-registry.js';
 import type { RunRegistry } from '../../src/registry/run-registry.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
-import { CliProcess, cliEnv, makeTempDir } from '../cli/cli-process.js';
+import { makeTempDir } from '../cli/cli-process.js';
 import { FrameGenerator } from '../support/frames.js';
 import { parsePlaylist } from '../support/parse-playlist.js';
 import { assertSlidingOnly } from '../support/playlist-history.js';
+import { killPublisherChildAfter, type ChildLine } from '../support/killed-publisher-child.js';
 import { CHILD_RENDITIONS, type PublisherChildOptions } from '../support/publisher-child-options.js';
 
-const CHILD = fileURLToPath(new URL('../support/publisher-child.ts', import.meta.url));
 const WINDOW = 4;
 const PART = 0.2;
 /** Kill once every rendition produced this many segments. */
 const SEGMENTS_BEFORE_KILL = 7;
 
-interface ChildLine {
-  event: string;
-  runId?: string;
-  rendition?: string;
-  index?: number;
-  version?: PublishedVersion;
-}
 
 describe('a channel across a SIGKILL and a restart', () => {
   let temp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -61,16 +53,7 @@ describe('a channel across a SIGKILL and a restart', () => {
     temp = await makeTempDir('abrcast-channel-');
     dataDir = join(temp.path, 'data');
     const options: PublisherChildOptions = { dataDir, seconds: 60, channel: 'cx', windowSeconds: WINDOW, partDuration: PART };
-    const child = new CliProcess([JSON.stringify(options)], cliEnv(temp.path), CHILD);
-    const counts = new Map<string, number>();
-    await child.waitForJson<ChildLine>((line) => {
-      if (line.event !== 'segment') return false;
-      counts.set(line.rendition!, (counts.get(line.rendition!) ?? 0) + 1);
-      return CHILD_RENDITIONS.every(({ name }) => (counts.get(name) ?? 0) >= SEGMENTS_BEFORE_KILL);
-    }, 60_000);
-    child.child.kill('SIGKILL');
-    await child.exited;
-    lines = child.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as ChildLine);
+    lines = await killPublisherChildAfter(options, temp.path, SEGMENTS_BEFORE_KILL);
     firstRunId = lines.find((line) => line.event === 'started')!.runId!;
 
     // The restart, on the same data dir (the dead run's journal is there).

@@ -9,34 +9,24 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import type { PublishedVersion } from '../../src/publish/types.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
 import type { RunRecord } from '../../src/registry/run-records.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
-import { CliProcess, cliEnv, makeTempDir, playlistUris, runCli, type CliResult } from '../cli/cli-process.js';
+import { cliEnv, makeTempDir, playlistUris, runCli, type CliResult } from '../cli/cli-process.js';
 import { parsePlaylist } from '../support/parse-playlist.js';
 import { assertAppendOnly } from '../support/playlist-history.js';
+import { killPublisherChildAfter, type ChildLine } from '../support/killed-publisher-child.js';
 import { CHILD_RENDITIONS, type PublisherChildOptions } from '../support/publisher-child-options.js';
 
-const CHILD = fileURLToPath(new URL('../support/publisher-child.ts', import.meta.url));
 /** Kill once every rendition has produced this many segments. */
 const SEGMENTS_BEFORE_KILL = 6;
 
-interface ChildLine {
-  event: string;
-  runId?: string;
-  rendition?: string;
-  index?: number;
-  sha256?: string;
-  version?: PublishedVersion;
-}
 
 describe('SIGKILL mid-run, then abrcast resume', () => {
   let temp: Awaited<ReturnType<typeof makeTempDir>>;
   let dataDir: string;
-  let child: CliProcess;
   let runId: string;
   let lines: ChildLine[];
   let resumed: CliResult;
@@ -47,16 +37,7 @@ describe('SIGKILL mid-run, then abrcast resume', () => {
     temp = await makeTempDir('abrcast-crash-');
     dataDir = join(temp.path, 'data');
     const options: PublisherChildOptions = { dataDir, seconds: 60, uploadDelayMs: 700 };
-    child = new CliProcess([JSON.stringify(options)], cliEnv(temp.path), CHILD);
-    const counts = new Map<string, number>();
-    await child.waitForJson<ChildLine>((line) => {
-      if (line.event !== 'segment') return false;
-      counts.set(line.rendition!, (counts.get(line.rendition!) ?? 0) + 1);
-      return CHILD_RENDITIONS.every(({ name }) => (counts.get(name) ?? 0) >= SEGMENTS_BEFORE_KILL);
-    }, 60_000);
-    child.child.kill('SIGKILL');
-    await child.exited;
-    lines = child.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as ChildLine);
+    lines = await killPublisherChildAfter(options, temp.path, SEGMENTS_BEFORE_KILL);
     runId = lines.find((line) => line.event === 'segment')!.runId!;
 
     resumed = await runCli(['resume', runId, '--data-dir', dataDir, '--json'], cliEnv(temp.path), 120_000);
@@ -67,7 +48,6 @@ describe('SIGKILL mid-run, then abrcast resume', () => {
   });
 
   after(async () => {
-    await child?.stop();
     await store?.close();
     await temp?.remove();
   });
