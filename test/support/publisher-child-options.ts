@@ -15,6 +15,8 @@ export interface PublisherChildOptions {
   windowSeconds?: number;
   /** LL-HLS parts of this many seconds (latency 'low'). */
   partDuration?: number;
+  /** Segment container (default MPEG-TS); fMP4 runs with parts have a DASH MPD. */
+  container?: 'ts' | 'fmp4';
 }
 
 export const CHILD_RENDITIONS = [
