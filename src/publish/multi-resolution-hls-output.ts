@@ -462,6 +462,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       await this.#cipher?.keyOf({ kind: 'init', rendition: renditions[0].name });
       // Set before any part: a server lists parts (LL-HLS) for runs with a part target.
       if (this.#partDuration !== undefined && this.#registry.setPartTarget) await this.#registry.setPartTarget(this.#runId, this.#partDuration);
+      this.#parts.runCreated();
       this.#startHeartbeat(this.#registry, this.#runId, segmentDuration);
     }
     this.#runId ??= `r${randomBytes(8).toString('hex')}`;
