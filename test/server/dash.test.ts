@@ -330,4 +330,30 @@ describe('LL-DASH from the LL-HLS bytes', () => {
     assert.equal((await get('/runs/aaaaaaaaaaaaa/manifest.mpd')).status, 404);
     assert.equal((await get('/runs/no%20such/manifest.mpd')).status, 400);
   });
+
+  test('a channel: no MPD while its runs are MPEG-TS or without parts (the run\'s reason); a bad name is 400, an unknown channel 404', async () => {
+    const ts = await registry.createRun({ width: 640, height: 360, fps: FPS, segmentDuration: SEGMENT_S, startedAt: new Date(), channel: 'tsch', windowSeconds: 12 });
+    await registry.setPartTarget(ts.id, PART_S);
+    const tsProducer = new Producer(store, registry, ts.id, 'ts');
+    await tsProducer.segmentParts(0);
+    await tsProducer.publish();
+    const plain = await registry.createRun({ width: 640, height: 360, fps: FPS, segmentDuration: SEGMENT_S, startedAt: new Date(), channel: 'plainch', windowSeconds: 12 });
+    const plainProducer = new Producer(store, registry, plain.id);
+    await plainProducer.start();
+    await plainProducer.segmentParts(0);
+    await plainProducer.publish();
+    for (const [path, code, error] of [
+      ['/channels/tsch/manifest.mpd', 404, /^Channel tsch: Run \S+ is MPEG-TS: DASH needs CMAF \(fMP4\) segments/],
+      ['/channels/plainch/manifest.mpd', 404, /^Channel plainch: Run \S+ has no parts/],
+      ['/channels/nope/manifest.mpd', 404, /^No channel nope$/],
+      ['/channels/Bad_Name/manifest.mpd', 400, /^Invalid channel name: expected /],
+      [`/channels/${'x'.repeat(300)}/manifest.mpd`, 400, /^Invalid channel name/],
+    ] as const) {
+      const answer = await get(path);
+      assert.equal(answer.status, code, path);
+      const text = await answer.text();
+      assert.ok(text.length < 200, 'a short error, no echo of the input');
+      assert.match((JSON.parse(text) as { error: string }).error, error, path);
+    }
+  });
 });
