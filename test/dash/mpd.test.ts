@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 
 import { serializeMpd, xsDuration } from '../../src/dash/mpd.js';
 import { CHANNEL_AVAILABILITY_START, channelMpd, latencyTargets, liveMpd, MPD_TIMESCALE, type ChannelMpdInput, type LiveMpdInput } from '../../src/server/live-mpd.js';
-import { checkMpd } from '../support/mpd-check.js';
+import { checkMpd, SCHEMA_SKIP, validateMpdSchema } from '../support/mpd-check.js';
 
 const NOW = new Date('2026-12-06T12:00:00.000Z');
 const input: LiveMpdInput = {
@@ -73,18 +73,19 @@ describe('MPD', () => {
     assert.match(serializeMpd(withRep({ frameRate: 30000 / 1001 })), /frameRate="30000\/1001"/);
   });
 
+  // Run a: MSNs 0…29 (30 s), its producer gone; run b started 4.5 s after a's last segment ended and numbers from 30.
+  const aStart = new Date(NOW.getTime() - 50_000);
+  const bStart = new Date(aStart.getTime() + 30_000 + 4500);
+  const channel: ChannelMpdInput = {
+    availabilityStartTime: CHANNEL_AVAILABILITY_START,
+    segmentDuration: 1, partTarget: 1 / 3, ptsOffset: 1.4, windowSeconds: 20, updatedAt: new Date(NOW.getTime() - 800), now: NOW,
+    periods: [
+      { id: 'ra', startedAt: aStart, firstNumber: 0, renditions: input.renditions, duration: 30 },
+      { id: 'rb', startedAt: bStart, firstNumber: 30, renditions: input.renditions.map((r) => ({ ...r, initialization: `${r.initialization}b` })) },
+    ],
+  };
+
   test('a channel across a producer restart: a Period per run on the channel\'s timeline, the previous one ending with its last listed segment', () => {
-    // Run a: MSNs 0…29 (30 s), its producer gone; run b started 4.5 s after a's last segment ended and numbers from 30.
-    const aStart = new Date(NOW.getTime() - 50_000);
-    const bStart = new Date(aStart.getTime() + 30_000 + 4500);
-    const channel: ChannelMpdInput = {
-      availabilityStartTime: CHANNEL_AVAILABILITY_START,
-      segmentDuration: 1, partTarget: 1 / 3, ptsOffset: 1.4, windowSeconds: 20, updatedAt: new Date(NOW.getTime() - 800), now: NOW,
-      periods: [
-        { id: 'ra', startedAt: aStart, firstNumber: 0, renditions: input.renditions, duration: 30 },
-        { id: 'rb', startedAt: bStart, firstNumber: 30, renditions: input.renditions.map((r) => ({ ...r, initialization: `${r.initialization}b` })) },
-      ],
-    };
     const mpd = channelMpd(channel);
     const checked = checkMpd(serializeMpd(mpd), NOW);
     assert.equal(checked.type, 'dynamic');
@@ -105,5 +106,13 @@ describe('MPD', () => {
     assert.throws(() => serializeMpd(overlapping), /periods\[1\]\.start/);
     const text = serializeMpd(mpd).replace('duration="PT30S"', 'duration="PT40S"');
     assert.throws(() => checkMpd(text, NOW), /Period ra ends at .* after the next one starts/);
+  });
+
+  test('the live, ended and channel MPDs validate against DASH-MPD.xsd (ABRCAST_DASH_XSD)', { skip: SCHEMA_SKIP }, () => {
+    for (const mpd of [liveMpd(input), liveMpd({ ...input, endedDuration: 59.5 }), channelMpd(channel)]) validateMpdSchema(serializeMpd(mpd));
+    // It can fail: UTCTiming moved before the Periods is out of the schema's order.
+    const text = serializeMpd(channelMpd(channel));
+    const timing = /  <UTCTiming[^>]*\/>\n/.exec(text)![0];
+    assert.throws(() => validateMpdSchema(text.replace(timing, '').replace('  <Period', `${timing}  <Period`)), /UTCTiming/);
   });
 });

@@ -21,7 +21,7 @@ import type { ChildLine } from '../support/killed-publisher-child.js';
 import { PUBLISHER_CHILD } from '../support/killed-publisher-child.js';
 import { startKubo, type KuboHandle } from '../support/kubo.js';
 import { waitFor } from '../support/live-run.js';
-import { checkMpd, type CheckedMpd } from '../support/mpd-check.js';
+import { checkMpd, SCHEMA_SKIP, validateMpdSchema, type CheckedMpd } from '../support/mpd-check.js';
 import { parsePlaylist } from '../support/parse-playlist.js';
 import { startPostgres, type PostgresInstance } from '../support/postgres.js';
 import { CHILD_RENDITIONS, type PublisherChildOptions } from '../support/publisher-child-options.js';
@@ -171,6 +171,10 @@ describe('LL-DASH on a channel across a SIGKILL of its producer and a restart', 
     assert.equal(mpd.root.getAttribute('timeShiftBufferDepth'), `PT${WINDOW_S}S`, 'the window');
   });
 
+  test('the served two-Period MPD validates against DASH-MPD.xsd (ABRCAST_DASH_XSD)', { skip: SCHEMA_SKIP }, () => {
+    validateMpdSchema(mpdText);
+  });
+
   test('each Period\'s init segments are its run\'s, and its first and last segments answer through the channel', async () => {
     for (const [period, run] of [[mpd.periods[0], first], [mpd.periods[1], second]] as const) {
       const inits = await registry.getInitSegments(run.id);
@@ -202,7 +206,9 @@ describe('LL-DASH on a channel across a SIGKILL of its producer and a restart', 
         `played ${state.playedS} s, stalls ${JSON.stringify(state.stalls)}, errors ${JSON.stringify(state.errors)}; the MPD:\n${await (await fetch(mpdUrl)).text()}`;
       throw error;
     });
-    t.diagnostic(`played ${state.playedS} s (${playedAtKill.playedS} at the kill), stalls ${JSON.stringify(state.stalls)}, errors ${JSON.stringify(state.errors)}`);
+    const [dead, current] = mpd.periods;
+    t.diagnostic(`gap between the Periods ${(current.start - dead.start - dead.duration!).toFixed(2)} s; then ${((Date.now() / 1000) - (await playing())).toFixed(2)} s behind; ` +
+      `played ${state.playedS} s (${playedAtKill.playedS} at the kill), stalls ${JSON.stringify(state.stalls)}, errors ${JSON.stringify(state.errors)}`);
     assert.deepEqual(state.fatalErrors, [], 'no fatal dash.js error');
     assert.ok(state.playedS > playedAtKill.playedS, 'played on');
   });
