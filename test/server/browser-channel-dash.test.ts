@@ -131,8 +131,8 @@ describe('LL-DASH on a channel across a SIGKILL of its producer and a restart', 
     const [dead, current] = mpd.periods;
     // Period@start: each run's first frame on the channel's timeline; the same as before the crash for the first run.
     assert.equal(dead.start, before1.periods[0].start);
-    assert.equal(dead.start * 1000, first.startedAt!.getTime() - mpd.availabilityStartTime!.getTime());
-    assert.equal(current.start * 1000, second.startedAt!.getTime() - mpd.availabilityStartTime!.getTime());
+    assert.equal(Math.round(dead.start * 1000), first.startedAt!.getTime() - mpd.availabilityStartTime!.getTime());
+    assert.equal(Math.round(current.start * 1000), second.startedAt!.getTime() - mpd.availabilityStartTime!.getTime());
     assert.ok(current.start > dead.start + dead.duration!, 'the restart is a gap between the Periods');
     assert.equal(current.duration, undefined, 'the live Period is open');
     // startNumber: each run's first MSN; the new run continues the channel's numbering.

@@ -10,9 +10,9 @@
 import { CHANNEL_LOOKUP_TTL_MS } from '../../model/channel-handover.js';
 import { isValidChannelName, CHANNEL_NAME_PATTERN } from '../../registry/validation.js';
 import { sendError, sendJson, sendText } from '../responses.js';
-import { channelManifest } from './dash.js';
 import type { Route, RouteHandler, RouteRequest } from '../router.js';
 import { watchPageHtml } from '../watch-page.js';
+import { channelManifest } from './dash.js';
 import { lowLatencyRoutes } from './low-latency.js';
 import { playlistRoutes } from './playlists.js';
 import { archiveEntry, runSummary } from './runs.js';
@@ -84,7 +84,7 @@ function viaNumberingRun(handler: RouteHandler): RouteHandler {
 }
 
 /** The channel's MPD (LL-DASH), from its current run: routes/dash.ts. */
-async function channelMpd(request: RouteRequest): Promise<void> {
+async function manifest(request: RouteRequest): Promise<void> {
   const channel = channelParam(request);
   if (channel === undefined) return;
   const runId = await currentRun(request, channel);
@@ -137,7 +137,7 @@ export const channelRoutes: Route[] = [
   { pattern: '/channels/:channel/archive', handler: channelArchive },
   { pattern: '/channels/:channel/watch', handler: channelWatch },
   { pattern: '/channels/:channel/master.m3u8', handler: viaCurrentRun(masterHandler), cors: true },
-  { pattern: '/channels/:channel/manifest.mpd', handler: channelMpd, cors: true },
+  { pattern: '/channels/:channel/manifest.mpd', handler: manifest, cors: true },
   { pattern: '/channels/:channel/quality/:name/playlist.m3u8', handler: viaCurrentRun(qualityHandler), cors: true },
   { pattern: '/channels/:channel/quality/:name/part/:file', handler: viaNumberingRun(partHandler), cors: true },
   { pattern: '/channels/:channel/quality/:name/segment/:file', handler: viaNumberingRun(segmentHandler), cors: true },

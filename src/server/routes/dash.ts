@@ -142,12 +142,13 @@ const MAX_CHANNEL_PERIODS = 8;
  * it whose segments its media playlists still list (the tail before its first MSN), each ending
  * where its last listed segment ends. From the live models only: the previous runs' are loaded once.
  */
-async function channelPeriods(request: RouteRequest, run: LiveRun, renditions: MpdRendition[]): Promise<MpdPeriodInput[]> {
+async function channelPeriods(request: RouteRequest, run: LiveRun, renditions: MpdRendition[]): Promise<{ periods: MpdPeriodInput[]; records: RunRecord[] }> {
   const { record } = run;
   const periods: MpdPeriodInput[] = [{ id: run.runId, startedAt: record.startedAt!, firstNumber: record.msnBase, renditions }];
+  const records = [record];
   // The window as the first rendition's LL playlist lists it: the tail, then the run's own segments.
   const listed = (await run.rendition(renditions[0].name))?.edge()?.playlist;
-  if (!listed) return periods;
+  if (!listed) return { periods, records };
   const { segmentDuration } = record;
   let next = run;
   while (next.record.previousRunId !== null && next.record.msnBase > listed.mediaSequence && periods.length < MAX_CHANNEL_PERIODS) {
@@ -163,11 +164,14 @@ async function channelPeriods(request: RouteRequest, run: LiveRun, renditions: M
       // Its media ends where the next run starts at the latest (a producer ahead of its clock: the rest is HLS-only).
       const room = (periods[0].startedAt.getTime() - before.startedAt!.getTime()) / 1000;
       const duration = Math.min(end, room);
-      if (duration > 0) periods.unshift({ id: previous.runId, startedAt: before.startedAt!, firstNumber: before.msnBase, renditions: previousRenditions, duration });
+      if (duration > 0) {
+        periods.unshift({ id: previous.runId, startedAt: before.startedAt!, firstNumber: before.msnBase, renditions: previousRenditions, duration });
+        records.push(before);
+      }
     }
     next = previous;
   }
-  return periods;
+  return { periods, records };
 }
 
 /**
@@ -184,8 +188,7 @@ export async function channelManifest(request: RouteRequest, channel: string, ru
   if (typeof renditions === 'string') return sendError(request.res, 404, `Channel ${channel}: ${renditions}`);
   const { record } = run;
   if (record.status !== 'live') return sendMpd(request, texts, record, await runMpd(run, renditions));
-  const periods = await channelPeriods(request, run, renditions);
-  const records = await Promise.all(periods.map(async (period) => (await request.server.live.run(period.id))?.record ?? record));
+  const { periods, records } = await channelPeriods(request, run, renditions);
   const mpd = channelMpd({
     availabilityStartTime: CHANNEL_AVAILABILITY_START,
     periods,
