@@ -159,6 +159,7 @@ export function appendSegmentLines(lines: string[], segment: MediaSegment, seque
       `Segment ${sequence} has #EXTINF:${written}, which rounds above #EXT-X-TARGETDURATION:${targetDuration} (RFC 8216 4.3.3.1)`,
     );
   }
+  if (segment.gap) lines.push('#EXT-X-GAP');
   lines.push(`#EXTINF:${written},`, checkUri(`uri of segment ${sequence}`, segment.uri));
 }
 

@@ -25,6 +25,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   let duration: number | undefined;
   let programDateTime: Date | undefined;
   let discontinuity = false;
+  let gap = false;
   let mapUri: string | undefined;
   let key: SegmentKey | undefined;
   for (const [number, line] of lines.entries()) {
@@ -36,11 +37,12 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
       if (duration === undefined) throw new AbrcastError(`Playlist line ${number + 1}: URI without #EXTINF`);
       playlist.segments.push({
         duration, uri: line, ...(programDateTime ? { programDateTime } : {}), ...(discontinuity ? { discontinuity } : {}),
-        ...(mapUri !== undefined ? { mapUri } : {}), ...(key ? { key } : {}),
+        ...(mapUri !== undefined ? { mapUri } : {}), ...(key ? { key } : {}), ...(gap ? { gap } : {}),
       });
       duration = undefined;
       programDateTime = undefined;
       discontinuity = false;
+      gap = false;
       mapUri = undefined;
       continue;
     }
@@ -50,6 +52,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
       case '#EXT-X-MEDIA-SEQUENCE': playlist.mediaSequence = Number(value); break;
       case '#EXT-X-DISCONTINUITY-SEQUENCE': playlist.discontinuitySequence = Number(value); break;
       case '#EXT-X-DISCONTINUITY': discontinuity = true; break;
+      case '#EXT-X-GAP': gap = true; break;
       case '#EXT-X-PLAYLIST-TYPE': playlist.playlistType = value as 'EVENT' | 'VOD'; break;
       case '#EXT-X-INDEPENDENT-SEGMENTS': playlist.independentSegments = true; break;
       case '#EXT-X-PROGRAM-DATE-TIME': programDateTime = new Date(value); break;

@@ -43,6 +43,11 @@ export interface MediaSegment {
   mapUri?: string;
   /** How the segment (and, in LL-HLS, its parts) is encrypted; absent: clear. */
   key?: SegmentKey;
+  /**
+   * EXT-X-GAP (RFC 8216bis 4.4.4.7): the segment has no media and clients do not load it. A
+   * channel lists one where its crashed run never finished a segment that viewers saw parts of.
+   */
+  gap?: boolean;
 }
 
 /** A Media Playlist (RFC 8216 4.3.3): the segments of one rendition. */

@@ -67,6 +67,30 @@ export interface ChannelStart {
   finalizePrevious(): Promise<void>;
 }
 
+/**
+ * A rendition's tail from its first segment to `msnBase` - 1 without a hole: each MSN missing
+ * (never finished by its run) as an EXT-X-GAP entry of the run's segment duration, dated
+ * after the one before, in its discontinuity sequence.
+ */
+function withGaps(segments: readonly ContinuedSegment[], msnBase: number, segmentDuration: number | undefined): ContinuedSegment[] {
+  if (segments.length === 0 || segmentDuration === undefined) return [...segments];
+  const filled: ContinuedSegment[] = [];
+  let index = 0;
+  for (let msn = segments[0].msn; msn < msnBase; msn++) {
+    if (segments[index]?.msn === msn) {
+      filled.push(segments[index++]);
+      continue;
+    }
+    const before = filled.at(-1)!;
+    filled.push({
+      msn, duration: segmentDuration, uri: `gap/${msn}`, startedAt: new Date(before.startedAt.getTime() + before.duration * 1000),
+      discontinuity: false, discontinuitySequence: before.discontinuitySequence, ...(before.mapUri !== undefined ? { mapUri: before.mapUri } : {}),
+      gap: true,
+    });
+  }
+  return filled;
+}
+
 /** The previous run cannot be continued by this producer's settings. */
 function checkCompatible(
   channel: string,
@@ -146,13 +170,10 @@ export async function startOnChannel(options: ChannelStartOptions): Promise<Chan
         ...(segment.initCid !== undefined ? { mapUri: url(segment.initCid) } : {}),
       });
     }
-    // Only the part of each rendition's tail that runs without a gap up to the new run.
-    for (const [name, segments] of Object.entries(tail)) {
-      let from = segments.length;
-      while (from > 0 && segments[from - 1].msn === run.msnBase - (segments.length - from) - 1) from -= 1;
-      tail[name] = segments.slice(from);
-    }
     const previous = await registry.getRun(newestRunId);
+    // Each MSN the tail lacks up to the new run (a segment the previous run never finished in this rendition,
+    // perhaps seen as parts) is listed as a gap: numbering goes on, and nothing a player saw changes sequence.
+    for (const [name, segments] of Object.entries(tail)) tail[name] = withGaps(segments, run.msnBase, previous?.segmentDuration);
     const codecs = Object.fromEntries(Object.entries(previous?.qualityPlaylists ?? {}).map(([name, quality]) => [name, quality.codecs]));
     continues = { discontinuitySequence: run.discontinuitySequence, tail, codecs };
   }

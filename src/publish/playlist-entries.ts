@@ -81,6 +81,8 @@ export interface TimelineSegment {
   key?: SegmentKey;
   /** The key of the init segment in force for it (an encrypted fMP4 run). */
   mapKey?: SegmentKey;
+  /** EXT-X-GAP: an MSN a channel's crashed run never finished (ContinuedSegment.gap). */
+  gap?: boolean;
 }
 
 export interface TimelinePlaylistInput {
@@ -129,6 +131,7 @@ export function timelineMediaPlaylist(input: TimelinePlaylistInput): MediaPlayli
       ...(segment.discontinuity && position > 0 ? { discontinuity: true } : {}),
       ...(mapChanged ? { mapUri: segment.mapUri } : {}),
       ...(segment.key ? { key: segment.key } : {}),
+      ...(segment.gap ? { gap: true } : {}),
     });
   });
   // The first segment's own tag is counted in EXT-X-DISCONTINUITY-SEQUENCE instead of written.

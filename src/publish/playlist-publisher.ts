@@ -54,6 +54,8 @@ export interface ContinuedSegment {
   /** Discontinuity sequence number (its own EXT-X-DISCONTINUITY counted). */
   discontinuitySequence: number;
   mapUri?: string;
+  /** An MSN the previous run never finished (viewers may have seen its parts): listed with EXT-X-GAP. */
+  gap?: boolean;
 }
 
 /** How a channel's run continues the previous one. */
@@ -229,6 +231,7 @@ export class PlaylistPublisher {
         msn: segment.msn, duration: segment.duration, uri: segment.uri, startMs: segment.startedAt.getTime(),
         discontinuity: segment.discontinuity, discontinuitySequence: segment.discontinuitySequence,
         ...(segment.mapUri !== undefined ? { mapUri: segment.mapUri } : {}),
+        ...(segment.gap ? { gap: true } : {}),
         own: false, bytes: 0,
       }));
       const last = state.timeline.at(-1);

@@ -104,14 +104,18 @@ export class RunRegistry {
       let msnBase = 0;
       let discontinuitySequence = 0;
       if (newest !== null) {
-        const { rows } = await tx.query<{ msn_base: number | string; discontinuity_sequence: number; next_msn: number | string | null }>(
+        // Past every MSN a viewer may have seen of the previous run: a whole segment in any rendition, or a part
+        // (LL-HLS) of one it never finished. Reused, that MSN would name a segment of another discontinuity
+        // sequence than the parts a player kept, and hls.js stops for good; the tail lists it as a gap instead.
+        const { rows } = await tx.query<{ msn_base: number | string; discontinuity_sequence: number; next_msn: number | string | null; after_parts: number | string | null }>(
           `SELECT msn_base, discontinuity_sequence,
-             (SELECT min(c.contiguous) FROM segment_counts c WHERE c.run_id = runs.id) AS next_msn
+             (SELECT max(c.contiguous) FROM segment_counts c WHERE c.run_id = runs.id) AS next_msn,
+             (SELECT max(p.segment_idx) + 1 FROM parts p WHERE p.run_id = runs.id) AS after_parts
            FROM runs WHERE id = $1`,
           [newest],
         );
         const previous = rows[0];
-        msnBase = Math.max(Number(previous.msn_base), Number(previous.next_msn ?? 0));
+        msnBase = Math.max(Number(previous.msn_base), Number(previous.next_msn ?? 0), Number(previous.after_parts ?? 0));
         discontinuitySequence = previous.discontinuity_sequence + 1;
       }
       const { rows } = await tx.query<RunRow>(

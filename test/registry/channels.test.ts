@@ -35,7 +35,7 @@ function channelSuite(name: string, open: () => Promise<{ client: SqlClient; tea
     const record = (runId: string, rendition: string, msn: number, duration = 1) =>
       registry.recordSegment(runId, { rendition, index: msn, cid: `${runId}-${rendition}-${msn}`, duration, bytes: 100 + msn });
 
-    test('a channel run is numbered after the previous run\'s common prefix, one discontinuity later', async () => {
+    test('a channel run is numbered after every MSN a viewer may have seen of the previous run (segments and parts), one discontinuity later', async () => {
       const startedAt = new Date('2026-12-01T10:00:00.000Z');
       const first = await registry.createRun({ ...RUN, channel: 'news', follows: null, startedAt, segmentUrl: '/ipfs/{cid}' });
       assert.equal(first.channel, 'news');
@@ -45,15 +45,18 @@ function channelSuite(name: string, open: () => Promise<{ client: SqlClient; tea
       assert.equal(first.windowSeconds, 6);
       for (let msn = 0; msn < 10; msn++) await record(first.id, 'high', msn);
       for (let msn = 0; msn < 8; msn++) await record(first.id, 'low', msn);
+      // LL-HLS viewers saw part 10.0 of a segment the producer never finished.
+      await registry.recordPart(first.id, { rendition: 'low', segmentIndex: 10, partIndex: 0, cid: 'part-10.0', duration: 0.5, independent: true, bytes: 10 });
       await registry.setInitSegment(first.id, 'high', 'init-high');
       await registry.publishPlaylists(first.id, 'master-1', {});
       assert.deepEqual(await registry.getChannel('news'), {
         name: 'news', createdAt: (await registry.getChannel('news'))!.createdAt, newestRunId: first.id, currentRunId: first.id,
       });
 
-      // The next producer expected `first` to be the newest: it continues at MSN 8 (low's prefix).
+      // The next producer expected `first` to be the newest: it continues at MSN 11, past high's 0..9 and low's part
+      // of 10 (reusing 8 or 10 would give a segment a high or LL viewer saw a second discontinuity sequence).
       const second = await registry.createRun({ ...RUN, channel: 'news', follows: first.id, startedAt: new Date('2026-12-01T11:00:00.000Z') });
-      assert.equal(second.msnBase, 8);
+      assert.equal(second.msnBase, 11);
       assert.equal(second.discontinuitySequence, 1);
       assert.equal(second.previousRunId, first.id);
       let channel = await registry.getChannel('news');
@@ -64,27 +67,27 @@ function channelSuite(name: string, open: () => Promise<{ client: SqlClient; tea
       assert.equal(channel?.currentRunId, second.id);
 
       // Its registry indexes are MSNs; its counts are still counts.
-      await record(second.id, 'high', 8);
-      await record(second.id, 'high', 9);
       await record(second.id, 'high', 11);
+      await record(second.id, 'high', 12);
+      await record(second.id, 'high', 14);
       assert.deepEqual((await registry.getRun(second.id))?.segmentCounts, { high: { recorded: 3, contiguous: 2 } });
       assert.equal(await registry.channelRunForMsn('news', 7), first.id);
-      assert.equal(await registry.channelRunForMsn('news', 8), second.id);
+      assert.equal(await registry.channelRunForMsn('news', 10), first.id, 'the unfinished MSN stays the first run\'s (its parts answer)');
+      assert.equal(await registry.channelRunForMsn('news', 11), second.id);
       assert.equal(await registry.channelRunForMsn('news', 99), second.id);
       assert.equal(await registry.channelRunForMsn('elsewhere', 1), undefined);
 
-      // The tail before MSN 10, 5 deep: 5..7 from the first run, 8..9 from the second (after its discontinuity).
-      const tail = (await registry.channelTail('news', 10, 5)).filter((segment) => segment.rendition === 'high');
+      // The tail before MSN 13, 6 deep: 7..9 from the first run, 11..12 from the second (after its discontinuity);
+      // 10 has no segment (the publisher lists it as a gap).
+      const tail = (await registry.channelTail('news', 13, 6)).filter((segment) => segment.rendition === 'high');
       assert.deepEqual(tail.map((s) => [s.msn, s.runId, s.discontinuity, s.discontinuitySequence]), [
-        [5, first.id, false, 0], [6, first.id, false, 0], [7, first.id, false, 0], [8, second.id, true, 1], [9, second.id, false, 1],
+        [7, first.id, false, 0], [8, first.id, false, 0], [9, first.id, false, 0], [11, second.id, true, 1], [12, second.id, false, 1],
       ]);
-      assert.deepEqual(tail[0].startedAt, new Date('2026-12-01T10:00:05.000Z'));
+      assert.deepEqual(tail[0].startedAt, new Date('2026-12-01T10:00:07.000Z'));
       assert.deepEqual(tail[3].startedAt, new Date('2026-12-01T11:00:00.000Z'));
       assert.equal(tail[0].segmentUrl, '/ipfs/{cid}');
       assert.equal(tail[0].initCid, 'init-high');
-      assert.equal(tail[0].cid, `${first.id}-high-5`);
-      // The first run's own segments beyond the common prefix (high 8, 9) are not the channel's.
-      assert.ok(!tail.some((s) => s.runId === first.id && s.msn >= 8));
+      assert.equal(tail[0].cid, `${first.id}-high-7`);
     });
 
     test('a producer that expected another newest run is refused; two starting at once, one wins', async () => {
