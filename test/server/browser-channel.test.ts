@@ -25,7 +25,7 @@ import { startPostgres, type PostgresInstance } from '../support/postgres.js';
 
 const CHANNEL = 'x';
 /** Small and fast; --duration only caps a run the test fails to stop. */
-const DEMO = ['--size', '640x360', '--segment', '1', '--preset', 'ultrafast', '--duration', '300', '--channel', CHANNEL, '--window', '30'];
+const DEMO = ['--low-latency', '--size', '640x360', '--segment', '1', '--preset', 'ultrafast', '--duration', '300', '--channel', CHANNEL, '--window', '30'];
 
 describe('hls.js on a channel across a SIGKILL of its producer and a restart', () => {
   let dir: string;

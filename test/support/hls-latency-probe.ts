@@ -116,7 +116,7 @@ export function percentile(values: readonly number[], p: number): number | null 
  * the page code that starts it on `video` with `url` and defines `window.adapter`:
  * playingDate() (ms since the epoch of the frame on screen, or null) and version; it
  * reports errors through fatal(text) and error(kind), parts through sawParts(), and
- * (hls.js) each whole segment loaded through loadedFragment(sn, cc, level).
+ * (hls.js) each segment loaded (whole, or its parts in LL mode) through loadedFragment(sn, cc, level).
  */
 interface PlayerEntry {
   script: string;
@@ -137,7 +137,7 @@ hls.on(Hls.Events.LEVEL_UPDATED, (_, data) => {
   if (data.details.partList && data.details.partList.length > 0) sawParts();
 });
 hls.on(Hls.Events.FRAG_LOADED, (_, data) => {
-  if (typeof data.frag.sn === 'number' && !data.part) loadedFragment(data.frag.sn, data.frag.cc, data.frag.level);
+  if (typeof data.frag.sn === 'number') loadedFragment(data.frag.sn, data.frag.cc, data.frag.level);
 });
 hls.loadSource(window.PROBE_URL);
 hls.attachMedia(video);
@@ -234,7 +234,10 @@ interface PageState {
   protocols: Record<string, number>;
   playerVersion: string;
   audioDecodedBytes: number;
-  /** Every media segment the player loaded, in order: its Media Sequence Number and discontinuity sequence (cc); hls.js only. */
+  /**
+   * Every media segment the player loaded (whole, or part by part in LL mode: once), in order: its Media Sequence
+   * Number and discontinuity sequence (cc); hls.js only.
+   */
   fragments: { sn: number; cc: number; level: number }[];
 }
 
@@ -253,7 +256,10 @@ const state = window.probe = {
 const fatal = (text) => state.fatalErrors.push(text);
 const error = (kind) => { state.errors[kind] = (state.errors[kind] || 0) + 1; };
 const sawParts = () => { state.partsInPlaylist = true; };
-const loadedFragment = (sn, cc, level) => { state.fragments.push({ sn, cc, level }); };
+const loadedFragment = (sn, cc, level) => {
+  const last = state.fragments[state.fragments.length - 1];
+  if (!last || last.sn !== sn || last.level !== level) state.fragments.push({ sn, cc, level });
+};
 // Every request to the stream's origin, by the HTTP version that carried it.
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
