@@ -26,6 +26,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   let programDateTime: Date | undefined;
   let discontinuity = false;
   let mapUri: string | undefined;
+  let mapKey: SegmentKey | undefined;
   let key: SegmentKey | undefined;
   for (const [number, line] of lines.entries()) {
     if (number === 0 || line === '') continue;
@@ -36,7 +37,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
       if (duration === undefined) throw new AbrcastError(`Playlist line ${number + 1}: URI without #EXTINF`);
       playlist.segments.push({
         duration, uri: line, ...(programDateTime ? { programDateTime } : {}), ...(discontinuity ? { discontinuity } : {}),
-        ...(mapUri !== undefined ? { mapUri } : {}), ...(key ? { key } : {}),
+        ...(mapUri !== undefined ? { mapUri, ...(mapKey ? { mapKey } : {}) } : {}), ...(key ? { key } : {}),
       });
       duration = undefined;
       programDateTime = undefined;
@@ -59,7 +60,10 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
         if (playlist.segments.length === 0 && !discontinuity) {
           playlist.mapUri = uri;
           if (key) playlist.mapKey = key;
-        } else mapUri = uri;
+        } else {
+          mapUri = uri;
+          mapKey = key;
+        }
         break;
       }
       case '#EXT-X-KEY': key = parseKey(value, number); break;

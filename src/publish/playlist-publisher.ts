@@ -54,6 +54,9 @@ export interface ContinuedSegment {
   /** Discontinuity sequence number (its own EXT-X-DISCONTINUITY counted). */
   discontinuitySequence: number;
   mapUri?: string;
+  /** A private run's segment: its EXT-X-KEY, under that run's key URI (a channel token opens it), and its init segment's. */
+  key?: SegmentKey;
+  mapKey?: SegmentKey;
 }
 
 /** How a channel's run continues the previous one. */
@@ -228,7 +231,8 @@ export class PlaylistPublisher {
       state.timeline = tail.map((segment): Entry => ({
         msn: segment.msn, duration: segment.duration, uri: segment.uri, startMs: segment.startedAt.getTime(),
         discontinuity: segment.discontinuity, discontinuitySequence: segment.discontinuitySequence,
-        ...(segment.mapUri !== undefined ? { mapUri: segment.mapUri } : {}),
+        ...(segment.mapUri !== undefined ? { mapUri: segment.mapUri, ...(segment.mapKey ? { mapKey: segment.mapKey } : {}) } : {}),
+        ...(segment.key ? { key: segment.key } : {}),
         own: false, bytes: 0,
       }));
       const last = state.timeline.at(-1);

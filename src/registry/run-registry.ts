@@ -725,8 +725,9 @@ export class RunRegistry {
     let upper = beforeMsn;
     const { rows: runs } = await this.#sql.query<{
       id: string; msn_base: number | string; discontinuity_sequence: number; started_at: Date | string | null; created_at: Date | string; segment_url: string | null;
+      key_url: string | null;
     }>(
-      `SELECT id, msn_base, discontinuity_sequence, started_at, created_at, segment_url FROM runs
+      `SELECT id, msn_base, discontinuity_sequence, started_at, created_at, segment_url, key_url FROM runs
        WHERE channel = $1 AND msn_base < $2 ORDER BY created_seq DESC`,
       [name, beforeMsn],
     );
@@ -735,7 +736,7 @@ export class RunRegistry {
       const base = Number(run.msn_base);
       const start = Math.max(base, from);
       if (start < upper) {
-        const [{ rows: segments }, { rows: offsets }, inits] = await Promise.all([
+        const [{ rows: segments }, { rows: offsets }, inits, initKeys] = await Promise.all([
           this.#sql.query<SegmentRow>(
             `SELECT ${SEGMENT_COLUMNS} FROM segments WHERE run_id = $1 AND idx >= $2 AND idx < $3 ORDER BY rendition COLLATE "C", idx`,
             [run.id, start, upper],
@@ -745,6 +746,7 @@ export class RunRegistry {
             [run.id, start],
           ),
           this.getInitSegments(run.id),
+          this.getInitSegmentKeys(run.id),
         ]);
         const origin = new Date(run.started_at ?? run.created_at).getTime();
         const seconds = new Map(offsets.map((row) => [row.rendition, Number(row.seconds ?? 0)]));
@@ -758,6 +760,9 @@ export class RunRegistry {
             discontinuitySequence: run.discontinuity_sequence,
             segmentUrl: run.segment_url,
             ...(inits[row.rendition] ? { initCid: inits[row.rendition] } : {}),
+            ...toResourceKey(row),
+            ...(initKeys[row.rendition] ? { initKey: initKeys[row.rendition] } : {}),
+            keyUrl: run.key_url,
           };
         }));
       }

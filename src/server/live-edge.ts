@@ -120,6 +120,9 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
     if (!input.keyUri) throw new TypeError('An encrypted run\'s live edge needs its key URIs (keyUri)');
     return { key: { method: 'AES-128', uri: input.keyUri(key.index), iv: key.iv } };
   };
+  // The run's own init segment where it opens after the channel's previous run (fMP4), with its key when encrypted.
+  const newInit: Pick<LowLatencyMediaSegment, 'mapUri' | 'mapKey'> =
+    input.mapUri !== undefined && input.mapUri !== mapUri ? { mapUri: input.mapUri, ...(input.mapKey ? { mapKey: input.mapKey } : {}) } : {};
   const partsPerSegment = Math.max(1, Math.round(run.segmentDuration / run.partTarget));
   // The published playlist's numbering (a sliding window or a continued channel starts past 0); before any publish, the first part's segment.
   const mediaSequence = published?.mediaSequence ?? Math.min(...parts.keys());
@@ -165,7 +168,7 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
       ...(opensRun(next, segments.length) ? {
         discontinuity: true,
         ...(run.startedAt ? { programDateTime: run.startedAt } : {}),
-        ...(input.mapUri !== undefined && input.mapUri !== mapUri ? { mapUri: input.mapUri } : {}),
+        ...newInit,
       } : {}),
     });
     next += 1;
@@ -205,7 +208,11 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
       segments,
       pendingParts,
       ...(pendingProgramDateTime ? { pendingProgramDateTime } : {}),
-      ...(pendingOpensRun ? { pendingDiscontinuity: true, ...(run.startedAt && !pendingProgramDateTime ? { pendingProgramDateTime: run.startedAt } : {}) } : {}),
+      ...(pendingOpensRun ? {
+        pendingDiscontinuity: true,
+        ...(run.startedAt && !pendingProgramDateTime ? { pendingProgramDateTime: run.startedAt } : {}),
+        ...(newInit.mapUri !== undefined ? { pendingMap: { uri: newInit.mapUri, ...(newInit.mapKey ? { key: newInit.mapKey } : {}) } } : {}),
+      } : {}),
       ...(pendingGroup.length > 0 && keyOf(pendingGroup).key ? { pendingKey: keyOf(pendingGroup).key } : {}),
       // The next part: the pending segment's next (a whole segment moved to `segments` above). Encrypted:
       // not the first part of a segment not listed yet, which a player would read under the key in effect

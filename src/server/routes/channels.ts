@@ -118,6 +118,8 @@ async function channelWatch(request: RouteRequest): Promise<void> {
   const channel = channelParam(request);
   if (channel === undefined) return;
   if (!(await request.server.registry.getChannel(channel))) return sendError(request.res, 404, `No channel ${channel}`);
+  // The page's URL may hold a private channel's token (its player carries it in the master URL): no Referer elsewhere.
+  request.res.setHeader('Referrer-Policy', 'same-origin');
   sendText(request.res, 200, watchPageHtml({ kind: 'channel', name: channel }), HTML, 'no-cache');
 }
 
