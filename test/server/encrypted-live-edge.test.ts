@@ -69,7 +69,7 @@ describe('the live edge of an encrypted rendition', () => {
       segments: [7, 8, 9].map((msn) => ({ duration: 1, uri: `/ipfs/bafy${msn}`, key: runKey('r0', 0, iv(msn)) })),
     }));
     // r1's own parts from MSN 10 (its keys: /runs/r1/keys/n).
-    const own = (whole: number, pending: number): PartsBySegment => new Map([...parts(whole, pending, true)].map(([msn, group]) => [msn + 10, group.map((part) => ({ ...part, segmentIndex: msn + 10 }))]));
+    const own = (whole: number, pending: number): PartsBySegment => new Map([...parts(whole, pending, true)].map(([msn, group]) => [msn + 10, group.map((part): PartRecord => ({ ...part!, segmentIndex: msn + 10 }))]));
     const edge = (whole: number, pending: number) => buildLiveEdge({
       run: { ...RUN, msnBase: 10, discontinuitySequence: 1 }, published, parts: own(whole, pending), container: 'm4s', reports: {},
       mapUri: '/ipfs/bafyinit1', mapKey: runKey('r1', 0, 'f'.repeat(32)), keyUri,

@@ -15,6 +15,10 @@ export interface PublisherChildOptions {
   windowSeconds?: number;
   /** LL-HLS parts of this many seconds (latency 'low'). */
   partDuration?: number;
+  /** Default 'ts'. */
+  container?: 'ts' | 'fmp4';
+  /** A private run (encryption 'aes-128') with this server secret. */
+  keySecret?: string;
 }
 
 export const CHILD_RENDITIONS = [
