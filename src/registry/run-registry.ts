@@ -116,12 +116,13 @@ export class RunRegistry {
       }
       const { rows } = await tx.query<RunRow>(
         `INSERT INTO runs (id, width, height, fps, segment_duration, started_at, segment_url, playlist_url, window_seconds,
-           channel, previous_run_id, msn_base, discontinuity_sequence)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+           channel, previous_run_id, msn_base, discontinuity_sequence, encryption, key_rotation, key_url)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
          RETURNING ${RUN_COLUMNS}`,
         [
           id, run.width, run.height, run.fps, run.segmentDuration, run.startedAt ?? null, run.segmentUrl ?? null,
           run.playlistUrl ?? null, run.windowSeconds ?? null, channel, newest, msnBase, discontinuitySequence,
+          run.encryption ?? null, run.keyRotation ?? null, run.keyUrl ?? null,
         ],
       );
       await tx.query('UPDATE channels SET run_id = $2 WHERE name = $1', [channel, id]);
