@@ -104,8 +104,14 @@ export function numberedSegments(published: MediaPlaylist, ext: PartContainer): 
 
 /** The playlist with parts; undefined when there is nothing to list yet (no publish, no part). */
 export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
-  const { run, published, parts, container: ext } = input;
+  const { run, published, parts } = input;
   if (!published && parts.size === 0) return undefined;
+  // A published window with an init segment is fMP4, even while this run's own init segment is not known here yet
+  // (a channel's next run lists the previous run's tail first).
+  const ext: PartContainer = input.container === 'ts' && published?.mapUri !== undefined ? 'm4s' : input.container;
+  // Until then (and, encrypted, its key), nothing past the published playlist is listed: this run's parts would play
+  // under the previous run's init segment.
+  const initUnknown = published?.mapUri !== undefined && (input.mapUri === undefined || (input.keyUri !== undefined && input.mapKey === undefined));
   const targetDuration = published?.targetDuration ?? targetDurationFor(run.segmentDuration);
   // A channel's published window may open with the previous run's segments and their init segment.
   const mapUri = published?.mapUri ?? input.mapUri;
@@ -160,8 +166,9 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
 
   // Segments finished since the publish: listed from their parts once all of them are stored.
   let next = mediaSequence + segments.length;
+  const partsOf = (msn: number) => (initUnknown ? [] : contiguousParts(parts.get(msn)));
   for (;;) {
-    const group = contiguousParts(parts.get(next));
+    const group = partsOf(next);
     if (!isWholeSegment(group, run)) break;
     segments.push({
       duration: totalDuration(group), uri: segmentUri(next, ext), ...keyOf(group),
@@ -173,7 +180,7 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
     });
     next += 1;
   }
-  const pendingGroup = contiguousParts(parts.get(next));
+  const pendingGroup = partsOf(next);
   const pendingParts = pendingGroup.map((part) => toPartial(part, ext));
 
   // Parts for the segments ending within PART_LISTED_TARGETS target durations of the end.

@@ -59,6 +59,7 @@ for (const container of ['ts', 'fmp4'] as const) {
     let mixing: unknown;
     const versions: PublishedVersion[] = [];
     const llTexts: string[] = [];
+    const warnings: string[] = [];
     const playlistUrl = () => `${server.url}/channels/${channel}/quality/${RENDITION}/playlist.m3u8`;
 
     before(async () => {
@@ -81,6 +82,7 @@ for (const container of ['ts', 'fmp4'] as const) {
       };
       const output = new MultiResolutionHlsOutput({ ...settings, encryption: 'aes-128', keySecret: SECRET });
       output.on('publish', (version) => versions.push(version));
+      output.on('warning', (message) => warnings.push(message));
       let polling = true;
       const poll = (async () => {
         while (polling) {
@@ -93,10 +95,6 @@ for (const container of ['ts', 'fmp4'] as const) {
       await output.start();
       secondRunId = output.runId!;
       msnBase = (await registry.getRun(secondRunId))!.msnBase;
-      // A public producer on the private channel.
-      const clear = new MultiResolutionHlsOutput(settings);
-      mixing = await clear.start().then(() => undefined, (error: unknown) => error);
-      await clear.close().catch(() => undefined);
       const frames = new FrameGenerator(160, 90);
       const startedAt = performance.now();
       for (let i = 0; i < 60; i++) {
@@ -104,6 +102,10 @@ for (const container of ['ts', 'fmp4'] as const) {
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         await output.write(frames.frame(i));
       }
+      // A public producer on the private channel (once this run's init segments are recorded: they tell its container).
+      const clear = new MultiResolutionHlsOutput(settings);
+      mixing = await clear.start().then(() => undefined, (error: unknown) => error);
+      await clear.close().catch(() => undefined);
       polling = false;
       await poll;
       await output.close();
@@ -120,6 +122,7 @@ for (const container of ['ts', 'fmp4'] as const) {
     const keyRun = (key: SegmentKey | undefined) => /\/runs\/(r[a-z0-9]+)\/keys\/\d+/.exec(key?.uri ?? '')?.[1];
 
     test('the published playlists: the tail behind the dead run\'s keys and init segment, then the new run\'s own after EXT-X-DISCONTINUITY', async () => {
+      assert.deepEqual(warnings, [], 'the new run published without a warning');
       const inits = [await registry.getInitSegments(firstRunId), await registry.getInitSegments(secondRunId)];
       const text = versions.map((version) => version.media[RENDITION]!.text).find((candidate) => {
         const playlist = parseMediaPlaylist(candidate);
@@ -157,7 +160,7 @@ for (const container of ['ts', 'fmp4'] as const) {
         assert.ok(uris.every((uri) => uri.endsWith(`?token=${token}`)), uris.join('\n'));
         assert.doesNotMatch(text, /METHOD=NONE/);
         // The discontinuity: the new run's keys (and, fMP4, its init segment's key and EXT-X-MAP) right after it.
-        const after = text.slice(text.indexOf('#EXT-X-DISCONTINUITY'));
+        const after = text.slice(text.indexOf('#EXT-X-DISCONTINUITY\n'));
         assert.match(after, new RegExp(`^#EXT-X-DISCONTINUITY\\n#EXT-X-KEY:METHOD=AES-128,URI="/runs/${secondRunId}/keys/0\\?token=[^"]+",IV=0x[0-9a-f]{32}\\n` +
           (container === 'fmp4' ? '#EXT-X-MAP:URI="/ipfs/[^"]+"\\n#EXT-X-KEY:METHOD=AES-128,URI="/runs/' + secondRunId + '/keys/0\\?' : '')));
         for (const segment of parsePlaylist(text).manifest.segments) assert.ok(segment.key, `${segment.uri} is listed behind a key`);
@@ -166,16 +169,18 @@ for (const container of ['ts', 'fmp4'] as const) {
 
     test('the channel token opens the keys of both runs, and a segment of each run decrypts with its key into media ffprobe reads', async () => {
       const text = llTexts.findLast((candidate) => candidate.includes(`/runs/${firstRunId}/keys/`) && candidate.includes(`/runs/${secondRunId}/keys/`))!;
-      const playlist = parseMediaPlaylist(text);
-      let map = playlist.mapUri;
-      let mapKey = playlist.mapKey;
+      // Read by m3u8-parser, as a player would: each segment with its key and IV, and its init segment with its own.
+      const { manifest } = parsePlaylist(text);
+      const hex = (iv: Uint32Array | undefined) => Array.from(iv!, (word) => word.toString(16).padStart(8, '0')).join('');
+      const asKey = (key: { uri: string; iv?: Uint32Array } | undefined): SegmentKey | undefined => key && { method: 'AES-128', uri: key.uri, iv: hex(key.iv) };
       const checked = new Set<string>();
-      for (const [position, segment] of playlist.segments.entries()) {
-        if (segment.mapUri !== undefined) [map, mapKey] = [segment.mapUri, segment.mapKey];
+      for (const [position, listed] of manifest.segments.entries()) {
+        const segment = { uri: listed.uri, key: asKey(listed.key) };
+        const [map, mapKey] = [listed.map?.uri, asKey(listed.map?.key)];
         const run = keyRun(segment.key)!;
         if (checked.has(run)) continue;
         checked.add(run);
-        const msn = playlist.mediaSequence + position;
+        const msn = manifest.mediaSequence! + position;
         const keyOf = async (key: SegmentKey) => {
           const response = await fetch(new URL(key.uri, server.url));
           assert.equal(response.status, 200, `${key.uri.split('?')[0]}`);

@@ -95,5 +95,16 @@ describe('the live edge of an encrypted rendition', () => {
     assert.ok(keyUris.length >= 6 && keyUris.every((uri) => uri.endsWith('?token=T0K')), keyUris.join(' '));
     assert.ok(keyUris.includes('/runs/r0/keys/0?token=T0K') && keyUris.includes('/runs/r1/keys/0?token=T0K'));
     assert.match(serializeLowLatencyPlaylist(lowLatencyPlaylistWithToken(edge(0, 2).playlist, 'T0K')), /URI="\/runs\/r1\/keys\/0\?token=T0K",IV=0xf{32}\n#EXT-X-MAP:URI="\/ipfs\/bafyinit1"/);
+    // Before this server knows r1's init segment (its container with it), or its key: the tail only, named as fMP4,
+    // and none of r1's parts, which would play under r0's init segment.
+    for (const early of [
+      buildLiveEdge({ run: { ...RUN, msnBase: 10, discontinuitySequence: 1 }, published, parts: own(2, 1), container: 'ts', reports: {}, keyUri })!,
+      buildLiveEdge({ run: { ...RUN, msnBase: 10, discontinuitySequence: 1 }, published, parts: own(2, 1), container: 'm4s', reports: {}, keyUri, mapUri: '/ipfs/bafyinit1' })!,
+    ]) {
+      const earlyText = serializeLowLatencyPlaylist(early.playlist);
+      assert.doesNotMatch(earlyText, /#EXT-X-DISCONTINUITY\n|\/1\d\.\d\.m4s|\.ts\b/, earlyText);
+      assert.match(earlyText, /\nsegment\/9\.m4s\n/);
+      assert.equal(early.lastCompleteMsn, 9);
+    }
   });
 });
