@@ -225,12 +225,25 @@ for (const container of ['ts', 'fmp4'] as const) {
         [key(firstRunId), secondOnly, 403],
         [key(secondRunId), secondOnly, 200],
         [key(firstRunId), token, 200],
+        // The channel's status, archive and watch page are private like a private run's.
+        [`${server.url}/channels/${channel}`, undefined, 401],
+        [`${server.url}/channels/${channel}/archive`, undefined, 401],
+        [`${server.url}/channels/${channel}/watch`, undefined, 401],
+        [`${server.url}/channels/${channel}`, other, 403],
+        [`${server.url}/channels/${channel}/watch`, other, 403],
+        [`${server.url}/channels/${channel}`, token, 200],
+        [`${server.url}/channels/${channel}/archive`, token, 200],
+        [`${server.url}/channels/${channel}/watch`, token, 200],
       ];
       for (const [url, given, status] of cases) {
         const response = await fetch(given === undefined ? url : `${url}?token=${given}`);
         const body = new Uint8Array(await response.arrayBuffer());
         assert.equal(response.status, status, `${url.replace(server.url, '')} with ${given === undefined ? 'no token' : given === other ? 'another channel\'s token' : given === token ? 'the channel token' : 'the new run\'s token'}`);
         if (status !== 200) assert.ok(body.length !== 16 && !new TextDecoder().decode(body).includes(given ?? '\0'), 'no key bytes, no token echoed');
+        if (url.endsWith('/watch') && status === 200) {
+          // The page keeps the token for its status requests, on the channel's path.
+          assert.match(response.headers.get('set-cookie') ?? '', new RegExp(`^abrcast_token=${given!.replace(/[.]/g, '\\.')}; Path=/channels/${channel};`));
+        }
       }
     });
 
