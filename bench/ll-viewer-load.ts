@@ -2,7 +2,8 @@
 // drives thousands: each viewer has one keep-alive connection (node:http, an
 // Agent of one socket) and does what hls.js does at the live edge, in turn on
 // that connection: a blocking playlist reload for the preload-hinted part
-// (gzip accepted, as a browser does), then a fetch of the newest part it
+// (gzip accepted, as a browser does; a delta update, _HLS_skip=YES, once the
+// playlist offers one, as hls.js asks), then a fetch of the newest part it
 // lists, then the next reload. Each answer's newest part is noted with the
 // time it arrived, for the delay from a part's recording to each viewer.
 // Hostile clients hold a blocking reload one segment ahead, re-issued at once.
@@ -117,6 +118,7 @@ export class ViewerLoad {
 
   async #watch(agent: Agent): Promise<void> {
     const { playlistUrl, timeoutMs } = this.#options;
+    const partBase = new URL('part/', playlistUrl).href;
     let newest: PartKey | undefined;
     let query = '';
     while (!this.#stopped) {
@@ -138,13 +140,14 @@ export class ViewerLoad {
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
       }
-      const edge = edgeOf(text(answer));
+      const body = text(answer);
+      const edge = edgeOf(body);
       if (edge.newest) {
         if (!newest || edge.newest.msn > newest.msn || (edge.newest.msn === newest.msn && edge.newest.part > newest.part)) {
           this.#note(newest, edge.newest, at);
           newest = edge.newest;
           try {
-            const part = await get(agent, new URL(`part/${newest.msn}.${newest.part}.ts`, playlistUrl).href, timeoutMs);
+            const part = await get(agent, `${partBase}${newest.msn}.${newest.part}.ts`, timeoutMs);
             this.counters.parts += 1;
             if (part.status !== 200) countError(this.counters, `part ${part.status}`);
           } catch (error) {
@@ -153,7 +156,9 @@ export class ViewerLoad {
           }
         }
       }
-      query = edge.hint ? `?_HLS_msn=${edge.hint.msn}&_HLS_part=${edge.hint.part}` : '';
+      // hls.js asks for a delta update once the playlist offers one (CAN-SKIP-UNTIL) and its copy is recent.
+      const skip = body.includes('CAN-SKIP-UNTIL=') ? '&_HLS_skip=YES' : '';
+      query = edge.hint ? `?_HLS_msn=${edge.hint.msn}&_HLS_part=${edge.hint.part}${skip}` : '';
     }
   }
 

@@ -30,7 +30,7 @@ export const USAGE = `Usage: npm run bench -- [--case C] [options]
                      part's recording to the first viewer and to every other, errors, serve CPU and RSS per K; then
                      hls.js in Chromium alone and under N hostile held requests (bench/viewers.ts: --viewers K,K,..
                      (250,500,1000,2000), --seconds N (20), --part-bytes N (8000), --hostile N (2000),
-                     --probe-seconds N (30), --quick, --out-dir, --tag, --json);
+                     --probe-seconds N (30), --load-threads N (2), --quick, --out-dir, --tag, --json);
                      streams: K paced 720p ladders in one abrcast process against K ffmpeg processes, K doubled
                      then bisected: the largest K each keeps in real time, CPU and RSS per stream (bench/streams.ts:
                      --quick, --max-streams N, --seconds N, --size, --ladder, --preset, --fps, --segment, --only);

@@ -14,7 +14,7 @@
 //    serves) watched by hls.js in Chromium, first alone, then while N clients
 //    hold blocking reloads one segment ahead: latency and the longest stall, both.
 //   npm run bench -- --case viewers [--viewers 250,500,1000,2000] [--seconds 20] [--part-bytes 8000]
-//                    [--hostile 2000] [--probe-seconds 30] [--quick] [--out-dir DIR] [--tag T] [--json]
+//                    [--hostile 2000] [--probe-seconds 30] [--load-threads 2] [--quick] [--out-dir DIR] [--tag T] [--json]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -30,10 +30,11 @@ import { demoEntry, launchDemo } from '../test/support/demo-process.js';
 import { measureHlsLatency, percentile, type HlsLatencyReport } from '../test/support/hls-latency-probe.js';
 import { startKubo } from '../test/support/kubo.js';
 import { startPostgres } from '../test/support/postgres.js';
-import { HostileLoad, ViewerLoad } from './ll-viewer-load.js';
+import { HostileLoad, type LoadCounters } from './ll-viewer-load.js';
 import { describeMachine, type MachineInfo } from './machine.js';
 import { log } from './log.js';
 import { integer } from './options.js';
+import { ViewerLoadPool } from './viewer-load-pool.js';
 
 export const VIEWER_GOALS = { viewers: 1000, firstAnswerP95Ms: 250, spreadP95Ms: 250, errorRate: 0.001 } as const;
 
@@ -55,6 +56,8 @@ export interface ViewersOptions {
   hostile: number;
   /** Seconds hls.js watches, alone and then under the hostile load. */
   probeSeconds: number;
+  /** Worker threads the simulated viewers are spread over (bench/viewer-load-pool.ts). */
+  loadThreads: number;
   outDir: string;
   tag?: string;
   json: boolean;
@@ -124,7 +127,7 @@ export function parseViewersOptions(args: string[]): ViewersOptions {
     strict: true,
     options: {
       quick: { type: 'boolean', default: false }, viewers: { type: 'string' }, seconds: { type: 'string' }, 'part-bytes': { type: 'string' },
-      hostile: { type: 'string' }, 'probe-seconds': { type: 'string' }, 'out-dir': { type: 'string' }, tag: { type: 'string' },
+      hostile: { type: 'string' }, 'probe-seconds': { type: 'string' }, 'load-threads': { type: 'string' }, 'out-dir': { type: 'string' }, tag: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -139,6 +142,7 @@ export function parseViewersOptions(args: string[]): ViewersOptions {
     partBytes: integer('--part-bytes', values['part-bytes'] ?? (quick ? '2000' : '8000'), 100, 4_000_000),
     hostile: integer('--hostile', values.hostile ?? (quick ? '100' : '2000'), 0, 20_000),
     probeSeconds: integer('--probe-seconds', values['probe-seconds'] ?? (quick ? '8' : '30'), 4, 3600),
+    loadThreads: integer('--load-threads', values['load-threads'] ?? '2', 1, 64),
     outDir: resolve(values['out-dir'] ?? DEFAULT_OUT_DIR),
     ...(values.tag !== undefined ? { tag: values.tag } : {}),
     json: values.json,
@@ -163,7 +167,8 @@ function percentiles(values: number[]): Percentiles {
     p50: round(percentile(values, 50)),
     p95: round(percentile(values, 95)),
     p99: round(percentile(values, 99)),
-    max: values.length > 0 ? round(Math.max(...values)) : null,
+    // Not Math.max(...values): 2,000 viewers give more values than the call stack holds.
+    max: values.length > 0 ? round(values.reduce((a, b) => Math.max(a, b))) : null,
     count: values.length,
   };
 }
@@ -188,16 +193,22 @@ async function startServe(args: string[], dataDir: string): Promise<{ child: Chi
   return { child, url, stderr: () => stderr };
 }
 
+const errorCount = (counters: LoadCounters) => [...counters.errors.values()].reduce((a, b) => a + b, 0);
+
 /** Milliseconds since the epoch, comparable with the producer process's clock. */
 const now = () => performance.timeOrigin + performance.now();
 
 async function measureStep(options: ViewersOptions, k: number, playlistUrl: string, recordedAt: Map<string, number>, servePid: number, transactions: () => Promise<number | null>): Promise<ViewerStep> {
-  const load = new ViewerLoad({ playlistUrl, viewers: k, partsPerSegment: PARTS_PER_SEGMENT, rampMs: Math.min(3000, k * 2), timeoutMs: 3 * SEGMENT_S * 1000 + 5000 });
+  const load = new ViewerLoadPool(
+    { playlistUrl, viewers: k, partsPerSegment: PARTS_PER_SEGMENT, rampMs: Math.min(3000, k * 2), timeoutMs: 3 * SEGMENT_S * 1000 + 5000 },
+    options.loadThreads,
+  );
   load.start();
   // Started, and a few parts at the edge for all of them, before the window opens.
   await new Promise((r) => setTimeout(r, Math.min(3000, k * 2) + 2000));
-  const before = { serve: cpuSeconds(servePid), own: process.cpuUsage(), xacts: await transactions(), playlists: load.counters.playlists, parts: load.counters.parts };
-  const errorsBefore = [...load.counters.errors.values()].reduce((a, b) => a + b, 0);
+  const countersBefore = await load.counters();
+  const before = { serve: cpuSeconds(servePid), own: process.cpuUsage(), xacts: await transactions(), playlists: countersBefore.playlists, parts: countersBefore.parts };
+  const errorsBefore = errorCount(countersBefore);
   const windowStart = now();
   let rss = 0;
   const sampler = setInterval(() => (rss = Math.max(rss, rssMiB(servePid))), 500);
@@ -211,11 +222,11 @@ async function measureStep(options: ViewersOptions, k: number, playlistUrl: stri
   const xacts = after === null || before.xacts === null ? null : after - before.xacts;
   // Answers for the window's last parts may still be on their way.
   await new Promise((r) => setTimeout(r, 1500));
-  const playlists = load.counters.playlists - before.playlists;
-  const parts = load.counters.parts - before.parts;
-  const errorKinds = Object.fromEntries(load.counters.errors);
-  const errors = [...load.counters.errors.values()].reduce((a, b) => a + b, 0) - errorsBefore;
-  await load.stop();
+  const { counters, arrivals: arrivalLog } = await load.stop();
+  const playlists = counters.playlists - before.playlists;
+  const parts = counters.parts - before.parts;
+  const errorKinds = Object.fromEntries(counters.errors);
+  const errors = errorCount(counters) - errorsBefore;
 
   const first: number[] = [];
   const spread: number[] = [];
@@ -224,10 +235,10 @@ async function measureStep(options: ViewersOptions, k: number, playlistUrl: stri
   for (const [key, at] of recordedAt) {
     if (at < windowStart || at > windowEnd - 1000) continue;
     measured += 1;
-    const arrivals = load.arrivals.get(key) ?? [];
+    const arrivals = arrivalLog.get(key) ?? [];
     missing += Math.max(0, k - arrivals.length);
     if (arrivals.length === 0) continue;
-    const earliest = Math.min(...arrivals);
+    const earliest = arrivals.reduce((a, b) => Math.min(a, b));
     first.push(earliest - at);
     for (const at of arrivals) if (at !== earliest) spread.push(at - earliest);
   }

@@ -127,11 +127,21 @@ export function serializeMpd(mpd: Mpd): string {
       element('PlaybackRate', [['min', rate('playbackRate.min', playbackRate.min)], ['max', rate('playbackRate.max', playbackRate.max)]], [], '    '),
     ], '  '));
   }
-  const { period } = mpd;
-  children.push(element('Period', [
-    ['id', text('period.id', period.id)],
-    ['start', xsDuration('period.start', period.start)],
-  ], period.adaptationSets.map((set, i) => adaptationSet(set, `period.adaptationSets[${i}]`, '    ')), '  '));
+  if (mpd.periods.length === 0) throw invalidParameterError('periods', 'non-empty array', mpd.periods);
+  mpd.periods.forEach((period, p) => {
+    // The one Period of a run is written as `period` (its messages name it so).
+    const at = mpd.periods.length === 1 ? 'period' : `periods[${p}]`;
+    const previous = mpd.periods[p - 1];
+    // Periods follow each other: a Period that ends early (@duration) may leave a gap before the next, never an overlap.
+    if (previous && !(period.start > previous.start && period.start >= previous.start + (previous.duration ?? 0) - 1e-6)) {
+      throw invalidParameterError(`${at}.start`, `number of seconds after the previous Period's end (${previous.start + (previous.duration ?? 0)})`, period.start);
+    }
+    children.push(element('Period', [
+      ['id', text(`${at}.id`, period.id)],
+      ['start', xsDuration(`${at}.start`, period.start)],
+      ['duration', period.duration === undefined ? undefined : xsDuration(`${at}.duration`, period.duration)],
+    ], period.adaptationSets.map((set, i) => adaptationSet(set, `${at}.adaptationSets[${i}]`, '    ')), '  '));
+  });
   mpd.utcTimings.forEach((timing, i) => {
     children.push(element('UTCTiming', [
       ['schemeIdUri', text(`utcTimings[${i}].schemeIdUri`, timing.schemeIdUri)],

@@ -1,5 +1,6 @@
 // A typed model of the one MPD shape abrcast writes (ISO/IEC 23009-1): one
-// Period, one AdaptationSet, a SegmentTemplate per Representation. Field names
+// Period per run (one for a run, one per run in the window for a channel), one
+// AdaptationSet each, a SegmentTemplate per Representation. Field names
 // are the attribute names the standard writes; the serializer owns the XML.
 // Times are seconds (durations) and Dates (xs:dateTime); SegmentTemplate
 // values are in its @timescale, as the MPD writes them.
@@ -66,9 +67,15 @@ export interface UtcTiming {
 }
 
 export interface Period {
+  /** Stable across MPD updates (5.3.2.2: a Period keeps its id in every version that lists it). */
   id: string;
   /** Seconds from availabilityStartTime (dynamic) or the presentation start (static). */
   start: number;
+  /**
+   * Seconds; set on a Period that ends before the next one starts (5.3.2.1: an early terminated
+   * Period), where its media ends: its segments stop there and the next Period's start later.
+   */
+  duration?: number;
   adaptationSets: readonly AdaptationSet[];
 }
 
@@ -91,6 +98,7 @@ export interface Mpd {
   /** Seconds. */
   maxSegmentDuration?: number;
   serviceDescription?: ServiceDescription;
-  period: Period;
+  /** In presentation order, each starting after the one before. */
+  periods: readonly Period[];
   utcTimings: readonly UtcTiming[];
 }

@@ -120,6 +120,7 @@ function partLine(part: PartialSegment, written: string, name: string, partTarge
   }
   const attributes = [`DURATION=${written}`, `URI=${quotedString(`uri of ${name}`, checkUri(`uri of ${name}`, part.uri))}`];
   if (part.independent) attributes.push('INDEPENDENT=YES');
+  if (part.gap) attributes.push('GAP=YES');
   return `#EXT-X-PART:${attributes.join(',')}`;
 }
 

@@ -20,6 +20,8 @@ export interface PartialSegment {
   uri: string;
   /** INDEPENDENT=YES: the part starts with an IDR frame. */
   independent: boolean;
+  /** GAP=YES: the part is not available (lost); a client does not load it. */
+  gap?: boolean;
 }
 
 /** A Media Segment that may also list its Partial Segments (written before its EXTINF). */

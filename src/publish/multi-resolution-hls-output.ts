@@ -128,11 +128,6 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   /** Segments in encoder order: each queued (and its event emitted) once durable. */
   #accepting: Promise<void> = Promise.resolve();
   #started?: Promise<void>;
-  /** Resolves once the run exists (its id and, in a registry, its record): what an init segment waits for. */
-  #markRunCreated!: () => void;
-  readonly #runCreated = new Promise<void>((resolve) => {
-    this.#markRunCreated = resolve;
-  });
   #startedAt?: Date;
   #runId?: string;
   /** MSN of segment 0: registry indexes are MSNs (a channel's run continues the previous one's numbers). */
@@ -223,11 +218,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       this.#companionLane.segment(segment);
       this.#accepting = this.#accepting.then(() => this.#accept(segment));
     });
-    // The encoder may hand over an fMP4 init segment before start() has created the run (a channel's start first records
-    // a crashed run's journal): stored, keyed and recorded under the run once it exists (before any segment, which follows a write).
-    this.encoder.on('init', (init) => {
-      void this.#runCreated.then(() => this.#parts.init(init));
-    });
+    this.encoder.on('init', (init) => this.#parts.init(init));
     this.encoder.on('part', (part) => {
       this.#parts.part(part);
       this.#companionLane.part(part);
@@ -472,10 +463,10 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
       await this.#cipher?.keyOf({ kind: 'init', rendition: renditions[0].name });
       // Set before any part: a server lists parts (LL-HLS) for runs with a part target.
       if (this.#partDuration !== undefined && this.#registry.setPartTarget) await this.#registry.setPartTarget(this.#runId, this.#partDuration);
+      this.#parts.runCreated();
       this.#startHeartbeat(this.#registry, this.#runId, segmentDuration);
     }
     this.#runId ??= `r${randomBytes(8).toString('hex')}`;
-    this.#markRunCreated();
     await this.#journal.create({
       runId: this.#runId, startedAt: startedAt.toISOString(), width, height, fps, segmentDuration, renditions: [...renditions], ...this.#urlTemplates,
       ...(this.#msnBase > 0 ? { msnBase: this.#msnBase } : {}),

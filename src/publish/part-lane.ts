@@ -15,6 +15,7 @@
 // the part window the server lists), its parts are released: their records
 // dropped from the registry, then their blocks from the store.
 import type { InitEvent, PartEvent } from '../encoder/types.js';
+import type { ResourceKey } from '../hls/types.js';
 import { errorMessage } from '../errors.js';
 import type { RunRecorder } from '../model/run-recorder.js';
 import type { RetryOptions } from './backoff.js';
@@ -58,6 +59,8 @@ export class PartLane {
   readonly #lane: OrderedLane;
   /** Init segment uploads by rendition: a segment is queued only after its rendition's init is stored and named. */
   readonly #initUploads = new Map<string, Promise<boolean>>();
+  /** Init segments stored before the run existed, for runCreated() to record. */
+  readonly #unrecordedInits: { rendition: string; cid: string; key?: ResourceKey }[] = [];
   /** Stored parts not released yet: rendition -> segment index -> part CIDs. */
   readonly #stored = new Map<string, Map<number, string[]>>();
   /** Retries give up at this time at the latest (close() sets it). */
@@ -74,8 +77,7 @@ export class PartLane {
   /** A rendition's init segment: stored once (later ones are ignored), then named by the publisher and the registry. */
   init(init: InitEvent): void {
     if (this.#initUploads.has(init.rendition)) return;
-    const { resources, publisher, registry } = this.#options;
-    const runId = this.#options.runId();
+    const { resources, publisher } = this.#options;
     const what = `upload the init segment of ${init.rendition}`;
     this.#initUploads.set(
       init.rendition,
@@ -85,11 +87,26 @@ export class PartLane {
         const cid = await this.#retry(what, Number.POSITIVE_INFINITY, () => resources.add(resource, init.data));
         const key = await resources.keyOf(resource);
         publisher.setInitSegment(init.rendition, cid, key);
-        if (registry?.setInitSegment && runId) {
-          await this.#retry(what, Number.POSITIVE_INFINITY, () => registry.setInitSegment!(runId, init.rendition, cid, key), (error) => this.#transient(error));
-        }
+        // The encoder opens (and announces its init segments) while start() creates the run, which on a
+        // channel takes a few statements more: one stored before the run exists is recorded by runCreated().
+        if (this.#options.runId() === undefined) this.#unrecordedInits.push({ rendition: init.rendition, cid, ...(key ? { key } : {}) });
+        else await this.#recordInit(init.rendition, cid, key);
       }),
     );
+  }
+
+  /** The run exists: records the init segments stored before it did (before any part: no frame is encoded yet). */
+  runCreated(): void {
+    for (const { rendition, cid, key } of this.#unrecordedInits.splice(0)) {
+      void this.#lane.push(`record the init segment of ${rendition}`, () => this.#recordInit(rendition, cid, key));
+    }
+  }
+
+  async #recordInit(rendition: string, cid: string, key: ResourceKey | undefined): Promise<void> {
+    const { registry } = this.#options;
+    const runId = this.#options.runId();
+    if (!registry?.setInitSegment || runId === undefined) return;
+    await this.#retry(`record the init segment of ${rendition}`, Number.POSITIVE_INFINITY, () => registry.setInitSegment!(runId, rendition, cid, key), (error) => this.#transient(error));
   }
 
   /** Resolves once the rendition's init segment is stored and named (at once when it has none). Never rejects. */

@@ -4,7 +4,7 @@
 // positions a blocking request is judged against out. The rules that keep the
 // view valid over time (RFC 8216bis 6.2.1, 6.2.5.2) are here, in one place;
 // docs/low-latency.md tells why each is what it is.
-import { serverControlFor } from '../hls/low-latency-playlist.js';
+import { serverControlFor, writtenPartTarget } from '../hls/low-latency-playlist.js';
 import type { LowLatencyMediaPlaylist, LowLatencyMediaSegment, PartialSegment } from '../hls/low-latency-types.js';
 import { targetDurationFor, totalDuration } from '../hls/media-playlist.js';
 import type { MediaPlaylist, SegmentKey } from '../hls/types.js';
@@ -84,6 +84,32 @@ export function contiguousParts(parts: readonly (PartRecord | undefined)[] | und
  */
 export function isWholeSegment(parts: readonly PartRecord[], run: { segmentDuration: number; fps: number }): boolean {
   return parts.length > 0 && parts[0].independent && totalDuration(parts) >= run.segmentDuration - 0.5 / run.fps;
+}
+
+/**
+ * The parts a listed segment (its EXTINF known) lists: those stored, and each
+ * lost one (the part lane gave it up, or the segment was stored first) as a
+ * GAP=YES part (RFC 8216bis 4.4.4.9) sharing what the known parts leave of the
+ * EXTINF, so the segment and those before it keep their parts listed (6.2.2).
+ * Undefined when no part is known or the lost ones cannot fill the rest with
+ * parts of at most PART-TARGET.
+ */
+export function partsWithGaps(
+  parts: readonly (PartRecord | undefined)[] | undefined, msn: number, extinf: number, partTarget: number, ext: PartContainer,
+): PartialSegment[] | undefined {
+  const known = (parts ?? []).filter((part): part is PartRecord => part !== undefined);
+  if (known.length === 0) return undefined;
+  const left = extinf - totalDuration(known);
+  // As many parts as the known ones span, and as PART-TARGET fits in the segment.
+  const count = Math.max(parts!.length, Math.round(extinf / partTarget));
+  const lost = count - known.length;
+  if (lost === 0) return Math.abs(left) <= PART_SUM_TOLERANCE_S ? known.map((part) => toPartial(part, ext)) : undefined;
+  const duration = left / lost;
+  if (!(duration > 0) || duration > writtenPartTarget(partTarget)) return undefined;
+  return Array.from({ length: count }, (_, index) => {
+    const part = parts![index];
+    return part ? toPartial(part, ext) : { duration, uri: partUri(msn, index, ext), independent: false, gap: true };
+  });
 }
 
 const toPartial = (part: PartRecord, ext: PartContainer): PartialSegment => ({
@@ -188,11 +214,11 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   // The tolerance keeps a segment ending exactly on the boundary listed, whatever the rounding of the sum.
   for (let position = segments.length - 1; position >= 0 && fromEnd < PART_LISTED_TARGETS * targetDuration + PART_SUM_TOLERANCE_S; position--) {
     const msn = mediaSequence + position;
-    const group = contiguousParts(parts.get(msn));
     const segment = segments[position];
-    if (group.length === 0 || Math.abs(totalDuration(group) - segment.duration) > PART_SUM_TOLERANCE_S) break;
-    segment.parts = group.map((part) => toPartial(part, ext));
-    listedParts.set(msn, group.length);
+    const listed = partsWithGaps(parts.get(msn), msn, segment.duration, run.partTarget, ext);
+    if (!listed) break;
+    segment.parts = listed;
+    listedParts.set(msn, listed.length);
     fromEnd += segment.duration;
   }
 
@@ -206,8 +232,11 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
   const pendingOpensRun = opensRun(next, segments.length) && pendingParts.length > 0;
 
   const dateRangeLines = datedForRanges(segments, input.dateRanges);
-  const lastListed = pendingGroup.at(-1) ?? (listedParts.has(next - 1) ? contiguousParts(parts.get(next - 1)).at(-1) : undefined);
-  const last = lastListed ? { segmentIndex: lastListed.segmentIndex, partIndex: lastListed.partIndex } : undefined;
+  // The newest listed part: the pending segment's, else the last part (a GAP part included) of the last segment.
+  const lastCount = listedParts.get(next - 1);
+  const last = pendingGroup.length > 0
+    ? { segmentIndex: next, partIndex: pendingGroup.length - 1 }
+    : lastCount !== undefined ? { segmentIndex: next - 1, partIndex: lastCount - 1 } : undefined;
   return {
     playlist: {
       ...common,

@@ -69,6 +69,23 @@ describe('PartLane', () => {
     return { lane, runId: run.id, versions, warnings, publisher };
   }
 
+  test('an init segment announced before the run exists is recorded once it does (the encoder opens while start() creates a channel run)', async () => {
+    const { runId, publisher } = await laneFor();
+    let known: string | undefined;
+    const lane = new PartLane({ resources: new ResourceStore(store), publisher, registry, runId: () => known, onWarning: () => undefined });
+    lane.init(init('360p', 'ftyp+moov 360p early'));
+    await lane.initStored('360p');
+    assert.deepEqual(await registry.getInitSegments(runId), {}, 'no run id yet: nothing to record it on');
+    known = runId;
+    lane.runCreated();
+    lane.init(init('180p', 'ftyp+moov 180p later'));
+    await lane.initStored('180p');
+    await waitFor('both recorded', async () => (Object.keys(await registry.getInitSegments(runId)).length === 2 ? true : undefined), { timeoutMs: 5000, intervalMs: 20 });
+    assert.deepEqual(await registry.getInitSegments(runId), {
+      '360p': await store.add(Buffer.from('ftyp+moov 360p early')), '180p': await store.add(Buffer.from('ftyp+moov 180p later')),
+    });
+  });
+
   test('init segments once per rendition, named in the registry and EXT-X-MAP; parts in order; the first version from the first parts', async () => {
     const { lane, runId, versions, warnings } = await laneFor();
     lane.init(init('360p', 'ftyp+moov 360p'));

@@ -19,7 +19,7 @@ import { PlaylistCache } from '../../src/server/playlist-cache.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { countingClient, type CountingSqlClient } from '../support/counting-sql-client.js';
-import { checkLowLatencyPlaylist, parseLowLatencyPlaylist } from '../support/ll-playlist-check.js';
+import { checkLowLatencyPlaylist } from '../support/ll-playlist-check.js';
 
 const FPS = 30;
 const SEGMENT_S = 2;
@@ -211,7 +211,7 @@ describe('the in-memory live edge', () => {
     }
   });
 
-  test('a segment with a lost part is not listed from its parts (no short EXTINF); it is once published', async () => {
+  test('a segment with a lost part is not listed from its parts (no short EXTINF); published, it lists the lost part as GAP=YES', async () => {
     const runId = await newRun();
     await parts(runId, 0);
     for (const index of [0, 1, 2, 4, 5]) await part(runId, 1, index); // part 1.3 never comes
@@ -220,10 +220,16 @@ describe('the in-memory live edge', () => {
     assert.deepEqual(gap.segments.map((s) => [s.uri, s.duration]), [['segment/0.ts', SEGMENT_S]], 'segment 1 not listed');
     assert.equal(gap.pending.length, 3, 'its parts up to the hole are');
     await publish(runId, 2);
-    // Published, it is listed with the EXTINF of its record (its parts cannot all be listed: not checked here).
-    const published = parseLowLatencyPlaylist((await rawGet(agent, playlistUrl(runId, '?_HLS_msn=2&_HLS_part=2'))).body);
+    // Published, it is listed with the EXTINF of its record, and with its parts: the lost one as GAP=YES (RFC 8216bis
+    // 4.4.4.9), so it and segment 0 keep the parts they listed (the checker wants parts on both, 6.2.2).
+    const answer = await rawGet(agent, playlistUrl(runId, '?_HLS_msn=2&_HLS_part=2'));
+    const published = checkLowLatencyPlaylist(answer.body, { partNumber });
     assert.deepEqual(published.segments.map((s) => [s.uri, s.duration]), [['segment/0.ts', SEGMENT_S], ['segment/1.ts', SEGMENT_S]]);
+    assert.deepEqual(published.segments[1].parts.map((p) => [p.uri, p.gap]), [0, 1, 2, 3, 4, 5].map((i) => [`part/1.${i}.ts`, i === 3]));
+    assert.equal(published.segments[0].parts.length, PARTS, 'segment 0 keeps its parts');
     assert.equal(published.pending.length, 3, 'and segment 2 goes on from its parts');
+    // The GAP part is not served.
+    assert.equal((await rawGet(agent, playlistUrl(runId).replace('playlist.m3u8', 'part/1.3.ts'))).status, 404);
   });
 
   test('the ended playlist keeps VERSION, SERVER-CONTROL and PART-INF; a blocking request on it is answered at once', async () => {

@@ -6,7 +6,8 @@ import type { PublishedVersion } from '../../src/publish/types.js';
 import { CliProcess, cliEnv } from '../cli/cli-process.js';
 import { CHILD_RENDITIONS, type PublisherChildOptions } from './publisher-child-options.js';
 
-const CHILD = fileURLToPath(new URL('./publisher-child.ts', import.meta.url));
+/** The publisher child's entry (node --import tsx). */
+export const PUBLISHER_CHILD = fileURLToPath(new URL('./publisher-child.ts', import.meta.url));
 
 /** One JSON line the child printed. */
 export interface ChildLine {
@@ -20,7 +21,7 @@ export interface ChildLine {
 
 /** Runs the child in `tempPath` until every rendition has `segments` segments, SIGKILLs it, and returns its JSON lines. */
 export async function killPublisherChildAfter(options: PublisherChildOptions, tempPath: string, segments: number): Promise<ChildLine[]> {
-  const child = new CliProcess([JSON.stringify(options)], cliEnv(tempPath), CHILD);
+  const child = new CliProcess([JSON.stringify(options)], cliEnv(tempPath), PUBLISHER_CHILD);
   const counts = new Map<string, number>();
   await child.waitForJson<ChildLine>((line) => {
     if (line.event !== 'segment') return false;

@@ -8,6 +8,8 @@ export interface CheckedPart {
   duration: number;
   uri: string;
   independent: boolean;
+  /** GAP=YES: a lost part, listed so its segment keeps its parts. */
+  gap: boolean;
 }
 
 export interface CheckedSegment {
@@ -96,7 +98,7 @@ export function parseLowLatencyPlaylist(text: string): CheckedPlaylist {
       case '#EXT-X-PROGRAM-DATE-TIME': pdt = value; break;
       case '#EXT-X-PART':
         assert.equal(extinf, undefined, 'EXT-X-PART lines come before their segment\'s EXTINF');
-        parts.push({ duration: Number(attrs.DURATION), uri: attrs.URI, independent: attrs.INDEPENDENT === 'YES' });
+        parts.push({ duration: Number(attrs.DURATION), uri: attrs.URI, independent: attrs.INDEPENDENT === 'YES', gap: attrs.GAP === 'YES' });
         break;
       case '#EXTINF': extinf = Number(value.split(',')[0]); break;
       case '#EXT-X-PRELOAD-HINT': result.preloadHint = { type: attrs.TYPE, uri: attrs.URI }; break;

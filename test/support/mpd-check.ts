@@ -4,9 +4,13 @@
 // required ones present), and the DASH-IF IOP rules for dynamic MPDs (UTCTiming,
 // availability start, update period, time-shift buffer, SegmentTemplate
 // addressing), its low-latency rules (ServiceDescription, availabilityTimeOffset)
-// and its live-to-VoD rules for the static MPD of an ended run. Parsed with
+// and its live-to-VoD rules for the static MPD of an ended run; with several
+// Periods (a channel's), the Period timeline (5.3.2.1: each after the one before,
+// an early terminated one never past the next one's start, ids unique). Parsed with
 // @xmldom/xmldom (a W3C DOM), not with the code that wrote it. No package ships
 // the normative DASH-MPD.xsd (docs/players.md says where it was looked for).
+import { spawnSync } from 'node:child_process';
+
 import { DOMParser, type Element } from '@xmldom/xmldom';
 
 const NS = 'urn:mpeg:dash:schema:mpd:2011';
@@ -31,11 +35,28 @@ export function durationSeconds(value: string): number {
   return Number(d) * 86400 + Number(h) * 3600 + Number(m) * 60 + Number(s);
 }
 
+export interface CheckedRepresentation {
+  id: string;
+  bandwidth: number;
+  template: Record<string, string>;
+}
+
+export interface CheckedPeriod {
+  id: string;
+  /** Seconds (PeriodStart). */
+  start: number;
+  /** Seconds, when the Period ends before the next one starts (@duration). */
+  duration?: number;
+  representations: CheckedRepresentation[];
+}
+
 export interface CheckedMpd {
   root: Element;
   type: 'static' | 'dynamic';
   availabilityStartTime?: Date;
-  representations: { id: string; bandwidth: number; template: Record<string, string> }[];
+  /** The first Period's (a run's MPD has one). */
+  representations: CheckedRepresentation[];
+  periods: CheckedPeriod[];
 }
 
 const children = (element: Element, name?: string) =>
@@ -76,7 +97,7 @@ export function checkMpd(text: string, now = new Date()): CheckedMpd {
     last = Math.max(last, position);
   }
   const periods = children(root, 'Period');
-  if (periods.length !== 1) fail(`${periods.length} Periods, expected 1`);
+  if (periods.length === 0) fail('no Period');
   const utc = children(root, 'UTCTiming');
 
   const ast = mpd.availabilityStartTime ? new Date(mpd.availabilityStartTime) : undefined;
@@ -112,11 +133,29 @@ export function checkMpd(text: string, now = new Date()): CheckedMpd {
     if (rate && !(Number(rate.getAttribute('min')) <= 1 && Number(rate.getAttribute('max')) >= 1)) fail('PlaybackRate must allow 1.0');
   }
 
-  const representations: CheckedMpd['representations'] = [];
-  const ids = new Set<string>();
-  const period = periods[0];
-  if (period) {
-    if (period.getAttribute('start') === null && type === 'dynamic') fail('DASH-IF IOP: the first Period of a dynamic MPD has @start');
+  const checkedPeriods: CheckedPeriod[] = [];
+  const periodIds = new Set<string>();
+  for (const [index, period] of periods.entries()) {
+    const representations: CheckedRepresentation[] = [];
+    const ids = new Set<string>();
+    const { id, start, duration } = attributes(period);
+    for (const name of Object.keys(attributes(period))) if (!['id', 'start', 'duration', 'bitstreamSwitching'].includes(name)) fail(`Period@${name} is not in the schema`);
+    if (start === undefined && index === 0 && type === 'dynamic') fail('DASH-IF IOP: the first Period of a dynamic MPD has @start');
+    for (const [name, value] of Object.entries({ start, duration })) if (value !== undefined && !XS_DURATION.test(value)) fail(`Period@${name} ${value} is not an xs:duration`);
+    // 5.3.2.2: in a dynamic MPD every Period has an id, kept across updates; ids are unique within the MPD.
+    if (type === 'dynamic' && !id) fail(`Period ${index} of a dynamic MPD has no @id`);
+    if (id !== undefined && periodIds.has(id)) fail(`Period@id ${id} twice`);
+    if (id !== undefined) periodIds.add(id);
+    // 5.3.2.1: PeriodStart is @start, or the previous Period's start plus its @duration.
+    const previous = checkedPeriods.at(-1);
+    const startS = start !== undefined ? durationSeconds(start) : previous?.duration !== undefined ? previous.start + previous.duration : 0;
+    if (previous) {
+      if (!(startS > previous.start)) fail(`Period ${id} starts at ${startS} s, not after the previous one (${previous.start} s)`);
+      // An early terminated Period (@duration with a later Period's @start) may leave a gap, never an overlap.
+      if (previous.duration !== undefined && startS < previous.start + previous.duration - 1e-3) fail(`Period ${previous.id} ends at ${previous.start + previous.duration} s, after the next one starts (${startS} s)`);
+    }
+    const checked: CheckedPeriod = { id: id ?? '', start: startS, ...(duration !== undefined ? { duration: durationSeconds(duration) } : {}), representations };
+    checkedPeriods.push(checked);
     for (const set of children(period, 'AdaptationSet')) {
       if (!set.getAttribute('mimeType')) fail('AdaptationSet@mimeType missing');
       if (set.getAttribute('segmentAlignment') !== 'true') fail('AdaptationSet@segmentAlignment should be true (DASH-IF IOP: switchable Representations)');
@@ -155,8 +194,24 @@ export function checkMpd(text: string, now = new Date()): CheckedMpd {
         representations.push({ id: a.id, bandwidth: Number(a.bandwidth), template: t });
       }
     }
+    if (representations.length === 0) fail(`no Representation in Period ${id}`);
   }
-  if (representations.length === 0) fail('no Representation');
   if (problems.length > 0) throw new Error(`MPD check failed:\n- ${problems.join('\n- ')}\n${text}`);
-  return { root, type: type as 'static' | 'dynamic', ...(ast ? { availabilityStartTime: ast } : {}), representations };
+  return {
+    root, type: type as 'static' | 'dynamic', ...(ast ? { availabilityStartTime: ast } : {}),
+    representations: checkedPeriods[0]?.representations ?? [], periods: checkedPeriods,
+  };
+}
+
+/**
+ * The normative schema ships in no npm, PyPI or Debian package (docs/players.md): with ABRCAST_DASH_XSD naming a
+ * local DASH-MPD.xsd (MPEGGroup/DASHSchema, its xlink import pointed at a local copy), xmllint validates an MPD
+ * against it. The reason a test skips without it, or undefined.
+ */
+export const SCHEMA_SKIP = process.env.ABRCAST_DASH_XSD ? false : 'ABRCAST_DASH_XSD is not set';
+
+/** Validates `text` with `xmllint --schema $ABRCAST_DASH_XSD`; throws with xmllint's errors. */
+export function validateMpdSchema(text: string): void {
+  const result = spawnSync('xmllint', ['--noout', '--schema', process.env.ABRCAST_DASH_XSD!, '-'], { input: text, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`xmllint --schema ${process.env.ABRCAST_DASH_XSD}: ${result.stderr}${result.error ?? ''}`);
 }

@@ -15,7 +15,7 @@ export interface PublisherChildOptions {
   windowSeconds?: number;
   /** LL-HLS parts of this many seconds (latency 'low'). */
   partDuration?: number;
-  /** Default 'ts'. */
+  /** Segment container (default MPEG-TS); fMP4 runs with parts have a DASH MPD. */
   container?: 'ts' | 'fmp4';
   /** A private run (encryption 'aes-128') with this server secret. */
   keySecret?: string;

@@ -43,7 +43,8 @@ await output.start();
 print({ event: 'started', runId: output.runId });
 
 const frames = new FrameGenerator(160, 90);
-const started = performance.now();
+// Frame i is due at startedAt + i/fps, as PROGRAM-DATE-TIME (and a DASH player's clock) dates it.
+const started = performance.now() - (Date.now() - output.startedAt!.getTime());
 for (let i = 0; i < options.seconds * fps; i++) {
   const wait = started + (i * 1000) / fps - performance.now();
   if (wait > 0) await sleep(wait);

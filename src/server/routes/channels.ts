@@ -5,7 +5,8 @@
 // the moment its first playlists (the previous run's tail, then its own
 // segments) exist. Part and segment URIs are relative to the media playlist, so
 // they arrive here too; they resolve by Media Sequence Number to the run that
-// numbered that segment (a tail segment is the previous run's).
+// numbered that segment (a tail segment is the previous run's). The channel's
+// MPD (manifest.mpd) is routes/dash.ts's, over the same current run.
 import { CHANNEL_LOOKUP_TTL_MS } from '../../model/channel-handover.js';
 import { isValidChannelName, CHANNEL_NAME_PATTERN } from '../../registry/validation.js';
 import type { RunRecord } from '../../registry/run-records.js';
@@ -13,6 +14,7 @@ import { tokenCookie, type PlaybackGrant } from '../playback-access.js';
 import { sendError, sendJson, sendText } from '../responses.js';
 import type { Route, RouteHandler, RouteRequest } from '../router.js';
 import { watchPageHtml } from '../watch-page.js';
+import { channelManifest } from './dash.js';
 import { lowLatencyRoutes } from './low-latency.js';
 import { playlistRoutes } from './playlists.js';
 import { archiveEntry, runSummary } from './runs.js';
@@ -98,6 +100,15 @@ async function currentRecord(request: RouteRequest, record: { currentRunId: stri
   return id === null ? undefined : request.server.registry.getRun(id);
 }
 
+/** The channel's MPD (LL-DASH), from its current run: routes/dash.ts. */
+async function manifest(request: RouteRequest): Promise<void> {
+  const channel = channelParam(request);
+  if (channel === undefined) return;
+  const runId = await currentRun(request, channel);
+  if (runId === undefined) return sendError(request.res, 404, `No channel ${channel}`);
+  await channelManifest(request, channel, runId);
+}
+
 async function channelStatus(request: RouteRequest): Promise<void> {
   const channel = channelParam(request);
   if (channel === undefined) return;
@@ -153,6 +164,7 @@ export const channelRoutes: Route[] = [
   { pattern: '/channels/:channel/archive', handler: channelArchive },
   { pattern: '/channels/:channel/watch', handler: channelWatch },
   { pattern: '/channels/:channel/master.m3u8', handler: viaCurrentRun(masterHandler), cors: true },
+  { pattern: '/channels/:channel/manifest.mpd', handler: manifest, cors: true },
   { pattern: '/channels/:channel/quality/:name/playlist.m3u8', handler: viaCurrentRun(qualityHandler), cors: true },
   { pattern: '/channels/:channel/quality/:name/part/:file', handler: viaNumberingRun(partHandler), cors: true },
   { pattern: '/channels/:channel/quality/:name/segment/:file', handler: viaNumberingRun(segmentHandler), cors: true },
