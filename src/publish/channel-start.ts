@@ -47,8 +47,8 @@ export interface ChannelStartOptions {
   registry: ChannelRegistry;
   store: Pick<ContentStore, 'add' | 'cat'> & Partial<Pick<ContentStore, 'releaseVersion'>>;
   channel: string;
-  /** The new run, as createRun takes it (without the channel fields). */
-  run: NewRun;
+  /** The new run, as createRun takes it (without the channel fields; its startedAt is stamped when it is created). */
+  run: Omit<NewRun, 'startedAt'>;
   /** Where this machine keeps run journals: a crashed previous run's is recorded first. */
   journalDir: string;
   renditions: readonly { name: string }[];
@@ -64,7 +64,8 @@ export interface ChannelStartOptions {
 }
 
 export interface ChannelStart {
-  run: { id: string; msnBase: number; discontinuitySequence: number };
+  /** startedAt: when the run was created, after the hand-over (a crashed run's journal recorded first can take seconds). */
+  run: { id: string; msnBase: number; discontinuitySequence: number; startedAt: Date };
   /** Undefined for the channel's first run. */
   continues?: ChannelContinuation;
   /** Ends the run this one continued, if it was left live; call once the channel serves the new run. */
@@ -143,7 +144,9 @@ export async function startOnChannel(options: ChannelStartOptions): Promise<Chan
       }
     }
   }
-  const run = await registry.createRun({ ...options.run, channel, follows: newestRunId });
+  // Frame 0 comes after this: dated earlier, every PROGRAM-DATE-TIME (and the DASH timeline) would run ahead of the media.
+  const startedAt = new Date();
+  const run = { ...(await registry.createRun({ ...options.run, startedAt, channel, follows: newestRunId })), startedAt };
   let continues: ChannelContinuation | undefined;
   if (newestRunId !== null) {
     const tail: Record<string, ContinuedSegment[]> = Object.fromEntries(options.renditions.map(({ name }) => [name, []]));

@@ -277,8 +277,6 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
   /** Creates the run (registry, journal). write() does this on first use. File input: then starts decoding. */
   start(): Promise<void> {
     this.#started ??= (async () => {
-      this.#startedAt = new Date();
-      this.#publisher.setStartTime(this.#startedAt);
       await this.#createRun();
       if (this.encoder.fromFile) this.encoder.start();
     })();
@@ -428,11 +426,10 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
 
   async #createRun(): Promise<void> {
     const { width, height, fps, segmentDuration, renditions } = this.encoder.options;
-    const startedAt = this.#startedAt!;
     const settings = this.#settings;
     const encryption = this.#encryption;
     const newRun = {
-      id: this.#runId, width, height, fps, segmentDuration, startedAt, ...this.#urlTemplates,
+      id: this.#runId, width, height, fps, segmentDuration, ...this.#urlTemplates,
       ...(settings.windowSeconds !== undefined ? { windowSeconds: settings.windowSeconds } : {}),
       ...(encryption ? { encryption: 'aes-128' as const, keyUrl: encryption.keyUrlTemplate, ...(encryption.keyRotation ? { keyRotation: encryption.keyRotation } : {}) } : {}),
     };
@@ -451,13 +448,15 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
         ...(encryption ? { keySecret: encryption.secrets } : {}),
       });
       this.#runId = start.run.id;
+      this.#setStartedAt(start.run.startedAt);
       this.#msnBase = start.run.msnBase;
       this.#publisher.continueFrom(start.run.msnBase, start.continues);
       finalizePrevious = start.finalizePrevious;
     } else if (this.#registry) {
-      const run = await this.#registry.createRun(newRun);
+      const run = await this.#registry.createRun({ ...newRun, startedAt: this.#setStartedAt(new Date()) });
       this.#runId = run.id;
     }
+    const startedAt = this.#startedAt ?? this.#setStartedAt(new Date());
     if (this.#registry && this.#runId) {
       // The first key before any resource: a registry that cannot keep it fails start(), not a segment.
       await this.#cipher?.keyOf({ kind: 'init', rendition: renditions[0].name });
@@ -483,6 +482,13 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
           .catch((error: unknown) => void this.emit('warning', `Cannot finalize the channel's previous run: ${errorMessage(error)}`));
       });
     }
+  }
+
+  /** Frame 0's date (startedAt): stamped as the run is created, after a channel's hand-over. */
+  #setStartedAt(startedAt: Date): Date {
+    this.#startedAt = startedAt;
+    this.#publisher.setStartTime(startedAt);
+    return startedAt;
   }
 
   /** A cheap periodic registry write: servers show the run stalled, and resume and the sweeper leave it alone, by its age. */
