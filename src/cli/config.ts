@@ -110,10 +110,6 @@ export function resolveStreamConfig(flags: StreamFlags, segmentSeconds: number, 
       throw usageError((error as Error).message, `See \`abrcast ${command} --help\``);
     }
   }
-  if (flags.channel !== undefined) {
-    // The library refuses it too (outputSettings); here it is a usage error before anything opens.
-    throw usageError('--encrypt cannot be used with --channel yet: a private run cannot be published on a channel', 'Drop --channel, or --encrypt');
-  }
   requireSecretFromEnvironment('--encrypt');
   return {
     ...base,

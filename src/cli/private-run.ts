@@ -15,8 +15,12 @@ export function encryptionOptions(config: StreamConfig): Pick<MultiResolutionHls
   return { encryption: 'aes-128', ...(keyRotation !== undefined ? { keyRotation } : {}), ...(keyUrl !== undefined ? { keyUrl } : {}) };
 }
 
-/** `?token=…` for a private run's URLs (a token for this run, PRINTED_TOKEN_TTL long); '' for a public run. */
+/**
+ * `?token=…` for a private run's URLs, PRINTED_TOKEN_TTL long; '' for a public run. On a channel it is the channel's
+ * token: the channel URL plays on after a restart, into the next runs and their keys, which a token for this run would not open.
+ */
 export function playbackQuery(config: StreamConfig, runId: string): string {
   if (!config.encryption) return '';
-  return `?token=${signPlaybackToken({ scope: { run: runId }, ttl: PRINTED_TOKEN_TTL })}`;
+  const scope = config.channel !== undefined ? { channel: config.channel } : { run: runId };
+  return `?token=${signPlaybackToken({ scope, ttl: PRINTED_TOKEN_TTL })}`;
 }

@@ -19,9 +19,9 @@ export const SKIP_BOUNDARY_TARGETS = 6;
  * delta updates (CAN-SKIP-UNTIL) is written at 9 in every version, so the full
  * and delta forms differ only by the skipped lines. EXT-X-MAP needs 6.
  */
-export function lowLatencyPlaylistVersion(playlist: Pick<LowLatencyMediaPlaylist, 'serverControl' | 'skippedSegments' | 'map' | 'segments'>): number {
+export function lowLatencyPlaylistVersion(playlist: Pick<LowLatencyMediaPlaylist, 'serverControl' | 'skippedSegments' | 'map' | 'segments' | 'pendingMap'>): number {
   if (playlist.serverControl.canSkipUntil !== undefined || (playlist.skippedSegments ?? 0) > 0) return 9;
-  return playlist.map !== undefined || playlist.segments.some((segment) => segment.mapUri !== undefined) ? 6 : 3;
+  return playlist.map !== undefined || playlist.pendingMap !== undefined || playlist.segments.some((segment) => segment.mapUri !== undefined) ? 6 : 3;
 }
 
 /** Parts and PART-TARGET are written with EXTINF's decimals: 1e-5 s. */
@@ -181,6 +181,7 @@ export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): 
   if (playlist.pendingParts.length > 0) {
     const pending = {
       discontinuity: playlist.pendingDiscontinuity,
+      ...(playlist.pendingMap ? { mapUri: playlist.pendingMap.uri, mapKey: playlist.pendingMap.key } : {}),
       key: playlist.pendingKey,
       programDateTime: playlist.pendingProgramDateTime,
     };

@@ -67,6 +67,8 @@ export interface LowLatencyMediaPlaylist extends Omit<MediaPlaylist, 'segments' 
   pendingDiscontinuity?: boolean;
   /** How the pending segment's parts are encrypted (its EXT-X-KEY, written before them). */
   pendingKey?: SegmentKey;
+  /** The pending segment's init segment when it changes there (a channel's next run, fMP4): EXT-X-MAP before its parts. */
+  pendingMap?: MediaInitialization;
   preloadHint?: PreloadHint;
   renditionReports: readonly RenditionReport[];
   /**

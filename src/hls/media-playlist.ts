@@ -104,13 +104,13 @@ export function appendDiscontinuitySequenceLine(lines: string[], playlist: Pick<
 
 /**
  * The tags that open segment `sequence`, before its parts (LL-HLS) and its EXTINF:
- * EXT-X-DISCONTINUITY, EXT-X-MAP, EXT-X-KEY when its key differs from `keyInEffect`
- * (in LL-HLS it applies to the parts too; `forceKey` as for appendKeyLine), then
- * EXT-X-PROGRAM-DATE-TIME. Returns the key now in effect.
+ * EXT-X-DISCONTINUITY, EXT-X-MAP (after the EXT-X-KEY its init segment needs), EXT-X-KEY
+ * when its key differs from the one in effect (in LL-HLS it applies to the parts too;
+ * `forceKey` as for appendKeyLine), then EXT-X-PROGRAM-DATE-TIME. Returns the key now in effect.
  */
 export function appendSegmentHeadLines(
   lines: string[],
-  segment: Pick<MediaSegment, 'discontinuity' | 'programDateTime' | 'mapUri' | 'key'>,
+  segment: Pick<MediaSegment, 'discontinuity' | 'programDateTime' | 'mapUri' | 'mapKey' | 'key'>,
   sequence: number,
   keyInEffect: SegmentKey | undefined,
   forceKey = false,
@@ -119,8 +119,14 @@ export function appendSegmentHeadLines(
     throw invalidParameterError(`discontinuity of segment ${sequence}`, 'boolean', segment.discontinuity);
   }
   if (segment.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
-  if (segment.mapUri !== undefined) lines.push(mapLine(segment.mapUri));
-  const key = appendKeyLine(lines, segment.key, keyInEffect, `key of segment ${sequence}`, forceKey);
+  let inEffect = keyInEffect;
+  if (segment.mapUri !== undefined) {
+    // An EXT-X-KEY applies to the EXT-X-MAP after it (RFC 8216bis 4.4.4.4): the init segment's own key, or
+    // METHOD=NONE before a clear one that follows encrypted media.
+    inEffect = appendKeyLine(lines, segment.mapKey, inEffect, `mapKey of segment ${sequence}`);
+    lines.push(mapLine(segment.mapUri));
+  }
+  const key = appendKeyLine(lines, segment.key, inEffect, `key of segment ${sequence}`, forceKey);
   if (segment.programDateTime !== undefined) lines.push(programDateTimeLine(`programDateTime of segment ${sequence}`, segment.programDateTime));
   return key;
 }

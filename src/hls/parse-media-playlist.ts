@@ -27,6 +27,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   let discontinuity = false;
   let gap = false;
   let mapUri: string | undefined;
+  let mapKey: SegmentKey | undefined;
   let key: SegmentKey | undefined;
   for (const [number, line] of lines.entries()) {
     if (number === 0 || line === '') continue;
@@ -37,7 +38,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
       if (duration === undefined) throw new AbrcastError(`Playlist line ${number + 1}: URI without #EXTINF`);
       playlist.segments.push({
         duration, uri: line, ...(programDateTime ? { programDateTime } : {}), ...(discontinuity ? { discontinuity } : {}),
-        ...(mapUri !== undefined ? { mapUri } : {}), ...(key ? { key } : {}), ...(gap ? { gap } : {}),
+        ...(mapUri !== undefined ? { mapUri, ...(mapKey ? { mapKey } : {}) } : {}), ...(key ? { key } : {}), ...(gap ? { gap } : {}),
       });
       duration = undefined;
       programDateTime = undefined;
@@ -62,7 +63,10 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
         if (playlist.segments.length === 0 && !discontinuity) {
           playlist.mapUri = uri;
           if (key) playlist.mapKey = key;
-        } else mapUri = uri;
+        } else {
+          mapUri = uri;
+          mapKey = key;
+        }
         break;
       }
       case '#EXT-X-KEY': key = parseKey(value, number); break;

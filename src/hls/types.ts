@@ -41,6 +41,11 @@ export interface MediaSegment {
    * before (fMP4 after a discontinuity). The playlist's mapUri covers the first segments.
    */
   mapUri?: string;
+  /**
+   * The key of the init segment at mapUri, written as an EXT-X-KEY before that EXT-X-MAP (RFC 8216bis
+   * 4.4.4.5). Absent: a clear init segment, after METHOD=NONE when a key is in effect (a channel's runs).
+   */
+  mapKey?: SegmentKey;
   /** How the segment (and, in LL-HLS, its parts) is encrypted; absent: clear. */
   key?: SegmentKey;
   /**

@@ -11,7 +11,8 @@
 import { hostname } from 'node:os';
 import { AbrcastError } from '../errors.js';
 import { targetDurationFor } from '../hls/media-playlist.js';
-import { cidUrlResolver, type CidUrl } from '../hls/segment-url.js';
+import { cidUrlResolver, DEFAULT_KEY_URL_TEMPLATE, keyUrlResolver, type CidUrl, type KeyUrl } from '../hls/segment-url.js';
+import type { ResourceKey, SegmentKey } from '../hls/types.js';
 import type { NewRun } from '../model/run-inputs.js';
 import type { VariantStreamRecords } from '../model/variant-stream-record.js';
 import type { ContentStore } from '../store/content-store.js';
@@ -20,6 +21,7 @@ import { finalizeRun } from './finalize-run.js';
 import type { ChannelContinuation, ContinuedSegment } from './playlist-publisher.js';
 import { recordJournal, resumeRun, RunAliveError, withRunLease, type ResumableRegistry } from './resume-run.js';
 import { stalledAfterMs } from '../model/heartbeat.js';
+import type { SecretInput } from '../crypto/server-secret.js';
 
 /** What starting on a channel needs of a registry; RunRegistry fits (structural, so this layer does not depend on it). */
 export interface ChannelRegistry extends ResumableRegistry {
@@ -28,7 +30,7 @@ export interface ChannelRegistry extends ResumableRegistry {
   getRun(id: string): Promise<
     | {
         id: string; createdAt: Date; status: string; fps: number; segmentDuration: number; qualityPlaylists: VariantStreamRecords;
-        playlistSequence: number; partTarget?: number | null; msnBase?: number;
+        playlistSequence: number; partTarget?: number | null; msnBase?: number; encryption?: string | null;
       }
     | undefined
   >;
@@ -36,6 +38,7 @@ export interface ChannelRegistry extends ResumableRegistry {
   channelTail(name: string, beforeMsn: number, count: number): Promise<Array<{
     rendition: string; msn: number; cid: string; duration: number; startedAt: Date; discontinuity: boolean;
     discontinuitySequence: number; segmentUrl: string | null; initCid?: string;
+    runId: string; key?: ResourceKey; initKey?: ResourceKey; keyUrl: string | null;
   }>>;
   markFailed(runId: string, error: string, missing?: { rendition: string; index: number }[]): Promise<void>;
 }
@@ -56,6 +59,8 @@ export interface ChannelStartOptions {
   windowSegments: number;
   /** The new run's segment URLs: for tail segments whose run stored no template. */
   segmentUrl: CidUrl;
+  /** A private channel's server secret (default: ABRCAST_KEY_SECRET): a crashed run's journal is encrypted with its keys. */
+  keySecret?: SecretInput;
 }
 
 export interface ChannelStart {
@@ -70,7 +75,7 @@ export interface ChannelStart {
 /**
  * A rendition's tail from its first segment to `msnBase` - 1 without a hole: each MSN missing
  * (never finished by its run) as an EXT-X-GAP entry of the run's segment duration, dated
- * after the one before, in its discontinuity sequence.
+ * after the one before, in its discontinuity sequence and under its keys.
  */
 function withGaps(segments: readonly ContinuedSegment[], msnBase: number, segmentDuration: number | undefined): ContinuedSegment[] {
   if (segments.length === 0 || segmentDuration === undefined) return [...segments];
@@ -84,7 +89,10 @@ function withGaps(segments: readonly ContinuedSegment[], msnBase: number, segmen
     const before = filled.at(-1)!;
     filled.push({
       msn, duration: segmentDuration, uri: `gap/${msn}`, startedAt: new Date(before.startedAt.getTime() + before.duration * 1000),
-      discontinuity: false, discontinuitySequence: before.discontinuitySequence, ...(before.mapUri !== undefined ? { mapUri: before.mapUri } : {}),
+      discontinuity: false, discontinuitySequence: before.discontinuitySequence,
+      // The keys in force stay in force (a gap is never loaded, but a changed EXT-X-KEY would be written twice).
+      ...(before.mapUri !== undefined ? { mapUri: before.mapUri, ...(before.mapKey ? { mapKey: before.mapKey } : {}) } : {}),
+      ...(before.key ? { key: before.key } : {}),
       gap: true,
     });
   }
@@ -117,10 +125,23 @@ function checkCompatible(
         'EXT-X-TARGETDURATION across a restart, so they must match (or use another channel)',
     );
   }
+  // Who may watch a channel's URL must not change with a producer restart: a public run after a private one would open
+  // the channel's playlists to everyone while the tail's keys still need a token (and the reverse would lock out its viewers).
+  const theirsPrivate = (previous.encryption ?? null) !== null;
+  const oursPrivate = (options.run.encryption ?? null) !== null;
+  if (theirsPrivate !== oursPrivate) {
+    const what = (isPrivate: boolean) => (isPrivate ? 'private (encryption aes-128)' : 'public (no encryption)');
+    throw new AbrcastError(
+      `Channel ${JSON.stringify(channel)} is ${what(theirsPrivate)} (its run ${previous.id}); this producer's run is ${what(oursPrivate)}. ` +
+        `A channel's runs are all private or all public, so its viewers' access does not change with a restart: ` +
+        `${theirsPrivate ? 'add --encrypt (encryption: \'aes-128\')' : 'drop --encrypt (encryption)'}, or use another channel`,
+    );
+  }
 }
 
 export async function startOnChannel(options: ChannelStartOptions): Promise<ChannelStart> {
   const { registry, store, channel } = options;
+  const secret = options.keySecret !== undefined ? { keySecret: options.keySecret } : {};
   const newestRunId = (await registry.getChannel(channel))?.newestRunId ?? null;
   let leftLive: { runId: string; journaled: boolean } | undefined;
   if (newestRunId !== null) {
@@ -129,7 +150,7 @@ export async function startOnChannel(options: ChannelStartOptions): Promise<Chan
       checkCompatible(channel, previous, await registry.getInitSegments(newestRunId), options);
       if (previous.status === 'live') {
         // Refuses a live producer (RunAliveError, JournalLockedError); records a crashed one's journal here.
-        const recorded = await recordJournal({ registry, store, runId: newestRunId, journalDir: options.journalDir }).catch((error: unknown) => {
+        const recorded = await recordJournal({ registry, store, runId: newestRunId, journalDir: options.journalDir, ...secret }).catch((error: unknown) => {
           if (error instanceof JournalLockedError || error instanceof RunAliveError) {
             throw new AbrcastError(`Channel ${JSON.stringify(channel)} is live with run ${newestRunId}: ${error.message}`, { cause: error });
           }
@@ -162,12 +183,24 @@ export async function startOnChannel(options: ChannelStartOptions): Promise<Chan
       if (!url) urls.set(template, (url = template === null ? options.segmentUrl : cidUrlResolver({ template, optionName: 'segmentUrl' })));
       return url;
     };
+    // A private channel: each tail segment behind the key URI and IV its own run wrote (/runs/{run}/keys/{n} by default,
+    // the run's key route, which a channel token opens), so every playlist names one key by one URI.
+    const keyUrls = new Map<string, KeyUrl>();
+    const keyOf = (runId: string, template: string | null, key: ResourceKey): SegmentKey => {
+      const name = template ?? DEFAULT_KEY_URL_TEMPLATE;
+      let keyUrl = keyUrls.get(name);
+      if (!keyUrl) keyUrls.set(name, (keyUrl = keyUrlResolver(name)));
+      return { method: 'AES-128', uri: keyUrl(runId, key.index), iv: key.iv };
+    };
     for (const segment of await registry.channelTail(channel, run.msnBase, options.windowSegments)) {
       const url = urlFor(segment.segmentUrl);
       tail[segment.rendition]?.push({
         msn: segment.msn, duration: segment.duration, uri: url(segment.cid), startedAt: segment.startedAt,
         discontinuity: segment.discontinuity, discontinuitySequence: segment.discontinuitySequence,
-        ...(segment.initCid !== undefined ? { mapUri: url(segment.initCid) } : {}),
+        ...(segment.initCid !== undefined ? {
+          mapUri: url(segment.initCid), ...(segment.initKey ? { mapKey: keyOf(segment.runId, segment.keyUrl, segment.initKey) } : {}),
+        } : {}),
+        ...(segment.key ? { key: keyOf(segment.runId, segment.keyUrl, segment.key) } : {}),
       });
     }
     const previous = await registry.getRun(newestRunId);
@@ -185,7 +218,7 @@ export async function startOnChannel(options: ChannelStartOptions): Promise<Chan
       const { runId, journaled } = leftLive;
       if (journaled) {
         // Its journal was recorded: resume completes it (final playlists, ended) and removes the journal.
-        await resumeRun({ registry, store, runId, journalDir: options.journalDir, producerGone: true });
+        await resumeRun({ registry, store, runId, journalDir: options.journalDir, producerGone: true, ...secret });
         return;
       }
       const error = `Its producer stopped without ending it; channel ${JSON.stringify(channel)} continued with run ${run.id}`;

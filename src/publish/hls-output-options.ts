@@ -242,10 +242,6 @@ export function outputSettings(options: MultiResolutionHlsOutputOptions): Output
   const windowSeconds = options.windowSeconds ?? (options.channel !== undefined
     ? Math.max(DEFAULT_CHANNEL_WINDOW_SECONDS, 6 * targetDurationFor(segmentDuration)) : undefined);
   const encryption = encryptionSettings(options);
-  if (encryption && options.channel !== undefined) {
-    // A channel's next run lists the previous run's tail, whose keys and IVs are that run's: not built yet (docs/channels.md).
-    throw invalidParameterError('encryption', `nothing with channel ${JSON.stringify(options.channel)} (a private run cannot be published on a channel yet)`, options.encryption);
-  }
   // An encrypted run makes no thumbnails (clear JPEGs of the picture), subtitles (clear WebVTT) or
   // I-frame playlists (byte ranges into encrypted segments, without their keys): see docs/beyond-the-picture.md.
   // Nor does a sliding one yet: those playlists list the whole run (docs/channels.md).

@@ -445,6 +445,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
         container: settings.encoder.container ?? 'ts',
         windowSegments: Math.ceil(settings.windowSeconds! / segmentDuration - 1e-9),
         segmentUrl: this.#segmentUrl,
+        ...(encryption ? { keySecret: encryption.secrets } : {}),
       });
       this.#runId = start.run.id;
       this.#setStartedAt(start.run.startedAt);

@@ -108,7 +108,8 @@ export interface TimelinePlaylistInput {
  * (RFC 8216 6.2.2: tags that slid out are counted there, and so is a tag of the first
  * segment itself, which is therefore not written), a date
  * on the first segment and after each discontinuity, EXT-X-MAP where the init
- * segment changes, and each segment's key (the serializer writes EXT-X-KEY where it changes).
+ * segment changes (with that init segment's key), and each segment's key (the serializer writes
+ * EXT-X-KEY where it changes).
  */
 export function timelineMediaPlaylist(input: TimelinePlaylistInput): MediaPlaylist {
   const { segments } = input;
@@ -119,17 +120,13 @@ export function timelineMediaPlaylist(input: TimelinePlaylistInput): MediaPlayli
     const dated = position === 0 || segment.discontinuity;
     const mapChanged = position > 0 && segment.mapUri !== undefined && segment.mapUri !== map;
     if (mapChanged) map = segment.mapUri;
-    // A later EXT-X-MAP is written under the key of the segment before it (appendSegmentHeadLines): an encrypted one
-    // would need its own EXT-X-KEY first. A run whose init segments are encrypted never changes them (no channel).
-    if (mapChanged && segment.mapKey !== undefined) {
-      throw new TypeError(`Segment ${segment.msn} changes EXT-X-MAP to an encrypted init segment, which a playlist cannot say here`);
-    }
     written.push({
       duration: segment.duration,
       uri: segment.uri,
       ...(dated ? { programDateTime: new Date(Math.round(segment.startMs)) } : {}),
       ...(segment.discontinuity && position > 0 ? { discontinuity: true } : {}),
-      ...(mapChanged ? { mapUri: segment.mapUri } : {}),
+      // A channel's next run, fMP4: its init segment with its own key (the serializer writes that EXT-X-KEY before EXT-X-MAP).
+      ...(mapChanged ? { mapUri: segment.mapUri, ...(segment.mapKey ? { mapKey: segment.mapKey } : {}) } : {}),
       ...(segment.key ? { key: segment.key } : {}),
       ...(segment.gap ? { gap: true } : {}),
     });

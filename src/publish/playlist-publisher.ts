@@ -54,6 +54,9 @@ export interface ContinuedSegment {
   /** Discontinuity sequence number (its own EXT-X-DISCONTINUITY counted). */
   discontinuitySequence: number;
   mapUri?: string;
+  /** A private run's segment: its EXT-X-KEY, under that run's key URI (a channel token opens it), and its init segment's. */
+  key?: SegmentKey;
+  mapKey?: SegmentKey;
   /** An MSN the previous run never finished (viewers may have seen its parts): listed with EXT-X-GAP. */
   gap?: boolean;
 }
@@ -230,7 +233,8 @@ export class PlaylistPublisher {
       state.timeline = tail.map((segment): Entry => ({
         msn: segment.msn, duration: segment.duration, uri: segment.uri, startMs: segment.startedAt.getTime(),
         discontinuity: segment.discontinuity, discontinuitySequence: segment.discontinuitySequence,
-        ...(segment.mapUri !== undefined ? { mapUri: segment.mapUri } : {}),
+        ...(segment.mapUri !== undefined ? { mapUri: segment.mapUri, ...(segment.mapKey ? { mapKey: segment.mapKey } : {}) } : {}),
+        ...(segment.key ? { key: segment.key } : {}),
         ...(segment.gap ? { gap: true } : {}),
         own: false, bytes: 0,
       }));

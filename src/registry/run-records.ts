@@ -90,6 +90,10 @@ export interface ChannelSegment {
   segmentUrl: string | null;
   /** Its run's fMP4 init segment for the rendition. */
   initCid?: string;
+  /** A private run's segment: its key number in that run and IV, its init segment's, and the run's key URL template (null: the default). */
+  key?: ResourceKey;
+  initKey?: ResourceKey;
+  keyUrl: string | null;
 }
 
 export interface SegmentCount {

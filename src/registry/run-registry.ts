@@ -120,12 +120,13 @@ export class RunRegistry {
       }
       const { rows } = await tx.query<RunRow>(
         `INSERT INTO runs (id, width, height, fps, segment_duration, started_at, segment_url, playlist_url, window_seconds,
-           channel, previous_run_id, msn_base, discontinuity_sequence)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+           channel, previous_run_id, msn_base, discontinuity_sequence, encryption, key_rotation, key_url)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
          RETURNING ${RUN_COLUMNS}`,
         [
           id, run.width, run.height, run.fps, run.segmentDuration, run.startedAt ?? null, run.segmentUrl ?? null,
           run.playlistUrl ?? null, run.windowSeconds ?? null, channel, newest, msnBase, discontinuitySequence,
+          run.encryption ?? null, run.keyRotation ?? null, run.keyUrl ?? null,
         ],
       );
       await tx.query('UPDATE channels SET run_id = $2 WHERE name = $1', [channel, id]);
@@ -729,8 +730,9 @@ export class RunRegistry {
     let upper = beforeMsn;
     const { rows: runs } = await this.#sql.query<{
       id: string; msn_base: number | string; discontinuity_sequence: number; started_at: Date | string | null; created_at: Date | string; segment_url: string | null;
+      key_url: string | null;
     }>(
-      `SELECT id, msn_base, discontinuity_sequence, started_at, created_at, segment_url FROM runs
+      `SELECT id, msn_base, discontinuity_sequence, started_at, created_at, segment_url, key_url FROM runs
        WHERE channel = $1 AND msn_base < $2 ORDER BY created_seq DESC`,
       [name, beforeMsn],
     );
@@ -739,7 +741,7 @@ export class RunRegistry {
       const base = Number(run.msn_base);
       const start = Math.max(base, from);
       if (start < upper) {
-        const [{ rows: segments }, { rows: offsets }, inits] = await Promise.all([
+        const [{ rows: segments }, { rows: offsets }, inits, initKeys] = await Promise.all([
           this.#sql.query<SegmentRow>(
             `SELECT ${SEGMENT_COLUMNS} FROM segments WHERE run_id = $1 AND idx >= $2 AND idx < $3 ORDER BY rendition COLLATE "C", idx`,
             [run.id, start, upper],
@@ -749,6 +751,7 @@ export class RunRegistry {
             [run.id, start],
           ),
           this.getInitSegments(run.id),
+          this.getInitSegmentKeys(run.id),
         ]);
         const origin = new Date(run.started_at ?? run.created_at).getTime();
         const seconds = new Map(offsets.map((row) => [row.rendition, Number(row.seconds ?? 0)]));
@@ -762,6 +765,9 @@ export class RunRegistry {
             discontinuitySequence: run.discontinuity_sequence,
             segmentUrl: run.segment_url,
             ...(inits[row.rendition] ? { initCid: inits[row.rendition] } : {}),
+            ...toResourceKey(row),
+            ...(initKeys[row.rendition] ? { initKey: initKeys[row.rendition] } : {}),
+            keyUrl: run.key_url,
           };
         }));
       }

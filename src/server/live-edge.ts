@@ -130,8 +130,14 @@ export function numberedSegments(published: MediaPlaylist, ext: PartContainer): 
 
 /** The playlist with parts; undefined when there is nothing to list yet (no publish, no part). */
 export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
-  const { run, published, parts, container: ext } = input;
+  const { run, published, parts } = input;
   if (!published && parts.size === 0) return undefined;
+  // A published window with an init segment is fMP4, even while this run's own init segment is not known here yet
+  // (a channel's next run lists the previous run's tail first).
+  const ext: PartContainer = input.container === 'ts' && published?.mapUri !== undefined ? 'm4s' : input.container;
+  // Until then (and, encrypted, its key), nothing past the published playlist is listed: this run's parts would play
+  // under the previous run's init segment.
+  const initUnknown = published?.mapUri !== undefined && (input.mapUri === undefined || (input.keyUri !== undefined && input.mapKey === undefined));
   const targetDuration = published?.targetDuration ?? targetDurationFor(run.segmentDuration);
   // A channel's published window may open with the previous run's segments and their init segment.
   const mapUri = published?.mapUri ?? input.mapUri;
@@ -146,6 +152,9 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
     if (!input.keyUri) throw new TypeError('An encrypted run\'s live edge needs its key URIs (keyUri)');
     return { key: { method: 'AES-128', uri: input.keyUri(key.index), iv: key.iv } };
   };
+  // The run's own init segment where it opens after the channel's previous run (fMP4), with its key when encrypted.
+  const newInit: Pick<LowLatencyMediaSegment, 'mapUri' | 'mapKey'> =
+    input.mapUri !== undefined && input.mapUri !== mapUri ? { mapUri: input.mapUri, ...(input.mapKey ? { mapKey: input.mapKey } : {}) } : {};
   const partsPerSegment = Math.max(1, Math.round(run.segmentDuration / run.partTarget));
   // The published playlist's numbering (a sliding window or a continued channel starts past 0); before any publish, the first part's segment.
   const mediaSequence = published?.mediaSequence ?? Math.min(...parts.keys());
@@ -183,20 +192,21 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
 
   // Segments finished since the publish: listed from their parts once all of them are stored.
   let next = mediaSequence + segments.length;
+  const partsOf = (msn: number) => (initUnknown ? [] : contiguousParts(parts.get(msn)));
   for (;;) {
-    const group = contiguousParts(parts.get(next));
+    const group = partsOf(next);
     if (!isWholeSegment(group, run)) break;
     segments.push({
       duration: totalDuration(group), uri: segmentUri(next, ext), ...keyOf(group),
       ...(opensRun(next, segments.length) ? {
         discontinuity: true,
         ...(run.startedAt ? { programDateTime: run.startedAt } : {}),
-        ...(input.mapUri !== undefined && input.mapUri !== mapUri ? { mapUri: input.mapUri } : {}),
+        ...newInit,
       } : {}),
     });
     next += 1;
   }
-  const pendingGroup = contiguousParts(parts.get(next));
+  const pendingGroup = partsOf(next);
   const pendingParts = pendingGroup.map((part) => toPartial(part, ext));
 
   // Parts for the segments ending within PART_LISTED_TARGETS target durations of the end.
@@ -234,7 +244,11 @@ export function buildLiveEdge(input: LiveEdgeInput): LiveEdge | undefined {
       segments,
       pendingParts,
       ...(pendingProgramDateTime ? { pendingProgramDateTime } : {}),
-      ...(pendingOpensRun ? { pendingDiscontinuity: true, ...(run.startedAt && !pendingProgramDateTime ? { pendingProgramDateTime: run.startedAt } : {}) } : {}),
+      ...(pendingOpensRun ? {
+        pendingDiscontinuity: true,
+        ...(run.startedAt && !pendingProgramDateTime ? { pendingProgramDateTime: run.startedAt } : {}),
+        ...(newInit.mapUri !== undefined ? { pendingMap: { uri: newInit.mapUri, ...(newInit.mapKey ? { key: newInit.mapKey } : {}) } } : {}),
+      } : {}),
       ...(pendingGroup.length > 0 && keyOf(pendingGroup).key ? { pendingKey: keyOf(pendingGroup).key } : {}),
       // The next part: the pending segment's next (a whole segment moved to `segments` above). Encrypted:
       // not the first part of a segment not listed yet, which a player would read under the key in effect

@@ -241,11 +241,12 @@ export class LiveRun implements RenditionContext {
         return;
       }
       case 'init':
-        this.#inits.set(change.rendition, change.cid);
+        // An encrypted init segment is named only with its key: a view that named it without would write it clear.
         if (this.#record?.encryption != null) {
-          this.#readInitKeys(change.rendition);
+          this.#readInitKeys(change.rendition, change.cid);
           return;
         }
+        this.#inits.set(change.rendition, change.cid);
         this.#renditions.get(change.rendition)?.model.changed();
         return;
       case 'run':
@@ -263,11 +264,12 @@ export class LiveRun implements RenditionContext {
   }
 
   /** An encrypted run's init segment came: its key is read before the view names it. */
-  #readInitKeys(rendition: string): void {
+  #readInitKeys(rendition: string, cid: string): void {
     this.#owner.registry
       .getInitSegmentKeys(this.runId)
       .then((keys) => {
         this.#initKeys = new Map(Object.entries(keys));
+        if (this.#initKeys.has(rendition)) this.#inits.set(rendition, cid);
         this.#renditions.get(rendition)?.model.changed();
       })
       .catch((error: unknown) => {

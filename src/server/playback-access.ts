@@ -16,7 +16,7 @@ import type { HttpRequest, HttpResponse } from './router.js';
 import { checkPlaybackToken, scopeAllows, type TokenRefusal } from '../crypto/playback-token.js';
 import type { ServerSecrets } from '../crypto/server-secret.js';
 import type { LowLatencyMediaPlaylist } from '../hls/low-latency-types.js';
-import type { MediaPlaylist, SegmentKey, VariantStream } from '../hls/types.js';
+import type { MediaPlaylist, MediaSegment, SegmentKey, VariantStream } from '../hls/types.js';
 import type { RunRecord } from '../registry/run-records.js';
 import { isValidRunId } from '../registry/validation.js';
 import { sendError } from './responses.js';
@@ -156,6 +156,11 @@ export function withToken(uri: string, token: string | undefined): string {
 }
 
 const keyWithToken = (key: SegmentKey | undefined, token: string) => (key ? { key: { ...key, uri: withToken(key.uri, token) } } : {});
+/** A segment's URI, key and (where its init segment changes: a channel's next run) init segment key, with the token. */
+const segmentWithToken = <S extends MediaSegment>(segment: S, token: string): S => ({
+  ...segment, uri: withToken(segment.uri, token), ...keyWithToken(segment.key, token),
+  ...(segment.mapKey ? { mapKey: { ...segment.mapKey, uri: withToken(segment.mapKey.uri, token) } } : {}),
+});
 
 /** A media playlist (plain) whose key and segment URIs carry the token. */
 export function mediaPlaylistWithToken(playlist: MediaPlaylist, token: string | undefined): MediaPlaylist {
@@ -164,7 +169,7 @@ export function mediaPlaylistWithToken(playlist: MediaPlaylist, token: string | 
     ...playlist,
     ...(playlist.mapUri !== undefined ? { mapUri: withToken(playlist.mapUri, token) } : {}),
     ...(playlist.mapKey ? { mapKey: { ...playlist.mapKey, uri: withToken(playlist.mapKey.uri, token) } } : {}),
-    segments: playlist.segments.map((segment) => ({ ...segment, uri: withToken(segment.uri, token), ...keyWithToken(segment.key, token) })),
+    segments: playlist.segments.map((segment) => segmentWithToken(segment, token)),
   };
 }
 
@@ -175,11 +180,10 @@ export function lowLatencyPlaylistWithToken(playlist: LowLatencyMediaPlaylist, t
   return {
     ...playlist,
     ...(playlist.map ? { map: { uri: withToken(playlist.map.uri, token), ...keyWithToken(playlist.map.key, token) } } : {}),
-    segments: playlist.segments.map((segment) => ({
-      ...segment, uri: withToken(segment.uri, token), ...keyWithToken(segment.key, token), ...(segment.parts ? { parts: segment.parts.map(part) } : {}),
-    })),
+    segments: playlist.segments.map((segment) => ({ ...segmentWithToken(segment, token), ...(segment.parts ? { parts: segment.parts.map(part) } : {}) })),
     pendingParts: playlist.pendingParts.map(part),
     ...(playlist.pendingKey ? { pendingKey: { ...playlist.pendingKey, uri: withToken(playlist.pendingKey.uri, token) } } : {}),
+    ...(playlist.pendingMap ? { pendingMap: { uri: withToken(playlist.pendingMap.uri, token), ...keyWithToken(playlist.pendingMap.key, token) } } : {}),
     ...(playlist.preloadHint ? { preloadHint: part(playlist.preloadHint) } : {}),
     renditionReports: playlist.renditionReports.map(part),
   };

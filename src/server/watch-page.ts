@@ -106,7 +106,9 @@ export function watchPageHtml(watched: WatchTarget): string {
 <script>
 (() => {
   const base = ${baseLiteral};
-  const liveSource = base + '/master.m3u8';
+  // A playback token in the page's URL (a private channel's: its playlists' URIs carry it on, keys included).
+  const token = new URLSearchParams(location.search).get('token');
+  const liveSource = base + '/master.m3u8' + (token ? '?token=' + encodeURIComponent(token) : '');
   let source = liveSource;
   const $ = (id) => document.getElementById(id);
   const video = $('video');

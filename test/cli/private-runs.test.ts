@@ -57,8 +57,6 @@ describe('private runs on the command line', () => {
       [['demo', '--encrypt', '--data-dir', join(temp.path, 'unused')], {}, /--encrypt needs the server secret/],
       [['demo', '--key-rotation', '3'], {}, /--key-rotation is for a private run[\s\S]*Add --encrypt/],
       [['demo', '--encrypt', '--key-url', '/keys/{key}'], { ABRCAST_KEY_SECRET: SECRET }, /--key-url/],
-      [['demo', '--encrypt', '--channel', 'news'], { ABRCAST_KEY_SECRET: SECRET }, /--encrypt cannot be used with --channel yet[\s\S]*Drop --channel, or --encrypt/],
-      [['encode', 'in.mp4', '--encrypt'], { ABRCAST_KEY_SECRET: SECRET, ABRCAST_CHANNEL: 'news' }, /--encrypt cannot be used with --channel yet/],
       [['serve', '--admin-host', '10.0.0.1'], {}, /--admin-host needs --admin-port/],
       [['serve', '--admin-token', 'short'], {}, /at least 16 characters/],
     ];

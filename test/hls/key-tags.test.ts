@@ -12,9 +12,10 @@ import type { LowLatencyMediaPlaylist } from '../../src/hls/low-latency-types.js
 import { serializeMediaPlaylist } from '../../src/hls/media-playlist.js';
 import { parseMediaPlaylist } from '../../src/hls/parse-media-playlist.js';
 import type { MediaPlaylist, SegmentKey } from '../../src/hls/types.js';
+import { timelineMediaPlaylist, type TimelineSegment } from '../../src/publish/playlist-entries.js';
 import { parsePlaylist } from '../support/parse-playlist.js';
 
-const key = (index: number, iv: string): SegmentKey => ({ method: 'AES-128', uri: `/runs/r1/keys/${index}`, iv: iv.repeat(32 / iv.length) });
+const key = (index: number, iv: string, run = 'r1'): SegmentKey => ({ method: 'AES-128', uri: `/runs/${run}/keys/${index}`, iv: iv.repeat(32 / iv.length) });
 
 describe('EXT-X-KEY', () => {
   test('a media playlist: the init segment\'s key before EXT-X-MAP, then one per segment; parsed back as written', () => {
@@ -67,5 +68,52 @@ describe('EXT-X-KEY', () => {
     assert.equal(delta.match(/#EXT-X-KEY/g)!.length, 3);
     // A pending segment under the same key as the last one still gets its own line (its IV differs), and no map key without a map.
     assert.doesNotMatch(full, /#EXT-X-MAP/);
+  });
+
+  test('a private channel\'s next run: the tail under its run\'s keys, then after the discontinuity its own init segment\'s key before EXT-X-MAP', () => {
+    // Two runs of one channel (fMP4): the tail of r0 (MSN 7-8, its init and keys) and r1 from MSN 9 (its own).
+    const segment = (msn: number, run: string, map: string, mapKey: SegmentKey | undefined, segmentKey: SegmentKey | undefined): TimelineSegment => ({
+      msn, duration: 2, uri: `/ipfs/bafy${msn}`, startMs: msn * 2000, discontinuity: msn === 9, discontinuitySequence: msn >= 9 ? 1 : 0,
+      mapUri: map, ...(mapKey ? { mapKey } : {}), ...(segmentKey ? { key: segmentKey } : {}),
+    });
+    const tail = [7, 8].map((msn) => segment(msn, 'r0', '/ipfs/bafyinit0', key(0, 'a0', 'r0'), key(0, `b${msn}`, 'r0')));
+    const own = [9, 10].map((msn) => segment(msn, 'r1', '/ipfs/bafyinit1', key(0, 'a1'), key(0, `c${msn.toString(16)}`)));
+    const playlist = timelineMediaPlaylist({ targetDuration: 2, segments: [...tail, ...own], type: 'live', endList: false, alwaysDiscontinuitySequence: true });
+    const text = serializeMediaPlaylist(playlist);
+    assert.match(text, /#EXT-X-KEY:METHOD=AES-128,URI="\/runs\/r0\/keys\/0",IV=0x(a0){16}\n#EXT-X-MAP:URI="\/ipfs\/bafyinit0"\n#EXT-X-KEY:[^\n]*r0\/keys\/0",IV=0x(b7){16}\n/);
+    assert.match(text, new RegExp(
+      '/ipfs/bafy8\n#EXT-X-DISCONTINUITY\n#EXT-X-KEY:METHOD=AES-128,URI="/runs/r1/keys/0",IV=0x(a1){16}\n#EXT-X-MAP:URI="/ipfs/bafyinit1"\n' +
+        '#EXT-X-KEY:METHOD=AES-128,URI="/runs/r1/keys/0",IV=0x(c9){16}\n#EXT-X-PROGRAM-DATE-TIME',
+    ));
+    assert.deepEqual(parseMediaPlaylist(text), playlist, 'parsed back as written, the init segment\'s key with it');
+    // An independent reader gives each segment its own init segment and that init segment's key.
+    const { manifest } = parsePlaylist(text);
+    assert.deepEqual(manifest.segments.map((s) => [s.map?.uri, s.map?.key?.uri, s.key?.uri]), [
+      ['/ipfs/bafyinit0', '/runs/r0/keys/0', '/runs/r0/keys/0'], ['/ipfs/bafyinit0', '/runs/r0/keys/0', '/runs/r0/keys/0'],
+      ['/ipfs/bafyinit1', '/runs/r1/keys/0', '/runs/r1/keys/0'], ['/ipfs/bafyinit1', '/runs/r1/keys/0', '/runs/r1/keys/0'],
+    ]);
+    assert.deepEqual(Array.from(manifest.segments[2].map!.key!.iv!), [0xa1a1a1a1, 0xa1a1a1a1, 0xa1a1a1a1, 0xa1a1a1a1]);
+    // A clear init segment after encrypted media (the serializer allows it; abrcast's channels refuse mixing): METHOD=NONE first.
+    const clearOwn = [9, 10].map((msn) => segment(msn, 'r1', '/ipfs/bafyinit1', undefined, undefined));
+    const mixed = serializeMediaPlaylist(timelineMediaPlaylist({ targetDuration: 2, segments: [...tail, ...clearOwn], type: 'live', endList: false }));
+    assert.match(mixed, /#EXT-X-DISCONTINUITY\n#EXT-X-KEY:METHOD=NONE\n#EXT-X-MAP:URI="\/ipfs\/bafyinit1"\n#EXT-X-PROGRAM-DATE-TIME/);
+    assert.equal(mixed.match(/METHOD=NONE/g)!.length, 1);
+    assert.deepEqual(parsePlaylist(mixed).manifest.segments.map((s) => s.map?.key?.uri ?? null), ['/runs/r0/keys/0', '/runs/r0/keys/0', null, null]);
+  });
+
+  test('LL-HLS: the pending segment that opens a channel\'s next run writes its init segment\'s key and EXT-X-MAP before its parts', () => {
+    const part = (uri: string) => ({ duration: 0.5, uri, independent: true });
+    const text = serializeLowLatencyPlaylist({
+      targetDuration: 1, mediaSequence: 7, discontinuitySequence: 0, independentSegments: true, endList: false,
+      serverControl: serverControlFor(1, 0.5), partTarget: 0.5,
+      map: { uri: '/ipfs/bafyinit0', key: key(0, 'a0', 'r0') },
+      segments: [{ duration: 1, uri: 'segment/7.m4s', key: key(0, 'b7', 'r0') }],
+      pendingParts: [part('part/8.0.m4s')], pendingDiscontinuity: true, pendingKey: key(0, 'c8'),
+      pendingMap: { uri: '/ipfs/bafyinit1', key: key(0, 'a1') }, renditionReports: [],
+    });
+    assert.match(text, new RegExp(
+      'segment/7.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-KEY:METHOD=AES-128,URI="/runs/r1/keys/0",IV=0x(a1){16}\n#EXT-X-MAP:URI="/ipfs/bafyinit1"\n' +
+        '#EXT-X-KEY:METHOD=AES-128,URI="/runs/r1/keys/0",IV=0x(c8){16}\n#EXT-X-PART:DURATION=0\.50000,URI="part/8\.0\.m4s"',
+    ));
   });
 });

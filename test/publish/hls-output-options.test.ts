@@ -57,7 +57,7 @@ describe('outputSettings', () => {
     assert.throws(() => outputSettings({ ...base, container: 'mkv' as 'ts' }), /'ts' or 'fmp4' for container but received "?mkv/);
   });
 
-  test('a window; a channel slides by default; a private run on a channel is refused by name', () => {
+  test('a window; a channel slides by default; a private run may slide, on a channel too', () => {
     const base = { sourceSize: [640, 360] as [number, number], fps: 30, segmentDuration: 2 };
     const registry = { createRun: async () => ({ id: 'r1' }), putRunKey: async (_run: string, _index: number, wrapped: string) => wrapped } as never;
     assert.equal(outputSettings({ ...base, windowSeconds: 60 }).windowSeconds, 60);
@@ -66,10 +66,10 @@ describe('outputSettings', () => {
     const secret = 'a server secret of at least thirty-two characters';
     // A windowed private run is fine: its window and archive name every key.
     assert.ok(outputSettings({ ...base, windowSeconds: 60, encryption: 'aes-128', keySecret: secret, registry }).encryption);
-    assert.throws(
-      () => outputSettings({ ...base, channel: 'news', encryption: 'aes-128', keySecret: secret, registry }),
-      /^TypeError: Expected nothing with channel "news" \(a private run cannot be published on a channel yet\) for encryption but received "?aes-128/,
-    );
+    // So is a private channel: its next run lists the tail behind that run's keys (test/publish/encrypted-channel.test.ts).
+    const privateChannel = outputSettings({ ...base, channel: 'news', encryption: 'aes-128', keySecret: secret, registry });
+    assert.ok(privateChannel.encryption);
+    assert.equal(privateChannel.windowSeconds, 120);
     // A sliding run makes no thumbnails, subtitles or I-frame playlists yet (they list the whole run): off, and refused if asked.
     const sliding = outputSettings({ ...base, windowSeconds: 60 });
     assert.deepEqual([sliding.iframePlaylists, sliding.encoder.thumbnails, sliding.subtitles], [false, false, []]);

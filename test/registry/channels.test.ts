@@ -90,6 +90,29 @@ function channelSuite(name: string, open: () => Promise<{ client: SqlClient; tea
       assert.equal(tail[0].cid, `${first.id}-high-7`);
     });
 
+    test('a private channel: its runs keep their encryption, and the tail carries each segment\'s key, its init segment\'s and its run\'s key URL', async () => {
+      const keyOf = (index: number, n: number) => ({ index, iv: n.toString(16).padStart(32, '0') });
+      const first = await registry.createRun({ ...RUN, channel: 'vault', follows: null, encryption: 'aes-128', keyRotation: 2, keyUrl: 'https://k.example/{run}/{key}' });
+      assert.deepEqual([first.encryption, first.keyRotation, first.keyUrl], ['aes-128', 2, 'https://k.example/{run}/{key}']);
+      await registry.setInitSegment(first.id, '180p', 'init-a', keyOf(0, 99));
+      for (let msn = 0; msn < 3; msn++) {
+        await registry.recordSegment(first.id, { rendition: '180p', index: msn, cid: `a${msn}`, duration: 1, bytes: 100, key: keyOf(Math.floor(msn / 2), msn) });
+      }
+      const second = await registry.createRun({ ...RUN, channel: 'vault', follows: first.id, encryption: 'aes-128', keyUrl: '/runs/{run}/keys/{key}' });
+      assert.deepEqual([second.encryption, second.keyRotation, second.keyUrl, second.msnBase], ['aes-128', null, '/runs/{run}/keys/{key}', 3]);
+      assert.equal((await registry.getRun(second.id))!.encryption, 'aes-128');
+      const tail = await registry.channelTail('vault', second.msnBase, 6);
+      assert.deepEqual(tail.map((segment) => [segment.runId, segment.msn, segment.key, segment.initKey, segment.keyUrl]), [0, 1, 2].map((msn) => [
+        first.id, msn, keyOf(Math.floor(msn / 2), msn), keyOf(0, 99), 'https://k.example/{run}/{key}',
+      ]));
+      // A clear channel's tail has no keys.
+      const clear = await registry.createRun({ ...RUN, channel: 'open', follows: null });
+      await record(clear.id, '180p', 0);
+      const next = await registry.createRun({ ...RUN, channel: 'open', follows: clear.id });
+      const [segment] = await registry.channelTail('open', next.msnBase, 6);
+      assert.deepEqual([segment.key, segment.initKey, segment.keyUrl, next.encryption], [undefined, undefined, null, null]);
+    });
+
     test('a producer that expected another newest run is refused; two starting at once, one wins', async () => {
       const first = await registry.createRun({ ...RUN, channel: 'race', follows: null });
       await assert.rejects(registry.createRun({ ...RUN, channel: 'race', follows: null }), (error: unknown) => {

@@ -17,6 +17,8 @@ export interface PublisherChildOptions {
   partDuration?: number;
   /** Segment container (default MPEG-TS); fMP4 runs with parts have a DASH MPD. */
   container?: 'ts' | 'fmp4';
+  /** A private run (encryption 'aes-128') with this server secret. */
+  keySecret?: string;
 }
 
 export const CHILD_RENDITIONS = [

@@ -29,6 +29,7 @@ const output = new MultiResolutionHlsOutput({
   ...(options.windowSeconds !== undefined ? { windowSeconds: options.windowSeconds } : {}),
   ...(options.partDuration !== undefined ? { partDuration: options.partDuration, latency: 'low' as const } : {}),
   ...(options.container !== undefined ? { container: options.container } : {}),
+  ...(options.keySecret !== undefined ? { encryption: 'aes-128' as const, keySecret: options.keySecret } : {}),
 });
 output.on('segment', (segment) => {
   print({

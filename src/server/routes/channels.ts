@@ -9,6 +9,8 @@
 // MPD (manifest.mpd) is routes/dash.ts's, over the same current run.
 import { CHANNEL_LOOKUP_TTL_MS } from '../../model/channel-handover.js';
 import { isValidChannelName, CHANNEL_NAME_PATTERN } from '../../registry/validation.js';
+import type { RunRecord } from '../../registry/run-records.js';
+import { tokenCookie, type PlaybackGrant } from '../playback-access.js';
 import { sendError, sendJson, sendText } from '../responses.js';
 import type { Route, RouteHandler, RouteRequest } from '../router.js';
 import { watchPageHtml } from '../watch-page.js';
@@ -83,6 +85,21 @@ function viaNumberingRun(handler: RouteHandler): RouteHandler {
   };
 }
 
+/**
+ * A private channel's status, archive and watch page, like a private run's, answer only with a token that opens its
+ * current run (the channel's token; a channel's runs are all private or all public); the grant, or undefined after 401/403.
+ */
+function channelAccess(request: RouteRequest, channel: string, current: RunRecord | undefined): PlaybackGrant | undefined {
+  if (!current) return { private: false };
+  return request.server.access.authorize(request.req, request.res, request.url, current.id, { encrypted: current.encryption !== null, channel });
+}
+
+/** The channel's current run's record (the newest that published, else the newest). */
+async function currentRecord(request: RouteRequest, record: { currentRunId: string | null; newestRunId: string | null }): Promise<RunRecord | undefined> {
+  const id = record.currentRunId ?? record.newestRunId;
+  return id === null ? undefined : request.server.registry.getRun(id);
+}
+
 /** The channel's MPD (LL-DASH), from its current run: routes/dash.ts. */
 async function manifest(request: RouteRequest): Promise<void> {
   const channel = channelParam(request);
@@ -101,6 +118,7 @@ async function channelStatus(request: RouteRequest): Promise<void> {
   const runs = await registry.listChannelRuns(channel, LISTED_RUNS);
   const currentId = record.currentRunId ?? record.newestRunId;
   const current = runs.find((run) => run.id === currentId);
+  if (!channelAccess(request, channel, current)) return;
   const archive = await registry.listChannelArchives(channel);
   sendJson(request.res, 200, {
     name: record.name,
@@ -121,15 +139,24 @@ async function channelArchive(request: RouteRequest): Promise<void> {
   const channel = channelParam(request);
   if (channel === undefined) return;
   const { registry } = request.server;
-  if (!(await registry.getChannel(channel))) return sendError(request.res, 404, `No channel ${channel}`);
+  const record = await registry.getChannel(channel);
+  if (!record) return sendError(request.res, 404, `No channel ${channel}`);
+  if (!channelAccess(request, channel, await currentRecord(request, record))) return;
   sendJson(request.res, 200, { channel, chunks: (await registry.listChannelArchives(channel)).map(archiveEntry) });
 }
 
 async function channelWatch(request: RouteRequest): Promise<void> {
   const channel = channelParam(request);
   if (channel === undefined) return;
-  if (!(await request.server.registry.getChannel(channel))) return sendError(request.res, 404, `No channel ${channel}`);
-  sendText(request.res, 200, watchPageHtml({ kind: 'channel', name: channel }), HTML, 'no-cache');
+  const record = await request.server.registry.getChannel(channel);
+  if (!record) return sendError(request.res, 404, `No channel ${channel}`);
+  const grant = channelAccess(request, channel, await currentRecord(request, record));
+  if (!grant) return;
+  // A private channel's page keeps the token in a cookie for its status requests (Path=/channels/{name}); its player
+  // carries the token of the page's URL in the master URL, so every URI the server writes (keys under /runs/ too) has it.
+  if (grant.token !== undefined) request.res.setHeader('Set-Cookie', tokenCookie(request, grant.token));
+  if (grant.private) request.res.setHeader('Referrer-Policy', 'same-origin');
+  sendText(request.res, 200, watchPageHtml({ kind: 'channel', name: channel }), HTML, grant.token !== undefined ? 'private, no-store' : 'no-cache');
 }
 
 export const channelRoutes: Route[] = [
