@@ -43,22 +43,13 @@ export const DEFAULT_ARCHIVE_SECONDS = 3600;
 /** What the publisher needs of a store; without the version methods every version is kept. cat reads the archive back for a windowed run's final playlists. */
 export type PublisherStore = Pick<ContentStore, 'add'> & Partial<Pick<ContentStore, 'addVersion' | 'releaseVersion' | 'cat'>>;
 
-/** A segment of the channel's previous run(s), as its viewers saw it listed. */
-export interface ContinuedSegment {
-  msn: number;
-  duration: number;
-  uri: string;
-  /** Wall-clock time of its first sample. */
+/**
+ * A segment of the channel's previous run(s), as its viewers saw it listed: a timeline segment
+ * (a private run's with its keys under that run's key URIs, which a channel token opens; an MSN
+ * the previous run never finished as a gap), dated by its first sample's wall-clock time.
+ */
+export interface ContinuedSegment extends Omit<TimelineSegment, 'startMs'> {
   startedAt: Date;
-  discontinuity: boolean;
-  /** Discontinuity sequence number (its own EXT-X-DISCONTINUITY counted). */
-  discontinuitySequence: number;
-  mapUri?: string;
-  /** A private run's segment: its EXT-X-KEY, under that run's key URI (a channel token opens it), and its init segment's. */
-  key?: SegmentKey;
-  mapKey?: SegmentKey;
-  /** An MSN the previous run never finished (viewers may have seen its parts): listed with EXT-X-GAP. */
-  gap?: boolean;
 }
 
 /** How a channel's run continues the previous one. */
@@ -230,14 +221,7 @@ export class PlaylistPublisher {
     for (const state of this.#states.values()) {
       const name = state.rendition.name;
       const tail = continues?.tail[name] ?? [];
-      state.timeline = tail.map((segment): Entry => ({
-        msn: segment.msn, duration: segment.duration, uri: segment.uri, startMs: segment.startedAt.getTime(),
-        discontinuity: segment.discontinuity, discontinuitySequence: segment.discontinuitySequence,
-        ...(segment.mapUri !== undefined ? { mapUri: segment.mapUri, ...(segment.mapKey ? { mapKey: segment.mapKey } : {}) } : {}),
-        ...(segment.key ? { key: segment.key } : {}),
-        ...(segment.gap ? { gap: true } : {}),
-        own: false, bytes: 0,
-      }));
+      state.timeline = tail.map(({ startedAt, ...segment }): Entry => ({ ...segment, startMs: startedAt.getTime(), own: false, bytes: 0 }));
       const last = state.timeline.at(-1);
       if (last && last.msn !== mediaSequenceBase - 1) {
         throw new AbrcastError(`The ${name} tail ends at media sequence ${last.msn}, not ${mediaSequenceBase - 1} before this run's first segment`);
