@@ -21,7 +21,7 @@ import { startServer, type RunningServer } from '../../src/server/index.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { makeTempDir } from '../cli/cli-process.js';
 import { FrameGenerator } from '../support/frames.js';
-import { parsePlaylist } from '../support/parse-playlist.js';
+import { gapPositions, parsePlaylist } from '../support/parse-playlist.js';
 import { assertSlidingOnly } from '../support/playlist-history.js';
 import { killPublisherChildAfter, type ChildLine } from '../support/killed-publisher-child.js';
 import { CHILD_RENDITIONS, type PublisherChildOptions } from '../support/publisher-child-options.js';
@@ -31,22 +31,6 @@ const PART = 0.2;
 /** Kill once every rendition produced this many segments. */
 const SEGMENTS_BEFORE_KILL = 7;
 
-
-/** Positions (in the playlist) of the segments under EXT-X-GAP; m3u8-parser does not read the tag. */
-function gapPositions(text: string): Set<number> {
-  const gaps = new Set<number>();
-  let position = 0;
-  let gap = false;
-  for (const line of text.split('\n')) {
-    if (line === '#EXT-X-GAP') gap = true;
-    else if (line !== '' && !line.startsWith('#')) {
-      if (gap) gaps.add(position);
-      position += 1;
-      gap = false;
-    }
-  }
-  return gaps;
-}
 
 describe('a channel across a SIGKILL and a restart', () => {
   let temp: Awaited<ReturnType<typeof makeTempDir>>;

@@ -9,3 +9,19 @@ export function parsePlaylist(text: string): { manifest: Manifest; warnings: str
   parser.end();
   return { manifest: parser.manifest, warnings };
 }
+
+/** Positions (in the playlist) of the segments under EXT-X-GAP: m3u8-parser does not read the tag. */
+export function gapPositions(text: string): Set<number> {
+  const gaps = new Set<number>();
+  let position = 0;
+  let gap = false;
+  for (const line of text.split('\n')) {
+    if (line === '#EXT-X-GAP') gap = true;
+    else if (line !== '' && !line.startsWith('#')) {
+      if (gap) gaps.add(position);
+      position += 1;
+      gap = false;
+    }
+  }
+  return gaps;
+}

@@ -140,7 +140,7 @@ const MAX_CHANNEL_PERIODS = 8;
 /**
  * The Periods of a live channel whose current run is `run`: its own, after those of the runs before
  * it whose segments its media playlists still list (the tail before its first MSN), each ending
- * where its last listed segment ends. From the live models only: the previous runs' are loaded once.
+ * where its last listed segment ends (a trailing gap, an MSN it never finished, not counted). From the live models only: the previous runs' are loaded once.
  */
 async function channelPeriods(request: RouteRequest, run: LiveRun, renditions: MpdRendition[]): Promise<{ periods: MpdPeriodInput[]; records: RunRecord[] }> {
   const { record } = run;
@@ -160,10 +160,16 @@ async function channelPeriods(request: RouteRequest, run: LiveRun, renditions: M
     if (typeof previousRenditions !== 'string' && before.msnBase < next.record.msnBase) {
       const first = Math.max(before.msnBase, listed.mediaSequence);
       let end = (first - before.msnBase) * segmentDuration;
-      for (let msn = first; msn < next.record.msnBase; msn++) end += listed.segments[msn - listed.mediaSequence]?.duration ?? segmentDuration;
+      let mediaEnd = end;
+      for (let msn = first; msn < next.record.msnBase; msn++) {
+        const segment = listed.segments[msn - listed.mediaSequence];
+        end += segment?.duration ?? segmentDuration;
+        // An MSN the run never finished (EXT-X-GAP: its parts were seen, it has no segment) is no DASH segment.
+        if (!segment?.gap) mediaEnd = end;
+      }
       // Its media ends where the next run starts at the latest (a producer ahead of its clock: the rest is HLS-only).
       const room = (periods[0].startedAt.getTime() - before.startedAt!.getTime()) / 1000;
-      const duration = Math.min(end, room);
+      const duration = Math.min(mediaEnd, room);
       if (duration > 0) {
         periods.unshift({ id: previous.runId, startedAt: before.startedAt!, firstNumber: before.msnBase, renditions: previousRenditions, duration });
         records.push(before);
