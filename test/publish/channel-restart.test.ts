@@ -20,7 +20,7 @@ import type { RunRegistry } from '../../src/registry/run-registry.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { HeliaStore } from '../../src/store/helia-store.js';
 import { makeTempDir } from '../cli/cli-process.js';
-import { FrameGenerator } from '../support/frames.js';
+import { writePaced } from '../support/paced-writer.js';
 import { gapPositions, parsePlaylist } from '../support/parse-playlist.js';
 import { assertSlidingOnly } from '../support/playlist-history.js';
 import { killPublisherChildAfter, type ChildLine } from '../support/killed-publisher-child.js';
@@ -107,14 +107,8 @@ describe('a channel across a SIGKILL and a restart', () => {
     });
     refusal = await rival.start().then(() => undefined, (error: unknown) => error);
     await rival.close().catch(() => undefined);
-    const frames = new FrameGenerator(160, 90);
     // At the stream's pace (10 fps), as a renderer feeds it: the LL playlists are polled along the way.
-    const startedAt = performance.now();
-    for (let i = 0; i < 60; i++) {
-      const wait = startedAt + i * 100 - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      await output.write(frames.frame(i));
-    }
+    await writePaced(output, { width: 160, height: 90, fps: 10, seconds: 6 });
     polling = false;
     await poll;
     await output.close();

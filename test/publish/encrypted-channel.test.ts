@@ -23,11 +23,11 @@ import { startServer, type RunningServer } from '../../src/server/index.js';
 import { KuboStore } from '../../src/store/kubo-store.js';
 import { makeTempDir } from '../cli/cli-process.js';
 import { clearMediaSigns, decryptResource } from '../support/encrypted-media.js';
-import { FrameGenerator } from '../support/frames.js';
 import { killPublisherChildAfter } from '../support/killed-publisher-child.js';
 import { startKubo, type KuboHandle } from '../support/kubo.js';
 import { waitFor } from '../support/live-run.js';
 import { playable, probeBytes } from '../support/media.js';
+import { writePaced } from '../support/paced-writer.js';
 import { parsePlaylist } from '../support/parse-playlist.js';
 import { CHILD_RENDITIONS } from '../support/publisher-child-options.js';
 
@@ -95,13 +95,7 @@ for (const container of ['ts', 'fmp4'] as const) {
       await output.start();
       secondRunId = output.runId!;
       msnBase = (await registry.getRun(secondRunId))!.msnBase;
-      const frames = new FrameGenerator(160, 90);
-      const startedAt = performance.now();
-      for (let i = 0; i < 60; i++) {
-        const wait = startedAt + i * 100 - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        await output.write(frames.frame(i));
-      }
+      await writePaced(output, { width: 160, height: 90, fps: 10, seconds: 6 });
       // A public producer on the private channel (once this run's init segments are recorded: they tell its container).
       const clear = new MultiResolutionHlsOutput(settings);
       mixing = await clear.start().then(() => undefined, (error: unknown) => error);
