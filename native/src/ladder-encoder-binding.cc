@@ -350,21 +350,34 @@ void LadderEncoderBinding::onFinished(PipelineSummary summary, bool failed) {
 void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event* raw) {
   std::unique_ptr<Event> event(raw);
   if (!env || !callback) return;
+  // Called by libuv outside any JS frame, so nothing may escape (it would abort the process). A
+  // listener's error surfaces as an uncaught exception, as an EventEmitter's would. While a worker's
+  // environment terminates, every Node-API call fails and napi_throw too: the event goes with it.
+  try {
+    callback.Call({toPayload(env, *event)});
+  } catch (const Napi::Error& error) {
+    napi_throw(env, error.Value());
+  } catch (const std::exception& error) {
+    napi_throw_error(env, nullptr, error.what());
+  }
+}
+
+Napi::Object LadderEncoderBinding::toPayload(Napi::Env env, Event& event) {
   Napi::Object payload = Napi::Object::New(env);
-  switch (event->kind) {
+  switch (event.kind) {
     case Event::Kind::Ready:
       payload.Set("type", "ready");
       break;
     case Event::Kind::Released:
       // The pipeline no longer reads the buffer: V8 may have it back.
-      napi_delete_reference(env, event->buffer);
+      napi_delete_reference(env, event.buffer);
       payload.Set("type", "released");
-      payload.Set("id", event->frameId);
+      payload.Set("id", event.frameId);
       break;
     case Event::Kind::Segment: {
-      SegmentOutput& s = event->segment;
+      SegmentOutput& s = event.segment;
       payload.Set("type", "segment");
-      payload.Set("rendition", event->renditionName);
+      payload.Set("rendition", event.renditionName);
       payload.Set("index", s.index);
       payload.Set("startFrame", double(s.startFrame));
       payload.Set("durationFrames", double(s.durationFrames));
@@ -384,9 +397,9 @@ void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event
       break;
     }
     case Event::Kind::Thumbnail: {
-      ThumbnailOutput& t = event->thumbnail;
+      ThumbnailOutput& t = event.thumbnail;
       payload.Set("type", "thumbnail");
-      payload.Set("rendition", event->renditionName);
+      payload.Set("rendition", event.renditionName);
       payload.Set("segmentIndex", t.segmentIndex);
       payload.Set("startFrame", double(t.startFrame));
       payload.Set("width", t.width);
@@ -395,9 +408,9 @@ void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event
       break;
     }
     case Event::Kind::Part: {
-      PartOutput& p = event->part;
+      PartOutput& p = event.part;
       payload.Set("type", "part");
-      payload.Set("rendition", event->renditionName);
+      payload.Set("rendition", event.renditionName);
       payload.Set("segmentIndex", p.segmentIndex);
       payload.Set("partIndex", p.index);
       payload.Set("startFrame", double(p.startFrame));
@@ -409,54 +422,49 @@ void LadderEncoderBinding::deliver(Napi::Env env, Napi::Function callback, Event
     }
     case Event::Kind::Init: {
       payload.Set("type", "init");
-      payload.Set("rendition", event->renditionName);
-      payload.Set("codecs", event->init.codecs);
-      if (!event->init.path.empty()) payload.Set("path", event->init.path);
-      payload.Set("data", takeBuffer(env, event->init.data));
+      payload.Set("rendition", event.renditionName);
+      payload.Set("codecs", event.init.codecs);
+      if (!event.init.path.empty()) payload.Set("path", event.init.path);
+      payload.Set("data", takeBuffer(env, event.init.data));
       break;
     }
     case Event::Kind::Warning:
       payload.Set("type", "warning");
-      payload.Set("message", event->message);
+      payload.Set("message", event.message);
       break;
     case Event::Kind::Drain:
       payload.Set("type", "drain");
-      payload.Set("queued", double(event->queued));
+      payload.Set("queued", double(event.queued));
       break;
     case Event::Kind::AudioDrain:
       payload.Set("type", "audioDrain");
-      payload.Set("queued", double(event->queued));
+      payload.Set("queued", double(event.queued));
       break;
     case Event::Kind::Progress:
       payload.Set("type", "progress");
-      payload.Set("frames", double(event->frames));
+      payload.Set("frames", double(event.frames));
       break;
     case Event::Kind::Error:
       payload.Set("type", "error");
-      payload.Set("message", event->message);
+      payload.Set("message", event.message);
       break;
     case Event::Kind::Finished: {
       payload.Set("type", "finished");
-      payload.Set("frames", double(event->summary.frames));
-      payload.Set("failed", event->failed);
-      if (event->summary.audioSamples >= 0) payload.Set("audioSamples", double(event->summary.audioSamples));
-      Napi::Array renditions = Napi::Array::New(env, event->summary.renditions.size());
-      for (size_t i = 0; i < event->summary.renditions.size(); ++i) {
+      payload.Set("frames", double(event.summary.frames));
+      payload.Set("failed", event.failed);
+      if (event.summary.audioSamples >= 0) payload.Set("audioSamples", double(event.summary.audioSamples));
+      Napi::Array renditions = Napi::Array::New(env, event.summary.renditions.size());
+      for (size_t i = 0; i < event.summary.renditions.size(); ++i) {
         Napi::Object item = Napi::Object::New(env);
-        item.Set("segments", event->summary.renditions[i].segments);
-        item.Set("bytes", double(event->summary.renditions[i].bytes));
+        item.Set("segments", event.summary.renditions[i].segments);
+        item.Set("bytes", double(event.summary.renditions[i].bytes));
         renditions.Set(uint32_t(i), item);
       }
       payload.Set("renditions", renditions);
       break;
     }
   }
-  try {
-    callback.Call({payload});
-  } catch (const Napi::Error& error) {
-    // A listener threw: let it surface as an uncaught exception, as an EventEmitter would.
-    error.ThrowAsJavaScriptException();
-  }
+  return payload;
 }
 
 }  // namespace abrcast

@@ -56,6 +56,8 @@ class LadderEncoderBinding : public Napi::ObjectWrap<LadderEncoderBinding>, publ
   std::unique_ptr<BorrowedPixels> borrow(Napi::Env env, Napi::TypedArray array, double id);
   void post(std::unique_ptr<Event> event);
   static void deliver(Napi::Env env, Napi::Function callback, Event* event);
+  // The event as the object JS receives; takes its buffers.
+  static Napi::Object toPayload(Napi::Env env, Event& event);
   static void onEnvironmentTeardown(LadderEncoderBinding* self);
   // The one way this binding lets go of its pipeline, whichever of dispose(), the destructor (the
   // JS object collected) and the environment's teardown comes first: drops the handle (the

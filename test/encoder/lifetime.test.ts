@@ -195,4 +195,39 @@ describe('written buffers are let go', () => {
       assert.equal(result.code, 0, `run ${run}: exit code ${result.code}\n${result.stderr}`);
     }
   });
+
+  test('a worker terminated while its encoder takes frames and reports parts, 40 times: the process lives on', { timeout: 120_000 }, async () => {
+    // Terminating a worker makes every Node-API call in it fail; a Napi::Error raised then (in
+    // write(), or in the event callback libuv runs) once escaped as a C++ exception and aborted
+    // the whole process: "terminate called after throwing an instance of 'Napi::Error'".
+    // The worker uses the addon directly (no TS loader in an eval worker), as src/native/binding.ts loads it.
+    const script = `
+      import { Worker } from 'node:worker_threads';
+      const root = ${JSON.stringify(repoRoot)};
+      for (let i = 0; i < 40; i++) {
+        const worker = new Worker(\`
+          const { parentPort } = require('node:worker_threads');
+          const override = process.env.ABRCAST_NATIVE_PATH;
+          const addon = override ? require(override) : require('node-gyp-build')(\${JSON.stringify(root)});
+          const config = { width: 320, height: 180, fpsNum: 30, fpsDen: 1, pixelFormat: 'rgb24', framesPerSegment: 30,
+            encoder: 'x264', x264Preset: 'veryfast', nvencPreset: 'p4', nvencTune: 'hq', scaleFlags: 'bicubic',
+            maxFramesInFlight: 4, outputDir: '', renditions: [{ name: '180p', width: 320, height: 180, bitrate: 300 }],
+            cudaFrames: false, lowLatency: true, partFrames: 6 };
+          const native = new addon.NativeLadderEncoder(config, () => {});
+          const frame = Buffer.alloc(320 * 180 * 3);
+          let id = 0;
+          setInterval(() => { try { native.write(frame, id++); } catch {} }, 1);
+          parentPort.postMessage('writing');
+        \`, { eval: true, execArgv: [] }); // not the parent's --input-type=module
+        await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
+        await new Promise((resolve) => setTimeout(resolve, 20 + ((i * 37) % 200)));
+        await worker.terminate();
+      }
+      console.log('lived');
+    `;
+    const result = await runChild(script, [], 110_000);
+    assert.equal(result.signal, null, `killed by ${result.signal}\n${result.stderr}`);
+    assert.equal(result.code, 0, `exit code ${result.code}\n${result.stderr}`);
+    assert.match(result.stdout, /lived/);
+  });
 });
