@@ -3,6 +3,7 @@
 // an EXTINF that spans until the next I-frame. Pure: model in, text out.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
 import { appendPlaylistTypeLines, formatExtinfDuration, mapLine, programDateTimeLine } from './media-playlist.js';
+import { partHoldBackLines } from './low-latency-playlist.js';
 import { checkUri, decimalInteger } from './playlist-text.js';
 import type { MediaPlaylist } from './types.js';
 
@@ -18,6 +19,8 @@ export interface IframeEntry {
 
 export interface IframePlaylist extends Pick<MediaPlaylist, 'targetDuration' | 'mediaSequence' | 'playlistType' | 'independentSegments' | 'mapUri' | 'endList'> {
   iframes: readonly IframeEntry[];
+  /** The run's PART-TARGET when it is low-latency: the playlist then declares the run's hold-back (partHoldBackLines). */
+  partTarget?: number;
 }
 
 /** EXT-X-BYTERANGE needs 4, EXT-X-MAP in an I-frames-only playlist 5 (RFC 8216bis 7). */
@@ -31,6 +34,7 @@ export function serializeIframePlaylist(playlist: IframePlaylist): string {
     '#EXTM3U',
     `#EXT-X-VERSION:${iframePlaylistVersion(playlist)}`,
     `#EXT-X-TARGETDURATION:${targetDuration}`,
+    ...(playlist.partTarget !== undefined ? partHoldBackLines(playlist.targetDuration, playlist.partTarget) : []),
     `#EXT-X-MEDIA-SEQUENCE:${decimalInteger('mediaSequence', playlist.mediaSequence)}`,
   ];
   appendPlaylistTypeLines(lines, playlist);

@@ -4,6 +4,7 @@
 // Pure: model in, text out.
 import { invalidParameterError, isPositiveFinite } from '../errors.js';
 import { appendPlaylistTypeLines, formatExtinfDuration } from './media-playlist.js';
+import { partHoldBackLines } from './low-latency-playlist.js';
 import { checkUri, decimalInteger } from './playlist-text.js';
 import type { MediaPlaylist, Resolution } from './types.js';
 
@@ -17,6 +18,8 @@ export interface ImagePlaylist extends Pick<MediaPlaylist, 'targetDuration' | 'm
   /** Size of each image (one tile per image). */
   resolution: Resolution;
   images: readonly ImageEntry[];
+  /** The run's PART-TARGET when it is low-latency: the playlist then declares the run's hold-back (partHoldBackLines). */
+  partTarget?: number;
 }
 
 /** The convention's examples declare version 7. */
@@ -30,6 +33,7 @@ export function serializeImagePlaylist(playlist: ImagePlaylist): string {
     '#EXTM3U',
     `#EXT-X-VERSION:${IMAGE_PLAYLIST_VERSION}`,
     `#EXT-X-TARGETDURATION:${targetDuration}`,
+    ...(playlist.partTarget !== undefined ? partHoldBackLines(playlist.targetDuration, playlist.partTarget) : []),
     `#EXT-X-MEDIA-SEQUENCE:${decimalInteger('mediaSequence', playlist.mediaSequence)}`,
   ];
   appendPlaylistTypeLines(lines, { ...playlist, independentSegments: false });

@@ -65,6 +65,20 @@ export function serverControlFor(targetDuration: number, partTarget: number): Se
 }
 
 /**
+ * The low-latency head of a playlist of an LL run that lists no parts of its own (I-frames,
+ * images): the run's PART-HOLD-BACK and PART-TARGET, neither blocking reload nor delta updates.
+ * A player may take the live edge from the first live playlist it reads (Shaka reads the image
+ * playlist before any variant); without these it falls back to three target durations.
+ */
+export function partHoldBackLines(targetDuration: number, partTarget: number): string[] {
+  if (!isPositiveFinite(partTarget)) throw invalidParameterError('partTarget', 'positive number of seconds', partTarget);
+  const { partHoldBack } = serverControlFor(targetDuration, partTarget);
+  return [serverControlLine({ canBlockReload: false, partHoldBack }, partTarget, targetDuration), partInfLine(partTarget)];
+}
+
+const partInfLine = (partTarget: number): string => `#EXT-X-PART-INF:PART-TARGET=${formatExtinfDuration(writtenPartTarget(partTarget))}`;
+
+/**
  * How many leading segments a delta update may skip (RFC 8216bis 6.2.5.1): those
  * that start at least `canSkipUntil` seconds before the end of the playlist
  * (the pending parts count towards that end).
@@ -149,7 +163,7 @@ export function serializeLowLatencyPlaylist(playlist: LowLatencyMediaPlaylist): 
     `#EXT-X-VERSION:${lowLatencyPlaylistVersion(playlist)}`,
     `#EXT-X-TARGETDURATION:${targetDuration}`,
     serverControlLine(playlist.serverControl, playlist.partTarget, playlist.targetDuration),
-    `#EXT-X-PART-INF:PART-TARGET=${formatExtinfDuration(writtenPartTarget(playlist.partTarget))}`,
+    partInfLine(playlist.partTarget),
     `#EXT-X-MEDIA-SEQUENCE:${decimalInteger('mediaSequence', playlist.mediaSequence)}`,
   ];
   appendDiscontinuitySequenceLine(lines, playlist);

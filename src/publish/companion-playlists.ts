@@ -76,6 +76,8 @@ export interface CompanionPlaylistsOptions {
   /** JPEG thumbnails. */
   thumbnailUrl: CidUrl;
   playlistUrl: CidUrl;
+  /** The run's PART-TARGET when it is low-latency: the I-frame and image playlists declare its hold-back too. */
+  partTarget?: number;
 }
 
 interface Published {
@@ -185,7 +187,7 @@ export class CompanionPlaylists {
       const cid = await this.#store(input, `iframes:${rendition.name}`, `${listed.length}:${input.final}:${mapUri ?? ''}`, () =>
         serializeIframePlaylist({
           targetDuration: input.targetDuration, mediaSequence: 0, playlistType: 'EVENT', independentSegments: true,
-          ...(mapUri !== undefined ? { mapUri } : {}), iframes: entries, endList: input.final,
+          ...(mapUri !== undefined ? { mapUri } : {}), iframes: entries, endList: input.final, ...this.#lowLatency(),
         }), `${rendition.name} I-frame playlist`);
       // BANDWIDTH of an I-frame playlist: the I-frames' own bytes over the time each spans.
       let peak = 0;
@@ -207,6 +209,10 @@ export class CompanionPlaylists {
       });
     }
     if (Object.keys(iframes).length > 0) out.tracks.iframes = iframes;
+  }
+
+  #lowLatency(): { partTarget?: number } {
+    return this.#options.partTarget !== undefined ? { partTarget: this.#options.partTarget } : {};
   }
 
   /** One entry per I-frame of the listed segments; each spans until the next I-frame (or its segment's end). */
@@ -244,6 +250,7 @@ export class CompanionPlaylists {
       serializeImagePlaylist({
         targetDuration: input.targetDuration, mediaSequence: 0, playlistType: 'EVENT', endList: input.final,
         resolution: { width, height }, images: images.map(({ segment, thumbnail }) => ({ duration: segment.duration, uri: this.#options.thumbnailUrl(thumbnail.cid) })),
+        ...this.#lowLatency(),
       }), 'image playlist');
     let start = 0;
     const vttCid = await this.#store(input, 'thumbnails-vtt', key, () =>

@@ -175,6 +175,7 @@ export class MultiResolutionHlsOutput extends EventEmitter<MultiResolutionHlsOut
     this.#updates = new PlaylistUpdateLane({ onPlaylistUpdate: options.onPlaylistUpdate, onWarning });
     this.#companions = new CompanionPlaylists({
       subtitles: settings.subtitles, segmentUrl: urls.segmentUrl, subtitleUrl: urls.fileUrl('subtitles.vtt'), thumbnailUrl: urls.fileUrl('thumbnail.jpg'), playlistUrl: urls.playlistUrl,
+      ...(settings.partDuration !== undefined ? { partTarget: settings.partDuration } : {}),
     });
     this.#cues = new CaptionCues(settings.subtitles.map((track) => track.language), settings.partDuration !== undefined ? ['segments', 'parts'] : ['segments']);
     this.#iframePlaylists = settings.iframePlaylists;

@@ -97,6 +97,29 @@ describe('I-frame and image playlists', () => {
       '#EXTINF:2.00000,', '#EXT-X-TILES:RESOLUTION=320x180,LAYOUT=1x1,DURATION=2.00000', 'a.jpg', '',
     ].join('\n'));
   });
+
+  test('of a low-latency run, both declare its PART-HOLD-BACK and PART-TARGET, with no blocking reload or delta updates', () => {
+    // Shaka reads the image playlist first and keeps the live edge it gives: 3 target durations without these lines.
+    const head = ['#EXT-X-TARGETDURATION:2', '#EXT-X-SERVER-CONTROL:PART-HOLD-BACK=1.00002', '#EXT-X-PART-INF:PART-TARGET=0.33334', '#EXT-X-MEDIA-SEQUENCE:0'].join('\n');
+    const image = serializeImagePlaylist({
+      targetDuration: 2, mediaSequence: 0, playlistType: 'EVENT', endList: false, resolution: { width: 320, height: 180 },
+      images: [{ duration: 2, uri: 'a.jpg' }], partTarget: 1 / 3,
+    });
+    const iframe = serializeIframePlaylist({
+      targetDuration: 2, mediaSequence: 0, playlistType: 'EVENT', independentSegments: true, endList: false,
+      iframes: [{ duration: 2, uri: 's.ts', offset: 0, length: 10 }], partTarget: 1 / 3,
+    });
+    for (const text of [image, iframe]) {
+      assert.ok(text.includes(head), text);
+      // The same PART-HOLD-BACK the run's media playlists carry (3 parts), read back by a parser.
+      const { manifest, warnings } = parsePlaylist(text);
+      assert.deepEqual([manifest.serverControl?.partHoldBack, manifest.partTargetDuration, manifest.serverControl?.canBlockReload, manifest.serverControl?.canSkipUntil], [1.00002, 0.33334, false, undefined]);
+      assert.deepEqual(warnings, []);
+    }
+    assert.throws(() => serializeImagePlaylist({
+      targetDuration: 2, mediaSequence: 0, playlistType: 'EVENT', endList: false, resolution: { width: 320, height: 180 }, images: [], partTarget: 0,
+    }), /partTarget/);
+  });
 });
 
 describe('WebVTT', () => {

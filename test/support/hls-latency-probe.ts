@@ -99,6 +99,11 @@ export interface HlsLatencyReport {
   protocols: Record<string, number>;
   /** The stream ended (EXT-X-ENDLIST reached) before `seconds` were watched. */
   ended: boolean;
+  /**
+   * The latency the player aims at, as it last reported it (hls.js targetLatency, Shaka's presentation
+   * delay, dash.js getTargetLiveDelay()), seconds; null where it reported none.
+   */
+  targetLatencyS: number | null;
   /** Audio bytes Chromium decoded (webkitAudioDecodedByteCount): more than 0 when the stream's audio played. */
   audioDecodedBytes: number;
 }
@@ -114,7 +119,7 @@ export function percentile(values: readonly number[], p: number): number | null 
 /**
  * Each player: its script (from the installed package, the version package-lock pins) and
  * the page code that starts it on `video` with `url` and defines `window.adapter`:
- * playingDate() (ms since the epoch of the frame on screen, or null) and version; it
+ * playingDate() (ms since the epoch of the frame on screen, or null), targetLatency() (seconds, or null) and version; it
  * reports errors through fatal(text) and error(kind), parts through sawParts(), and
  * (hls.js) each segment loaded (whole, or its parts in LL mode) through loadedFragment(sn, cc, level).
  */
@@ -141,7 +146,11 @@ hls.on(Hls.Events.FRAG_LOADED, (_, data) => {
 });
 hls.loadSource(window.PROBE_URL);
 hls.attachMedia(video);
-window.adapter = { version: Hls.version, playingDate: () => (hls.playingDate ? hls.playingDate.getTime() : null) };`,
+window.adapter = {
+  version: Hls.version,
+  playingDate: () => (hls.playingDate ? hls.playingDate.getTime() : null),
+  targetLatency: () => hls.targetLatency,
+};`,
   },
   shaka: {
     script: 'shaka-player/dist/shaka-player.compiled.js',
@@ -166,6 +175,7 @@ window.adapter = {
     const date = player.getPlayheadTimeAsDate();
     return date && !Number.isNaN(date.getTime()) && video.currentTime !== 0 ? date.getTime() : null;
   },
+  targetLatency: () => (player.getManifest() ? player.getManifest().presentationTimeline.getDelay() : null),
 };
 player.attach(video).then(() => player.load(window.PROBE_URL)).then(() => {
   const manifest = player.getManifest && player.getManifest();
@@ -191,6 +201,7 @@ window.adapter = {
   version: player.getVersion(),
   // The playhead on the MPD's clock: availabilityStartTime + presentation time, i.e. the frame's PROGRAM-DATE-TIME.
   playingDate: () => (player.isReady() && video.currentTime !== 0 ? player.timeAsUTC() * 1000 : null),
+  targetLatency: () => (player.isReady() ? player.getTargetLiveDelay() : null),
 };`,
   },
 };
@@ -230,6 +241,7 @@ interface PageState {
   errors: Record<string, number>;
   partsInPlaylist: boolean;
   ended: boolean;
+  targetLatencyS: number | null;
   playedS: number;
   protocols: Record<string, number>;
   playerVersion: string;
@@ -250,7 +262,7 @@ const PAGE = (player: ProbePlayer, lowLatencyMode: boolean, intervalMs: number) 
 const video = document.getElementById('v');
 const state = window.probe = {
   firstFrameAt: null, openedAt: performance.now(), samples: [], stalls: [], stallSince: null,
-  fatalErrors: [], errors: {}, partsInPlaylist: false, ended: false, playedS: 0, protocols: {}, playerVersion: '', audioDecodedBytes: 0,
+  fatalErrors: [], errors: {}, partsInPlaylist: false, ended: false, targetLatencyS: null, playedS: 0, protocols: {}, playerVersion: '', audioDecodedBytes: 0,
   fragments: [],
 };
 const fatal = (text) => state.fatalErrors.push(text);
@@ -301,6 +313,8 @@ setInterval(() => {
   state.audioDecodedBytes = video.webkitAudioDecodedByteCount || 0;
   const date = window.adapter.playingDate();
   if (date !== null && t !== 0) state.samples.push({ atS: sinceStart, latencyS: (Date.now() - date) / 1000, height: video.videoHeight });
+  const target = window.adapter.targetLatency();
+  if (typeof target === 'number' && Number.isFinite(target)) state.targetLatencyS = target;
 }, ${intervalMs});
 </script></body></html>`;
 
@@ -445,6 +459,7 @@ function summarize(url: string, player: ProbePlayer, lowLatencyMode: boolean, wa
     partsInPlaylist: state.partsInPlaylist,
     protocols: state.protocols,
     ended: state.ended,
+    targetLatencyS: round(state.targetLatencyS),
     audioDecodedBytes: state.audioDecodedBytes,
   };
 }
