@@ -4,7 +4,8 @@
 // is SIGKILLed and started again on the same data dir. The channel's MPD then has
 // a Period per run (the dead run's tail, then the new run), on one timeline,
 // numbered as the channel's HLS playlists number the same segments and ending
-// where they end; dash.js plays on into the new run's Period.
+// where they end; dash.js and Shaka Player, both watching across the restart, play
+// on into the new run's Period (dash.js does so in the dead run's Period: docs/players.md).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +17,7 @@ import { startServer, type RunningServer } from '../../src/server/index.js';
 import { KuboStore } from '../../src/store/kubo-store.js';
 import { CliProcess, cliEnv, makeTempDir } from '../cli/cli-process.js';
 import { launchBrowser, type BrowserHandle } from '../support/browser.js';
-import { openHlsProbe, type HlsProbe, type HlsProbeState } from '../support/hls-latency-probe.js';
+import { openHlsProbe, type HlsProbe, type HlsProbeState, type ProbePlayer } from '../support/hls-latency-probe.js';
 import type { ChildLine } from '../support/killed-publisher-child.js';
 import { PUBLISHER_CHILD } from '../support/killed-publisher-child.js';
 import { startKubo, type KuboHandle } from '../support/kubo.js';
@@ -28,6 +29,14 @@ import { CHILD_RENDITIONS, type PublisherChildOptions } from '../support/publish
 
 const CHANNEL = 'cd';
 const WINDOW_S = 16;
+const PLAYERS = ['dash.js', 'shaka'] as const satisfies readonly ProbePlayer[];
+type MpdPlayer = (typeof PLAYERS)[number];
+
+/** The UTC time (seconds) of the frame the player shows, on the MPD's clock. */
+const playheadUtc = (probe: HlsProbe): Promise<number> => probe.page.evaluate(() => {
+  const player = (window as unknown as { player: { timeAsUTC?(): number; getPlayheadTimeAsDate?(): Date } }).player;
+  return player.timeAsUTC ? player.timeAsUTC() : player.getPlayheadTimeAsDate!().getTime() / 1000;
+});
 
 describe('LL-DASH on a channel across a SIGKILL of its producer and a restart', () => {
   let temp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -36,7 +45,7 @@ describe('LL-DASH on a channel across a SIGKILL of its producer and a restart', 
   let registry: RunRegistry;
   let server: RunningServer;
   let browser: BrowserHandle;
-  let probe: HlsProbe;
+  const probes = new Map<MpdPlayer, HlsProbe>();
   const children: CliProcess[] = [];
   let mpdUrl: string;
   let playlistUrl: string;
@@ -46,7 +55,7 @@ describe('LL-DASH on a channel across a SIGKILL of its producer and a restart', 
   let mpd: CheckedMpd;
   let mpdText: string;
   let playlistText: string;
-  let playedAtKill: HlsProbeState;
+  const playedAtKill = new Map<MpdPlayer, HlsProbeState>();
 
   const start = (options: PublisherChildOptions) => {
     const child = new CliProcess([JSON.stringify(options)], cliEnv(temp.path), PUBLISHER_CHILD);
@@ -88,12 +97,17 @@ describe('LL-DASH on a channel across a SIGKILL of its producer and a restart', 
     });
     await caughtUp(firstId);
     before1 = checkMpd(await (await fetch(mpdUrl)).text());
-    probe = await openHlsProbe({ url: mpdUrl, player: 'dash.js', lowLatencyMode: true, browser, startTimeoutMs: 60_000 });
-    await probe.firstFrame();
-    playedAtKill = await waitFor('3 s played', async () => {
-      const state = await probe.read();
-      return state.playedS >= 3 || state.fatalErrors.length > 0 ? state : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 200 });
+    for (const player of PLAYERS) {
+      const probe = await openHlsProbe({ url: mpdUrl, player, lowLatencyMode: true, browser, startTimeoutMs: 60_000 });
+      probes.set(player, probe);
+      await probe.firstFrame();
+    }
+    for (const [player, probe] of probes) {
+      playedAtKill.set(player, await waitFor(`${player}: 3 s played`, async () => {
+        const state = await probe.read();
+        return state.playedS >= 3 || state.fatalErrors.length > 0 ? state : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 200 }));
+    }
 
     producer.child.kill('SIGKILL');
     await producer.exited;
@@ -111,7 +125,7 @@ describe('LL-DASH on a channel across a SIGKILL of its producer and a restart', 
   });
 
   after(async () => {
-    await probe?.close();
+    for (const probe of probes.values()) await probe.close();
     for (const child of children) {
       child.child.kill('SIGKILL');
       await child.exited;
@@ -197,23 +211,30 @@ describe('LL-DASH on a channel across a SIGKILL of its producer and a restart', 
     }
   });
 
-  test('dash.js plays the channel MPD live and on into the new run\'s Period', { timeout: 120_000 }, async (t) => {
-    assert.deepEqual(playedAtKill.fatalErrors, [], 'no fatal dash.js error before the crash');
-    const playing = () => probe.page.evaluate(() => (window as unknown as { player: { timeAsUTC(): number } }).player.timeAsUTC());
-    let state = await probe.read();
-    await waitFor('dash.js playing the new run', async () => {
-      state = await probe.read();
-      if (state.fatalErrors.length > 0) return true;
-      return (await playing()) * 1000 > second.startedAt!.getTime() + 2000 ? true : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 250 }).catch(async (error: Error) => {
-      error.message += `; playing ${new Date((await playing()) * 1000).toISOString()}, new run from ${second.startedAt!.toISOString()}, ` +
-        `played ${state.playedS} s, stalls ${JSON.stringify(state.stalls)}, errors ${JSON.stringify(state.errors)}; the MPD:\n${await (await fetch(mpdUrl)).text()}`;
-      throw error;
+  for (const player of PLAYERS) {
+    test(`${player} plays the channel MPD live and on into the new run's Period`, { timeout: 120_000 }, async (t) => {
+      const probe = probes.get(player)!;
+      const atKill = playedAtKill.get(player)!;
+      assert.deepEqual(atKill.fatalErrors, [], `no fatal ${player} error before the crash`);
+      let state = await probe.read();
+      await waitFor(`${player} playing the new run`, async () => {
+        state = await probe.read();
+        if (state.fatalErrors.length > 0) return true;
+        return (await playheadUtc(probe)) * 1000 > second.startedAt!.getTime() + 2000 ? true : undefined;
+      }, { timeoutMs: 90_000, intervalMs: 250 }).catch(async (error: Error) => {
+        error.message += `; playing ${new Date((await playheadUtc(probe)) * 1000).toISOString()}, new run from ${second.startedAt!.toISOString()}, ` +
+          `played ${state.playedS} s, stalls ${JSON.stringify(state.stalls)}, errors ${JSON.stringify(state.errors)}; the MPD:\n${await (await fetch(mpdUrl)).text()}`;
+        throw error;
+      });
+      const [dead, current] = mpd.periods;
+      const behind = async () => (Date.now() / 1000 - (await playheadUtc(probe))).toFixed(2);
+      const then = await behind();
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      t.diagnostic(`${player}: gap between the Periods ${(current.start - dead.start - dead.duration!).toFixed(2)} s; then ${then} s behind, ` +
+        `5 s later ${await behind()} s (it aims at ${state.targetLatencyS} s); played ${state.playedS} s (${atKill.playedS} at the kill), ` +
+        `stalls ${JSON.stringify(state.stalls)}, errors ${JSON.stringify(state.errors)}`);
+      assert.deepEqual(state.fatalErrors, [], `no fatal ${player} error`);
+      assert.ok(state.playedS > atKill.playedS, 'played on');
     });
-    const [dead, current] = mpd.periods;
-    t.diagnostic(`gap between the Periods ${(current.start - dead.start - dead.duration!).toFixed(2)} s; then ${((Date.now() / 1000) - (await playing())).toFixed(2)} s behind; ` +
-      `played ${state.playedS} s (${playedAtKill.playedS} at the kill), stalls ${JSON.stringify(state.stalls)}, errors ${JSON.stringify(state.errors)}`);
-    assert.deepEqual(state.fatalErrors, [], 'no fatal dash.js error');
-    assert.ok(state.playedS > playedAtKill.playedS, 'played on');
-  });
+  }
 });

@@ -100,8 +100,9 @@ export interface HlsLatencyReport {
   /** The stream ended (EXT-X-ENDLIST reached) before `seconds` were watched. */
   ended: boolean;
   /**
-   * The latency the player aims at, as it last reported it (hls.js targetLatency, Shaka's presentation
-   * delay, dash.js getTargetLiveDelay()), seconds; null where it reported none.
+   * The latency the player aims at, as it last reported it (hls.js targetLatency, Shaka an MPD's
+   * ServiceDescription target or else its presentation delay, dash.js getTargetLiveDelay()), seconds;
+   * null where it reported none.
    */
   targetLatencyS: number | null;
   /** Audio bytes Chromium decoded (webkitAudioDecodedByteCount): more than 0 when the stream's audio played. */
@@ -175,7 +176,13 @@ window.adapter = {
     const date = player.getPlayheadTimeAsDate();
     return date && !Number.isNaN(date.getTime()) && video.currentTime !== 0 ? date.getTime() : null;
   },
-  targetLatency: () => (player.getManifest() ? player.getManifest().presentationTimeline.getDelay() : null),
+  // An MPD's ServiceDescription Latency@target where it has one (Shaka's liveSync then holds it), else the live edge's delay.
+  targetLatency: () => {
+    const manifest = player.getManifest();
+    if (!manifest) return null;
+    const service = manifest.serviceDescription;
+    return service && service.targetLatency != null ? service.targetLatency : manifest.presentationTimeline.getDelay();
+  },
 };
 player.attach(video).then(() => player.load(window.PROBE_URL)).then(() => {
   const manifest = player.getManifest && player.getManifest();
