@@ -17,6 +17,7 @@ import { startServer, type RunningServer } from '../../src/server/index.js';
 import { KuboStore } from '../../src/store/kubo-store.js';
 import { launchBrowser, type BrowserHandle } from '../support/browser.js';
 import { launchDemo, type DemoProcess } from '../support/demo-process.js';
+import { assertPlayedAcross, deadRunEnded, playedFragments, playedIntoNewRun, runPublishing } from '../support/channel-restart.js';
 import { openHlsProbe } from '../support/hls-latency-probe.js';
 import { startKubo, type KuboHandle } from '../support/kubo.js';
 import { waitFor } from '../support/live-run.js';
@@ -78,41 +79,22 @@ describe('hls.js on a channel across a SIGKILL of its producer and a restart', (
       const second = await restarted.started;
       assert.notEqual(second.runId, firstRunId);
       // Played well past the restart: frames of the new run on screen.
-      const secondRun = await waitFor('the new run publishing', async () => {
-        const run = await registry.getRun(second.runId);
-        return run && (run.segmentCounts['original']?.contiguous ?? 0) >= 3 ? run : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 200 });
-      await waitFor('playback into the new run', async () => {
-        state = await probe.read();
-        if (state.fatalErrors.length > 0) return true;
-        return state.fragments.some((fragment) => fragment.sn >= secondRun.msnBase + 2) && state.playedS > playedAtKill + 4 ? true : undefined;
-      }, { timeoutMs: 120_000, intervalMs: 250 }).catch(async (error: Error) => {
-        const text = await (await fetch(`${server.url}/channels/${CHANNEL}/quality/original/playlist.m3u8`)).text();
-        error.message += `; played ${state.playedS} s (${playedAtKill} at the kill), fragments ${state.fragments.map((f) => `${f.sn}/${f.cc}`).join(' ')}, ` +
-          `errors ${JSON.stringify(state.errors)}, new run from MSN ${secondRun.msnBase}; the channel's playlist:\n${text}`;
-        throw error;
-      });
-      t.diagnostic(`played ${state.playedS} s, fragments ${state.fragments.map((f) => `${f.sn}/${f.cc}`).join(' ')}, errors ${JSON.stringify(state.errors)}`);
+      const playlistUrl = `${server.url}/channels/${CHANNEL}/quality/original/playlist.m3u8`;
+      const secondRun = await runPublishing(registry, second.runId);
+      state = await playedIntoNewRun(probe, secondRun, playedAtKill, playlistUrl);
+      t.diagnostic(`played ${state.playedS} s, fragments ${playedFragments(state)}, errors ${JSON.stringify(state.errors)}`);
 
-      assert.deepEqual(state.fatalErrors, [], 'no fatal hls.js error');
+      // No fatal error; the player crossed the discontinuity (one sequence for each run), every segment loaded in
+      // order, none skipped around the restart (at most one, the one cut short).
+      assertPlayedAcross(state);
       // The channel's playlist shows the hand-over: a discontinuity before the new run's first segment.
-      const text = await (await fetch(`${server.url}/channels/${CHANNEL}/quality/original/playlist.m3u8`)).text();
+      const text = await (await fetch(playlistUrl)).text();
       const { manifest } = parsePlaylist(text);
       const position = secondRun.msnBase - manifest.mediaSequence!;
       assert.ok(position > 0 && manifest.segments[position].discontinuity === true, `EXT-X-DISCONTINUITY before MSN ${secondRun.msnBase}:\n${text}`);
-      // The player crossed it: one discontinuity sequence for each run.
-      const ccs = new Set(state.fragments.map((fragment) => fragment.cc));
-      assert.ok(ccs.has(0) && ccs.has(1), `played both runs: ${[...ccs].join(', ')}`);
-      // Every segment loaded in order, none skipped around the restart (at most one, the one cut short).
-      const sns = [...new Set(state.fragments.map((fragment) => fragment.sn))].sort((a, b) => a - b);
-      for (let i = 1; i < sns.length; i++) assert.ok(sns[i]! - sns[i - 1]! <= 2, `a gap in the segments played: ${sns[i - 1]} then ${sns[i]}`);
       // Nothing the first producer finished is lost: its run, completed from the journal, lists every segment it uploaded.
       // It is ended a few seconds after the hand-over (handoverGraceMs: no server may still serve it by then).
-      const first = await waitFor('the first run ended', async () => {
-        const record = (await registry.getRun(firstRunId))!;
-        return record.status !== 'live' ? record : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 250 });
-      assert.equal(first.status, 'ended', first.error ?? '');
+      const first = await deadRunEnded(registry, firstRunId);
       const finalFirst = parsePlaylist(await (await fetch(`${server.url}/ipfs/${first.qualityPlaylists['original'].cid}`)).text()).manifest;
       const uploaded = uploadedBeforeKill.filter((event) => event.rendition === 'original').map((event) => `/ipfs/${event.cid as string}`);
       assert.ok(uploaded.length >= 3, `${uploaded.length} segments uploaded before the kill`);

@@ -20,6 +20,7 @@ import { startServer, type RunningServer } from '../../src/server/index.js';
 import { KuboStore } from '../../src/store/kubo-store.js';
 import { launchBrowser, type BrowserHandle } from '../support/browser.js';
 import { launchDemo, type DemoProcess } from '../support/demo-process.js';
+import { assertPlayedAcross, deadRunEnded, playedFragments, playedIntoNewRun, runPublishing } from '../support/channel-restart.js';
 import { openHlsProbe } from '../support/hls-latency-probe.js';
 import { startKubo, type KuboHandle } from '../support/kubo.js';
 import { waitFor } from '../support/live-run.js';
@@ -100,10 +101,7 @@ describe('hls.js on a private channel with a channel token across a SIGKILL of i
         demo = launchDemo(args, dataDir, env);
         const second = await demo.started;
         assert.notEqual(second.runId, firstRunId);
-        const secondRun = await waitFor('the new run publishing', async () => {
-          const run = await registry.getRun(second.runId);
-          return run && (run.segmentCounts['original']?.contiguous ?? 0) >= 3 ? run : undefined;
-        }, { timeoutMs: 60_000, intervalMs: 200 });
+        const secondRun = await runPublishing(registry, second.runId);
         assert.equal(secondRun.encryption, 'aes-128');
         // The channel's playlist while it lists both runs: the tail behind the dead run's keys, the new run behind its own.
         const crossing = await waitFor('a playlist listing both runs', async () => {
@@ -119,31 +117,14 @@ describe('hls.js on a private channel with a channel token across a SIGKILL of i
           if (container === 'fmp4') assert.match(segment.map?.key?.uri ?? '', new RegExp(`^/runs/${run}/keys/\\d+\\?token=`), `segment ${index}'s init key`);
         });
 
-        await waitFor('playback into the new run', async () => {
-          state = await probe.read();
-          if (state.fatalErrors.length > 0) return true;
-          return state.fragments.some((fragment) => fragment.sn >= secondRun.msnBase + 2) && state.playedS > playedAtKill + 4 ? true : undefined;
-        }, { timeoutMs: 120_000, intervalMs: 250 }).catch(async (error: Error) => {
-          const text = await (await fetch(`${playlistUrl}?token=${token}`)).text();
-          error.message += `; played ${state.playedS} s (${playedAtKill} at the kill), fragments ${state.fragments.map((f) => `${f.sn}/${f.cc}`).join(' ')}, ` +
-            `errors ${JSON.stringify(state.errors)}, keys ${keyRequests.join(', ')}, new run from MSN ${secondRun.msnBase}; the channel's playlist:\n${text}`;
-          throw error;
-        });
-        t.diagnostic(`played ${state.playedS} s, fragments ${state.fragments.map((f) => `${f.sn}/${f.cc}`).join(' ')}, errors ${JSON.stringify(state.errors)}, keys ${[...new Set(keyRequests)].join(', ')}`);
-        assert.deepEqual(state.fatalErrors, [], 'no fatal hls.js error');
-        const ccs = new Set(state.fragments.map((fragment) => fragment.cc));
-        assert.ok(ccs.has(0) && ccs.has(1), `played both runs: ${[...ccs].join(', ')}`);
-        const sns = [...new Set(state.fragments.map((fragment) => fragment.sn))].sort((a, b) => a - b);
-        for (let i = 1; i < sns.length; i++) assert.ok(sns[i]! - sns[i - 1]! <= 2, `a gap in the segments played: ${sns[i - 1]} then ${sns[i]}`);
+        state = await playedIntoNewRun(probe, secondRun, playedAtKill, `${playlistUrl}?token=${token}`);
+        t.diagnostic(`played ${state.playedS} s, fragments ${playedFragments(state)}, errors ${JSON.stringify(state.errors)}, keys ${[...new Set(keyRequests)].join(', ')}`);
+        assertPlayedAcross(state);
         // The player fetched keys of both runs, each with the token.
         assert.ok(keyRequests.includes(`${firstRunId} with token`) && keyRequests.includes(`${second.runId} with token`), keyRequests.join(', '));
         assert.ok(!keyRequests.some((request) => request.endsWith('without token')), keyRequests.join(', '));
         // The dead private run is completed from its journal (encrypted with its keys) once the channel moved on.
-        const first = await waitFor('the first run ended', async () => {
-          const record = (await registry.getRun(firstRunId))!;
-          return record.status !== 'live' ? record : undefined;
-        }, { timeoutMs: 60_000, intervalMs: 250 });
-        assert.equal(first.status, 'ended', first.error ?? '');
+        await deadRunEnded(registry, firstRunId);
       } finally {
         browser.context.off('request', onRequest);
         await probe.close();
