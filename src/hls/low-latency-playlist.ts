@@ -64,6 +64,8 @@ export function serverControlFor(targetDuration: number, partTarget: number): Se
   };
 }
 
+const partInfLine = (partTarget: number): string => `#EXT-X-PART-INF:PART-TARGET=${formatExtinfDuration(writtenPartTarget(partTarget))}`;
+
 /**
  * The low-latency head of a playlist of an LL run that lists no parts of its own (I-frames,
  * images): the run's PART-HOLD-BACK and PART-TARGET, neither blocking reload nor delta updates.
@@ -75,8 +77,6 @@ export function partHoldBackLines(targetDuration: number, partTarget: number): s
   const { partHoldBack } = serverControlFor(targetDuration, partTarget);
   return [serverControlLine({ canBlockReload: false, partHoldBack }, partTarget, targetDuration), partInfLine(partTarget)];
 }
-
-const partInfLine = (partTarget: number): string => `#EXT-X-PART-INF:PART-TARGET=${formatExtinfDuration(writtenPartTarget(partTarget))}`;
 
 /**
  * How many leading segments a delta update may skip (RFC 8216bis 6.2.5.1): those

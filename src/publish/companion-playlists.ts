@@ -98,9 +98,12 @@ export class CompanionPlaylists {
   #dateRangeVersion = 0;
   /** The newest stored version of each playlist, by slot, and what it was made from. */
   readonly #published = new Map<string, Published>();
+  /** The I-frame and image playlists' PART-TARGET field: the run's, when it is low-latency. */
+  readonly #lowLatency: { partTarget?: number };
 
   constructor(options: CompanionPlaylistsOptions) {
     this.#options = options;
+    this.#lowLatency = options.partTarget !== undefined ? { partTarget: options.partTarget } : {};
     for (const track of options.subtitles) this.#subtitles.set(track.name, { track, segments: new ContiguousSegments() });
   }
 
@@ -187,7 +190,7 @@ export class CompanionPlaylists {
       const cid = await this.#store(input, `iframes:${rendition.name}`, `${listed.length}:${input.final}:${mapUri ?? ''}`, () =>
         serializeIframePlaylist({
           targetDuration: input.targetDuration, mediaSequence: 0, playlistType: 'EVENT', independentSegments: true,
-          ...(mapUri !== undefined ? { mapUri } : {}), iframes: entries, endList: input.final, ...this.#lowLatency(),
+          ...(mapUri !== undefined ? { mapUri } : {}), iframes: entries, endList: input.final, ...this.#lowLatency,
         }), `${rendition.name} I-frame playlist`);
       // BANDWIDTH of an I-frame playlist: the I-frames' own bytes over the time each spans.
       let peak = 0;
@@ -209,10 +212,6 @@ export class CompanionPlaylists {
       });
     }
     if (Object.keys(iframes).length > 0) out.tracks.iframes = iframes;
-  }
-
-  #lowLatency(): { partTarget?: number } {
-    return this.#options.partTarget !== undefined ? { partTarget: this.#options.partTarget } : {};
   }
 
   /** One entry per I-frame of the listed segments; each spans until the next I-frame (or its segment's end). */
@@ -250,7 +249,7 @@ export class CompanionPlaylists {
       serializeImagePlaylist({
         targetDuration: input.targetDuration, mediaSequence: 0, playlistType: 'EVENT', endList: input.final,
         resolution: { width, height }, images: images.map(({ segment, thumbnail }) => ({ duration: segment.duration, uri: this.#options.thumbnailUrl(thumbnail.cid) })),
-        ...this.#lowLatency(),
+        ...this.#lowLatency,
       }), 'image playlist');
     let start = 0;
     const vttCid = await this.#store(input, 'thumbnails-vtt', key, () =>

@@ -140,7 +140,8 @@ const MAX_CHANNEL_PERIODS = 8;
 /**
  * The Periods of a live channel whose current run is `run`: its own, after those of the runs before
  * it whose segments its media playlists still list (the tail before its first MSN), each ending
- * where its last listed segment ends (a trailing gap, an MSN it never finished, not counted). From the live models only: the previous runs' are loaded once.
+ * where its last listed segment ends (a trailing gap, an MSN it never finished, not counted).
+ * From the live models only: the previous runs' are loaded once.
  */
 async function channelPeriods(request: RouteRequest, run: LiveRun, renditions: MpdRendition[]): Promise<{ periods: MpdPeriodInput[]; records: RunRecord[] }> {
   const { record } = run;
